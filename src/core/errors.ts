@@ -1,0 +1,141 @@
+/**
+ * Every error Cairn raises is a {@link CairnError} with a string `code`. Retry semantics
+ * travel with the class: {@link NonRetryableError} stops a step's retries, everything else
+ * is retried per the step's policy.
+ */
+export type ErrorCode =
+  | "NON_RETRYABLE"
+  | "RETRYABLE"
+  | "NON_DETERMINISM"
+  | "STEP_TIMEOUT"
+  | "RUN_TIMEOUT"
+  | "RUN_CANCELLED"
+  | "RUN_NOT_FOUND"
+  | "RUN_NOT_ACTIVE"
+  | "WORKFLOW_NOT_FOUND"
+  | "INVALID_INPUT"
+  | "INVALID_ARGUMENT"
+  | "PAYLOAD_TOO_LARGE"
+  | "SERIALIZATION"
+  | "LEASE_LOST"
+  | "MAX_DEPTH_EXCEEDED"
+  | "CLOSED"
+  | "RUN_FAILED";
+
+export class CairnError extends Error {
+  override name = "CairnError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** True for any Cairn error, even one created by another copy of the package. */
+  static is(error: unknown): error is CairnError {
+    return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
+  }
+}
+
+/**
+ * Thrown from a step to fail it at once, without further attempts.
+ * @example throw new NonRetryableError("card declined")
+ */
+export class NonRetryableError extends CairnError {
+  override name = "NonRetryableError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("NON_RETRYABLE", message, options);
+  }
+}
+
+/** Thrown from a step to ask for another attempt, optionally after a given delay. */
+export class RetryableError extends CairnError {
+  override name = "RetryableError";
+  /** Delay before the next attempt in ms, overriding the policy's backoff. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: ErrorOptions & { retryAfterMs?: number }) {
+    super("RETRYABLE", message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/** The code no longer calls the steps its journal recorded (G6). Never retried. */
+export class NonDeterminismError extends CairnError {
+  override name = "NonDeterminismError";
+  readonly position: number;
+  readonly expected: string;
+  readonly found: string;
+  constructor(position: number, expected: string, found: string) {
+    super(
+      "NON_DETERMINISM",
+      `Non-determinism at journal position ${position}: the journal recorded ${expected} but the code now calls ${found}. ` +
+        "Code between steps must be deterministic; deploy changed workflows under a new name or let old runs finish first.",
+    );
+    this.position = position;
+    this.expected = expected;
+    this.found = found;
+  }
+}
+
+export class StepTimeoutError extends CairnError {
+  override name = "StepTimeoutError";
+  constructor(step: string, timeoutMs: number) {
+    super("STEP_TIMEOUT", `Step "${step}" timed out after ${timeoutMs} ms.`);
+  }
+}
+
+export class RunTimeoutError extends CairnError {
+  override name = "RunTimeoutError";
+  constructor(timeoutMs: number) {
+    super("RUN_TIMEOUT", `The run exceeded its workflow timeout of ${timeoutMs} ms.`);
+  }
+}
+
+export class RunCancelledError extends CairnError {
+  override name = "RunCancelledError";
+  constructor(runId: string) {
+    super("RUN_CANCELLED", `Run "${runId}" was cancelled.`);
+  }
+}
+
+/** This worker no longer owns the run: another worker took it over or the lease expired. */
+export class LeaseLostError extends CairnError {
+  override name = "LeaseLostError";
+  constructor(runId: string) {
+    super("LEASE_LOST", `This worker lost the lease of run "${runId}"; its writes were rejected.`);
+  }
+}
+
+export class PayloadTooLargeError extends CairnError {
+  override name = "PayloadTooLargeError";
+  constructor(what: string, bytes: number, limit: number) {
+    super(
+      "PAYLOAD_TOO_LARGE",
+      `${what} is ${bytes} bytes once serialized, over the payload limit of ${limit} bytes. ` +
+        "Store large data elsewhere and pass a reference, or raise `payloadLimitBytes`.",
+    );
+  }
+}
+
+export class SerializationError extends CairnError {
+  override name = "SerializationError";
+  constructor(what: string, cause: unknown) {
+    super("SERIALIZATION", `${what} cannot be serialized: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Turns anything thrown into an Error, with a capped message, without throwing itself. */
+export function ensureError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  let message: string;
+  try {
+    message = typeof thrown === "string" ? thrown : JSON.stringify(thrown);
+  } catch {
+    message = Object.prototype.toString.call(thrown);
+  }
+  return new Error(`Non-error thrown: ${String(message).slice(0, 10_000)}`);
+}

@@ -1,0 +1,29 @@
+export type { Clock } from "./core/clock.ts";
+export type { Duration } from "./core/duration.ts";
+export {
+  CairnError,
+  type ErrorCode,
+  LeaseLostError,
+  NonDeterminismError,
+  NonRetryableError,
+  PayloadTooLargeError,
+  RetryableError,
+  RunCancelledError,
+  RunTimeoutError,
+  SerializationError,
+  StepTimeoutError,
+} from "./core/errors.ts";
+export type { ReceivedEvent } from "./core/events.ts";
+export type { RetryPolicy } from "./core/retry.ts";
+export type { EntryKind, EntryStatus, RunId, RunStatus } from "./core/types.ts";
+export { Cairn, type CairnOptions, type RunHandle, type StartOptions } from "./sdk/cairn.ts";
+export type {
+  StepOptions,
+  StepRunInfo,
+  WaitForEventOptions,
+  WorkflowContext,
+} from "./sdk/context.ts";
+export { defineWorkflow, type Workflow, type WorkflowOptions } from "./sdk/define-workflow.ts";
+export type { RunInfo, StepInfo } from "./sdk/run-info.ts";
+export type { Store } from "./store/store.ts";
+export type { WorkerOptions } from "./worker/worker.ts";

@@ -1,0 +1,377 @@
+import { EventEmitter } from "node:events";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { CairnError, RunCancelledError } from "../core/errors.ts";
+import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
+import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
+import type { RunFilter, RunRecord, Store } from "../store/store.ts";
+import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
+import { JournalWriter } from "../worker/journal-writer.ts";
+import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
+import { Worker, type WorkerOptions } from "../worker/worker.ts";
+import { isWorkflow, type Workflow } from "./define-workflow.ts";
+import { defaultDatabaseUrl, openStore } from "./open-store.ts";
+import { type RunInfo, toRunInfo } from "./run-info.ts";
+import { validateInput } from "./validate-input.ts";
+
+export interface CairnOptions {
+  /**
+   * `sqlite:path/file.db` or `postgres://user@host:5432/name`.
+   * (Default: `CAIRN_DB`, else `sqlite:.cairn/cairn.db`)
+   */
+  db?: string;
+  /** An already open store; takes precedence over `db`. Closed by `close()`. */
+  store?: Store;
+  /** Workflows this process can run and start by name. */
+  workflows?: readonly Workflow<never, unknown>[];
+  /** Time source for timers, leases and retries. (Default: the system clock) */
+  clock?: Clock;
+  /** Largest serialized input, step output or run output, in bytes. (Default: 2 MiB) */
+  payloadLimitBytes?: number;
+  /** Lease length in ms; a crashed worker's runs are resumed elsewhere after it. (Default: 15_000) */
+  leaseMs?: number;
+  /** How often an idle worker looks for work from other processes, in ms. (Default: 1_000) */
+  pollMs?: number;
+  /** Deepest chain of child workflows. (Default: 32) */
+  maxDepth?: number;
+  /** How long `close()` lets in-flight steps finish before releasing their runs, in ms. (Default: 10_000) */
+  drainMs?: number;
+  /** SQLite tuning (durability level, busy timeout). */
+  sqlite?: SqliteStoreOptions;
+  /** Receives errors of background work (claims, heartbeats). (Default: printed to stderr) */
+  onError?: (error: Error, context: string) => void;
+}
+
+export interface StartOptions {
+  /** The run's id; starting again with the same id returns the existing run (G5). */
+  id?: string;
+}
+
+/** A started run. */
+export interface RunHandle<TOutput = unknown> {
+  readonly id: RunId;
+  readonly workflow: string;
+  /** False when a run with this id already existed and was returned instead. */
+  readonly created: boolean;
+  /** Waits for the run to end; returns its output or throws its error. */
+  result(): Promise<TOutput>;
+  /** The run's current state. */
+  info(): Promise<RunInfo<TOutput>>;
+}
+
+type AnyWorkflow = Workflow<never, unknown>;
+
+const defaultPayloadLimit = 2 * 1024 * 1024;
+
+/**
+ * The engine: a store, the workflows this process knows, and optionally a worker.
+ * @example
+ * const cairn = await Cairn.open({ workflows: [processOrder] });
+ * await cairn.worker();
+ * const run = await cairn.start(processOrder, { id: "o1", total: 10 });
+ * console.log(await run.result());
+ * await cairn.close();
+ */
+export class Cairn {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly writer: JournalWriter;
+  readonly #registry = new Map<string, Workflow<unknown, unknown>>();
+  readonly #options: CairnOptions;
+  readonly #events = new EventEmitter();
+  readonly #payloadLimit: number;
+  #worker: Worker | undefined;
+  #closed = false;
+
+  private constructor(store: Store, options: CairnOptions) {
+    this.store = store;
+    this.#options = options;
+    this.clock = options.clock ?? systemClock();
+    this.writer = new JournalWriter(store);
+    this.#payloadLimit = options.payloadLimitBytes ?? defaultPayloadLimit;
+    this.#events.setMaxListeners(0);
+    for (const workflow of options.workflows ?? []) this.register(workflow);
+  }
+
+  /** Opens the store (applying migrations) and registers `workflows`. */
+  static async open(options: CairnOptions = {}): Promise<Cairn> {
+    const store =
+      options.store ??
+      (await openStore(options.db ?? process.env.CAIRN_DB ?? defaultDatabaseUrl, options.sqlite));
+    return new Cairn(store, options);
+  }
+
+  /** Adds a workflow this process can run; a name can only stand for one definition. */
+  register(workflow: AnyWorkflow): void {
+    if (!isWorkflow(workflow)) {
+      throw new TypeError("Cairn: `workflows` must hold values made by defineWorkflow().");
+    }
+    const existing = this.#registry.get(workflow.name);
+    if (existing && existing !== (workflow as unknown)) {
+      throw new CairnError(
+        "INVALID_ARGUMENT",
+        `Two different workflows are named "${workflow.name}".`,
+      );
+    }
+    this.#registry.set(workflow.name, workflow as unknown as Workflow<unknown, unknown>);
+  }
+
+  /** The registered workflows. */
+  get workflows(): Workflow<unknown, unknown>[] {
+    return [...this.#registry.values()];
+  }
+
+  /** Starts a worker in this process (once); it claims and executes runs until `close()`. */
+  async worker(options: WorkerOptions = {}): Promise<Worker> {
+    this.#assertOpen();
+    if (this.#worker) return this.#worker;
+    const concurrency = options.concurrency ?? 100;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new CairnError(
+        "INVALID_ARGUMENT",
+        `Worker concurrency must be a positive integer, got ${concurrency}.`,
+      );
+    }
+    const env: ExecutionEnv = {
+      clock: this.clock,
+      writer: this.writer,
+      payloadLimitBytes: this.#payloadLimit,
+      startChild: (request) => this.#startChild(request),
+    };
+    this.#worker = new Worker(
+      this.store,
+      this.clock,
+      env,
+      this.#registry,
+      {
+        concurrency,
+        leaseMs: this.#options.leaseMs ?? 15_000,
+        pollMs: this.#options.pollMs ?? 1_000,
+      },
+      {
+        onSettled: (runId, outcome) => this.#onSettled(runId, outcome),
+        onError: (error, context) => this.#reportError(error, context),
+      },
+    );
+    this.#worker.start();
+    return this.#worker;
+  }
+
+  /**
+   * Starts a run, or returns the existing one when `options.id` is taken (G5). The input is
+   * validated against the workflow's schema first; invalid input creates nothing.
+   * @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`.
+   */
+  async start<I, O>(
+    workflow: Workflow<I, O> | string,
+    input: I,
+    options: StartOptions = {},
+  ): Promise<RunHandle<O>> {
+    this.#assertOpen();
+    const definition = this.#resolve(workflow);
+    const id = (options.id ?? crypto.randomUUID()) as RunId;
+    if (typeof id !== "string" || id.length === 0 || id.length > 256) {
+      throw new CairnError("INVALID_ARGUMENT", "A run id must be a string of 1 to 256 characters.");
+    }
+    const now = this.clock.now();
+    const valid = await validateInput(definition, input);
+    const newRun = {
+      id,
+      workflow: definition.name,
+      input: serialize(valid, `The input of workflow "${definition.name}"`, this.#payloadLimit),
+      createdAt: now,
+      deadlineAt: definition.timeoutMs === undefined ? null : now + definition.timeoutMs,
+    };
+    // A local worker with a free slot takes the run in the same write: no claim round trip.
+    const worker = this.#worker;
+    const leaseMs = this.#options.leaseMs ?? 15_000;
+    const claim = worker?.hasCapacity()
+      ? { owner: worker.id, leaseUntil: now + leaseMs }
+      : undefined;
+    const { run, created } = await this.store.createRun(newRun, claim);
+    if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
+    else if (created) this.#worker?.notify();
+    return this.#handle<O>(run.id, run.workflow, created);
+  }
+
+  /** A handle to an existing run. */
+  handle<O = unknown>(runId: string): RunHandle<O> {
+    return this.#handle<O>(runId as RunId, "", false);
+  }
+
+  /** The run's status, steps with timings, and output or error. @throws `RUN_NOT_FOUND` */
+  async getRun<O = unknown>(runId: string): Promise<RunInfo<O>> {
+    const run = await this.store.getRun(runId as RunId);
+    if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);
+    return toRunInfo<O>(run, await this.store.getJournal(run.id));
+  }
+
+  /** Runs, newest first (keyset-paginated with `filter.before`). */
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.store.listRuns(filter);
+  }
+
+  /**
+   * Accepts an event: stored once per id (a repeated id is a no-op) and handed to every
+   * run waiting for it whose `match` fits.
+   */
+  async sendEvent(
+    name: string,
+    data?: unknown,
+    options: { id?: string } = {},
+  ): Promise<{ id: string; duplicate: boolean }> {
+    this.#assertOpen();
+    if (typeof name !== "string" || name === "") {
+      throw new CairnError("INVALID_ARGUMENT", "An event needs a non-empty name.");
+    }
+    const id = options.id ?? crypto.randomUUID();
+    const result = await this.store.sendEvent({
+      id,
+      name,
+      data: serialize(data, `The data of event "${name}"`, this.#payloadLimit),
+      createdAt: this.clock.now(),
+    });
+    if (result.woke.length > 0) this.#worker?.notify();
+    return { id, duplicate: result.duplicate };
+  }
+
+  /** Sends a signal to one run; signals wait in order until the run asks for them. */
+  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    this.#assertOpen();
+    if (typeof name !== "string" || name === "") {
+      throw new CairnError("INVALID_ARGUMENT", "A signal needs a non-empty name.");
+    }
+    const data = serialize(payload ?? null, `The payload of signal "${name}"`, this.#payloadLimit);
+    const { woke } = await this.store.sendSignal(runId as RunId, name, data, this.clock.now());
+    if (woke) this.#worker?.notify();
+  }
+
+  /**
+   * Cancels a run and its child runs. A running step sees its `signal` abort; the run ends
+   * `cancelled`. Cancelling a finished run changes nothing. @throws `RUN_NOT_FOUND`
+   */
+  async cancel(runId: string): Promise<void> {
+    this.#assertOpen();
+    const error = serializeError(new RunCancelledError(runId));
+    const cancelled = await this.store.cancelRun(runId as RunId, error, this.clock.now());
+    for (const id of cancelled) {
+      this.#worker?.abortRun(id, new RunCancelledError(id));
+      this.#events.emit(id, "cancelled");
+    }
+    if (cancelled.length > 0) this.#worker?.notify();
+  }
+
+  /** Stops the worker (in-flight steps finish, their runs are handed back) and closes the store. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#worker?.stop(this.#options.drainMs ?? 10_000);
+    await this.writer.idle();
+    await this.store.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CairnError("CLOSED", "This Cairn instance is closed.");
+  }
+
+  #resolve(
+    workflow: AnyWorkflow | Workflow<unknown, unknown> | string | unknown,
+  ): Workflow<unknown, unknown> {
+    const name =
+      typeof workflow === "string" ? workflow : isWorkflow(workflow) ? workflow.name : undefined;
+    if (name === undefined) {
+      throw new CairnError(
+        "INVALID_ARGUMENT",
+        "Start takes a workflow made by defineWorkflow() or its name.",
+      );
+    }
+    const registered = this.#registry.get(name);
+    if (registered) return registered;
+    if (isWorkflow(workflow)) {
+      // Starting a workflow this process does not run is fine: another process's worker will.
+      return workflow;
+    }
+    const known = [...this.#registry.keys()].join(", ") || "none";
+    throw new CairnError(
+      "WORKFLOW_NOT_FOUND",
+      `Unknown workflow "${name}" (registered: ${known}).`,
+    );
+  }
+
+  async #startChild(request: Parameters<ExecutionEnv["startChild"]>[0]): Promise<void> {
+    const { parent, position, childId, workflow, input } = request;
+    const definition = this.#resolve(workflow);
+    const depth = parent.run.depth + 1;
+    const maxDepth = this.#options.maxDepth ?? 32;
+    if (depth > maxDepth) {
+      throw new CairnError(
+        "MAX_DEPTH_EXCEEDED",
+        `Child workflow depth ${depth} is over the limit of ${maxDepth}.`,
+      );
+    }
+    const valid = await validateInput(definition, input);
+    const now = this.clock.now();
+    const { created } = await this.store.createRun({
+      id: childId,
+      workflow: definition.name,
+      input: serialize(
+        valid,
+        `The input of child workflow "${definition.name}"`,
+        this.#payloadLimit,
+      ),
+      parentId: parent.run.id,
+      parentPosition: position,
+      depth,
+      createdAt: now,
+      deadlineAt: definition.timeoutMs === undefined ? null : now + definition.timeoutMs,
+    });
+    if (created) this.#worker?.notify();
+  }
+
+  #onSettled(runId: RunId, outcome: ExecutionOutcome): void {
+    if (outcome.type === "completed") this.#events.emit(runId, "completed");
+    else if (outcome.type === "failed") this.#events.emit(runId, "failed");
+  }
+
+  #reportError(error: Error, context: string): void {
+    if (this.#options.onError) this.#options.onError(error, context);
+    else console.error(`cairn: error while ${context}:`, error);
+  }
+
+  #handle<O>(id: RunId, workflow: string, created: boolean): RunHandle<O> {
+    return {
+      id,
+      workflow,
+      created,
+      result: () => this.#result<O>(id),
+      info: () => this.getRun<O>(id),
+    };
+  }
+
+  /** Waits for a local finish notice, polling the store for runs that finish elsewhere. */
+  async #result<O>(id: RunId): Promise<O> {
+    let pollMs = 50;
+    for (;;) {
+      const run = await this.store.getRun(id);
+      if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
+      if (isTerminal(run.status)) return outcomeOf<O>(run);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#events.off(id, done);
+          resolve();
+        };
+        const timer = setTimeout(done, pollMs);
+        this.#events.on(id, done);
+      });
+      pollMs = Math.min(pollMs * 2, 1_000);
+    }
+  }
+}
+
+function outcomeOf<O>(run: RunRecord): O {
+  const status: RunStatus = run.status;
+  if (status === "completed") return deserialize<O>(run.output);
+  if (status === "cancelled") throw new RunCancelledError(run.id);
+  // The run's own error, so `catch (e)` sees what the workflow threw.
+  throw deserializeError(run.error ?? '{"name":"Error","message":"unknown error"}');
+}

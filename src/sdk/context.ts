@@ -1,0 +1,91 @@
+import type { Duration } from "../core/duration.ts";
+import type { ReceivedEvent } from "../core/events.ts";
+import type { RetryPolicy } from "../core/retry.ts";
+import type { RunId } from "../core/types.ts";
+import type { Workflow } from "./define-workflow.ts";
+
+export interface StepOptions {
+  /** Overrides the workflow's retry policy for this step. */
+  retry?: RetryPolicy;
+  /** Each attempt's time limit; past it the attempt's `signal` aborts and it fails with `StepTimeoutError`. */
+  timeout?: Duration;
+}
+
+/** What a step function receives. */
+export interface StepRunInfo {
+  /** Aborts when the attempt times out, the run is cancelled or this worker loses the run. */
+  signal: AbortSignal;
+  /** 1 for the first attempt. Attempts interrupted by a crash are not counted. */
+  attempt: number;
+  /** `runId:stepKey`: the same for every attempt; hand it to external APIs to make effects exactly-once. */
+  idempotencyKey: string;
+  runId: RunId;
+  /** The step's key: its name, with `#2`, `#3`… for repeated names. */
+  step: string;
+}
+
+export interface WaitForEventOptions {
+  /** The event name to wait for. */
+  event: string;
+  /** Fields that the event's data must equal. */
+  match?: Record<string, unknown>;
+  /** How long to wait; on timeout the wait returns `null`. (Default: forever) */
+  timeout?: Duration;
+}
+
+/**
+ * What a workflow function receives. Every method is a journaled checkpoint: on resume its
+ * recorded outcome is returned instead of running it again. Code between these calls is
+ * re-executed on resume and must be deterministic (use `now`, `random`, `uuid` from here).
+ */
+export interface WorkflowContext {
+  readonly runId: RunId;
+  readonly workflow: string;
+
+  /**
+   * Runs `fn` once and records its outcome. On failure it retries per policy; a
+   * `NonRetryableError` or the last attempt's error is recorded and thrown.
+   * @example const payment = await ctx.step("charge", () => charge(order));
+   */
+  step<T>(name: string, fn: (info: StepRunInfo) => T | Promise<T>): Promise<Awaited<T>>;
+  step<T>(
+    name: string,
+    options: StepOptions,
+    fn: (info: StepRunInfo) => T | Promise<T>,
+  ): Promise<Awaited<T>>;
+
+  /** A durable sleep: the run lets go of its worker slot and wakes after `duration`. */
+  sleep(name: string, duration: Duration): Promise<void>;
+  /** A durable sleep until a point in time. */
+  sleepUntil(name: string, until: Date | number): Promise<void>;
+
+  /**
+   * Waits for an event sent with `cairn.sendEvent` after this run started, whose data
+   * matches `options.match`. Returns `null` on timeout.
+   */
+  waitForEvent<T = unknown>(
+    name: string,
+    options: WaitForEventOptions,
+  ): Promise<ReceivedEvent<T> | null>;
+
+  /** Waits for `cairn.signal(runId, name, payload)`; signals are buffered in order. `null` on timeout. */
+  waitForSignal<T = unknown>(name: string, options?: { timeout?: Duration }): Promise<T | null>;
+
+  /**
+   * Starts a child workflow and waits for its result without holding a worker slot.
+   * Cancelling this run cancels the child; a failed child throws here.
+   */
+  invoke<I, O>(
+    name: string,
+    workflow: Workflow<I, O>,
+    input: I,
+    options?: { id?: string },
+  ): Promise<O>;
+
+  /** The current time, journaled: the same on every replay. */
+  now(): Date;
+  /** A random number in [0, 1), journaled. */
+  random(): number;
+  /** A random UUID, journaled. */
+  uuid(): string;
+}

@@ -1,0 +1,72 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { type Duration, toMs } from "../core/duration.ts";
+import type { RetryPolicy } from "../core/retry.ts";
+import { resolveRetryPolicy } from "../core/retry.ts";
+import type { WorkflowContext } from "./context.ts";
+
+export interface WorkflowOptions<TInput> {
+  /** Unique name; runs refer to their workflow by it. */
+  name: string;
+  /** Validates the input at `start` (zod or any Standard Schema). Invalid input creates no run. */
+  input?: StandardSchemaV1<unknown, TInput>;
+  /** Default retry policy of this workflow's steps. */
+  retry?: RetryPolicy;
+  /** Time limit of a whole run, from its start; past it the run fails with `RunTimeoutError`. */
+  timeout?: Duration;
+}
+
+export type WorkflowFunction<TInput, TOutput> = (
+  ctx: WorkflowContext,
+  input: TInput,
+) => Promise<TOutput> | TOutput;
+
+/** A workflow definition: register it with `Cairn.open({ workflows })`, start it with `cairn.start`. */
+export interface Workflow<TInput = unknown, TOutput = unknown> {
+  readonly name: string;
+  readonly options: WorkflowOptions<TInput>;
+  readonly fn: WorkflowFunction<TInput, TOutput>;
+  /** Run time limit in ms, if any. */
+  readonly timeoutMs: number | undefined;
+  readonly kind: "cairn.workflow";
+}
+
+/**
+ * Defines a durable workflow.
+ * @example
+ * export const processOrder = defineWorkflow({ name: "process-order" }, async (ctx, order: Order) => {
+ *   const payment = await ctx.step("charge", () => charge(order));
+ *   return ctx.step("ship", () => ship(payment));
+ * });
+ * @throws TypeError when the name is empty or an option is malformed.
+ */
+export function defineWorkflow<TInput, TOutput>(
+  options: WorkflowOptions<TInput>,
+  fn: WorkflowFunction<TInput, TOutput>,
+): Workflow<TInput, Awaited<TOutput>> {
+  if (!options || typeof options.name !== "string" || options.name.trim() === "") {
+    throw new TypeError("defineWorkflow needs a non-empty `name`.");
+  }
+  if (typeof fn !== "function") {
+    throw new TypeError(`defineWorkflow("${options.name}") needs a workflow function.`);
+  }
+  resolveRetryPolicy(options.retry); // fail at definition, not at the first retry
+  const timeoutMs =
+    options.timeout === undefined
+      ? undefined
+      : toMs(options.timeout, `timeout of "${options.name}"`);
+  return {
+    name: options.name,
+    options,
+    fn: fn as WorkflowFunction<TInput, Awaited<TOutput>>,
+    timeoutMs,
+    kind: "cairn.workflow",
+  };
+}
+
+export function isWorkflow(value: unknown): value is Workflow {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === "cairn.workflow"
+  );
+}

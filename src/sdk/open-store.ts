@@ -1,0 +1,30 @@
+import { CairnError } from "../core/errors.ts";
+import type { Store } from "../store/store.ts";
+import { SqliteStore, type SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
+
+/** The SQLite file `cairn dev` and `Cairn.open()` use when nothing else is configured. */
+export const defaultDatabaseUrl = "sqlite:.cairn/cairn.db";
+
+/**
+ * Opens the store a database URL names: `sqlite:path/to/file.db` (or a bare path ending in
+ * `.db`/`.sqlite`), `sqlite::memory:`, or `postgres://user@host:5432/name`.
+ */
+export async function openStore(url: string, sqlite: SqliteStoreOptions = {}): Promise<Store> {
+  if (url.startsWith("sqlite:")) {
+    const path = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (path === "")
+      throw new CairnError("INVALID_ARGUMENT", `Database URL "${url}" names no file.`);
+    return new SqliteStore(path, sqlite);
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    throw new CairnError(
+      "INVALID_ARGUMENT",
+      `Database URL "${url}": the PostgreSQL store is not available in this build yet; use a sqlite: URL.`,
+    );
+  }
+  if (/\.(db|sqlite3?)$/.test(url)) return new SqliteStore(url, sqlite);
+  throw new CairnError(
+    "INVALID_ARGUMENT",
+    `Database URL "${url}" is not understood: use "sqlite:path/to/file.db" or "postgres://user@host:5432/name".`,
+  );
+}

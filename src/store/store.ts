@@ -1,0 +1,177 @@
+import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
+
+/** A run row. Payloads (`input`, `output`) are serialized text; `error` is JSON. */
+export interface RunRecord {
+  id: RunId;
+  workflow: string;
+  status: RunStatus;
+  input: string | null;
+  output: string | null;
+  error: string | null;
+  parentId: RunId | null;
+  parentPosition: number | null;
+  depth: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  updatedAt: number;
+  /** When the run can next be claimed: queued → now, waiting → wake time, running → lease expiry. */
+  availableAt: number | null;
+  deadlineAt: number | null;
+  leaseOwner: string | null;
+  /** Grows on every claim; every write of the run must carry the current one (fencing). */
+  fencingToken: number;
+}
+
+/** One position of a run's journal. */
+export interface JournalEntry {
+  position: number;
+  key: string;
+  kind: EntryKind;
+  status: EntryStatus;
+  output: string | null;
+  error: string | null;
+  attempt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Sleep: wake time. Event or signal wait: timeout. */
+  wakeAt: number | null;
+  /** Kind-specific JSON: the event name and match of a wait, the child run id of an invoke. */
+  detail: string | null;
+}
+
+export interface NewRun {
+  id: RunId;
+  workflow: string;
+  input: string | null;
+  parentId?: RunId | null;
+  parentPosition?: number | null;
+  depth?: number;
+  deadlineAt?: number | null;
+  createdAt: number;
+}
+
+/** A run this worker now owns, with the token its writes must carry. */
+export interface ClaimedRun {
+  run: RunRecord;
+  token: number;
+}
+
+/** What a suspended run waits for; registered when the run lets go of its lease. */
+export type WaitRegistration =
+  | { kind: "sleep"; position: number; key: string; wakeAt: number }
+  | {
+      kind: "event";
+      position: number;
+      key: string;
+      event: string;
+      match: Record<string, unknown> | null;
+      timeoutAt: number | null;
+    }
+  | { kind: "signal"; position: number; key: string; signal: string; timeoutAt: number | null }
+  | { kind: "invoke"; position: number; key: string; childId: RunId };
+
+/** One write of the group-commit journal writer; all ops of a batch share one transaction. */
+export type JournalOp =
+  | { type: "entry"; runId: RunId; token: number; entry: JournalEntry }
+  | { type: "complete"; runId: RunId; token: number; output: string; at: number }
+  | { type: "fail"; runId: RunId; token: number; error: string; at: number }
+  | {
+      type: "suspend";
+      runId: RunId;
+      token: number;
+      waits: WaitRegistration[];
+      /** Earliest wake-up among the waits and the run deadline; null waits only for outside input. */
+      availableAt: number | null;
+      at: number;
+    }
+  | { type: "release"; runId: RunId; token: number; at: number };
+
+/** `fenced`: the run is no longer this worker's (lease lost or run cancelled). */
+export type JournalOpResult =
+  | { ok: true; status?: RunStatus }
+  | { ok: false; reason: "fenced"; status: RunStatus | null };
+
+export interface RunFilter {
+  workflow?: string;
+  status?: RunStatus;
+  parentId?: RunId;
+  createdAfter?: number;
+  createdBefore?: number;
+  /** Keyset cursor: runs created before this `(createdAt, id)`. */
+  before?: { createdAt: number; id: RunId };
+  limit?: number;
+}
+
+export interface EventRecord {
+  id: string;
+  name: string;
+  data: string | null;
+  createdAt: number;
+}
+
+export interface StoreCapabilities {
+  /** Claims skip rows locked by other transactions (`FOR UPDATE SKIP LOCKED`). */
+  skipLocked: boolean;
+  /** Other processes can be woken with a notification (`LISTEN/NOTIFY`). */
+  notify: boolean;
+  /** Several processes may write at once without serializing on one lock. */
+  concurrentWriters: boolean;
+}
+
+/**
+ * Everything the engine needs from a database. The worker never knows which one it
+ * talks to; the conformance suite in `conformance.ts` holds both adapters to one contract.
+ * Times are parameters (ms since the epoch from the injected Clock), never read in SQL.
+ */
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+
+  /** Creates a run, or returns the existing one with that id (`created: false`). */
+  createRun(
+    run: NewRun,
+    claim?: { owner: string; leaseUntil: number },
+  ): Promise<{ run: RunRecord; created: boolean }>;
+  getRun(id: RunId): Promise<RunRecord | undefined>;
+  listRuns(filter: RunFilter): Promise<RunRecord[]>;
+  getJournal(id: RunId): Promise<JournalEntry[]>;
+
+  /**
+   * Claims up to `limit` runs whose `availableAt <= now`, among `workflows`, leasing them
+   * to `owner` until `now + leaseMs` with a new fencing token. Waits that are due by `now`
+   * (sleeps, timeouts) resolve in the same transaction.
+   */
+  claimRuns(
+    owner: string,
+    workflows: readonly string[],
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<ClaimedRun[]>;
+  /** Extends the leases still held; returns the ids this owner no longer holds. */
+  renewLeases(
+    owner: string,
+    leases: readonly { runId: RunId; token: number }[],
+    until: number,
+  ): Promise<RunId[]>;
+  /** Applies a batch of journal writes in one transaction; each op is fenced on its own. */
+  commit(ops: readonly JournalOp[]): Promise<JournalOpResult[]>;
+  /** The earliest `availableAt` after `now` among `workflows`, for the worker's wake timer. */
+  nextWakeAt(workflows: readonly string[]): Promise<number | null>;
+
+  /** Stores an event once per id and resolves the waits it matches. */
+  sendEvent(event: EventRecord): Promise<{ accepted: boolean; duplicate: boolean; woke: RunId[] }>;
+  /** Buffers a signal for a run, or hands it to a run waiting for it. */
+  sendSignal(
+    runId: RunId,
+    name: string,
+    payload: string | null,
+    at: number,
+  ): Promise<{ woke: boolean }>;
+  /** Cancels a run and its descendants; returns the ids that were cancelled. */
+  cancelRun(id: RunId, error: string, at: number): Promise<RunId[]>;
+  /** Deletes finished runs older than `before`; returns how many. */
+  deleteFinishedRuns(before: number): Promise<number>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,629 @@
+import type { Clock } from "../core/clock.ts";
+import { delay } from "../core/clock.ts";
+import { type Duration, toMs } from "../core/duration.ts";
+import {
+  CairnError,
+  ensureError,
+  LeaseLostError,
+  NonDeterminismError,
+  NonRetryableError,
+  RetryableError,
+  RunTimeoutError,
+  StepTimeoutError,
+} from "../core/errors.ts";
+import type { ReceivedEvent } from "../core/events.ts";
+import { backoffDelay, resolveRetryPolicy } from "../core/retry.ts";
+import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
+import type { EntryKind, RunId, RunStatus } from "../core/types.ts";
+import type {
+  StepOptions,
+  StepRunInfo,
+  WaitForEventOptions,
+  WorkflowContext,
+} from "../sdk/context.ts";
+import type { Workflow } from "../sdk/define-workflow.ts";
+import type {
+  ClaimedRun,
+  JournalEntry,
+  JournalOp,
+  JournalOpResult,
+  WaitRegistration,
+} from "../store/store.ts";
+import type { JournalWriter } from "./journal-writer.ts";
+
+/** What an execution needs from the engine around it. */
+export interface ExecutionEnv {
+  clock: Clock;
+  writer: JournalWriter;
+  payloadLimitBytes: number;
+  /** Creates (idempotently) the child run of an `invoke`. */
+  startChild(request: {
+    parent: ClaimedRun;
+    position: number;
+    childId: RunId;
+    workflow: Workflow<unknown, unknown>;
+    input: unknown;
+  }): Promise<void>;
+}
+
+/** How an execution ended, as far as this worker is concerned. */
+export type ExecutionOutcome =
+  | { type: "completed" }
+  | { type: "failed"; error: Error }
+  | { type: "suspended"; status: RunStatus }
+  | { type: "released" }
+  | { type: "aborted"; reason: Error };
+
+const never = <T>() => new Promise<T>(() => {});
+
+/**
+ * One run, executing on this worker, from claim to completion or suspension.
+ *
+ * The workflow function stays alive across its steps (no replay on the happy path): each
+ * completed step is one journal write, handed to the group-commit writer without waiting;
+ * the next step (or the run's completion) waits for it, so every step is durable before
+ * the next side effect begins, and the last step shares its commit with the completion.
+ *
+ * On resume the function runs from the top and each journal position returns its recorded
+ * outcome (G1). A position whose kind or key differs from the journal fails the run with a
+ * NonDeterminismError (G6).
+ *
+ * When every branch of the function is blocked on a wait (sleep, event, signal, child) and
+ * no step is in flight, the run suspends: it records what it waits for, lets go of its
+ * lease and its promise is dropped. Whoever resumes it replays.
+ */
+export class RunExecution implements WorkflowContext {
+  readonly runId: RunId;
+  readonly workflow: string;
+  readonly done: Promise<ExecutionOutcome>;
+
+  readonly #env: ExecutionEnv;
+  readonly #claimed: ClaimedRun;
+  readonly #definition: Workflow<unknown, unknown>;
+  readonly #journal: Map<number, JournalEntry>;
+  readonly #abort = new AbortController();
+  readonly #aborted: Promise<never>;
+  #position = 0;
+  readonly #keyCounts = new Map<string, number>();
+  #pendingWrites: Promise<void>[] = [];
+  #inFlight = 0;
+  #waits: WaitRegistration[] = [];
+  #settled = false;
+  #stopping = false;
+  #draining = false;
+  #checkScheduled = false;
+  #cancelDeadline: (() => void) | undefined;
+  #settle!: (outcome: ExecutionOutcome) => void;
+
+  constructor(
+    env: ExecutionEnv,
+    claimed: ClaimedRun,
+    definition: Workflow<unknown, unknown>,
+    journal: readonly JournalEntry[],
+  ) {
+    this.#env = env;
+    this.#claimed = claimed;
+    this.#definition = definition;
+    this.runId = claimed.run.id;
+    this.workflow = claimed.run.workflow;
+    this.#journal = new Map(journal.map((e) => [e.position, e]));
+    this.done = new Promise((resolve) => {
+      this.#settle = (outcome) => {
+        if (this.#settled) return;
+        this.#settled = true;
+        this.#cancelDeadline?.();
+        resolve(outcome);
+      };
+    });
+    this.#aborted = new Promise<never>((_, reject) => {
+      this.#abort.signal.addEventListener("abort", () => reject(this.#abort.signal.reason));
+    });
+    this.#aborted.catch(() => {});
+  }
+
+  get token(): number {
+    return this.#claimed.token;
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Runs the workflow function; resolves with how this execution ended. */
+  run(): Promise<ExecutionOutcome> {
+    const { deadlineAt } = this.#claimed.run;
+    if (deadlineAt !== null) {
+      this.#cancelDeadline = this.#env.clock.setTimer(deadlineAt, () => {
+        void this.#stopAndFail(new RunTimeoutError(this.#definition.timeoutMs ?? 0));
+      });
+    }
+    let input: unknown;
+    try {
+      input = deserialize(this.#claimed.run.input);
+    } catch (error) {
+      void this.#finishFailed(ensureError(error));
+      return this.done;
+    }
+    Promise.resolve()
+      .then(() => this.#definition.fn(this, input))
+      .then(
+        (value) => this.#onReturn(value),
+        (error) => this.#onThrow(error),
+      );
+    return this.done;
+  }
+
+  /** Stops at once (lease lost, run cancelled): running steps see their signal abort. */
+  abort(reason: Error): void {
+    if (this.#settled) return;
+    this.#abort.abort(reason);
+    this.#settle({ type: "aborted", reason });
+  }
+
+  /** Shutdown: start no new step; once in-flight steps finish, hand the run back. */
+  drain(): void {
+    this.#draining = true;
+    this.#scheduleCheck();
+  }
+
+  /** Shutdown deadline passed: hand the run back now; interrupted steps run again elsewhere. */
+  async release(): Promise<void> {
+    if (this.#settled || this.#stopping) return this.done.then(() => {});
+    this.#stopping = true;
+    this.#abort.abort(new CairnError("CLOSED", "The worker is shutting down."));
+    await this.#writeFinal(
+      { type: "release", runId: this.runId, token: this.token, at: this.#now() },
+      {
+        type: "released",
+      },
+    );
+  }
+
+  // ---- the workflow context ----
+
+  step<T>(name: string, fn: (info: StepRunInfo) => T | Promise<T>): Promise<Awaited<T>>;
+  step<T>(
+    name: string,
+    options: StepOptions,
+    fn: (info: StepRunInfo) => T | Promise<T>,
+  ): Promise<Awaited<T>>;
+  async step<T>(
+    name: string,
+    optionsOrFn: StepOptions | ((info: StepRunInfo) => T | Promise<T>),
+    maybeFn?: (info: StepRunInfo) => T | Promise<T>,
+  ): Promise<Awaited<T>> {
+    const options = typeof optionsOrFn === "function" ? {} : (optionsOrFn ?? {});
+    const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
+    if (typeof fn !== "function") {
+      throw new TypeError(`ctx.step("${name}") needs a function as its last argument.`);
+    }
+    const { key, position, recorded } = this.#claimPosition("step", name);
+    if (recorded?.status === "completed") return deserialize<Awaited<T>>(recorded.output);
+    if (recorded?.status === "failed") throw deserializeError(recorded.error ?? "{}");
+
+    const policy = resolveRetryPolicy(this.#definition.options.retry, options.retry);
+    const timeoutMs =
+      options.timeout === undefined ? undefined : toMs(options.timeout, "step timeout");
+    let attempt = recorded?.status === "retrying" ? recorded.attempt + 1 : 1;
+
+    this.#inFlight++;
+    let counted = true;
+    try {
+      await this.#flushPending();
+      if (this.#draining) {
+        counted = false;
+        this.#inFlight--;
+        this.#scheduleCheck();
+        return never<Awaited<T>>();
+      }
+      for (;;) {
+        this.#throwIfStopped();
+        const startedAt = this.#now();
+        try {
+          const value = await this.#runAttempt(fn, key, attempt, timeoutMs);
+          const output = serialize(
+            value,
+            `The output of step "${key}"`,
+            this.#env.payloadLimitBytes,
+          );
+          this.#record({
+            position,
+            key,
+            kind: "step",
+            status: "completed",
+            output,
+            error: null,
+            attempt,
+            startedAt,
+            finishedAt: this.#now(),
+            wakeAt: null,
+            detail: null,
+          });
+          return deserialize<Awaited<T>>(output);
+        } catch (thrown) {
+          this.#throwIfStopped();
+          const error = ensureError(thrown);
+          const final = attempt >= policy.maxAttempts || !isRetryable(error);
+          await this.#recordNow({
+            position,
+            key,
+            kind: "step",
+            status: final ? "failed" : "retrying",
+            output: null,
+            error: serializeError(error),
+            attempt,
+            startedAt,
+            finishedAt: this.#now(),
+            wakeAt: null,
+            detail: null,
+          });
+          if (final) throw error;
+          const wait =
+            error instanceof RetryableError && error.retryAfterMs !== undefined
+              ? error.retryAfterMs
+              : backoffDelay(policy, attempt + 1);
+          await delay(this.#env.clock, wait, this.#abort.signal);
+          attempt++;
+        }
+      }
+    } finally {
+      if (counted) this.#inFlight--;
+      this.#scheduleCheck();
+    }
+  }
+
+  sleep(name: string, duration: Duration): Promise<void> {
+    const ms = toMs(duration, `duration of sleep "${name}"`);
+    return this.#sleep(name, () => this.#now() + ms);
+  }
+
+  sleepUntil(name: string, until: Date | number): Promise<void> {
+    const at = until instanceof Date ? until.getTime() : until;
+    if (!Number.isFinite(at))
+      throw new TypeError(`sleepUntil("${name}") needs a valid Date or epoch ms.`);
+    return this.#sleep(name, () => at);
+  }
+
+  async #sleep(name: string, wakeAt: () => number): Promise<void> {
+    const { key, position, recorded } = this.#claimPosition("sleep", name);
+    if (recorded?.status === "completed") return;
+    const at = recorded?.wakeAt ?? wakeAt();
+    if (!recorded && at <= this.#now()) return;
+    return this.#waitFor({ kind: "sleep", position, key, wakeAt: at });
+  }
+
+  async waitForEvent<T = unknown>(
+    name: string,
+    options: WaitForEventOptions,
+  ): Promise<ReceivedEvent<T> | null> {
+    if (!options || typeof options.event !== "string" || options.event === "") {
+      throw new TypeError(`waitForEvent("${name}") needs an \`event\` name.`);
+    }
+    const { key, position, recorded } = this.#claimPosition("event", name);
+    if (recorded?.status === "completed") return deserialize(recorded.output);
+    const timeoutAt = recorded ? recorded.wakeAt : this.#timeoutAt(options.timeout, name);
+    return this.#waitFor({
+      kind: "event",
+      position,
+      key,
+      event: options.event,
+      match: options.match ?? null,
+      timeoutAt,
+    });
+  }
+
+  async waitForSignal<T = unknown>(
+    name: string,
+    options: { timeout?: Duration } = {},
+  ): Promise<T | null> {
+    const { key, position, recorded } = this.#claimPosition("signal", name);
+    if (recorded?.status === "completed") return deserialize(recorded.output) ?? null;
+    const timeoutAt = recorded ? recorded.wakeAt : this.#timeoutAt(options.timeout, name);
+    return this.#waitFor({ kind: "signal", position, key, signal: name, timeoutAt });
+  }
+
+  async invoke<I, O>(
+    name: string,
+    workflow: Workflow<I, O>,
+    input: I,
+    options: { id?: string } = {},
+  ): Promise<O> {
+    const { key, position, recorded } = this.#claimPosition("invoke", name);
+    if (recorded?.status === "completed") return deserialize(recorded.output);
+    if (recorded?.status === "failed") throw deserializeError(recorded.error ?? "{}");
+    const childId = (
+      recorded?.detail
+        ? (JSON.parse(recorded.detail) as { childId: string }).childId
+        : (options.id ?? `${this.runId}/${key}`)
+    ) as RunId;
+    if (!recorded) {
+      // Counted as in flight so the run cannot suspend before its child exists.
+      this.#inFlight++;
+      try {
+        await this.#flushPending();
+        this.#throwIfStopped();
+        await this.#env.startChild({
+          parent: this.#claimed,
+          position,
+          childId,
+          workflow: workflow as Workflow<unknown, unknown>,
+          input,
+        });
+      } finally {
+        this.#inFlight--;
+      }
+    }
+    return this.#waitFor({ kind: "invoke", position, key, childId });
+  }
+
+  now(): Date {
+    return new Date(this.#journaled("now", () => this.#now()));
+  }
+
+  random(): number {
+    return this.#journaled("random", Math.random);
+  }
+
+  uuid(): string {
+    return this.#journaled("uuid", () => crypto.randomUUID());
+  }
+
+  // ---- journal positions ----
+
+  #claimPosition(kind: EntryKind, name: string) {
+    if (this.#settled || this.#stopping) {
+      // The run already ended here (cancelled, lease lost, failed): leftover branches stop.
+      throw this.#abort.signal.reason ?? new CairnError("CLOSED", "This execution has ended.");
+    }
+    if (typeof name !== "string" || name === "") {
+      throw new TypeError(`Every ${kind} needs a non-empty name.`);
+    }
+    const count = (this.#keyCounts.get(name) ?? 0) + 1;
+    this.#keyCounts.set(name, count);
+    const key = count === 1 ? name : `${name}#${count}`;
+    const position = this.#position++;
+    const recorded = this.#journal.get(position);
+    if (recorded && (recorded.kind !== kind || recorded.key !== key)) {
+      const error = new NonDeterminismError(
+        position,
+        `${recorded.kind} "${recorded.key}"`,
+        `${kind} "${key}"`,
+      );
+      void this.#stopAndFail(error);
+      throw error;
+    }
+    return { key, position, recorded };
+  }
+
+  #journaled<T>(kind: "now" | "random" | "uuid", produce: () => T): T {
+    const { key, position, recorded } = this.#claimPosition(kind, kind);
+    if (recorded) return deserialize(recorded.output);
+    const value = produce();
+    const at = this.#now();
+    this.#record({
+      position,
+      key,
+      kind,
+      status: "completed",
+      output: serialize(value, kind, Number.POSITIVE_INFINITY),
+      error: null,
+      attempt: 1,
+      startedAt: at,
+      finishedAt: at,
+      wakeAt: null,
+      detail: null,
+    });
+    return value;
+  }
+
+  /** Queues an entry; the next step or the run's end waits for it to be durable. */
+  #record(entry: JournalEntry): void {
+    const write = this.#recordNow(entry);
+    write.catch(() => {});
+    this.#pendingWrites.push(write);
+  }
+
+  async #recordNow(entry: JournalEntry): Promise<void> {
+    const result = await this.#env.writer.write({
+      type: "entry",
+      runId: this.runId,
+      token: this.token,
+      entry,
+    });
+    if (!result.ok) throw this.#fenced();
+  }
+
+  async #flushPending(): Promise<void> {
+    if (this.#pendingWrites.length === 0) return;
+    const writes = this.#pendingWrites;
+    this.#pendingWrites = [];
+    await Promise.all(writes);
+  }
+
+  /** The store rejected a write: the run is no longer ours (lease lost or run cancelled). */
+  #fenced(): Error {
+    const reason = new LeaseLostError(this.runId);
+    this.abort(reason);
+    return reason;
+  }
+
+  // ---- waiting and suspension ----
+
+  #waitFor<T>(wait: WaitRegistration): Promise<T> {
+    this.#waits.push(wait);
+    this.#scheduleCheck();
+    return never();
+  }
+
+  #timeoutAt(timeout: Duration | undefined, name: string): number | null {
+    return timeout === undefined ? null : this.#now() + toMs(timeout, `timeout of "${name}"`);
+  }
+
+  #scheduleCheck(): void {
+    if (this.#checkScheduled || this.#settled) return;
+    this.#checkScheduled = true;
+    // After this turn's microtasks: a step that just finished may lead straight into the next.
+    setImmediate(() => {
+      this.#checkScheduled = false;
+      if (this.#settled || this.#stopping || this.#inFlight > 0) return;
+      if (this.#draining) {
+        this.#stopping = true;
+        void this.#writeFinal(
+          { type: "release", runId: this.runId, token: this.token, at: this.#now() },
+          { type: "released" },
+        );
+      } else if (this.#waits.length > 0) {
+        void this.#suspend();
+      }
+    });
+  }
+
+  async #suspend(): Promise<void> {
+    this.#stopping = true;
+    const dueTimes = this.#waits.map((w) =>
+      w.kind === "sleep" ? w.wakeAt : w.kind === "invoke" ? null : w.timeoutAt,
+    );
+    const { deadlineAt } = this.#claimed.run;
+    if (deadlineAt !== null) dueTimes.push(deadlineAt);
+    const due = dueTimes.filter((t): t is number => t !== null);
+    const availableAt = due.length > 0 ? Math.min(...due) : null;
+    const result = await this.#writeOp({
+      type: "suspend",
+      runId: this.runId,
+      token: this.token,
+      waits: this.#waits,
+      availableAt,
+      at: this.#now(),
+    });
+    if (result?.ok) this.#settle({ type: "suspended", status: result.status ?? "waiting" });
+  }
+
+  // ---- ending ----
+
+  async #onReturn(value: unknown): Promise<void> {
+    if (this.#settled || this.#stopping) return;
+    for (const [position, entry] of this.#journal) {
+      if (position >= this.#position) {
+        return this.#stopAndFail(
+          new NonDeterminismError(
+            position,
+            `${entry.kind} "${entry.key}"`,
+            "the end of the workflow",
+          ),
+        );
+      }
+    }
+    let output: string;
+    try {
+      output = serialize(value, `The output of run "${this.runId}"`, this.#env.payloadLimitBytes);
+    } catch (error) {
+      return this.#finishFailed(ensureError(error));
+    }
+    this.#stopping = true;
+    await this.#writeFinal(
+      { type: "complete", runId: this.runId, token: this.token, output, at: this.#now() },
+      { type: "completed" },
+    );
+  }
+
+  async #onThrow(thrown: unknown): Promise<void> {
+    if (this.#settled || this.#stopping) return;
+    await this.#finishFailed(ensureError(thrown));
+  }
+
+  /** A failure no user code may catch (non-determinism, run timeout): stop steps, then fail. */
+  async #stopAndFail(error: Error): Promise<void> {
+    if (this.#settled || this.#stopping) return;
+    this.#abort.abort(error);
+    await this.#finishFailed(error);
+  }
+
+  async #finishFailed(error: Error): Promise<void> {
+    if (this.#settled) return;
+    this.#stopping = true;
+    await this.#writeFinal(
+      {
+        type: "fail",
+        runId: this.runId,
+        token: this.token,
+        error: serializeError(error),
+        at: this.#now(),
+      },
+      { type: "failed", error },
+    );
+  }
+
+  async #writeFinal(op: JournalOp, outcome: ExecutionOutcome): Promise<void> {
+    const result = await this.#writeOp(op);
+    if (result?.ok) this.#settle(outcome);
+  }
+
+  /** Writes an op that ends this execution; a rejection or fencing aborts it. */
+  async #writeOp(op: JournalOp): Promise<JournalOpResult | undefined> {
+    try {
+      const result = await this.#env.writer.write(op);
+      if (!result.ok) this.#fenced();
+      return result;
+    } catch (error) {
+      this.abort(ensureError(error));
+      return undefined;
+    }
+  }
+
+  #throwIfStopped(): void {
+    if (this.#abort.signal.aborted) throw this.#abort.signal.reason;
+  }
+
+  #now(): number {
+    return this.#env.clock.now();
+  }
+
+  async #runAttempt<T>(
+    fn: (info: StepRunInfo) => T | Promise<T>,
+    key: string,
+    attempt: number,
+    timeoutMs: number | undefined,
+  ): Promise<T> {
+    const controller = new AbortController();
+    const onRunAbort = () => controller.abort(this.#abort.signal.reason);
+    this.#abort.signal.addEventListener("abort", onRunAbort, { once: true });
+    const racers: Promise<T>[] = [
+      Promise.resolve().then(() =>
+        fn({
+          signal: controller.signal,
+          attempt,
+          idempotencyKey: `${this.runId}:${key}`,
+          runId: this.runId,
+          step: key,
+        }),
+      ),
+      this.#aborted,
+    ];
+    let cancelTimer: (() => void) | undefined;
+    if (timeoutMs !== undefined) {
+      racers.push(
+        new Promise<never>((_, reject) => {
+          cancelTimer = this.#env.clock.setTimer(this.#now() + timeoutMs, () => {
+            const timeout = new StepTimeoutError(key, timeoutMs);
+            controller.abort(timeout);
+            reject(timeout);
+          });
+        }),
+      );
+    }
+    try {
+      return await Promise.race(racers);
+    } finally {
+      cancelTimer?.();
+      this.#abort.signal.removeEventListener("abort", onRunAbort);
+    }
+  }
+}
+
+function isRetryable(error: Error): boolean {
+  if (error instanceof NonRetryableError) return false;
+  return !(
+    CairnError.is(error) &&
+    ["NON_RETRYABLE", "NON_DETERMINISM", "PAYLOAD_TOO_LARGE", "SERIALIZATION"].includes(error.code)
+  );
+}

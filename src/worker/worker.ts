@@ -1,0 +1,246 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Clock } from "../core/clock.ts";
+import { ensureError, LeaseLostError, RunCancelledError } from "../core/errors.ts";
+import type { RunId } from "../core/types.ts";
+import type { Workflow } from "../sdk/define-workflow.ts";
+import type { ClaimedRun, JournalEntry, Store } from "../store/store.ts";
+import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
+
+export interface WorkerOptions {
+  /** Runs executing at once in this worker; waiting runs hold no slot. (Default: 100) */
+  concurrency?: number;
+}
+
+export interface WorkerConfig {
+  concurrency: number;
+  /** Lease length in ms; renewed by heartbeats every third of it. */
+  leaseMs: number;
+  /** Fallback poll interval in ms, for work that arrives from other processes. */
+  pollMs: number;
+}
+
+export interface WorkerHooks {
+  onSettled(runId: RunId, outcome: ExecutionOutcome): void;
+  onError(error: Error, context: string): void;
+}
+
+/**
+ * Claims due runs and executes them, up to `concurrency` at once.
+ *
+ * States: idle (waiting for a wake-up) → claiming → idle …; stopping → drained.
+ * Wake-ups come from this process (a run started or woken here), from a timer set to the
+ * earliest `availableAt` in the store (sleeps, timeouts, expired leases) and from a poll
+ * that catches work other processes created. Leases of active runs are renewed in one
+ * batch every third of the lease; a run whose lease is lost is aborted at once.
+ */
+export class Worker {
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #env: ExecutionEnv;
+  readonly #registry: ReadonlyMap<string, Workflow<unknown, unknown>>;
+  readonly #config: WorkerConfig;
+  readonly #hooks: WorkerHooks;
+  readonly #active = new Map<RunId, RunExecution>();
+  /** Runs claimed whose journal is still loading: they hold a slot too. */
+  #loading = 0;
+  #running = false;
+  #wake: (() => void) | undefined;
+  #woken = false;
+  #loop: Promise<void> | undefined;
+  #lastRenewal = 0;
+  #cancelHeartbeat: (() => void) | undefined;
+
+  constructor(
+    store: Store,
+    clock: Clock,
+    env: ExecutionEnv,
+    registry: ReadonlyMap<string, Workflow<unknown, unknown>>,
+    config: WorkerConfig,
+    hooks: WorkerHooks,
+  ) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#env = env;
+    this.#registry = registry;
+    this.#config = config;
+    this.#hooks = hooks;
+  }
+
+  get activeCount(): number {
+    return this.#active.size + this.#loading;
+  }
+
+  get concurrency(): number {
+    return this.#config.concurrency;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#lastRenewal = this.#clock.now();
+    this.#scheduleHeartbeat();
+    this.#loop = this.#run();
+  }
+
+  /** True when a run started in this process can be handed to this worker directly. */
+  hasCapacity(): boolean {
+    return this.#running && this.activeCount < this.#config.concurrency;
+  }
+
+  /** Executes a run this worker already holds (created claimed by `start`). */
+  adopt(claimed: ClaimedRun, journal: readonly JournalEntry[] = []): void {
+    this.#execute(claimed, journal);
+  }
+
+  /** Something may be claimable now: wake the loop. */
+  notify(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  /** Aborts a run executing here (it was cancelled or lost). */
+  abortRun(runId: RunId, reason: Error): void {
+    this.#active.get(runId)?.abort(reason);
+  }
+
+  /**
+   * Stops claiming; lets in-flight steps finish and hands their runs back, releasing
+   * whatever is still running after `drainMs`.
+   */
+  async stop(drainMs: number): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.notify();
+    await this.#loop;
+    for (const execution of this.#active.values()) execution.drain();
+    const drained = Promise.all([...this.#active.values()].map((e) => e.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), drainMs);
+    });
+    if ((await Promise.race([drained, timedOut])) === "timeout") {
+      await Promise.all([...this.#active.values()].map((e) => e.release()));
+    }
+    clearTimeout(timer);
+    this.#cancelHeartbeat?.();
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      this.#woken = false;
+      const free = this.#config.concurrency - this.activeCount;
+      let claimedAll = false;
+      if (free > 0) {
+        try {
+          await this.#renewIfDue();
+          const claimed = await this.#store.claimRuns(
+            this.id,
+            [...this.#registry.keys()],
+            this.#clock.now(),
+            this.#config.leaseMs,
+            free,
+          );
+          for (const run of claimed) this.#execute(run, undefined);
+          claimedAll = claimed.length === free && free > 0;
+        } catch (error) {
+          this.#hooks.onError(ensureError(error), "claiming runs");
+        }
+      }
+      if (!this.#running) break;
+      if (claimedAll || this.#woken) {
+        // More may be waiting; let the runs just claimed make progress first.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      await this.#idle(free > 0);
+    }
+  }
+
+  /** Waits for a notify, the poll interval, or the store's next due run. */
+  async #idle(hasFreeSlots: boolean): Promise<void> {
+    let nextDue: number | null = null;
+    if (hasFreeSlots) {
+      try {
+        nextDue = await this.#store.nextWakeAt([...this.#registry.keys()]);
+      } catch (error) {
+        this.#hooks.onError(ensureError(error), "reading the next wake-up time");
+      }
+    }
+    if (this.#woken || !this.#running) return;
+    const now = this.#clock.now();
+    const at = Math.min(now + this.#config.pollMs, nextDue ?? Number.POSITIVE_INFINITY);
+    await new Promise<void>((resolve) => {
+      const cancel = this.#clock.setTimer(Math.max(at, now), () => this.#wake?.());
+      this.#wake = () => {
+        this.#wake = undefined;
+        cancel();
+        resolve();
+      };
+    });
+  }
+
+  #execute(claimed: ClaimedRun, journal: readonly JournalEntry[] | undefined): void {
+    const runId = claimed.run.id;
+    if (this.#active.has(runId)) return;
+    const definition = this.#registry.get(claimed.run.workflow);
+    if (!definition) return; // claims are filtered by workflow; unreachable in practice
+    const start = async () => {
+      let entries = journal;
+      if (!entries) {
+        this.#loading++;
+        try {
+          entries = await this.#store.getJournal(runId);
+        } finally {
+          this.#loading--;
+        }
+      }
+      const execution = new RunExecution(this.#env, claimed, definition, entries);
+      this.#active.set(runId, execution);
+      const outcome = await execution.run();
+      this.#active.delete(runId);
+      this.#hooks.onSettled(runId, outcome);
+      this.notify();
+    };
+    start().catch((error) => {
+      this.#active.delete(runId);
+      this.#hooks.onError(ensureError(error), `executing run ${runId}`);
+      this.notify();
+    });
+  }
+
+  #scheduleHeartbeat(): void {
+    const interval = Math.max(10, Math.floor(this.#config.leaseMs / 3));
+    const tick = () => {
+      if (!this.#running && this.#active.size === 0) return;
+      this.#renewLeases()
+        .catch((error) => this.#hooks.onError(ensureError(error), "renewing leases"))
+        .finally(() => {
+          this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
+        });
+    };
+    this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
+  }
+
+  async #renewIfDue(): Promise<void> {
+    if (this.#clock.now() - this.#lastRenewal >= this.#config.leaseMs / 3)
+      await this.#renewLeases();
+  }
+
+  async #renewLeases(): Promise<void> {
+    const now = this.#clock.now();
+    this.#lastRenewal = now;
+    const leases = [...this.#active.values()]
+      .filter((e) => !e.settled)
+      .map((e) => ({ runId: e.runId, token: e.token }));
+    const lost = await this.#store.renewLeases(this.id, leases, now + this.#config.leaseMs);
+    for (const runId of lost) {
+      const run = await this.#store.getRun(runId);
+      this.abortRun(
+        runId,
+        run?.status === "cancelled" ? new RunCancelledError(runId) : new LeaseLostError(runId),
+      );
+    }
+  }
+}
