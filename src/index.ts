@@ -23,7 +23,12 @@ export type {
   WaitForEventOptions,
   WorkflowContext,
 } from "./sdk/context.ts";
-export { defineWorkflow, type Workflow, type WorkflowOptions } from "./sdk/define-workflow.ts";
+export {
+  type AnyWorkflow,
+  defineWorkflow,
+  type Workflow,
+  type WorkflowOptions,
+} from "./sdk/define-workflow.ts";
 export type { RunInfo, StepInfo } from "./sdk/run-info.ts";
 export type { Store } from "./store/store.ts";
 export type { WorkerOptions } from "./worker/worker.ts";

@@ -8,7 +8,7 @@ import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
-import { isWorkflow, type Workflow } from "./define-workflow.ts";
+import { type AnyWorkflow, isWorkflow, type Workflow } from "./define-workflow.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { type RunInfo, toRunInfo } from "./run-info.ts";
 import { validateInput } from "./validate-input.ts";
@@ -22,7 +22,7 @@ export interface CairnOptions {
   /** An already open store; takes precedence over `db`. Closed by `close()`. */
   store?: Store;
   /** Workflows this process can run and start by name. */
-  workflows?: readonly Workflow<never, unknown>[];
+  workflows?: readonly AnyWorkflow[];
   /** Time source for timers, leases and retries. (Default: the system clock) */
   clock?: Clock;
   /** Largest serialized input, step output or run output, in bytes. (Default: 2 MiB) */
@@ -57,8 +57,6 @@ export interface RunHandle<TOutput = unknown> {
   /** The run's current state. */
   info(): Promise<RunInfo<TOutput>>;
 }
-
-type AnyWorkflow = Workflow<never, unknown>;
 
 const defaultPayloadLimit = 2 * 1024 * 1024;
 
@@ -273,9 +271,7 @@ export class Cairn {
     if (this.#closed) throw new CairnError("CLOSED", "This Cairn instance is closed.");
   }
 
-  #resolve(
-    workflow: AnyWorkflow | Workflow<unknown, unknown> | string | unknown,
-  ): Workflow<unknown, unknown> {
+  #resolve(workflow: unknown): Workflow<unknown, unknown> {
     const name =
       typeof workflow === "string" ? workflow : isWorkflow(workflow) ? workflow.name : undefined;
     if (name === undefined) {

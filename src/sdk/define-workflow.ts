@@ -63,6 +63,13 @@ export function defineWorkflow<TInput, TOutput>(
   };
 }
 
+/**
+ * Any workflow, whatever its input and output. `Workflow` is invariant in its input (the
+ * schema produces it, the function consumes it), so only `any` admits them all.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a list of workflows of different input types
+export type AnyWorkflow = Workflow<any, any>;
+
 export function isWorkflow(value: unknown): value is Workflow {
   return (
     typeof value === "object" &&

@@ -234,7 +234,7 @@ export class SqliteStore implements Store {
       case "event": {
         const createdAt = (this.#sql.getRunCreatedAt.get(runId) as { created_at: number })
           .created_at;
-        for (const event of this.#sql.bufferedEvents.iterate(wait.event, createdAt, runId)) {
+        for (const event of this.#sql.bufferedEvents.all(wait.event, createdAt, runId)) {
           const record = toEvent(event);
           if (!matchesEvent(deserialize(record.data), wait.match)) continue;
           this.#sql.resolveEventEntry.run(

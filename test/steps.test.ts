@@ -1,0 +1,301 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  CairnError,
+  defineWorkflow,
+  NonDeterminismError,
+  NonRetryableError,
+  PayloadTooLargeError,
+  RetryableError,
+  StepTimeoutError,
+} from "../src/index.ts";
+import { createTestCairn, type TestCairn, waitForStatus } from "../src/testing/index.ts";
+
+let t: TestCairn | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe("steps", () => {
+  it("runs sequential and parallel steps and returns the typed result", async () => {
+    const wf = defineWorkflow({ name: "seq-par" }, async (ctx, n: number) => {
+      const a = await ctx.step("a", () => n + 1);
+      const b = await ctx.step("b", async () => a * 2);
+      const parts = await Promise.all([1, 2, 3].map((i) => ctx.step(`p${i}`, () => i * b)));
+      return { a, b, parts };
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, 4);
+    const result: { a: number; b: number; parts: number[] } = await run.result();
+    expect(result).toEqual({ a: 5, b: 10, parts: [10, 20, 30] });
+    const info = await t.cairn.getRun(run.id);
+    expect(info.status).toBe("completed");
+    expect(info.steps.map((s) => s.key)).toEqual(["a", "b", "p1", "p2", "p3"]);
+    expect(info.steps.every((s) => s.status === "completed" && s.durationMs !== null)).toBe(true);
+  });
+
+  it("keys repeated step names with an occurrence counter, so loops work", async () => {
+    const wf = defineWorkflow({ name: "loop" }, async (ctx) => {
+      let total = 0;
+      for (let i = 0; i < 3; i++) total += await ctx.step("add", () => i);
+      return total;
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    expect(await run.result()).toBe(3);
+    expect((await t.cairn.getRun(run.id)).steps.map((s) => s.key)).toEqual([
+      "add",
+      "add#2",
+      "add#3",
+    ]);
+  });
+
+  it("retries a failing step and passes attempt and a stable idempotency key", async () => {
+    const seen: { attempt: number; key: string }[] = [];
+    const wf = defineWorkflow({ name: "flaky" }, async (ctx) =>
+      ctx.step(
+        "flaky",
+        { retry: { maxAttempts: 3, initialInterval: 1 } },
+        ({ attempt, idempotencyKey }) => {
+          seen.push({ attempt, key: idempotencyKey });
+          if (attempt < 3) throw new Error(`boom ${attempt}`);
+          return "ok";
+        },
+      ),
+    );
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined, { id: "flaky-1" });
+    await waitForStatus(t.cairn, run.id, "running");
+    // Backoff waits on the test clock.
+    while (seen.length < 3) {
+      t.clock.advance("1s");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await run.result()).toBe("ok");
+    expect(seen.map((s) => s.attempt)).toEqual([1, 2, 3]);
+    expect(new Set(seen.map((s) => s.key))).toEqual(new Set(["flaky-1:flaky"]));
+    const [step] = (await t.cairn.getRun(run.id)).steps;
+    expect(step?.attempt).toBe(3);
+  });
+
+  it("stops retrying on NonRetryableError and rethrows it from result()", async () => {
+    let calls = 0;
+    const wf = defineWorkflow({ name: "declined", retry: { maxAttempts: 5 } }, async (ctx) =>
+      ctx.step("charge", () => {
+        calls++;
+        throw new NonRetryableError("card declined");
+      }),
+    );
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await expect(run.result()).rejects.toThrow("card declined");
+    await expect(run.result()).rejects.toBeInstanceOf(NonRetryableError);
+    expect(calls).toBe(1);
+    const info = await t.cairn.getRun(run.id);
+    expect(info.status).toBe("failed");
+    expect(info.error).toMatchObject({ name: "NonRetryableError", message: "card declined" });
+    expect(info.steps[0]).toMatchObject({ status: "failed", attempt: 1 });
+  });
+
+  it("fails after maxAttempts and records the last error with name, message and stack", async () => {
+    const wf = defineWorkflow({ name: "always-fails" }, async (ctx) =>
+      ctx.step("x", { retry: { maxAttempts: 2, initialInterval: 0 } }, () => {
+        throw new TypeError("bad thing");
+      }),
+    );
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await expect(run.result()).rejects.toThrow("bad thing");
+    const info = await t.cairn.getRun(run.id);
+    expect(info.error?.name).toBe("TypeError");
+    expect(info.error?.stack).toContain("bad thing");
+    expect(info.steps[0]?.attempt).toBe(2);
+  });
+
+  it("honours RetryableError's retryAfter", async () => {
+    let calls = 0;
+    const wf = defineWorkflow({ name: "rate-limited" }, async (ctx) =>
+      ctx.step("call", () => {
+        calls++;
+        if (calls === 1) throw new RetryableError("429", { retryAfterMs: 60_000 });
+        return calls;
+      }),
+    );
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "running");
+    await new Promise((r) => setTimeout(r, 30));
+    t.clock.advance("59s");
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls).toBe(1);
+    t.clock.advance("1s");
+    expect(await run.result()).toBe(2);
+  });
+
+  it("a step timeout aborts the attempt's signal and fails with StepTimeoutError", async () => {
+    let aborted: unknown;
+    const wf = defineWorkflow({ name: "slow" }, async (ctx) =>
+      ctx.step("slow", { timeout: "30s", retry: { maxAttempts: 1 } }, ({ signal }) => {
+        return new Promise((_, reject) => {
+          signal.addEventListener("abort", () => {
+            aborted = signal.reason;
+            reject(signal.reason);
+          });
+        });
+      }),
+    );
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "running");
+    await new Promise((r) => setTimeout(r, 20));
+    t.clock.advance("30s");
+    await expect(run.result()).rejects.toThrow(/timed out after 30000 ms/);
+    expect(aborted).toBeInstanceOf(StepTimeoutError);
+  });
+
+  it("round-trips Date, BigInt, Map, Set, undefined and Error through a step", async () => {
+    const value = {
+      when: new Date("2030-01-02T03:04:05Z"),
+      big: 12345678901234567890n,
+      map: new Map([["k", 1]]),
+      set: new Set(["a"]),
+      nothing: undefined,
+      err: new Error("kept"),
+    };
+    const wf = defineWorkflow({ name: "types" }, async (ctx) => {
+      const out = await ctx.step("make", () => value);
+      return out;
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const result = await (await t.cairn.start(wf, undefined)).result();
+    expect(result.when).toEqual(value.when);
+    expect(result.big).toBe(value.big);
+    expect(result.map.get("k")).toBe(1);
+    expect(result.set.has("a")).toBe(true);
+    expect("nothing" in result).toBe(true);
+    expect(result.err).toBeInstanceOf(Error);
+    expect(result.err.message).toBe("kept");
+  });
+
+  it("fails a step whose output is over the payload limit, writing nothing for it", async () => {
+    const wf = defineWorkflow({ name: "big" }, async (ctx) =>
+      ctx.step("big", () => "x".repeat(2000)),
+    );
+    t = await createTestCairn({ workflows: [wf], payloadLimitBytes: 1000 });
+    const run = await t.cairn.start(wf, undefined);
+    await expect(run.result()).rejects.toBeInstanceOf(PayloadTooLargeError);
+    const info = await t.cairn.getRun(run.id);
+    expect(info.steps[0]).toMatchObject({ status: "failed", output: undefined });
+    expect(info.error?.message).toMatch(/over the payload limit of 1000 bytes/);
+  });
+
+  it("fails a step that returns a function with a SerializationError", async () => {
+    const wf = defineWorkflow({ name: "fn-out" }, async (ctx) =>
+      ctx.step("f", () => ({ f: () => 1 })),
+    );
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await expect(run.result()).rejects.toThrow(/cannot be serialized: a function is not data/);
+  });
+});
+
+describe("starting runs", () => {
+  const order = defineWorkflow(
+    { name: "order", input: z.object({ id: z.string(), total: z.number().positive() }) },
+    async (ctx, input) => ctx.step("charge", () => input.total * 2),
+  );
+
+  it("is idempotent by id: a second start returns the existing run", async () => {
+    t = await createTestCairn({ workflows: [order] });
+    const first = await t.cairn.start(order, { id: "o1", total: 10 }, { id: "order-o1" });
+    const second = await t.cairn.start(order, { id: "o1", total: 99 }, { id: "order-o1" });
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(await second.result()).toBe(20);
+    expect((await t.cairn.listRuns({ workflow: "order" })).length).toBe(1);
+  });
+
+  it("rejects invalid input with the failing path and creates no run", async () => {
+    t = await createTestCairn({ workflows: [order] });
+    const attempt = t.cairn.start(order, { id: "o1", total: -1 } as never, { id: "bad" });
+    await expect(attempt).rejects.toThrow(/Invalid input for workflow "order": at total:/);
+    await expect(t.cairn.getRun("bad")).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
+  });
+
+  it("rejects an unknown workflow name", async () => {
+    t = await createTestCairn({ workflows: [order] });
+    const error = await t.cairn.start("nope", {}).catch((e: unknown) => e);
+    expect(CairnError.is(error) && error.code).toBe("WORKFLOW_NOT_FOUND");
+    expect(String(error)).toMatch(/Unknown workflow "nope" \(registered: order\)/);
+  });
+
+  it("rejects an input over the payload limit before writing", async () => {
+    const echo = defineWorkflow({ name: "echo" }, async (_ctx, s: string) => s);
+    t = await createTestCairn({ workflows: [echo], payloadLimitBytes: 100 });
+    await expect(t.cairn.start(echo, "y".repeat(500), { id: "big" })).rejects.toBeInstanceOf(
+      PayloadTooLargeError,
+    );
+    await expect(t.cairn.getRun("big")).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
+  });
+});
+
+describe("determinism", () => {
+  it("journals now, random and uuid: a replay sees the recorded values", async () => {
+    const wf = defineWorkflow({ name: "journaled" }, async (ctx) => {
+      const values = { now: ctx.now(), random: ctx.random(), uuid: ctx.uuid() };
+      await ctx.sleep("nap", "1m");
+      return { ...values, again: { now: ctx.now() } };
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    const recorded = await t.cairn.getRun(run.id);
+    t.clock.advance("1m");
+    const result = await run.result();
+    // The run was replayed after the sleep; the values from before it are the recorded ones.
+    expect(result.now.getTime()).toBe(recorded.steps[0]?.output);
+    expect(result.random).toBe(recorded.steps[1]?.output);
+    expect(result.uuid).toBe(recorded.steps[2]?.output);
+    expect(result.again.now.getTime()).toBeGreaterThan(result.now.getTime());
+  });
+
+  it("reports non-determinism when a replay reaches a different step", async () => {
+    let calls = 0;
+    const wf = defineWorkflow({ name: "diverges" }, async (ctx) => {
+      calls++;
+      await ctx.step(calls === 1 ? "charge" : "refund", () => "x");
+      await ctx.sleep("pause", "1m");
+      return "done";
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    t.clock.advance("1m");
+    const error = await run.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonDeterminismError);
+    expect(String((error as Error).message)).toBe(
+      'Non-determinism at journal position 0: the journal recorded step "charge" but the code now calls step "refund". ' +
+        "Code between steps must be deterministic; deploy changed workflows under a new name or let old runs finish first.",
+    );
+  });
+
+  it("a diverging run is failed even if the workflow catches the error", async () => {
+    let calls = 0;
+    const wf = defineWorkflow({ name: "catches" }, async (ctx) => {
+      calls++;
+      try {
+        await ctx.step(calls === 1 ? "a" : "b", () => 1);
+      } catch {
+        return "swallowed";
+      }
+      await ctx.sleep("pause", "1m");
+      return "done";
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    t.clock.advance("1m");
+    await expect(run.result()).rejects.toBeInstanceOf(NonDeterminismError);
+  });
+});
