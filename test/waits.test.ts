@@ -176,6 +176,11 @@ describe("child workflows", () => {
     await waitForStatus(t.cairn, `${run.id}/child`, "waiting");
     t.clock.advance("1m");
     expect(await run.result()).toBe(11);
+    expect((await t.cairn.getRun(run.id)).steps[0]).toMatchObject({
+      kind: "invoke",
+      childRunId: `${run.id}/child`,
+      output: 10,
+    });
     const info = await t.cairn.getRun(`${run.id}/child`);
     expect(info.parentId).toBe(run.id);
     expect(info.status).toBe("completed");

@@ -49,6 +49,7 @@ export interface StartOptions {
 /** A started run. */
 export interface RunHandle<TOutput = unknown> {
   readonly id: RunId;
+  /** The workflow's name; empty for a handle made from a bare id with `cairn.handle(id)`. */
   readonly workflow: string;
   /** False when a run with this id already existed and was returned instead. */
   readonly created: boolean;

@@ -16,6 +16,8 @@ export interface StepInfo {
   wakeAt: Date | null;
   output: unknown;
   error: SerializedError | null;
+  /** For an `invoke`: the child run's id. */
+  childRunId?: RunId;
 }
 
 /** A run's state, steps and outcome. */
@@ -62,6 +64,9 @@ export function toRunInfo<TOutput>(
       wakeAt: date(e.wakeAt),
       output: e.output === null ? undefined : deserialize(e.output),
       error: e.error === null ? null : parseSerializedError(e.error),
+      ...(e.kind === "invoke" && e.detail
+        ? { childRunId: (JSON.parse(e.detail) as { childId: RunId }).childId }
+        : {}),
     })),
   };
 }

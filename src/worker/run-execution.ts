@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Clock } from "../core/clock.ts";
 import { delay } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
@@ -115,6 +116,8 @@ export class RunExecution implements WorkflowContext {
         resolve(outcome);
       };
     });
+    // Each attempt of each parallel step listens to the run's abort: no fixed cap fits.
+    setMaxListeners(0, this.#abort.signal);
     this.#aborted = new Promise<never>((_, reject) => {
       this.#abort.signal.addEventListener("abort", () => reject(this.#abort.signal.reason));
     });

@@ -50,6 +50,8 @@ export class Worker {
   #woken = false;
   #loop: Promise<void> | undefined;
   #lastRenewal = 0;
+  /** When leases were last confirmed by the store; past a lease without it, we self-fence. */
+  #lastConfirmed = 0;
   #cancelHeartbeat: (() => void) | undefined;
 
   constructor(
@@ -80,6 +82,7 @@ export class Worker {
     if (this.#running) return;
     this.#running = true;
     this.#lastRenewal = this.#clock.now();
+    this.#lastConfirmed = this.#lastRenewal;
     this.#scheduleHeartbeat();
     this.#loop = this.#run();
   }
@@ -215,12 +218,25 @@ export class Worker {
     const tick = () => {
       if (!this.#running && this.#active.size === 0) return;
       this.#renewLeases()
-        .catch((error) => this.#hooks.onError(ensureError(error), "renewing leases"))
+        .catch((error) => {
+          this.#hooks.onError(ensureError(error), "renewing leases");
+          this.#selfFenceIfExpired();
+        })
         .finally(() => {
           this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
         });
     };
     this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
+  }
+
+  /**
+   * The store has not confirmed our leases for a whole lease: another worker may own these
+   * runs by now. Stop their steps rather than race it (a zombie must not keep working).
+   */
+  #selfFenceIfExpired(): void {
+    if (this.#clock.now() - this.#lastConfirmed < this.#config.leaseMs) return;
+    for (const execution of this.#active.values())
+      execution.abort(new LeaseLostError(execution.runId));
   }
 
   async #renewIfDue(): Promise<void> {
@@ -235,6 +251,7 @@ export class Worker {
       .filter((e) => !e.settled)
       .map((e) => ({ runId: e.runId, token: e.token }));
     const lost = await this.#store.renewLeases(this.id, leases, now + this.#config.leaseMs);
+    this.#lastConfirmed = now;
     for (const runId of lost) {
       const run = await this.#store.getRun(runId);
       this.abortRun(
