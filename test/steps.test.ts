@@ -113,7 +113,7 @@ describe("steps", () => {
     expect(info.steps[0]?.attempt).toBe(2);
   });
 
-  it("honours RetryableError's retryAfter", async () => {
+  it("honours RetryableError's retryAfter, waiting out a long backoff without a worker slot", async () => {
     let calls = 0;
     const wf = defineWorkflow({ name: "rate-limited" }, async (ctx) =>
       ctx.step("call", () => {
@@ -124,8 +124,11 @@ describe("steps", () => {
     );
     t = await createTestCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
-    await waitForStatus(t.cairn, run.id, "running");
-    await new Promise((r) => setTimeout(r, 30));
+    await waitForStatus(t.cairn, run.id, "waiting");
+    expect((await t.cairn.getRun(run.id)).steps[0]).toMatchObject({
+      status: "retrying",
+      attempt: 1,
+    });
     t.clock.advance("59s");
     await new Promise((r) => setTimeout(r, 30));
     expect(calls).toBe(1);

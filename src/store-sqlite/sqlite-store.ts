@@ -214,6 +214,7 @@ export class SqliteStore implements Store {
 
   /** Records a wait; returns true when it is already resolved (buffered input, finished child). */
   #registerWait(runId: RunId, wait: WaitRegistration, at: number): boolean {
+    if (wait.kind === "retry") return false; // only the run's available_at waits for it
     const detail =
       wait.kind === "event"
         ? JSON.stringify({ event: wait.event, match: wait.match })

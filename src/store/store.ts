@@ -69,7 +69,9 @@ export type WaitRegistration =
       timeoutAt: number | null;
     }
   | { kind: "signal"; position: number; key: string; signal: string; timeoutAt: number | null }
-  | { kind: "invoke"; position: number; key: string; childId: RunId };
+  | { kind: "invoke"; position: number; key: string; childId: RunId }
+  /** A step between attempts; its `retrying` entry already holds the time of the next one. */
+  | { kind: "retry"; position: number; key: string; wakeAt: number };
 
 /** One write of the group-commit journal writer; all ops of a batch share one transaction. */
 export type JournalOp =

@@ -57,6 +57,9 @@ export type ExecutionOutcome =
 
 const never = <T>() => new Promise<T>(() => {});
 
+/** Retry backoffs longer than this suspend the run durably instead of waiting in memory. */
+const durableBackoffMs = 5_000;
+
 /**
  * One run, executing on this worker, from claim to completion or suspension.
  *
@@ -208,6 +211,7 @@ export class RunExecution implements WorkflowContext {
     const timeoutMs =
       options.timeout === undefined ? undefined : toMs(options.timeout, "step timeout");
     let attempt = recorded?.status === "retrying" ? recorded.attempt + 1 : 1;
+    let retryAt = recorded?.status === "retrying" ? recorded.wakeAt : null;
 
     this.#inFlight++;
     let counted = true;
@@ -220,6 +224,15 @@ export class RunExecution implements WorkflowContext {
         return never<Awaited<T>>();
       }
       for (;;) {
+        if (retryAt !== null && retryAt > this.#now()) {
+          if (retryAt - this.#now() > durableBackoffMs) {
+            // A long backoff waits like a sleep: no slot, no memory, survives restarts.
+            counted = false;
+            this.#inFlight--;
+            return this.#waitFor<Awaited<T>>({ kind: "retry", position, key, wakeAt: retryAt });
+          }
+          await delay(this.#env.clock, retryAt - this.#now(), this.#abort.signal);
+        }
         this.#throwIfStopped();
         const startedAt = this.#now();
         try {
@@ -247,6 +260,11 @@ export class RunExecution implements WorkflowContext {
           this.#throwIfStopped();
           const error = ensureError(thrown);
           const final = attempt >= policy.maxAttempts || !isRetryable(error);
+          const backoff =
+            error instanceof RetryableError && error.retryAfterMs !== undefined
+              ? error.retryAfterMs
+              : backoffDelay(policy, attempt + 1);
+          retryAt = final ? null : this.#now() + backoff;
           await this.#recordNow({
             position,
             key,
@@ -257,15 +275,10 @@ export class RunExecution implements WorkflowContext {
             attempt,
             startedAt,
             finishedAt: this.#now(),
-            wakeAt: null,
+            wakeAt: retryAt,
             detail: null,
           });
           if (final) throw error;
-          const wait =
-            error instanceof RetryableError && error.retryAfterMs !== undefined
-              ? error.retryAfterMs
-              : backoffDelay(policy, attempt + 1);
-          await delay(this.#env.clock, wait, this.#abort.signal);
           attempt++;
         }
       }
@@ -484,7 +497,11 @@ export class RunExecution implements WorkflowContext {
   async #suspend(): Promise<void> {
     this.#stopping = true;
     const dueTimes = this.#waits.map((w) =>
-      w.kind === "sleep" ? w.wakeAt : w.kind === "invoke" ? null : w.timeoutAt,
+      w.kind === "sleep" || w.kind === "retry"
+        ? w.wakeAt
+        : w.kind === "invoke"
+          ? null
+          : w.timeoutAt,
     );
     const { deadlineAt } = this.#claimed.run;
     if (deadlineAt !== null) dueTimes.push(deadlineAt);
