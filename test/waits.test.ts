@@ -262,6 +262,21 @@ describe("run timeout", () => {
   });
 });
 
+describe("retention", () => {
+  it("purges runs that finished longer ago than the cut-off", async () => {
+    const wf = defineWorkflow({ name: "short" }, async (ctx) => ctx.step("a", () => 1));
+    t = await createTestCairn({ workflows: [wf] });
+    const old = await t.cairn.start(wf, undefined);
+    await old.result();
+    t.clock.advance("31d");
+    const recent = await t.cairn.start(wf, undefined);
+    await recent.result();
+    expect(await t.cairn.purgeRuns("30d")).toBe(1);
+    await expect(t.cairn.getRun(old.id)).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
+    expect((await t.cairn.getRun(recent.id)).status).toBe("completed");
+  });
+});
+
 describe("close", () => {
   it("lets an in-flight step finish and hands the run back for another worker", async () => {
     let release!: () => void;

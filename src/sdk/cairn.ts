@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { type Clock, systemClock } from "../core/clock.ts";
+import { type Duration, toMs } from "../core/duration.ts";
 import { CairnError, RunCancelledError } from "../core/errors.ts";
 import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
@@ -257,6 +258,15 @@ export class Cairn {
       this.#events.emit(id, "cancelled");
     }
     if (cancelled.length > 0) this.#worker?.notify();
+  }
+
+  /**
+   * Retention: deletes finished runs (completed, failed, cancelled) that finished more than
+   * `olderThan` ago, with their journals. Returns how many runs were deleted.
+   */
+  async purgeRuns(olderThan: Duration): Promise<number> {
+    this.#assertOpen();
+    return this.store.deleteFinishedRuns(this.clock.now() - toMs(olderThan, "olderThan"));
   }
 
   /** Stops the worker (in-flight steps finish, their runs are handed back) and closes the store. */
