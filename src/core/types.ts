@@ -19,6 +19,7 @@ export function isTerminal(status: RunStatus): boolean {
 /** What a journal position holds. */
 export type EntryKind =
   | "step"
+  | "transaction"
   | "sleep"
   | "event"
   | "signal"

@@ -6,6 +6,7 @@ import { deserialize, deserializeError, serialize, serializeError } from "../cor
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
 import type { RunFilter, RunRecord, Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
+import { createDatabaseClock, type DatabaseClock } from "../worker/database-clock.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
@@ -80,6 +81,7 @@ export class Cairn {
   readonly #events = new EventEmitter();
   readonly #payloadLimit: number;
   #worker: Worker | undefined;
+  #databaseClock: DatabaseClock | undefined;
   #closed = false;
 
   private constructor(store: Store, options: CairnOptions) {
@@ -92,12 +94,30 @@ export class Cairn {
     for (const workflow of options.workflows ?? []) this.register(workflow);
   }
 
-  /** Opens the store (applying migrations) and registers `workflows`. */
+  /**
+   * Opens the store (applying migrations) and registers `workflows`. Where the database
+   * keeps the time (PostgreSQL), the engine's clock follows it unless `clock` is given.
+   */
   static async open(options: CairnOptions = {}): Promise<Cairn> {
     const store =
       options.store ??
       (await openStore(options.db ?? process.env.CAIRN_DB ?? defaultDatabaseUrl, options.sqlite));
-    return new Cairn(store, options);
+    let clock = options.clock;
+    let databaseClock: DatabaseClock | undefined;
+    if (!clock) {
+      // CAIRN_CLOCK_OFFSET_MS skews this process's clock: the clock-skew tests use it.
+      const local = systemClock(Number(process.env.CAIRN_CLOCK_OFFSET_MS ?? 0));
+      if (store.serverTime) {
+        databaseClock = await createDatabaseClock(
+          store as Store & { serverTime(): Promise<number> },
+          local,
+        );
+      }
+      clock = databaseClock ?? local;
+    }
+    const cairn = new Cairn(store, { ...options, clock });
+    cairn.#databaseClock = databaseClock;
+    return cairn;
   }
 
   /** Adds a workflow this process can run; a name can only stand for one definition. */
@@ -133,6 +153,7 @@ export class Cairn {
     }
     const env: ExecutionEnv = {
       clock: this.clock,
+      store: this.store,
       writer: this.writer,
       payloadLimitBytes: this.#payloadLimit,
       startChild: (request) => this.#startChild(request),
@@ -275,6 +296,7 @@ export class Cairn {
     this.#closed = true;
     await this.#worker?.stop(this.#options.drainMs ?? 10_000);
     await this.writer.idle();
+    this.#databaseClock?.stop();
     await this.store.close();
   }
 

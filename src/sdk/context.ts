@@ -54,6 +54,20 @@ export interface WorkflowContext {
     fn: (info: StepRunInfo) => T | Promise<T>,
   ): Promise<Awaited<T>>;
 
+  /**
+   * A step whose database writes commit in the same transaction as its checkpoint, so they
+   * happen exactly once (G2). `fn` gets the store's transaction handle: on PostgreSQL a
+   * postgres.js `TransactionSql`; on SQLite the better-sqlite3 `Database`, and `fn` must
+   * then be synchronous. A failed attempt rolls back and is retried per policy.
+   * @example await ctx.transaction("record", (sql) => sql`insert into orders ${sql(order)}`);
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the handle's type depends on the store
+  transaction<T, Tx = any>(
+    name: string,
+    fn: (tx: Tx) => T | Promise<T>,
+    options?: Omit<StepOptions, "timeout">,
+  ): Promise<Awaited<T>>;
+
   /** A durable sleep: the run lets go of its worker slot and wakes after `duration`. */
   sleep(name: string, duration: Duration): Promise<void>;
   /** A durable sleep until a point in time. */

@@ -385,6 +385,34 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#sql.deleteFinished.run(before).changes);
   }
 
+  async transactionalStep<T>(
+    op: { runId: RunId; token: number; entry: JournalEntry },
+    fn: (tx: unknown) => T | Promise<T>,
+    serializeOutput: (value: T) => string,
+  ): Promise<{ ok: true; value: T; output: string } | { ok: false; reason: "fenced" }> {
+    // better-sqlite3 transactions are synchronous: the function runs inside this one and
+    // must not await, or its writes would escape the checkpoint's transaction.
+    return this.#write(() => {
+      const current = this.#sql.getOwnership.get(op.runId) as
+        | { status: RunStatus; fencing_token: number }
+        | undefined;
+      if (current?.status !== "running" || current.fencing_token !== op.token) {
+        return { ok: false as const, reason: "fenced" as const };
+      }
+      const value = fn(this.#db);
+      if (value !== null && typeof (value as { then?: unknown })?.then === "function") {
+        throw new CairnError(
+          "INVALID_ARGUMENT",
+          "On SQLite, the function of ctx.transaction must be synchronous: better-sqlite3 runs " +
+            "the step's queries and its checkpoint in one synchronous transaction.",
+        );
+      }
+      const output = serializeOutput(value as T);
+      this.#sql.upsertEntry.run(entryParams(op.runId, { ...op.entry, output }));
+      return { ok: true as const, value: value as T, output };
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }

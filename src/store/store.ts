@@ -175,5 +175,31 @@ export interface Store {
   /** Deletes finished runs older than `before`; returns how many. */
   deleteFinishedRuns(before: number): Promise<number>;
 
+  /**
+   * Runs a step's function inside a database transaction that also records the step's
+   * outcome (fenced like any journal write), so the function's own writes commit exactly
+   * once with the checkpoint (G2). `fn` receives the adapter's transaction handle
+   * (PostgreSQL: a postgres.js `TransactionSql`; SQLite: the better-sqlite3 `Database`,
+   * and `fn` must then be synchronous). On `fenced`, nothing was committed.
+   */
+  transactionalStep<T>(
+    op: { runId: RunId; token: number; entry: JournalEntry },
+    fn: (tx: unknown) => T | Promise<T>,
+    serializeOutput: (value: T) => string,
+  ): Promise<{ ok: true; value: T; output: string } | { ok: false; reason: "fenced" }>;
+
+  /**
+   * The database's clock in ms since the epoch, where the database keeps the time for all
+   * workers (PostgreSQL `clock_timestamp()`). Absent for embedded stores.
+   */
+  serverTime?(): Promise<number>;
+
+  /**
+   * Calls `onWake` whenever another process makes work due (PostgreSQL `LISTEN/NOTIFY`).
+   * Resolves to an unsubscribe function. Absent where there is no such channel; the worker
+   * then relies on its poll.
+   */
+  subscribe?(onWake: () => void): Promise<() => Promise<void>>;
+
   close(): Promise<void>;
 }

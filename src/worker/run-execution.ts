@@ -28,6 +28,7 @@ import type {
   JournalEntry,
   JournalOp,
   JournalOpResult,
+  Store,
   WaitRegistration,
 } from "../store/store.ts";
 import type { JournalWriter } from "./journal-writer.ts";
@@ -35,6 +36,7 @@ import type { JournalWriter } from "./journal-writer.ts";
 /** What an execution needs from the engine around it. */
 export interface ExecutionEnv {
   clock: Clock;
+  store: Store;
   writer: JournalWriter;
   payloadLimitBytes: number;
   /** Creates (idempotently) the child run of an `invoke`. */
@@ -203,13 +205,54 @@ export class RunExecution implements WorkflowContext {
     if (typeof fn !== "function") {
       throw new TypeError(`ctx.step("${name}") needs a function as its last argument.`);
     }
-    const { key, position, recorded } = this.#claimPosition("step", name);
-    if (recorded?.status === "completed") return deserialize<Awaited<T>>(recorded.output);
+    const timeoutMs =
+      options.timeout === undefined ? undefined : toMs(options.timeout, "step timeout");
+    return this.#runStep<Awaited<T>>("step", name, options, async (key, attempt, entry) => {
+      const value = await this.#runAttempt(fn, key, attempt, timeoutMs);
+      const output = serialize(value, `The output of step "${key}"`, this.#env.payloadLimitBytes);
+      // Not awaited here: the next step, or the run's end, waits for it (group commit).
+      this.#record({ ...entry(), output });
+      return output;
+    });
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: the handle's type depends on the store
+  async transaction<T, Tx = any>(
+    name: string,
+    fn: (tx: Tx) => T | Promise<T>,
+    options: Omit<StepOptions, "timeout"> = {},
+  ): Promise<Awaited<T>> {
+    if (typeof fn !== "function") {
+      throw new TypeError(`ctx.transaction("${name}") needs a function as its last argument.`);
+    }
+    return this.#runStep<Awaited<T>>("transaction", name, options, async (key, _attempt, entry) => {
+      const result = await this.#env.store.transactionalStep(
+        { runId: this.runId, token: this.token, entry: entry() },
+        (tx) => fn(tx as Tx),
+        (value) =>
+          serialize(value, `The output of transaction "${key}"`, this.#env.payloadLimitBytes),
+      );
+      if (!result.ok) throw this.#fenced();
+      return result.output;
+    });
+  }
+
+  /**
+   * The attempt loop shared by steps and transactions: replays a recorded outcome, else
+   * runs attempts until one succeeds or the policy gives up, recording each failure before
+   * it backs off or throws. `attemptOnce` returns the serialized output and records it.
+   */
+  async #runStep<T>(
+    kind: "step" | "transaction",
+    name: string,
+    options: StepOptions,
+    attemptOnce: (key: string, attempt: number, entry: () => JournalEntry) => Promise<string>,
+  ): Promise<T> {
+    const { key, position, recorded } = this.#claimPosition(kind, name);
+    if (recorded?.status === "completed") return deserialize<T>(recorded.output);
     if (recorded?.status === "failed") throw deserializeError(recorded.error ?? "{}");
 
     const policy = resolveRetryPolicy(this.#definition.options.retry, options.retry);
-    const timeoutMs =
-      options.timeout === undefined ? undefined : toMs(options.timeout, "step timeout");
     let attempt = recorded?.status === "retrying" ? recorded.attempt + 1 : 1;
     let retryAt = recorded?.status === "retrying" ? recorded.wakeAt : null;
 
@@ -221,7 +264,7 @@ export class RunExecution implements WorkflowContext {
         counted = false;
         this.#inFlight--;
         this.#scheduleCheck();
-        return never<Awaited<T>>();
+        return never<T>();
       }
       for (;;) {
         if (retryAt !== null && retryAt > this.#now()) {
@@ -229,33 +272,27 @@ export class RunExecution implements WorkflowContext {
             // A long backoff waits like a sleep: no slot, no memory, survives restarts.
             counted = false;
             this.#inFlight--;
-            return this.#waitFor<Awaited<T>>({ kind: "retry", position, key, wakeAt: retryAt });
+            return this.#waitFor<T>({ kind: "retry", position, key, wakeAt: retryAt });
           }
           await delay(this.#env.clock, retryAt - this.#now(), this.#abort.signal);
         }
         this.#throwIfStopped();
         const startedAt = this.#now();
+        const entry = (): JournalEntry => ({
+          position,
+          key,
+          kind,
+          status: "completed",
+          output: null,
+          error: null,
+          attempt,
+          startedAt,
+          finishedAt: this.#now(),
+          wakeAt: null,
+          detail: null,
+        });
         try {
-          const value = await this.#runAttempt(fn, key, attempt, timeoutMs);
-          const output = serialize(
-            value,
-            `The output of step "${key}"`,
-            this.#env.payloadLimitBytes,
-          );
-          this.#record({
-            position,
-            key,
-            kind: "step",
-            status: "completed",
-            output,
-            error: null,
-            attempt,
-            startedAt,
-            finishedAt: this.#now(),
-            wakeAt: null,
-            detail: null,
-          });
-          return deserialize<Awaited<T>>(output);
+          return deserialize<T>(await attemptOnce(key, attempt, entry));
         } catch (thrown) {
           this.#throwIfStopped();
           const error = ensureError(thrown);
@@ -266,17 +303,10 @@ export class RunExecution implements WorkflowContext {
               : backoffDelay(policy, attempt + 1);
           retryAt = final ? null : this.#now() + backoff;
           await this.#recordNow({
-            position,
-            key,
-            kind: "step",
+            ...entry(),
             status: final ? "failed" : "retrying",
-            output: null,
             error: serializeError(error),
-            attempt,
-            startedAt,
-            finishedAt: this.#now(),
             wakeAt: retryAt,
-            detail: null,
           });
           if (final) throw error;
           attempt++;

@@ -53,6 +53,7 @@ export class Worker {
   /** When leases were last confirmed by the store; past a lease without it, we self-fence. */
   #lastConfirmed = 0;
   #cancelHeartbeat: (() => void) | undefined;
+  #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
 
   constructor(
     store: Store,
@@ -84,6 +85,13 @@ export class Worker {
     this.#lastRenewal = this.#clock.now();
     this.#lastConfirmed = this.#lastRenewal;
     this.#scheduleHeartbeat();
+    // Other processes' new work wakes us at once where the store can tell (LISTEN/NOTIFY).
+    this.#unsubscribe = this.#store
+      .subscribe?.(() => this.notify())
+      .catch((error) => {
+        this.#hooks.onError(ensureError(error), "subscribing to wake-ups; polling instead");
+        return undefined;
+      });
     this.#loop = this.#run();
   }
 
@@ -128,6 +136,8 @@ export class Worker {
     }
     clearTimeout(timer);
     this.#cancelHeartbeat?.();
+    const unsubscribe = await this.#unsubscribe;
+    await unsubscribe?.().catch(() => {});
   }
 
   async #run(): Promise<void> {
