@@ -12,6 +12,7 @@ export type ErrorCode =
   | "RUN_CANCELLED"
   | "RUN_NOT_FOUND"
   | "RUN_NOT_ACTIVE"
+  | "INVALID_STATE"
   | "WORKFLOW_NOT_FOUND"
   | "INVALID_INPUT"
   | "INVALID_ARGUMENT"

@@ -1,10 +1,11 @@
 import { EventEmitter } from "node:events";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
-import { CairnError, RunCancelledError } from "../core/errors.ts";
+import type { EngineEvent, EngineEventListener } from "../core/engine-event.ts";
+import { CairnError, ensureError, RunCancelledError } from "../core/errors.ts";
 import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
-import type { RunFilter, RunRecord, Store } from "../store/store.ts";
+import type { QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { createDatabaseClock, type DatabaseClock } from "../worker/database-clock.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
@@ -79,6 +80,7 @@ export class Cairn {
   readonly #registry = new Map<string, Workflow<unknown, unknown>>();
   readonly #options: CairnOptions;
   readonly #events = new EventEmitter();
+  readonly #listeners = new Set<EngineEventListener>();
   readonly #payloadLimit: number;
   #worker: Worker | undefined;
   #databaseClock: DatabaseClock | undefined;
@@ -153,6 +155,7 @@ export class Cairn {
     }
     const env: ExecutionEnv = {
       clock: this.clock,
+      emit: (event) => this.#emit(event),
       store: this.store,
       writer: this.writer,
       payloadLimitBytes: this.#payloadLimit,
@@ -169,8 +172,10 @@ export class Cairn {
         pollMs: this.#options.pollMs ?? 1_000,
       },
       {
-        onSettled: (runId, outcome) => this.#onSettled(runId, outcome),
+        onStarted: (run) => this.#emitRun(run.id, run.workflow, "running"),
+        onSettled: (run, outcome) => this.#onSettled(run, outcome),
         onError: (error, context) => this.#reportError(error, context),
+        emit: (event) => this.#emit(event),
       },
     );
     this.#worker.start();
@@ -209,6 +214,7 @@ export class Cairn {
       ? { owner: worker.id, leaseUntil: now + leaseMs }
       : undefined;
     const { run, created } = await this.store.createRun(newRun, claim);
+    if (created) this.#emitRun(run.id, run.workflow, "queued");
     if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
     else if (created) this.#worker?.notify();
     return this.#handle<O>(run.id, run.workflow, created);
@@ -277,8 +283,30 @@ export class Cairn {
     for (const id of cancelled) {
       this.#worker?.abortRun(id, new RunCancelledError(id));
       this.#events.emit(id, "cancelled");
+      this.#emitRun(id, (await this.store.getRun(id))?.workflow ?? "", "cancelled");
     }
     if (cancelled.length > 0) this.#worker?.notify();
+  }
+
+  /**
+   * Retries a failed or cancelled run from its last checkpoint: completed steps keep their
+   * recorded outcomes, failed steps run again. @throws `RUN_NOT_FOUND`, `INVALID_STATE`
+   */
+  async retry(runId: string): Promise<RunHandle> {
+    this.#assertOpen();
+    const existing = await this.store.getRun(runId as RunId);
+    const definition = existing ? this.#registry.get(existing.workflow) : undefined;
+    const now = this.clock.now();
+    const deadlineAt = definition?.timeoutMs === undefined ? null : now + definition.timeoutMs;
+    const run = await this.store.retryRun(runId as RunId, now, deadlineAt);
+    this.#emitRun(run.id, run.workflow, "queued");
+    this.#worker?.notify();
+    return this.#handle(run.id, run.workflow, false);
+  }
+
+  /** Due, running and waiting run counts, and the age of the oldest due run. */
+  async queueStats(): Promise<QueueStats> {
+    return this.store.queueStats(this.clock.now());
   }
 
   /**
@@ -356,9 +384,61 @@ export class Cairn {
     if (created) this.#worker?.notify();
   }
 
-  #onSettled(runId: RunId, outcome: ExecutionOutcome): void {
-    if (outcome.type === "completed") this.#events.emit(runId, "completed");
-    else if (outcome.type === "failed") this.#events.emit(runId, "failed");
+  #onSettled(run: { id: RunId; workflow: string }, outcome: ExecutionOutcome): void {
+    switch (outcome.type) {
+      case "completed":
+      case "failed":
+        this.#events.emit(run.id, outcome.type);
+        this.#emitRun(
+          run.id,
+          run.workflow,
+          outcome.type,
+          outcome.type === "failed" ? outcome.error : undefined,
+        );
+        return;
+      case "suspended":
+        this.#emitRun(run.id, run.workflow, outcome.status);
+        return;
+      case "released":
+        this.#emitRun(run.id, run.workflow, "queued");
+        return;
+      case "aborted":
+        return; // cancelled (reported by cancel) or lost to another worker (it reports)
+    }
+  }
+
+  /**
+   * Listens to what the engine does in this process: runs changing status, steps starting
+   * and ending, claims. Returns a function that stops listening.
+   * @example const stop = cairn.subscribe((e) => e.type === "step" && console.log(e.key, e.status));
+   */
+  subscribe(listener: EngineEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #emit(event: EngineEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#reportError(ensureError(error), "notifying an engine event listener");
+      }
+    }
+  }
+
+  #emitRun(runId: RunId, workflow: string, status: RunStatus, error?: Error): void {
+    if (this.#listeners.size === 0) return;
+    this.#emit({
+      type: "run",
+      runId,
+      workflow,
+      status,
+      at: this.clock.now(),
+      ...(error ? { error: { name: error.name, message: error.message } } : {}),
+    });
   }
 
   #reportError(error: Error, context: string): void {

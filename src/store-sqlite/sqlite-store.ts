@@ -12,6 +12,7 @@ import type {
   JournalOp,
   JournalOpResult,
   NewRun,
+  QueueStats,
   RunFilter,
   RunRecord,
   Store,
@@ -115,13 +116,19 @@ export class SqliteStore implements Store {
       where.push("created_at < @createdBefore");
       params.createdBefore = filter.createdBefore;
     }
+    if (filter.updatedAfter !== undefined) {
+      where.push("updated_at > @updatedAfter");
+      params.updatedAfter = filter.updatedAfter;
+    }
     if (filter.before) {
       where.push("(created_at, id) < (@cursorAt, @cursorId)");
       params.cursorAt = filter.before.createdAt;
       params.cursorId = filter.before.id;
     }
+    const order =
+      filter.updatedAfter !== undefined ? "updated_at ASC, id ASC" : "created_at DESC, id DESC";
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY created_at DESC, id DESC LIMIT @limit`;
+      ORDER BY ${order} LIMIT @limit`;
     return this.#db.prepare(sql).all(params).map(toRun);
   }
 
@@ -138,21 +145,22 @@ export class SqliteStore implements Store {
   ): Promise<ClaimedRun[]> {
     if (limit <= 0 || workflows.length === 0) return [];
     return this.#write(() => {
-      const rows = this.#sql.claim.all({
-        owner,
+      const picked = this.#sql.claimable.all({
         now,
-        lease_until: now + leaseMs,
         workflows: JSON.stringify(workflows),
         limit,
-      });
-      return rows.map((row) => {
-        const run = toRun(row);
+      }) as {
+        id: RunId;
+        status: RunStatus;
+      }[];
+      return picked.map(({ id, status }) => {
+        const run = toRun(this.#sql.claim.get({ owner, now, lease_until: now + leaseMs, id }));
         // Sleeps and wait timeouts that are due resolve here, once, so that every later
         // replay sees the same outcome whatever its own clock says.
         if (this.#sql.resolveDueWaits.run(serializedNull, now, run.id, now).changes > 0) {
           this.#sql.deleteResolvedWaits.run(run.id, run.id);
         }
-        return { run, token: run.fencingToken };
+        return { run, token: run.fencingToken, takeover: status === "running" };
       });
     });
   }
@@ -381,6 +389,32 @@ export class SqliteStore implements Store {
     });
   }
 
+  async retryRun(id: RunId, at: number, deadlineAt: number | null): Promise<RunRecord> {
+    return this.#write(() => {
+      const row = this.#sql.getRun.get(id);
+      if (!row) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
+      const { status } = toRun(row);
+      if (status !== "failed" && status !== "cancelled") {
+        throw new CairnError(
+          "INVALID_STATE",
+          `Run "${id}" is ${status}; only failed or cancelled runs can be retried.`,
+        );
+      }
+      this.#sql.deleteFailedEntries.run(id);
+      return toRun(this.#sql.requeue.get(at, at, deadlineAt, id));
+    });
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const row = this.#sql.queueStats.get(now, now) as {
+      due: number;
+      oldest: number | null;
+      running: number;
+      waiting: number;
+    };
+    return { due: row.due, oldestDueAt: row.oldest, running: row.running, waiting: row.waiting };
+  }
+
   async deleteFinishedRuns(before: number): Promise<number> {
     return this.#write(() => this.#sql.deleteFinished.run(before).changes);
   }
@@ -457,12 +491,12 @@ function prepareStatements(db: Database.Database) {
     getEntryStatus: p("SELECT status FROM steps WHERE run_id = ? AND position = ?"),
     // Runs are claimed in order of when they became available: due timers, new runs and
     // expired leases share one queue.
+    claimable: p(`SELECT id, status FROM runs WHERE available_at <= @now
+        AND workflow IN (SELECT value FROM json_each(@workflows))
+      ORDER BY available_at LIMIT @limit`),
     claim: p(`UPDATE runs SET status = 'running', lease_owner = @owner, available_at = @lease_until,
         fencing_token = fencing_token + 1, started_at = coalesce(started_at, @now), updated_at = @now
-      WHERE id IN (SELECT id FROM runs WHERE available_at <= @now
-        AND workflow IN (SELECT value FROM json_each(@workflows))
-        ORDER BY available_at LIMIT @limit)
-      RETURNING *`),
+      WHERE id = @id RETURNING *`),
     resolveDueWaits:
       p(`UPDATE steps SET status = 'completed', output = CASE kind WHEN 'sleep' THEN NULL ELSE ? END,
         finished_at = ? WHERE run_id = ? AND status = 'waiting' AND wake_at <= ?`),
@@ -524,6 +558,16 @@ function prepareStatements(db: Database.Database) {
         available_at = NULL, lease_owner = NULL, fencing_token = fencing_token + 1
       WHERE id IN (SELECT id FROM tree) AND status NOT IN ('completed', 'failed', 'cancelled')
       RETURNING id`),
+    deleteFailedEntries: p("DELETE FROM steps WHERE run_id = ? AND status = 'failed'"),
+    requeue: p(`UPDATE runs SET status = 'queued', error = NULL, output = NULL, finished_at = NULL,
+        available_at = ?, updated_at = ?, deadline_at = ?, lease_owner = NULL
+      WHERE id = ? RETURNING *`),
+    queueStats: p(`SELECT
+        count(*) FILTER (WHERE status IN ('queued', 'waiting') AND available_at <= ?) AS due,
+        min(available_at) FILTER (WHERE status IN ('queued', 'waiting') AND available_at <= ?) AS oldest,
+        count(*) FILTER (WHERE status = 'running') AS running,
+        count(*) FILTER (WHERE status = 'waiting') AS waiting
+      FROM runs WHERE available_at IS NOT NULL OR status = 'waiting'`),
     deleteFinished: p(`DELETE FROM runs WHERE finished_at < ?
       AND status IN ('completed', 'failed', 'cancelled')`),
   };

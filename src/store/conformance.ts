@@ -336,6 +336,67 @@ export function runStoreSuite(options: {
       ).toEqual(["r4", "r3"]);
     });
 
+    test("claims flag a run taken over from an expired lease", async () => {
+      await store.createRun(newRun("r1"));
+      const [first] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      expect(first?.takeover).toBe(false);
+      const [second] = await store.claimRuns("w2", ["wf"], 2001, 1000, 1);
+      expect(second?.takeover).toBe(true);
+    });
+
+    test("retryRun requeues a failed run, dropping only its failed entries", async () => {
+      await store.createRun(newRun("r1"));
+      const [c] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const token = c?.token ?? 0;
+      await store.commit([
+        { type: "entry", runId: id("r1"), token, entry: entry(0, "a") },
+        {
+          type: "entry",
+          runId: id("r1"),
+          token,
+          entry: entry(1, "b", { status: "failed", error: "{}" }),
+        },
+        { type: "fail", runId: id("r1"), token, error: '{"name":"Error","message":"x"}', at: 1100 },
+      ]);
+      const run = await store.retryRun(id("r1"), 1200, 5000);
+      expect(run).toMatchObject({
+        status: "queued",
+        error: null,
+        finishedAt: null,
+        availableAt: 1200,
+        deadlineAt: 5000,
+      });
+      expect((await store.getJournal(id("r1"))).map((e) => e.key)).toEqual(["a"]);
+      await expect(store.retryRun(id("r1"), 1300, null)).rejects.toMatchObject({
+        code: "INVALID_STATE",
+      });
+      await expect(store.retryRun(id("nope"), 1300, null)).rejects.toMatchObject({
+        code: "RUN_NOT_FOUND",
+      });
+    });
+
+    test("queue stats count due, running and waiting runs", async () => {
+      await store.createRun(newRun("due1", 1000));
+      await store.createRun(newRun("due2", 1500));
+      await store.createRun(newRun("later", 9000));
+      await store.createRun(newRun("held", 1000, { workflow: "other" }));
+      await store.claimRuns("w1", ["other"], 2000, 1000, 1);
+      expect(await store.queueStats(2000)).toEqual({
+        due: 2,
+        oldestDueAt: 1000,
+        running: 1,
+        waiting: 0,
+      });
+    });
+
+    test("lists runs changed after a time, oldest change first", async () => {
+      await store.createRun(newRun("a", 1000));
+      await store.createRun(newRun("b", 2000));
+      await store.claimRuns("w1", ["wf"], 1500, 1000, 1); // claims "a", updated at 1500
+      expect((await store.listRuns({ updatedAfter: 1200 })).map((r) => r.id)).toEqual(["a", "b"]);
+      expect((await store.listRuns({ updatedAfter: 1600 })).map((r) => r.id)).toEqual(["b"]);
+    });
+
     test("retention deletes finished runs older than the cut-off with their journal", async () => {
       await store.createRun(newRun("old"));
       await store.createRun(newRun("running"));

@@ -55,6 +55,8 @@ export interface NewRun {
 export interface ClaimedRun {
   run: RunRecord;
   token: number;
+  /** The run was running under another lease that had expired (a crashed or lost worker). */
+  takeover?: boolean;
 }
 
 /** What a suspended run waits for; registered when the run lets go of its lease. */
@@ -102,7 +104,21 @@ export interface RunFilter {
   createdBefore?: number;
   /** Keyset cursor: runs created before this `(createdAt, id)`. */
   before?: { createdAt: number; id: RunId };
+  /** Change feed: runs whose row changed after this time, oldest change first. */
+  updatedAfter?: number;
   limit?: number;
+}
+
+/** How much work is due and how long the oldest due run has waited. */
+export interface QueueStats {
+  /** Runs whose `availableAt` has passed and that no worker holds (queued, or woken). */
+  due: number;
+  /** The earliest `availableAt` among them, or null. */
+  oldestDueAt: number | null;
+  /** Runs executing now (leased). */
+  running: number;
+  /** Runs suspended on a sleep, event, signal or child. */
+  waiting: number;
 }
 
 export interface EventRecord {
@@ -172,6 +188,13 @@ export interface Store {
   ): Promise<{ woke: boolean }>;
   /** Cancels a run and its descendants; returns the ids that were cancelled. */
   cancelRun(id: RunId, error: string, at: number): Promise<RunId[]>;
+  /**
+   * Puts a failed or cancelled run back in the queue: its failed entries are dropped (those
+   * steps run again), completed ones are kept. `deadlineAt` replaces the old deadline.
+   * @throws CairnError `RUN_NOT_FOUND`, or `INVALID_STATE` when the run is not failed/cancelled.
+   */
+  retryRun(id: RunId, at: number, deadlineAt: number | null): Promise<RunRecord>;
+  queueStats(now: number): Promise<QueueStats>;
   /** Deletes finished runs older than `before`; returns how many. */
   deleteFinishedRuns(before: number): Promise<number>;
 

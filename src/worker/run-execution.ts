@@ -1,7 +1,9 @@
 import { setMaxListeners } from "node:events";
+import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Clock } from "../core/clock.ts";
 import { delay } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
+import type { EngineEvent } from "../core/engine-event.ts";
 import {
   CairnError,
   ensureError,
@@ -36,6 +38,8 @@ import type { JournalWriter } from "./journal-writer.ts";
 /** What an execution needs from the engine around it. */
 export interface ExecutionEnv {
   clock: Clock;
+  /** Reports progress (steps starting and ending) to the engine's listeners. */
+  emit(event: EngineEvent): void;
   store: Store;
   writer: JournalWriter;
   payloadLimitBytes: number;
@@ -58,6 +62,15 @@ export type ExecutionOutcome =
   | { type: "aborted"; reason: Error };
 
 const never = <T>() => new Promise<T>(() => {});
+
+const tracer = trace.getTracer("cairn");
+
+function endWithError(span: Span, thrown: unknown): void {
+  const error = ensureError(thrown);
+  span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+  span.end();
+}
 
 /** Retry backoffs longer than this suspend the run durably instead of waiting in memory. */
 const durableBackoffMs = 5_000;
@@ -291,9 +304,17 @@ export class RunExecution implements WorkflowContext {
           wakeAt: null,
           detail: null,
         });
+        this.#emitStep(key, kind, "started", attempt, startedAt);
+        const span = tracer.startSpan(`cairn.${kind} ${key}`, {
+          attributes: { "cairn.run_id": this.runId, "cairn.step": key, "cairn.attempt": attempt },
+        });
         try {
-          return deserialize<T>(await attemptOnce(key, attempt, entry));
+          const output = await attemptOnce(key, attempt, entry);
+          span.end();
+          this.#emitStep(key, kind, "completed", attempt, startedAt);
+          return deserialize<T>(output);
         } catch (thrown) {
+          endWithError(span, thrown);
           this.#throwIfStopped();
           const error = ensureError(thrown);
           const final = attempt >= policy.maxAttempts || !isRetryable(error);
@@ -308,6 +329,7 @@ export class RunExecution implements WorkflowContext {
             error: serializeError(error),
             wakeAt: retryAt,
           });
+          this.#emitStep(key, kind, final ? "failed" : "retrying", attempt, startedAt, error);
           if (final) throw error;
           attempt++;
         }
@@ -412,6 +434,29 @@ export class RunExecution implements WorkflowContext {
 
   uuid(): string {
     return this.#journaled("uuid", () => crypto.randomUUID());
+  }
+
+  #emitStep(
+    key: string,
+    kind: "step" | "transaction",
+    status: "started" | "completed" | "failed" | "retrying",
+    attempt: number,
+    startedAt: number,
+    error?: Error,
+  ): void {
+    const at = this.#now();
+    this.#env.emit({
+      type: "step",
+      runId: this.runId,
+      workflow: this.workflow,
+      key,
+      kind,
+      status,
+      attempt,
+      at,
+      ...(status === "started" ? {} : { durationMs: at - startedAt }),
+      ...(error ? { error: { name: error.name, message: error.message } } : {}),
+    });
   }
 
   // ---- journal positions ----

@@ -1,11 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { trace } from "@opentelemetry/api";
 import type { Clock } from "../core/clock.ts";
+import type { EngineEvent } from "../core/engine-event.ts";
 import { ensureError, LeaseLostError, RunCancelledError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../sdk/define-workflow.ts";
-import type { ClaimedRun, JournalEntry, Store } from "../store/store.ts";
+import type { ClaimedRun, JournalEntry, RunRecord, Store } from "../store/store.ts";
 import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
+
+const tracer = trace.getTracer("cairn");
 
 export interface WorkerOptions {
   /** Runs executing at once in this worker; waiting runs hold no slot. (Default: 100) */
@@ -21,8 +25,10 @@ export interface WorkerConfig {
 }
 
 export interface WorkerHooks {
-  onSettled(runId: RunId, outcome: ExecutionOutcome): void;
+  onStarted(run: RunRecord): void;
+  onSettled(run: RunRecord, outcome: ExecutionOutcome): void;
   onError(error: Error, context: string): void;
+  emit(event: EngineEvent): void;
 }
 
 /**
@@ -148,6 +154,7 @@ export class Worker {
       if (free > 0) {
         try {
           await this.#renewIfDue();
+          const claimStarted = performance.now();
           const claimed = await this.#store.claimRuns(
             this.id,
             [...this.#registry.keys()],
@@ -155,6 +162,15 @@ export class Worker {
             this.#config.leaseMs,
             free,
           );
+          if (claimed.length > 0) {
+            this.#hooks.emit({
+              type: "claim",
+              count: claimed.length,
+              takeovers: claimed.filter((c) => c.takeover).length,
+              latencyMs: performance.now() - claimStarted,
+              at: this.#clock.now(),
+            });
+          }
           for (const run of claimed) this.#execute(run, undefined);
           claimedAll = claimed.length === free && free > 0;
         } catch (error) {
@@ -211,9 +227,19 @@ export class Worker {
       }
       const execution = new RunExecution(this.#env, claimed, definition, entries);
       this.#active.set(runId, execution);
-      const outcome = await execution.run();
+      this.#hooks.onStarted(claimed.run);
+      const outcome = await tracer.startActiveSpan(
+        `cairn.run ${claimed.run.workflow}`,
+        { attributes: { "cairn.run_id": runId, "cairn.workflow": claimed.run.workflow } },
+        async (span) => {
+          const result = await execution.run();
+          span.setAttribute("cairn.outcome", result.type);
+          span.end();
+          return result;
+        },
+      );
       this.#active.delete(runId);
-      this.#hooks.onSettled(runId, outcome);
+      this.#hooks.onSettled(claimed.run, outcome);
       this.notify();
     };
     start().catch((error) => {

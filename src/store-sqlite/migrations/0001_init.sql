@@ -26,6 +26,7 @@ CREATE INDEX runs_workflow_created_at ON runs (workflow, created_at, id);
 CREATE INDEX runs_status_created_at ON runs (status, created_at, id);
 CREATE INDEX runs_parent_id ON runs (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX runs_finished_at ON runs (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX runs_updated_at ON runs (updated_at);
 
 -- The journal: one row per position a run reached (a step, a sleep, a wait, a child,
 -- a journaled now/random/uuid). The key is unique too: one recorded outcome per step.

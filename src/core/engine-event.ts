@@ -1,0 +1,41 @@
+import type { SerializedError } from "./serializer.ts";
+import type { EntryKind, EntryStatus, RunId, RunStatus } from "./types.ts";
+
+/**
+ * What the engine reports as it works, for live progress, logs and metrics. Events are
+ * local to the process that caused them: a run's steps are reported by the process that
+ * executes it.
+ */
+export type EngineEvent =
+  | {
+      type: "run";
+      runId: RunId;
+      workflow: string;
+      status: RunStatus;
+      at: number;
+      error?: SerializedError;
+    }
+  | {
+      type: "step";
+      runId: RunId;
+      workflow: string;
+      key: string;
+      kind: EntryKind;
+      /** `started` when an attempt begins; the entry's status when it ends. */
+      status: "started" | EntryStatus;
+      attempt: number;
+      at: number;
+      durationMs?: number;
+      error?: SerializedError;
+    }
+  | {
+      type: "claim";
+      /** Runs claimed in one go. */
+      count: number;
+      /** Of those, runs taken over from an expired lease. */
+      takeovers: number;
+      latencyMs: number;
+      at: number;
+    };
+
+export type EngineEventListener = (event: EngineEvent) => void;

@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { EngineEvent } from "../src/core/engine-event.ts";
+import { defineWorkflow } from "../src/index.ts";
+import { createTestCairn, type TestCairn, waitForStatus } from "../src/testing/index.ts";
+
+let t: TestCairn | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe("engine events", () => {
+  it("reports run statuses and each step's start, retry and end", async () => {
+    let calls = 0;
+    const wf = defineWorkflow({ name: "observed" }, async (ctx) => {
+      await ctx.step("a", () => 1);
+      await ctx.step("b", { retry: { maxAttempts: 2, initialInterval: 0 } }, () => {
+        if (++calls === 1) throw new Error("once");
+        return 2;
+      });
+      await ctx.sleep("nap", "1m");
+      return "ok";
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const events: EngineEvent[] = [];
+    const stop = t.cairn.subscribe((e) => events.push(e));
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    t.clock.advance("1m");
+    await run.result();
+    await new Promise((r) => setTimeout(r, 10));
+    stop();
+    const seen = events.map((e) =>
+      e.type === "run"
+        ? `run:${e.status}`
+        : e.type === "step"
+          ? `${e.key}:${e.status}:${e.attempt}`
+          : "claim",
+    );
+    expect(seen).toEqual([
+      "run:queued",
+      "run:running",
+      "a:started:1",
+      "a:completed:1",
+      "b:started:1",
+      "b:retrying:1",
+      "b:started:2",
+      "b:completed:2",
+      "run:waiting",
+      "claim",
+      "run:running",
+      "run:completed",
+    ]);
+    const failed = events.find((e) => e.type === "step" && e.status === "retrying");
+    expect(failed).toMatchObject({ error: { name: "Error", message: "once" } });
+  });
+});
+
+describe("retry", () => {
+  it("re-runs a failed run from its last checkpoint", async () => {
+    const effects: string[] = [];
+    let fail = true;
+    const wf = defineWorkflow({ name: "retryable" }, async (ctx) => {
+      await ctx.step("charge", () => effects.push("charge"));
+      await ctx.step("ship", { retry: { maxAttempts: 1 } }, () => {
+        effects.push("ship");
+        if (fail) throw new Error("carrier down");
+      });
+      return "shipped";
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await expect(run.result()).rejects.toThrow("carrier down");
+    fail = false;
+    await t.cairn.retry(run.id);
+    expect(await run.result()).toBe("shipped");
+    expect(effects).toEqual(["charge", "ship", "ship"]);
+    const info = await t.cairn.getRun(run.id);
+    expect(info.error).toBeNull();
+    expect(info.steps.map((s) => [s.key, s.status])).toEqual([
+      ["charge", "completed"],
+      ["ship", "completed"],
+    ]);
+  });
+
+  it("refuses to retry a run that has not failed", async () => {
+    const wf = defineWorkflow({ name: "fine" }, async () => "ok");
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await run.result();
+    await expect(t.cairn.retry(run.id)).rejects.toMatchObject({ code: "INVALID_STATE" });
+    await expect(t.cairn.retry("missing")).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
+  });
+});
+
+describe("queue stats", () => {
+  it("counts due, running and waiting runs", async () => {
+    const sleeper = defineWorkflow({ name: "sleeper" }, async (ctx) => ctx.sleep("z", "1h"));
+    t = await createTestCairn({ workflows: [sleeper] });
+    for (let i = 0; i < 3; i++) {
+      const run = await t.cairn.start(sleeper, undefined);
+      await waitForStatus(t.cairn, run.id, "waiting");
+    }
+    expect(await t.cairn.queueStats()).toEqual({
+      due: 0,
+      oldestDueAt: null,
+      running: 0,
+      waiting: 3,
+    });
+  });
+});
