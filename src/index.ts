@@ -1,5 +1,6 @@
 export type { Clock } from "./core/clock.ts";
 export type { Duration } from "./core/duration.ts";
+export type { EngineEvent, EngineEventListener } from "./core/engine-event.ts";
 export {
   CairnError,
   type ErrorCode,
@@ -29,6 +30,7 @@ export {
   type Workflow,
   type WorkflowOptions,
 } from "./sdk/define-workflow.ts";
+export type { ReplayReport } from "./sdk/replay.ts";
 export type { RunInfo, StepInfo } from "./sdk/run-info.ts";
-export type { Store } from "./store/store.ts";
+export type { QueueStats, Store, TokenRecord, TokenRole } from "./store/store.ts";
 export type { WorkerOptions } from "./worker/worker.ts";

@@ -109,3 +109,60 @@ describe("queue stats", () => {
     });
   });
 });
+
+describe("replay", () => {
+  const steps = (names: string[]) =>
+    defineWorkflow({ name: "replayed" }, async (ctx) => {
+      for (const name of names) await ctx.step(name, () => name);
+      await ctx.sleep("wait", "1h");
+      return "done";
+    });
+
+  it("reports consistent code and where the recorded history ends, running nothing", async () => {
+    const wf = steps(["charge", "ship"]);
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    let ran = 0;
+    const same = defineWorkflow({ name: "replayed" }, async (ctx) => {
+      await ctx.step("charge", () => ran++);
+      await ctx.step("ship", () => ran++);
+      await ctx.sleep("wait", "1h");
+      await ctx.step("email", () => ran++);
+    });
+    const report = await t.cairn.replay(run.id, same);
+    expect(report).toMatchObject({
+      result: "consistent",
+      replayedPositions: 2,
+      next: { position: 2, kind: "sleep", key: "wait" },
+    });
+    expect(ran).toBe(0);
+    expect((await t.cairn.getRun(run.id)).status).toBe("waiting"); // nothing written
+  });
+
+  it("reports a divergence with the expected and the found step", async () => {
+    const wf = steps(["charge", "ship"]);
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    const report = await t.cairn.replay(run.id, steps(["charge", "email"]));
+    expect(report).toMatchObject({
+      result: "diverged",
+      replayedPositions: 1,
+      divergence: { position: 1, expected: 'step "ship"', found: 'step "email"' },
+    });
+    expect((await t.cairn.getRun(run.id)).status).toBe("waiting");
+  });
+
+  it("replays a finished run to its end", async () => {
+    const wf = defineWorkflow({ name: "done" }, async (ctx) => ctx.step("a", () => 1));
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await run.result();
+    expect(await t.cairn.replay(run.id)).toMatchObject({
+      result: "consistent",
+      finished: "completed",
+      replayedPositions: 1,
+    });
+  });
+});

@@ -13,6 +13,7 @@ import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts"
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { type AnyWorkflow, isWorkflow, type Workflow } from "./define-workflow.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
+import { type ReplayReport, replayRun } from "./replay.ts";
 import { type RunInfo, toRunInfo } from "./run-info.ts";
 import { validateInput } from "./validate-input.ts";
 
@@ -302,6 +303,20 @@ export class Cairn {
     this.#emitRun(run.id, run.workflow, "queued");
     this.#worker?.notify();
     return this.#handle(run.id, run.workflow, false);
+  }
+
+  /**
+   * Replays a recorded run against the current code (or `workflow`) without side effects
+   * and reports whether the code still makes the calls its journal recorded.
+   * @throws `RUN_NOT_FOUND`, `WORKFLOW_NOT_FOUND`
+   */
+  async replay(runId: string, workflow?: AnyWorkflow): Promise<ReplayReport> {
+    const run = await this.store.getRun(runId as RunId);
+    if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);
+    const definition = workflow
+      ? (workflow as Workflow<unknown, unknown>)
+      : this.#resolve(run.workflow);
+    return replayRun(run, await this.store.getJournal(run.id), definition, this.clock);
   }
 
   /** Due, running and waiting run counts, and the age of the oldest due run. */

@@ -1,5 +1,5 @@
 import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
-import type { JournalEntry, RunRecord } from "../store/store.ts";
+import type { JournalEntry, RunRecord, TokenRecord, TokenRole } from "../store/store.ts";
 
 /** snake_case rows become camelCase records here and nowhere else. */
 export function toRun(row: unknown): RunRecord {
@@ -44,4 +44,17 @@ export function toEntry(row: unknown): JournalEntry {
 
 function num(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
+}
+
+export function toToken(row: unknown): TokenRecord {
+  const r = row as Record<string, unknown>;
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    role: r.role as TokenRole,
+    secretHash: r.secret_hash as string,
+    createdAt: Number(r.created_at),
+    revokedAt: num(r.revoked_at),
+    lastUsedAt: num(r.last_used_at),
+  };
 }

@@ -19,7 +19,7 @@ import type {
   WaitRegistration,
 } from "../store/store.ts";
 import { migrate } from "./migrate.ts";
-import { toEntry, toRun } from "./rows.ts";
+import { toEntry, toRun, toToken } from "./rows.ts";
 
 export interface SqliteStoreOptions {
   /**
@@ -447,6 +447,27 @@ export class SqliteStore implements Store {
     });
   }
 
+  readonly tokens: Store["tokens"] = {
+    create: async (token) => {
+      this.#write(() =>
+        this.#sql.insertToken.run(
+          token.id,
+          token.name,
+          token.role,
+          token.secretHash,
+          token.createdAt,
+        ),
+      );
+    },
+    list: async () => this.#sql.listTokens.all().map(toToken),
+    revoke: async (id, at) => this.#write(() => this.#sql.revokeToken.run(at, id).changes > 0),
+    findActiveByHash: async (secretHash) => {
+      const row = this.#sql.tokenByHash.get(secretHash);
+      return row ? toToken(row) : undefined;
+    },
+    anyActive: async () => this.#sql.anyActiveToken.get() !== undefined,
+  };
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
@@ -558,6 +579,13 @@ function prepareStatements(db: Database.Database) {
         available_at = NULL, lease_owner = NULL, fencing_token = fencing_token + 1
       WHERE id IN (SELECT id FROM tree) AND status NOT IN ('completed', 'failed', 'cancelled')
       RETURNING id`),
+    insertToken: p(
+      "INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+    ),
+    listTokens: p("SELECT * FROM api_tokens ORDER BY created_at, id"),
+    revokeToken: p("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
+    tokenByHash: p("SELECT * FROM api_tokens WHERE secret_hash = ? AND revoked_at IS NULL"),
+    anyActiveToken: p("SELECT 1 FROM api_tokens WHERE revoked_at IS NULL LIMIT 1"),
     deleteFailedEntries: p("DELETE FROM steps WHERE run_id = ? AND status = 'failed'"),
     requeue: p(`UPDATE runs SET status = 'queued', error = NULL, output = NULL, finished_at = NULL,
         available_at = ?, updated_at = ?, deadline_at = ?, lease_owner = NULL

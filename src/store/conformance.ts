@@ -397,6 +397,28 @@ export function runStoreSuite(options: {
       expect((await store.listRuns({ updatedAfter: 1600 })).map((r) => r.id)).toEqual(["b"]);
     });
 
+    test("tokens are stored by hash, found while active, and revoked", async () => {
+      expect(await store.tokens.anyActive()).toBe(false);
+      await store.tokens.create({
+        id: "t1",
+        name: "ci",
+        role: "operator",
+        secretHash: "h1",
+        createdAt: 1000,
+      });
+      expect(await store.tokens.anyActive()).toBe(true);
+      expect(await store.tokens.findActiveByHash("h1")).toMatchObject({
+        id: "t1",
+        role: "operator",
+        revokedAt: null,
+      });
+      expect(await store.tokens.revoke("t1", 2000)).toBe(true);
+      expect(await store.tokens.revoke("t1", 2001)).toBe(false);
+      expect(await store.tokens.findActiveByHash("h1")).toBeUndefined();
+      expect(await store.tokens.anyActive()).toBe(false);
+      expect((await store.tokens.list())[0]).toMatchObject({ id: "t1", revokedAt: 2000 });
+    });
+
     test("retention deletes finished runs older than the cut-off with their journal", async () => {
       await store.createRun(newRun("old"));
       await store.createRun(newRun("running"));

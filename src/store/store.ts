@@ -128,6 +128,19 @@ export interface EventRecord {
   createdAt: number;
 }
 
+export type TokenRole = "admin" | "operator" | "viewer";
+
+/** An API token as stored: the secret itself is never kept, only its SHA-256 hash. */
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: TokenRole;
+  secretHash: string;
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
 export interface StoreCapabilities {
   /** Claims skip rows locked by other transactions (`FOR UPDATE SKIP LOCKED`). */
   skipLocked: boolean;
@@ -210,6 +223,18 @@ export interface Store {
     fn: (tx: unknown) => T | Promise<T>,
     serializeOutput: (value: T) => string,
   ): Promise<{ ok: true; value: T; output: string } | { ok: false; reason: "fenced" }>;
+
+  /** API tokens for the HTTP server (`cairn tokens create|list|revoke`). */
+  tokens: {
+    create(token: Omit<TokenRecord, "revokedAt" | "lastUsedAt">): Promise<void>;
+    list(): Promise<TokenRecord[]>;
+    /** Marks a token revoked; false when no such active token exists. */
+    revoke(id: string, at: number): Promise<boolean>;
+    /** The active (not revoked) token with this secret hash, if any. */
+    findActiveByHash(secretHash: string): Promise<TokenRecord | undefined>;
+    /** True when any active token exists: the server then requires auth even on loopback. */
+    anyActive(): Promise<boolean>;
+  };
 
   /**
    * The database's clock in ms since the epoch, where the database keeps the time for all

@@ -41,8 +41,13 @@ export interface ExecutionEnv {
   /** Reports progress (steps starting and ending) to the engine's listeners. */
   emit(event: EngineEvent): void;
   store: Store;
-  writer: JournalWriter;
+  writer: Pick<JournalWriter, "write">;
   payloadLimitBytes: number;
+  /**
+   * Replay only: recorded outcomes are returned, and the first position without a final
+   * recorded outcome ends the execution instead of running anything (`cairn replay`).
+   */
+  replayOnly?: boolean;
   /** Creates (idempotently) the child run of an `invoke`. */
   startChild(request: {
     parent: ClaimedRun;
@@ -59,6 +64,8 @@ export type ExecutionOutcome =
   | { type: "failed"; error: Error }
   | { type: "suspended"; status: RunStatus }
   | { type: "released" }
+  /** Replay-only execution reached a position the journal has no final outcome for. */
+  | { type: "replayed"; next: { position: number; kind: EntryKind; key: string } }
   | { type: "aborted"; reason: Error };
 
 const never = <T>() => new Promise<T>(() => {});
@@ -482,6 +489,13 @@ export class RunExecution implements WorkflowContext {
       );
       void this.#stopAndFail(error);
       throw error;
+    }
+    if (this.#env.replayOnly && recorded?.status !== "completed" && recorded?.status !== "failed") {
+      this.#stopping = true;
+      const frontier = new CairnError("CLOSED", "Replay reached the end of the recorded history.");
+      this.#abort.abort(frontier);
+      this.#settle({ type: "replayed", next: { position, kind, key } });
+      throw frontier;
     }
     return { key, position, recorded };
   }

@@ -77,3 +77,14 @@ CREATE TABLE signals (
   consumed_at INTEGER
 );
 CREATE INDEX signals_pending ON signals (run_id, name, seq) WHERE consumed_at IS NULL;
+
+-- API tokens: only a hash of the secret is stored.
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+  secret_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  last_used_at INTEGER
+);
