@@ -10,6 +10,16 @@ afterEach(async () => {
 
 const tick = () => new Promise((r) => setTimeout(r, 10));
 
+async function waitForStep(runId: string, key: string, status: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const run = await t?.cairn.getRun(runId);
+    if (run?.steps.some((s) => s.key === key && s.status === status) && run.status === "waiting")
+      return;
+    await tick();
+  }
+  throw new Error(`step ${key} of ${runId} never reached ${status}`);
+}
+
 describe("durable sleep", () => {
   it("sleeps 30 days on the test clock, holding no worker slot, then finishes", async () => {
     let before = 0;
@@ -99,13 +109,12 @@ describe("waitForEvent", () => {
     t = await createTestCairn({ workflows: [twice] });
     const run = await t.cairn.start(twice, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
-    expect(await t.cairn.sendEvent("ping", {}, { id: "evt-1" })).toEqual({
+    expect(await t.cairn.sendEvent("ping", {}, { id: "evt-1" })).toMatchObject({
       id: "evt-1",
       duplicate: false,
     });
-    await waitForStatus(t.cairn, run.id, "waiting");
-    await tick();
-    expect(await t.cairn.sendEvent("ping", {}, { id: "evt-1" })).toEqual({
+    await waitForStep(run.id, "b", "waiting");
+    expect(await t.cairn.sendEvent("ping", {}, { id: "evt-1" })).toMatchObject({
       id: "evt-1",
       duplicate: true,
     });
@@ -140,8 +149,8 @@ describe("signals", () => {
     await t.cairn.signal(run.id, "next", 1);
     await t.cairn.signal(run.id, "next", 2);
     t.clock.advance("1m");
-    await waitForStatus(t.cairn, run.id, "waiting");
-    await tick();
+    // Wait until the third wait is registered, so its timeout counts from this time.
+    await waitForStep(run.id, "next#3", "waiting");
     t.clock.advance("5m");
     expect(await run.result()).toEqual([1, 2, null]);
   });

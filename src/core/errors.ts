@@ -11,6 +11,7 @@ export type ErrorCode =
   | "RUN_TIMEOUT"
   | "RUN_CANCELLED"
   | "RUN_NOT_FOUND"
+  | "NOT_FOUND"
   | "RUN_NOT_ACTIVE"
   | "INVALID_STATE"
   | "WORKFLOW_NOT_FOUND"

@@ -5,16 +5,20 @@ import type { EngineEvent, EngineEventListener } from "../core/engine-event.ts";
 import { CairnError, ensureError, RunCancelledError } from "../core/errors.ts";
 import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
-import type { QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
+import type { NewRun, QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { createDatabaseClock, type DatabaseClock } from "../worker/database-clock.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { type AnyWorkflow, isWorkflow, type Workflow } from "./define-workflow.ts";
+import { runsForEvent } from "./event-triggers.ts";
+import { flowControlFor, hasFlowControl } from "./flow-control.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { type ReplayReport, replayRun } from "./replay.ts";
 import { type RunInfo, toRunInfo } from "./run-info.ts";
+import { firstSlotAfter, planSchedule } from "./scheduler.ts";
+import { Schedules } from "./schedules-api.ts";
 import { validateInput } from "./validate-input.ts";
 
 export interface CairnOptions {
@@ -84,6 +88,10 @@ export class Cairn {
   readonly #listeners = new Set<EngineEventListener>();
   readonly #payloadLimit: number;
   #worker: Worker | undefined;
+  /** Workflows known to be paused; runs of these are never handed to the local worker directly. */
+  readonly #paused = new Set<string>();
+  /** Cron schedules over any workflow: create, pause, resume, backfill, preview. */
+  readonly schedules: Schedules;
   #databaseClock: DatabaseClock | undefined;
   #closed = false;
 
@@ -94,6 +102,14 @@ export class Cairn {
     this.writer = new JournalWriter(store);
     this.#payloadLimit = options.payloadLimitBytes ?? defaultPayloadLimit;
     this.#events.setMaxListeners(0);
+    this.schedules = new Schedules({
+      store,
+      now: () => this.clock.now(),
+      payloadLimitBytes: this.#payloadLimit,
+      resolve: (name) => this.#resolve(name),
+      registered: (name) => this.#registry.get(name),
+      notify: () => this.#worker?.notify(),
+    });
     for (const workflow of options.workflows ?? []) this.register(workflow);
   }
 
@@ -120,6 +136,7 @@ export class Cairn {
     }
     const cairn = new Cairn(store, { ...options, clock });
     cairn.#databaseClock = databaseClock;
+    await cairn.#registerTriggers();
     return cairn;
   }
 
@@ -169,6 +186,7 @@ export class Cairn {
       this.#registry,
       {
         concurrency,
+        queues: options.queues ?? ["default"],
         leaseMs: this.#options.leaseMs ?? 15_000,
         pollMs: this.#options.pollMs ?? 1_000,
       },
@@ -177,6 +195,7 @@ export class Cairn {
         onSettled: (run, outcome) => this.#onSettled(run, outcome),
         onError: (error, context) => this.#reportError(error, context),
         emit: (event) => this.#emit(event),
+        beforeClaim: () => this.#fireSchedules(),
       },
     );
     this.#worker.start();
@@ -201,19 +220,24 @@ export class Cairn {
     }
     const now = this.clock.now();
     const valid = await validateInput(definition, input);
-    const newRun = {
+    const newRun: NewRun = {
       id,
       workflow: definition.name,
       input: serialize(valid, `The input of workflow "${definition.name}"`, this.#payloadLimit),
       createdAt: now,
       deadlineAt: definition.timeoutMs === undefined ? null : now + definition.timeoutMs,
+      ...flowControlFor(definition, valid),
     };
     // A local worker with a free slot takes the run in the same write: no claim round trip.
+    // Runs under flow control, on other queues or of paused workflows go through the store.
     const worker = this.#worker;
     const leaseMs = this.#options.leaseMs ?? 15_000;
-    const claim = worker?.hasCapacity()
-      ? { owner: worker.id, leaseUntil: now + leaseMs }
-      : undefined;
+    const direct =
+      worker?.hasCapacity() &&
+      worker.servesQueue(newRun.queue ?? "default") &&
+      !hasFlowControl(definition) &&
+      !this.#paused.has(definition.name);
+    const claim = direct && worker ? { owner: worker.id, leaseUntil: now + leaseMs } : undefined;
     const { run, created } = await this.store.createRun(newRun, claim);
     if (created) this.#emitRun(run.id, run.workflow, "queued");
     if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
@@ -246,20 +270,37 @@ export class Cairn {
     name: string,
     data?: unknown,
     options: { id?: string } = {},
-  ): Promise<{ id: string; duplicate: boolean }> {
+  ): Promise<{ id: string; duplicate: boolean; started: RunId[] }> {
     this.#assertOpen();
     if (typeof name !== "string" || name === "") {
       throw new CairnError("INVALID_ARGUMENT", "An event needs a non-empty name.");
     }
     const id = options.id ?? crypto.randomUUID();
-    const result = await this.store.sendEvent({
+    if (typeof id !== "string" || id.length === 0 || id.length > 256) {
+      throw new CairnError(
+        "INVALID_ARGUMENT",
+        "An event id must be a string of 1 to 256 characters.",
+      );
+    }
+    const event = {
       id,
       name,
       data: serialize(data, `The data of event "${name}"`, this.#payloadLimit),
       createdAt: this.clock.now(),
-    });
-    if (result.woke.length > 0) this.#worker?.notify();
-    return { id, duplicate: result.duplicate };
+    };
+    const starts = await runsForEvent(
+      this.store,
+      { ...event, value: data },
+      (workflow) => this.#registry.get(workflow),
+      this.#payloadLimit,
+      (error) => this.#reportError(error, `starting the workflows triggered by event "${name}"`),
+    );
+    const result = await this.store.sendEvent(event, starts);
+    for (const runId of result.started) {
+      this.#emitRun(runId, starts.find((s) => s.id === runId)?.workflow ?? "", "queued");
+    }
+    if (result.woke.length > 0 || result.started.length > 0) this.#worker?.notify();
+    return { id, duplicate: result.duplicate, started: result.started };
   }
 
   /** Sends a signal to one run; signals wait in order until the run asks for them. */
@@ -317,6 +358,92 @@ export class Cairn {
       ? (workflow as Workflow<unknown, unknown>)
       : this.#resolve(run.workflow);
     return replayRun(run, await this.store.getJournal(run.id), definition, this.clock);
+  }
+
+  /** Stops claiming runs of a workflow (they wait in the store) until it is resumed. */
+  async pauseWorkflow(name: string): Promise<void> {
+    const workflow = this.#resolve(name);
+    await this.store.setWorkflowPaused(workflow.name, true, this.clock.now());
+    this.#paused.add(workflow.name);
+  }
+
+  async resumeWorkflow(name: string): Promise<void> {
+    const workflow = this.#resolve(name);
+    await this.store.setWorkflowPaused(workflow.name, false, this.clock.now());
+    this.#paused.delete(workflow.name);
+    this.#worker?.notify();
+  }
+
+  async pausedWorkflows(): Promise<string[]> {
+    return this.store.pausedWorkflows();
+  }
+
+  /** Accepted events, newest first. */
+  async listEvents(
+    filter: { name?: string; limit?: number; before?: { createdAt: number; id: string } } = {},
+  ) {
+    return (await this.store.listEvents(filter)).map((e) => ({
+      id: e.id,
+      name: e.name,
+      data: deserialize(e.data),
+      createdAt: new Date(e.createdAt),
+    }));
+  }
+
+  /** Fires the due schedules of this process's workflows (the worker's scheduler duty). */
+  async #fireSchedules(): Promise<void> {
+    const now = this.clock.now();
+    const { created } = await this.store.schedules.fireDue(
+      now,
+      100,
+      (schedule, hasActiveRun) =>
+        planSchedule(schedule, hasActiveRun, now, this.#registry.get(schedule.workflow)),
+      [...this.#registry.keys()],
+    );
+    if (created.length > 0) this.#worker?.notify();
+  }
+
+  /**
+   * Records the event triggers and cron schedules that the registered workflows declare,
+   * so any process accepting an event starts them and any scheduler fires them.
+   */
+  async #registerTriggers(): Promise<void> {
+    const now = this.clock.now();
+    const existing = await this.store.schedules.list();
+    for (const workflow of this.#registry.values()) {
+      const triggers = workflow.options.triggers ?? [];
+      const events = triggers.flatMap((t) =>
+        "event" in t ? [{ event: t.event, condition: t.if ?? "" }] : [],
+      );
+      await this.store.setEventTriggers(workflow.name, events, now);
+      const ids = new Set<string>();
+      for (const t of triggers) {
+        if (!("cron" in t)) continue;
+        const tz = t.tz ?? "UTC";
+        const id = `${workflow.name}@${t.cron}@${tz}`;
+        ids.add(id);
+        await this.store.schedules.upsert(
+          {
+            id,
+            workflow: workflow.name,
+            cron: t.cron,
+            tz,
+            input: serialize(t.input, `The input of schedule "${id}"`, this.#payloadLimit),
+            overlap: t.overlap ?? "skip",
+            catchup: t.catchup ?? "latest",
+            nextAt: firstSlotAfter({ cron: t.cron, tz }, now),
+            source: "trigger",
+          },
+          now,
+        );
+      }
+      for (const stale of existing) {
+        if (stale.source === "trigger" && stale.workflow === workflow.name && !ids.has(stale.id)) {
+          await this.store.schedules.delete(stale.id);
+        }
+      }
+    }
+    for (const name of await this.store.pausedWorkflows()) this.#paused.add(name);
   }
 
   /** Due, running and waiting run counts, and the age of the oldest due run. */

@@ -41,6 +41,11 @@ export interface WaitForEventOptions {
 export interface WorkflowContext {
   readonly runId: RunId;
   readonly workflow: string;
+  /**
+   * For a run started by a schedule (or a backfill): its schedule and logical interval,
+   * like Airflow's data interval — the slot it stands for and the next slot.
+   */
+  readonly scheduled: { scheduleId: string; start: Date; end: Date | null } | undefined;
 
   /**
    * Runs `fn` once and records its outcome. On failure it retries per policy; a

@@ -2,7 +2,9 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { type Duration, toMs } from "../core/duration.ts";
 import type { RetryPolicy } from "../core/retry.ts";
 import { resolveRetryPolicy } from "../core/retry.ts";
+import type { CatchupPolicy, OverlapPolicy } from "../store/store.ts";
 import type { WorkflowContext } from "./context.ts";
+import { validateFlowControl } from "./validate-options.ts";
 
 export interface WorkflowOptions<TInput> {
   /** Unique name; runs refer to their workflow by it. */
@@ -13,7 +15,38 @@ export interface WorkflowOptions<TInput> {
   retry?: RetryPolicy;
   /** Time limit of a whole run, from its start; past it the run fails with `RunTimeoutError`. */
   timeout?: Duration;
+  /**
+   * What starts runs besides `cairn.start`: an event (`if`: a jsonata condition over
+   * `{ event }`, e.g. `"event.data.total > 100"`) or a cron schedule.
+   */
+  triggers?: Trigger[];
+  /** At most `limit` runs executing at once, per `key(input)` when given. Waiting runs hold no slot. */
+  concurrency?: { limit: number; key?: (input: TInput) => string | number };
+  /** At most `limit` runs started per `period`, per `key(input)` when given. */
+  rateLimit?: { limit: number; period: Duration; key?: (input: TInput) => string | number };
+  /** Start after `period` without a newer start of the same `key(input)`; the last input wins. */
+  debounce?: { period: Duration; key?: (input: TInput) => string | number };
+  /** Higher runs first among due runs. */
+  priority?: number | ((input: TInput) => number);
+  /** Only workers subscribed to this queue run it. (Default: "default") */
+  queue?: string;
 }
+
+export type Trigger =
+  | { event: string; if?: string }
+  | {
+      cron: string;
+      /** IANA time zone. (Default: "UTC") */
+      tz?: string;
+      /** When a slot comes while the previous run still runs. (Default: "skip") */
+      overlap?: OverlapPolicy;
+      /** Slots missed while no scheduler ran. (Default: "latest") */
+      catchup?: CatchupPolicy;
+      /** The input of every scheduled run. */
+      input?: TInputless;
+    };
+
+type TInputless = unknown;
 
 export type WorkflowFunction<TInput, TOutput> = (
   ctx: WorkflowContext,
@@ -50,6 +83,7 @@ export function defineWorkflow<TInput, TOutput>(
     throw new TypeError(`defineWorkflow("${options.name}") needs a workflow function.`);
   }
   resolveRetryPolicy(options.retry); // fail at definition, not at the first retry
+  validateFlowControl(options);
   const timeoutMs =
     options.timeout === undefined
       ? undefined

@@ -1,5 +1,6 @@
 import { CairnError } from "../core/errors.ts";
 import type { Store } from "../store/store.ts";
+import { PostgresStore } from "../store-postgres/postgres-store.ts";
 import { SqliteStore, type SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 
 /** The SQLite file `cairn dev` and `Cairn.open()` use when nothing else is configured. */
@@ -7,7 +8,8 @@ export const defaultDatabaseUrl = "sqlite:.cairn/cairn.db";
 
 /**
  * Opens the store a database URL names: `sqlite:path/to/file.db` (or a bare path ending in
- * `.db`/`.sqlite`), `sqlite::memory:`, or `postgres://user@host:5432/name`.
+ * `.db`/`.sqlite`), `sqlite::memory:`, or `postgres://user@host:5432/name` (optionally
+ * `?schema=name`; the schema and its tables are created and migrated on open).
  */
 export async function openStore(url: string, sqlite: SqliteStoreOptions = {}): Promise<Store> {
   if (url.startsWith("sqlite:")) {
@@ -16,12 +18,7 @@ export async function openStore(url: string, sqlite: SqliteStoreOptions = {}): P
       throw new CairnError("INVALID_ARGUMENT", `Database URL "${url}" names no file.`);
     return new SqliteStore(path, sqlite);
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new CairnError(
-      "INVALID_ARGUMENT",
-      `Database URL "${url}": the PostgreSQL store is not available in this build yet; use a sqlite: URL.`,
-    );
-  }
+  if (/^postgres(ql)?:\/\//.test(url)) return PostgresStore.open({ url });
   if (/\.(db|sqlite3?)$/.test(url)) return new SqliteStore(url, sqlite);
   throw new CairnError(
     "INVALID_ARGUMENT",

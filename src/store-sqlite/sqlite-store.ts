@@ -7,6 +7,7 @@ import { deserialize } from "../core/serializer.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
 import type {
   ClaimedRun,
+  ClaimScope,
   EventRecord,
   JournalEntry,
   JournalOp,
@@ -19,7 +20,9 @@ import type {
   WaitRegistration,
 } from "../store/store.ts";
 import { migrate } from "./migrate.ts";
-import { toEntry, toRun, toToken } from "./rows.ts";
+import { newRunParams, toEntry, toRun, toToken } from "./rows.ts";
+import { sqliteSchedules } from "./sqlite-schedules.ts";
+import { prepareStatements } from "./statements.ts";
 
 export interface SqliteStoreOptions {
   /**
@@ -66,23 +69,20 @@ export class SqliteStore implements Store {
   async createRun(
     run: NewRun,
     claim?: { owner: string; leaseUntil: number },
-  ): Promise<{ run: RunRecord; created: boolean }> {
+  ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }> {
     return this.#write(() => {
-      const inserted = this.#sql.insertRun.get({
-        id: run.id,
-        workflow: run.workflow,
-        status: claim ? "running" : "queued",
-        input: run.input,
-        parent_id: run.parentId ?? null,
-        parent_position: run.parentPosition ?? null,
-        depth: run.depth ?? 0,
-        created_at: run.createdAt,
-        started_at: claim ? run.createdAt : null,
-        available_at: claim ? claim.leaseUntil : run.createdAt,
-        deadline_at: run.deadlineAt ?? null,
-        lease_owner: claim?.owner ?? null,
-        fencing_token: claim ? 1 : 0,
-      });
+      if (run.debounce && !claim) {
+        const at = run.createdAt + run.debounce.periodMs;
+        const row = this.#sql.debounceRun.get(
+          run.input,
+          at,
+          run.createdAt,
+          run.workflow,
+          run.debounce.key,
+        );
+        if (row) return { run: toRun(row), created: false, debounced: true };
+      }
+      const inserted = this.#sql.insertRun.get(newRunParams(run, claim));
       if (inserted) return { run: toRun(inserted), created: true };
       return { run: toRun(this.#sql.getRun.get(run.id)), created: false };
     });
@@ -138,31 +138,77 @@ export class SqliteStore implements Store {
 
   async claimRuns(
     owner: string,
-    workflows: readonly string[],
+    scope: ClaimScope,
     now: number,
     leaseMs: number,
     limit: number,
   ): Promise<ClaimedRun[]> {
-    if (limit <= 0 || workflows.length === 0) return [];
+    if (limit <= 0 || scope.workflows.length === 0) return [];
     return this.#write(() => {
-      const picked = this.#sql.claimable.all({
-        now,
-        workflows: JSON.stringify(workflows),
-        limit,
-      }) as {
-        id: RunId;
-        status: RunStatus;
-      }[];
-      return picked.map(({ id, status }) => {
-        const run = toRun(this.#sql.claim.get({ owner, now, lease_until: now + leaseMs, id }));
+      const candidates = this.#sql.claimable
+        .all({
+          now,
+          workflows: JSON.stringify(scope.workflows),
+          queues: JSON.stringify(scope.queues ?? ["default"]),
+          limit: limit * 2 + 8,
+        })
+        .map(toRun);
+      const claimed: ClaimedRun[] = [];
+      for (const candidate of candidates) {
+        if (claimed.length >= limit) break;
+        const takeover = candidate.status === "running";
+        // A takeover already holds its concurrency slot and has started.
+        if (!takeover && !this.#admit(candidate, now)) continue;
+        const run = toRun(
+          this.#sql.claim.get({ owner, now, lease_until: now + leaseMs, id: candidate.id }),
+        );
         // Sleeps and wait timeouts that are due resolve here, once, so that every later
         // replay sees the same outcome whatever its own clock says.
         if (this.#sql.resolveDueWaits.run(serializedNull, now, run.id, now).changes > 0) {
           this.#sql.deleteResolvedWaits.run(run.id, run.id);
         }
-        return { run, token: run.fencingToken, takeover: status === "running" };
-      });
+        claimed.push({ run, token: run.fencingToken, takeover });
+      }
+      return claimed;
     });
+  }
+
+  /**
+   * Flow control at the door: a run over its concurrency limit is parked (unclaimable
+   * until a run of its key stops running); a first start over its rate limit is deferred
+   * until the window frees. Both wait in the store, not in any worker's memory.
+   */
+  #admit(run: RunRecord, now: number): boolean {
+    if (run.concurrencyLimit !== null) {
+      const { n } = this.#sql.runningWithKey.get(run.workflow, run.concurrencyKey) as { n: number };
+      if (n >= run.concurrencyLimit) {
+        this.#sql.block.run(concurrencySlot(run.workflow, run.concurrencyKey), run.id);
+        return false;
+      }
+    }
+    if (run.rateLimit !== null && run.ratePeriodMs !== null && run.startedAt === null) {
+      const window = this.#sql.startsInWindow.get(
+        run.workflow,
+        run.rateKey,
+        now - run.ratePeriodMs,
+      ) as {
+        n: number;
+        oldest: number | null;
+      };
+      if (window.n >= run.rateLimit) {
+        this.#sql.deferTo.run((window.oldest ?? now) + run.ratePeriodMs, run.id);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A run stopped running: runs parked on its concurrency key compete again. */
+  #freeSlot(runId: RunId, at: number): void {
+    const row = this.#sql.concurrencyOf.get(runId) as
+      | { workflow: string; concurrency_key: string | null }
+      | undefined;
+    if (row) this.#sql.unblock.run(at, concurrencySlot(row.workflow, row.concurrency_key));
   }
 
   async renewLeases(
@@ -198,15 +244,18 @@ export class SqliteStore implements Store {
       case "complete":
         this.#sql.finishRun.run("completed", op.output, null, op.at, op.at, op.runId);
         this.#sql.deleteWaits.run(op.runId);
+        this.#freeSlot(op.runId, op.at);
         this.#resolveParent(op.runId, "completed", op.output, null, op.at);
         return { ok: true, status: "completed" };
       case "fail":
         this.#sql.finishRun.run("failed", null, op.error, op.at, op.at, op.runId);
         this.#sql.deleteWaits.run(op.runId);
+        this.#freeSlot(op.runId, op.at);
         this.#resolveParent(op.runId, "failed", null, op.error, op.at);
         return { ok: true, status: "failed" };
       case "release":
         this.#sql.setRunState.run("queued", op.at, op.at, op.runId);
+        this.#freeSlot(op.runId, op.at);
         return { ok: true, status: "queued" };
       case "suspend": {
         let resolved = false;
@@ -215,6 +264,7 @@ export class SqliteStore implements Store {
         }
         const status: RunStatus = resolved ? "queued" : "waiting";
         this.#sql.setRunState.run(status, resolved ? op.at : op.availableAt, op.at, op.runId);
+        this.#freeSlot(op.runId, op.at);
         return { ok: true, status };
       }
     }
@@ -319,15 +369,24 @@ export class SqliteStore implements Store {
     if (changed.changes > 0) this.#sql.wakeRun.run(at, at, child.parent_id);
   }
 
-  async nextWakeAt(workflows: readonly string[]): Promise<number | null> {
-    const row = this.#sql.nextWake.get(JSON.stringify(workflows)) as { at: number | null };
+  async nextWakeAt(scope: ClaimScope): Promise<number | null> {
+    const row = this.#sql.nextWake.get({
+      workflows: JSON.stringify(scope.workflows),
+      queues: JSON.stringify(scope.queues ?? ["default"]),
+    }) as { at: number | null };
     return row.at;
   }
 
-  async sendEvent(event: EventRecord) {
+  async sendEvent(event: EventRecord, starts: readonly NewRun[] = []) {
     return this.#write(() => {
       const inserted = this.#sql.insertEvent.run(event.id, event.name, event.data, event.createdAt);
-      if (inserted.changes === 0) return { accepted: true, duplicate: true, woke: [] as RunId[] };
+      if (inserted.changes === 0) {
+        return { accepted: true, duplicate: true, woke: [] as RunId[], started: [] as RunId[] };
+      }
+      const started: RunId[] = [];
+      for (const run of starts) {
+        if (this.#sql.insertRun.get(newRunParams(run, undefined))) started.push(run.id);
+      }
       const data = deserialize(event.data);
       const payload = serializeReceivedEvent(event);
       const woke = new Set<RunId>();
@@ -350,7 +409,7 @@ export class SqliteStore implements Store {
         this.#sql.wakeRun.run(event.createdAt, event.createdAt, wait.run_id);
         woke.add(wait.run_id);
       }
-      return { accepted: true, duplicate: false, woke: [...woke] };
+      return { accepted: true, duplicate: false, woke: [...woke], started };
     });
   }
 
@@ -383,7 +442,10 @@ export class SqliteStore implements Store {
       const cancelled = this.#sql.cancelTree
         .all({ id, error, at })
         .map((r) => (r as { id: RunId }).id);
-      for (const runId of cancelled) this.#sql.deleteWaits.run(runId);
+      for (const runId of cancelled) {
+        this.#sql.deleteWaits.run(runId);
+        this.#freeSlot(runId, at);
+      }
       if (cancelled.includes(id)) this.#resolveParent(id, "cancelled", null, error, at);
       return cancelled;
     });
@@ -418,6 +480,52 @@ export class SqliteStore implements Store {
   async deleteFinishedRuns(before: number): Promise<number> {
     return this.#write(() => this.#sql.deleteFinished.run(before).changes);
   }
+
+  async listEvents(filter: {
+    name?: string;
+    before?: { createdAt: number; id: string };
+    limit?: number;
+  }): Promise<EventRecord[]> {
+    return this.#sql.listEvents
+      .all({
+        name: filter.name ?? null,
+        cursorAt: filter.before?.createdAt ?? null,
+        cursorId: filter.before?.id ?? null,
+        limit: Math.min(filter.limit ?? 50, 1000),
+      })
+      .map(toEvent);
+  }
+
+  async setEventTriggers(
+    workflow: string,
+    triggers: readonly { event: string; condition: string }[],
+    at: number,
+  ): Promise<void> {
+    this.#write(() => {
+      this.#sql.deleteTriggers.run(workflow);
+      for (const t of triggers) this.#sql.insertTrigger.run(workflow, t.event, t.condition, at);
+    });
+  }
+
+  async eventTriggers(event: string): Promise<{ workflow: string; condition: string }[]> {
+    return this.#sql.triggersFor.all(event) as { workflow: string; condition: string }[];
+  }
+
+  async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {
+    this.#write(() => {
+      if (paused) this.#sql.pauseWorkflow.run(workflow, at);
+      else this.#sql.resumeWorkflow.run(workflow);
+    });
+  }
+
+  async pausedWorkflows(): Promise<string[]> {
+    return (this.#sql.pausedWorkflows.all() as { workflow: string }[]).map((r) => r.workflow);
+  }
+
+  readonly schedules: Store["schedules"] = sqliteSchedules(
+    () => this.#db,
+    (fn) => this.#write(fn),
+  );
 
   async transactionalStep<T>(
     op: { runId: RunId; token: number; entry: JournalEntry },
@@ -473,6 +581,11 @@ export class SqliteStore implements Store {
   }
 }
 
+/** The value runs parked on a concurrency key carry in `blocked_on`. */
+function concurrencySlot(workflow: string, key: string | null): string {
+  return `${workflow}\u0000${key ?? ""}`;
+}
+
 function toEvent(row: unknown): EventRecord {
   const r = row as { id: string; name: string; data: string | null; created_at: number };
   return { id: r.id, name: r.name, data: r.data, createdAt: r.created_at };
@@ -492,111 +605,5 @@ function entryParams(runId: RunId, e: JournalEntry) {
     finished_at: e.finishedAt,
     wake_at: e.wakeAt,
     detail: e.detail,
-  };
-}
-
-/** Every statement the store runs more than once, prepared once per connection. */
-function prepareStatements(db: Database.Database) {
-  const p = (sql: string) => db.prepare(sql);
-  return {
-    insertRun: p(`INSERT INTO runs (id, workflow, status, input, parent_id, parent_position, depth,
-        created_at, started_at, updated_at, available_at, deadline_at, lease_owner, fencing_token)
-      VALUES (@id, @workflow, @status, @input, @parent_id, @parent_position, @depth,
-        @created_at, @started_at, @created_at, @available_at, @deadline_at, @lease_owner, @fencing_token)
-      ON CONFLICT (id) DO NOTHING RETURNING *`),
-    getRun: p("SELECT * FROM runs WHERE id = ?"),
-    getRunCreatedAt: p("SELECT created_at FROM runs WHERE id = ?"),
-    getParentLink: p("SELECT parent_id, parent_position FROM runs WHERE id = ?"),
-    getOwnership: p("SELECT status, fencing_token FROM runs WHERE id = ?"),
-    getJournal: p("SELECT * FROM steps WHERE run_id = ? ORDER BY position"),
-    getEntryStatus: p("SELECT status FROM steps WHERE run_id = ? AND position = ?"),
-    // Runs are claimed in order of when they became available: due timers, new runs and
-    // expired leases share one queue.
-    claimable: p(`SELECT id, status FROM runs WHERE available_at <= @now
-        AND workflow IN (SELECT value FROM json_each(@workflows))
-      ORDER BY available_at LIMIT @limit`),
-    claim: p(`UPDATE runs SET status = 'running', lease_owner = @owner, available_at = @lease_until,
-        fencing_token = fencing_token + 1, started_at = coalesce(started_at, @now), updated_at = @now
-      WHERE id = @id RETURNING *`),
-    resolveDueWaits:
-      p(`UPDATE steps SET status = 'completed', output = CASE kind WHEN 'sleep' THEN NULL ELSE ? END,
-        finished_at = ? WHERE run_id = ? AND status = 'waiting' AND wake_at <= ?`),
-    deleteResolvedWaits: p(`DELETE FROM waits WHERE run_id = ? AND position IN
-        (SELECT position FROM steps WHERE run_id = ? AND status <> 'waiting')`),
-    renewLease: p(`UPDATE runs SET available_at = ? WHERE id = ? AND fencing_token = ?
-        AND status = 'running' AND lease_owner = ?`),
-    upsertEntry: p(`INSERT INTO steps (run_id, position, key, kind, status, output, error, attempt,
-        started_at, finished_at, wake_at, detail)
-      VALUES (@run_id, @position, @key, @kind, @status, @output, @error, @attempt,
-        @started_at, @finished_at, @wake_at, @detail)
-      ON CONFLICT (run_id, position) DO UPDATE SET status = excluded.status, output = excluded.output,
-        error = excluded.error, attempt = excluded.attempt, started_at = excluded.started_at,
-        finished_at = excluded.finished_at, wake_at = excluded.wake_at, detail = excluded.detail`),
-    insertWaitingEntry:
-      p(`INSERT INTO steps (run_id, position, key, kind, status, started_at, wake_at, detail)
-      VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?) ON CONFLICT (run_id, position) DO NOTHING`),
-    resolveEntry: p(`UPDATE steps SET status = ?, output = ?, error = ?, finished_at = ?
-      WHERE run_id = ? AND position = ? AND status = 'waiting'`),
-    resolveEventEntry:
-      p(`UPDATE steps SET status = 'completed', output = ?, event_id = ?, finished_at = ?
-      WHERE run_id = ? AND position = ? AND status = 'waiting'`),
-    finishRun:
-      p(`UPDATE runs SET status = ?, output = ?, error = ?, finished_at = ?, updated_at = ?,
-        available_at = NULL, lease_owner = NULL WHERE id = ?`),
-    setRunState: p(`UPDATE runs SET status = ?, available_at = ?, updated_at = ?, lease_owner = NULL
-      WHERE id = ?`),
-    wakeRun: p(`UPDATE runs SET status = 'queued', available_at = ?, updated_at = ?
-      WHERE id = ? AND status = 'waiting'`),
-    nextWake: p(`SELECT min(available_at) AS at FROM runs WHERE available_at IS NOT NULL
-      AND workflow IN (SELECT value FROM json_each(?))`),
-    insertWait: p(
-      "INSERT OR REPLACE INTO waits (run_id, position, kind, name, match, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    ),
-    deleteWait: p("DELETE FROM waits WHERE run_id = ? AND position = ?"),
-    deleteWaits: p("DELETE FROM waits WHERE run_id = ?"),
-    waitsForEvent: p(
-      "SELECT run_id, position, match FROM waits WHERE kind = 'event' AND name = ? ORDER BY run_id, position",
-    ),
-    signalWait: p(
-      "SELECT position FROM waits WHERE kind = 'signal' AND run_id = ? AND name = ? ORDER BY position LIMIT 1",
-    ),
-    insertEvent: p(
-      "INSERT INTO events (id, name, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    ),
-    // Events that arrived after the run began and that this run has not consumed yet:
-    // an event sent just before the wait started is not lost.
-    bufferedEvents: p(`SELECT * FROM events WHERE name = ? AND created_at >= ?
-        AND id NOT IN (SELECT event_id FROM steps WHERE run_id = ? AND event_id IS NOT NULL)
-      ORDER BY created_at, rowid`),
-    insertSignal: p("INSERT INTO signals (run_id, name, payload, created_at) VALUES (?, ?, ?, ?)"),
-    oldestSignal:
-      p(`SELECT seq, payload FROM signals WHERE run_id = ? AND name = ? AND consumed_at IS NULL
-      ORDER BY seq LIMIT 1`),
-    consumeSignal: p("UPDATE signals SET consumed_at = ? WHERE seq = ?"),
-    cancelTree: p(`WITH RECURSIVE tree (id) AS (
-        SELECT @id UNION ALL SELECT runs.id FROM runs JOIN tree ON runs.parent_id = tree.id)
-      UPDATE runs SET status = 'cancelled', error = @error, finished_at = @at, updated_at = @at,
-        available_at = NULL, lease_owner = NULL, fencing_token = fencing_token + 1
-      WHERE id IN (SELECT id FROM tree) AND status NOT IN ('completed', 'failed', 'cancelled')
-      RETURNING id`),
-    insertToken: p(
-      "INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-    ),
-    listTokens: p("SELECT * FROM api_tokens ORDER BY created_at, id"),
-    revokeToken: p("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
-    tokenByHash: p("SELECT * FROM api_tokens WHERE secret_hash = ? AND revoked_at IS NULL"),
-    anyActiveToken: p("SELECT 1 FROM api_tokens WHERE revoked_at IS NULL LIMIT 1"),
-    deleteFailedEntries: p("DELETE FROM steps WHERE run_id = ? AND status = 'failed'"),
-    requeue: p(`UPDATE runs SET status = 'queued', error = NULL, output = NULL, finished_at = NULL,
-        available_at = ?, updated_at = ?, deadline_at = ?, lease_owner = NULL
-      WHERE id = ? RETURNING *`),
-    queueStats: p(`SELECT
-        count(*) FILTER (WHERE status IN ('queued', 'waiting') AND available_at <= ?) AS due,
-        min(available_at) FILTER (WHERE status IN ('queued', 'waiting') AND available_at <= ?) AS oldest,
-        count(*) FILTER (WHERE status = 'running') AS running,
-        count(*) FILTER (WHERE status = 'waiting') AS waiting
-      FROM runs WHERE available_at IS NOT NULL OR status = 'waiting'`),
-    deleteFinished: p(`DELETE FROM runs WHERE finished_at < ?
-      AND status IN ('completed', 'failed', 'cancelled')`),
   };
 }

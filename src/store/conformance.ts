@@ -74,17 +74,17 @@ export function runStoreSuite(options: {
       await store.createRun(newRun("late", 3000));
       await store.createRun(newRun("early", 1000));
       await store.createRun(newRun("other", 1000, { workflow: "other" }));
-      const claimed = await store.claimRuns("w1", ["wf"], 2000, 10_000, 10);
+      const claimed = await store.claimRuns("w1", { workflows: ["wf"] }, 2000, 10_000, 10);
       expect(claimed.map((c) => c.run.id)).toEqual(["early"]);
       expect(claimed[0]).toMatchObject({ token: 1, run: { status: "running", leaseOwner: "w1" } });
-      expect(await store.claimRuns("w2", ["wf"], 2000, 10_000, 10)).toEqual([]);
+      expect(await store.claimRuns("w2", { workflows: ["wf"] }, 2000, 10_000, 10)).toEqual([]);
     });
 
     test("an expired lease is taken over with a higher token and the old owner is fenced", async () => {
       await store.createRun(newRun("r1"));
-      const [a] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
-      expect(await store.claimRuns("w2", ["wf"], 1500, 1000, 1)).toEqual([]);
-      const [b] = await store.claimRuns("w2", ["wf"], 2001, 1000, 1);
+      const [a] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      expect(await store.claimRuns("w2", { workflows: ["wf"] }, 1500, 1000, 1)).toEqual([]);
+      const [b] = await store.claimRuns("w2", { workflows: ["wf"] }, 2001, 1000, 1);
       expect(b?.token).toBeGreaterThan(a?.token ?? 0);
       const [late, fresh] = await store.commit([
         { type: "entry", runId: id("r1"), token: a?.token ?? 0, entry: entry(0, "a") },
@@ -104,7 +104,7 @@ export function runStoreSuite(options: {
 
     test("complete records the output and ends the lease", async () => {
       await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       const results = await store.commit([
         { type: "entry", runId: id("r1"), token: c?.token ?? 0, entry: entry(0, "a") },
         {
@@ -132,7 +132,7 @@ export function runStoreSuite(options: {
 
     test("one recorded outcome per step key", async () => {
       await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       const token = c?.token ?? 0;
       await store.commit([{ type: "entry", runId: id("r1"), token, entry: entry(0, "a") }]);
       await expect(
@@ -143,7 +143,7 @@ export function runStoreSuite(options: {
 
     test("a suspended sleep wakes at its time and resolves during the claim", async () => {
       await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       const [r] = await store.commit([
         {
           type: "suspend",
@@ -155,9 +155,9 @@ export function runStoreSuite(options: {
         },
       ]);
       expect(r).toEqual({ ok: true, status: "waiting" });
-      expect(await store.nextWakeAt(["wf"])).toBe(5000);
-      expect(await store.claimRuns("w1", ["wf"], 4999, 1000, 1)).toEqual([]);
-      const [again] = await store.claimRuns("w1", ["wf"], 5000, 1000, 1);
+      expect(await store.nextWakeAt({ workflows: ["wf"] })).toBe(5000);
+      expect(await store.claimRuns("w1", { workflows: ["wf"] }, 4999, 1000, 1)).toEqual([]);
+      const [again] = await store.claimRuns("w1", { workflows: ["wf"] }, 5000, 1000, 1);
       expect(again?.run.id).toBe("r1");
       expect((await store.getJournal(id("r1")))[0]).toMatchObject({
         key: "nap",
@@ -167,7 +167,7 @@ export function runStoreSuite(options: {
 
     test("an event resolves a matching wait once and wakes the run; a duplicate id does nothing", async () => {
       await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       await store.commit([
         {
           type: "suspend",
@@ -198,7 +198,7 @@ export function runStoreSuite(options: {
         data: data("o1"),
         createdAt: 1200,
       });
-      expect(sent).toEqual({ accepted: true, duplicate: false, woke: ["r1"] });
+      expect(sent).toEqual({ accepted: true, duplicate: false, woke: ["r1"], started: [] });
       const again = await store.sendEvent({
         id: "e1",
         name: "approved",
@@ -215,7 +215,7 @@ export function runStoreSuite(options: {
 
     test("an event sent before the wait is registered is found in the buffer", async () => {
       await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       await store.sendEvent({ id: "early", name: "go", data: null, createdAt: 1001 });
       const [r] = await store.commit([
         {
@@ -236,7 +236,7 @@ export function runStoreSuite(options: {
       await store.createRun(newRun("r1"));
       await store.sendSignal(id("r1"), "s", '{"json":1}', 1000);
       await store.sendSignal(id("r1"), "s", '{"json":2}', 1001);
-      const [c] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       const token = c?.token ?? 0;
       const suspend = (position: number, key: string) =>
         store.commit([
@@ -250,7 +250,7 @@ export function runStoreSuite(options: {
           },
         ]);
       expect((await suspend(0, "s"))[0]).toEqual({ ok: true, status: "queued" });
-      const [c2] = await store.claimRuns("w1", ["wf"], 1003, 1000, 1);
+      const [c2] = await store.claimRuns("w1", { workflows: ["wf"] }, 1003, 1000, 1);
       expect(c2?.run.id).toBe("r1");
       const journal = await store.getJournal(id("r1"));
       expect(journal[0]?.output).toBe('{"json":1}');
@@ -258,7 +258,7 @@ export function runStoreSuite(options: {
 
     test("cancel ends a run and its descendants and fences the worker", async () => {
       await store.createRun(newRun("parent"));
-      const [c] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       await store.createRun(
         newRun("child", 1000, { parentId: id("parent"), parentPosition: 0, depth: 1 }),
       );
@@ -283,7 +283,7 @@ export function runStoreSuite(options: {
 
     test("a finished child resolves its parent's invoke entry and wakes the parent", async () => {
       await store.createRun(newRun("parent"));
-      const [p] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [p] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       await store.createRun(
         newRun("child", 1000, {
           parentId: id("parent"),
@@ -302,7 +302,7 @@ export function runStoreSuite(options: {
           at: 1000,
         },
       ]);
-      const [k] = await store.claimRuns("w2", ["kid"], 1100, 1000, 1);
+      const [k] = await store.claimRuns("w2", { workflows: ["kid"] }, 1100, 1000, 1);
       await store.commit([
         {
           type: "complete",
@@ -338,15 +338,15 @@ export function runStoreSuite(options: {
 
     test("claims flag a run taken over from an expired lease", async () => {
       await store.createRun(newRun("r1"));
-      const [first] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [first] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       expect(first?.takeover).toBe(false);
-      const [second] = await store.claimRuns("w2", ["wf"], 2001, 1000, 1);
+      const [second] = await store.claimRuns("w2", { workflows: ["wf"] }, 2001, 1000, 1);
       expect(second?.takeover).toBe(true);
     });
 
     test("retryRun requeues a failed run, dropping only its failed entries", async () => {
       await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", ["wf"], 1000, 1000, 1);
+      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       const token = c?.token ?? 0;
       await store.commit([
         { type: "entry", runId: id("r1"), token, entry: entry(0, "a") },
@@ -380,7 +380,7 @@ export function runStoreSuite(options: {
       await store.createRun(newRun("due2", 1500));
       await store.createRun(newRun("later", 9000));
       await store.createRun(newRun("held", 1000, { workflow: "other" }));
-      await store.claimRuns("w1", ["other"], 2000, 1000, 1);
+      await store.claimRuns("w1", { workflows: ["other"] }, 2000, 1000, 1);
       expect(await store.queueStats(2000)).toEqual({
         due: 2,
         oldestDueAt: 1000,
@@ -392,7 +392,7 @@ export function runStoreSuite(options: {
     test("lists runs changed after a time, oldest change first", async () => {
       await store.createRun(newRun("a", 1000));
       await store.createRun(newRun("b", 2000));
-      await store.claimRuns("w1", ["wf"], 1500, 1000, 1); // claims "a", updated at 1500
+      await store.claimRuns("w1", { workflows: ["wf"] }, 1500, 1000, 1); // claims "a", updated at 1500
       expect((await store.listRuns({ updatedAfter: 1200 })).map((r) => r.id)).toEqual(["a", "b"]);
       expect((await store.listRuns({ updatedAfter: 1600 })).map((r) => r.id)).toEqual(["b"]);
     });
@@ -422,7 +422,7 @@ export function runStoreSuite(options: {
     test("retention deletes finished runs older than the cut-off with their journal", async () => {
       await store.createRun(newRun("old"));
       await store.createRun(newRun("running"));
-      const claimed = await store.claimRuns("w1", ["wf"], 1000, 1000, 2);
+      const claimed = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 2);
       const old = claimed.find((c) => c.run.id === "old");
       await store.commit([
         { type: "entry", runId: id("old"), token: old?.token ?? 0, entry: entry(0, "a") },

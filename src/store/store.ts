@@ -21,6 +21,22 @@ export interface RunRecord {
   leaseOwner: string | null;
   /** Grows on every claim; every write of the run must carry the current one (fencing). */
   fencingToken: number;
+  /** Only workers subscribed to this queue claim the run. */
+  queue: string;
+  /** Higher first among due runs. */
+  priority: number;
+  concurrencyKey: string | null;
+  concurrencyLimit: number | null;
+  rateKey: string | null;
+  rateLimit: number | null;
+  ratePeriodMs: number | null;
+  /** Set while the run waits for a concurrency slot of this `workflow\u0000key`. */
+  blockedOn: string | null;
+  debounceKey: string | null;
+  scheduleId: string | null;
+  /** A scheduled run's logical interval: its slot and the next one. */
+  slotAt: number | null;
+  slotEndAt: number | null;
 }
 
 /** One position of a run's journal. */
@@ -49,6 +65,47 @@ export interface NewRun {
   depth?: number;
   deadlineAt?: number | null;
   createdAt: number;
+  /** (Default: "default") */
+  queue?: string;
+  priority?: number;
+  concurrency?: { key: string; limit: number } | null;
+  rateLimit?: { key: string; limit: number; periodMs: number } | null;
+  /** Start after `periodMs` of quiet: a later start with the same key replaces the input and restarts the wait. */
+  debounce?: { key: string; periodMs: number } | null;
+  schedule?: { id: string; slotAt: number; slotEndAt: number | null } | null;
+}
+
+/** Which runs a worker takes. */
+export interface ClaimScope {
+  workflows: readonly string[];
+  /** (Default: ["default"]) */
+  queues?: readonly string[];
+}
+
+export type OverlapPolicy = "skip" | "queue" | "allow";
+export type CatchupPolicy = "none" | "latest" | "all";
+
+export interface ScheduleRecord {
+  id: string;
+  workflow: string;
+  cron: string;
+  tz: string;
+  input: string | null;
+  overlap: OverlapPolicy;
+  catchup: CatchupPolicy;
+  paused: boolean;
+  /** The next slot not yet handled. */
+  nextAt: number;
+  /** `trigger` for schedules declared by a workflow's cron trigger, `api` otherwise. */
+  source: "trigger" | "api";
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What the scheduler decided for one due schedule: the runs to create and the next slot. */
+export interface SchedulePlan {
+  runs: NewRun[];
+  nextAt: number;
 }
 
 /** A run this worker now owns, with the token its writes must carry. */
@@ -162,7 +219,7 @@ export interface Store {
   createRun(
     run: NewRun,
     claim?: { owner: string; leaseUntil: number },
-  ): Promise<{ run: RunRecord; created: boolean }>;
+  ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }>;
   getRun(id: RunId): Promise<RunRecord | undefined>;
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
   getJournal(id: RunId): Promise<JournalEntry[]>;
@@ -174,7 +231,7 @@ export interface Store {
    */
   claimRuns(
     owner: string,
-    workflows: readonly string[],
+    scope: ClaimScope,
     now: number,
     leaseMs: number,
     limit: number,
@@ -188,10 +245,60 @@ export interface Store {
   /** Applies a batch of journal writes in one transaction; each op is fenced on its own. */
   commit(ops: readonly JournalOp[]): Promise<JournalOpResult[]>;
   /** The earliest `availableAt` after `now` among `workflows`, for the worker's wake timer. */
-  nextWakeAt(workflows: readonly string[]): Promise<number | null>;
+  nextWakeAt(scope: ClaimScope): Promise<number | null>;
 
-  /** Stores an event once per id and resolves the waits it matches. */
-  sendEvent(event: EventRecord): Promise<{ accepted: boolean; duplicate: boolean; woke: RunId[] }>;
+  /**
+   * Stores an event once per id, resolves the waits it matches and creates `starts` (the
+   * runs of workflows it triggers) in the same transaction; a duplicate id does nothing.
+   */
+  sendEvent(
+    event: EventRecord,
+    starts?: readonly NewRun[],
+  ): Promise<{ accepted: boolean; duplicate: boolean; woke: RunId[]; started: RunId[] }>;
+  listEvents(filter: {
+    name?: string;
+    before?: { createdAt: number; id: string };
+    limit?: number;
+  }): Promise<EventRecord[]>;
+
+  /** Replaces a workflow's event triggers (conditions are jsonata expressions, '' for none). */
+  setEventTriggers(
+    workflow: string,
+    triggers: readonly { event: string; condition: string }[],
+    at: number,
+  ): Promise<void>;
+  eventTriggers(event: string): Promise<{ workflow: string; condition: string }[]>;
+
+  /** A paused workflow's runs are not claimed (they wait in the store) until it is resumed. */
+  setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void>;
+  pausedWorkflows(): Promise<string[]>;
+
+  schedules: {
+    /** Creates or replaces a schedule; `nextAt` is kept when the cron and zone are unchanged. */
+    upsert(
+      schedule: Omit<ScheduleRecord, "createdAt" | "updatedAt" | "paused"> & { paused?: boolean },
+      at: number,
+    ): Promise<ScheduleRecord>;
+    get(id: string): Promise<ScheduleRecord | undefined>;
+    list(): Promise<ScheduleRecord[]>;
+    /** @throws CairnError `NOT_FOUND` */
+    setPaused(id: string, paused: boolean, at: number, nextAt?: number): Promise<ScheduleRecord>;
+    delete(id: string): Promise<boolean>;
+    /**
+     * Locks up to `limit` due schedules (`next_at <= now`, not paused) and applies `plan` to
+     * each: its runs are created (one per schedule slot at most, enforced by a unique index)
+     * and `next_at` moves on, in one transaction. Safe with many schedulers.
+     */
+    fireDue(
+      now: number,
+      limit: number,
+      plan: (schedule: ScheduleRecord, hasActiveRun: boolean) => SchedulePlan,
+      /** Only schedules of these workflows (the process needs their definitions). */
+      workflows?: readonly string[],
+    ): Promise<{ schedules: number; created: RunId[] }>;
+    /** Creates the given slot runs (existing slots are left alone); returns the new ids. */
+    createRuns(runs: readonly NewRun[]): Promise<RunId[]>;
+  };
   /** Buffers a signal for a run, or hands it to a run waiting for it. */
   sendSignal(
     runId: RunId,

@@ -149,6 +149,16 @@ export class RunExecution implements WorkflowContext {
     this.#aborted.catch(() => {});
   }
 
+  get scheduled(): WorkflowContext["scheduled"] {
+    const { scheduleId, slotAt, slotEndAt } = this.#claimed.run;
+    if (scheduleId === null || slotAt === null) return undefined;
+    return {
+      scheduleId,
+      start: new Date(slotAt),
+      end: slotEndAt === null ? null : new Date(slotEndAt),
+    };
+  }
+
   get token(): number {
     return this.#claimed.token;
   }

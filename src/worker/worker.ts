@@ -14,10 +14,13 @@ const tracer = trace.getTracer("cairn");
 export interface WorkerOptions {
   /** Runs executing at once in this worker; waiting runs hold no slot. (Default: 100) */
   concurrency?: number;
+  /** Queues this worker takes runs from, like Windmill's worker tags. (Default: ["default"]) */
+  queues?: string[];
 }
 
 export interface WorkerConfig {
   concurrency: number;
+  queues: readonly string[];
   /** Lease length in ms; renewed by heartbeats every third of it. */
   leaseMs: number;
   /** Fallback poll interval in ms, for work that arrives from other processes. */
@@ -29,6 +32,8 @@ export interface WorkerHooks {
   onSettled(run: RunRecord, outcome: ExecutionOutcome): void;
   onError(error: Error, context: string): void;
   emit(event: EngineEvent): void;
+  /** Periodic duties before each claim (firing due schedules). */
+  beforeClaim?(): Promise<void>;
 }
 
 /**
@@ -154,10 +159,13 @@ export class Worker {
       if (free > 0) {
         try {
           await this.#renewIfDue();
+          await this.#hooks.beforeClaim?.().catch((error) => {
+            this.#hooks.onError(ensureError(error), "firing due schedules");
+          });
           const claimStarted = performance.now();
           const claimed = await this.#store.claimRuns(
             this.id,
-            [...this.#registry.keys()],
+            this.#scope(),
             this.#clock.now(),
             this.#config.leaseMs,
             free,
@@ -192,7 +200,7 @@ export class Worker {
     let nextDue: number | null = null;
     if (hasFreeSlots) {
       try {
-        nextDue = await this.#store.nextWakeAt([...this.#registry.keys()]);
+        nextDue = await this.#store.nextWakeAt(this.#scope());
       } catch (error) {
         this.#hooks.onError(ensureError(error), "reading the next wake-up time");
       }
@@ -208,6 +216,15 @@ export class Worker {
         resolve();
       };
     });
+  }
+
+  #scope() {
+    return { workflows: [...this.#registry.keys()], queues: this.#config.queues };
+  }
+
+  /** True when this worker takes runs of `queue`. */
+  servesQueue(queue: string): boolean {
+    return this.#config.queues.includes(queue);
   }
 
   #execute(claimed: ClaimedRun, journal: readonly JournalEntry[] | undefined): void {
