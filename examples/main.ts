@@ -4,11 +4,22 @@
  */
 import { Cairn, type RunInfo, type RunStatus, type StepInfo } from "../src/index.ts";
 import { expenseApproval } from "./approval.ts";
+import { syncContact } from "./debounced-webhook.ts";
 import { inventoryReport, publishReport, sampleSkus } from "./fan-out.ts";
+import { hourlyEtl } from "./hourly-etl.ts";
+import { customerExport } from "./per-customer.ts";
 import { processOrder, serviceCalls } from "./process-order.ts";
 
 const db = process.env.CAIRN_DB ?? "sqlite:.cairn/examples.db";
-const workflows = [processOrder, expenseApproval, inventoryReport, publishReport];
+const workflows = [
+  processOrder,
+  expenseApproval,
+  inventoryReport,
+  publishReport,
+  hourlyEtl,
+  customerExport,
+  syncContact,
+];
 // Run ids are the idempotency keys of starts: a fresh suffix lets `npm start` run again and
 // again on the same database, where reusing an id would return the earlier run (see below).
 const stamp = Date.now().toString(36);
@@ -74,9 +85,56 @@ for (const child of await cairn.listRuns({ parentId: inventory.id })) {
   await report(child.id);
 }
 
+// ---- 4. schedules and flow control ----
+heading(
+  "hourly-etl",
+  "a cron trigger; backfill of the last three hours, each run with its interval",
+);
+const hour = 3_600_000;
+const thisHour = Math.floor(Date.now() / hour) * hour;
+const etlSchedule = "hourly-etl@0 * * * *@UTC";
+const backfill = await cairn.schedules.backfill(etlSchedule, {
+  from: thisHour - 3 * hour,
+  to: thisHour,
+});
+console.log(
+  `    backfill created ${backfill.created.length} run(s) (existing slots are left alone)`,
+);
+for (const runId of backfill.created) {
+  const output = await cairn.handle(runId).result();
+  console.log(`  run     ${runId}  → ${JSON.stringify(output)}`);
+}
+const next = await cairn.schedules.preview(etlSchedule, 2);
+console.log(`    next fires: ${next.map((d) => d.toISOString()).join(", ")}`);
+
+heading("customer-export", "at most two exports at once per customer; the rest wait in the store");
+const exports = [];
+for (const [i, customer] of ["acme", "acme", "acme", "acme", "globex"].entries()) {
+  exports.push(
+    await cairn.start(
+      customerExport,
+      { customer, report: `r${i}` },
+      { id: `export-${i}-${stamp}` },
+    ),
+  );
+}
+for (const run of exports) console.log(`  run     ${run.id}  → ${await run.result()}`);
+
+heading(
+  "sync-contact",
+  "a burst of three webhook events, debounced into one run with the last data",
+);
+for (const email of ["a@old.example", "b@mid.example", "c@new.example"]) {
+  await cairn.sendEvent("contact.updated", { contactId: `c-${stamp}`, email });
+}
+const [debounced] = await cairn.listRuns({ workflow: "sync-contact", limit: 1 });
+console.log(`    one run queued for the burst; it starts after 5 s of quiet …`);
+if (debounced)
+  console.log(`  run     ${debounced.id}  → ${await cairn.handle(debounced.id).result()}`);
+
 await cairn.close(); // drains in-flight work and releases leases; the process can now exit
 
-// ---- 4. durability: a new engine on the same file ----
+// ---- 5. durability: a new engine on the same file ----
 heading("durability", "a second engine opens the same file, as after a restart or a deploy");
 const callsBefore = { ...serviceCalls };
 const reopened = await Cairn.open({ db, workflows });
