@@ -14,6 +14,8 @@ export type EngineEvent =
       status: RunStatus;
       at: number;
       error?: SerializedError;
+      /** Why a run became `queued`: newly created, retried, or handed back at shutdown. */
+      reason?: "created" | "retry" | "released";
     }
   | {
       type: "step";

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { connect } from "../client/index.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
 import type { EngineEvent, EngineEventListener } from "../core/engine-event.ts";
@@ -112,6 +113,14 @@ export class Cairn {
     });
     for (const workflow of options.workflows ?? []) this.register(workflow);
   }
+
+  /**
+   * A client of a remote Cairn server (`cairn dev` / `cairn server`) with the same `start`,
+   * `result()`, `getRun`, `sendEvent`, `signal`, `cancel` as the embedded engine, for apps
+   * that start workflows but run no workers.
+   * @example const cairn = Cairn.connect("http://127.0.0.1:7420", { token });
+   */
+  static connect = connect;
 
   /**
    * Opens the store (applying migrations) and registers `workflows`. Where the database
@@ -239,7 +248,7 @@ export class Cairn {
       !this.#paused.has(definition.name);
     const claim = direct && worker ? { owner: worker.id, leaseUntil: now + leaseMs } : undefined;
     const { run, created } = await this.store.createRun(newRun, claim);
-    if (created) this.#emitRun(run.id, run.workflow, "queued");
+    if (created) this.#emitRun(run.id, run.workflow, "queued", undefined, "created");
     if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
     else if (created) this.#worker?.notify();
     return this.#handle<O>(run.id, run.workflow, created);
@@ -297,7 +306,8 @@ export class Cairn {
     );
     const result = await this.store.sendEvent(event, starts);
     for (const runId of result.started) {
-      this.#emitRun(runId, starts.find((s) => s.id === runId)?.workflow ?? "", "queued");
+      const workflow = starts.find((s) => s.id === runId)?.workflow ?? "";
+      this.#emitRun(runId, workflow, "queued", undefined, "created");
     }
     if (result.woke.length > 0 || result.started.length > 0) this.#worker?.notify();
     return { id, duplicate: result.duplicate, started: result.started };
@@ -341,7 +351,7 @@ export class Cairn {
     const now = this.clock.now();
     const deadlineAt = definition?.timeoutMs === undefined ? null : now + definition.timeoutMs;
     const run = await this.store.retryRun(runId as RunId, now, deadlineAt);
-    this.#emitRun(run.id, run.workflow, "queued");
+    this.#emitRun(run.id, run.workflow, "queued", undefined, "retry");
     this.#worker?.notify();
     return this.#handle(run.id, run.workflow, false);
   }
@@ -542,7 +552,7 @@ export class Cairn {
         this.#emitRun(run.id, run.workflow, outcome.status);
         return;
       case "released":
-        this.#emitRun(run.id, run.workflow, "queued");
+        this.#emitRun(run.id, run.workflow, "queued", undefined, "released");
         return;
       case "aborted":
         return; // cancelled (reported by cancel) or lost to another worker (it reports)
@@ -571,7 +581,13 @@ export class Cairn {
     }
   }
 
-  #emitRun(runId: RunId, workflow: string, status: RunStatus, error?: Error): void {
+  #emitRun(
+    runId: RunId,
+    workflow: string,
+    status: RunStatus,
+    error?: Error,
+    reason?: "created" | "retry" | "released",
+  ): void {
     if (this.#listeners.size === 0) return;
     this.#emit({
       type: "run",
@@ -580,6 +596,7 @@ export class Cairn {
       status,
       at: this.clock.now(),
       ...(error ? { error: { name: error.name, message: error.message } } : {}),
+      ...(reason ? { reason } : {}),
     });
   }
 

@@ -1,0 +1,21 @@
+/**
+ * `cairn/client`: a Cairn server over HTTP, with the shape of the embedded API.
+ * @example
+ * import { connect } from "cairn/client";
+ * const cairn = connect("http://127.0.0.1:7420", { token: process.env.CAIRN_TOKEN });
+ * const run = await cairn.start("process-order", { id: "o1", total: 10 }, { id: "order-o1" });
+ * console.log(await run.result());
+ */
+import { type ConnectOptions, RemoteCairn } from "./remote-cairn.ts";
+
+export { type ConnectOptions, RemoteCairn, type RemoteRunFilter } from "./remote-cairn.ts";
+export { RemoteCairnError } from "./remote-error.ts";
+export type { RunPage, RunSummary } from "./wire.ts";
+
+/**
+ * A client of the Cairn server at `url`. Nothing is sent until the first call; errors come
+ * back as `CairnError`s carrying the server's code (and `status`).
+ */
+export function connect(url: string, options: ConnectOptions = {}): RemoteCairn {
+  return new RemoteCairn(url, options);
+}

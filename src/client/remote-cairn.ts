@@ -1,0 +1,224 @@
+import { RunCancelledError } from "../core/errors.ts";
+import { deserializeError } from "../core/serializer.ts";
+import { isTerminal, type RunId } from "../core/types.ts";
+import type { RunHandle, StartOptions } from "../sdk/cairn.ts";
+import type { Workflow } from "../sdk/define-workflow.ts";
+import type { RunInfo } from "../sdk/run-info.ts";
+import { errorFromResponse } from "./remote-error.ts";
+import { readServerSentEvents } from "./sse.ts";
+import { type RunPage, toPayload, toRunInfo, type WireRun } from "./wire.ts";
+
+export interface ConnectOptions {
+  /** API token (`cairn tokens create`), sent as `Authorization: Bearer …`. */
+  token?: string;
+  /** The fetch to use. (Default: the global `fetch`) */
+  fetch?: typeof fetch;
+}
+
+/** Filters of {@link RemoteCairn.listRuns}. */
+export interface RemoteRunFilter {
+  workflow?: string;
+  status?: RunInfo["status"];
+  /** Runs created at or after this time. */
+  createdAfter?: Date | number;
+  /** Runs created before this time. */
+  createdBefore?: Date | number;
+  /** Page size, 1–200. (Default: 50) */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+// `result()` re-reads the run at least this often, so it finishes even if the stream is
+// cut or a proxy buffers it.
+const maxPollMs = 2_000;
+
+/**
+ * A Cairn server seen through its HTTP API, with the embedded API's shape: `start` returns a
+ * handle whose `result()` waits for the run, errors are {@link CairnError}s with the server's
+ * codes. Made by {@link connect}.
+ */
+export class RemoteCairn {
+  /** The server's base URL. */
+  readonly url: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(url: string, options: ConnectOptions = {}) {
+    this.url = url.replace(/\/+$/, "");
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /**
+   * Starts a run of a workflow (by definition or name), or returns the existing run when
+   * `options.id` is taken (G5). @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, …
+   */
+  async start<I, O>(
+    workflow: Workflow<I, O> | string,
+    input: I,
+    options: StartOptions = {},
+  ): Promise<RunHandle<O>> {
+    const name = typeof workflow === "string" ? workflow : workflow.name;
+    const { response, body } = await this.#request<WireRun>("POST", "/api/v1/runs", {
+      workflow: name,
+      ...toPayload(input, "input"),
+      ...(options.id === undefined ? {} : { id: options.id }),
+    });
+    return this.#handle<O>(body.id as RunId, body.workflow, response.status === 201);
+  }
+
+  /** A handle to an existing run. */
+  handle<O = unknown>(runId: string): RunHandle<O> {
+    return this.#handle<O>(runId as RunId, "", false);
+  }
+
+  /** The run's status, steps and outcome. @throws CairnError `RUN_NOT_FOUND` */
+  async getRun<O = unknown>(runId: string): Promise<RunInfo<O>> {
+    const { body } = await this.#request<WireRun>("GET", runPath(runId));
+    return toRunInfo<O>(body);
+  }
+
+  /** A page of runs, newest first. */
+  async listRuns(filter: RemoteRunFilter = {}): Promise<RunPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) {
+      if (value === undefined) continue;
+      query.set(key, value instanceof Date ? value.toISOString() : String(value));
+    }
+    const search = query.size > 0 ? `?${query}` : "";
+    return (await this.#request<RunPage>("GET", `/api/v1/runs${search}`)).body;
+  }
+
+  /** Sends an event; a repeated `id` is a no-op reported as `duplicate`. */
+  async sendEvent(
+    name: string,
+    data?: unknown,
+    options: { id?: string } = {},
+  ): Promise<{ id: string; duplicate: boolean }> {
+    const { body } = await this.#request<{ id: string; duplicate: boolean }>(
+      "POST",
+      "/api/v1/events",
+      {
+        name,
+        ...toPayload(data, "data"),
+        ...(options.id === undefined ? {} : { id: options.id }),
+      },
+    );
+    return { id: body.id, duplicate: body.duplicate };
+  }
+
+  /** Sends a signal to one run. @throws CairnError `RUN_NOT_FOUND`, `RUN_NOT_ACTIVE` */
+  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    await this.#request("POST", `${runPath(runId)}/signals/${encodeURIComponent(name)}`, {
+      ...toPayload(payload, "payload"),
+    });
+  }
+
+  /** Cancels a run and its children; a finished run is left as it is. */
+  async cancel(runId: string): Promise<void> {
+    await this.#request("POST", `${runPath(runId)}/cancel`);
+  }
+
+  /** Retries a failed or cancelled run from its last checkpoint. @throws `INVALID_STATE` */
+  async retry(runId: string): Promise<RunHandle> {
+    const { body } = await this.#request<WireRun>("POST", `${runPath(runId)}/retry`);
+    return this.#handle(body.id as RunId, body.workflow, false);
+  }
+
+  #handle<O>(id: RunId, workflow: string, created: boolean): RunHandle<O> {
+    return {
+      id,
+      workflow,
+      created,
+      result: () => this.#result<O>(id),
+      info: () => this.getRun<O>(id),
+    };
+  }
+
+  /**
+   * Waits on the event stream for the run's updates, re-reading the run after each and at
+   * least every {@link maxPollMs}; returns its output or throws its recorded error.
+   */
+  async #result<O>(id: RunId): Promise<O> {
+    const abort = new AbortController();
+    let notify: (() => void) | undefined;
+    // An update that arrives while the run is being read must not wait for the next poll.
+    let updated = false;
+    void this.#watch(id, abort.signal, () => {
+      updated = true;
+      notify?.();
+    });
+    try {
+      let pollMs = 100;
+      for (;;) {
+        updated = false;
+        const info = await this.getRun<O>(id);
+        if (isTerminal(info.status)) return outcomeOf(info);
+        if (updated) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          notify = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        notify = undefined;
+        pollMs = Math.min(pollMs * 2, maxPollMs);
+      }
+    } finally {
+      abort.abort();
+    }
+  }
+
+  /** Calls `onUpdate` for every stream update of run `id`; gives up quietly on failure. */
+  async #watch(id: RunId, signal: AbortSignal, onUpdate: () => void): Promise<void> {
+    try {
+      const response = await this.#fetch(
+        `${this.url}/api/v1/stream?run=${encodeURIComponent(id)}`,
+        {
+          headers: this.#headers({ Accept: "text/event-stream" }),
+          signal,
+        },
+      );
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        return;
+      }
+      await readServerSentEvents(
+        response.body,
+        (event) => event.event === "run" && onUpdate(),
+        signal,
+      );
+    } catch {
+      // Polling alone still finishes `result()`.
+    }
+  }
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.#token === undefined ? extra : { ...extra, Authorization: `Bearer ${this.#token}` };
+  }
+
+  async #request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ response: Response; body: T }> {
+    const response = await this.#fetch(`${this.url}${path}`, {
+      method,
+      headers: this.#headers(body === undefined ? {} : { "Content-Type": "application/json" }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw await errorFromResponse(response);
+    return { response, body: (await response.json()) as T };
+  }
+}
+
+const runPath = (id: string) => `/api/v1/runs/${encodeURIComponent(id)}`;
+
+function outcomeOf<O>(info: RunInfo<O>): O {
+  if (info.status === "completed") return info.output as O;
+  if (info.status === "cancelled") throw new RunCancelledError(info.id);
+  // The run's own error class, name and message, as the embedded `result()` throws it.
+  throw deserializeError(JSON.stringify(info.error ?? { name: "Error", message: "unknown error" }));
+}

@@ -1,0 +1,92 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { CairnError } from "../core/errors.ts";
+import type { AppEnv } from "./app-env.ts";
+import type { ServerLogger } from "./options.ts";
+import {
+  HttpProblem,
+  isProblemCode,
+  type ProblemBody,
+  type ProblemCode,
+  problemBody,
+  problemTable,
+} from "./problems.ts";
+
+/** Writes a problem+json response; every error the API returns goes through here. */
+export function problemResponse(
+  c: Context<AppEnv>,
+  code: ProblemCode,
+  detail: string,
+  headers: Record<string, string> = {},
+): Response {
+  const body: ProblemBody = problemBody(code, detail, {
+    instance: c.req.path.slice(0, 512),
+    requestId: c.get("requestId"),
+  });
+  return c.body(JSON.stringify(body), problemTable[code].status as 400, {
+    ...headers,
+    "Content-Type": "application/problem+json",
+  });
+}
+
+/**
+ * `app.onError`: known errors become their documented status; anything else is a 500 whose
+ * detail names the request id, never the stack, which goes to the log instead.
+ */
+export function errorHandler(logger: ServerLogger) {
+  return (error: Error, c: Context<AppEnv>): Response => {
+    if (error instanceof HttpProblem) {
+      return problemResponse(c, error.code, error.message, error.headers);
+    }
+    // CairnError.is accepts any Error with a string code (also Node's `ERR_*` and SQLite's),
+    // so only codes of the table count as deliberate engine errors.
+    if (CairnError.is(error) && isProblemCode(error.code) && /^[A-Z_]+$/.test(error.code)) {
+      if (problemTable[error.code].status < 500)
+        return problemResponse(c, error.code, error.message);
+      if (error.code === "CLOSED") return problemResponse(c, "CLOSED", error.message);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return fromHttpException(c, error);
+    }
+    logger.error(
+      { err: error, requestId: c.get("requestId"), method: c.req.method, path: c.req.path },
+      "request failed",
+    );
+    return problemResponse(
+      c,
+      "internal",
+      `The server failed to handle this request; its log has the details under request id ${c.get("requestId") ?? "unknown"}.`,
+    );
+  };
+}
+
+/** Hono's own 4xx errors (e.g. from its validators) in our vocabulary. */
+function fromHttpException(c: Context<AppEnv>, error: HTTPException): Response {
+  switch (error.status) {
+    case 400:
+      return /json/i.test(error.message)
+        ? problemResponse(c, "invalid_json", "The request body is not valid JSON.")
+        : problemResponse(c, "invalid_request", error.message || "Bad request.");
+    case 413:
+      return problemResponse(c, "body_too_large", "The request body is over the size limit.");
+    case 415:
+      return problemResponse(
+        c,
+        "invalid_json",
+        'The request body must be JSON, sent with "Content-Type: application/json".',
+      );
+    case 404:
+      return problemResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}.`);
+    default:
+      return problemResponse(c, "invalid_request", error.message || "Bad request.");
+  }
+}
+
+/** `app.notFound`: unknown paths and methods, in problem+json like everything else. */
+export function notFoundHandler(c: Context<AppEnv>): Response {
+  return problemResponse(
+    c,
+    "not_found",
+    `No route for ${c.req.method} ${c.req.path.slice(0, 256)}. The API is described at /api/openapi.json.`,
+  );
+}

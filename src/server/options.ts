@@ -1,0 +1,110 @@
+/** What the server logs through: pino, or anything with the same four methods. */
+export interface ServerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): ServerLogger;
+}
+
+export interface ServerOptions {
+  /** Host to listen on. (Default: "127.0.0.1") */
+  host?: string;
+  /** Port. (Default: 7420; 0 = any free port) */
+  port?: number;
+  /** Largest request body in bytes. (Default: 2 MiB) */
+  bodyLimitBytes?: number;
+  /** Extra hosts allowed in the Host header besides loopback names and the listen address. */
+  allowedHosts?: string[];
+  /** Origins allowed to make cross-site calls (CORS). (Default: none) */
+  allowedOrigins?: string[];
+  /** Webhook signing secrets by hook name (POST /api/v1/hooks/{name}); a list allows key rotation. */
+  webhooks?: Record<string, string | string[]>;
+  /** pino logger (or any with info/warn/error/child). (Default: logs nothing) */
+  logger?: ServerLogger;
+  /** How often the event stream looks for changes made by other processes, in ms. (Default: 500) */
+  streamPollMs?: number;
+  /** Interval of the event stream's keep-alive comments, in ms. (Default: 15_000) */
+  streamHeartbeatMs?: number;
+}
+
+/** Options with their defaults applied; what the app's parts read. */
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  bodyLimitBytes: number;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  webhooks: Map<string, string[]>;
+  logger: ServerLogger;
+  streamPollMs: number;
+  streamHeartbeatMs: number;
+}
+
+export const defaultPort = 7420;
+export const defaultBodyLimitBytes = 2 * 1024 * 1024;
+
+const silentLogger: ServerLogger = {
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};
+
+/** @throws TypeError when an option is malformed: a server must not start half-configured. */
+export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+  const bodyLimitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes;
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1) {
+    throw new TypeError(`bodyLimitBytes must be a positive integer, got ${bodyLimitBytes}.`);
+  }
+  const port = options.port ?? defaultPort;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new TypeError(`port must be an integer from 0 to 65535, got ${port}.`);
+  }
+  const webhooks = new Map<string, string[]>();
+  for (const [name, secrets] of Object.entries(options.webhooks ?? {})) {
+    const list = (Array.isArray(secrets) ? secrets : [secrets]).filter((s) => s !== "");
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+      throw new TypeError(`Webhook name "${name}" must be 1-64 letters, digits, ".", "_" or "-".`);
+    }
+    if (list.length === 0) throw new TypeError(`Webhook "${name}" needs at least one secret.`);
+    webhooks.set(name, list);
+  }
+  return {
+    host: options.host ?? "127.0.0.1",
+    port,
+    bodyLimitBytes,
+    allowedHosts: (options.allowedHosts ?? []).map(normalizeHostname),
+    allowedOrigins: (options.allowedOrigins ?? []).map((o) => o.replace(/\/+$/, "").toLowerCase()),
+    webhooks,
+    logger: options.logger ?? silentLogger,
+    streamPollMs: options.streamPollMs ?? 500,
+    streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
+  };
+}
+
+/**
+ * The host name of a Host header or address, lower-cased, without port, brackets or a
+ * trailing dot: `[::1]:7420` → `::1`, `Example.COM.:80` → `example.com`.
+ */
+export function normalizeHostname(host: string): string {
+  let name = host.trim().toLowerCase();
+  if (name.startsWith("[")) {
+    const end = name.indexOf("]");
+    name = end === -1 ? name : name.slice(1, end);
+  } else if (name.split(":").length === 2) {
+    name = name.slice(0, name.indexOf(":"));
+  }
+  return name.replace(/\.$/, "");
+}
+
+/** True for names and addresses that only reach this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const name = normalizeHostname(host);
+  return (
+    name === "localhost" ||
+    name === "::1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) ||
+    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
+  );
+}

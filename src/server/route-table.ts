@@ -1,0 +1,44 @@
+import type { ApiRoute } from "./api-route.ts";
+import { docs, openapiDocument } from "./routes/docs.ts";
+import { receiveWebhook } from "./routes/hooks.ts";
+import { sendEvent, sendSignal } from "./routes/messages.ts";
+import { healthz, metrics, readyz } from "./routes/operations.ts";
+import { getRun, getRunSteps, listRuns, replayRun } from "./routes/runs-read.ts";
+import { cancelRun, retryRun, startRun } from "./routes/runs-write.ts";
+import { streamUpdates } from "./routes/stream.ts";
+import { listWorkflows } from "./routes/workflows.ts";
+
+/**
+ * Every route of the server with its auth policy, in one place:
+ *
+ * | route                                  | policy   |
+ * | -------------------------------------- | -------- |
+ * | GET  /healthz, /readyz                 | public   |
+ * | GET  /api/openapi.json, /api/docs      | public   |
+ * | POST /api/v1/hooks/{name}              | webhook (HMAC signature instead of a token) |
+ * | GET  /metrics                          | viewer   |
+ * | GET  /api/v1/runs, /runs/{id}, /runs/{id}/steps, /workflows, /stream | viewer |
+ * | POST /api/v1/runs/{id}/replay          | viewer (no side effects) |
+ * | POST /api/v1/runs, /runs/{id}/cancel, /runs/{id}/retry, /runs/{id}/signals/{name}, /events | operator |
+ *
+ * `test/server/auth.test.ts` fails when the app has a route this table does not declare.
+ */
+export const routeTable: readonly ApiRoute[] = [
+  healthz,
+  readyz,
+  metrics,
+  openapiDocument,
+  docs,
+  startRun,
+  listRuns,
+  getRun,
+  getRunSteps,
+  cancelRun,
+  retryRun,
+  replayRun,
+  sendEvent,
+  sendSignal,
+  listWorkflows,
+  streamUpdates,
+  receiveWebhook,
+];

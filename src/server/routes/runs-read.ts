@@ -1,0 +1,133 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { RunFilter } from "../../store/store.ts";
+import { apiRoute } from "../api-route.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
+import {
+  ListRunsQuery,
+  parseTimestamp,
+  ReplayReport,
+  Run,
+  RunIdParam,
+  RunPage,
+  StepList,
+} from "../schemas.ts";
+import { toRunSummary, toRunWire, toStepWire } from "../wire.ts";
+
+export const listRuns = apiRoute({
+  policy: "viewer",
+  route: createRoute({
+    method: "get",
+    path: "/api/v1/runs",
+    tags: ["runs"],
+    summary: "List runs",
+    description:
+      "Runs, newest first, filtered by workflow, status and creation time (`createdAfter` inclusive, `createdBefore` exclusive). Keyset pagination: pass `nextCursor` back as `cursor` for the next page; it is null on the last page.",
+    request: { query: ListRunsQuery },
+    responses: {
+      200: { description: "A page of runs", content: { "application/json": { schema: RunPage } } },
+    },
+  }),
+  handler:
+    ({ cairn }) =>
+    async (c) => {
+      const query = c.req.valid("query");
+      const limit = query.limit ?? 50;
+      const filter: RunFilter = { limit: limit + 1 };
+      if (query.workflow !== undefined) filter.workflow = query.workflow;
+      if (query.status !== undefined) filter.status = query.status;
+      if (query.createdAfter !== undefined)
+        filter.createdAfter = parseTimestamp(query.createdAfter);
+      if (query.createdBefore !== undefined)
+        filter.createdBefore = parseTimestamp(query.createdBefore);
+      if (query.cursor !== undefined) filter.before = decodeCursor(query.cursor);
+      // One row more than the page tells whether another page exists without a count query.
+      const rows = await cairn.listRuns(filter);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const nextCursor =
+        rows.length > limit && last
+          ? encodeCursor({ createdAt: last.createdAt, id: last.id })
+          : null;
+      return c.json({ runs: page.map(toRunSummary), nextCursor }, 200);
+    },
+});
+
+export const getRun = apiRoute({
+  policy: "viewer",
+  route: createRoute({
+    method: "get",
+    path: "/api/v1/runs/{id}",
+    tags: ["runs"],
+    summary: "Get a run",
+    description: "The run's status, input, steps with timings, and output or error.",
+    request: { params: RunIdParam },
+    responses: {
+      200: { description: "The run", content: { "application/json": { schema: Run } } },
+    },
+  }),
+  handler:
+    ({ cairn }) =>
+    async (c) => {
+      const { id } = c.req.valid("param");
+      return c.json(toRunWire(await cairn.getRun(id)), 200);
+    },
+});
+
+export const getRunSteps = apiRoute({
+  policy: "viewer",
+  route: createRoute({
+    method: "get",
+    path: "/api/v1/runs/{id}/steps",
+    tags: ["runs"],
+    summary: "List a run's steps",
+    description: "Every journal position of the run in order: steps, sleeps, waits and child runs.",
+    request: { params: RunIdParam },
+    responses: {
+      200: { description: "The steps", content: { "application/json": { schema: StepList } } },
+    },
+  }),
+  handler:
+    ({ cairn }) =>
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const run = await cairn.getRun(id);
+      return c.json({ runId: run.id, steps: run.steps.map(toStepWire) }, 200);
+    },
+});
+
+export const replayRun = apiRoute({
+  policy: "viewer",
+  route: createRoute({
+    method: "post",
+    path: "/api/v1/runs/{id}/replay",
+    tags: ["runs"],
+    summary: "Check a run's history against the server's code",
+    description:
+      "Replays the recorded run against the workflow code registered in this server, without side effects: nothing is executed or written. 404 when the server has no code for the run's workflow.",
+    request: { params: RunIdParam },
+    responses: {
+      200: {
+        description: "What the replay found",
+        content: { "application/json": { schema: ReplayReport } },
+      },
+    },
+  }),
+  handler:
+    ({ cairn }) =>
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const report = await cairn.replay(id);
+      return c.json(
+        {
+          runId: report.runId,
+          workflow: report.workflow,
+          result: report.result,
+          replayedPositions: report.replayedPositions,
+          ...(report.next ? { next: report.next } : {}),
+          ...(report.finished ? { finished: report.finished } : {}),
+          ...(report.divergence ? { divergence: report.divergence } : {}),
+        },
+        200,
+      );
+    },
+});

@@ -1,0 +1,249 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * The wire format of the HTTP API, as zod schemas: they validate requests, describe
+ * responses, and generate `/api/openapi.json`. Times are ISO 8601 strings. Payloads
+ * (inputs, outputs, event data) are plain JSON; values JSON cannot hold (Date, BigInt, Map,
+ * Set, undefined) travel as superjson's JSON form plus an optional `…Meta` object, which
+ * the remote client uses to restore them exactly.
+ */
+
+// Ids and names end up as keys in SQL text columns and in URLs: no control characters
+// (PostgreSQL text rejects NUL) and no unpaired surrogates (they do not survive UTF-8).
+const unsafeText =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A 1–256 character id or name without control characters or unpaired surrogates. */
+export function identifier(what: string) {
+  return z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .max(256, `${what} must be at most 256 characters`)
+    .refine((s) => !unsafeText.test(s), {
+      message: `${what} must not contain control characters or unpaired surrogates`,
+    });
+}
+
+/** Parses `2030-01-01T00:00:00Z` or a count of ms since the epoch; undefined when neither. */
+export function parseTimestamp(text: string): number | undefined {
+  if (/^\d{1,15}$/.test(text)) return Number(text);
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+const timestamp = z
+  .string()
+  .max(40)
+  .refine((s) => parseTimestamp(s) !== undefined, {
+    message: "must be an ISO 8601 date-time or milliseconds since the epoch",
+  })
+  .openapi({ example: "2030-01-01T00:00:00Z" });
+
+export const RunStatus = z
+  .enum(["queued", "running", "waiting", "completed", "failed", "cancelled"])
+  .openapi("RunStatus");
+
+const isoTime = z.string().openapi({ format: "date-time" });
+const Meta = z
+  .record(z.string(), z.unknown())
+  .openapi({ description: "superjson metadata restoring Date, BigInt, Map, Set, undefined" });
+
+export const RunError = z
+  .object({
+    name: z.string(),
+    message: z.string(),
+    code: z.string().optional(),
+    stack: z.string().optional(),
+  })
+  .openapi("RunError");
+
+export const RunSummary = z
+  .object({
+    id: z.string(),
+    workflow: z.string(),
+    status: RunStatus,
+    parentId: z.string().nullable(),
+    createdAt: isoTime,
+    startedAt: isoTime.nullable(),
+    finishedAt: isoTime.nullable(),
+    updatedAt: isoTime,
+    error: RunError.nullable(),
+  })
+  .openapi("RunSummary");
+
+export const Step = z
+  .object({
+    position: z.number().int(),
+    key: z.string(),
+    kind: z.enum([
+      "step",
+      "transaction",
+      "sleep",
+      "event",
+      "signal",
+      "invoke",
+      "now",
+      "random",
+      "uuid",
+    ]),
+    status: z.enum(["completed", "failed", "retrying", "waiting"]),
+    attempt: z.number().int(),
+    startedAt: isoTime.nullable(),
+    finishedAt: isoTime.nullable(),
+    durationMs: z.number().nullable(),
+    wakeAt: isoTime.nullable(),
+    output: z.unknown().optional(),
+    outputMeta: Meta.optional(),
+    error: RunError.nullable(),
+    childRunId: z.string().optional(),
+  })
+  .openapi("Step");
+
+export const Run = z
+  .object({
+    id: z.string(),
+    workflow: z.string(),
+    status: RunStatus,
+    parentId: z.string().nullable(),
+    createdAt: isoTime,
+    startedAt: isoTime.nullable(),
+    finishedAt: isoTime.nullable(),
+    input: z.unknown().optional(),
+    inputMeta: Meta.optional(),
+    output: z.unknown().optional(),
+    outputMeta: Meta.optional(),
+    error: RunError.nullable(),
+    steps: z.array(Step),
+  })
+  .openapi("Run");
+
+export const RunPage = z
+  .object({ runs: z.array(RunSummary), nextCursor: z.string().nullable() })
+  .openapi("RunPage");
+
+export const StepList = z.object({ runId: z.string(), steps: z.array(Step) }).openapi("StepList");
+
+export const StartRunBody = z
+  .strictObject({
+    workflow: identifier("workflow").openapi({ example: "process-order" }),
+    input: z.unknown().optional(),
+    inputMeta: Meta.optional(),
+    id: identifier("id")
+      .optional()
+      .openapi({ description: "Idempotency: a taken id returns that run" }),
+  })
+  .openapi("StartRun");
+
+export const ListRunsQuery = z.object({
+  workflow: identifier("workflow").optional(),
+  status: RunStatus.optional(),
+  createdAfter: timestamp.optional(),
+  createdBefore: timestamp.optional(),
+  cursor: z
+    .string()
+    .max(1024)
+    .optional()
+    .openapi({ description: "`nextCursor` of the previous page" }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ type: "integer", example: 50 }),
+});
+
+export const RunIdParam = z.object({
+  id: identifier("run id").openapi({ param: { name: "id", in: "path" }, example: "order-o1" }),
+});
+
+export const SignalParams = RunIdParam.extend({
+  name: identifier("signal name").openapi({
+    param: { name: "name", in: "path" },
+    example: "pause",
+  }),
+});
+
+export const SendEventBody = z
+  .strictObject({
+    name: identifier("event name").openapi({ example: "order.approved" }),
+    data: z.unknown().optional(),
+    dataMeta: Meta.optional(),
+    id: identifier("event id")
+      .optional()
+      .openapi({ description: "Dedupes: a repeated id is a no-op" }),
+  })
+  .openapi("SendEvent");
+
+export const EventAccepted = z
+  .object({
+    id: z.string(),
+    duplicate: z.boolean(),
+    started: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "Runs the event's triggers started" }),
+  })
+  .openapi("EventAccepted");
+
+export const SignalBody = z
+  .strictObject({ payload: z.unknown().optional(), payloadMeta: Meta.optional() })
+  .openapi("SendSignal");
+
+export const SignalAccepted = z
+  .object({ runId: z.string(), name: z.string() })
+  .openapi("SignalAccepted");
+
+export const WorkflowList = z
+  .object({
+    workflows: z.array(
+      z.object({ name: z.string(), hasInputSchema: z.boolean(), timeoutMs: z.number().nullable() }),
+    ),
+  })
+  .openapi("WorkflowList");
+
+export const ReplayReport = z
+  .object({
+    runId: z.string(),
+    workflow: z.string(),
+    result: z.enum(["consistent", "diverged"]),
+    replayedPositions: z.number().int(),
+    next: z.object({ position: z.number().int(), kind: z.string(), key: z.string() }).optional(),
+    finished: z.enum(["completed", "failed"]).optional(),
+    divergence: z
+      .object({
+        position: z.number().int(),
+        expected: z.string(),
+        found: z.string(),
+        message: z.string(),
+      })
+      .optional(),
+  })
+  .openapi("ReplayReport");
+
+export const StreamQuery = z.object({
+  run: identifier("run id").optional().openapi({ description: "Only this run's updates" }),
+});
+
+export const HookParams = z.object({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, "hook name must be 1-64 letters, digits, '.', '_' or '-'")
+    .openapi({ param: { name: "name", in: "path" }, example: "github" }),
+});
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+  })
+  .openapi("Problem");
+
+export const HealthStatus = z.object({ status: z.string() }).openapi("HealthStatus");

@@ -1,0 +1,183 @@
+import type { EngineEvent } from "../core/engine-event.ts";
+import type { RunStatus } from "../core/types.ts";
+import type { Cairn } from "../sdk/cairn.ts";
+import type { ServerLogger } from "./options.ts";
+
+/** One update of the event stream, as sent (`event:` is `type`, `data:` the JSON). */
+export type StreamUpdate =
+  | {
+      type: "run";
+      runId: string;
+      workflow: string;
+      status: RunStatus;
+      at: string;
+      error?: { name: string; message: string };
+    }
+  | {
+      type: "step";
+      runId: string;
+      workflow: string;
+      key: string;
+      kind: string;
+      status: string;
+      attempt: number;
+      at: string;
+      durationMs?: number;
+      error?: { name: string; message: string };
+    };
+
+export type StreamListener = (update: StreamUpdate) => void;
+
+// The last status sent per run, so a change seen both as a local engine event and by the
+// poll goes out once. Bounded: forgetting an old run only risks one repeated update.
+const maxRemembered = 10_000;
+const pollBatch = 500;
+
+/**
+ * Fans engine updates out to the open event streams. Local engine events arrive at once;
+ * changes made by other processes (another worker on the same database) are found by
+ * polling the runs' change feed (`listRuns({ updatedAfter })`), only while a stream is open.
+ * Steps executed elsewhere are not seen (the feed has runs only).
+ */
+export class StreamHub {
+  readonly #cairn: Cairn;
+  readonly #pollMs: number;
+  readonly #logger: ServerLogger;
+  /** Each open stream's listener, with what ends that stream when the hub closes. */
+  readonly #listeners = new Map<StreamListener, () => void>();
+  readonly #lastStatus = new Map<string, RunStatus>();
+  #timer: NodeJS.Timeout | undefined;
+  #cursor = 0;
+  #polling = false;
+
+  constructor(cairn: Cairn, pollMs: number, logger: ServerLogger) {
+    this.#cairn = cairn;
+    this.#pollMs = pollMs;
+    this.#logger = logger;
+  }
+
+  /** Adds a stream; `onClose` ends it on shutdown. Returns the function that removes it. */
+  subscribe(listener: StreamListener, onClose: () => void = () => {}): () => void {
+    this.#listeners.set(listener, onClose);
+    if (this.#listeners.size === 1) this.#startPolling();
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#stopPolling();
+    };
+  }
+
+  get size(): number {
+    return this.#listeners.size;
+  }
+
+  /** Called for every local engine event; must be cheap and never throw. */
+  observe(event: EngineEvent): void {
+    if (this.#listeners.size === 0 || event.type === "claim") return;
+    const at = new Date(event.at).toISOString();
+    const error = event.error
+      ? { name: event.error.name, message: event.error.message }
+      : undefined;
+    if (event.type === "run") {
+      this.#remember(event.runId, event.status);
+      this.#send({
+        type: "run",
+        runId: event.runId,
+        workflow: event.workflow,
+        status: event.status,
+        at,
+        ...(error ? { error } : {}),
+      });
+    } else {
+      this.#send({
+        type: "step",
+        runId: event.runId,
+        workflow: event.workflow,
+        key: event.key,
+        kind: event.kind,
+        status: event.status,
+        attempt: event.attempt,
+        at,
+        ...(event.durationMs === undefined ? {} : { durationMs: event.durationMs }),
+        ...(error ? { error } : {}),
+      });
+    }
+  }
+
+  /** Stops polling and drops every stream (server shutdown). */
+  close(): void {
+    this.#stopPolling();
+    const closers = [...this.#listeners.values()];
+    this.#listeners.clear();
+    for (const close of closers) close();
+  }
+
+  #send(update: StreamUpdate): void {
+    for (const listener of this.#listeners.keys()) {
+      try {
+        listener(update);
+      } catch (error) {
+        this.#logger.warn({ err: error }, "event stream listener failed");
+      }
+    }
+  }
+
+  #remember(runId: string, status: RunStatus): void {
+    this.#lastStatus.delete(runId);
+    this.#lastStatus.set(runId, status);
+    if (this.#lastStatus.size > maxRemembered) {
+      const oldest = this.#lastStatus.keys().next().value;
+      if (oldest !== undefined) this.#lastStatus.delete(oldest);
+    }
+  }
+
+  #startPolling(): void {
+    this.#cursor = this.#cairn.clock.now();
+    this.#timer = setInterval(() => void this.#poll(), this.#pollMs);
+    this.#timer.unref();
+  }
+
+  #stopPolling(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      // `updatedAfter` is exclusive and many changes can share a millisecond (a test clock
+      // shares all of them), so ask from one ms before the cursor and skip what was sent.
+      const runs = await this.#cairn.listRuns({ updatedAfter: this.#cursor - 1, limit: pollBatch });
+      let newest = this.#cursor;
+      for (const run of runs) {
+        newest = Math.max(newest, run.updatedAt);
+        if (this.#lastStatus.get(run.id) === run.status) continue;
+        this.#remember(run.id, run.status);
+        const error = run.error ? errorSummary(run.error) : undefined;
+        this.#send({
+          type: "run",
+          runId: run.id,
+          workflow: run.workflow,
+          status: run.status,
+          at: new Date(run.updatedAt).toISOString(),
+          ...(error ? { error } : {}),
+        });
+      }
+      // A full batch all in one millisecond would be read again forever: step past it.
+      this.#cursor = runs.length === pollBatch && newest === this.#cursor ? newest + 1 : newest;
+    } catch (error) {
+      this.#logger.warn({ err: error }, "event stream poll failed");
+    } finally {
+      this.#polling = false;
+    }
+  }
+}
+
+function errorSummary(text: string): { name: string; message: string } | undefined {
+  try {
+    const parsed = JSON.parse(text) as { name?: unknown; message?: unknown };
+    return { name: String(parsed.name ?? "Error"), message: String(parsed.message ?? "") };
+  } catch {
+    return undefined;
+  }
+}

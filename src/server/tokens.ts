@@ -1,0 +1,112 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { CairnError } from "../core/errors.ts";
+import type { Cairn } from "../sdk/cairn.ts";
+import type { TokenRecord, TokenRole } from "../store/store.ts";
+
+/** Roles from least to most powerful: each includes every role before it. */
+export const roles: readonly TokenRole[] = ["viewer", "operator", "admin"];
+
+/** True when `role` may do what `needed` may. */
+export function roleAllows(role: TokenRole, needed: TokenRole): boolean {
+  return roles.indexOf(role) >= roles.indexOf(needed);
+}
+
+/** What a secret looks like: `cairn_` and 43 base64url characters (32 random bytes). */
+export const tokenSecretPattern = /^cairn_[A-Za-z0-9_-]{43}$/;
+
+/** SHA-256 of a secret, hex: the only form the store keeps. */
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+/**
+ * Compares two hex hashes in constant time. Lookups go by hash through an index, so this is
+ * the last check that the stored record really belongs to the presented secret.
+ */
+export function hashesEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, "hex");
+  const right = Buffer.from(b, "hex");
+  return left.length === 32 && right.length === 32 && timingSafeEqual(left, right);
+}
+
+/** A token as listed: never its secret or the secret's hash. */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  role: TokenRole;
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+/**
+ * Creates an API token and returns its secret, the only time it is ever visible: the store
+ * keeps its SHA-256 hash. Once any active token exists, the server requires auth even on
+ * loopback.
+ * @example const { secret } = await createToken(cairn, { name: "ci", role: "operator" });
+ * @throws CairnError `INVALID_ARGUMENT` for an empty name or unknown role.
+ */
+export async function createToken(
+  cairn: Cairn,
+  options: { name: string; role: TokenRole },
+): Promise<TokenInfo & { secret: string }> {
+  const { name, role } = options;
+  if (typeof name !== "string" || name.trim() === "" || name.length > 200) {
+    throw new CairnError("INVALID_ARGUMENT", "A token needs a name of 1 to 200 characters.");
+  }
+  if (!roles.includes(role)) {
+    throw new CairnError(
+      "INVALID_ARGUMENT",
+      `Unknown role "${String(role)}"; use one of ${roles.join(", ")}.`,
+    );
+  }
+  const secret = `cairn_${randomBytes(32).toString("base64url")}`;
+  const record = {
+    id: `tok_${randomBytes(8).toString("hex")}`,
+    name,
+    role,
+    secretHash: hashSecret(secret),
+    createdAt: cairn.clock.now(),
+  };
+  await cairn.store.tokens.create(record);
+  return { ...toInfo({ ...record, revokedAt: null, lastUsedAt: null }), secret };
+}
+
+/** Every token, active and revoked, oldest first. */
+export async function listTokens(cairn: Cairn): Promise<TokenInfo[]> {
+  return (await cairn.store.tokens.list()).map(toInfo);
+}
+
+/**
+ * Revokes a token by id, or by name when exactly one active token has it. Requests with it
+ * fail from the next one on. Returns false when no such active token exists.
+ * @throws CairnError `INVALID_ARGUMENT` when a name matches several active tokens.
+ */
+export async function revokeToken(cairn: Cairn, idOrName: string): Promise<boolean> {
+  const active = (await cairn.store.tokens.list()).filter((t) => t.revokedAt === null);
+  let target = active.find((t) => t.id === idOrName);
+  if (!target) {
+    const named = active.filter((t) => t.name === idOrName);
+    if (named.length > 1) {
+      throw new CairnError(
+        "INVALID_ARGUMENT",
+        `${named.length} active tokens are named "${idOrName}"; revoke one by id (${named.map((t) => t.id).join(", ")}).`,
+      );
+    }
+    target = named[0];
+  }
+  if (!target) return false;
+  return cairn.store.tokens.revoke(target.id, cairn.clock.now());
+}
+
+function toInfo(record: TokenRecord): TokenInfo {
+  const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+  return {
+    id: record.id,
+    name: record.name,
+    role: record.role,
+    createdAt: new Date(record.createdAt),
+    revokedAt: date(record.revokedAt),
+    lastUsedAt: date(record.lastUsedAt),
+  };
+}

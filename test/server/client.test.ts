@@ -1,0 +1,156 @@
+import type { z } from "@hono/zod-openapi";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { connect, RemoteCairnError, type RunSummary } from "../../src/client/index.ts";
+import type { WireRun } from "../../src/client/wire.ts";
+import { CairnError, NonRetryableError, RunCancelledError } from "../../src/index.ts";
+import { createToken } from "../../src/server/index.ts";
+import type { Run, RunSummary as RunSummarySchema } from "../../src/server/schemas.ts";
+import { waitForStatus } from "../../src/testing/index.ts";
+import { type Harness, startHarness } from "./harness.ts";
+import { declined, echo, gated, greet } from "./workflows.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe("connect(url)", () => {
+  it("has wire types that accept what the server's schemas describe (checked by tsc)", () => {
+    expectTypeOf<z.infer<typeof Run>>().toExtend<WireRun>();
+    expectTypeOf<z.infer<typeof RunSummarySchema>>().toExtend<RunSummary>();
+  });
+
+  it("starts a run by definition and waits for its result, Dates intact", async () => {
+    const cairn = connect(h.url);
+    const run = await cairn.start(greet, { name: "Remote" }, { id: "remote-1" });
+    expect(run).toMatchObject({ id: "remote-1", workflow: "greet", created: true });
+    const result = await run.result();
+    expect(result.greeting).toBe("hello Remote");
+    expect(result.at).toEqual(new Date(Date.UTC(2030, 0, 2)));
+    const again = await cairn.start(greet, { name: "Remote" }, { id: "remote-1" });
+    expect(again.created).toBe(false);
+  });
+
+  it("round-trips values JSON cannot hold, both ways", async () => {
+    const cairn = connect(h.url);
+    const input = {
+      when: new Date(0),
+      big: 10n ** 20n,
+      tags: new Set(["a"]),
+      map: new Map([[1, "one"]]),
+    };
+    const run = await cairn.start("echo", input);
+    expect(await run.result()).toEqual(input);
+    const info = await run.info();
+    expect(info.input).toEqual(input);
+    expect(info.createdAt).toBeInstanceOf(Date);
+    expect(info.steps[0]?.output).toEqual(input);
+  });
+
+  it("rethrows the run's error with its recorded class, name and message", async () => {
+    const run = await connect(h.url).start(declined, undefined);
+    const error = await run.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonRetryableError);
+    expect(error).toMatchObject({ name: "NonRetryableError", message: "card declined" });
+  });
+
+  it("signals, cancels and reports a cancelled run", async () => {
+    const cairn = connect(h.url);
+    const one = await cairn.start(gated, undefined);
+    await waitForStatus(h.cairn, one.id, "waiting");
+    await cairn.signal(one.id, "go", { at: new Date(5) });
+    expect(await one.result()).toEqual({ got: { at: new Date(5) } });
+
+    const two = await cairn.start(gated, undefined);
+    await waitForStatus(h.cairn, two.id, "waiting");
+    const pending = two.result();
+    await cairn.cancel(two.id);
+    await expect(pending).rejects.toBeInstanceOf(RunCancelledError);
+  });
+
+  it("sends events with dedupe", async () => {
+    const cairn = connect(h.url);
+    const run = await cairn.start("approval", "o-remote");
+    await waitForStatus(h.cairn, run.id, "waiting");
+    expect(
+      await cairn.sendEvent("order.approved", { orderId: "o-remote", by: "api" }, { id: "e-r" }),
+    ).toEqual({
+      id: "e-r",
+      duplicate: false,
+    });
+    expect((await cairn.sendEvent("order.approved", {}, { id: "e-r" })).duplicate).toBe(true);
+    expect(await run.result()).toBe("approved by api");
+  });
+
+  it("retries a failed run", async () => {
+    const cairn = connect(h.url);
+    const run = await cairn.start("flaky", "remote-key");
+    await expect(run.result()).rejects.toThrow("first time fails");
+    const retried = await cairn.retry(run.id);
+    expect(await retried.result()).toEqual({ first: "kept", second: 2 });
+  });
+
+  it("lists runs page by page", async () => {
+    const cairn = connect(h.url);
+    for (let i = 0; i < 3; i++) await cairn.start(echo, i, { id: `listed-${i}` });
+    const first = await cairn.listRuns({ workflow: "echo", limit: 2 });
+    expect(first.runs).toHaveLength(2);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await cairn.listRuns({
+      workflow: "echo",
+      limit: 2,
+      cursor: first.nextCursor ?? "",
+    });
+    expect(second.runs.length).toBeGreaterThan(0);
+    expect(second.runs.map((r) => r.id)).not.toContain(first.runs[0]?.id);
+    const none = await cairn.listRuns({ createdAfter: new Date(h.clock.now() + 1) });
+    expect(none.runs).toEqual([]);
+  });
+
+  it("turns server errors into CairnErrors with the server's code and status", async () => {
+    const cairn = connect(h.url);
+    const missing = await cairn.getRun("nope").catch((e: unknown) => e);
+    expect(CairnError.is(missing)).toBe(true);
+    expect(missing).toBeInstanceOf(RemoteCairnError);
+    expect(missing).toMatchObject({
+      code: "RUN_NOT_FOUND",
+      status: 404,
+      message: 'No run with id "nope".',
+    });
+    await expect(cairn.start("no-such", {})).rejects.toMatchObject({ code: "WORKFLOW_NOT_FOUND" });
+    await expect(cairn.start(greet, { name: 1 } as never)).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      status: 422,
+    });
+  });
+
+  it("sends its token, and reports a bad one", async () => {
+    const other = await startHarness();
+    try {
+      const { secret } = await createToken(other.cairn, { name: "client", role: "operator" });
+      const run = await connect(other.url, { token: secret }).start(echo, "with token");
+      expect(await run.result()).toBe("with token");
+      await expect(connect(other.url).getRun(run.id)).rejects.toMatchObject({
+        code: "missing_token",
+        status: 401,
+      });
+      await expect(
+        connect(other.url, { token: "cairn_wrong" }).getRun(run.id),
+      ).rejects.toMatchObject({
+        code: "invalid_token",
+      });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("a handle from a bare id waits like one from start", async () => {
+    const cairn = connect(`${h.url}/`);
+    const started = await cairn.start(echo, "bare", { id: "bare-handle" });
+    await started.result();
+    expect(await cairn.handle("bare-handle").result()).toBe("bare");
+  });
+});

@@ -1,0 +1,23 @@
+// A server in a process of its own, so its memory can be measured apart from the test's
+// (poison test). SIGUSR2 asks for a garbage collection and the RSS after it, on stdout.
+import { type RunningServer, startServer } from "../../src/server/index.ts";
+import { createTestCairn } from "../../src/testing/index.ts";
+import { echo } from "./workflows.ts";
+
+// Handlers first: a signal that arrives before them would kill the process.
+let stop = async () => {};
+process.on("SIGUSR2", () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  process.stdout.write(`rss ${process.memoryUsage().rss}\n`);
+});
+process.on("SIGTERM", () => {
+  void stop().then(() => process.exit(0));
+});
+
+const t = await createTestCairn({ workflows: [echo] });
+const server: RunningServer = await startServer(t.cairn, { port: 0 });
+stop = async () => {
+  await server.close();
+  await t.close();
+};
+process.stdout.write(`url ${server.url}\n`);
