@@ -166,3 +166,36 @@ describe("replay", () => {
     });
   });
 });
+
+describe("starting a workflow from a process without its code", () => {
+  it("waits unadmitted until a worker with the code validates and admits it", async () => {
+    const { z } = await import("zod");
+    const { Cairn } = await import("../src/index.ts");
+    const typed = defineWorkflow(
+      {
+        name: "typed",
+        input: z.object({ n: z.number() }),
+        concurrency: { limit: 1, key: (i: { n: number }) => String(i.n) },
+      },
+      async (ctx, input: { n: number }) => ctx.step("double", () => input.n * 2),
+    );
+    t = await createTestCairn({ workflows: [typed] });
+    const server = await Cairn.open({ db: `sqlite:${t.path}`, clock: t.clock });
+    expect((await server.knownWorkflows()).map((w) => [w.name, w.local])).toEqual([
+      ["typed", false],
+    ]);
+    const good = await server.start("typed", { n: 21 });
+    const bad = await server.start("typed", { n: "x" });
+    await expect(server.start("unknown", {})).rejects.toMatchObject({ code: "WORKFLOW_NOT_FOUND" });
+    expect((await server.getRun(good.id)).status).toBe("queued");
+    t.clock.advance("1s"); // the worker's poll admits and claims
+    expect(await t.cairn.handle(good.id).result()).toBe(42);
+    await expect(t.cairn.handle(bad.id).result()).rejects.toThrow(
+      /Invalid input for workflow "typed": at n:/,
+    );
+    expect(
+      (await t.cairn.listRuns({ workflow: "typed" })).find((r) => r.id === good.id)?.concurrencyKey,
+    ).toBe("21");
+    await server.close();
+  });
+});

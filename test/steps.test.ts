@@ -230,7 +230,9 @@ describe("starting runs", () => {
     t = await createTestCairn({ workflows: [order] });
     const error = await t.cairn.start("nope", {}).catch((e: unknown) => e);
     expect(CairnError.is(error) && error.code).toBe("WORKFLOW_NOT_FOUND");
-    expect(String(error)).toMatch(/Unknown workflow "nope" \(registered: order\)/);
+    expect(String(error)).toMatch(
+      /Unknown workflow "nope": no worker has registered it \(registered here: order\)/,
+    );
   });
 
   it("rejects an input over the payload limit before writing", async () => {

@@ -204,7 +204,10 @@ export class Cairn {
         onSettled: (run, outcome) => this.#onSettled(run, outcome),
         onError: (error, context) => this.#reportError(error, context),
         emit: (event) => this.#emit(event),
-        beforeClaim: () => this.#fireSchedules(),
+        beforeClaim: async () => {
+          await this.#admitPending();
+          await this.#fireSchedules();
+        },
       },
     );
     this.#worker.start();
@@ -222,11 +225,14 @@ export class Cairn {
     options: StartOptions = {},
   ): Promise<RunHandle<O>> {
     this.#assertOpen();
-    const definition = this.#resolve(workflow);
     const id = (options.id ?? crypto.randomUUID()) as RunId;
     if (typeof id !== "string" || id.length === 0 || id.length > 256) {
       throw new CairnError("INVALID_ARGUMENT", "A run id must be a string of 1 to 256 characters.");
     }
+    if (typeof workflow === "string" && !this.#registry.has(workflow)) {
+      return this.#startWithoutCode<O>(workflow, input, id);
+    }
+    const definition = this.#resolve(workflow);
     const now = this.clock.now();
     const valid = await validateInput(definition, input);
     const newRun: NewRun = {
@@ -252,6 +258,68 @@ export class Cairn {
     if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
     else if (created) this.#worker?.notify();
     return this.#handle<O>(run.id, run.workflow, created);
+  }
+
+  /**
+   * Starts a workflow this process has no code for, by a name some worker registered: the
+   * run waits unadmitted until a worker with the code validates its input and applies its
+   * flow control (`#admitPending`).
+   */
+  async #startWithoutCode<O>(name: string, input: unknown, id: RunId): Promise<RunHandle<O>> {
+    const known = (await this.store.listWorkflows()).some((w) => w.name === name);
+    if (!known) {
+      const local = [...this.#registry.keys()];
+      throw new CairnError(
+        "WORKFLOW_NOT_FOUND",
+        `Unknown workflow "${name}": no worker has registered it (registered here: ${local.join(", ") || "none"}).`,
+      );
+    }
+    const now = this.clock.now();
+    const { run, created } = await this.store.createRun({
+      id,
+      workflow: name,
+      input: serialize(input, `The input of workflow "${name}"`, this.#payloadLimit),
+      createdAt: now,
+      admitted: false,
+    });
+    if (created) this.#emitRun(run.id, run.workflow, "queued", undefined, "created");
+    return this.#handle<O>(run.id, run.workflow, created);
+  }
+
+  /** Admits runs that code-less processes started for this process's workflows. */
+  async #admitPending(): Promise<void> {
+    const pending = await this.store.pendingAdmission([...this.#registry.keys()], 100);
+    for (const run of pending) {
+      const definition = this.#registry.get(run.workflow);
+      if (!definition) continue;
+      const now = this.clock.now();
+      try {
+        const input = await validateInput(definition, deserialize(run.input));
+        const { debounce, ...fields } = flowControlFor(definition, input);
+        const deadlineAt = definition.timeoutMs === undefined ? null : now + definition.timeoutMs;
+        await this.store.admitRun(
+          run.id,
+          { fields: { ...fields, deadlineAt }, delayMs: debounce?.periodMs ?? 0 },
+          now,
+        );
+      } catch (error) {
+        await this.store.admitRun(run.id, { error: serializeError(ensureError(error)) }, now);
+        this.#events.emit(run.id, "failed");
+      }
+    }
+    if (pending.length > 0) this.#worker?.notify();
+  }
+
+  /** Workflows this process runs, and those other processes registered (startable by name). */
+  async knownWorkflows(): Promise<{ name: string; local: boolean; seenAt: Date | null }[]> {
+    const byName = new Map<string, { name: string; local: boolean; seenAt: Date | null }>();
+    for (const w of await this.store.listWorkflows()) {
+      byName.set(w.name, { name: w.name, local: false, seenAt: new Date(w.seenAt) });
+    }
+    for (const name of this.#registry.keys()) {
+      byName.set(name, { name, local: true, seenAt: byName.get(name)?.seenAt ?? null });
+    }
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** A handle to an existing run. */
@@ -419,6 +487,7 @@ export class Cairn {
    */
   async #registerTriggers(): Promise<void> {
     const now = this.clock.now();
+    await this.store.registerWorkflows([...this.#registry.keys()], now);
     const existing = await this.store.schedules.list();
     for (const workflow of this.#registry.values()) {
       const triggers = workflow.options.triggers ?? [];

@@ -199,7 +199,13 @@ export const SignalAccepted = z
 export const WorkflowList = z
   .object({
     workflows: z.array(
-      z.object({ name: z.string(), hasInputSchema: z.boolean(), timeoutMs: z.number().nullable() }),
+      z.object({
+        name: z.string(),
+        /** False for workflows only other processes run: startable here, executed there. */
+        local: z.boolean(),
+        hasInputSchema: z.boolean().nullable(),
+        timeoutMs: z.number().nullable(),
+      }),
     ),
   })
   .openapi("WorkflowList");

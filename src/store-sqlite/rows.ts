@@ -43,6 +43,7 @@ export function toRun(row: unknown): RunRecord {
     scheduleId: (r.schedule_id as string | null) ?? null,
     slotAt: num(r.slot_at),
     slotEndAt: num(r.slot_end_at),
+    admitted: r.admitted === undefined ? true : Boolean(r.admitted),
   };
 }
 
@@ -101,7 +102,8 @@ export function newRunParams(
     depth: run.depth ?? 0,
     created_at: run.createdAt,
     started_at: claim ? run.createdAt : null,
-    available_at: claim ? claim.leaseUntil : run.createdAt + delay,
+    available_at: claim ? claim.leaseUntil : run.admitted === false ? null : run.createdAt + delay,
+    admitted: run.admitted === false ? 0 : 1,
     deadline_at: run.deadlineAt ?? null,
     lease_owner: claim?.owner ?? null,
     fencing_token: claim ? 1 : 0,

@@ -2,12 +2,13 @@ import type Database from "better-sqlite3";
 import { CairnError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
 import type { NewRun, ScheduleRecord, Store } from "../store/store.ts";
-import { newRunParams, toSchedule } from "./rows.ts";
+import { toSchedule } from "./rows.ts";
 
 /** The schedules part of the SQLite store; `write` runs its argument in an immediate transaction. */
 export function sqliteSchedules(
   db: () => Database.Database,
   write: <T>(fn: () => T) => T,
+  insertRun: (run: NewRun) => boolean,
 ): Store["schedules"] {
   let statements: ReturnType<typeof prepare> | undefined;
   const sql = () => {
@@ -21,7 +22,7 @@ export function sqliteSchedules(
   const insertRuns = (runs: readonly NewRun[]) => {
     const created: RunId[] = [];
     for (const run of runs) {
-      if (sql().insertRun.get(newRunParams(run, undefined))) created.push(run.id);
+      if (insertRun(run)) created.push(run.id);
     }
     return created;
   };
@@ -110,15 +111,5 @@ function prepare(db: Database.Database) {
     activeRun: p(`SELECT 1 FROM runs WHERE schedule_id = ?
         AND status NOT IN ('completed', 'failed', 'cancelled') LIMIT 1`),
     advance: p("UPDATE schedules SET next_at = ?, updated_at = ? WHERE id = ?"),
-    insertRun:
-      db.prepare(`INSERT INTO runs (id, workflow, status, input, parent_id, parent_position, depth,
-        created_at, started_at, updated_at, available_at, deadline_at, lease_owner, fencing_token,
-        queue, priority, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period_ms,
-        debounce_key, schedule_id, slot_at, slot_end_at)
-      VALUES (@id, @workflow, @status, @input, @parent_id, @parent_position, @depth,
-        @created_at, @started_at, @created_at, @available_at, @deadline_at, @lease_owner, @fencing_token,
-        @queue, @priority, @concurrency_key, @concurrency_limit, @rate_key, @rate_limit, @rate_period_ms,
-        @debounce_key, @schedule_id, @slot_at, @slot_end_at)
-      ON CONFLICT DO NOTHING RETURNING id`),
   };
 }

@@ -6,6 +6,7 @@ import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
 import type {
+  Admission,
   ClaimedRun,
   ClaimScope,
   EventRecord,
@@ -511,6 +512,48 @@ export class SqliteStore implements Store {
     return this.#sql.triggersFor.all(event) as { workflow: string; condition: string }[];
   }
 
+  async registerWorkflows(names: readonly string[], at: number): Promise<void> {
+    if (names.length === 0) return;
+    this.#write(() => {
+      for (const name of names) this.#sql.registerWorkflow.run(name, at);
+    });
+  }
+
+  async listWorkflows(): Promise<{ name: string; seenAt: number }[]> {
+    return (this.#sql.listWorkflows.all() as { name: string; seen_at: number }[]).map((r) => ({
+      name: r.name,
+      seenAt: r.seen_at,
+    }));
+  }
+
+  async pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]> {
+    if (workflows.length === 0) return [];
+    return this.#sql.pendingAdmission.all(JSON.stringify(workflows), limit).map(toRun);
+  }
+
+  async admitRun(id: RunId, admission: Admission, at: number): Promise<void> {
+    this.#write(() => {
+      if ("error" in admission) {
+        this.#sql.rejectAdmission.run(admission.error, at, at, id);
+        return;
+      }
+      const { fields, delayMs } = admission;
+      this.#sql.admit.run({
+        id,
+        at,
+        queue: fields.queue ?? "default",
+        priority: fields.priority ?? 0,
+        concurrency_key: fields.concurrency?.key ?? null,
+        concurrency_limit: fields.concurrency?.limit ?? null,
+        rate_key: fields.rateLimit?.key ?? null,
+        rate_limit: fields.rateLimit?.limit ?? null,
+        rate_period_ms: fields.rateLimit?.periodMs ?? null,
+        deadline_at: fields.deadlineAt ?? null,
+        available_at: at + delayMs,
+      });
+    });
+  }
+
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {
     this.#write(() => {
       if (paused) this.#sql.pauseWorkflow.run(workflow, at);
@@ -525,6 +568,7 @@ export class SqliteStore implements Store {
   readonly schedules: Store["schedules"] = sqliteSchedules(
     () => this.#db,
     (fn) => this.#write(fn),
+    (run) => this.#sql.insertRun.get(newRunParams(run, undefined)) !== undefined,
   );
 
   async transactionalStep<T>(

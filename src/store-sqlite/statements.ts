@@ -7,11 +7,11 @@ export function prepareStatements(db: Database.Database) {
     insertRun: p(`INSERT INTO runs (id, workflow, status, input, parent_id, parent_position, depth,
         created_at, started_at, updated_at, available_at, deadline_at, lease_owner, fencing_token,
         queue, priority, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period_ms,
-        debounce_key, schedule_id, slot_at, slot_end_at)
+        debounce_key, schedule_id, slot_at, slot_end_at, admitted)
       VALUES (@id, @workflow, @status, @input, @parent_id, @parent_position, @depth,
         @created_at, @started_at, @created_at, @available_at, @deadline_at, @lease_owner, @fencing_token,
         @queue, @priority, @concurrency_key, @concurrency_limit, @rate_key, @rate_limit, @rate_period_ms,
-        @debounce_key, @schedule_id, @slot_at, @slot_end_at)
+        @debounce_key, @schedule_id, @slot_at, @slot_end_at, @admitted)
       ON CONFLICT DO NOTHING RETURNING *`),
     // The last start of a burst wins: its input, and the quiet period starts again.
     debounceRun: p(`UPDATE runs SET input = ?, available_at = ?, updated_at = ?
@@ -101,6 +101,18 @@ export function prepareStatements(db: Database.Database) {
     triggersFor: p(
       "SELECT workflow, condition FROM event_triggers WHERE event = ? ORDER BY workflow",
     ),
+    registerWorkflow: p(`INSERT INTO workflows (name, seen_at) VALUES (?, ?)
+      ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at`),
+    listWorkflows: p("SELECT name, seen_at FROM workflows ORDER BY name"),
+    pendingAdmission: p(`SELECT * FROM runs WHERE admitted = 0 AND status = 'queued'
+        AND workflow IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT ?`),
+    admit: p(`UPDATE runs SET admitted = 1, queue = @queue, priority = @priority,
+        concurrency_key = @concurrency_key, concurrency_limit = @concurrency_limit,
+        rate_key = @rate_key, rate_limit = @rate_limit, rate_period_ms = @rate_period_ms,
+        deadline_at = @deadline_at, available_at = @available_at, updated_at = @at
+      WHERE id = @id AND admitted = 0 AND status = 'queued'`),
+    rejectAdmission: p(`UPDATE runs SET admitted = 1, status = 'failed', error = ?, finished_at = ?,
+        updated_at = ? WHERE id = ? AND admitted = 0 AND status = 'queued'`),
     pauseWorkflow: p("INSERT OR IGNORE INTO paused_workflows (workflow, paused_at) VALUES (?, ?)"),
     resumeWorkflow: p("DELETE FROM paused_workflows WHERE workflow = ?"),
     pausedWorkflows: p("SELECT workflow FROM paused_workflows ORDER BY workflow"),

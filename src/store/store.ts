@@ -37,6 +37,8 @@ export interface RunRecord {
   /** A scheduled run's logical interval: its slot and the next one. */
   slotAt: number | null;
   slotEndAt: number | null;
+  /** False until a worker with the workflow's code admitted a run started without it. */
+  admitted: boolean;
 }
 
 /** One position of a run's journal. */
@@ -73,7 +75,20 @@ export interface NewRun {
   /** Start after `periodMs` of quiet: a later start with the same key replaces the input and restarts the wait. */
   debounce?: { key: string; periodMs: number } | null;
   schedule?: { id: string; slotAt: number; slotEndAt: number | null } | null;
+  /**
+   * False for a run started by a process without the workflow's code: it waits, unclaimable,
+   * until a worker with the code admits it (`admitRun`). (Default: true)
+   */
+  admitted?: boolean;
 }
+
+/** What a worker with the code decided for an unadmitted run. */
+export type Admission =
+  | {
+      fields: Pick<NewRun, "queue" | "priority" | "concurrency" | "rateLimit" | "deadlineAt">;
+      delayMs: number;
+    }
+  | { error: string };
 
 /** Which runs a worker takes. */
 export interface ClaimScope {
@@ -268,6 +283,14 @@ export interface Store {
     at: number,
   ): Promise<void>;
   eventTriggers(event: string): Promise<{ workflow: string; condition: string }[]>;
+
+  /** Records that a process runs these workflows, so code-less processes may start them by name. */
+  registerWorkflows(names: readonly string[], at: number): Promise<void>;
+  listWorkflows(): Promise<{ name: string; seenAt: number }[]>;
+  /** Unadmitted runs of these workflows, oldest first. */
+  pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]>;
+  /** Admits a run (flow-control columns set, claimable after `delayMs`) or fails it. */
+  admitRun(id: RunId, admission: Admission, at: number): Promise<void>;
 
   /** A paused workflow's runs are not claimed (they wait in the store) until it is resumed. */
   setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void>;

@@ -19,13 +19,16 @@ export const listWorkflows = apiRoute({
   handler:
     ({ cairn }) =>
     async (c) => {
-      const workflows = cairn.workflows
-        .map((w) => ({
-          name: w.name,
-          hasInputSchema: w.options.input !== undefined,
-          timeoutMs: w.timeoutMs ?? null,
-        }))
-        .sort((a, b) => a.name.localeCompare(b.name));
+      const local = new Map(cairn.workflows.map((w) => [w.name, w]));
+      const workflows = (await cairn.knownWorkflows()).map(({ name }) => {
+        const definition = local.get(name);
+        return {
+          name,
+          local: definition !== undefined,
+          hasInputSchema: definition ? definition.options.input !== undefined : null,
+          timeoutMs: definition?.timeoutMs ?? null,
+        };
+      });
       return c.json({ workflows }, 200);
     },
 });
