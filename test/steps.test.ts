@@ -304,3 +304,64 @@ describe("determinism", () => {
     await expect(run.result()).rejects.toBeInstanceOf(NonDeterminismError);
   });
 });
+
+describe("replaying parallel branches", () => {
+  it("resumes branches of sequential steps whichever branch finished first", async () => {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const wf = defineWorkflow({ name: "branches" }, async (ctx) => {
+      const [a, b] = await Promise.all([
+        (async () => {
+          const a1 = await ctx.step("a1", async () => {
+            await pause(40);
+            return 1;
+          });
+          return ctx.step("a2", () => a1 + 1);
+        })(),
+        (async () => {
+          const b1 = await ctx.step("b1", async () => {
+            await pause(5);
+            return 10;
+          });
+          return ctx.step("b2", () => b1 + 1);
+        })(),
+      ]);
+      await ctx.sleep("pause", "1s");
+      return a + b;
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    // Live, b's steps took positions before a2; the replay must call them in the same order.
+    expect((await t.cairn.getRun(run.id)).steps.map((s) => s.key)).toEqual([
+      "a1",
+      "b1",
+      "b2",
+      "a2",
+      "pause",
+    ]);
+    t.clock.advance("1s");
+    expect(await run.result()).toBe(13);
+  });
+
+  it("maps repeated step names in parallel loops to the same items on replay", async () => {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const wf = defineWorkflow({ name: "items" }, async (ctx) => {
+      const saved = await Promise.all(
+        [30, 5, 15].map(async (ms) => {
+          const fetched = await ctx.step("fetch", async () => {
+            await pause(ms);
+            return ms;
+          });
+          return ctx.step("save", () => `saved-${fetched}`);
+        }),
+      );
+      await ctx.sleep("pause", "1s");
+      return saved;
+    });
+    t = await createTestCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    t.clock.advance("1s");
+    expect(await run.result()).toEqual(["saved-30", "saved-5", "saved-15"]);
+  });
+});

@@ -61,6 +61,7 @@ export function toEntry(row: unknown): JournalEntry {
     finishedAt: num(r.finished_at),
     wakeAt: num(r.wake_at),
     detail: (r.detail as string | null) ?? null,
+    seq: num(r.seq),
   };
 }
 

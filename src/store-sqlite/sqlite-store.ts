@@ -165,9 +165,11 @@ export class SqliteStore implements Store {
         );
         // Sleeps and wait timeouts that are due resolve here, once, so that every later
         // replay sees the same outcome whatever its own clock says.
-        if (this.#sql.resolveDueWaits.run(serializedNull, now, run.id, now).changes > 0) {
-          this.#sql.deleteResolvedWaits.run(run.id, run.id);
+        const due = this.#sql.dueWaits.all(run.id, now) as { position: number }[];
+        for (const { position } of due) {
+          this.#sql.resolveDueWait.run(serializedNull, now, run.id, position);
         }
+        if (due.length > 0) this.#sql.deleteResolvedWaits.run(run.id, run.id);
         claimed.push({ run, token: run.fencingToken, takeover });
       }
       return claimed;
@@ -649,5 +651,6 @@ function entryParams(runId: RunId, e: JournalEntry) {
     finished_at: e.finishedAt,
     wake_at: e.wakeAt,
     detail: e.detail,
+    seq: e.seq,
   };
 }

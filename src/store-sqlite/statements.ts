@@ -1,6 +1,10 @@
 import type Database from "better-sqlite3";
 
 /** Every statement the store runs more than once, prepared once per connection. */
+/** The run's next delivery sequence number, for an outcome the store resolves. */
+const nextSeq =
+  "seq = (SELECT coalesce(max(s.seq), 0) + 1 FROM steps s WHERE s.run_id = steps.run_id)";
+
 export function prepareStatements(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
@@ -44,27 +48,31 @@ export function prepareStatements(db: Database.Database) {
     claim: p(`UPDATE runs SET status = 'running', lease_owner = @owner, available_at = @lease_until,
         fencing_token = fencing_token + 1, started_at = coalesce(started_at, @now), updated_at = @now
       WHERE id = @id RETURNING *`),
-    resolveDueWaits:
+    dueWaits: p(`SELECT position FROM steps WHERE run_id = ? AND status = 'waiting' AND wake_at <= ?
+      ORDER BY wake_at, position`),
+    // Every outcome the store resolves takes the run's next delivery sequence number.
+    resolveDueWait:
       p(`UPDATE steps SET status = 'completed', output = CASE kind WHEN 'sleep' THEN NULL ELSE ? END,
-        finished_at = ? WHERE run_id = ? AND status = 'waiting' AND wake_at <= ?`),
+        finished_at = ?, ${nextSeq} WHERE run_id = ? AND position = ?`),
     deleteResolvedWaits: p(`DELETE FROM waits WHERE run_id = ? AND position IN
         (SELECT position FROM steps WHERE run_id = ? AND status <> 'waiting')`),
     renewLease: p(`UPDATE runs SET available_at = ? WHERE id = ? AND fencing_token = ?
         AND status = 'running' AND lease_owner = ?`),
     upsertEntry: p(`INSERT INTO steps (run_id, position, key, kind, status, output, error, attempt,
-        started_at, finished_at, wake_at, detail)
+        started_at, finished_at, wake_at, detail, seq)
       VALUES (@run_id, @position, @key, @kind, @status, @output, @error, @attempt,
-        @started_at, @finished_at, @wake_at, @detail)
+        @started_at, @finished_at, @wake_at, @detail, @seq)
       ON CONFLICT (run_id, position) DO UPDATE SET status = excluded.status, output = excluded.output,
         error = excluded.error, attempt = excluded.attempt, started_at = excluded.started_at,
-        finished_at = excluded.finished_at, wake_at = excluded.wake_at, detail = excluded.detail`),
+        finished_at = excluded.finished_at, wake_at = excluded.wake_at, detail = excluded.detail,
+        seq = excluded.seq`),
     insertWaitingEntry:
       p(`INSERT INTO steps (run_id, position, key, kind, status, started_at, wake_at, detail)
       VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?) ON CONFLICT (run_id, position) DO NOTHING`),
-    resolveEntry: p(`UPDATE steps SET status = ?, output = ?, error = ?, finished_at = ?
+    resolveEntry: p(`UPDATE steps SET status = ?, output = ?, error = ?, finished_at = ?, ${nextSeq}
       WHERE run_id = ? AND position = ? AND status = 'waiting'`),
     resolveEventEntry:
-      p(`UPDATE steps SET status = 'completed', output = ?, event_id = ?, finished_at = ?
+      p(`UPDATE steps SET status = 'completed', output = ?, event_id = ?, finished_at = ?, ${nextSeq}
       WHERE run_id = ? AND position = ? AND status = 'waiting'`),
     finishRun:
       p(`UPDATE runs SET status = ?, output = ?, error = ?, finished_at = ?, updated_at = ?,

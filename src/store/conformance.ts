@@ -48,6 +48,7 @@ export function runStoreSuite(options: {
       finishedAt: 1001,
       wakeAt: null,
       detail: null,
+      seq: null,
       ...extra,
     });
 

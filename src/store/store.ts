@@ -56,6 +56,12 @@ export interface JournalEntry {
   wakeAt: number | null;
   /** Kind-specific JSON: the event name and match of a wait, the child run id of an invoke. */
   detail: string | null;
+  /**
+   * The order in which this outcome was delivered to the workflow (see DeliveryOrder); a
+   * replay delivers recorded outcomes in this order. Null for outcomes returned at once
+   * (now, random, uuid) and for entries not final yet.
+   */
+  seq: number | null;
 }
 
 export interface NewRun {

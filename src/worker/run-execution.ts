@@ -33,6 +33,7 @@ import type {
   Store,
   WaitRegistration,
 } from "../store/store.ts";
+import { DeliveryOrder } from "./delivery-order.ts";
 import type { JournalWriter } from "./journal-writer.ts";
 
 /** What an execution needs from the engine around it. */
@@ -109,6 +110,7 @@ export class RunExecution implements WorkflowContext {
   readonly #journal: Map<number, JournalEntry>;
   readonly #abort = new AbortController();
   readonly #aborted: Promise<never>;
+  readonly #order: DeliveryOrder;
   #position = 0;
   readonly #keyCounts = new Map<string, number>();
   #pendingWrites: Promise<void>[] = [];
@@ -133,6 +135,18 @@ export class RunExecution implements WorkflowContext {
     this.runId = claimed.run.id;
     this.workflow = claimed.run.workflow;
     this.#journal = new Map(journal.map((e) => [e.position, e]));
+    this.#order = new DeliveryOrder(
+      journal,
+      (entry) =>
+        void this.#stopAndFail(
+          new NonDeterminismError(
+            entry.position,
+            `${entry.kind} "${entry.key}"`,
+            "no call to it (the code took another path, or awaited something other than ctx calls)",
+          ),
+        ),
+      () => this.#scheduleCheck(),
+    );
     this.done = new Promise((resolve) => {
       this.#settle = (outcome) => {
         if (this.#settled) return;
@@ -237,12 +251,9 @@ export class RunExecution implements WorkflowContext {
     }
     const timeoutMs =
       options.timeout === undefined ? undefined : toMs(options.timeout, "step timeout");
-    return this.#runStep<Awaited<T>>("step", name, options, async (key, attempt, entry) => {
+    return this.#runStep<Awaited<T>>("step", name, options, async (key, attempt) => {
       const value = await this.#runAttempt(fn, key, attempt, timeoutMs);
-      const output = serialize(value, `The output of step "${key}"`, this.#env.payloadLimitBytes);
-      // Not awaited here: the next step, or the run's end, waits for it (group commit).
-      this.#record({ ...entry(), output });
-      return output;
+      return serialize(value, `The output of step "${key}"`, this.#env.payloadLimitBytes);
     });
   }
 
@@ -270,7 +281,8 @@ export class RunExecution implements WorkflowContext {
   /**
    * The attempt loop shared by steps and transactions: replays a recorded outcome, else
    * runs attempts until one succeeds or the policy gives up, recording each failure before
-   * it backs off or throws. `attemptOnce` returns the serialized output and records it.
+   * it backs off or throws. `attemptOnce` returns the serialized output. Outcomes reach the
+   * workflow in delivery order (see DeliveryOrder), each journaled with its sequence number.
    */
   async #runStep<T>(
     kind: "step" | "transaction",
@@ -279,8 +291,9 @@ export class RunExecution implements WorkflowContext {
     attemptOnce: (key: string, attempt: number, entry: () => JournalEntry) => Promise<string>,
   ): Promise<T> {
     const { key, position, recorded } = this.#claimPosition(kind, name);
-    if (recorded?.status === "completed") return deserialize<T>(recorded.output);
-    if (recorded?.status === "failed") throw deserializeError(recorded.error ?? "{}");
+    if (recorded?.status === "completed" || recorded?.status === "failed") {
+      return this.#replayed<T>(recorded);
+    }
 
     const policy = resolveRetryPolicy(this.#definition.options.retry, options.retry);
     let attempt = recorded?.status === "retrying" ? recorded.attempt + 1 : 1;
@@ -320,6 +333,7 @@ export class RunExecution implements WorkflowContext {
           finishedAt: this.#now(),
           wakeAt: null,
           detail: null,
+          seq: null,
         });
         this.#emitStep(key, kind, "started", attempt, startedAt);
         const span = tracer.startSpan(`cairn.${kind} ${key}`, {
@@ -328,6 +342,10 @@ export class RunExecution implements WorkflowContext {
         try {
           const output = await attemptOnce(key, attempt, entry);
           span.end();
+          const done = { ...entry(), output };
+          const seq = await this.#order.liveTurn();
+          // Not awaited here: the next step, or the run's end, waits for it (group commit).
+          this.#record({ ...done, seq });
           this.#emitStep(key, kind, "completed", attempt, startedAt);
           return deserialize<T>(output);
         } catch (thrown) {
@@ -340,12 +358,10 @@ export class RunExecution implements WorkflowContext {
               ? error.retryAfterMs
               : backoffDelay(policy, attempt + 1);
           retryAt = final ? null : this.#now() + backoff;
-          await this.#recordNow({
-            ...entry(),
-            status: final ? "failed" : "retrying",
-            error: serializeError(error),
-            wakeAt: retryAt,
-          });
+          const failed = { ...entry(), error: serializeError(error), wakeAt: retryAt };
+          // A final failure is an outcome the workflow sees: it takes its turn like a result.
+          const seq = final ? await this.#order.liveTurn() : null;
+          await this.#recordNow({ ...failed, status: final ? "failed" : "retrying", seq });
           this.#emitStep(key, kind, final ? "failed" : "retrying", attempt, startedAt, error);
           if (final) throw error;
           attempt++;
@@ -371,7 +387,7 @@ export class RunExecution implements WorkflowContext {
 
   async #sleep(name: string, wakeAt: () => number): Promise<void> {
     const { key, position, recorded } = this.#claimPosition("sleep", name);
-    if (recorded?.status === "completed") return;
+    if (recorded?.status === "completed") return this.#replayed(recorded);
     const at = recorded?.wakeAt ?? wakeAt();
     if (!recorded && at <= this.#now()) return;
     return this.#waitFor({ kind: "sleep", position, key, wakeAt: at });
@@ -385,7 +401,7 @@ export class RunExecution implements WorkflowContext {
       throw new TypeError(`waitForEvent("${name}") needs an \`event\` name.`);
     }
     const { key, position, recorded } = this.#claimPosition("event", name);
-    if (recorded?.status === "completed") return deserialize(recorded.output);
+    if (recorded?.status === "completed") return this.#replayed(recorded);
     const timeoutAt = recorded ? recorded.wakeAt : this.#timeoutAt(options.timeout, name);
     return this.#waitFor({
       kind: "event",
@@ -402,7 +418,7 @@ export class RunExecution implements WorkflowContext {
     options: { timeout?: Duration } = {},
   ): Promise<T | null> {
     const { key, position, recorded } = this.#claimPosition("signal", name);
-    if (recorded?.status === "completed") return deserialize(recorded.output) ?? null;
+    if (recorded?.status === "completed") return (await this.#replayed<T | null>(recorded)) ?? null;
     const timeoutAt = recorded ? recorded.wakeAt : this.#timeoutAt(options.timeout, name);
     return this.#waitFor({ kind: "signal", position, key, signal: name, timeoutAt });
   }
@@ -414,8 +430,9 @@ export class RunExecution implements WorkflowContext {
     options: { id?: string } = {},
   ): Promise<O> {
     const { key, position, recorded } = this.#claimPosition("invoke", name);
-    if (recorded?.status === "completed") return deserialize(recorded.output);
-    if (recorded?.status === "failed") throw deserializeError(recorded.error ?? "{}");
+    if (recorded?.status === "completed" || recorded?.status === "failed") {
+      return this.#replayed<O>(recorded);
+    }
     const childId = (
       recorded?.detail
         ? (JSON.parse(recorded.detail) as { childId: string }).childId
@@ -510,6 +527,13 @@ export class RunExecution implements WorkflowContext {
     return { key, position, recorded };
   }
 
+  /** A recorded outcome, returned (or thrown) on its turn in the journaled delivery order. */
+  async #replayed<T>(recorded: JournalEntry): Promise<T> {
+    if (this.#order.replays(recorded.position)) await this.#order.replayTurn(recorded.position);
+    if (recorded.status === "failed") throw deserializeError(recorded.error ?? "{}");
+    return deserialize<T>(recorded.output);
+  }
+
   #journaled<T>(kind: "now" | "random" | "uuid", produce: () => T): T {
     const { key, position, recorded } = this.#claimPosition(kind, kind);
     if (recorded) return deserialize(recorded.output);
@@ -527,6 +551,7 @@ export class RunExecution implements WorkflowContext {
       finishedAt: at,
       wakeAt: null,
       detail: null,
+      seq: null,
     });
     return value;
   }
@@ -580,7 +605,7 @@ export class RunExecution implements WorkflowContext {
     // After this turn's microtasks: a step that just finished may lead straight into the next.
     setImmediate(() => {
       this.#checkScheduled = false;
-      if (this.#settled || this.#stopping || this.#inFlight > 0) return;
+      if (this.#settled || this.#stopping || this.#inFlight > 0 || this.#order.busy) return;
       if (this.#draining) {
         this.#stopping = true;
         void this.#writeFinal(

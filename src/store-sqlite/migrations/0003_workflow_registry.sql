@@ -7,3 +7,6 @@ CREATE TABLE workflows (
 );
 ALTER TABLE runs ADD COLUMN admitted INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX runs_unadmitted ON runs (workflow, created_at) WHERE admitted = 0;
+
+-- The order in which outcomes were delivered to the workflow: a replay follows it.
+ALTER TABLE steps ADD COLUMN seq INTEGER;

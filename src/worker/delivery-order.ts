@@ -1,0 +1,105 @@
+import type { JournalEntry } from "../store/store.ts";
+
+/**
+ * Makes the order in which a run's branches resume deterministic, so a replay makes the
+ * same calls in the same order as the live run did.
+ *
+ * Journal positions are taken in call order, and call order depends on which branch
+ * resumes first: with `Promise.all` of two step sequences, the branch whose first step
+ * finishes first calls its second step first. So outcomes are delivered to the workflow one
+ * at a time, with the event loop drained between two deliveries (every continuation runs to
+ * its next ctx call), and each delivery gets a sequence number that is journaled. A replay
+ * delivers recorded outcomes in that same sequence: the continuations run in the same
+ * order and call the same positions. Live outcomes (steps finishing now) come after every
+ * recorded one, in the order they finish.
+ *
+ * A recorded outcome whose call never comes (the code took another path) is reported to
+ * `onStall`: a non-determinism, since positions are otherwise checked only when called.
+ */
+export class DeliveryOrder {
+  /** Recorded final outcomes not yet delivered, in journaled sequence. */
+  readonly #replay: JournalEntry[];
+  /** Replay calls waiting for their turn, by journal position. */
+  readonly #called = new Map<number, () => void>();
+  /** Live outcomes waiting for their turn; each receives its sequence number. */
+  readonly #live: ((seq: number) => void)[] = [];
+  readonly #onStall: (entry: JournalEntry) => void;
+  readonly #onIdle: () => void;
+  #nextSeq: number;
+  #pumping = false;
+
+  constructor(
+    journal: readonly JournalEntry[],
+    onStall: (entry: JournalEntry) => void,
+    onIdle: () => void,
+  ) {
+    this.#replay = journal
+      .filter((e) => e.seq !== null && (e.status === "completed" || e.status === "failed"))
+      .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    this.#nextSeq = Math.max(0, ...journal.map((e) => e.seq ?? 0)) + 1;
+    this.#onStall = onStall;
+    this.#onIdle = onIdle;
+  }
+
+  /** True when the outcome at `position` is delivered by replay rather than returned at once. */
+  replays(position: number): boolean {
+    return this.#replay.some((e) => e.position === position);
+  }
+
+  /** Resolves when it is the turn of the recorded outcome at `position`. */
+  replayTurn(position: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#called.set(position, resolve);
+      this.#pump();
+    });
+  }
+
+  /** Resolves with a sequence number when it is this live outcome's turn. */
+  liveTurn(): Promise<number> {
+    return new Promise((resolve) => {
+      this.#live.push(resolve);
+      this.#pump();
+    });
+  }
+
+  /** True while outcomes wait to be delivered. */
+  get busy(): boolean {
+    return this.#pumping || this.#live.length > 0 || this.#called.size > 0;
+  }
+
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    setImmediate(() => this.#deliverNext(0));
+  }
+
+  #deliverNext(waited: number): void {
+    const head = this.#replay[0];
+    if (head) {
+      const deliver = this.#called.get(head.position);
+      if (!deliver) {
+        // The call may still be on its way through a few turns of the event loop.
+        if (waited < 3) {
+          setImmediate(() => this.#deliverNext(waited + 1));
+          return;
+        }
+        this.#pumping = false;
+        this.#onStall(head);
+        return;
+      }
+      this.#replay.shift();
+      this.#called.delete(head.position);
+      deliver();
+    } else {
+      const next = this.#live.shift();
+      if (!next) {
+        this.#pumping = false;
+        this.#onIdle();
+        return;
+      }
+      next(this.#nextSeq++);
+    }
+    // Drain the event loop before the next delivery: its continuation runs first.
+    setImmediate(() => this.#deliverNext(0));
+  }
+}
