@@ -107,7 +107,11 @@ export class Cairn {
       store,
       now: () => this.clock.now(),
       payloadLimitBytes: this.#payloadLimit,
-      resolve: (name) => this.#resolve(name),
+      resolveName: async (name) => {
+        if (this.#registry.has(name)) return name;
+        if ((await this.store.listWorkflows()).some((w) => w.name === name)) return name;
+        return this.#resolve(name).name; // throws WORKFLOW_NOT_FOUND with the known names
+      },
       registered: (name) => this.#registry.get(name),
       notify: () => this.#worker?.notify(),
     });

@@ -43,7 +43,8 @@ interface Engine {
   store: Store;
   now(): number;
   payloadLimitBytes: number;
-  resolve(name: string): Workflow<unknown, unknown>;
+  /** The workflow's name if this process or any worker registered it; throws `WORKFLOW_NOT_FOUND`. */
+  resolveName(name: string): Promise<string>;
   registered(name: string): Workflow<unknown, unknown> | undefined;
   notify(): void;
 }
@@ -64,7 +65,7 @@ export class Schedules {
     const tz = spec.tz ?? "UTC";
     const id = spec.id ?? crypto.randomUUID();
     const where = `schedule "${id}"`;
-    const workflow = this.#engine.resolve(spec.workflow);
+    const workflow = { name: await this.#engine.resolveName(spec.workflow) };
     validateCron(spec.cron, tz, where);
     const overlap = spec.overlap ?? "skip";
     const catchup = spec.catchup ?? "latest";

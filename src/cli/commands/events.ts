@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { apiOrDatabase } from "../engine.ts";
+import { parseJsonFlag, UsageError } from "../errors.ts";
+import { print, printJson } from "../output.ts";
+
+/** `cairn events send <name>`: accepts an event, through the API or in the database. */
+export function registerEventsCommands(program: Command): void {
+  const events = program.command("events").description("send events to waiting runs");
+  const send = events
+    .command("send")
+    .description("send an event; runs waiting for it (and matching its data) resume")
+    .argument("<name>", "event name, e.g. order.approved")
+    .option("--data <json>", "the event's data as JSON")
+    .option("--id <id>", "event id; sending the same id again is a no-op")
+    .option("--json", "print JSON");
+  addConfigOptions(send, ["url", "token", "db"]).action(async (name: string, opts) => {
+    const data = parseJsonFlag("--data", opts.data);
+    if (name.trim() === "") throw new UsageError("The event name must not be empty.");
+    const resolved = await resolveConfig(send);
+    const result = await apiOrDatabase(
+      resolved,
+      async (api) => {
+        const body = await api.request<{ id: string; duplicate?: boolean }>(
+          "POST",
+          "/api/v1/events",
+          { name, data, ...(opts.id ? { id: opts.id } : {}) },
+        );
+        return { id: body.id, duplicate: body.duplicate ?? false };
+      },
+      (cairn) => cairn.sendEvent(name, data, opts.id ? { id: opts.id } : {}),
+    );
+    if (opts.json) return printJson({ name, ...result });
+    print(
+      result.duplicate
+        ? `Event ${result.id} was already accepted: nothing changed.`
+        : `Event ${name} accepted (id ${result.id}).`,
+    );
+  });
+}

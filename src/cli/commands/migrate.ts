@@ -1,0 +1,46 @@
+import type { Command } from "commander";
+import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { print, printJson } from "../output.ts";
+
+/** `cairn migrate`: opening the store applies the migrations it lacks; this reports them. */
+export function registerMigrateCommand(program: Command): void {
+  const migrate = program
+    .command("migrate")
+    .description("apply the database migrations this database lacks")
+    .option("--json", "print JSON");
+  addConfigOptions(migrate, ["db"]).action(async (opts) => {
+    const { values } = await resolveConfig(migrate);
+    const { openStore } = await import("../../sdk/open-store.ts");
+    const { SqliteStore } = await import("../../store-sqlite/sqlite-store.ts");
+    const since = Date.now();
+    const store = await openStore(values.db);
+    let all: { id: number; name: string; appliedAt: number }[] = [];
+    try {
+      if (store instanceof SqliteStore) all = await readMigrations(store.path);
+    } finally {
+      await store.close();
+    }
+    // Opening applied what was missing; the rows stamped from now on are this run's.
+    const applied = all.filter((m) => m.appliedAt >= since).map((m) => m.name);
+    const names = all.map((m) => m.name);
+    if (opts.json) return printJson({ db: values.db, applied, migrations: names });
+    if (applied.length > 0) print(`Applied ${applied.length} migration(s) to ${values.db}:`);
+    else print(`${values.db} is up to date.`);
+    for (const m of all) print(`  ${m.name}${applied.includes(m.name) ? "  (applied now)" : ""}`);
+  });
+}
+
+async function readMigrations(
+  path: string,
+): Promise<{ id: number; name: string; appliedAt: number }[]> {
+  if (path === ":memory:") return [];
+  const { default: Database } = await import("better-sqlite3");
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .prepare("SELECT id, name, applied_at AS appliedAt FROM cairn_migrations ORDER BY id")
+      .all() as { id: number; name: string; appliedAt: number }[];
+  } finally {
+    db.close();
+  }
+}

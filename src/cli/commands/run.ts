@@ -1,0 +1,184 @@
+import type { Command } from "commander";
+import superjson from "superjson";
+import type { EngineEvent } from "../../core/engine-event.ts";
+import type { Cairn } from "../../sdk/cairn.ts";
+import { type ApiClient, ApiError, ApiUnavailableError } from "../api-client.ts";
+import type { ResolvedConfig } from "../config.ts";
+import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { apiClient, mayFallBack, wantsDatabase, withEngine } from "../engine.ts";
+import { parseJsonFlag } from "../errors.ts";
+import { elapsedMs, RunFollower, type RunSnapshot, snapshotOf } from "../follow-run.ts";
+import { loadWorkflow } from "../load-workflows.ts";
+import { formatDuration, note, print, printJson, toJsonText } from "../output.ts";
+import { createProgressView } from "../run-view.ts";
+
+interface RunOptions {
+  input?: string;
+  id?: string;
+  wait?: boolean;
+  json?: boolean;
+  entry?: string;
+}
+
+interface Started {
+  id: string;
+  created: boolean;
+}
+
+/** `cairn run <workflow>`: starts a run and, with --wait, follows it live to its end. */
+export function registerRunCommand(program: Command): void {
+  const run = program
+    .command("run")
+    .description("start a run through the API of a running cairn dev/server (or the database)")
+    .argument("<workflow>", "workflow name")
+    .option("--input <json>", "the run's input as JSON")
+    .option("--id <id>", "run id; starting an existing id returns that run")
+    .option("--wait", "follow the run live and exit with its outcome (0 completed, 1 otherwise)")
+    .option("--entry <path>", "without an API: load the workflow's code to check the input here")
+    .option("--json", "print the run (or, without --wait, its id) as JSON");
+  addConfigOptions(run, ["url", "token", "db"]);
+  run.addHelpText(
+    "after",
+    `
+The run starts through the API at --url (CAIRN_URL, else http://127.0.0.1:7420). When nothing
+answers there (and --url was not given), or with --db, it is stored in the database and runs
+on whichever worker serves that database; --wait then follows it by polling.
+With --wait, progress goes to stderr and the output (JSON) to stdout.`,
+  );
+  run.action(async (workflow: string, opts: RunOptions) => {
+    const input = parseJsonFlag("--input", opts.input);
+    const resolved = await resolveConfig(run);
+    const request = { workflow, input, ...(opts.id ? { id: opts.id } : {}) };
+    let final: RunSnapshot | undefined;
+    let started: Started | undefined;
+    if (!wantsDatabase(resolved)) {
+      try {
+        ({ started, final } = await viaApi(apiClient(resolved.values), request, opts));
+      } catch (error) {
+        if (!(error instanceof ApiUnavailableError) || !mayFallBack(resolved)) throw error;
+        note(`note: ${error.message} Starting the run in the database ${resolved.values.db}.`);
+      }
+    }
+    if (!started) ({ started, final } = await viaDatabase(resolved, request, opts));
+    report(started, final, opts);
+  });
+}
+
+async function viaApi(
+  api: ApiClient,
+  request: { workflow: string; input: unknown; id?: string },
+  opts: RunOptions,
+): Promise<{ started: Started; final?: RunSnapshot }> {
+  if (!opts.wait) return { started: startedFrom(await api.send("POST", "/api/v1/runs", request)) };
+  let runId = "";
+  const follower = new RunFollower(
+    createProgressView(),
+    async () => runFrom(await api.request("GET", `/api/v1/runs/${encodeURIComponent(runId)}`)),
+    300,
+  );
+  const stop = new AbortController();
+  try {
+    // Subscribed before the start, so not even the first step's events are missed.
+    await api.stream(
+      "/api/v1/stream",
+      (message) => {
+        try {
+          follower.event(JSON.parse(message.data) as EngineEvent);
+        } catch {
+          // not an engine event
+        }
+      },
+      stop.signal,
+    );
+    follower.live = true;
+  } catch (error) {
+    // Without the stream, polling still shows every step as it ends.
+    if (!(error instanceof ApiError)) throw error;
+    note("note: the API offers no event stream; progress is polled.");
+  }
+  try {
+    const started = startedFrom(await api.send("POST", "/api/v1/runs", request));
+    runId = started.id;
+    announce(started, request.workflow);
+    return { started, final: await follower.follow(started.id) };
+  } finally {
+    stop.abort();
+  }
+}
+
+async function viaDatabase(
+  resolved: ResolvedConfig,
+  request: { workflow: string; input: unknown; id?: string },
+  opts: RunOptions,
+): Promise<{ started: Started; final?: RunSnapshot }> {
+  // By name, the engine stores the run for a worker with the code to admit (validating the
+  // input there); with --entry the code is here and the input is checked before anything exists.
+  const workflow = opts.entry ? await loadWorkflow(opts.entry, request.workflow) : request.workflow;
+  return withEngine(resolved.values, async (cairn: Cairn) => {
+    const handle = await cairn.start(workflow, request.input, request.id ? { id: request.id } : {});
+    const started = { id: handle.id, created: handle.created };
+    if (!opts.wait) return { started };
+    announce(started, request.workflow);
+    note(`note: the run executes on a worker serving ${resolved.values.db}; waiting for it.`);
+    const view = createProgressView();
+    const hintAt = Date.now() + 5_000;
+    let hinted = false;
+    const snapshot = async () => {
+      const run = snapshotOf(await cairn.getRun(started.id));
+      if (run.status === "queued" && !hinted && Date.now() > hintAt) {
+        hinted = true;
+        view.note(
+          `note: still queued; is a cairn dev or cairn worker running on ${resolved.values.db}?`,
+        );
+      }
+      return run;
+    };
+    const follower = new RunFollower(view, snapshot, 200);
+    return { started, final: await follower.follow(started.id) };
+  });
+}
+
+function announce(started: Started, workflow: string): void {
+  note(
+    started.created
+      ? `${workflow} run ${started.id} started`
+      : `run ${started.id} already exists (same id): following it`,
+  );
+}
+
+function report(started: Started, final: RunSnapshot | undefined, opts: RunOptions): void {
+  if (!final) {
+    if (opts.json) printJson(started);
+    else print(started.id);
+    return;
+  }
+  if (opts.json) printJson(final);
+  const took = formatDuration(elapsedMs(final));
+  if (final.status === "completed") {
+    note(`run ${final.status} in ${took}`);
+    if (!opts.json) print(toJsonText(final.output));
+    return;
+  }
+  const error = final.error ? `: ${final.error.name}: ${final.error.message}` : "";
+  note(`run ${final.status} after ${took}${error}`);
+  process.exitCode = 1;
+}
+
+/** `POST /api/v1/runs` answers 201 with a new run, 200 with the existing run of that id. */
+function startedFrom(response: { status: number; body: unknown }): Started {
+  const id = (response.body as { id?: unknown }).id;
+  if (typeof id !== "string") {
+    throw new Error(`Unexpected answer from the API: ${toJsonText(response.body, 0)}`);
+  }
+  return { id, created: response.status === 201 };
+}
+
+/** A run of the API: its output is JSON plus superjson metadata for Date, BigInt, Map, Set. */
+function runFrom(body: unknown): RunSnapshot {
+  const run = body as RunSnapshot & { outputMeta?: Record<string, unknown> };
+  if (!run.outputMeta) return run;
+  return {
+    ...run,
+    output: superjson.deserialize({ json: run.output as never, meta: run.outputMeta as never }),
+  };
+}

@@ -1,0 +1,225 @@
+import type { Command } from "commander";
+import { isTerminal, type RunId, type RunStatus } from "../../core/types.ts";
+import type { Cairn } from "../../sdk/cairn.ts";
+import type { RunInfo } from "../../sdk/run-info.ts";
+import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { apiOrDatabase, withEngine } from "../engine.ts";
+import { CommandFailedError, parsePositiveInt, UsageError } from "../errors.ts";
+import { loadWorkflow } from "../load-workflows.ts";
+import {
+  formatDuration,
+  formatTable,
+  formatTime,
+  oneLine,
+  print,
+  printJson,
+  toJsonText,
+} from "../output.ts";
+
+const statuses: readonly RunStatus[] = [
+  "queued",
+  "running",
+  "waiting",
+  "completed",
+  "failed",
+  "cancelled",
+];
+
+/**
+ * `cairn runs list|show|cancel|retry|replay` and the top-level `cairn replay`. Reads go to
+ * the database; cancel and retry go through the API when one answers (see `apiOrDatabase`).
+ */
+export function registerRunsCommands(program: Command): void {
+  const runs = program.command("runs").description("inspect and manage runs");
+
+  const list = runs
+    .command("list")
+    .description("list runs, newest first")
+    .option("--workflow <name>", "only runs of this workflow")
+    .option("--status <status>", `only runs in this status: ${statuses.join(", ")}`)
+    .option("--limit <n>", "at most this many runs (default: 20)")
+    .option("--json", "print JSON");
+  addConfigOptions(list, ["db"]).action(async (opts) => {
+    if (opts.status !== undefined && !statuses.includes(opts.status)) {
+      throw new UsageError(`--status must be one of ${statuses.join(", ")}, got "${opts.status}".`);
+    }
+    const limit = opts.limit === undefined ? 20 : parsePositiveInt("--limit", opts.limit);
+    const { values } = await resolveConfig(list);
+    const found = await withEngine(values, (cairn) =>
+      cairn.listRuns({
+        limit,
+        ...(opts.workflow ? { workflow: opts.workflow } : {}),
+        ...(opts.status ? { status: opts.status } : {}),
+      }),
+    );
+    const rows = found.map((r) => ({
+      id: r.id,
+      workflow: r.workflow,
+      status: r.status,
+      parentId: r.parentId,
+      createdAt: new Date(r.createdAt),
+      startedAt: r.startedAt === null ? null : new Date(r.startedAt),
+      finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt),
+    }));
+    if (opts.json) return printJson(rows);
+    if (rows.length === 0) return print("No runs.");
+    print(
+      formatTable(
+        ["ID", "WORKFLOW", "STATUS", "CREATED", "DURATION"],
+        rows.map((r) => [
+          r.id,
+          r.workflow,
+          r.status,
+          formatTime(r.createdAt),
+          r.finishedAt ? formatDuration(r.finishedAt.getTime() - r.createdAt.getTime()) : "-",
+        ]),
+      ),
+    );
+  });
+
+  const show = runs
+    .command("show")
+    .description("show a run: status, steps with timings and attempts, output or error")
+    .argument("<id>", "run id")
+    .option("--json", "print JSON");
+  addConfigOptions(show, ["db"]).action(async (id: string, opts) => {
+    const { values } = await resolveConfig(show);
+    const { run, children } = await withEngine(values, async (cairn) => ({
+      run: await cairn.getRun(id),
+      children: await cairn.listRuns({ parentId: id as RunId, limit: 1000 }),
+    }));
+    const childIds = children.map((c) => ({ id: c.id, workflow: c.workflow, status: c.status }));
+    if (opts.json) return printJson({ ...run, children: childIds });
+    printRun(run, childIds);
+  });
+
+  const cancel = runs
+    .command("cancel")
+    .description("cancel a run and its child runs")
+    .argument("<id>", "run id")
+    .option("--json", "print JSON");
+  addConfigOptions(cancel, ["url", "token", "db"]).action(async (id: string, opts) => {
+    const resolved = await resolveConfig(cancel);
+    const status = await apiOrDatabase(
+      resolved,
+      async (api) => {
+        await api.request("POST", `/api/v1/runs/${encodeURIComponent(id)}/cancel`);
+        return statusOf(await api.request("GET", `/api/v1/runs/${encodeURIComponent(id)}`));
+      },
+      async (cairn) => {
+        const before = await cairn.getRun(id);
+        if (!isTerminal(before.status)) await cairn.cancel(id);
+        return (await cairn.getRun(id)).status;
+      },
+    );
+    if (opts.json) return printJson({ id, status });
+    print(
+      status === "cancelled" ? `Run ${id} is cancelled.` : `Run ${id} already ended: ${status}.`,
+    );
+  });
+
+  const retry = runs
+    .command("retry")
+    .description("retry a failed or cancelled run from its last checkpoint")
+    .argument("<id>", "run id")
+    .option("--json", "print JSON");
+  addConfigOptions(retry, ["url", "token", "db"]).action(async (id: string, opts) => {
+    const resolved = await resolveConfig(retry);
+    const status = await apiOrDatabase(
+      resolved,
+      async (api) => {
+        await api.request("POST", `/api/v1/runs/${encodeURIComponent(id)}/retry`);
+        return statusOf(await api.request("GET", `/api/v1/runs/${encodeURIComponent(id)}`));
+      },
+      async (cairn) => {
+        await cairn.retry(id);
+        return (await cairn.getRun(id)).status;
+      },
+    );
+    if (opts.json) return printJson({ id, status });
+    print(`Run ${id} is ${status}: completed steps keep their outcomes, failed ones run again.`);
+  });
+
+  const replayHelp = "check a recorded run against workflow code (exit 1 if it diverged)";
+  registerReplay(runs.command("replay").description(replayHelp));
+  registerReplay(program.command("replay").description(`${replayHelp}; same as runs replay`));
+}
+
+function registerReplay(command: Command): void {
+  command
+    .argument("<run-id>", "the recorded run")
+    .argument("<entry>", "file or folder with the workflow's (new) code")
+    .option("--json", "print the replay report as JSON");
+  addConfigOptions(command, ["db"]).action(async (runId: string, entry: string, opts) => {
+    const { values } = await resolveConfig(command);
+    const report = await withEngine(values, async (cairn: Cairn) => {
+      const run = await cairn.getRun(runId);
+      return cairn.replay(runId, await loadWorkflow(entry, run.workflow));
+    });
+    if (opts.json) printJson(report);
+    else if (report.divergence) {
+      const d = report.divergence;
+      print(`Run ${runId} (${report.workflow}): DIVERGED at journal position ${d.position}`);
+      print(`  recorded: ${d.expected}`);
+      print(`  code now: ${d.found}`);
+    } else {
+      const end = report.finished
+        ? `the code ${report.finished} on recorded outcomes alone`
+        : report.next
+          ? `the run would continue with ${report.next.kind} "${report.next.key}" at position ${report.next.position}`
+          : "";
+      print(
+        `Run ${runId} (${report.workflow}): consistent, ${report.replayedPositions} journal position${report.replayedPositions === 1 ? "" : "s"} replayed${end ? `; ${end}` : ""}.`,
+      );
+    }
+    if (report.result === "diverged") {
+      if (opts.json) process.exitCode = 1;
+      else throw new CommandFailedError(report.divergence?.message ?? "The run diverged.");
+    }
+  });
+}
+
+function statusOf(body: unknown): RunStatus {
+  const b = body as { status?: RunStatus; run?: { status: RunStatus } };
+  return (b.status ?? b.run?.status) as RunStatus;
+}
+
+function printRun(
+  run: RunInfo,
+  children: { id: string; workflow: string; status: RunStatus }[],
+): void {
+  const took = run.finishedAt
+    ? ` in ${formatDuration(run.finishedAt.getTime() - run.createdAt.getTime())}`
+    : "";
+  print(`run       ${run.id}`);
+  print(`workflow  ${run.workflow}`);
+  print(`status    ${run.status}${took}`);
+  print(`created   ${formatTime(run.createdAt)}`);
+  if (run.parentId) print(`parent    ${run.parentId}`);
+  print(`input     ${oneLine(run.input)}`);
+  if (run.steps.length > 0) {
+    print("steps");
+    const rows = run.steps.map((s) => [
+      String(s.position),
+      s.key,
+      s.kind,
+      s.status,
+      String(s.attempt),
+      formatTime(s.startedAt).slice(11),
+      formatDuration(s.durationMs),
+      s.error
+        ? oneLine(`${s.error.name}: ${s.error.message}`, 80)
+        : s.childRunId
+          ? `child ${s.childRunId}`
+          : "",
+    ]);
+    const table = formatTable(
+      ["#", "STEP", "KIND", "STATUS", "ATTEMPTS", "STARTED", "DURATION", ""],
+      rows,
+    );
+    for (const line of table.split("\n")) print(`  ${line}`);
+  }
+  for (const child of children) print(`child     ${child.id} (${child.workflow}, ${child.status})`);
+  if (run.status === "completed") print(`output    ${toJsonText(run.output)}`);
+  if (run.error) print(`error     ${run.error.name}: ${run.error.message}`);
+}

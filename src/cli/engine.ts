@@ -1,0 +1,60 @@
+import type { Cairn } from "../sdk/cairn.ts";
+import { ApiClient, ApiUnavailableError } from "./api-client.ts";
+import type { ResolvedConfig } from "./config.ts";
+import type { CairnConfig } from "./config-keys.ts";
+import { note } from "./output.ts";
+
+/**
+ * Opens the engine on the configured database (no worker), runs `fn`, closes it. The engine
+ * is imported here, not at start-up, so `--help` and API-only commands stay quick.
+ */
+export async function withEngine<T>(
+  config: CairnConfig,
+  fn: (cairn: Cairn) => Promise<T>,
+): Promise<T> {
+  const { Cairn } = await import("../sdk/cairn.ts");
+  const cairn = await Cairn.open({ db: config.db });
+  try {
+    return await fn(cairn);
+  } finally {
+    await cairn.close();
+  }
+}
+
+export function apiClient(config: CairnConfig): ApiClient {
+  return new ApiClient(config.url, config.token);
+}
+
+/**
+ * Where a command that changes state goes: `--db` on the command line (without `--url`)
+ * means that database; otherwise the API at `url`, so the process serving it reacts at once,
+ * or the configured database when no API answers.
+ */
+export function wantsDatabase({ sources }: ResolvedConfig): boolean {
+  return sources.db.layer === "flag" && sources.url.layer !== "flag";
+}
+
+/**
+ * Runs `viaApi`, or `viaDatabase` when the command asks for the database or when no API
+ * answers at a URL the user did not name with `--url` (a named URL that fails is an error).
+ */
+export async function apiOrDatabase<T>(
+  resolved: ResolvedConfig,
+  viaApi: (api: ApiClient) => Promise<T>,
+  viaDatabase: (cairn: Cairn) => Promise<T>,
+): Promise<T> {
+  if (!wantsDatabase(resolved)) {
+    try {
+      return await viaApi(apiClient(resolved.values));
+    } catch (error) {
+      if (!(error instanceof ApiUnavailableError) || !mayFallBack(resolved)) throw error;
+      note(`note: ${error.message} Using the database ${resolved.values.db} directly.`);
+    }
+  }
+  return withEngine(resolved.values, viaDatabase);
+}
+
+/** Whether a command may use the database when no API answers: not when `--url` named one. */
+export function mayFallBack({ sources }: ResolvedConfig): boolean {
+  return sources.url.layer !== "flag";
+}

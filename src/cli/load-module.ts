@@ -1,0 +1,34 @@
+import { pathToFileURL } from "node:url";
+import { UsageError } from "./errors.ts";
+
+type ScopedImport = (specifier: string, parentURL: string) => Promise<Record<string, unknown>>;
+
+let scoped: Promise<ScopedImport | undefined> | undefined;
+
+/**
+ * Imports a user module (TypeScript or JavaScript) by path. TypeScript goes through tsx's
+ * ESM loader, registered once in its own namespace so every file loaded by one command
+ * shares the same module instances (a workflow re-exported by two files stays one object).
+ * tsx is only loaded when user code is: `cairn runs list` never pays for it. Without tsx
+ * installed, JavaScript still loads with a plain `import()`.
+ */
+export async function importUserModule(path: string): Promise<Record<string, unknown>> {
+  scoped ??= import("tsx/esm/api").then(
+    ({ register }) => register({ namespace: `cairn-cli-${process.pid}` }).import as ScopedImport,
+    () => undefined,
+  );
+  const load = await scoped;
+  const url = pathToFileURL(path).href;
+  if (!load && /\.[cm]?tsx?$/.test(path)) {
+    throw new UsageError(
+      `Loading TypeScript (${path}) needs tsx: install it with \`npm install tsx\`.`,
+    );
+  }
+  const namespace = load
+    ? await load(url, import.meta.url)
+    : ((await import(url)) as Record<string, unknown>);
+  // A .ts file outside an ESM package is compiled to CommonJS: its exports then sit on
+  // `default`, marked `__esModule`. Unwrap them so both kinds of file look the same.
+  const cjs = namespace.default as { __esModule?: unknown } | undefined;
+  return cjs?.__esModule === true ? (cjs as Record<string, unknown>) : namespace;
+}

@@ -1,0 +1,108 @@
+import type pino from "pino";
+import { Cairn } from "../sdk/cairn.ts";
+import type { AnyWorkflow } from "../sdk/define-workflow.ts";
+import { startServer } from "../server/index.ts";
+import { queuesOf } from "./commands/processes.ts";
+import type { CairnConfig } from "./config-keys.ts";
+import { CommandFailedError } from "./errors.ts";
+import { createLogger, logEngineEvents } from "./logger.ts";
+
+export interface ServeOptions {
+  config: CairnConfig;
+  workflows: readonly AnyWorkflow[];
+  /** Run a worker in this process. */
+  worker: boolean;
+  /** Serve the HTTP API. */
+  http: boolean;
+  /** Prints what is running once everything is up; receives the API's URL. */
+  ready(info: { url: string | undefined }): void;
+}
+
+/** How long closing the HTTP server may take after the engine drained, in ms. */
+const serverCloseMs = 2_000;
+
+/**
+ * Runs an engine (worker and/or API) until SIGTERM or SIGINT, then shuts down gracefully:
+ * readiness turns 503, the worker stops claiming, in-flight steps get `drainTimeout` to
+ * finish (their runs are handed back either way), the store closes, the API closes.
+ * Resolves to the exit code: 0 after a clean shutdown. A second signal exits at once with 1.
+ */
+export async function serve(options: ServeOptions): Promise<number> {
+  const { config } = options;
+  const logger = createLogger(config.logLevel);
+  const cairn = await Cairn.open({
+    db: config.db,
+    workflows: options.workflows,
+    drainMs: config.drainTimeout,
+    onError: (error, context) => logger.error({ err: error }, `error while ${context}`),
+  });
+  const stopLogging = logEngineEvents(cairn, logger);
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    if (options.worker) {
+      await cairn.worker({ concurrency: config.concurrency, queues: queuesOf(config.queue) });
+    }
+    if (options.http) {
+      server = await startServer(cairn, {
+        host: config.host,
+        port: config.port,
+        logger,
+        ...(config.bodyLimitBytes ? { bodyLimitBytes: config.bodyLimitBytes } : {}),
+        ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
+        ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
+        ...(config.webhooks ? { webhooks: config.webhooks } : {}),
+      });
+    }
+  } catch (error) {
+    await cairn.close();
+    if ((error as { code?: unknown }).code === "EADDRINUSE") {
+      throw new CommandFailedError(
+        `${config.host}:${config.port} is already in use (another cairn dev?): choose another --port.`,
+      );
+    }
+    throw error;
+  }
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+    options.ready({ url: server?.url });
+  });
+  const force = (second: NodeJS.Signals) => {
+    logger.error({ signal: second }, "second signal: exiting without draining");
+    process.exit(1);
+  };
+  process.once("SIGTERM", force);
+  process.once("SIGINT", force);
+
+  logger.info({ signal, drainTimeoutMs: config.drainTimeout }, "shutting down");
+  server?.setReady(false);
+  // close() stops claiming, drains in-flight steps up to drainTimeout and then hands their
+  // runs back; this timer only guards against a shutdown that hangs beyond that.
+  const hung = setTimeout(() => {
+    logger.error("shutdown did not finish in time: exiting");
+    process.exit(1);
+  }, config.drainTimeout + 10_000);
+  hung.unref();
+  await cairn.close();
+  stopLogging();
+  if (server) await withTimeout(server.close(), serverCloseMs);
+  clearTimeout(hung);
+  logger.info("stopped");
+  flush(logger);
+  return 0;
+}
+
+async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+function flush(logger: pino.Logger): void {
+  try {
+    logger.flush();
+  } catch {
+    // a synchronous destination has nothing to flush
+  }
+}
