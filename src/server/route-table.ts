@@ -5,6 +5,15 @@ import { sendEvent, sendSignal } from "./routes/messages.ts";
 import { healthz, metrics, readyz } from "./routes/operations.ts";
 import { getRun, getRunSteps, listRuns, replayRun } from "./routes/runs-read.ts";
 import { cancelRun, retryRun, startRun } from "./routes/runs-write.ts";
+import {
+  backfillSchedule,
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  pauseSchedule,
+  resumeSchedule,
+} from "./routes/schedules.ts";
 import { streamUpdates } from "./routes/stream.ts";
 import { listWorkflows } from "./routes/workflows.ts";
 
@@ -20,6 +29,8 @@ import { listWorkflows } from "./routes/workflows.ts";
  * | GET  /api/v1/runs, /runs/{id}, /runs/{id}/steps, /workflows, /stream | viewer |
  * | POST /api/v1/runs/{id}/replay          | viewer (no side effects) |
  * | POST /api/v1/runs, /runs/{id}/cancel, /runs/{id}/retry, /runs/{id}/signals/{name}, /events | operator |
+ * | GET  /api/v1/schedules, /schedules/{id} | viewer |
+ * | POST /api/v1/schedules, /schedules/{id}/pause, /resume, /backfill; DELETE /schedules/{id} | operator |
  *
  * `test/server/auth.test.ts` fails when the app has a route this table does not declare.
  */
@@ -39,6 +50,13 @@ export const routeTable: readonly ApiRoute[] = [
   sendEvent,
   sendSignal,
   listWorkflows,
+  listSchedules,
+  createSchedule,
+  getSchedule,
+  pauseSchedule,
+  resumeSchedule,
+  backfillSchedule,
+  deleteSchedule,
   streamUpdates,
   receiveWebhook,
 ];
