@@ -1,0 +1,578 @@
+import postgres, { type Sql } from "postgres";
+import { CairnError } from "../core/errors.ts";
+import type { RunId } from "../core/types.ts";
+import type {
+  Admission,
+  ClaimedRun,
+  ClaimScope,
+  EventRecord,
+  JournalEntry,
+  JournalOp,
+  JournalOpResult,
+  NewRun,
+  QueueStats,
+  RunFilter,
+  RunRecord,
+  Store,
+} from "../store/store.ts";
+import { cancelRun } from "./cancel-run.ts";
+import { claimRuns } from "./claim-runs.ts";
+import { commitBatch, commitEntries } from "./commit-batch.ts";
+import { migratePostgres, quoteIdentifier } from "./migrate.ts";
+import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
+import { postgresSchedules } from "./postgres-schedules.ts";
+import { toEntry, toEvent, toRun, toToken } from "./rows.ts";
+import { insertRuns, lockAdvisory, lockKey, wakeChannel } from "./run-statements.ts";
+import { sendEvent } from "./send-event.ts";
+import { sendSignal } from "./send-signal.ts";
+import { StartBatcher } from "./start-batcher.ts";
+import { WakeListener } from "./wake-listener.ts";
+
+export { wakeChannel };
+
+export interface PostgresStoreOptions {
+  /**
+   * `postgres://user:password@host:5432/name`. A `schema` query parameter
+   * (`…/name?schema=cairn`) is taken as the `schema` option.
+   */
+  url: string;
+  /**
+   * The schema that holds Cairn's tables: set as `search_path` on every connection and
+   * created, with the tables, when missing. (Default: the server's `search_path`, usually
+   * `public`)
+   */
+  schema?: string;
+  /**
+   * Pool size. A store uses at most `max + 1` connections: the pool, plus one dedicated to
+   * `LISTEN` once `subscribe` is called (a worker subscribes). Budget the server's
+   * `max_connections` as the sum over every process that opens a store. (Default: 10)
+   */
+  max?: number;
+  /** Longest a statement may run before the server cancels it, in ms. (Default: 30_000) */
+  statementTimeoutMs?: number;
+  /**
+   * Longest a statement waits for a row or advisory lock, in ms; also bounds each attempt
+   * of a migration. A journal batch that waits longer fails instead of stalling every run
+   * of the process behind it. (Default: 5_000)
+   */
+  lockTimeoutMs?: number;
+  /**
+   * A session idle inside a transaction this long is ended by the server, releasing its
+   * locks: a paused or wedged process must not hold run rows forever. Also bounds idle time
+   * inside `ctx.transaction`. (Default: 60_000)
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** How long to wait for a connection to open, in ms. (Default: 10_000) */
+  connectTimeoutMs?: number;
+  /** Apply missing migrations when the store opens. (Default: true) */
+  migrate?: boolean;
+  /** `application_name` of the connections, as `pg_stat_activity` shows it. (Default: "cairn") */
+  applicationName?: string;
+}
+
+/** Thrown inside a transaction to roll it back when the run is no longer ours. */
+class Fenced extends Error {}
+
+/**
+ * The multi-process store: any number of worker processes on any number of hosts share
+ * one PostgreSQL database, each through a bounded postgres.js pool.
+ *
+ * - Claims take due runs with `FOR UPDATE SKIP LOCKED`: concurrent claimers never wait for
+ *   each other and never take the same run (`claim-runs.ts`).
+ * - Journal batches (group commit) lock their run rows and write each kind of op for all
+ *   runs with one set-based statement, pipelined: one round trip per batch
+ *   (`commit-batch.ts`). Starts are grouped the same way (`start-batcher.ts`).
+ * - Whatever makes a run claimable now notifies `cairn_wake` (delivered at COMMIT), and
+ *   `subscribe` listens on it, so idle workers elsewhere start at once; they still poll.
+ * - Times are parameters from the engine's clock, which follows the database's
+ *   (`serverTime`), never `now()` in SQL.
+ *
+ * SQLite serializes every writer; here transactions run concurrently (READ COMMITTED), and
+ * each race the engine depends on is serialized explicitly:
+ * - an event vs. a run suspending on it: both take an advisory lock on the event name, so
+ *   either the suspension finds the buffered event or the sender finds the wait;
+ * - a signal vs. a run suspending on it: `sendSignal` locks the run row, which the
+ *   suspending batch holds while it looks for buffered signals;
+ * - a child finishing vs. its parent suspending on it: the child's batch locks the parent
+ *   row before resolving the parent's `invoke` entry;
+ * - cancel vs. a batch, a renewal or a signal: all lock the run rows; cancel bumps the
+ *   fencing token under the lock, so whatever comes after it is fenced;
+ * - concurrency limits: admission (count, park) and release (stop running, unpark) take the
+ *   slot's advisory lock; debounced starts take the debounce key's.
+ * Every transaction that waits for locks takes them in one global order (advisory locks,
+ * then run rows by id), so none waits in a cycle; claims and retention never wait (SKIP
+ * LOCKED, try-locks). Deadlock victims, should one occur anyway, are retried.
+ */
+export class PostgresStore implements Store {
+  readonly capabilities = { skipLocked: true, notify: true, concurrentWriters: true };
+  /** The postgres.js pool; `close()` ends it. */
+  readonly sql: Sql;
+  readonly schedules: Store["schedules"];
+  readonly #starts: StartBatcher;
+  readonly #connect: (options: { max: number }) => Sql;
+  readonly #listeners = new Set<WakeListener>();
+
+  /**
+   * Wraps an open pool; {@link PostgresStore.open} also creates and migrates the schema.
+   * `connect` opens another client with the same settings (the `LISTEN` connection).
+   */
+  constructor(sql: Sql, connect: (options: { max: number }) => Sql) {
+    this.sql = sql;
+    this.#connect = connect;
+    this.schedules = postgresSchedules(sql);
+    this.#starts = new StartBatcher(sql);
+  }
+
+  /**
+   * Connects, creates the schema if needed and applies missing migrations (under an
+   * advisory lock: several processes may open the same database at once).
+   */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    let url = options.url;
+    let schema = options.schema;
+    if (/[?&]schema=/.test(url)) {
+      const parsed = new URL(url);
+      schema ??= parsed.searchParams.get("schema") ?? undefined;
+      parsed.searchParams.delete("schema");
+      url = parsed.toString();
+    }
+    const connect = ({ max }: { max: number }) =>
+      postgres(url, {
+        max,
+        onnotice: () => {},
+        // Kept on: postgres.js needs the array types it fetches to send array parameters.
+        fetch_types: true,
+        connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
+        connection: {
+          application_name: options.applicationName ?? "cairn",
+          statement_timeout: options.statementTimeoutMs ?? 30_000,
+          lock_timeout: options.lockTimeoutMs ?? 5_000,
+          idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 60_000,
+          ...(schema === undefined ? {} : { search_path: quoteIdentifier(schema) }),
+        },
+      });
+    const sql = connect({ max: options.max ?? 10 });
+    try {
+      if (options.migrate !== false) {
+        await migratePostgres(sql, { schema, lockTimeoutMs: options.lockTimeoutMs });
+      }
+      return new PostgresStore(sql, connect);
+    } catch (error) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      throw error;
+    }
+  }
+
+  // ---- runs ----
+
+  async createRun(
+    run: NewRun,
+    claim?: { owner: string; leaseUntil: number },
+  ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }> {
+    const { debounce } = run;
+    // A run created claimed goes straight to this process's worker; any other notifies.
+    if (!debounce || claim) return this.#starts.start(run, claim);
+    // The last start of a burst wins: its input, and the quiet period starts again. The
+    // debounce key's lock makes concurrent starts of one burst find each other.
+    return pipelinedTransaction(this.sql, async (tx, send) => {
+      void send(lockAdvisory(tx, [lockKey.debounce(run.workflow, debounce.key)]));
+      const [debounced] = await send(tx`UPDATE runs SET input = ${run.input},
+          available_at = ${run.createdAt + debounce.periodMs}, updated_at = ${run.createdAt}
+        WHERE id = (SELECT id FROM runs WHERE workflow = ${run.workflow}
+            AND debounce_key = ${debounce.key} AND status = 'queued' AND started_at IS NULL
+            ORDER BY created_at LIMIT 1)
+          AND status = 'queued' AND started_at IS NULL
+        RETURNING *`);
+      if (debounced) return { run: toRun(debounced), created: false, debounced: true };
+      const [inserted] = await send(insertRuns(tx, [run]));
+      if (inserted) return { run: toRun(inserted), created: true };
+      const [existing] = await send(tx`SELECT * FROM runs WHERE id = ${run.id}`);
+      if (!existing) throw new CairnError("RUN_NOT_FOUND", `Run "${run.id}" vanished.`);
+      return { run: toRun(existing), created: false };
+    });
+  }
+
+  async getRun(id: RunId): Promise<RunRecord | undefined> {
+    const [row] = await this.sql`SELECT * FROM runs WHERE id = ${id}`;
+    return row ? toRun(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunRecord[]> {
+    const sql = this.sql;
+    const where = [sql`TRUE`];
+    if (filter.workflow !== undefined) where.push(sql`workflow = ${filter.workflow}`);
+    if (filter.status !== undefined) where.push(sql`status = ${filter.status}`);
+    if (filter.parentId !== undefined) where.push(sql`parent_id = ${filter.parentId}`);
+    if (filter.createdAfter !== undefined)
+      where.push(sql`created_at >= ${filter.createdAfter}::bigint`);
+    if (filter.createdBefore !== undefined)
+      where.push(sql`created_at < ${filter.createdBefore}::bigint`);
+    if (filter.updatedAfter !== undefined)
+      where.push(sql`updated_at > ${filter.updatedAfter}::bigint`);
+    if (filter.before) {
+      where.push(
+        sql`(created_at, id) < (${filter.before.createdAt}::bigint, ${filter.before.id}::text)`,
+      );
+    }
+    const condition = where.reduce((all, one) => sql`${all} AND ${one}`);
+    const order =
+      filter.updatedAfter !== undefined
+        ? sql`updated_at ASC, id ASC`
+        : sql`created_at DESC, id DESC`;
+    const rows = await sql`SELECT * FROM runs WHERE ${condition}
+      ORDER BY ${order} LIMIT ${Math.min(filter.limit ?? 50, 1000)}`;
+    return rows.map(toRun);
+  }
+
+  async getJournal(id: RunId): Promise<JournalEntry[]> {
+    const rows = await this.sql`SELECT * FROM steps WHERE run_id = ${id} ORDER BY position`;
+    return rows.map(toEntry);
+  }
+
+  // ---- leases and the journal ----
+
+  async claimRuns(
+    owner: string,
+    scope: ClaimScope,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<ClaimedRun[]> {
+    return claimRuns(this.sql, owner, scope, now, leaseMs, limit);
+  }
+
+  async renewLeases(
+    owner: string,
+    leases: readonly { runId: RunId; token: number }[],
+    until: number,
+  ): Promise<RunId[]> {
+    if (leases.length === 0) return [];
+    const ids = leases.map((l) => l.runId);
+    const renewed = await pipelinedTransaction(this.sql, async (tx, send, commit) => {
+      // Rows in id order first, as every other transaction locks them.
+      void send(tx`SELECT 1 FROM runs WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`);
+      const updated = send(tx`UPDATE runs r SET available_at = ${until}
+        FROM unnest(${ids}::text[], ${leases.map((l) => l.token)}::bigint[]) AS v(id, token)
+        WHERE r.id = v.id AND r.fencing_token = v.token AND r.status = 'running'
+          AND r.lease_owner = ${owner}
+        RETURNING r.id`);
+      await commit();
+      return updated;
+    });
+    const held = new Set(renewed.map((row) => row.id as string));
+    return ids.filter((id) => !held.has(id));
+  }
+
+  async commit(ops: readonly JournalOp[]): Promise<JournalOpResult[]> {
+    if (ops.length === 0) return [];
+    if (ops.every((op) => op.type === "entry")) {
+      const results = await retryingDeadlocks(() => commitEntries(this.sql, ops));
+      if (results) return results;
+    }
+    return pipelinedTransaction(this.sql, (tx, send, commit) => commitBatch(tx, send, commit, ops));
+  }
+
+  async nextWakeAt(scope: ClaimScope): Promise<number | null> {
+    const workflows = scope.workflows as string[];
+    const queues = [...(scope.queues ?? ["default"])];
+    const [row] = await this.sql`SELECT min(at) AS at FROM (
+        SELECT min(available_at) AS at FROM runs
+        WHERE available_at IS NOT NULL AND workflow = ANY(${workflows}::text[])
+          AND queue = ANY(${queues}::text[])
+          AND workflow NOT IN (SELECT workflow FROM paused_workflows)
+        UNION ALL SELECT min(next_at) FROM schedules
+        WHERE NOT paused AND workflow = ANY(${workflows}::text[])) AS due`;
+    return row?.at == null ? null : Number(row.at);
+  }
+
+  // ---- outside input ----
+
+  /** See `send-event.ts`: the event's lock makes it race-free with suspensions on it. */
+  async sendEvent(
+    event: EventRecord,
+    starts: readonly NewRun[] = [],
+  ): Promise<{ accepted: boolean; duplicate: boolean; woke: RunId[]; started: RunId[] }> {
+    return sendEvent(this.sql, event, starts);
+  }
+
+  async listEvents(filter: {
+    name?: string;
+    before?: { createdAt: number; id: string };
+    limit?: number;
+  }): Promise<EventRecord[]> {
+    const sql = this.sql;
+    const rows = await sql`SELECT id, name, data, created_at FROM events WHERE TRUE
+      ${filter.name === undefined ? sql`` : sql`AND name = ${filter.name}`}
+      ${
+        filter.before
+          ? sql`AND (created_at, id) < (${filter.before.createdAt}::bigint, ${filter.before.id}::text)`
+          : sql``
+      }
+      ORDER BY created_at DESC, id DESC LIMIT ${Math.min(filter.limit ?? 50, 1000)}`;
+    return rows.map(toEvent);
+  }
+
+  /** See `send-signal.ts`: the run's row lock makes it race-free with its suspension. */
+  async sendSignal(
+    runId: RunId,
+    name: string,
+    payload: string | null,
+    at: number,
+  ): Promise<{ woke: boolean }> {
+    return sendSignal(this.sql, runId, name, payload, at);
+  }
+
+  async setEventTriggers(
+    workflow: string,
+    triggers: readonly { event: string; condition: string }[],
+    at: number,
+  ): Promise<void> {
+    await pipelinedTransaction(this.sql, async (tx, send) => {
+      void send(tx`DELETE FROM event_triggers WHERE workflow = ${workflow}`);
+      if (triggers.length === 0) return;
+      void send(tx`INSERT INTO event_triggers (workflow, event, condition, updated_at)
+        SELECT ${workflow}, t.event, t.condition, ${at}::bigint
+        FROM unnest(${triggers.map((t) => t.event)}::text[],
+          ${triggers.map((t) => t.condition)}::text[]) AS t(event, condition)
+        ON CONFLICT (workflow, event, condition) DO UPDATE SET updated_at = excluded.updated_at`);
+    });
+  }
+
+  async eventTriggers(event: string): Promise<{ workflow: string; condition: string }[]> {
+    const rows = await this.sql`SELECT workflow, condition FROM event_triggers
+      WHERE event = ${event} ORDER BY workflow`;
+    return rows.map((row) => ({
+      workflow: row.workflow as string,
+      condition: row.condition as string,
+    }));
+  }
+
+  async registerWorkflows(names: readonly string[], at: number): Promise<void> {
+    if (names.length === 0) return;
+    // Sorted: processes registering overlapping sets at once lock the rows in one order.
+    const sorted = [...new Set(names)].sort();
+    await retryingDeadlocks(
+      () => this.sql`INSERT INTO workflows (name, seen_at)
+        SELECT name, ${at}::bigint FROM unnest(${sorted}::text[]) AS name
+        ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at`,
+    );
+  }
+
+  async listWorkflows(): Promise<{ name: string; seenAt: number }[]> {
+    const rows = await this.sql`SELECT name, seen_at FROM workflows ORDER BY name`;
+    return rows.map((row) => ({ name: row.name as string, seenAt: Number(row.seen_at) }));
+  }
+
+  async pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]> {
+    if (workflows.length === 0) return [];
+    const rows = await this.sql`SELECT * FROM runs
+      WHERE NOT admitted AND status = 'queued' AND workflow = ANY(${workflows as string[]}::text[])
+      ORDER BY created_at LIMIT ${limit}`;
+    return rows.map(toRun);
+  }
+
+  /**
+   * Admits a run started without its workflow's code, or fails it. Conditional on the run
+   * still waiting for admission: when two workers admit it at once, the second does nothing.
+   */
+  async admitRun(id: RunId, admission: Admission, at: number): Promise<void> {
+    if ("error" in admission) {
+      await this.sql`UPDATE runs SET admitted = TRUE, status = 'failed', error = ${admission.error},
+          finished_at = ${at}, updated_at = ${at}
+        WHERE id = ${id} AND NOT admitted AND status = 'queued'`;
+      return;
+    }
+    const { fields, delayMs } = admission;
+    await this.sql`UPDATE runs SET admitted = TRUE, queue = ${fields.queue ?? "default"},
+        priority = ${fields.priority ?? 0}, concurrency_key = ${fields.concurrency?.key ?? null},
+        concurrency_limit = ${fields.concurrency?.limit ?? null},
+        rate_key = ${fields.rateLimit?.key ?? null}, rate_limit = ${fields.rateLimit?.limit ?? null},
+        rate_period_ms = ${fields.rateLimit?.periodMs ?? null},
+        deadline_at = ${fields.deadlineAt ?? null}, available_at = ${at + delayMs}, updated_at = ${at}
+      WHERE id = ${id} AND NOT admitted AND status = 'queued'
+      RETURNING pg_notify(${wakeChannel}, workflow) AS notified`;
+  }
+
+  async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {
+    if (paused) {
+      await this.sql`INSERT INTO paused_workflows (workflow, paused_at)
+        VALUES (${workflow}, ${at}) ON CONFLICT DO NOTHING`;
+    } else {
+      // Its due runs are claimable again: wake the workers.
+      await this.sql`WITH resumed AS (
+          DELETE FROM paused_workflows WHERE workflow = ${workflow} RETURNING workflow)
+        SELECT pg_notify(${wakeChannel}, workflow) AS notified FROM resumed`;
+    }
+  }
+
+  async pausedWorkflows(): Promise<string[]> {
+    const rows = await this.sql`SELECT workflow FROM paused_workflows ORDER BY workflow`;
+    return rows.map((row) => row.workflow as string);
+  }
+
+  // ---- operations ----
+
+  /** See `cancel-run.ts`. */
+  async cancelRun(id: RunId, error: string, at: number): Promise<RunId[]> {
+    return cancelRun(this.sql, id, error, at);
+  }
+
+  async retryRun(id: RunId, at: number, deadlineAt: number | null): Promise<RunRecord> {
+    return pipelinedTransaction(this.sql, async (tx, send, commit) => {
+      const [row] = await send(tx`SELECT status FROM runs WHERE id = ${id} FOR UPDATE`);
+      if (!row) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
+      if (row.status !== "failed" && row.status !== "cancelled") {
+        throw new CairnError(
+          "INVALID_STATE",
+          `Run "${id}" is ${row.status}; only failed or cancelled runs can be retried.`,
+        );
+      }
+      void send(tx`DELETE FROM steps WHERE run_id = ${id} AND status = 'failed'`);
+      const requeued = send(tx`UPDATE runs SET status = 'queued', error = NULL, output = NULL,
+          finished_at = NULL, available_at = ${at}, updated_at = ${at},
+          deadline_at = ${deadlineAt}, lease_owner = NULL
+        WHERE id = ${id}
+        RETURNING *, pg_notify(${wakeChannel}, workflow) AS notified`);
+      await commit();
+      const [run] = await requeued;
+      return toRun(run as Record<string, unknown>);
+    });
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const [row] = await this.sql`SELECT
+        count(*) FILTER (WHERE status IN ('queued', 'waiting') AND available_at <= ${now}) AS due,
+        min(available_at) FILTER (WHERE status IN ('queued', 'waiting')
+          AND available_at <= ${now}) AS oldest,
+        count(*) FILTER (WHERE status = 'running') AS running,
+        count(*) FILTER (WHERE status = 'waiting') AS waiting
+      FROM runs WHERE available_at IS NOT NULL OR status = 'waiting'`;
+    return {
+      due: Number(row?.due ?? 0),
+      oldestDueAt: row?.oldest == null ? null : Number(row.oldest),
+      running: Number(row?.running ?? 0),
+      waiting: Number(row?.waiting ?? 0),
+    };
+  }
+
+  async deleteFinishedRuns(before: number): Promise<number> {
+    // In chunks, each its own short transaction: a million expired runs must not make one
+    // statement that outlives statement_timeout or holds a million row locks. Rows another
+    // transaction holds are skipped (left for the next sweep) rather than waited for, so
+    // retention never queues behind live work. Steps, waits and signals go with their run
+    // (ON DELETE CASCADE).
+    const chunk = 5_000;
+    let deleted = 0;
+    for (;;) {
+      const result = await this.sql`DELETE FROM runs WHERE id IN (
+          SELECT id FROM runs WHERE finished_at < ${before}
+            AND status IN ('completed', 'failed', 'cancelled')
+          LIMIT ${chunk} FOR UPDATE SKIP LOCKED)`;
+      deleted += result.count;
+      if (result.count < chunk) return deleted;
+    }
+  }
+
+  /**
+   * Runs `fn` with a postgres.js `TransactionSql` and records the step's outcome in the
+   * same transaction, so the step's own writes commit exactly once, with its checkpoint.
+   *
+   * The fencing check that counts is made at the end, under the run row's lock, right
+   * before the entry is written: whatever happened while `fn` ran (lease lost, run
+   * cancelled), `fn`'s writes and the outcome commit only if the run is still ours, else
+   * everything rolls back. The row is not locked while `fn` runs: the process's journal
+   * batches lock it too, and would stall every run of the process behind user code (and
+   * then fail on `lock_timeout`). A plain check first skips `fn` for a run already lost.
+   */
+  async transactionalStep<T>(
+    op: { runId: RunId; token: number; entry: JournalEntry },
+    fn: (tx: unknown) => T | Promise<T>,
+    serializeOutput: (value: T) => string,
+  ): Promise<{ ok: true; value: T; output: string } | { ok: false; reason: "fenced" }> {
+    try {
+      return await this.sql.begin(async (tx) => {
+        const [before] = await tx`SELECT status, fencing_token FROM runs WHERE id = ${op.runId}`;
+        if (!holds(before, op.token)) throw new Fenced();
+        const value = await fn(tx);
+        const output = serializeOutput(value);
+        const [now] = await tx`SELECT status, fencing_token FROM runs
+          WHERE id = ${op.runId} FOR UPDATE`;
+        if (!holds(now, op.token)) throw new Fenced();
+        const e = op.entry;
+        await tx`INSERT INTO steps (run_id, position, key, kind, status, output, error,
+            attempt, started_at, finished_at, wake_at, detail, seq)
+          VALUES (${op.runId}, ${e.position}, ${e.key}, ${e.kind}, ${e.status}, ${output},
+            ${e.error}, ${e.attempt}, ${e.startedAt}, ${e.finishedAt}, ${e.wakeAt}, ${e.detail},
+            ${e.seq})
+          ON CONFLICT (run_id, position) DO UPDATE SET status = excluded.status,
+            output = excluded.output, error = excluded.error, attempt = excluded.attempt,
+            started_at = excluded.started_at, finished_at = excluded.finished_at,
+            wake_at = excluded.wake_at, detail = excluded.detail, seq = excluded.seq`;
+        return { ok: true as const, value, output };
+      });
+    } catch (error) {
+      if (error instanceof Fenced) return { ok: false, reason: "fenced" };
+      throw error;
+    }
+  }
+
+  readonly tokens: Store["tokens"] = {
+    create: async (token) => {
+      await this.sql`INSERT INTO api_tokens (id, name, role, secret_hash, created_at)
+        VALUES (${token.id}, ${token.name}, ${token.role}, ${token.secretHash}, ${token.createdAt})`;
+    },
+    list: async () =>
+      (await this.sql`SELECT * FROM api_tokens ORDER BY created_at, id`).map(toToken),
+    revoke: async (id, at) =>
+      (
+        await this.sql`UPDATE api_tokens SET revoked_at = ${at}
+        WHERE id = ${id} AND revoked_at IS NULL`
+      ).count > 0,
+    findActiveByHash: async (secretHash) => {
+      const [row] = await this.sql`SELECT * FROM api_tokens
+        WHERE secret_hash = ${secretHash} AND revoked_at IS NULL`;
+      return row ? toToken(row) : undefined;
+    },
+    anyActive: async () =>
+      (await this.sql`SELECT 1 FROM api_tokens WHERE revoked_at IS NULL LIMIT 1`).length > 0,
+  };
+
+  // ---- time, wake-ups, lifecycle ----
+
+  /** The database's clock (`clock_timestamp()`, not the transaction's `now()`), in ms. */
+  async serverTime(): Promise<number> {
+    const [row] = await this.sql`SELECT
+      (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now`;
+    return row?.now as number;
+  }
+
+  /**
+   * Listens on `cairn_wake` on a dedicated connection (the `+ 1` of the budget), checked
+   * every few seconds and replaced when it went deaf (see `WakeListener`); `onWake` is also
+   * called whenever the listener (re)starts. Wake-ups are hints: correctness never depends
+   * on them, and the worker still polls.
+   */
+  async subscribe(onWake: () => void): Promise<() => Promise<void>> {
+    const listener = new WakeListener(
+      { pool: this.sql, connect: () => this.#connect({ max: 1 }) },
+      onWake,
+    );
+    await listener.start();
+    this.#listeners.add(listener);
+    return async () => {
+      this.#listeners.delete(listener);
+      await listener.stop();
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((listener) => listener.stop()));
+    this.#listeners.clear();
+    await this.sql.end({ timeout: 5 });
+  }
+}
+
+/** True when the row says the run is still `running` under this token. */
+function holds(row: Record<string, unknown> | undefined, token: number): boolean {
+  return row?.status === "running" && Number(row.fencing_token) === token;
+}
