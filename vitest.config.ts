@@ -1,11 +1,29 @@
 import { defineConfig } from "vitest/config";
 
+/** The engine behaviour tests run twice: on SQLite, and on PostgreSQL (see test/support/engine.ts). */
+const engineTests = [
+  "test/steps.test.ts",
+  "test/waits.test.ts",
+  "test/operations.test.ts",
+  "test/flow-control.test.ts",
+  "test/schedules.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
     globalSetup: ["test/support/postgres-global-setup.ts"],
+    projects: [
+      {
+        extends: true,
+        test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: { name: "postgres", include: engineTests, env: { CAIRN_TEST_STORE: "postgres" } },
+      },
+    ],
   },
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Cairn, defineWorkflow } from "../src/index.ts";
-import { createTestCairn, type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
 afterEach(async () => {
@@ -39,7 +40,7 @@ describe("concurrency", () => {
         return input.customer;
       },
     );
-    t = await createTestCairn({ workflows: [wf], concurrency: 50 });
+    t = await testCairn({ workflows: [wf], concurrency: 50 });
     const runs = [];
     for (let i = 0; i < 6; i++) runs.push(await t.cairn.start(wf, { customer: "a" }));
     for (let i = 0; i < 2; i++) runs.push(await t.cairn.start(wf, { customer: "b" }));
@@ -57,7 +58,7 @@ describe("concurrency", () => {
         return "ok";
       },
     );
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const a = await t.cairn.start(wf, undefined);
     const b = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, a.id, "waiting");
@@ -72,7 +73,7 @@ describe("rate limits", () => {
       { name: "partner-api", rateLimit: { limit: 2, period: "1m" } },
       async (ctx) => ctx.step("call", () => started.push(t?.clock.now() ?? 0)),
     );
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const runs = [];
     for (let i = 0; i < 5; i++) runs.push(await t.cairn.start(wf, undefined));
     await tick(100);
@@ -98,7 +99,7 @@ describe("debounce", () => {
       },
       async (ctx, input: { user: string; v: string }) => ctx.step("sync", () => seen.push(input.v)),
     );
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const handles = [];
     for (const v of ["1", "2", "3"]) {
       handles.push(await t.cairn.start(wf, { user: "u1", v }));
@@ -122,7 +123,7 @@ describe("priority", () => {
       { name: "prioritized", priority: (input: number) => input },
       async (ctx, input: number) => ctx.step("record", () => order.push(input)),
     );
-    t = await createTestCairn({ workflows: [wf], concurrency: 1 });
+    t = await testCairn({ workflows: [wf], concurrency: 1 });
     await t.cairn.pauseWorkflow("prioritized");
     const runs = [];
     for (const p of [1, 5, 3, 10, 2]) runs.push(await t.cairn.start(wf, p));
@@ -138,12 +139,12 @@ describe("queues", () => {
     const gpu = defineWorkflow({ name: "render", queue: "gpu" }, async (ctx) =>
       ctx.step("render", () => ranOn.push(process.env.WORKER_TAG ?? "?")),
     );
-    t = await createTestCairn({ workflows: [gpu] });
+    t = await testCairn({ workflows: [gpu] });
     const run = await t.cairn.start(gpu, undefined);
     await tick(100);
     expect((await t.cairn.getRun(run.id)).status).toBe("queued");
     const gpuWorker = await Cairn.open({
-      db: `sqlite:${t.path}`,
+      db: t.db,
       workflows: [gpu],
       clock: t.clock,
     });
@@ -156,7 +157,7 @@ describe("queues", () => {
 describe("pausing a workflow", () => {
   it("holds its runs in the store until resumed", async () => {
     const wf = defineWorkflow({ name: "pausable" }, async (ctx) => ctx.step("a", () => "ran"));
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     await t.cairn.pauseWorkflow("pausable");
     expect(await t.cairn.pausedWorkflows()).toEqual(["pausable"]);
     const run = await t.cairn.start(wf, undefined);
@@ -174,7 +175,7 @@ describe("event triggers", () => {
   );
 
   it("starts the subscribed workflow once per event id when the condition holds", async () => {
-    t = await createTestCairn({ workflows: [onOrder] });
+    t = await testCairn({ workflows: [onOrder] });
     const first = await t.cairn.sendEvent(
       "order.created",
       { id: "o1", total: 500 },
@@ -197,8 +198,8 @@ describe("event triggers", () => {
   });
 
   it("an event accepted by a process without the workflow's code still starts it", async () => {
-    t = await createTestCairn({ workflows: [onOrder] });
-    const sender = await Cairn.open({ db: `sqlite:${t.path}`, clock: t.clock });
+    t = await testCairn({ workflows: [onOrder] });
+    const sender = await Cairn.open({ db: t.db, clock: t.clock });
     const sent = await sender.sendEvent("order.created", { id: "o9", total: 900 }, { id: "evt-9" });
     expect(sent.started).toEqual(["on-order:evt-9"]);
     await sender.close();

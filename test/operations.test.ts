@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineEvent } from "../src/core/engine-event.ts";
 import { defineWorkflow } from "../src/index.ts";
-import { createTestCairn, type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
 afterEach(async () => {
@@ -21,7 +22,7 @@ describe("engine events", () => {
       await ctx.sleep("nap", "1m");
       return "ok";
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const events: EngineEvent[] = [];
     const stop = t.cairn.subscribe((e) => events.push(e));
     const run = await t.cairn.start(wf, undefined);
@@ -68,7 +69,7 @@ describe("retry", () => {
       });
       return "shipped";
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await expect(run.result()).rejects.toThrow("carrier down");
     fail = false;
@@ -85,7 +86,7 @@ describe("retry", () => {
 
   it("refuses to retry a run that has not failed", async () => {
     const wf = defineWorkflow({ name: "fine" }, async () => "ok");
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await run.result();
     await expect(t.cairn.retry(run.id)).rejects.toMatchObject({ code: "INVALID_STATE" });
@@ -96,7 +97,7 @@ describe("retry", () => {
 describe("queue stats", () => {
   it("counts due, running and waiting runs", async () => {
     const sleeper = defineWorkflow({ name: "sleeper" }, async (ctx) => ctx.sleep("z", "1h"));
-    t = await createTestCairn({ workflows: [sleeper] });
+    t = await testCairn({ workflows: [sleeper] });
     for (let i = 0; i < 3; i++) {
       const run = await t.cairn.start(sleeper, undefined);
       await waitForStatus(t.cairn, run.id, "waiting");
@@ -120,7 +121,7 @@ describe("replay", () => {
 
   it("reports consistent code and where the recorded history ends, running nothing", async () => {
     const wf = steps(["charge", "ship"]);
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     let ran = 0;
@@ -142,7 +143,7 @@ describe("replay", () => {
 
   it("reports a divergence with the expected and the found step", async () => {
     const wf = steps(["charge", "ship"]);
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     const report = await t.cairn.replay(run.id, steps(["charge", "email"]));
@@ -156,7 +157,7 @@ describe("replay", () => {
 
   it("replays a finished run to its end", async () => {
     const wf = defineWorkflow({ name: "done" }, async (ctx) => ctx.step("a", () => 1));
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await run.result();
     expect(await t.cairn.replay(run.id)).toMatchObject({
@@ -179,8 +180,8 @@ describe("starting a workflow from a process without its code", () => {
       },
       async (ctx, input: { n: number }) => ctx.step("double", () => input.n * 2),
     );
-    t = await createTestCairn({ workflows: [typed] });
-    const server = await Cairn.open({ db: `sqlite:${t.path}`, clock: t.clock });
+    t = await testCairn({ workflows: [typed] });
+    const server = await Cairn.open({ db: t.db, clock: t.clock });
     expect((await server.knownWorkflows()).map((w) => [w.name, w.local])).toEqual([
       ["typed", false],
     ]);

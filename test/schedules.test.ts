@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Cairn, defineWorkflow } from "../src/index.ts";
-import { createTestCairn, type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
 afterEach(async () => {
@@ -38,7 +39,7 @@ async function runsOf(cairn: Cairn, scheduleId: string) {
 
 describe("schedules", () => {
   it("fires each slot once with its logical interval", async () => {
-    t = await createTestCairn({ workflows: [report], start });
+    t = await testCairn({ workflows: [report], start });
     const schedule = await t.cairn.schedules.create({
       id: "hourly",
       workflow: "report",
@@ -70,7 +71,7 @@ describe("schedules", () => {
       { name: "nightly", triggers: [{ cron: "0 2 * * *", tz: "Europe/Paris" }] },
       async () => "done",
     );
-    t = await createTestCairn({ workflows: [nightly], start });
+    t = await testCairn({ workflows: [nightly], start });
     const [schedule] = await t.cairn.schedules.list();
     expect(schedule).toMatchObject({
       id: "nightly@0 2 * * *@Europe/Paris",
@@ -92,7 +93,7 @@ describe("schedules", () => {
     ["all", ["2030-01-01T00:05:00.000Z", "2030-01-01T00:10:00.000Z"]],
   ] as const) {
     it(`after downtime, catch-up "${catchup}" handles the missed slots`, async () => {
-      t = await createTestCairn({ workflows: [report], start });
+      t = await testCairn({ workflows: [report], start });
       await t.cairn.schedules.create({
         id: "five",
         workflow: "report",
@@ -100,11 +101,11 @@ describe("schedules", () => {
         catchup,
         overlap: "allow",
       });
-      const { path, clock } = t;
+      const { db, clock } = t;
       // Downtime: no scheduler runs while the slots pass (the clock moves with no engine open).
       await t.cairn.close();
       clock.advance("12m");
-      const again = await Cairn.open({ db: `sqlite:${path}`, workflows: [report], clock });
+      const again = await Cairn.open({ db, workflows: [report], clock });
       await again.worker();
       await tick(150);
       expect(await runsOf(again, "five")).toEqual([...expected]);
@@ -120,7 +121,7 @@ describe("schedules", () => {
       await ctx.sleep("long", "150s");
       return "ok";
     });
-    t = await createTestCairn({ workflows: [slow], start });
+    t = await testCairn({ workflows: [slow], start });
     await t.cairn.schedules.create({
       id: "s",
       workflow: "slow-report",
@@ -144,7 +145,7 @@ describe("schedules", () => {
       await ctx.sleep("long", "150s");
       return "ok";
     });
-    t = await createTestCairn({ workflows: [slow], start });
+    t = await testCairn({ workflows: [slow], start });
     await t.cairn.schedules.create({
       id: "q",
       workflow: "queued-report",
@@ -164,7 +165,7 @@ describe("schedules", () => {
   });
 
   it("backfills a month of daily slots exactly once", async () => {
-    t = await createTestCairn({ workflows: [report], start });
+    t = await testCairn({ workflows: [report], start });
     await t.cairn.schedules.create({
       id: "daily",
       workflow: "report",
@@ -184,7 +185,7 @@ describe("schedules", () => {
   });
 
   it("pauses and resumes a schedule", async () => {
-    t = await createTestCairn({ workflows: [report], start });
+    t = await testCairn({ workflows: [report], start });
     await t.cairn.schedules.create({
       id: "p",
       workflow: "report",
@@ -203,7 +204,7 @@ describe("schedules", () => {
   });
 
   it("rejects a bad cron, a bad zone and an unknown workflow with clear errors", async () => {
-    t = await createTestCairn({ workflows: [report], start });
+    t = await testCairn({ workflows: [report], start });
     await expect(
       t.cairn.schedules.create({ workflow: "report", cron: "61 * * * *", id: "x" }),
     ).rejects.toThrow(/schedule "x": invalid cron "61 \* \* \* \*"/);
@@ -226,7 +227,7 @@ describe("schedules", () => {
 
 describe("daylight saving time", () => {
   it("spring forward: a slot inside the skipped hour fires once, when the gap ends", async () => {
-    t = await createTestCairn({ workflows: [report], start: Date.UTC(2030, 2, 30) });
+    t = await testCairn({ workflows: [report], start: Date.UTC(2030, 2, 30) });
     const slots = await t.cairn.schedules.preview({ cron: "30 2 * * *", tz: "Europe/Paris" }, 3);
     // 2030-03-31 02:30 does not exist in Paris (02:00 → 03:00): it fires at 03:00 CEST.
     expect(slots.map((d) => d.toISOString())).toEqual([
@@ -237,7 +238,7 @@ describe("daylight saving time", () => {
   });
 
   it("fall back: a slot inside the repeated hour fires once", async () => {
-    t = await createTestCairn({ workflows: [report], start: Date.UTC(2030, 9, 26) });
+    t = await testCairn({ workflows: [report], start: Date.UTC(2030, 9, 26) });
     const slots = await t.cairn.schedules.preview({ cron: "30 2 * * *", tz: "Europe/Paris" }, 3);
     // 2030-10-27 02:30 happens twice in Paris (03:00 → 02:00); it fires on the first.
     expect(slots.map((d) => d.toISOString())).toEqual([
@@ -248,7 +249,7 @@ describe("daylight saving time", () => {
   });
 
   it("fires the DST-day slots of a running schedule once each", async () => {
-    t = await createTestCairn({ workflows: [report], start: Date.UTC(2030, 2, 30, 12) });
+    t = await testCairn({ workflows: [report], start: Date.UTC(2030, 2, 30, 12) });
     await t.cairn.schedules.create({
       id: "dst",
       workflow: "report",
@@ -265,9 +266,9 @@ describe("daylight saving time", () => {
 
 describe("scheduled runs wait for their workflow", () => {
   it("only fires schedules of workflows this process runs", async () => {
-    t = await createTestCairn({ workflows: [report], start });
+    t = await testCairn({ workflows: [report], start });
     await t.cairn.schedules.create({ id: "r", workflow: "report", cron: "* * * * *" });
-    const other = await Cairn.open({ db: `sqlite:${t.path}`, workflows: [], clock: t.clock });
+    const other = await Cairn.open({ db: t.db, workflows: [], clock: t.clock });
     await other.worker();
     t.clock.advance("1m");
     await tick(100);

@@ -9,7 +9,8 @@ import {
   RetryableError,
   StepTimeoutError,
 } from "../src/index.ts";
-import { createTestCairn, type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
 afterEach(async () => {
@@ -25,7 +26,7 @@ describe("steps", () => {
       const parts = await Promise.all([1, 2, 3].map((i) => ctx.step(`p${i}`, () => i * b)));
       return { a, b, parts };
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, 4);
     const result: { a: number; b: number; parts: number[] } = await run.result();
     expect(result).toEqual({ a: 5, b: 10, parts: [10, 20, 30] });
@@ -41,7 +42,7 @@ describe("steps", () => {
       for (let i = 0; i < 3; i++) total += await ctx.step("add", () => i);
       return total;
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     expect(await run.result()).toBe(3);
     expect((await t.cairn.getRun(run.id)).steps.map((s) => s.key)).toEqual([
@@ -64,7 +65,7 @@ describe("steps", () => {
         },
       ),
     );
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined, { id: "flaky-1" });
     await waitForStatus(t.cairn, run.id, "running");
     // Backoff waits on the test clock.
@@ -87,7 +88,7 @@ describe("steps", () => {
         throw new NonRetryableError("card declined");
       }),
     );
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await expect(run.result()).rejects.toThrow("card declined");
     await expect(run.result()).rejects.toBeInstanceOf(NonRetryableError);
@@ -104,7 +105,7 @@ describe("steps", () => {
         throw new TypeError("bad thing");
       }),
     );
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await expect(run.result()).rejects.toThrow("bad thing");
     const info = await t.cairn.getRun(run.id);
@@ -122,7 +123,7 @@ describe("steps", () => {
         return calls;
       }),
     );
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     expect((await t.cairn.getRun(run.id)).steps[0]).toMatchObject({
@@ -148,7 +149,7 @@ describe("steps", () => {
         });
       }),
     );
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "running");
     await new Promise((r) => setTimeout(r, 20));
@@ -170,7 +171,7 @@ describe("steps", () => {
       const out = await ctx.step("make", () => value);
       return out;
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const result = await (await t.cairn.start(wf, undefined)).result();
     expect(result.when).toEqual(value.when);
     expect(result.big).toBe(value.big);
@@ -185,7 +186,7 @@ describe("steps", () => {
     const wf = defineWorkflow({ name: "big" }, async (ctx) =>
       ctx.step("big", () => "x".repeat(2000)),
     );
-    t = await createTestCairn({ workflows: [wf], payloadLimitBytes: 1000 });
+    t = await testCairn({ workflows: [wf], payloadLimitBytes: 1000 });
     const run = await t.cairn.start(wf, undefined);
     await expect(run.result()).rejects.toBeInstanceOf(PayloadTooLargeError);
     const info = await t.cairn.getRun(run.id);
@@ -197,7 +198,7 @@ describe("steps", () => {
     const wf = defineWorkflow({ name: "fn-out" }, async (ctx) =>
       ctx.step("f", () => ({ f: () => 1 })),
     );
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await expect(run.result()).rejects.toThrow(/cannot be serialized: a function is not data/);
   });
@@ -210,7 +211,7 @@ describe("starting runs", () => {
   );
 
   it("is idempotent by id: a second start returns the existing run", async () => {
-    t = await createTestCairn({ workflows: [order] });
+    t = await testCairn({ workflows: [order] });
     const first = await t.cairn.start(order, { id: "o1", total: 10 }, { id: "order-o1" });
     const second = await t.cairn.start(order, { id: "o1", total: 99 }, { id: "order-o1" });
     expect(first.created).toBe(true);
@@ -220,14 +221,14 @@ describe("starting runs", () => {
   });
 
   it("rejects invalid input with the failing path and creates no run", async () => {
-    t = await createTestCairn({ workflows: [order] });
+    t = await testCairn({ workflows: [order] });
     const attempt = t.cairn.start(order, { id: "o1", total: -1 } as never, { id: "bad" });
     await expect(attempt).rejects.toThrow(/Invalid input for workflow "order": at total:/);
     await expect(t.cairn.getRun("bad")).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
   });
 
   it("rejects an unknown workflow name", async () => {
-    t = await createTestCairn({ workflows: [order] });
+    t = await testCairn({ workflows: [order] });
     const error = await t.cairn.start("nope", {}).catch((e: unknown) => e);
     expect(CairnError.is(error) && error.code).toBe("WORKFLOW_NOT_FOUND");
     expect(String(error)).toMatch(
@@ -237,7 +238,7 @@ describe("starting runs", () => {
 
   it("rejects an input over the payload limit before writing", async () => {
     const echo = defineWorkflow({ name: "echo" }, async (_ctx, s: string) => s);
-    t = await createTestCairn({ workflows: [echo], payloadLimitBytes: 100 });
+    t = await testCairn({ workflows: [echo], payloadLimitBytes: 100 });
     await expect(t.cairn.start(echo, "y".repeat(500), { id: "big" })).rejects.toBeInstanceOf(
       PayloadTooLargeError,
     );
@@ -252,7 +253,7 @@ describe("determinism", () => {
       await ctx.sleep("nap", "1m");
       return { ...values, again: { now: ctx.now() } };
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     const recorded = await t.cairn.getRun(run.id);
@@ -273,7 +274,7 @@ describe("determinism", () => {
       await ctx.sleep("pause", "1m");
       return "done";
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     t.clock.advance("1m");
@@ -297,7 +298,7 @@ describe("determinism", () => {
       await ctx.sleep("pause", "1m");
       return "done";
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     t.clock.advance("1m");
@@ -328,7 +329,7 @@ describe("replaying parallel branches", () => {
       await ctx.sleep("pause", "1s");
       return a + b;
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     // Live, b's steps took positions before a2; the replay must call them in the same order.
@@ -358,7 +359,7 @@ describe("replaying parallel branches", () => {
       await ctx.sleep("pause", "1s");
       return saved;
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     t.clock.advance("1s");

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defineWorkflow, RunCancelledError } from "../src/index.ts";
-import { createTestCairn, type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
 afterEach(async () => {
@@ -28,7 +29,7 @@ describe("durable sleep", () => {
       await ctx.sleep("a-month", "30d");
       return ctx.step("after", () => "woke");
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const worker = await t.cairn.worker();
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
@@ -48,7 +49,7 @@ describe("durable sleep", () => {
       await ctx.sleepUntil("then", new Date(0));
       return "ok";
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     expect(await (await t.cairn.start(wf, undefined)).result()).toBe("ok");
   });
 });
@@ -64,7 +65,7 @@ describe("waitForEvent", () => {
   });
 
   it("resumes on a matching event and ignores others", async () => {
-    t = await createTestCairn({ workflows: [approval] });
+    t = await testCairn({ workflows: [approval] });
     const run = await t.cairn.start(approval, "o1");
     await waitForStatus(t.cairn, run.id, "waiting");
     await t.cairn.sendEvent("order.approved", { orderId: "o2", by: "mallory" });
@@ -76,7 +77,7 @@ describe("waitForEvent", () => {
   });
 
   it("returns null when the 1-day timeout passes", async () => {
-    t = await createTestCairn({ workflows: [approval] });
+    t = await testCairn({ workflows: [approval] });
     const run = await t.cairn.start(approval, "o1");
     await waitForStatus(t.cairn, run.id, "waiting");
     t.clock.advance("1d");
@@ -92,7 +93,7 @@ describe("waitForEvent", () => {
       const event = await ctx.waitForEvent("approval", { event: "approved", match: { orderId } });
       return event?.id;
     });
-    t = await createTestCairn({ workflows: [slow] });
+    t = await testCairn({ workflows: [slow] });
     const run = await t.cairn.start(slow, "o9");
     await waitForStatus(t.cairn, run.id, "waiting");
     await t.cairn.sendEvent("approved", { orderId: "o9" }, { id: "evt-early" });
@@ -106,7 +107,7 @@ describe("waitForEvent", () => {
       const b = await ctx.waitForEvent("b", { event: "ping", timeout: "1h" });
       return [a?.id, b?.id ?? null];
     });
-    t = await createTestCairn({ workflows: [twice] });
+    t = await testCairn({ workflows: [twice] });
     const run = await t.cairn.start(twice, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     expect(await t.cairn.sendEvent("ping", {}, { id: "evt-1" })).toMatchObject({
@@ -124,7 +125,7 @@ describe("waitForEvent", () => {
   });
 
   it("one event resumes every run waiting for it", async () => {
-    t = await createTestCairn({ workflows: [approval] });
+    t = await testCairn({ workflows: [approval] });
     const runs = await Promise.all(
       ["o1", "o1", "o1"].map((o, i) => t?.cairn.start(approval, o, { id: `r${i}` })),
     );
@@ -143,7 +144,7 @@ describe("signals", () => {
       const c = await ctx.waitForSignal<number>("next", { timeout: "5m" });
       return [a, b, c];
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     await t.cairn.signal(run.id, "next", 1);
@@ -157,7 +158,7 @@ describe("signals", () => {
 
   it("rejects a signal to an unknown or finished run", async () => {
     const wf = defineWorkflow({ name: "quick" }, async () => "done");
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await run.result();
     await expect(t.cairn.signal(run.id, "x", {})).rejects.toMatchObject({ code: "RUN_NOT_ACTIVE" });
@@ -179,7 +180,7 @@ describe("child workflows", () => {
   });
 
   it("waits for the child without holding a slot and gets its result", async () => {
-    t = await createTestCairn({ workflows: [parent, child] });
+    t = await testCairn({ workflows: [parent, child] });
     const run = await t.cairn.start(parent, 5);
     await waitForStatus(t.cairn, run.id, "waiting");
     await waitForStatus(t.cairn, `${run.id}/child`, "waiting");
@@ -196,7 +197,7 @@ describe("child workflows", () => {
   });
 
   it("a failed child throws its error in the parent", async () => {
-    t = await createTestCairn({ workflows: [parent, child] });
+    t = await testCairn({ workflows: [parent, child] });
     const run = await t.cairn.start(parent, -1);
     await waitForStatus(t.cairn, `${run.id}/child`, "waiting");
     t.clock.advance("1m");
@@ -204,7 +205,7 @@ describe("child workflows", () => {
   });
 
   it("cancelling the parent cancels the child", async () => {
-    t = await createTestCairn({ workflows: [parent, child] });
+    t = await testCairn({ workflows: [parent, child] });
     const run = await t.cairn.start(parent, 5);
     await waitForStatus(t.cairn, `${run.id}/child`, "waiting");
     await t.cairn.cancel(run.id);
@@ -228,7 +229,7 @@ describe("cancellation", () => {
       });
       afterwards = true;
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "running");
     await tick();
@@ -243,7 +244,7 @@ describe("cancellation", () => {
 
   it("cancels a sleeping run", async () => {
     const wf = defineWorkflow({ name: "sleeper" }, async (ctx) => ctx.sleep("zz", "1d"));
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     await t.cairn.cancel(run.id);
@@ -252,7 +253,7 @@ describe("cancellation", () => {
   });
 
   it("rejects cancelling an unknown run", async () => {
-    t = await createTestCairn({ workflows: [] });
+    t = await testCairn({ workflows: [] });
     await expect(t.cairn.cancel("nope")).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
   });
 });
@@ -263,7 +264,7 @@ describe("run timeout", () => {
       await ctx.sleep("too-long", "2h");
       return "never";
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     t.clock.advance("1h");
@@ -274,7 +275,7 @@ describe("run timeout", () => {
 describe("retention", () => {
   it("purges runs that finished longer ago than the cut-off", async () => {
     const wf = defineWorkflow({ name: "short" }, async (ctx) => ctx.step("a", () => 1));
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const old = await t.cairn.start(wf, undefined);
     await old.result();
     t.clock.advance("31d");
@@ -298,7 +299,7 @@ describe("close", () => {
       await ctx.step("second", () => secondRan++);
       return "done";
     });
-    t = await createTestCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, undefined, { id: "drain-1" });
     await waitForStatus(t.cairn, run.id, "running");
     const closing = t.cairn.close();
@@ -307,7 +308,7 @@ describe("close", () => {
     expect(secondRan).toBe(0);
 
     const { Cairn } = await import("../src/index.ts");
-    const again = await Cairn.open({ db: `sqlite:${t.path}`, workflows: [wf], clock: t.clock });
+    const again = await Cairn.open({ db: t.db, workflows: [wf], clock: t.clock });
     const info = await again.getRun("drain-1");
     expect(info.status).toBe("queued");
     expect(info.steps.map((s) => [s.key, s.status])).toEqual([["first", "completed"]]);

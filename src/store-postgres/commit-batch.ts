@@ -410,9 +410,12 @@ function finishRuns(tx: ReservedSql, ops: Op<"complete" | "fail">[]) {
       DELETE FROM waits w USING done WHERE w.run_id = done.id
     ), resolving AS (
       -- Each resolved entry takes its parent's next delivery number, in batch order.
+      -- A running parent may hold numbers in memory: its entry is numbered at its next claim.
       SELECT s.run_id, s.position, done.id AS child,
-        (SELECT coalesce(max(d.seq), 0) FROM steps d WHERE d.run_id = s.run_id)
-          + row_number() OVER (PARTITION BY s.run_id ORDER BY done.n) AS seq
+        CASE WHEN (SELECT status FROM runs p WHERE p.id = s.run_id) = 'running'
+          AND s.run_id NOT IN (SELECT id FROM done) THEN NULL
+        ELSE (SELECT coalesce(max(d.seq), 0) FROM steps d WHERE d.run_id = s.run_id)
+          + row_number() OVER (PARTITION BY s.run_id ORDER BY done.n) END AS seq
       FROM done JOIN steps s ON s.run_id = done.parent_id AND s.position = done.parent_position
       WHERE s.status = 'waiting'
     ), resolved AS (

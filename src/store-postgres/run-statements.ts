@@ -6,8 +6,8 @@ import { newRunValues, runColumns } from "./rows.ts";
  * The run's next delivery sequence number, for an outcome the store resolves (a due sleep,
  * an event, a signal, a child's result): replays deliver outcomes in `seq` order.
  */
-export const nextSeq =
-  "seq = (SELECT coalesce(max(d.seq), 0) + 1 FROM steps d WHERE d.run_id = steps.run_id)";
+export const nextSeq = `seq = CASE WHEN (SELECT status FROM runs WHERE id = steps.run_id) = 'running'
+  THEN NULL ELSE (SELECT coalesce(max(d.seq), 0) + 1 FROM steps d WHERE d.run_id = steps.run_id) END`;
 
 /** A lease a run is created with: it goes straight to a worker of this process. */
 export type RunClaim = { owner: string; leaseUntil: number };
@@ -152,16 +152,21 @@ export function clearUnblocked(tx: Sql): PendingQuery<Row[]> {
  */
 export function resolveDueWaits(sql: Sql, now: number) {
   return sql`due AS (
-      SELECT steps.run_id, steps.position,
+      SELECT steps.run_id, steps.position, steps.status = 'waiting' AS due_now,
         (SELECT coalesce(max(d.seq), 0) FROM steps d WHERE d.run_id = steps.run_id)
-          + row_number() OVER (PARTITION BY steps.run_id ORDER BY steps.wake_at, steps.position)
+          + row_number() OVER (PARTITION BY steps.run_id
+              ORDER BY steps.status = 'waiting', steps.finished_at, steps.wake_at, steps.position)
           AS seq
       FROM steps JOIN claimed ON steps.run_id = claimed.id
-      WHERE steps.status = 'waiting' AND steps.wake_at <= ${now}
+      WHERE (steps.status = 'waiting' AND steps.wake_at <= ${now})
+        -- outcomes resolved while the run was running are numbered now, before due waits
+        OR (steps.seq IS NULL AND steps.status IN ('completed', 'failed')
+          AND steps.kind IN ('sleep', 'event', 'signal', 'invoke'))
     ), resolved AS (
-      UPDATE steps SET status = 'completed',
-        output = CASE steps.kind WHEN 'sleep' THEN NULL ELSE ${serializedNull}::text END,
-        finished_at = ${now}, seq = due.seq
+      UPDATE steps SET status = CASE WHEN due.due_now THEN 'completed' ELSE steps.status END,
+        output = CASE WHEN NOT due.due_now THEN steps.output
+          WHEN steps.kind = 'sleep' THEN NULL ELSE ${serializedNull}::text END,
+        finished_at = CASE WHEN due.due_now THEN ${now} ELSE steps.finished_at END, seq = due.seq
       FROM due WHERE steps.run_id = due.run_id AND steps.position = due.position
       RETURNING steps.run_id, steps.position
     )`;

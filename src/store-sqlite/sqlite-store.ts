@@ -165,6 +165,9 @@ export class SqliteStore implements Store {
         );
         // Sleeps and wait timeouts that are due resolve here, once, so that every later
         // replay sees the same outcome whatever its own clock says.
+        for (const { position } of this.#sql.unnumbered.all(run.id) as { position: number }[]) {
+          this.#sql.numberEntry.run(run.id, position);
+        }
         const due = this.#sql.dueWaits.all(run.id, now) as { position: number }[];
         for (const { position } of due) {
           this.#sql.resolveDueWait.run(serializedNull, now, run.id, position);

@@ -10,14 +10,17 @@ export { TestClock } from "./test-clock.ts";
 export interface TestCairn {
   cairn: Cairn;
   clock: TestClock;
-  /** The temporary SQLite file. */
+  /** The temporary SQLite file (empty when `db` was given). */
   path: string;
+  /** The database URL, for opening more engines on the same database. */
+  db: string;
   /** Closes the engine and deletes the temporary files. */
   close(): Promise<void>;
 }
 
 /**
- * An engine on a temporary SQLite file with a {@link TestClock} and a running worker.
+ * An engine on a temporary SQLite file (or on `options.db`) with a {@link TestClock} and a
+ * running worker.
  * @example
  * const { cairn, clock, close } = await createTestCairn({ workflows: [reminder] });
  * const run = await cairn.start(reminder, { to: "a@b.c" });
@@ -26,23 +29,25 @@ export interface TestCairn {
  * expect(await run.result()).toEqual("sent");
  */
 export async function createTestCairn(
-  options: Omit<CairnOptions, "db" | "store" | "clock"> & {
+  options: Omit<CairnOptions, "store" | "clock"> & {
     start?: Date | number;
     concurrency?: number;
   } = {},
 ): Promise<TestCairn> {
-  const dir = mkdtempSync(join(tmpdir(), "cairn-test-"));
-  const path = join(dir, "cairn.db");
+  const dir = options.db ? undefined : mkdtempSync(join(tmpdir(), "cairn-test-"));
+  const path = dir ? join(dir, "cairn.db") : "";
+  const db = options.db ?? `sqlite:${path}`;
   const clock = new TestClock(options.start);
-  const cairn = await Cairn.open({ ...options, db: `sqlite:${path}`, clock });
+  const cairn = await Cairn.open({ ...options, db, clock });
   await cairn.worker({ concurrency: options.concurrency ?? 100 });
   return {
     cairn,
     clock,
     path,
+    db,
     async close() {
       await cairn.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
