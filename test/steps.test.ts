@@ -366,3 +366,27 @@ describe("replaying parallel branches", () => {
     expect(await run.result()).toEqual(["saved-30", "saved-5", "saved-15"]);
   });
 });
+
+describe("replaying outcomes resolved at a claim", () => {
+  it("a sleep resolved when the run is claimed keeps its place before later steps", async () => {
+    const wf = defineWorkflow({ name: "sleep-first" }, async (ctx) => {
+      await ctx.sleep("arrive", "1s");
+      const a = await ctx.step("charge", () => 1);
+      const b = await ctx.step("ship", () => 2);
+      await ctx.sleep("cool-off", "1s");
+      return a + b;
+    });
+    t = await testCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    t.clock.advance("1s");
+    // Wait for the second sleep, then replay everything recorded so far.
+    for (let i = 0; i < 500; i++) {
+      const info = await t.cairn.getRun(run.id);
+      if (info.status === "waiting" && info.steps.some((s) => s.key === "cool-off")) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    t.clock.advance("1s");
+    expect(await run.result()).toBe(3);
+  });
+});

@@ -59,8 +59,10 @@ const statementSql = {
   numberEntry: `UPDATE steps SET seq = (SELECT coalesce(max(s.seq), 0) + 1 FROM steps s
         WHERE s.run_id = steps.run_id) WHERE run_id = ? AND position = ?`,
   // Every outcome the store resolves takes the run's next delivery sequence number.
+  // During the claim: the run has no numbers in memory yet, so number it here.
   resolveDueWait: `UPDATE steps SET status = 'completed', output = CASE kind WHEN 'sleep' THEN NULL ELSE ? END,
-        finished_at = ?, ${nextSeq} WHERE run_id = ? AND position = ?`,
+        finished_at = ?, seq = (SELECT coalesce(max(s.seq), 0) + 1 FROM steps s WHERE s.run_id = steps.run_id)
+      WHERE run_id = ? AND position = ?`,
   deleteResolvedWaits: `DELETE FROM waits WHERE run_id = ? AND position IN
         (SELECT position FROM steps WHERE run_id = ? AND status <> 'waiting')`,
   renewLease: `UPDATE runs SET available_at = ? WHERE id = ? AND fencing_token = ?
