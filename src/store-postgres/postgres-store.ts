@@ -565,6 +565,15 @@ export class PostgresStore implements Store {
     };
   }
 
+  async migrations(): Promise<{ id: number; name: string; appliedAt: number }[]> {
+    const rows = await this.sql`SELECT id, name, applied_at FROM cairn_migrations ORDER BY id`;
+    return rows.map((r) => ({
+      id: Number(r.id),
+      name: String(r.name),
+      appliedAt: Number(r.applied_at),
+    }));
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#listeners].map((listener) => listener.stop()));
     this.#listeners.clear();

@@ -625,6 +625,12 @@ export class SqliteStore implements Store {
     anyActive: async () => this.#sql.anyActiveToken.get() !== undefined,
   };
 
+  async migrations(): Promise<{ id: number; name: string; appliedAt: number }[]> {
+    return this.#db
+      .prepare("SELECT id, name, applied_at AS appliedAt FROM cairn_migrations ORDER BY id")
+      .all() as { id: number; name: string; appliedAt: number }[];
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }

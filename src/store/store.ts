@@ -385,5 +385,8 @@ export interface Store {
    */
   subscribe?(onWake: () => void): Promise<() => Promise<void>>;
 
+  /** The migrations applied to this database, in order. */
+  migrations(): Promise<{ id: number; name: string; appliedAt: number }[]>;
+
   close(): Promise<void>;
 }

@@ -11,12 +11,11 @@ export function registerMigrateCommand(program: Command): void {
   addConfigOptions(migrate, ["db"]).action(async (opts) => {
     const { values } = await resolveConfig(migrate);
     const { openStore } = await import("../../sdk/open-store.ts");
-    const { SqliteStore } = await import("../../store-sqlite/sqlite-store.ts");
     const since = Date.now();
     const store = await openStore(values.db);
     let all: { id: number; name: string; appliedAt: number }[] = [];
     try {
-      if (store instanceof SqliteStore) all = await readMigrations(store.path);
+      all = await store.migrations();
     } finally {
       await store.close();
     }
@@ -28,19 +27,4 @@ export function registerMigrateCommand(program: Command): void {
     else print(`${values.db} is up to date.`);
     for (const m of all) print(`  ${m.name}${applied.includes(m.name) ? "  (applied now)" : ""}`);
   });
-}
-
-async function readMigrations(
-  path: string,
-): Promise<{ id: number; name: string; appliedAt: number }[]> {
-  if (path === ":memory:") return [];
-  const { default: Database } = await import("better-sqlite3");
-  const db = new Database(path, { readonly: true });
-  try {
-    return db
-      .prepare("SELECT id, name, applied_at AS appliedAt FROM cairn_migrations ORDER BY id")
-      .all() as { id: number; name: string; appliedAt: number }[];
-  } finally {
-    db.close();
-  }
 }
