@@ -11,6 +11,11 @@ export const defaultDatabaseUrl = "sqlite:.cairn/cairn.db";
  * `.db`/`.sqlite`), `sqlite::memory:`, or `postgres://user@host:5432/name` (optionally
  * `?schema=name`; the schema and its tables are created and migrated on open).
  */
+/** A database URL safe to print: its password replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+}
+
 export async function openStore(url: string, sqlite: SqliteStoreOptions = {}): Promise<Store> {
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
@@ -22,6 +27,6 @@ export async function openStore(url: string, sqlite: SqliteStoreOptions = {}): P
   if (/\.(db|sqlite3?)$/.test(url)) return new SqliteStore(url, sqlite);
   throw new CairnError(
     "INVALID_ARGUMENT",
-    `Database URL "${url}" is not understood: use "sqlite:path/to/file.db" or "postgres://user@host:5432/name".`,
+    `Database URL "${redactUrl(url)}" is not understood: use "sqlite:path/to/file.db" or "postgres://user@host:5432/name".`,
   );
 }

@@ -49,6 +49,12 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #sql: ReturnType<typeof prepareStatements>;
+  #pendingCreates: {
+    run: NewRun;
+    claim: { owner: string; leaseUntil: number } | undefined;
+    resolve: (result: CreateResult) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -67,26 +73,60 @@ export class SqliteStore implements Store {
     return this.#db.transaction(fn).immediate();
   }
 
-  async createRun(
+  /**
+   * Creates a run. Starts made in the same turn of the event loop share one transaction
+   * (one fsync), as journal writes do: 200 runs started at once cost one commit, not 200.
+   */
+  createRun(
     run: NewRun,
     claim?: { owner: string; leaseUntil: number },
   ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }> {
-    return this.#write(() => {
-      if (run.debounce && !claim) {
-        const at = run.createdAt + run.debounce.periodMs;
-        const row = this.#sql.debounceRun.get(
-          run.input,
-          at,
-          run.createdAt,
-          run.workflow,
-          run.debounce.key,
-        );
-        if (row) return { run: toRun(row), created: false, debounced: true };
-      }
-      const inserted = this.#sql.insertRun.get(newRunParams(run, claim));
-      if (inserted) return { run: toRun(inserted), created: true };
-      return { run: toRun(this.#sql.getRun.get(run.id)), created: false };
+    return new Promise((resolve, reject) => {
+      this.#pendingCreates.push({ run, claim, resolve, reject });
+      if (this.#pendingCreates.length === 1) setImmediate(() => this.#flushCreates());
     });
+  }
+
+  #flushCreates(): void {
+    const batch = this.#pendingCreates;
+    this.#pendingCreates = [];
+    let outcomes: ({ ok: true; value: CreateResult } | { ok: false; error: unknown })[];
+    try {
+      outcomes = this.#write(() =>
+        batch.map(({ run, claim }) => {
+          try {
+            return { ok: true as const, value: this.#createOne(run, claim) };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+        }),
+      );
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    for (const [i, pending] of batch.entries()) {
+      const outcome = outcomes[i];
+      if (outcome?.ok) pending.resolve(outcome.value);
+      else pending.reject(outcome?.error);
+    }
+  }
+
+  #createOne(run: NewRun, claim: { owner: string; leaseUntil: number } | undefined): CreateResult {
+    if (run.debounce && !claim) {
+      const at = run.createdAt + run.debounce.periodMs;
+      const row = this.#sql.debounceRun.get(
+        run.input,
+        at,
+        run.createdAt,
+        run.workflow,
+        run.debounce.key,
+      );
+      if (row) return { run: toRun(row), created: false, debounced: true };
+    }
+    const inserted = this.#sql.insertRun.get(newRunParams(run, claim));
+    if (inserted) return { run: toRun(inserted), created: true };
+    return { run: toRun(this.#sql.getRun.get(run.id)), created: false };
   }
 
   async getRun(id: RunId): Promise<RunRecord | undefined> {
@@ -635,6 +675,8 @@ export class SqliteStore implements Store {
     if (this.#db.open) this.#db.close();
   }
 }
+
+type CreateResult = { run: RunRecord; created: boolean; debounced?: boolean };
 
 /** The value runs parked on a concurrency key carry in `blocked_on`. */
 function concurrencySlot(workflow: string, key: string | null): string {

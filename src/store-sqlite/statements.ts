@@ -42,7 +42,8 @@ const statementSql = {
   // Runs are claimed in order of when they became available: due timers, new runs and
   // expired leases share one queue.
   // Over-fetches: some candidates may be held back by a concurrency or rate limit.
-  claimable: `SELECT * FROM runs WHERE available_at <= @now
+  // INDEXED BY: without statistics SQLite would rather scan a workflow's runs, finished ones too.
+  claimable: `SELECT * FROM runs INDEXED BY runs_available_at WHERE available_at <= @now
         AND workflow IN (SELECT value FROM json_each(@workflows))
         AND queue IN (SELECT value FROM json_each(@queues))
         AND workflow NOT IN (SELECT workflow FROM paused_workflows)
@@ -88,7 +89,8 @@ const statementSql = {
   wakeRun: `UPDATE runs SET status = 'queued', available_at = ?, updated_at = ?
       WHERE id = ? AND status = 'waiting'`,
   nextWake: `SELECT min(at) AS at FROM (
-        SELECT min(available_at) AS at FROM runs WHERE available_at IS NOT NULL
+        SELECT min(available_at) AS at FROM runs INDEXED BY runs_available_at
+        WHERE available_at IS NOT NULL
           AND workflow IN (SELECT value FROM json_each(@workflows))
           AND queue IN (SELECT value FROM json_each(@queues))
           AND workflow NOT IN (SELECT workflow FROM paused_workflows)

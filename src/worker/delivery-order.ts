@@ -21,8 +21,8 @@ export class DeliveryOrder {
   readonly #replay: JournalEntry[];
   /** Replay calls waiting for their turn, by journal position. */
   readonly #called = new Map<number, () => void>();
-  /** Live outcomes waiting for their turn; each receives its sequence number. */
-  readonly #live: ((seq: number) => void)[] = [];
+  /** Live outcomes waiting for their turn. */
+  readonly #live: (() => void)[] = [];
   readonly #onStall: (entry: JournalEntry) => void;
   readonly #onIdle: () => void;
   #nextSeq: number;
@@ -54,12 +54,19 @@ export class DeliveryOrder {
     });
   }
 
-  /** Resolves with a sequence number when it is this live outcome's turn. */
-  liveTurn(): Promise<number> {
-    return new Promise((resolve) => {
+  /**
+   * A live outcome's sequence number, taken now (live outcomes are delivered first in, first
+   * out, so numbers follow delivery order), and its turn: the outcome can be journaled at
+   * once, so outcomes finishing together share a commit, while the workflow sees it only on
+   * its turn.
+   */
+  liveTurn(): { seq: number; turn: Promise<void> } {
+    const seq = this.#nextSeq++;
+    const turn = new Promise<void>((resolve) => {
       this.#live.push(resolve);
       this.#pump();
     });
+    return { seq, turn };
   }
 
   /** True while outcomes wait to be delivered. */
@@ -97,7 +104,7 @@ export class DeliveryOrder {
         this.#onIdle();
         return;
       }
-      next(this.#nextSeq++);
+      next();
     }
     // Drain the event loop before the next delivery: its continuation runs first.
     setImmediate(() => this.#deliverNext(0));

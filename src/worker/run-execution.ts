@@ -342,10 +342,10 @@ export class RunExecution implements WorkflowContext {
         try {
           const output = await attemptOnce(key, attempt, entry);
           span.end();
-          const done = { ...entry(), output };
-          const seq = await this.#order.liveTurn();
+          const { seq, turn } = this.#order.liveTurn();
           // Not awaited here: the next step, or the run's end, waits for it (group commit).
-          this.#record({ ...done, seq });
+          this.#record({ ...entry(), output, seq });
+          await turn;
           this.#emitStep(key, kind, "completed", attempt, startedAt);
           return deserialize<T>(output);
         } catch (thrown) {
@@ -360,8 +360,13 @@ export class RunExecution implements WorkflowContext {
           retryAt = final ? null : this.#now() + backoff;
           const failed = { ...entry(), error: serializeError(error), wakeAt: retryAt };
           // A final failure is an outcome the workflow sees: it takes its turn like a result.
-          const seq = final ? await this.#order.liveTurn() : null;
-          await this.#recordNow({ ...failed, status: final ? "failed" : "retrying", seq });
+          const delivery = final ? this.#order.liveTurn() : undefined;
+          await this.#recordNow({
+            ...failed,
+            status: final ? "failed" : "retrying",
+            seq: delivery?.seq ?? null,
+          });
+          await delivery?.turn;
           this.#emitStep(key, kind, final ? "failed" : "retrying", attempt, startedAt, error);
           if (final) throw error;
           attempt++;

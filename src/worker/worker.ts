@@ -156,6 +156,7 @@ export class Worker {
       this.#woken = false;
       const free = this.#config.concurrency - this.activeCount;
       let claimedAll = false;
+      let failed = false;
       if (free > 0) {
         try {
           await this.#renewIfDue();
@@ -182,6 +183,7 @@ export class Worker {
           for (const run of claimed) this.#execute(run, undefined);
           claimedAll = claimed.length === free && free > 0;
         } catch (error) {
+          failed = true;
           this.#hooks.onError(ensureError(error), "claiming runs");
         }
       }
@@ -191,7 +193,8 @@ export class Worker {
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
-      await this.#idle(free > 0);
+      // After a failed claim, wait a poll interval rather than retry due work at once.
+      await this.#idle(free > 0 && !failed);
     }
   }
 
