@@ -1,0 +1,122 @@
+/**
+ * `npm run bench`: the SPEC §6 workloads on fresh databases with full durability, engine
+ * and worker in this process. Prints a table against the targets and writes JSON to
+ * bench/results/. Flags: see args.ts (`npm run bench -- --help`).
+ */
+import { fileURLToPath } from "node:url";
+import { parseArgs, usage, type WorkloadId } from "./args.ts";
+import { DatabaseOpenError, type DatabaseTarget, databaseTarget } from "./database.ts";
+import { idleCost, idlePlan } from "./idle.ts";
+import { describeMachine, describeSource, measureConditions } from "./machine.ts";
+import { formatReport, writeReport } from "./print.ts";
+import { type BenchReport, names, verdicts } from "./report.ts";
+import { targets } from "./targets.ts";
+import { dedupeWarnings, warningCounts } from "./warnings.ts";
+import { fanOut40, plan, seed40, startLatency, throughput } from "./workloads.ts";
+
+const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
+
+async function main(): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  if (args.help) {
+    console.log(usage);
+    return 0;
+  }
+  dedupeWarnings();
+
+  let target: DatabaseTarget;
+  try {
+    target = databaseTarget(args.db);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  try {
+    return await bench(target, args.only, args.quick);
+  } catch (error) {
+    if (error instanceof DatabaseOpenError) {
+      console.error(`\nThe bench could not open its database.\n${error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await target.dispose();
+  }
+}
+
+async function bench(target: DatabaseTarget, only: WorkloadId[], quick: boolean): Promise<number> {
+  const machine = describeMachine();
+  const report: BenchReport = {
+    version: 1,
+    date: machine.date,
+    dialect: target.dialect,
+    database: target.description,
+    quick,
+    workloads: only,
+    machine,
+    source: describeSource(fileURLToPath(new URL("..", import.meta.url))),
+    conditions: {
+      start: measureConditions(target.directory, 300),
+      workloads: {},
+      end: undefined,
+    },
+    targets: targets[target.dialect],
+    verdicts: {},
+    results: {},
+    errors: {},
+    warnings: [],
+  };
+  const p = plan(quick);
+  const steps: Record<WorkloadId, () => Promise<void>> = {
+    W1: async () => {
+      report.results.W1 = await seed40(target, p.w1);
+    },
+    W2: async () => {
+      report.results.W2 = await fanOut40(target, p.w2);
+    },
+    W3: async () => {
+      report.results.W3 = await throughput(target, p.w3);
+    },
+    W4: async () => {
+      report.results.W4 = await startLatency(target, p.w4);
+    },
+    W5: async () => {
+      report.results.W5 = await idleCost(target.fresh("w5-idle-cost"), idlePlan(quick));
+    },
+  };
+  for (const id of only) {
+    const t0 = performance.now();
+    process.stdout.write(`${id} ${names[id]} … `);
+    // Probed before each workload: a test suite started meanwhile shows up beside its figures.
+    report.conditions.workloads[id] = measureConditions(target.directory);
+    try {
+      await steps[id]();
+      console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      console.log("failed");
+      // A store that cannot open fails every workload the same way: stop at the first.
+      if (error instanceof DatabaseOpenError) throw error;
+      console.error(error);
+      report.errors[id] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    }
+  }
+  report.conditions.end = measureConditions(target.directory);
+  const childWarnings = report.results.W5?.warnings ?? [];
+  report.warnings = [
+    ...warningCounts(),
+    ...childWarnings.map((w) => ({ ...w, warning: `(W5 process) ${w.warning}` })),
+  ];
+  report.verdicts = verdicts(report);
+  console.log(`\n${formatReport(report)}\n`);
+  console.log(`JSON: ${writeReport(report, resultsDir).join("\n      ")}`);
+  return Object.keys(report.errors).length > 0 ? 1 : 0;
+}
+
+// Exit codes only: every engine is closed and every timer gone, so the process ends by itself.
+process.exitCode = await main();

@@ -1,0 +1,206 @@
+import type { Cairn } from "../src/index.ts";
+import { type CommitCounts, countCommits, diffCommits, totalCommits } from "./commits.ts";
+import { type DatabaseTarget, withEngine } from "./database.ts";
+import { cpuMsSince, median, round, roundSummary, type Summary, summarize } from "./stats.ts";
+import { within } from "./timeout.ts";
+import { fanOut, sequential } from "./workflows.ts";
+
+/** How much of each workload to run; `--quick` shrinks it to a smoke test. */
+export interface Plan {
+  w1: { warmups: number; repeats: number };
+  w2: { warmups: number; repeats: number };
+  w3: { warmups: number; passes: number };
+  w4: { warmups: number; runs: number };
+}
+
+export function plan(quick: boolean): Plan {
+  return quick
+    ? {
+        w1: { warmups: 1, repeats: 5 },
+        w2: { warmups: 1, repeats: 5 },
+        w3: { warmups: 1, passes: 2 },
+        w4: { warmups: 3, runs: 30 },
+      }
+    : {
+        w1: { warmups: 3, repeats: 20 },
+        w2: { warmups: 3, repeats: 20 },
+        w3: { warmups: 1, passes: 5 },
+        w4: { warmups: 10, runs: 100 },
+      };
+}
+
+/** Journal and commit figures of the measured part of a workload. */
+export interface WriteFigures {
+  steps: number;
+  /** `cairn.writer.stats` deltas. */
+  writerOps: number;
+  writerFlushes: number;
+  opsPerStep: number;
+  stepsPerFlush: number;
+  /** Every write transaction of the store (starts included), see commits.ts. */
+  commits: CommitCounts;
+  stepsPerCommit: number;
+}
+
+export interface LatencyResult {
+  samplesMs: number[];
+  summary: Summary;
+  cpuPerStepMs: number;
+  writes: WriteFigures;
+}
+
+export interface ThroughputResult {
+  /** Median over passes. */
+  stepsPerSecond: number;
+  passes: {
+    stepsPerSecond: number;
+    wallMs: number;
+    /** From the first start until every `cairn.start` had returned. */
+    startsMs: number;
+    cpuPerStepMs: number;
+  }[];
+  cpuPerStepMs: number;
+  writes: WriteFigures;
+}
+
+const w1Steps = 40;
+const w2Steps = 40;
+const w3Runs = 200;
+const w3Steps = 10;
+
+/** W1 seed-40: one run of 40 sequential steps, `cairn.start` to `run.result()`. */
+export function seed40(target: DatabaseTarget, p: Plan["w1"]): Promise<LatencyResult> {
+  return withEngine(target, "w1-seed-40", 10, (cairn) =>
+    latencyLoop(cairn, p.warmups, p.repeats, w1Steps, () =>
+      runOnce(cairn, sequential, { steps: w1Steps }, w1Steps),
+    ),
+  );
+}
+
+/** W2 fan-out-40: one run of 40 parallel steps (Promise.all), start to result. */
+export function fanOut40(target: DatabaseTarget, p: Plan["w2"]): Promise<LatencyResult> {
+  return withEngine(target, "w2-fan-out-40", 10, (cairn) =>
+    latencyLoop(cairn, p.warmups, p.repeats, w2Steps, () =>
+      runOnce(cairn, fanOut, { steps: w2Steps }, w2Steps),
+    ),
+  );
+}
+
+/** W4 start latency: one-step runs one after another, start to result. */
+export function startLatency(target: DatabaseTarget, p: Plan["w4"]): Promise<LatencyResult> {
+  return withEngine(target, "w4-start-latency", 10, (cairn) =>
+    latencyLoop(cairn, p.warmups, p.runs, 1, () => runOnce(cairn, sequential, { steps: 1 }, 1)),
+  );
+}
+
+/**
+ * W3 throughput: 200 runs of 10 sequential steps started at once, on a worker with a slot
+ * for each; steps per second from the first start to the last result.
+ */
+export function throughput(target: DatabaseTarget, p: Plan["w3"]): Promise<ThroughputResult> {
+  return withEngine(target, "w3-throughput", w3Runs, async (cairn) => {
+    for (let i = 0; i < p.warmups; i++) await throughputPass(cairn);
+    const commits = countCommits(cairn.store);
+    const before = { writer: { ...cairn.writer.stats }, commits: commits.read() };
+    const passes: ThroughputResult["passes"] = [];
+    for (let i = 0; i < p.passes; i++) passes.push(await throughputPass(cairn));
+    const steps = p.passes * w3Runs * w3Steps;
+    return {
+      stepsPerSecond: median(passes.map((x) => x.stepsPerSecond)),
+      passes,
+      cpuPerStepMs: median(passes.map((x) => x.cpuPerStepMs)),
+      writes: writeFigures(cairn, before, commits.read(), steps),
+    };
+  });
+}
+
+async function throughputPass(cairn: Cairn): Promise<ThroughputResult["passes"][number]> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  let startsMs = 0;
+  let started = 0;
+  const outputs = await Promise.all(
+    Array.from({ length: w3Runs }, async () => {
+      const run = await cairn.start(sequential, { steps: w3Steps });
+      if (++started === w3Runs) startsMs = performance.now() - t0;
+      return within(run.result(), runTimeoutMs, `Run ${run.id}`);
+    }),
+  );
+  const wallMs = performance.now() - t0;
+  const cpuMs = cpuMsSince(cpu);
+  for (const out of outputs) expectSteps(out, w3Steps);
+  const steps = w3Runs * w3Steps;
+  return {
+    stepsPerSecond: round((steps / wallMs) * 1000, 0),
+    wallMs: round(wallMs),
+    startsMs: round(startsMs),
+    cpuPerStepMs: round(cpuMs / steps, 4),
+  };
+}
+
+async function latencyLoop(
+  cairn: Cairn,
+  warmups: number,
+  repeats: number,
+  stepsPerRun: number,
+  once: () => Promise<void>,
+): Promise<LatencyResult> {
+  // Warm-ups let V8 compile the hot paths and SQLite fill its page cache first.
+  for (let i = 0; i < warmups; i++) await once();
+  const commits = countCommits(cairn.store);
+  const before = { writer: { ...cairn.writer.stats }, commits: commits.read() };
+  const samplesMs: number[] = [];
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await once();
+    samplesMs.push(performance.now() - t0);
+  }
+  const steps = repeats * stepsPerRun;
+  return {
+    samplesMs: samplesMs.map((x) => round(x)),
+    summary: roundSummary(summarize(samplesMs)),
+    cpuPerStepMs: round(cpuMsSince(cpu) / steps, 4),
+    writes: writeFigures(cairn, before, commits.read(), steps),
+  };
+}
+
+async function runOnce(
+  cairn: Cairn,
+  workflow: typeof sequential | typeof fanOut,
+  input: { steps: number },
+  expected: number,
+): Promise<void> {
+  const run = await cairn.start(workflow, input);
+  expectSteps(await within(run.result(), runTimeoutMs, `Run ${run.id}`), expected);
+}
+
+/** Far above any sane figure: only a stuck engine gets here, and then the bench must not hang. */
+const runTimeoutMs = 30_000;
+
+/** A bench that measures a broken run measures nothing: check what came back. */
+function expectSteps(output: unknown, expected: number): void {
+  if (output !== expected) {
+    throw new Error(`A bench run returned ${JSON.stringify(output)} instead of ${expected}.`);
+  }
+}
+
+function writeFigures(
+  cairn: Cairn,
+  before: { writer: { flushes: number; ops: number }; commits: CommitCounts },
+  commitsAfter: CommitCounts,
+  steps: number,
+): WriteFigures {
+  const writerOps = cairn.writer.stats.ops - before.writer.ops;
+  const writerFlushes = cairn.writer.stats.flushes - before.writer.flushes;
+  const commits = diffCommits(commitsAfter, before.commits);
+  return {
+    steps,
+    writerOps,
+    writerFlushes,
+    opsPerStep: round(writerOps / steps),
+    stepsPerFlush: round(steps / writerFlushes, 2),
+    commits,
+    stepsPerCommit: round(steps / totalCommits(commits), 2),
+  };
+}
