@@ -138,7 +138,10 @@ export function registerScheduleCommands(program: Command): void {
 }
 
 function show(schedule: ScheduleInfo, json: boolean | undefined): void {
-  if (json) return printJson(schedule);
+  if (json) {
+    printJson(schedule);
+    return;
+  }
   print(
     `${schedule.id}: ${schedule.workflow} at "${schedule.cron}" (${schedule.tz}), ` +
       `${schedule.paused ? "paused" : "active"}, next ${schedule.nextAt.toISOString()}`,
