@@ -61,7 +61,13 @@ export class SqliteStore implements Store {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-    this.#db.pragma("journal_mode = WAL");
+    // Switching to WAL needs a moment of exclusive access, for which SQLite does not call the
+    // busy handler: another process opening or recovering the file makes it fail at once.
+    retryWhileBusy(() => {
+      if (this.#db.pragma("journal_mode", { simple: true }) !== "wal") {
+        this.#db.pragma("journal_mode = WAL");
+      }
+    }, options.busyTimeoutMs ?? 10_000);
     this.#db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
     this.#db.pragma("foreign_keys = ON");
     migrate(this.#db);
@@ -673,6 +679,22 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+}
+
+/** Runs `fn`, retrying for up to `timeoutMs` while SQLite answers SQLITE_BUSY. */
+function retryWhileBusy(fn: () => void, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fn();
+      return;
+    } catch (error) {
+      const busy = (error as { code?: string }).code?.startsWith("SQLITE_BUSY");
+      if (!busy || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 20); // a synchronous sleep: the constructor is synchronous
+    }
   }
 }
 
