@@ -569,12 +569,21 @@ export class RunExecution implements WorkflowContext {
   }
 
   async #recordNow(entry: JournalEntry): Promise<void> {
-    const result = await this.#env.writer.write({
-      type: "entry",
-      runId: this.runId,
-      token: this.token,
-      entry,
-    });
+    let result: JournalOpResult;
+    try {
+      result = await this.#env.writer.write({
+        type: "entry",
+        runId: this.runId,
+        token: this.token,
+        entry,
+      });
+    } catch (error) {
+      // The store failed (a lost connection, a restart): that is no outcome of the workflow.
+      // Stop here; the run keeps its journal and is resumed once its lease lapses.
+      const reason = ensureError(error);
+      this.abort(reason);
+      throw reason;
+    }
     if (!result.ok) throw this.#fenced();
   }
 

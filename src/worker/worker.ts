@@ -232,10 +232,17 @@ export class Worker {
 
   #execute(claimed: ClaimedRun, journal: readonly JournalEntry[] | undefined): void {
     const runId = claimed.run.id;
-    if (this.#active.has(runId)) return;
+    const previous = this.#active.get(runId);
+    if (previous && previous.token >= claimed.token) return;
     const definition = this.#registry.get(claimed.run.workflow);
     if (!definition) return; // claims are filtered by workflow; unreachable in practice
     const start = async () => {
+      if (previous) {
+        // We claimed the run again while our earlier execution still ran (its lease lapsed
+        // in a stall before the renewal could tell): the new claim supersedes it.
+        previous.abort(new LeaseLostError(runId));
+        await previous.done;
+      }
       let entries = journal;
       if (!entries) {
         this.#loading++;
@@ -258,7 +265,7 @@ export class Worker {
           return result;
         },
       );
-      this.#active.delete(runId);
+      if (this.#active.get(runId) === execution) this.#active.delete(runId);
       this.#hooks.onSettled(claimed.run, outcome);
       this.notify();
     };
