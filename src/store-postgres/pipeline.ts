@@ -54,10 +54,17 @@ export async function pipelinedTransaction<T>(
       // Ends the transaction if it is still open; after a sent COMMIT it is a no-op (a
       // silenced "there is no transaction in progress" warning). It is answered after
       // every statement in flight, so the connection goes back to the pool idle.
-      await tx`ROLLBACK`.catch(() => {});
       // A read awaited after a failed write reports only "current transaction is
       // aborted"; the first failure in the pipeline is the cause.
       const settled = await Promise.allSettled(sent);
+      const failures = [
+        thrown,
+        ...settled.flatMap((s) => (s.status === "rejected" ? [s.reason] : [])),
+      ];
+      // With the connection gone the transaction is gone too; a ROLLBACK sent on a closed
+      // reserved connection makes postgres.js 3.4 throw an uncaught TypeError
+      // (porsager/postgres#1208), which would kill the worker.
+      if (!failures.some(isConnectionError)) await tx`ROLLBACK`.catch(() => {});
       const cause = settled.find((s) => s.status === "rejected")?.reason ?? thrown;
       const error = isAbortedNotice(thrown) ? cause : thrown;
       if (attempt < attempts && retryable.has((error as { code?: string }).code ?? "")) continue;
@@ -66,6 +73,24 @@ export async function pipelinedTransaction<T>(
       tx.release();
     }
   }
+}
+
+const connectionErrors = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "57P01", // admin_shutdown: the server is going down
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+]);
+
+/** True when the error means the connection (or the server) went away. */
+export function isConnectionError(error: unknown): boolean {
+  return connectionErrors.has((error as { code?: string } | undefined)?.code ?? "");
 }
 
 /** 25P02 in_failed_sql_transaction: an earlier statement of the transaction failed. */
