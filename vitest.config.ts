@@ -2,6 +2,10 @@ import { defineConfig } from "vitest/config";
 
 /** The engine behaviour tests run twice: on SQLite, and on PostgreSQL (see test/support/engine.ts). */
 const engineTests = [
+  "test/server/api.test.ts",
+  "test/server/client.test.ts",
+  "test/server/schedules.test.ts",
+  "test/server/stream.test.ts",
   "test/steps.test.ts",
   "test/waits.test.ts",
   "test/operations.test.ts",

@@ -3,6 +3,7 @@ import type { Readable } from "node:stream";
 import type { AnyWorkflow, Cairn } from "../../src/index.ts";
 import { type RunningServer, type ServerOptions, startServer } from "../../src/server/index.ts";
 import { createTestCairn, type TestClock } from "../../src/testing/index.ts";
+import { testCairn, testStore } from "../support/engine.ts";
 import { testWorkflows } from "./workflows.ts";
 
 /** An engine for the server tests; one per store the suite runs against. */
@@ -22,14 +23,15 @@ export const sqliteEngine: EngineFactory = async (workflows) => {
   return { cairn: t.cairn, clock: t.clock, db: `sqlite:${t.path}`, close: () => t.close() };
 };
 
-/**
- * The engine the suite runs on. Only SQLite exists today; a PostgreSQL factory plugs in here
- * (selected by `CAIRN_TEST_STORE=postgres`) and every server test runs on it unchanged.
- */
+/** PostgreSQL: a fresh schema of the test database, dropped on close. */
+export const postgresEngine: EngineFactory = async (workflows) => {
+  const t = await testCairn({ workflows: [...workflows] });
+  return { cairn: t.cairn, clock: t.clock, db: t.db, close: () => t.close() };
+};
+
+/** The engine the suite runs on: `CAIRN_TEST_STORE=postgres` (the vitest "postgres" project) or SQLite. */
 export function engineFactory(): EngineFactory {
-  const store = process.env.CAIRN_TEST_STORE ?? "sqlite";
-  if (store === "sqlite") return sqliteEngine;
-  throw new Error(`CAIRN_TEST_STORE=${store}: no engine factory for this store yet.`);
+  return testStore === "postgres" ? postgresEngine : sqliteEngine;
 }
 
 export interface Harness extends TestEngine {
