@@ -13,7 +13,7 @@ import type { JournalEntry, NewRun, Store } from "../src/store/store.ts";
 import { loadPostgresMigrations, migratePostgres } from "../src/store-postgres/migrate.ts";
 import { PostgresStore } from "../src/store-postgres/postgres-store.ts";
 import { WakeListener } from "../src/store-postgres/wake-listener.ts";
-import { loadMigrations } from "../src/store-sqlite/migrate.ts";
+import { loadSqliteMigrations } from "../src/store-sqlite/migrate.ts";
 import { freshSchema, testDatabaseUrl, withSql } from "./support/postgres.ts";
 
 const url = await testDatabaseUrl();
@@ -68,7 +68,7 @@ async function using<T>(stores: Store[], fn: () => Promise<T>): Promise<T> {
 describe("PostgreSQL store", () => {
   it("has the same numbered migrations as the SQLite store", () => {
     const names = (list: { id: number; name: string }[]) => list.map((m) => [m.id, m.name]);
-    expect(names(loadPostgresMigrations())).toEqual(names(loadMigrations()));
+    expect(names(loadPostgresMigrations())).toEqual(names(loadSqliteMigrations()));
   });
 
   it("applies each migration once when several processes open a new schema at once", async () => {

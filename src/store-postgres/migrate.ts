@@ -1,26 +1,15 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Sql } from "postgres";
 import { CairnError } from "../core/errors.ts";
+import { loadMigrations, type Migration } from "../store/migration-files.ts";
 
 const migrationsDir = new URL("./migrations/", import.meta.url);
 
-export interface PostgresMigration {
-  id: number;
-  name: string;
-  sql: string;
-}
+export type PostgresMigration = Migration;
 
-/** The numbered `migrations/NNNN_name.sql` files, in order. */
-export function loadPostgresMigrations(dir: URL = migrationsDir): PostgresMigration[] {
-  return readdirSync(dir)
-    .filter((file) => /^\d{4}_.+\.sql$/.test(file))
-    .sort()
-    .map((file) => ({
-      id: Number(file.slice(0, 4)),
-      name: file.replace(/\.sql$/, ""),
-      sql: readFileSync(new URL(file, dir), "utf8"),
-    }));
+/** The PostgreSQL store's numbered migrations, in order. */
+export function loadPostgresMigrations(dir: URL = migrationsDir): Migration[] {
+  return loadMigrations(dir);
 }
 
 export interface MigratePostgresOptions {

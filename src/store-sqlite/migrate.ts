@@ -1,24 +1,13 @@
-import { readdirSync, readFileSync } from "node:fs";
 import type Database from "better-sqlite3";
+import { loadMigrations, type Migration } from "../store/migration-files.ts";
 
 const migrationsDir = new URL("./migrations/", import.meta.url);
 
-export interface Migration {
-  id: number;
-  name: string;
-  sql: string;
-}
+export type { Migration } from "../store/migration-files.ts";
 
-/** The numbered `migrations/NNNN_name.sql` files, in order. */
-export function loadMigrations(dir: URL = migrationsDir): Migration[] {
-  return readdirSync(dir)
-    .filter((file) => /^\d{4}_.+\.sql$/.test(file))
-    .sort()
-    .map((file) => ({
-      id: Number(file.slice(0, 4)),
-      name: file.replace(/\.sql$/, ""),
-      sql: readFileSync(new URL(file, dir), "utf8"),
-    }));
+/** The SQLite store's numbered migrations, in order. */
+export function loadSqliteMigrations(dir: URL = migrationsDir): Migration[] {
+  return loadMigrations(dir);
 }
 
 /**
@@ -30,7 +19,7 @@ export function migrate(db: Database.Database): number[] {
     "CREATE TABLE IF NOT EXISTS cairn_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
   );
   const applied: number[] = [];
-  for (const migration of loadMigrations()) {
+  for (const migration of loadSqliteMigrations()) {
     const apply = db.transaction(() => {
       const done = db.prepare("SELECT 1 FROM cairn_migrations WHERE id = ?").get(migration.id);
       if (done) return;
