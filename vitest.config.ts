@@ -22,8 +22,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts"] },
+        test: {
+          name: "sqlite",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: ["test/faults/**", "**/node_modules/**"],
+        },
       },
+      // PostgreSQL restarts, freezes and zombie workers on a server of their own (npm run test:faults).
+      { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"] } },
       {
         extends: true,
         test: { name: "postgres", include: engineTests, env: { CAIRN_TEST_STORE: "postgres" } },

@@ -134,6 +134,9 @@ export interface OrderCheckInput {
   outages?: readonly { from: number; to: number }[];
 }
 
+/** The fixtures' steps record their effect within ~40 ms of starting; slack for a busy machine. */
+const stepStartSlackMs = 1000;
+
 /** How long before an outage a commit may have been sent and still be caught in it. */
 const outageCommitMs = 2000;
 
@@ -228,18 +231,31 @@ export function checkOrders(input: OrderCheckInput) {
     const killedAt = lifetimes[life]?.killedAt;
     return killedAt === undefined || killedAt > t;
   };
+  const outages = input.outages ?? [];
+  // An outage lasts, for the leases, until those renewed just before it have run out.
+  const duringOutage = (from: number, to: number) =>
+    outages.some((o) => o.from <= to && o.to + input.leaseMs >= from);
+  /**
+   * `life` claimed the run again (it had lost it) before `repeat`, and after `earlier`'s
+   * step began: its effect comes at most {@link stepStartSlackMs} into the step. The claim
+   * supersedes the execution that ran `earlier`.
+   */
+  const reclaimedBy = (
+    run: string,
+    life: number,
+    earlier: Indexed<EffectRecord>,
+    repeat: Indexed<EffectRecord>,
+  ) =>
+    (claimsByRun.get(run) ?? []).some(
+      (c) =>
+        c.record.life === life &&
+        c.index < repeat.index &&
+        (c.index > earlier.index || c.record.t >= earlier.record.t - stepStartSlackMs),
+    );
   /**
    * Another process claimed the run from `life` while `life` was alive, between two ledger
    * positions: only possible if `life` let its lease lapse (the claim requires it).
    */
-  const outages = input.outages ?? [];
-  const duringOutage = (from: number, to: number) =>
-    outages.some((o) => o.from <= to && o.to >= from);
-  /** `life` claimed the run again between two ledger positions (it had lost it). */
-  const reclaimedBy = (run: string, life: number, after: number, before: number) =>
-    (claimsByRun.get(run) ?? []).some(
-      (c) => c.index > after && c.index < before && c.record.life === life,
-    );
   const takenOverFrom = (run: string, life: number, after: number, before: number) =>
     (claimsByRun.get(run) ?? []).find(
       (c) =>
@@ -341,7 +357,7 @@ export function checkOrders(input: OrderCheckInput) {
       if (
         from === record.life &&
         duringOutage(earlier.record.t, record.t) &&
-        reclaimedBy(id, from, earlier.index, e.index)
+        reclaimedBy(id, from, earlier, e)
       ) {
         // The database went away while the step's checkpoint was in flight: the process
         // lost the run, claimed it back once it could, and ran the step again (G2).
