@@ -1,114 +1,16 @@
-import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
-import type {
-  CatchupPolicy,
-  EventRecord,
-  JournalEntry,
-  NewRun,
-  OverlapPolicy,
-  RunRecord,
-  ScheduleRecord,
-  TokenRecord,
-  TokenRole,
-} from "../store/store.ts";
+import { type Row, toRun as toRunRow } from "../store/rows.ts";
+import type { NewRun, RunRecord } from "../store/store.ts";
 
-type Row = Record<string, unknown>;
+/** Rows as the stores share them; `toRun` adds PostgreSQL's `blocked_on` spelling. */
+export { num, toEntry, toEvent, toSchedule, toToken } from "../store/rows.ts";
 
-/**
- * snake_case rows become camelCase records here and nowhere else. postgres.js returns
- * BIGINT columns as strings (they may exceed 2^53); times and tokens fit a double, so they
- * become numbers here.
- */
 export function toRun(row: Row): RunRecord {
-  return {
-    id: row.id as RunId,
-    workflow: row.workflow as string,
-    status: row.status as RunStatus,
-    input: str(row.input),
-    output: str(row.output),
-    error: str(row.error),
-    parentId: str(row.parent_id) as RunId | null,
-    parentPosition: num(row.parent_position),
-    depth: Number(row.depth ?? 0),
-    createdAt: Number(row.created_at),
-    startedAt: num(row.started_at),
-    finishedAt: num(row.finished_at),
-    updatedAt: Number(row.updated_at),
-    availableAt: num(row.available_at),
-    deadlineAt: num(row.deadline_at),
-    leaseOwner: str(row.lease_owner),
-    fencingToken: Number(row.fencing_token),
-    queue: (row.queue as string | undefined) ?? "default",
-    priority: Number(row.priority ?? 0),
-    concurrencyKey: str(row.concurrency_key),
-    concurrencyLimit: num(row.concurrency_limit),
-    rateKey: str(row.rate_key),
-    rateLimit: num(row.rate_limit),
-    ratePeriodMs: num(row.rate_period_ms),
-    // Stored with \u001f between workflow and key (PostgreSQL text cannot hold \u0000);
-    // reported as SQLite reports it.
-    blockedOn:
-      row.blocked_on == null ? null : (row.blocked_on as string).replace("\u001f", "\u0000"),
-    debounceKey: str(row.debounce_key),
-    scheduleId: str(row.schedule_id),
-    slotAt: num(row.slot_at),
-    slotEndAt: num(row.slot_end_at),
-    admitted: row.admitted === undefined ? true : Boolean(row.admitted),
-  };
-}
-
-export function toEntry(row: Row): JournalEntry {
-  return {
-    position: Number(row.position),
-    key: row.key as string,
-    kind: row.kind as EntryKind,
-    status: row.status as EntryStatus,
-    output: str(row.output),
-    error: str(row.error),
-    attempt: Number(row.attempt),
-    startedAt: num(row.started_at),
-    finishedAt: num(row.finished_at),
-    wakeAt: num(row.wake_at),
-    detail: str(row.detail),
-    seq: num(row.seq),
-  };
-}
-
-export function toEvent(row: Row): EventRecord {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    data: str(row.data),
-    createdAt: Number(row.created_at),
-  };
-}
-
-export function toSchedule(row: Row): ScheduleRecord {
-  return {
-    id: row.id as string,
-    workflow: row.workflow as string,
-    cron: row.cron as string,
-    tz: row.tz as string,
-    input: str(row.input),
-    overlap: row.overlap as OverlapPolicy,
-    catchup: row.catchup as CatchupPolicy,
-    paused: Boolean(row.paused),
-    nextAt: Number(row.next_at),
-    source: row.source as "trigger" | "api",
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-export function toToken(row: Row): TokenRecord {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    role: row.role as TokenRole,
-    secretHash: row.secret_hash as string,
-    createdAt: Number(row.created_at),
-    revokedAt: num(row.revoked_at),
-    lastUsedAt: num(row.last_used_at),
-  };
+  const run = toRunRow(row);
+  // Stored with \u001f between workflow and key (PostgreSQL text cannot hold \u0000);
+  // reported as SQLite reports it.
+  return run.blockedOn === null
+    ? run
+    : { ...run, blockedOn: run.blockedOn.replace("\u001f", "\u0000") };
 }
 
 /** The columns of a new run, in the order of {@link runColumns}. */
@@ -176,11 +78,3 @@ export const runColumns: readonly (readonly [name: string, type: string])[] = [
   ["slot_end_at", "bigint"],
   ["admitted", "boolean"],
 ];
-
-export function num(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function str(value: unknown): string | null {
-  return value === null || value === undefined ? null : (value as string);
-}
