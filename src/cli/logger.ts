@@ -55,5 +55,11 @@ export function logEvent(logger: pino.Logger, event: EngineEvent): void {
         "claimed runs",
       );
       return;
+    case "lease-expired":
+      logger.warn(
+        { runIds: event.runIds },
+        "leases unconfirmed for a whole lease: stopped these runs (another worker may own them)",
+      );
+      return;
   }
 }

@@ -38,6 +38,15 @@ export type EngineEvent =
       takeovers: number;
       latencyMs: number;
       at: number;
+    }
+  | {
+      /**
+       * The store had not confirmed these runs' leases for a whole lease (it failed or did
+       * not answer): this worker stopped executing them, since another may own them now.
+       */
+      type: "lease-expired";
+      runIds: RunId[];
+      at: number;
     };
 
 export type EngineEventListener = (event: EngineEvent) => void;

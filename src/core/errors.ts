@@ -22,6 +22,7 @@ export type ErrorCode =
   | "LEASE_LOST"
   | "MAX_DEPTH_EXCEEDED"
   | "CLOSED"
+  | "STORE_UNAVAILABLE"
   | "RUN_FAILED";
 
 export class CairnError extends Error {

@@ -76,6 +76,7 @@ export const problemTable = {
   not_found: { status: 404, title: "Not found" },
   unknown_hook: { status: 404, title: "Unknown webhook" },
   not_ready: { status: 503, title: "Not ready" },
+  STORE_UNAVAILABLE: { status: 503, title: "Database unavailable" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<ProblemCode, ProblemKind>;
 

@@ -72,7 +72,8 @@ export class StreamHub {
 
   /** Called for every local engine event; must be cheap and never throw. */
   observe(event: EngineEvent): void {
-    if (this.#listeners.size === 0 || event.type === "claim") return;
+    if (this.#listeners.size === 0 || event.type === "claim" || event.type === "lease-expired")
+      return;
     const at = new Date(event.at).toISOString();
     const error = event.error
       ? { name: event.error.name, message: event.error.message }

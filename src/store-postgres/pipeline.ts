@@ -1,4 +1,7 @@
 import type { PendingQuery, ReservedSql, Row, RowList, Sql } from "postgres";
+import { GuardedReservation } from "./guarded-reservation.ts";
+
+export { isConnectionError } from "./guarded-reservation.ts";
 
 /**
  * Sends a query at once, behind everything already sent on its connection, and records
@@ -28,12 +31,15 @@ export async function pipelinedTransaction<T>(
   attempts = 3,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const tx = await sql.reserve();
-    const sent: Promise<unknown>[] = [];
+    // A restart or a network cut must fail the transaction, not hang it: see GuardedReservation.
+    const { reservation, begun } = await GuardedReservation.begin(sql);
+    const tx = reservation.tx;
+    const sent: Promise<unknown>[] = [begun];
+    begun.catch(() => {}); // reported by commit() or the catch below
     let committing = false;
     const send: Send = (query) => {
       if (committing) throw new Error("A statement was sent after COMMIT.");
-      const result = query.execute();
+      const result = reservation.execute(query);
       result.catch(() => {}); // reported by commit() or the catch below
       sent.push(result);
       return result;
@@ -46,8 +52,7 @@ export async function pipelinedTransaction<T>(
       for (const statement of sent) await statement;
     };
     try {
-      void send(tx`BEGIN`);
-      const result = await fn(tx, send, commit);
+      const result = await reservation.guard(fn(tx, send, commit));
       await commit();
       return result;
     } catch (thrown) {
@@ -57,40 +62,15 @@ export async function pipelinedTransaction<T>(
       // A read awaited after a failed write reports only "current transaction is
       // aborted"; the first failure in the pipeline is the cause.
       const settled = await Promise.allSettled(sent);
-      const failures = [
-        thrown,
-        ...settled.flatMap((s) => (s.status === "rejected" ? [s.reason] : [])),
-      ];
-      // With the connection gone the transaction is gone too; a ROLLBACK sent on a closed
-      // reserved connection makes postgres.js 3.4 throw an uncaught TypeError
-      // (porsager/postgres#1208), which would kill the worker.
-      if (!failures.some(isConnectionError)) await tx`ROLLBACK`.catch(() => {});
+      if (!reservation.lost) await reservation.guard(tx`ROLLBACK`.execute()).catch(() => {});
       const cause = settled.find((s) => s.status === "rejected")?.reason ?? thrown;
-      const error = isAbortedNotice(thrown) ? cause : thrown;
+      const error = reservation.lost ?? (isAbortedNotice(thrown) ? cause : thrown);
       if (attempt < attempts && retryable.has((error as { code?: string }).code ?? "")) continue;
       throw error;
     } finally {
-      tx.release();
+      reservation.finish();
     }
   }
-}
-
-const connectionErrors = new Set([
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "CONNECT_TIMEOUT",
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "57P01", // admin_shutdown: the server is going down
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now
-]);
-
-/** True when the error means the connection (or the server) went away. */
-export function isConnectionError(error: unknown): boolean {
-  return connectionErrors.has((error as { code?: string } | undefined)?.code ?? "");
 }
 
 /** 25P02 in_failed_sql_transaction: an earlier statement of the transaction failed. */

@@ -21,6 +21,7 @@ import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
 import { postgresSchedules } from "./postgres-schedules.ts";
+import { RecyclingPool } from "./recycling-pool.ts";
 import { toEntry, toEvent, toRun, toToken } from "./rows.ts";
 import { insertRuns, lockAdvisory, lockKey, wakeChannel } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
@@ -105,8 +106,9 @@ class Fenced extends Error {}
  */
 export class PostgresStore implements Store {
   readonly capabilities = { skipLocked: true, notify: true, concurrentWriters: true };
-  /** The postgres.js pool; `close()` ends it. */
+  /** The postgres.js pool (a handle that follows `RecyclingPool`'s replacements); `close()` ends it. */
   readonly sql: Sql;
+  readonly #pool: RecyclingPool;
   readonly schedules: Store["schedules"];
   readonly #starts: StartBatcher;
   readonly #connect: (options: { max: number }) => Sql;
@@ -116,7 +118,9 @@ export class PostgresStore implements Store {
    * Wraps an open pool; {@link PostgresStore.open} also creates and migrates the schema.
    * `connect` opens another client with the same settings (the `LISTEN` connection).
    */
-  constructor(sql: Sql, connect: (options: { max: number }) => Sql) {
+  constructor(pool: RecyclingPool, connect: (options: { max: number }) => Sql) {
+    this.#pool = pool;
+    const sql = pool.sql;
     this.sql = sql;
     this.#connect = connect;
     this.schedules = postgresSchedules(sql);
@@ -151,14 +155,14 @@ export class PostgresStore implements Store {
           ...(schema === undefined ? {} : { search_path: quoteIdentifier(schema) }),
         },
       });
-    const sql = connect({ max: options.max ?? 10 });
+    const pool = new RecyclingPool(() => connect({ max: options.max ?? 10 }));
     try {
       if (options.migrate !== false) {
-        await migratePostgres(sql, { schema, lockTimeoutMs: options.lockTimeoutMs });
+        await migratePostgres(pool.sql, { schema, lockTimeoutMs: options.lockTimeoutMs });
       }
-      return new PostgresStore(sql, connect);
+      return new PostgresStore(pool, connect);
     } catch (error) {
-      await sql.end({ timeout: 1 }).catch(() => {});
+      await pool.end({ timeout: 1 }).catch(() => {});
       throw error;
     }
   }
@@ -577,7 +581,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     await Promise.all([...this.#listeners].map((listener) => listener.stop()));
     this.#listeners.clear();
-    await this.sql.end({ timeout: 5 });
+    await this.#pool.end({ timeout: 5 });
   }
 }
 

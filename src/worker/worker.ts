@@ -63,6 +63,8 @@ export class Worker {
   #lastRenewal = 0;
   /** When leases were last confirmed by the store; past a lease without it, we self-fence. */
   #lastConfirmed = 0;
+  /** When each execution's claim began: its lease holds from then, renewed or not. */
+  readonly #claimedAt = new WeakMap<RunExecution, number>();
   #cancelHeartbeat: (() => void) | undefined;
   #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
 
@@ -113,7 +115,7 @@ export class Worker {
 
   /** Executes a run this worker already holds (created claimed by `start`). */
   adopt(claimed: ClaimedRun, journal: readonly JournalEntry[] = []): void {
-    this.#execute(claimed, journal);
+    this.#execute(claimed, journal, this.#clock.now());
   }
 
   /** Something may be claimable now: wake the loop. */
@@ -164,10 +166,11 @@ export class Worker {
             this.#hooks.onError(ensureError(error), "firing due schedules");
           });
           const claimStarted = performance.now();
+          const claimedAt = this.#clock.now();
           const claimed = await this.#store.claimRuns(
             this.id,
             this.#scope(),
-            this.#clock.now(),
+            claimedAt,
             this.#config.leaseMs,
             free,
           );
@@ -180,7 +183,7 @@ export class Worker {
               at: this.#clock.now(),
             });
           }
-          for (const run of claimed) this.#execute(run, undefined);
+          for (const run of claimed) this.#execute(run, undefined, claimedAt);
           claimedAll = claimed.length === free && free > 0;
         } catch (error) {
           failed = true;
@@ -230,7 +233,11 @@ export class Worker {
     return this.#config.queues.includes(queue);
   }
 
-  #execute(claimed: ClaimedRun, journal: readonly JournalEntry[] | undefined): void {
+  #execute(
+    claimed: ClaimedRun,
+    journal: readonly JournalEntry[] | undefined,
+    claimedAt: number,
+  ): void {
     const runId = claimed.run.id;
     const previous = this.#active.get(runId);
     if (previous && previous.token >= claimed.token) return;
@@ -254,6 +261,7 @@ export class Worker {
       }
       const execution = new RunExecution(this.#env, claimed, definition, entries);
       this.#active.set(runId, execution);
+      this.#claimedAt.set(execution, claimedAt);
       this.#hooks.onStarted(claimed.run);
       const outcome = await tracer.startActiveSpan(
         `cairn.run ${claimed.run.workflow}`,
@@ -278,15 +286,22 @@ export class Worker {
 
   #scheduleHeartbeat(): void {
     const interval = Math.max(10, Math.floor(this.#config.leaseMs / 3));
+    let renewing = false;
     const tick = () => {
       if (!this.#running && this.#active.size === 0) return;
+      this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
+      // Checked on every tick, not only when a renewal fails: a renewal can also hang (the
+      // network cut, the database frozen) until long after the lease ran out.
+      this.#selfFenceIfExpired();
+      if (renewing) return;
+      renewing = true;
       this.#renewLeases()
         .catch((error) => {
           this.#hooks.onError(ensureError(error), "renewing leases");
           this.#selfFenceIfExpired();
         })
         .finally(() => {
-          this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
+          renewing = false;
         });
     };
     this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
@@ -297,9 +312,14 @@ export class Worker {
    * runs by now. Stop their steps rather than race it (a zombie must not keep working).
    */
   #selfFenceIfExpired(): void {
-    if (this.#clock.now() - this.#lastConfirmed < this.#config.leaseMs) return;
-    for (const execution of this.#active.values())
-      execution.abort(new LeaseLostError(execution.runId));
+    const now = this.#clock.now();
+    const expired = [...this.#active.values()].filter((execution) => {
+      const confirmed = Math.max(this.#lastConfirmed, this.#claimedAt.get(execution) ?? 0);
+      return !execution.settled && now - confirmed >= this.#config.leaseMs;
+    });
+    if (expired.length === 0) return;
+    for (const execution of expired) execution.abort(new LeaseLostError(execution.runId));
+    this.#hooks.emit({ type: "lease-expired", runIds: expired.map((e) => e.runId), at: now });
   }
 
   async #renewIfDue(): Promise<void> {

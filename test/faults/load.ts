@@ -102,7 +102,7 @@ export function planLoad(o: LoadOptions, t0: number): { items: Item[]; payments:
 
 /**
  * Starts the runs when due and sends the events, every 50 ms, until all are acknowledged
- * or `deadline` passes. `hold()` pauses it between two ticks.
+ * or `deadline` passes.
  */
 export class Feeder {
   /** Calls that failed (and were made again). */
@@ -113,7 +113,6 @@ export class Feeder {
   readonly #items: Item[];
   readonly #payments: Payment[];
   readonly #byId: Map<string, Item>;
-  #hold: { held: Promise<void>; atGate: () => void } | undefined;
 
   constructor(plan: { items: Item[]; payments: Payment[] }) {
     this.#items = plan.items;
@@ -125,10 +124,6 @@ export class Feeder {
   async run(harness: Cairn, inspect: Inspector, deadline: number): Promise<boolean> {
     try {
       for (;;) {
-        if (this.#hold) {
-          this.#hold.atGate();
-          await this.#hold.held;
-        }
         try {
           await this.#tick(harness, inspect);
         } catch {
@@ -142,30 +137,7 @@ export class Feeder {
     } finally {
       this.done = true;
       this.doing = "done";
-      this.#hold?.atGate();
     }
-  }
-
-  /**
-   * Holds the feeder once the call in flight returns, until the returned function is
-   * called: the harness runs the engine's store code too, and must not be caught
-   * mid-transaction by a restart (the open store bug would hit the test process).
-   */
-  async hold(): Promise<() => void> {
-    let release = () => {};
-    let atGate = () => {};
-    const reached = new Promise<void>((resolve) => {
-      atGate = resolve;
-    });
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.#hold = { held, atGate };
-    if (!this.done) await reached;
-    return () => {
-      this.#hold = undefined;
-      release();
-    };
   }
 
   unacknowledged(): string[] {

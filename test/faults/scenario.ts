@@ -52,26 +52,14 @@ export interface ScenarioOptions extends LoadOptions {
   settleTimeoutMs: number;
   /** A run whose owner died must be claimed within this long of its lease expiring. */
   maxTakeoverLagMs: number;
+  /**
+   * The server URL the workers connect to, when not `pg.url` (a `NetProxy` in between); the
+   * harness always connects directly.
+   */
+  workerUrl?: string;
   /** The faults; runs from just before t0, alongside the load. */
   nemesis(context: ScenarioContext): Promise<void>;
-  /**
-   * Tolerate, count and report the symptoms of the open engine bug reproduced in
-   * `store-failures.test.ts` (a store transaction caught by a restart never settles, or
-   * kills the process) instead of failing on them, as a supervisor with a liveness probe
-   * would: a worker whose journal writer stopped committing for {@link frozenAfterMs} while
-   * it holds runs is SIGKILLed and replaced; one killed by the postgres.js TypeError is
-   * replaced; one that lingers after a complete shutdown is SIGKILLed. Every other gate
-   * stays. (Default: false)
-   */
-  knownBugs?: boolean;
 }
-
-/** A worker holding runs whose journal writer commits nothing for this long (DB up) is frozen. */
-const frozenAfterMs = 8000;
-
-/** The uncaught postgres.js TypeError of a write on a closed reserved connection (porsager/postgres#1208). */
-const driverCrash =
-  /TypeError: Cannot read properties of null \(reading 'write'\)\s+at Immediate\.nextWrite \([^)]*postgres\/src\/connection\.js/;
 
 /** What the nemesis can do and see. */
 export interface ScenarioContext {
@@ -94,12 +82,6 @@ export interface ScenarioContext {
   ledger(): LedgerRecord[];
   /** Fault log (printed): one line per fault with its wall time. */
   log(fault: Record<string, unknown>): void;
-  /**
-   * Holds the harness's starts and events (once the call in flight returns) until the
-   * returned function is called: the harness runs the engine's store code too, and must
-   * not be caught mid-transaction by a restart (the open store bug would hit the test process).
-   */
-  holdLoad(): Promise<() => void>;
 }
 
 export interface ScenarioResult {
@@ -139,15 +121,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const children: CrashChild[] = [];
   /** Workers the harness killed or stopped: any other death is a crash. */
   const expectedDeaths = new Set<CrashChild>();
-  const knownBugs = {
-    frozen: [] as { life: number; active: unknown; frozenMs: number; at: number }[],
-    crashes: 0,
-    lingering: [] as unknown[],
-  };
   const spawnLife = () => {
     const child = spawnWorker(
       {
-        CRASH_DB: db,
+        CRASH_DB: `${o.workerUrl ?? o.pg.url}?schema=${schema}`,
         CRASH_LEDGER: ledgerPath,
         CRASH_SEED: o.seed,
         CRASH_LIFE: children.length,
@@ -191,14 +168,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       if (expectedDeaths.has(child) || !watching) return;
       expectedDeaths.add(child);
       const at = Date.now();
-      const known = o.knownBugs === true && driverCrash.test(child.stderr());
-      if (known) knownBugs.crashes++;
-      else {
-        violations.add(
-          `lifetime ${child.life} (pid ${child.pid}) died by itself (${exit.code ?? exit.signal}): ${child.stderr().slice(0, 2000)}`,
-        );
-      }
-      faults.push({ t: at - t0, fault: "crash", life: child.life, known });
+      violations.add(
+        `lifetime ${child.life} (pid ${child.pid}) died by itself (${exit.code ?? exit.signal}): ${child.stderr().slice(0, 2000)}`,
+      );
+      faults.push({ t: at - t0, fault: "crash", life: child.life });
       if (slots[slot] === child) {
         slots[slot] = spawnLife();
         watch(slot, slots[slot]);
@@ -210,43 +183,6 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   };
   let t0 = Date.now();
   let debug: NodeJS.Timeout | undefined;
-
-  /**
-   * Known bug: a worker whose journal writer stopped committing while it holds runs (a
-   * store transaction that never settles) is SIGKILLed and replaced. Its runs' rows may be
-   * locked by the transaction it left open: they could not be taken over before the kill.
-   */
-  const unfreeze = async () => {
-    const lastOutageEnd = Math.max(0, ...outages.map((x) => x.to));
-    for (const [slot, child] of slots.entries()) {
-      if (child.dead || expectedDeaths.has(child)) continue;
-      const statuses = child.messages.filter((m) => m.type === "status");
-      const last = statuses.at(-1);
-      if (!last || last.active === 0) continue;
-      let since = last.t;
-      for (let i = statuses.length - 1; i >= 0 && statuses[i]?.ops === last.ops; i--) {
-        since = statuses[i]?.t ?? since;
-      }
-      const frozenMs = last.t - Math.max(since, lastOutageEnd);
-      if (frozenMs < frozenAfterMs) continue;
-      expectedDeaths.add(child);
-      await child.kill();
-      const at = Date.now();
-      knownBugs.frozen.push({ life: child.life, active: last.active, frozenMs, at });
-      faults.push({ t: at - t0, fault: "frozen-worker-killed", life: child.life, frozenMs });
-      slots[slot] = spawnLife();
-      watch(slot, slots[slot] as CrashChild);
-      await buried(child, at, "frozen");
-      for (const run of lifetimes[child.life]?.kill?.held ?? []) {
-        run.leaseUntil = Math.max(run.leaseUntil ?? 0, at);
-      }
-    }
-  };
-  const monitor = setInterval(() => {
-    if (o.knownBugs && watching) {
-      unfreeze().catch((error) => violations.add(`unfreezing a worker: ${error}`));
-    }
-  }, 1000);
 
   try {
     for (let slot = 0; slot < o.workers; slot++) {
@@ -319,7 +255,6 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
         }
       },
       ledger: () => readLedger(ledgerPath, { partialTail: true }),
-      holdLoad: () => feeder.hold(),
       log(fault) {
         faults.push({ t: Date.now() - t0, ...fault });
       },
@@ -380,17 +315,6 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       if (!child) continue;
       Object.assign(lifetimes[child.life] ?? {}, { phase: "done" });
       if (exit !== "timeout" && exit.code === 0) continue;
-      const closed = child.messages.some((m) => m.type === "closed");
-      if (exit === "timeout" && closed && o.knownBugs) {
-        // The open store bug: what a transaction caught by the restart left behind keeps
-        // the process alive.
-        knownBugs.lingering.push({
-          life: child.life,
-          resources: child.messages.find((m) => m.type === "lingering")?.resources,
-        });
-        await child.kill();
-        continue;
-      }
       violations.add(
         `lifetime ${child.life} (pid ${child.pid}) did not exit 0 after SIGTERM: ${JSON.stringify(exit)}; its last messages: ${JSON.stringify(child.messages.slice(-4))}`,
       );
@@ -455,7 +379,6 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     }
     const stderr = children
       .filter((c) => c.stderr().trim() !== "")
-      .filter((c) => !(o.knownBugs && driverCrash.test(c.stderr())))
       .map((c) => `lifetime ${c.life} (pid ${c.pid}):\n${c.stderr()}`);
 
     const figures = {
@@ -469,11 +392,6 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       leasesLost: messages("lease-lost").length,
       engineErrors: Object.fromEntries(engineErrors),
       harnessErrors: feeder.errors,
-      knownBugs: {
-        frozenWorkers: knownBugs.frozen,
-        driverCrashes: knownBugs.crashes,
-        lingeringAfterClose: knownBugs.lingering,
-      },
       settleMs: settledAt - settleFrom,
       totalMs: Date.now() - (t0 - 500),
     };
@@ -490,7 +408,6 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     };
   } finally {
     clearInterval(debug);
-    clearInterval(monitor);
     await harness.close().catch(() => {});
     await inspect.close().catch(() => {});
   }

@@ -8,20 +8,16 @@
  * - A worker that claims a run again while its earlier execution of it still runs (its
  *   own lease lapsed in a database freeze or a stall) runs the new claim instead of
  *   dropping it, which left the run leased by nobody for a lease (seen in Q-N2; 075c4ce).
- *
- * Open (`it.fails` until fixed; then remove `.fails`, and `knownBugs` in Q-P1):
- * - A PostgreSQL restart during a store transaction freezes the worker for good. A
- *   pipelined transaction (`pipeline.ts`) sends its statements on a reserved postgres.js
- *   connection; behind the one in flight they wait in the reserved connection's own
- *   queue, and when the connection closes postgres.js 3.4.9 rejects the one in flight but
- *   never sends nor rejects the queued ones. `pipelinedTransaction` then awaits them all
- *   (`commit()`, `Promise.allSettled(sent)`) forever: a renewal hangs the heartbeat, a
- *   journal batch hangs the journal writer (one flight each), and the worker holds its
- *   runs and slots for good (seen in Q-P1: 50 runs stuck, and, where the batch had begun
- *   on a new connection, their rows locked by its open transaction, so that other
- *   workers' SKIP LOCKED claims skip them until `idle_in_transaction_session_timeout`).
- *   Before 322cfa8 the `ROLLBACK` sent on the closed connection killed the process instead
- *   (an uncaught TypeError in postgres.js, porsager/postgres#1208).
+ * - A PostgreSQL restart during a store transaction froze the worker for good. A pipelined
+ *   transaction sends its statements on a reserved postgres.js connection; behind the one in
+ *   flight they wait in the reserved connection's own queue, and when the connection closes
+ *   postgres.js 3.4.9 rejects the one in flight but never sends nor rejects the queued ones,
+ *   so the renewal hung the heartbeat, a journal batch hung the journal writer, and the
+ *   worker held its runs for good (seen in Q-P1: 50 runs stuck); a `ROLLBACK` sent on the
+ *   closed connection killed the process instead (an uncaught TypeError in postgres.js,
+ *   porsager/postgres#1208). Fixed by `GuardedReservation`: every statement of a
+ *   transaction rejects once its connection is lost, nothing is sent after that, and the
+ *   dead connection is not released back into the pool.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,9 +25,11 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { Cairn, defineWorkflow, type Store } from "../../src/index.ts";
+import { Cairn, defineWorkflow, type RunId, type Store } from "../../src/index.ts";
 import { openStore } from "../../src/sdk/open-store.ts";
+import { PostgresStore } from "../../src/store-postgres/postgres-store.ts";
 import { delay, killAll, spawnWorker } from "../crash/spawn.ts";
+import { NetProxy } from "./netproxy.ts";
 import { type FaultPostgres, startFaultPostgres } from "./pg-server.ts";
 
 afterEach(async () => {
@@ -264,6 +262,84 @@ describe("store failures (deterministic repros of what the fault scenarios found
       };
     }
 
+    it("transactions attempted while PostgreSQL restarts leak no connection: the pool keeps its width", async () => {
+      const postgres = await server();
+      const schema = "pool_width";
+      const setup = await Cairn.open({ db: `${postgres.url}?schema=${schema}` });
+      await setup.close();
+      const max = 4;
+      const store = await PostgresStore.open({ url: postgres.url, schema, max });
+      const runId = "no-such-run" as RunId;
+      try {
+        let attempts = 0;
+        let failures = 0;
+        let hammering = true;
+        const hammer = (async () => {
+          while (hammering) {
+            attempts++;
+            await store.renewLeases("pool:1:abc", [{ runId, token: 1 }], Date.now()).catch(() => {
+              failures++;
+            });
+            await delay(10);
+          }
+        })();
+        await postgres.restartImmediate();
+        await delay(500);
+        hammering = false;
+        await hammer;
+        // `max` statements of 300 ms at once: about 300 ms on a full pool, a multiple on a
+        // pool that lost connections.
+        const started = Date.now();
+        await Promise.all(Array.from({ length: max }, () => store.sql`SELECT pg_sleep(0.3)`));
+        const parallelMs = Date.now() - started;
+        const lost = await store.renewLeases("pool:1:abc", [{ runId, token: 1 }], Date.now());
+        console.log(`[faults/pool-width] ${JSON.stringify({ attempts, failures, parallelMs })}`);
+        expect(failures, "transactions failed while PostgreSQL was down").toBeGreaterThan(0);
+        expect(parallelMs).toBeLessThan(550);
+        expect(lost).toEqual([runId]);
+      } finally {
+        await store.close();
+      }
+    }, 60_000);
+
+    it("a network cut during a store transaction fails it within statement_timeout + 2 s; the store works on after", async () => {
+      const postgres = await server();
+      const proxy = await NetProxy.start({ host: "127.0.0.1", port: postgres.port });
+      const schema = "network_cut";
+      const setup = await Cairn.open({ db: `${postgres.url}?schema=${schema}` });
+      const idle = defineWorkflow({ name: "idle" }, async () => 1);
+      await setup.start(idle, {}, { id: "cut-run" });
+      await setup.close();
+      const url = postgres.url.replace(`:${postgres.port}/`, `:${proxy.port}/`);
+      const store = await PostgresStore.open({ url, schema, statementTimeoutMs: 1000 });
+      const runId = "cut-run" as RunId;
+      try {
+        expect(await store.getRun(runId)).toMatchObject({ id: runId });
+        proxy.blackhole();
+        const cutAt = Date.now();
+        const outcome = await store
+          .renewLeases("cut:1:abc", [{ runId, token: 1 }], Date.now() + 2000)
+          .then(
+            () => "renewed",
+            (error: { code?: string }) => error.code,
+          );
+        const failedAfterMs = Date.now() - cutAt;
+        proxy.pass();
+        console.log(`[faults/network-cut] ${JSON.stringify({ outcome, failedAfterMs })}`);
+        expect(outcome).toBe("STORE_UNAVAILABLE");
+        expect(failedAfterMs).toBeGreaterThanOrEqual(2900);
+        expect(failedAfterMs).toBeLessThan(6000);
+        // The dead connection was not handed back: reads and transactions work again.
+        expect(await store.getRun(runId)).toMatchObject({ id: runId });
+        const lost = await store.renewLeases("cut:1:abc", [{ runId, token: 1 }], Date.now() + 2000);
+        expect(lost).toEqual([runId]); // nobody holds it: not renewed, reported lost
+      } finally {
+        proxy.pass();
+        await store.close();
+        await proxy.close();
+      }
+    }, 60_000);
+
     for (const busy of [false, true]) {
       const name = busy ? "busy" : "idle";
       let outcome: ReturnType<typeof restartScenario> | undefined;
@@ -279,8 +355,7 @@ describe("store failures (deterministic repros of what the fault scenarios found
         expect(result.exit).not.toBe("timeout");
       }, 120_000);
 
-      // Open bug: the renewal never settles (see the top of this file).
-      it.fails(`(${name} pool) the worker process survives it: the transaction fails, the store works on`, async () => {
+      it(`(${name} pool) the worker process survives it: the transaction fails, the store works on`, async () => {
         const result = await restart();
         expect(result.stderr).toBe("");
         expect(result.messages).toEqual(["waiting", "renew-failed", "alive", "closed"]);

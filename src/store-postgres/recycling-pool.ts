@@ -1,0 +1,84 @@
+import type { ReservedSql, Sql } from "postgres";
+import { isConnectionError } from "./guarded-reservation.ts";
+
+/** How long a retired pool's statements in flight may take before its connections close, in s. */
+const retireTimeoutS = 1;
+
+/**
+ * The store's postgres.js pool, replaced by a fresh one after a reservation failed to
+ * connect.
+ *
+ * postgres.js 3.4 (`reserve()` in its index.js) queues a reservation request and, if no
+ * connection is open, also hands it to a closed connection to connect; when that connect
+ * fails the request is rejected but stays in the pool's queue, and the next connection to
+ * open is handed to the dead request and lost to the pool for good. While the database
+ * restarts, every transaction attempted leaks a connection that way, so a worker soon has
+ * none and waits forever (seen in Q-P1: a worker stalled until the next restart closed the
+ * leaked connections). Hence, after such a failure, the next reservation first opens a
+ * fresh pool; once that answers, it replaces this one, which is ended, closing the leaked
+ * connections with it. While the database is still away the check fails cheaply (a plain
+ * query leaves nothing behind) and the old pool stays.
+ *
+ * `sql` is a stable handle that forwards to whichever pool is current, so everything that
+ * holds it (statements, fragments, `begin`, `reserve`) follows the replacement.
+ */
+export class RecyclingPool {
+  readonly sql: Sql;
+  readonly #open: () => Sql;
+  #current: Sql;
+  #leaky = false;
+  #replacing: Promise<void> | undefined;
+  readonly #retiring = new Set<Promise<void>>();
+
+  constructor(open: () => Sql) {
+    this.#open = open;
+    this.#current = open();
+    const reserve = () => this.#reserve();
+    this.sql = new Proxy((() => {}) as unknown as Sql, {
+      apply: (_, thisArg, args) => Reflect.apply(this.#current, thisArg, args),
+      get: (_, prop) => {
+        if (prop === "reserve") return reserve;
+        const value = Reflect.get(this.#current, prop);
+        return typeof value === "function" ? value.bind(this.#current) : value;
+      },
+    });
+  }
+
+  /** Ends the current pool and any being retired. */
+  async end(options: { timeout?: number } = {}): Promise<void> {
+    await Promise.all([this.#current.end(options), ...this.#retiring]);
+  }
+
+  async #reserve(): Promise<ReservedSql> {
+    if (this.#leaky) await this.#replace();
+    try {
+      return await this.#current.reserve();
+    } catch (error) {
+      if (isConnectionError(error)) this.#leaky = true;
+      throw error;
+    }
+  }
+
+  #replace(): Promise<void> {
+    this.#replacing ??= (async () => {
+      const fresh = this.#open();
+      try {
+        await fresh`SELECT 1`;
+      } catch (error) {
+        await fresh.end({ timeout: 0 }).catch(() => {});
+        throw error;
+      }
+      const old = this.#current;
+      this.#current = fresh;
+      this.#leaky = false;
+      const retired = old
+        .end({ timeout: retireTimeoutS })
+        .catch(() => {})
+        .finally(() => this.#retiring.delete(retired));
+      this.#retiring.add(retired);
+    })().finally(() => {
+      this.#replacing = undefined;
+    });
+    return this.#replacing;
+  }
+}
