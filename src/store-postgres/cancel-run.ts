@@ -44,7 +44,7 @@ export async function cancelRun(sql: Sql, id: RunId, error: string, at: number):
       ), cleared AS (
         DELETE FROM waits USING c WHERE waits.run_id = c.id
       ), ${unblock(tx, "c", "c")}
-      SELECT id, (SELECT count(*) FROM (SELECT pg_notify(${wakeChannel}, workflow)
+      SELECT id, (SELECT count(*) FROM (SELECT pg_notify(${tx.unsafe(wakeChannel)}, workflow)
         FROM unblocked) AS n) AS notified FROM c`);
     void send(clearUnblocked(tx));
     if (!isTerminal(root.status as RunStatus) && root.parent_id && root.parent_position !== null) {
@@ -58,7 +58,7 @@ export async function cancelRun(sql: Sql, id: RunId, error: string, at: number):
         )
         UPDATE runs SET status = 'queued', available_at = ${at}, updated_at = ${at}
         WHERE id IN (SELECT run_id FROM resolved) AND status = 'waiting'
-        RETURNING pg_notify(${wakeChannel}, workflow) AS notified`);
+        RETURNING pg_notify(${tx.unsafe(wakeChannel)}, workflow) AS notified`);
     }
     await commit();
     return (await cancelled).map((row) => row.id as RunId);

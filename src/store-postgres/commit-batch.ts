@@ -430,7 +430,7 @@ function finishRuns(tx: ReservedSql, ops: Op<"complete" | "fail">[]) {
       RETURNING p.id, p.workflow
     ), ${unblock(tx, "done", "woken")}
     SELECT done.id, woken.id AS woke,
-      (SELECT count(*) FROM (SELECT pg_notify(${wakeChannel}, workflow)
+      (SELECT count(*) FROM (SELECT pg_notify(${tx.unsafe(wakeChannel)}, workflow)
         FROM (SELECT workflow FROM woken UNION SELECT workflow FROM unblocked) AS w) AS n)
         AS notified
     FROM done
@@ -448,7 +448,7 @@ function releaseRuns(tx: ReservedSql, ops: Op<"release">[]) {
       FROM v WHERE r.id = v.id AND r.status = 'running' AND r.fencing_token = v.token
       RETURNING r.id, r.workflow, r.concurrency_key, r.concurrency_limit, v.at
     ), ${unblock(tx, "u", "u")}
-    SELECT id, (SELECT count(*) FROM (SELECT pg_notify(${wakeChannel}, workflow)
+    SELECT id, (SELECT count(*) FROM (SELECT pg_notify(${tx.unsafe(wakeChannel)}, workflow)
         FROM (SELECT workflow FROM u UNION SELECT workflow FROM unblocked) AS w) AS n)
       AS notified
     FROM u`;
@@ -494,7 +494,7 @@ function sendSleepSuspensions(tx: ReservedSql, send: Send, ops: Op<"suspend">[])
       FROM s WHERE r.id = s.id AND r.status = 'running' AND r.fencing_token = s.token
       RETURNING r.id, r.status, r.workflow, r.concurrency_key, r.concurrency_limit, s.at
     ), ${unblock(tx, "u", "u")}
-    SELECT id, status, (SELECT count(*) FROM (SELECT pg_notify(${wakeChannel}, workflow)
+    SELECT id, status, (SELECT count(*) FROM (SELECT pg_notify(${tx.unsafe(wakeChannel)}, workflow)
         FROM (SELECT workflow FROM u WHERE status = 'queued'
           UNION SELECT workflow FROM unblocked) AS w) AS n) AS notified
     FROM u`);

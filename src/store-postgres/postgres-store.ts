@@ -83,7 +83,7 @@ class Fenced extends Error {}
  * - Journal batches (group commit) lock their run rows and write each kind of op for all
  *   runs with one set-based statement, pipelined: one round trip per batch
  *   (`commit-batch.ts`). Starts are grouped the same way (`start-batcher.ts`).
- * - Whatever makes a run claimable now notifies `cairn_wake` (delivered at COMMIT), and
+ * - Whatever makes a run claimable now notifies the schema's wake channel (delivered at COMMIT), and
  *   `subscribe` listens on it, so idle workers elsewhere start at once; they still poll.
  * - Times are parameters from the engine's clock, which follows the database's
  *   (`serverTime`), never `now()` in SQL.
@@ -394,7 +394,7 @@ export class PostgresStore implements Store {
         rate_period_ms = ${fields.rateLimit?.periodMs ?? null},
         deadline_at = ${fields.deadlineAt ?? null}, available_at = ${at + delayMs}, updated_at = ${at}
       WHERE id = ${id} AND NOT admitted AND status = 'queued'
-      RETURNING pg_notify(${wakeChannel}, workflow) AS notified`;
+      RETURNING pg_notify(${this.sql.unsafe(wakeChannel)}, workflow) AS notified`;
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {
@@ -405,7 +405,7 @@ export class PostgresStore implements Store {
       // Its due runs are claimable again: wake the workers.
       await this.sql`WITH resumed AS (
           DELETE FROM paused_workflows WHERE workflow = ${workflow} RETURNING workflow)
-        SELECT pg_notify(${wakeChannel}, workflow) AS notified FROM resumed`;
+        SELECT pg_notify(${this.sql.unsafe(wakeChannel)}, workflow) AS notified FROM resumed`;
     }
   }
 
@@ -436,7 +436,7 @@ export class PostgresStore implements Store {
           finished_at = NULL, available_at = ${at}, updated_at = ${at},
           deadline_at = ${deadlineAt}, lease_owner = NULL
         WHERE id = ${id}
-        RETURNING *, pg_notify(${wakeChannel}, workflow) AS notified`);
+        RETURNING *, pg_notify(${tx.unsafe(wakeChannel)}, workflow) AS notified`);
       await commit();
       const [run] = await requeued;
       return toRun(run as Record<string, unknown>);
@@ -551,7 +551,7 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Listens on `cairn_wake` on a dedicated connection (the `+ 1` of the budget), checked
+   * Listens on the schema's wake channel on a dedicated connection (the `+ 1` of the budget), checked
    * every few seconds and replaced when it went deaf (see `WakeListener`); `onWake` is also
    * called whenever the listener (re)starts. Wake-ups are hints: correctness never depends
    * on them, and the worker still polls.

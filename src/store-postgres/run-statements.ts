@@ -12,8 +12,12 @@ export const nextSeq = `seq = CASE WHEN (SELECT status FROM runs WHERE id = step
 /** A lease a run is created with: it goes straight to a worker of this process. */
 export type RunClaim = { owner: string; leaseUntil: number };
 
-/** The channel every wake-up is sent on; the payload is the workflow that has work. */
-export const wakeChannel = "cairn_wake";
+/**
+ * The channel every wake-up is sent on, one per schema so that the Cairns sharing a
+ * database do not wake each other: `cairn_wake_` and the md5 of the schema's name (a channel
+ * name must stay under 64 bytes). The payload is the workflow that has work.
+ */
+export const wakeChannel = "'cairn_wake_' || md5(current_schema())";
 
 /** `superjson.stringify(null)`: what a wait that timed out resolves to. */
 export const serializedNull = '{"json":null}';
@@ -39,7 +43,7 @@ export function insertRuns(
   return sql`INSERT INTO runs (${sql(runColumns.map(([name]) => name))})
     SELECT * FROM unnest(${arrays})
     ON CONFLICT DO NOTHING
-    RETURNING *, (SELECT pg_notify(${wakeChannel}, workflow) WHERE status = 'queued') AS notified`;
+    RETURNING *, (SELECT pg_notify(${sql.unsafe(wakeChannel)}, workflow) WHERE status = 'queued') AS notified`;
 }
 
 /**
@@ -113,7 +117,7 @@ export function lockSlotsOf(sql: Sql, runIds: readonly string[]): PendingQuery<R
 export function wakeRuns(sql: Sql, runIds: readonly string[], at: number): PendingQuery<Row[]> {
   return sql`UPDATE runs SET status = 'queued', available_at = ${at}, updated_at = ${at}
     WHERE id = ANY(${runIds as string[]}::text[]) AND status = 'waiting'
-    RETURNING pg_notify(${wakeChannel}, workflow) AS notified`;
+    RETURNING pg_notify(${sql.unsafe(wakeChannel)}, workflow) AS notified`;
 }
 
 /**

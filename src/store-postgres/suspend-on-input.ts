@@ -114,7 +114,7 @@ export async function suspendOnInput(
       WHERE id = ${op.runId}
       RETURNING id, status, workflow, concurrency_key, concurrency_limit, updated_at AS at
     ), ${unblock(tx, "u", "u")}
-    SELECT (SELECT count(*) FROM (SELECT pg_notify(${wakeChannel}, workflow)
+    SELECT (SELECT count(*) FROM (SELECT pg_notify(${tx.unsafe(wakeChannel)}, workflow)
         FROM (SELECT workflow FROM u WHERE status = 'queued'
           UNION SELECT workflow FROM unblocked) AS w) AS n) AS notified`);
   return status;

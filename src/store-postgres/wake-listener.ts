@@ -14,7 +14,7 @@ export interface WakeListenerOptions {
 }
 
 /**
- * `LISTEN cairn_wake` on a dedicated connection that is checked, not trusted. postgres.js
+ * `LISTEN` on the schema's wake channel on a dedicated connection that is checked, not trusted. postgres.js
  * listens again after its connection drops, but only once: if the server is still down at
  * that moment, the listener stays dead, silently (and a black-holed connection never even
  * drops). So every `probeMs` the store notifies a channel only this listener listens on,
@@ -60,9 +60,12 @@ export class WakeListener {
     this.#sql = sql;
     let listening = false;
     try {
+      // The schema's own channel (see `wakeChannel`), as this connection's search_path names it.
+      const [named] = await sql.unsafe(`SELECT ${wakeChannel} AS channel`);
+      const channel = String(named?.channel);
       // The third argument runs after every LISTEN, including postgres.js's own re-listen
       // after a dropped connection: anything sent meanwhile was lost.
-      await sql.listen(wakeChannel, this.#onWake, () => {
+      await sql.listen(channel, this.#onWake, () => {
         if (listening) this.#onWake();
         listening = true;
       });

@@ -125,8 +125,11 @@ export class Worker {
   }
 
   /** Aborts a run executing here (it was cancelled or lost). */
-  abortRun(runId: RunId, reason: Error): void {
-    this.#active.get(runId)?.abort(reason);
+  /** Stops this process's execution of the run (only the one under `token`, when given). */
+  abortRun(runId: RunId, reason: Error, token?: number): void {
+    const execution = this.#active.get(runId);
+    if (token !== undefined && execution?.token !== token) return;
+    execution?.abort(reason);
   }
 
   /**
@@ -336,10 +339,14 @@ export class Worker {
     const lost = await this.#store.renewLeases(this.id, leases, now + this.#config.leaseMs);
     this.#lastConfirmed = now;
     for (const runId of lost) {
+      const token = leases.find((lease) => lease.runId === runId)?.token;
       const run = await this.#store.getRun(runId);
+      // By now the run may have let go of that lease (suspended) and been claimed again by
+      // this worker: only the execution under the lost token stops.
       this.abortRun(
         runId,
         run?.status === "cancelled" ? new RunCancelledError(runId) : new LeaseLostError(runId),
+        token,
       );
     }
   }

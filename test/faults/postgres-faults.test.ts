@@ -8,6 +8,8 @@
  * - Q-N1: the network between the workers and PostgreSQL cut (a blackholing TCP proxy),
  *   then every PostgreSQL process SIGSTOPped, 5 s each;
  * - Q-N2: every PostgreSQL process SIGSTOPped for 3 leases;
+ * - Q-S1: one worker's clock 10 min fast and the other's 10 min slow, with a cron schedule
+ *   firing every second;
  * - Q-L3: a worker holding leases SIGSTOPped for 2.5 leases (a zombie).
  * Every test prints its seed (replay the schedule with `SEED=…`; process timing is the
  * machine's) and its figures, and is judged by the crash tests' checker plus the
@@ -195,10 +197,10 @@ describe.sequential("PostgreSQL faults (own server, real worker processes)", () 
         pg,
         workerUrl: pg.url.replace(`:${pg.port}/`, `:${proxy.port}/`),
         workers: 2,
-        orders: 200,
+        orders: 300,
         sleeps: 30,
         payments: 30,
-        windowMs: 20_000,
+        windowMs: 30_000,
         leaseMs: LEASE_MS,
         pollMs: POLL_MS,
         settleTimeoutMs: SETTLE_MS,
@@ -207,13 +209,15 @@ describe.sequential("PostgreSQL faults (own server, real worker processes)", () 
           const faults = [
             {
               kind: "net-blackhole",
-              at: c.t0 + c.rng.int(4000, 6000),
+              at: c.t0 + c.rng.int(4000, 5000),
               cut: () => proxy.blackhole(),
               heal: () => proxy.pass(),
             },
             {
               kind: "sigstop-postgres",
-              at: c.t0 + c.rng.int(12_000, 14_000),
+              // Late enough that the 5 s before it are past the first cut's catch-up burst,
+              // early enough that the load still arrives in the 5 s after it.
+              at: c.t0 + c.rng.int(18_000, 19_000),
               cut: () => void c.pg.pause(),
               heal: () => c.pg.resume(),
             },
@@ -267,6 +271,76 @@ describe.sequential("PostgreSQL faults (own server, real worker processes)", () 
       }
     } finally {
       await proxy.close();
+    }
+  }, 240_000);
+
+  it("Q-S1: one worker's clock 10 min fast, the other's 10 min slow: no early timer, no lease stolen, one cron run per slot", async () => {
+    const seed = seedFromEnv();
+    console.log(`[faults/s1] seed=${seed} (replay: SEED=${seed})`);
+    const skewMs = 10 * 60_000;
+    let cron: { slots: number[]; early: unknown[]; unfinished: number } | undefined;
+    const result = await runScenario({
+      name: "s1",
+      seed,
+      pg: server(),
+      workerEnv: (slot) => ({ CAIRN_CLOCK_OFFSET_MS: slot === 0 ? skewMs : -skewMs }),
+      workers: 2,
+      orders: 150,
+      sleeps: 40,
+      payments: 30,
+      windowMs: 15_000,
+      leaseMs: LEASE_MS,
+      pollMs: POLL_MS,
+      settleTimeoutMs: SETTLE_MS,
+      maxTakeoverLagMs: MAX_TAKEOVER_LAG_MS,
+      async nemesis(c) {
+        await c.harness.schedules.create({
+          id: "every-second",
+          workflow: "tick",
+          cron: "* * * * * *",
+          overlap: "allow",
+          catchup: "all",
+        });
+        await delay(c.t0 + c.windowMs - Date.now());
+        await c.harness.schedules.pause("every-second");
+        await delay(3000); // the last slots' runs finish
+        const rows = await c.inspect.sql`SELECT slot_at, created_at, status, output FROM runs
+          WHERE schedule_id = 'every-second' ORDER BY slot_at`;
+        cron = {
+          slots: rows.map((r) => Number(r.slot_at)),
+          // A slot's run created before the slot began (by the database's clock) fired early.
+          early: rows.filter((r) => Number(r.created_at) < Number(r.slot_at)),
+          unfinished: rows.filter((r) => r.status !== "completed").length,
+        };
+      },
+    });
+    let passed = false;
+    try {
+      const fired = cron;
+      if (!fired) throw new Error("the schedule did not run");
+      const gaps = fired.slots.slice(1).map((slot, i) => slot - (fired.slots[i] ?? 0));
+      report("s1", result, {
+        skewMs,
+        cron: {
+          runs: fired.slots.length,
+          early: fired.early.length,
+          unfinished: fired.unfinished,
+          gapsOtherThan1s: gaps.filter((g) => g !== 1000),
+        },
+      });
+      // Every comparison is made on the database's clock: nothing fires early, no lease
+      // looks expired to the fast worker while its owner renews it.
+      expect(result.figures.takeovers, "runs taken over (no worker died)").toBe(0);
+      expect(result.figures.fenced, "writes fenced").toBe(0);
+      expect(result.figures.leasesLost, "leases found lost").toBe(0);
+      expect(fired.early).toEqual([]);
+      // One run per slot, no slot skipped, across both skewed schedulers.
+      expect(fired.slots.length).toBeGreaterThanOrEqual(12);
+      expect(gaps.filter((g) => g !== 1000)).toEqual([]);
+      expect(fired.unfinished).toBe(0);
+      passed = true;
+    } finally {
+      cleanup(result.dir, passed, "s1");
     }
   }, 240_000);
 

@@ -57,6 +57,8 @@ export interface ScenarioOptions extends LoadOptions {
    * harness always connects directly.
    */
   workerUrl?: string;
+  /** Extra environment of the worker in `slot` (e.g. `CAIRN_CLOCK_OFFSET_MS`). */
+  workerEnv?: (slot: number) => Record<string, string | number>;
   /** The faults; runs from just before t0, alongside the load. */
   nemesis(context: ScenarioContext): Promise<void>;
 }
@@ -68,6 +70,8 @@ export interface ScenarioContext {
   readonly windowMs: number;
   readonly pg: FaultPostgres;
   readonly inspect: Inspector;
+  /** The harness's own engine instance (no worker): starts runs, creates schedules. */
+  readonly harness: Cairn;
   /** The live worker of each slot. */
   readonly slots: CrashChild[];
   /** SIGKILLs the worker of `slot` (checking it was alive), digests a snapshot, respawns after `respawnAfterMs`. */
@@ -121,9 +125,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const children: CrashChild[] = [];
   /** Workers the harness killed or stopped: any other death is a crash. */
   const expectedDeaths = new Set<CrashChild>();
-  const spawnLife = () => {
+  const spawnLife = (slot: number) => {
     const child = spawnWorker(
       {
+        ...o.workerEnv?.(slot),
         CRASH_DB: `${o.workerUrl ?? o.pg.url}?schema=${schema}`,
         CRASH_LEDGER: ledgerPath,
         CRASH_SEED: o.seed,
@@ -173,7 +178,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       );
       faults.push({ t: at - t0, fault: "crash", life: child.life });
       if (slots[slot] === child) {
-        slots[slot] = spawnLife();
+        slots[slot] = spawnLife(slot);
         watch(slot, slots[slot]);
       }
       await buried(child, at, "crashed").catch((error) => {
@@ -186,7 +191,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
 
   try {
     for (let slot = 0; slot < o.workers; slot++) {
-      slots.push(spawnLife());
+      slots.push(spawnLife(slot));
       watch(slot, slots[slot] as CrashChild);
     }
     await Promise.all(slots.map((c) => c.waitFor("up", 60_000)));
@@ -210,6 +215,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       windowMs: o.windowMs,
       pg: o.pg,
       inspect,
+      harness,
       slots,
       async kill(slot, respawnAfterMs) {
         const victim = slots[slot];
@@ -226,7 +232,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
         await buried(victim, Date.now(), phase);
         context.log({ fault: "sigkill", life: victim.life, pid: victim.pid, phase });
         await delay(respawnAfterMs);
-        slots[slot] = spawnLife();
+        slots[slot] = spawnLife(slot);
         watch(slot, slots[slot] as CrashChild);
       },
       async checkpoint() {
