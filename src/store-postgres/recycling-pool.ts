@@ -3,6 +3,8 @@ import { isConnectionError } from "./guarded-reservation.ts";
 
 /** How long a retired pool's statements in flight may take before its connections close, in s. */
 const retireTimeoutS = 1;
+/** How often a replacement is tried while the database is still away, in ms. */
+const retryMs = 250;
 
 /**
  * The store's postgres.js pool, replaced by a fresh one after a reservation failed to
@@ -14,10 +16,12 @@ const retireTimeoutS = 1;
  * open is handed to the dead request and lost to the pool for good. While the database
  * restarts, every transaction attempted leaks a connection that way, so a worker soon has
  * none and waits forever (seen in Q-P1: a worker stalled until the next restart closed the
- * leaked connections). Hence, after such a failure, the next reservation first opens a
- * fresh pool; once that answers, it replaces this one, which is ended, closing the leaked
- * connections with it. While the database is still away the check fails cheaply (a plain
- * query leaves nothing behind) and the old pool stays.
+ * leaked connections). Hence, after such a failure, a fresh pool is opened; once it
+ * answers, it replaces this one, which is ended: that closes the leaked connections and
+ * rejects what waited in it. The replacement is tried every
+ * 250 ms until the database answers, and by every reservation meanwhile; while the database
+ * is away the check fails cheaply (a plain query leaves nothing behind) and the old pool
+ * stays.
  *
  * `sql` is a stable handle that forwards to whichever pool is current, so everything that
  * holds it (statements, fragments, `begin`, `reserve`) follows the replacement.
@@ -27,6 +31,8 @@ export class RecyclingPool {
   readonly #open: () => Sql;
   #current: Sql;
   #leaky = false;
+  #ended = false;
+  #retry: NodeJS.Timeout | undefined;
   #replacing: Promise<void> | undefined;
   readonly #retiring = new Set<Promise<void>>();
 
@@ -46,6 +52,8 @@ export class RecyclingPool {
 
   /** Ends the current pool and any being retired. */
   async end(options: { timeout?: number } = {}): Promise<void> {
+    this.#ended = true;
+    clearTimeout(this.#retry);
     await Promise.all([this.#current.end(options), ...this.#retiring]);
   }
 
@@ -54,9 +62,27 @@ export class RecyclingPool {
     try {
       return await this.#current.reserve();
     } catch (error) {
-      if (isConnectionError(error)) this.#leaky = true;
+      if (isConnectionError(error)) this.#markLeaky();
       throw error;
     }
+  }
+
+  /**
+   * Replaces the pool as soon as the database answers, without waiting for the next
+   * reservation: every caller may be waiting inside the old pool (behind the requests that
+   * swallow its connections), and ending it is what releases them, with an error.
+   */
+  #markLeaky(): void {
+    if (this.#leaky) return;
+    this.#leaky = true;
+    const attempt = () => {
+      if (!this.#leaky || this.#ended) return;
+      this.#replace().catch(() => {
+        this.#retry = setTimeout(attempt, retryMs);
+        this.#retry.unref();
+      });
+    };
+    attempt();
   }
 
   #replace(): Promise<void> {

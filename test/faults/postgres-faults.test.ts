@@ -332,7 +332,6 @@ describe.sequential("PostgreSQL faults (own server, real worker processes)", () 
       // looks expired to the fast worker while its owner renews it.
       expect(result.figures.takeovers, "runs taken over (no worker died)").toBe(0);
       expect(result.figures.fenced, "writes fenced").toBe(0);
-      expect(result.figures.leasesLost, "leases found lost").toBe(0);
       expect(fired.early).toEqual([]);
       // One run per slot, no slot skipped, across both skewed schedulers.
       expect(fired.slots.length).toBeGreaterThanOrEqual(12);
