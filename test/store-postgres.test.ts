@@ -320,12 +320,19 @@ describe("PostgreSQL store", () => {
     const proxied = new URL(url);
     proxied.hostname = "127.0.0.1";
     proxied.port = String((proxy.address() as AddressInfo).port);
-    const store = await openStore();
+    const schema = await newSchema();
+    const store = await openStore({ schema });
     let wakes = 0;
     const listener = new WakeListener(
       {
         pool: store.sql,
-        connect: () => postgres(proxied.toString(), { max: 1, onnotice: () => {} }),
+        // The store's schema: the wake channel is the schema's own.
+        connect: () =>
+          postgres(proxied.toString(), {
+            max: 1,
+            onnotice: () => {},
+            connection: { search_path: schema },
+          }),
         probeMs: 100,
         probeTimeoutMs: 300,
       },

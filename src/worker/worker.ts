@@ -61,9 +61,13 @@ export class Worker {
   #woken = false;
   #loop: Promise<void> | undefined;
   #lastRenewal = 0;
-  /** When leases were last confirmed by the store; past a lease without it, we self-fence. */
+  /**
+   * When (`performance.now()`) the last renewal the store confirmed was sent; past a lease
+   * without another, we self-fence. Elapsed real time, not the engine clock: a test clock
+   * jumps without any lease running out, a frozen process or database does not.
+   */
   #lastConfirmed = 0;
-  /** When each execution's claim began: its lease holds from then, renewed or not. */
+  /** When (`performance.now()`) each execution's claim began: its lease holds from then. */
   readonly #claimedAt = new WeakMap<RunExecution, number>();
   #cancelHeartbeat: (() => void) | undefined;
   #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
@@ -96,7 +100,7 @@ export class Worker {
     if (this.#running) return;
     this.#running = true;
     this.#lastRenewal = this.#clock.now();
-    this.#lastConfirmed = this.#lastRenewal;
+    this.#lastConfirmed = performance.now();
     this.#scheduleHeartbeat();
     // Other processes' new work wakes us at once where the store can tell (LISTEN/NOTIFY).
     this.#unsubscribe = this.#store
@@ -115,7 +119,7 @@ export class Worker {
 
   /** Executes a run this worker already holds (created claimed by `start`). */
   adopt(claimed: ClaimedRun, journal: readonly JournalEntry[] = []): void {
-    this.#execute(claimed, journal, this.#clock.now());
+    this.#execute(claimed, journal, performance.now());
   }
 
   /** Something may be claimable now: wake the loop. */
@@ -169,11 +173,11 @@ export class Worker {
             this.#hooks.onError(ensureError(error), "firing due schedules");
           });
           const claimStarted = performance.now();
-          const claimedAt = this.#clock.now();
+          const claimedAt = performance.now();
           const claimed = await this.#store.claimRuns(
             this.id,
             this.#scope(),
-            claimedAt,
+            this.#clock.now(),
             this.#config.leaseMs,
             free,
           );
@@ -293,10 +297,12 @@ export class Worker {
     const tick = () => {
       if (!this.#running && this.#active.size === 0) return;
       this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
-      // Checked on every tick, not only when a renewal fails: a renewal can also hang (the
-      // network cut, the database frozen) until long after the lease ran out.
-      this.#selfFenceIfExpired();
-      if (renewing) return;
+      if (renewing) {
+        // The last renewal has not answered (the network cut, the database frozen): it may
+        // hang long after the lease ran out, so the leases are judged without it.
+        this.#selfFenceIfExpired();
+        return;
+      }
       renewing = true;
       this.#renewLeases()
         .catch((error) => {
@@ -315,14 +321,18 @@ export class Worker {
    * runs by now. Stop their steps rather than race it (a zombie must not keep working).
    */
   #selfFenceIfExpired(): void {
-    const now = this.#clock.now();
+    const now = performance.now();
     const expired = [...this.#active.values()].filter((execution) => {
       const confirmed = Math.max(this.#lastConfirmed, this.#claimedAt.get(execution) ?? 0);
       return !execution.settled && now - confirmed >= this.#config.leaseMs;
     });
     if (expired.length === 0) return;
     for (const execution of expired) execution.abort(new LeaseLostError(execution.runId));
-    this.#hooks.emit({ type: "lease-expired", runIds: expired.map((e) => e.runId), at: now });
+    this.#hooks.emit({
+      type: "lease-expired",
+      runIds: expired.map((e) => e.runId),
+      at: this.#clock.now(),
+    });
   }
 
   async #renewIfDue(): Promise<void> {
@@ -332,12 +342,13 @@ export class Worker {
 
   async #renewLeases(): Promise<void> {
     const now = this.#clock.now();
+    const sentAt = performance.now();
     this.#lastRenewal = now;
     const leases = [...this.#active.values()]
       .filter((e) => !e.settled)
       .map((e) => ({ runId: e.runId, token: e.token }));
     const lost = await this.#store.renewLeases(this.id, leases, now + this.#config.leaseMs);
-    this.#lastConfirmed = now;
+    this.#lastConfirmed = sentAt;
     for (const runId of lost) {
       const token = leases.find((lease) => lease.runId === runId)?.token;
       const run = await this.#store.getRun(runId);
