@@ -29,7 +29,7 @@ export default defineConfig({
         },
       },
       // PostgreSQL restarts, network cuts, freezes and zombie workers on a server of their own
-      // (`npm run test:faults`; `npm test` ends with the deterministic store-failure repros).
+      // (`npm run test:faults`; the last part of `npm test`).
       // One file at a time: their gates
       // time recoveries, which a neighbour's load would distort.
       {

@@ -311,6 +311,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     const exits = await Promise.all(
       slots.map(async (child): Promise<Exit | "timeout"> => {
         expectedDeaths.add(child);
+        // A worker respawned just now may still be starting: its SIGTERM handler (the
+        // graceful shutdown under test) exists once it says `up`.
+        if (!child.dead) await child.waitFor("up", 60_000).catch(() => {});
         if (!child.dead) process.kill(child.pid, "SIGTERM");
         const timeout = delay(30_000).then(() => "timeout" as const);
         return Promise.race([child.exited, timeout]);
