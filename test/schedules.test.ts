@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Cairn, defineWorkflow } from "../src/index.ts";
+import { Cairn, type Duration, defineWorkflow } from "../src/index.ts";
 import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
 import { testCairn } from "./support/engine.ts";
 
@@ -10,6 +10,37 @@ afterEach(async () => {
 });
 
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Moves the test clock `steps` times by `step`, each time waiting (up to 5 s) until the engine
+ * caught up with it: the schedule has handled every slot up to now, and each of the
+ * workflow's runs has finished or waits for a later time. A loaded machine then changes how
+ * long a test takes, never what it sees.
+ */
+async function advanceSettled(
+  t: TestCairn,
+  schedule: string,
+  workflow: string,
+  step: Duration,
+  steps: number,
+): Promise<void> {
+  for (let i = 0; i < steps; i++) {
+    t.clock.advance(step);
+    const now = t.clock.now();
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const handled = (await t.cairn.schedules.get(schedule)).nextAt.getTime() > now;
+      const runs = await t.cairn.listRuns({ workflow });
+      const idle = runs.every(
+        (r) =>
+          ["completed", "failed", "cancelled"].includes(r.status) ||
+          (r.status === "waiting" && (r.availableAt ?? 0) > now),
+      );
+      if ((handled && idle) || Date.now() > deadline) break;
+      await tick(10);
+    }
+  }
+}
 const start = Date.UTC(2030, 0, 1, 0, 0, 0);
 
 type Interval = { scheduleId: string; start: string; end: string | null } | null;
@@ -129,10 +160,7 @@ describe("schedules", () => {
       overlap: "skip",
     });
     // Ten seconds at a time, so the sleep ends (00:03:30) before the 00:04 slot comes.
-    for (let i = 0; i < 24; i++) {
-      t.clock.advance("10s");
-      await tick(15);
-    }
+    await advanceSettled(t, "s", "slow-report", "10s", 24);
     const runs = (await t.cairn.listRuns({ workflow: "slow-report" })).map((r) =>
       new Date(r.slotAt ?? 0).toISOString(),
     );
@@ -152,10 +180,7 @@ describe("schedules", () => {
       cron: "* * * * *",
       overlap: "queue",
     });
-    for (let i = 0; i < 3; i++) {
-      t.clock.advance("1m");
-      await tick(80);
-    }
+    await advanceSettled(t, "q", "queued-report", "1m", 3);
     const runs = await t.cairn.listRuns({ workflow: "queued-report" });
     expect(runs).toHaveLength(3);
     // The first sleeps (no slot held), so the queue moves on: each run reaches its sleep in turn.
