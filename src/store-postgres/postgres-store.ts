@@ -21,7 +21,7 @@ import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
 import { postgresSchedules } from "./postgres-schedules.ts";
-import { RecyclingPool } from "./recycling-pool.ts";
+import { RecyclingPool, reconnectDelayS } from "./recycling-pool.ts";
 import { toEntry, toEvent, toRun, toToken } from "./rows.ts";
 import { insertRuns, lockAdvisory, lockKey, wakeChannel } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
@@ -69,16 +69,6 @@ export interface PostgresStoreOptions {
   migrate?: boolean;
   /** `application_name` of the connections, as `pg_stat_activity` shows it. (Default: "cairn") */
   applicationName?: string;
-}
-
-/**
- * Seconds before a closed connection reconnects, after `failures` failed attempts in a row
- * (postgres.js counts them per pool): 50 ms doubling up to 1 s, with jitter. postgres.js's own
- * backoff grows as 3^failures / 100 s up to 20 s, and during a restart a busy worker fails
- * many connects in a row: its queries then waited up to 20 s after the database was back.
- */
-function reconnectDelayS(failures: number): number {
-  return Math.min(0.05 * 2 ** failures, 1) * (0.5 + Math.random() / 2);
 }
 
 /** Thrown inside a transaction to roll it back when the run is no longer ours. */

@@ -7,6 +7,16 @@ const retireTimeoutS = 1;
 const retryMs = 250;
 
 /**
+ * Seconds before a closed connection reconnects, after `failures` failed attempts in a row
+ * (postgres.js counts them per pool): 50 ms doubling up to 1 s, with jitter. postgres.js's own
+ * backoff grows as 3^failures / 100 s up to 20 s, and during a restart a busy worker fails
+ * many connects in a row: its queries then waited up to 20 s after the database was back.
+ */
+export function reconnectDelayS(failures: number): number {
+  return Math.min(0.05 * 2 ** failures, 1) * (0.5 + Math.random() / 2);
+}
+
+/**
  * The store's postgres.js pool, replaced by a fresh one after a reservation failed to
  * connect.
  *
