@@ -62,7 +62,7 @@ export async function pipelinedTransaction<T>(
       // A read awaited after a failed write reports only "current transaction is
       // aborted"; the first failure in the pipeline is the cause.
       const settled = await Promise.allSettled(sent);
-      if (!reservation.lost) await reservation.guard(tx`ROLLBACK`.execute()).catch(() => {});
+      if (!reservation.lost) await reservation.execute(tx`ROLLBACK`).catch(() => {});
       const cause = settled.find((s) => s.status === "rejected")?.reason ?? thrown;
       const error = reservation.lost ?? (isAbortedNotice(thrown) ? cause : thrown);
       if (attempt < attempts && retryable.has((error as { code?: string }).code ?? "")) continue;

@@ -128,8 +128,10 @@ export class Worker {
     this.#wake?.();
   }
 
-  /** Aborts a run executing here (it was cancelled or lost). */
-  /** Stops this process's execution of the run (only the one under `token`, when given). */
+  /**
+   * Aborts a run executing here (it was cancelled or lost): only the execution under `token`,
+   * when given, since this worker may have claimed the run again meanwhile.
+   */
   abortRun(runId: RunId, reason: Error, token?: number): void {
     const execution = this.#active.get(runId);
     if (token !== undefined && execution?.token !== token) return;
@@ -173,7 +175,6 @@ export class Worker {
             this.#hooks.onError(ensureError(error), "firing due schedules");
           });
           const claimStarted = performance.now();
-          const claimedAt = performance.now();
           const claimed = await this.#store.claimRuns(
             this.id,
             this.#scope(),
@@ -190,7 +191,7 @@ export class Worker {
               at: this.#clock.now(),
             });
           }
-          for (const run of claimed) this.#execute(run, undefined, claimedAt);
+          for (const run of claimed) this.#execute(run, undefined, claimStarted);
           claimedAll = claimed.length === free && free > 0;
         } catch (error) {
           failed = true;
