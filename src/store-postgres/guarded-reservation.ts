@@ -55,9 +55,10 @@ export class GuardedReservation {
   #lost: Error | undefined;
   readonly #lostSignal: Promise<never>;
   #signalLost: (error: Error) => void = () => {};
-  readonly #deadline: NodeJS.Timeout;
+  readonly #deadline: NodeJS.Timeout | undefined;
 
-  private constructor(raw: ReservedSql, deadlineMs: number) {
+  /** `deadlineMs` null: no deadline (the server has no `statement_timeout` either). */
+  private constructor(raw: ReservedSql, deadlineMs: number | null) {
     this.#raw = raw;
     this.#lostSignal = new Promise<never>((_, reject) => {
       this.#signalLost = reject;
@@ -77,6 +78,7 @@ export class GuardedReservation {
         };
       },
     });
+    if (deadlineMs === null) return;
     this.#deadline = setTimeout(() => {
       this.#markLost(
         new CairnError(
@@ -98,7 +100,10 @@ export class GuardedReservation {
   ): Promise<{ reservation: GuardedReservation; begun: Promise<unknown> }> {
     const raw = await sql.reserve();
     const statementTimeout = Number(sql.options.connection.statement_timeout ?? 0);
-    const reservation = new GuardedReservation(raw, statementTimeout + deadlineSlackMs);
+    const reservation = new GuardedReservation(
+      raw,
+      statementTimeout > 0 ? statementTimeout + deadlineSlackMs : null,
+    );
     // `onexecute` (what postgres.js's own `begin` uses) hands over the connection object:
     // the only way to terminate one connection of a pool. Returning true lets the
     // connection take more statements at once, as it would without the hook.

@@ -28,10 +28,9 @@ export function reconnectDelayS(failures: number): number {
  * none and waits forever (seen in Q-P1: a worker stalled until the next restart closed the
  * leaked connections). Hence, after such a failure, a fresh pool is opened; once it
  * answers, it replaces this one, which is ended: that closes the leaked connections and
- * rejects what waited in it. The replacement is tried every
- * 250 ms until the database answers, and by every reservation meanwhile; while the database
- * is away the check fails cheaply (a plain query leaves nothing behind) and the old pool
- * stays.
+ * rejects what waited in it. The replacement is tried every 250 ms until the database
+ * answers, and by every reservation meanwhile; while the database is away the check fails
+ * cheaply (a plain query leaves nothing behind) and the old pool stays.
  *
  * `sql` is a stable handle that forwards to whichever pool is current, so everything that
  * holds it (statements, fragments, `begin`, `reserve`) follows the replacement.
@@ -64,6 +63,7 @@ export class RecyclingPool {
   async end(options: { timeout?: number } = {}): Promise<void> {
     this.#ended = true;
     clearTimeout(this.#retry);
+    await this.#replacing?.catch(() => {}); // a fresh pool being probed becomes current or is ended
     await Promise.all([this.#current.end(options), ...this.#retiring]);
   }
 
@@ -103,6 +103,10 @@ export class RecyclingPool {
       } catch (error) {
         await fresh.end({ timeout: 0 }).catch(() => {});
         throw error;
+      }
+      if (this.#ended) {
+        await fresh.end({ timeout: 0 }).catch(() => {});
+        return;
       }
       const old = this.#current;
       this.#current = fresh;
