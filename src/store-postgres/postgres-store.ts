@@ -111,14 +111,17 @@ export class PostgresStore implements Store {
   readonly #pool: RecyclingPool;
   readonly schedules: Store["schedules"];
   readonly #starts: StartBatcher;
-  readonly #connect: (options: { max: number }) => Sql;
+  readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
   readonly #listeners = new Set<WakeListener>();
 
   /**
    * Wraps an open pool; {@link PostgresStore.open} also creates and migrates the schema.
    * `connect` opens another client with the same settings (the `LISTEN` connection).
    */
-  constructor(pool: RecyclingPool, connect: (options: { max: number }) => Sql) {
+  constructor(
+    pool: RecyclingPool,
+    connect: (options: { max: number; fetchTypes?: boolean }) => Sql,
+  ) {
     this.#pool = pool;
     const sql = pool.sql;
     this.sql = sql;
@@ -140,12 +143,13 @@ export class PostgresStore implements Store {
       parsed.searchParams.delete("schema");
       url = parsed.toString();
     }
-    const connect = ({ max }: { max: number }) =>
+    const connect = ({ max, fetchTypes = true }: { max: number; fetchTypes?: boolean }) =>
       postgres(url, {
         max,
         onnotice: () => {},
-        // Kept on: postgres.js needs the array types it fetches to send array parameters.
-        fetch_types: true,
+        // postgres.js needs the array types it fetches to send array parameters; the pool
+        // fetches them once (RecyclingPool.typesKnown).
+        fetch_types: fetchTypes,
         connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
         backoff: reconnectDelayS,
         connection: {
@@ -160,7 +164,10 @@ export class PostgresStore implements Store {
     try {
       if (options.migrate !== false) {
         await migratePostgres(pool.sql, { schema, lockTimeoutMs: options.lockTimeoutMs });
+      } else {
+        await pool.sql`SELECT 1`;
       }
+      pool.typesKnown();
       return new PostgresStore(pool, connect);
     } catch (error) {
       await pool.end({ timeout: 1 }).catch(() => {});
@@ -559,7 +566,8 @@ export class PostgresStore implements Store {
    */
   async subscribe(onWake: () => void): Promise<() => Promise<void>> {
     const listener = new WakeListener(
-      { pool: this.sql, connect: () => this.#connect({ max: 1 }) },
+      // Sends no arrays: no type fetch on reconnects (see RecyclingPool.typesKnown).
+      { pool: this.sql, connect: () => this.#connect({ max: 1, fetchTypes: false }) },
       onWake,
     );
     await listener.start();

@@ -59,6 +59,17 @@ export class RecyclingPool {
     });
   }
 
+  /**
+   * Called once a statement has succeeded: the pool's first connection has fetched
+   * PostgreSQL's array types, and later connections reuse them instead of fetching again.
+   * postgres.js fetches them on every new connection and leaves that fetch's promise
+   * unhandled: a connection reset during it (a restart) is an unhandled rejection, which
+   * ends a Node process (it hit the fault tests' harness in Q-P1).
+   */
+  typesKnown(): void {
+    this.#current.options.fetch_types = false;
+  }
+
   /** Ends the current pool and any being retired. */
   async end(options: { timeout?: number } = {}): Promise<void> {
     this.#ended = true;
@@ -98,6 +109,7 @@ export class RecyclingPool {
   #replace(): Promise<void> {
     this.#replacing ??= (async () => {
       const fresh = this.#open();
+      reuseTypes(this.#current, fresh);
       try {
         await fresh`SELECT 1`;
       } catch (error) {
@@ -121,4 +133,21 @@ export class RecyclingPool {
     });
     return this.#replacing;
   }
+}
+
+/** Gives `to` the array types `from` fetched (see `typesKnown`), if it has them. */
+function reuseTypes(from: Sql, to: Sql): void {
+  type TypeOptions = {
+    fetch_types: boolean;
+    parsers: Record<number, unknown>;
+    serializers: Record<number, unknown>;
+    shared: { typeArrayMap: Record<number, number> };
+  };
+  const source = from.options as unknown as TypeOptions;
+  const target = to.options as unknown as TypeOptions;
+  if (Object.keys(source.shared.typeArrayMap).length === 0) return;
+  Object.assign(target.parsers, source.parsers);
+  Object.assign(target.serializers, source.serializers);
+  Object.assign(target.shared.typeArrayMap, source.shared.typeArrayMap);
+  target.fetch_types = false;
 }
