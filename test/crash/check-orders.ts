@@ -126,6 +126,12 @@ export interface OrderCheckInput {
   maxTakeoverLagMs: number;
   leaseMs: number;
   /**
+   * How far two processes' engine clocks may disagree: on PostgreSQL each follows the
+   * database's by an offset measured over a round trip, so a lease's end (the owner's clock)
+   * and a claim's `now` (the claimer's) can differ by a few ms. (Default: 0)
+   */
+  clockToleranceMs?: number;
+  /**
    * When the database was down or frozen (the PostgreSQL fault tests; none on SQLite). A
    * live process may then lose a run it held (its checkpoint write failed) and claim it
    * back, repeating what was not durable; and a commit in flight may have committed
@@ -441,7 +447,7 @@ export function checkOrders(input: OrderCheckInput) {
       unverifiableClaims++;
       continue;
     }
-    if (previous.until > record.now) {
+    if (previous.until > record.now + (input.clockToleranceMs ?? 0)) {
       v.add(
         `${record.run}: claimed by lifetime ${record.life} (token ${record.token}) at ${record.now} while lifetime ${previous.life}'s lease ran until ${previous.until} (G3)`,
       );

@@ -364,6 +364,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       final,
       snapshots,
       maxTakeoverLagMs: o.maxTakeoverLagMs,
+      // Each worker's clock follows PostgreSQL's by an offset measured over a loopback round
+      // trip (seen: a claim 1 ms before the owner's lease end, by their two clocks).
+      clockToleranceMs: 25,
       leaseMs: o.leaseMs,
       outages,
     });
