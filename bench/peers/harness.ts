@@ -17,6 +17,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname } from "node:path";
+import { median, percentile } from "../stats.ts";
 
 export interface PeerEngine {
   /** Starts one workflow of `steps` sequential steps and resolves with its result. */
@@ -68,22 +69,6 @@ export interface Figures {
   w3StepsPerSecond: number;
   w4P50Ms: number;
   w4P99Ms: number;
-}
-
-/** Nearest-rank percentile (same definition as bench/stats.ts). */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] as number;
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function round(value: number, digits = 3): number {
