@@ -21,8 +21,8 @@ describe("the npm package", () => {
     });
     writeFileSync(
       join(consumer, "main.ts"),
-      `import { Cairn, defineWorkflow, NonRetryableError } from "cairn";
-import { createTestCairn } from "cairn/testing";
+      `import { Cairn, defineWorkflow, NonRetryableError } from "cairnjs";
+import { createTestCairn } from "cairnjs/testing";
 const wf = defineWorkflow({ name: "x" }, async (ctx, n: number) => ctx.step("a", () => n * 2));
 const t = await createTestCairn({ workflows: [wf] });
 const doubled: number = await (await t.cairn.start(wf, 21)).result();

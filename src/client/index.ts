@@ -1,7 +1,7 @@
 /**
- * `cairn/client`: a Cairn server over HTTP, with the shape of the embedded API.
+ * `cairnjs/client`: a Cairn server over HTTP, with the shape of the embedded API.
  * @example
- * import { connect } from "cairn/client";
+ * import { connect } from "cairnjs/client";
  * const cairn = connect("http://127.0.0.1:7420", { token: process.env.CAIRN_TOKEN });
  * const run = await cairn.start("process-order", { id: "o1", total: 10 }, { id: "order-o1" });
  * console.log(await run.result());

@@ -1,6 +1,6 @@
 /**
  * The one source of time for timers, leases, retries and waits. Tests inject a
- * controllable clock (see `cairn/testing`) so a 30-day sleep passes in milliseconds.
+ * controllable clock (see `cairnjs/testing`) so a 30-day sleep passes in milliseconds.
  */
 export interface Clock {
   /** Milliseconds since the epoch. */
