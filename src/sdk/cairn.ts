@@ -6,7 +6,10 @@ import type { EngineEvent, EngineEventListener } from "../core/engine-event.ts";
 import { CairnError, ensureError, RunCancelledError } from "../core/errors.ts";
 import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
-import type { NewRun, QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
+import { hasFlowControl } from "../engine/flow-control.ts";
+import { buildNewRun, deadlineFor, runOptionsFor } from "../engine/new-run.ts";
+import { validateInput } from "../engine/validate-input.ts";
+import type { QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { createDatabaseClock, type DatabaseClock } from "../worker/database-clock.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
@@ -14,13 +17,11 @@ import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts"
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { type AnyWorkflow, isWorkflow, type Workflow } from "./define-workflow.ts";
 import { runsForEvent } from "./event-triggers.ts";
-import { flowControlFor, hasFlowControl } from "./flow-control.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { type ReplayReport, replayRun } from "./replay.ts";
 import { type RunInfo, toRunInfo } from "./run-info.ts";
 import { firstSlotAfter, planSchedule } from "./scheduler.ts";
 import { Schedules } from "./schedules-api.ts";
-import { validateInput } from "./validate-input.ts";
 
 export interface CairnOptions {
   /**
@@ -238,15 +239,16 @@ export class Cairn {
     }
     const definition = this.#resolve(workflow);
     const now = this.clock.now();
-    const valid = await validateInput(definition, input);
-    const newRun: NewRun = {
+    const newRun = await buildNewRun({
       id,
-      workflow: definition.name,
-      input: serialize(valid, `The input of workflow "${definition.name}"`, this.#payloadLimit),
-      createdAt: now,
-      deadlineAt: definition.timeoutMs === undefined ? null : now + definition.timeoutMs,
-      ...flowControlFor(definition, valid),
-    };
+      name: definition.name,
+      workflow: definition,
+      input,
+      origin: "start",
+      now,
+      label: `The input of workflow "${definition.name}"`,
+      payloadLimitBytes: this.#payloadLimit,
+    });
     // A local worker with a free slot takes the run in the same write: no claim round trip.
     // Runs under flow control, on other queues or of paused workflows go through the store.
     const worker = this.#worker;
@@ -278,14 +280,17 @@ export class Cairn {
         `Unknown workflow "${name}": no worker has registered it (registered here: ${local.join(", ") || "none"}).`,
       );
     }
-    const now = this.clock.now();
-    const { run, created } = await this.store.createRun({
+    const newRun = await buildNewRun({
       id,
-      workflow: name,
-      input: serialize(input, `The input of workflow "${name}"`, this.#payloadLimit),
-      createdAt: now,
-      admitted: false,
+      name,
+      workflow: undefined,
+      input,
+      origin: "start",
+      now: this.clock.now(),
+      label: `The input of workflow "${name}"`,
+      payloadLimitBytes: this.#payloadLimit,
     });
+    const { run, created } = await this.store.createRun(newRun);
     if (created) this.#emitRun(run.id, run.workflow, "queued", undefined, "created");
     return this.#handle<O>(run.id, run.workflow, created);
   }
@@ -299,13 +304,8 @@ export class Cairn {
       const now = this.clock.now();
       try {
         const input = await validateInput(definition, deserialize(run.input));
-        const { debounce, ...fields } = flowControlFor(definition, input);
-        const deadlineAt = definition.timeoutMs === undefined ? null : now + definition.timeoutMs;
-        await this.store.admitRun(
-          run.id,
-          { fields: { ...fields, deadlineAt }, delayMs: debounce?.periodMs ?? 0 },
-          now,
-        );
+        const { debounce, ...fields } = runOptionsFor(definition, input, now, "admission");
+        await this.store.admitRun(run.id, { fields, delayMs: debounce?.periodMs ?? 0 }, now);
       } catch (error) {
         await this.store.admitRun(run.id, { error: serializeError(ensureError(error)) }, now);
         this.#events.emit(run.id, "failed");
@@ -421,8 +421,7 @@ export class Cairn {
     const existing = await this.store.getRun(runId as RunId);
     const definition = existing ? this.#registry.get(existing.workflow) : undefined;
     const now = this.clock.now();
-    const deadlineAt = definition?.timeoutMs === undefined ? null : now + definition.timeoutMs;
-    const run = await this.store.retryRun(runId as RunId, now, deadlineAt);
+    const run = await this.store.retryRun(runId as RunId, now, deadlineFor(definition, now));
     this.#emitRun(run.id, run.workflow, "queued", undefined, "retry");
     this.#worker?.notify();
     return this.#handle(run.id, run.workflow, false);
@@ -475,13 +474,24 @@ export class Cairn {
   /** Fires the due schedules of this process's workflows (the worker's scheduler duty). */
   async #fireSchedules(): Promise<void> {
     const now = this.clock.now();
+    const planned = new Map<RunId, string>();
     const { created } = await this.store.schedules.fireDue(
       now,
       100,
-      (schedule, hasActiveRun) =>
-        planSchedule(schedule, hasActiveRun, now, this.#registry.get(schedule.workflow)),
+      (schedule, hasActiveRun) => {
+        const plan = planSchedule(
+          schedule,
+          hasActiveRun,
+          now,
+          this.#registry.get(schedule.workflow),
+        );
+        for (const run of plan.runs) planned.set(run.id, run.workflow);
+        return plan;
+      },
       [...this.#registry.keys()],
     );
+    for (const id of created)
+      this.#emitRun(id, planned.get(id) ?? "", "queued", undefined, "created");
     if (created.length > 0) this.#worker?.notify();
   }
 
@@ -590,22 +600,19 @@ export class Cairn {
         `Child workflow depth ${depth} is over the limit of ${maxDepth}.`,
       );
     }
-    const valid = await validateInput(definition, input);
-    const now = this.clock.now();
-    const { created } = await this.store.createRun({
+    const newRun = await buildNewRun({
       id: childId,
-      workflow: definition.name,
-      input: serialize(
-        valid,
-        `The input of child workflow "${definition.name}"`,
-        this.#payloadLimit,
-      ),
-      parentId: parent.run.id,
-      parentPosition: position,
-      depth,
-      createdAt: now,
-      deadlineAt: definition.timeoutMs === undefined ? null : now + definition.timeoutMs,
+      name: definition.name,
+      workflow: definition,
+      input,
+      origin: "child",
+      now: this.clock.now(),
+      label: `The input of child workflow "${definition.name}"`,
+      payloadLimitBytes: this.#payloadLimit,
+      parent: { id: parent.run.id, position, depth },
     });
+    const { run, created } = await this.store.createRun(newRun);
+    if (created) this.#emitRun(run.id, run.workflow, "queued", undefined, "created");
     if (created) this.#worker?.notify();
   }
 
