@@ -1,6 +1,6 @@
 import { toMs } from "../core/duration.ts";
 import { CairnError } from "../core/errors.ts";
-import type { Workflow } from "../sdk/define-workflow.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { NewRun } from "../store/store.ts";
 
 /** The flow-control columns of a new run, from its workflow's options and its input. */

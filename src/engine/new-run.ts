@@ -1,6 +1,6 @@
 import { serialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
-import type { Workflow } from "../sdk/define-workflow.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { NewRun } from "../store/store.ts";
 import { flowControlFor } from "./flow-control.ts";
 import { validateInput } from "./validate-input.ts";

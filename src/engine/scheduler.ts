@@ -1,10 +1,10 @@
 import type { Cron } from "croner";
 import { deserialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
-import { runOptionsFor } from "../engine/new-run.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { NewRun, SchedulePlan, ScheduleRecord } from "../store/store.ts";
 import { nextSlot, parseCron } from "./cron.ts";
-import type { Workflow } from "./define-workflow.ts";
+import { runOptionsFor } from "./new-run.ts";
 
 /** With catch-up `none`, a slot this late is treated as missed rather than fired. */
 export const missedAfterMs = 60_000;

@@ -1,11 +1,11 @@
 import { CairnError } from "../core/errors.ts";
 import { deserialize, serialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
-import { validateInput } from "../engine/validate-input.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { CatchupPolicy, OverlapPolicy, ScheduleRecord, Store } from "../store/store.ts";
 import { validateCron } from "./cron.ts";
-import type { Workflow } from "./define-workflow.ts";
 import { firstSlotAfter, previewSlots, slotRun, slotsBetween } from "./scheduler.ts";
+import { validateInput } from "./validate-input.ts";
 
 export interface ScheduleSpec {
   /** (Default: a random id) */

@@ -1,7 +1,7 @@
 import type { RunId } from "../core/types.ts";
-import { buildNewRun } from "../engine/new-run.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { EventRecord, NewRun, Store } from "../store/store.ts";
-import type { Workflow } from "./define-workflow.ts";
+import { buildNewRun } from "./new-run.ts";
 import { compileCondition } from "./validate-options.ts";
 
 /**
