@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 /**
  * The architecture as a test: which folder of src/ may import which, no import circle
- * between files (docs/architecture.md explains each arrow).
+ * between files, no file over 500 lines (docs/architecture.md explains each arrow).
  */
 const src = resolve(import.meta.dirname, "../src");
 
@@ -88,5 +88,18 @@ describe("layering", () => {
 
   it("every folder of src/ is placed in the layers", () => {
     expect(files.map(folderOf).filter((f) => !(f in allowed))).toEqual([]);
+  });
+
+  it("no file in src/ is over 500 lines (run-execution.ts may only shrink)", () => {
+    // RunExecution is one class whose private state every context call shares; splitting
+    // it is pending. Until then it may not grow past its size when the limit came in.
+    const exceptions: Record<string, number> = { "worker/run-execution.ts": 787 };
+    const long = files
+      .map((f) => ({
+        file: relative(src, f),
+        lines: readFileSync(f, "utf8").split("\n").length - 1,
+      }))
+      .filter((f) => f.lines > (exceptions[f.file] ?? 500));
+    expect(long).toEqual([]);
   });
 });

@@ -38,9 +38,8 @@ export function errorHandler(logger: ServerLogger) {
     if (error instanceof HttpProblem) {
       return problemResponse(c, error.code, error.message, error.headers);
     }
-    // CairnError.is accepts any Error with a string code (also Node's `ERR_*` and SQLite's),
-    // so only codes of the table count as deliberate engine errors.
-    if (CairnError.is(error) && isProblemCode(error.code) && /^[A-Z_]+$/.test(error.code)) {
+    // Only Cairn's own errors (CairnError.is) with a code of the table are deliberate answers.
+    if (CairnError.is(error) && isProblemCode(error.code)) {
       if (problemTable[error.code].status < 500)
         return problemResponse(c, error.code, error.message);
       if (error.code === "CLOSED") return problemResponse(c, "CLOSED", error.message);
