@@ -4,6 +4,7 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
 import type { EngineEvent, EngineEventListener } from "../core/engine-event.ts";
 import { CairnError, ensureError, RunCancelledError } from "../core/errors.ts";
+import { observed } from "../core/observed.ts";
 import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
 import type { NewRun, QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
@@ -683,7 +684,8 @@ export class Cairn {
       id,
       workflow,
       created,
-      result: () => this.#result<O>(id),
+      // The outcome goes to whoever awaits it, even if it settles before they do.
+      result: () => observed(this.#result<O>(id)),
       info: () => this.getRun<O>(id),
     };
   }
