@@ -12,6 +12,7 @@ const engineTests = [
   "test/flow-control.test.ts",
   "test/schedules.test.ts",
   "test/cancel-stress.test.ts",
+  "test/new-run.test.ts",
 ];
 
 export default defineConfig({

@@ -1,11 +1,11 @@
 import type pino from "pino";
+import type { AnyWorkflow } from "../core/workflow.ts";
 import { Cairn } from "../sdk/cairn.ts";
-import type { AnyWorkflow } from "../sdk/define-workflow.ts";
 import { startServer } from "../server/index.ts";
-import { queuesOf } from "./commands/processes.ts";
 import type { CairnConfig } from "./config-keys.ts";
 import { CommandFailedError } from "./errors.ts";
 import { createLogger, logEngineEvents } from "./logger.ts";
+import { queuesOf } from "./queues-of.ts";
 
 export interface ServeOptions {
   config: CairnConfig;

@@ -1,10 +1,9 @@
 import { RunCancelledError } from "../core/errors.ts";
 import { observed } from "../core/observed.ts";
+import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
-import type { RunHandle, StartOptions } from "../sdk/cairn.ts";
-import type { Workflow } from "../sdk/define-workflow.ts";
-import type { RunInfo } from "../sdk/run-info.ts";
+import type { Workflow } from "../core/workflow.ts";
 import { errorFromResponse } from "./remote-error.ts";
 import { readServerSentEvents } from "./sse.ts";
 import { type RunPage, toPayload, toRunInfo, type WireRun } from "./wire.ts";

@@ -1,4 +1,5 @@
 import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
+import type { CatchupPolicy, OverlapPolicy } from "../core/workflow.ts";
 
 /** A run row. Payloads (`input`, `output`) are serialized text; `error` is JSON. */
 export interface RunRecord {
@@ -103,8 +104,7 @@ export interface ClaimScope {
   queues?: readonly string[];
 }
 
-export type OverlapPolicy = "skip" | "queue" | "allow";
-export type CatchupPolicy = "none" | "latest" | "all";
+export type { CatchupPolicy, OverlapPolicy } from "../core/workflow.ts";
 
 export interface ScheduleRecord {
   id: string;

@@ -22,9 +22,9 @@ import type {
   StepOptions,
   StepRunInfo,
   WaitForEventOptions,
+  Workflow,
   WorkflowContext,
-} from "../sdk/context.ts";
-import type { Workflow } from "../sdk/define-workflow.ts";
+} from "../core/workflow.ts";
 import type {
   ClaimedRun,
   JournalEntry,

@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { addConfigOptions, type CairnConfig, resolveConfig } from "../config-keys.ts";
+import { addConfigOptions, type CairnConfig } from "../config-keys.ts";
 import { UsageError } from "../errors.ts";
 import { type LoadedWorkflows, loadWorkflows } from "../load-workflows.ts";
 import { formatDuration, note, print, toJsonText } from "../output.ts";
+import { queuesOf } from "../queues-of.ts";
+import { resolveConfig } from "../resolve-config.ts";
 
 const httpKeys = ["host", "port", "bodyLimitBytes", "allowedHosts", "allowedOrigins"] as const;
 const common = ["db", "drainTimeout", "logLevel"] as const;
@@ -47,14 +49,6 @@ export function registerProcessCommands(program: Command): void {
 
 type Kind = "dev" | "worker" | "server";
 
-/** `--queue gpu,default` → the queues a worker takes runs from. (Default: ["default"]) */
-export function queuesOf(queue: string | undefined): string[] {
-  const queues = (queue ?? "default")
-    .split(",")
-    .map((q) => q.trim())
-    .filter(Boolean);
-  return queues.length > 0 ? queues : ["default"];
-}
 const noWorkflows: LoadedWorkflows = { workflows: [], origins: [], skipped: [] };
 
 /** Runs until SIGTERM/SIGINT: dev = worker + API, worker = worker only, server = API only. */

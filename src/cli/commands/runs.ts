@@ -1,8 +1,8 @@
 import type { Command } from "commander";
+import type { RunInfo } from "../../core/run-info.ts";
 import { isTerminal, type RunId, type RunStatus } from "../../core/types.ts";
 import type { Cairn } from "../../sdk/cairn.ts";
-import type { RunInfo } from "../../sdk/run-info.ts";
-import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { addConfigOptions } from "../config-keys.ts";
 import { apiOrDatabase, withEngine } from "../engine.ts";
 import { CommandFailedError, parsePositiveInt, UsageError } from "../errors.ts";
 import { loadWorkflow } from "../load-workflows.ts";
@@ -15,6 +15,7 @@ import {
   printJson,
   toJsonText,
 } from "../output.ts";
+import { resolveConfig } from "../resolve-config.ts";
 
 const statuses: readonly RunStatus[] = [
   "queued",

@@ -1,7 +1,7 @@
 import { toMs } from "../core/duration.ts";
 import { CairnError } from "../core/errors.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { NewRun } from "../store/store.ts";
-import type { Workflow } from "./define-workflow.ts";
 
 /** The flow-control columns of a new run, from its workflow's options and its input. */
 export function flowControlFor(

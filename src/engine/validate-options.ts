@@ -1,7 +1,7 @@
 import jsonata from "jsonata";
 import { toMs } from "../core/duration.ts";
+import type { WorkflowOptions } from "../core/workflow.ts";
 import { validateCron } from "./cron.ts";
-import type { WorkflowOptions } from "./define-workflow.ts";
 
 /** Checks triggers and flow-control options at definition, naming the bad field. */
 export function validateFlowControl<T>(options: WorkflowOptions<T>): void {

@@ -1,10 +1,10 @@
 import type { Cron } from "croner";
 import { deserialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { NewRun, SchedulePlan, ScheduleRecord } from "../store/store.ts";
 import { nextSlot, parseCron } from "./cron.ts";
-import type { Workflow } from "./define-workflow.ts";
-import { flowControlFor } from "./flow-control.ts";
+import { runOptionsFor } from "./new-run.ts";
 
 /** With catch-up `none`, a slot this late is treated as missed rather than fired. */
 export const missedAfterMs = 60_000;
@@ -32,14 +32,12 @@ export function slotRun(
   slotEndAt: number | null,
   createdAt: number,
 ): NewRun {
-  const control = workflow ? flowControlFor(workflow, deserialize(schedule.input)) : {};
   return {
     id: `${schedule.id}@${new Date(slotAt).toISOString()}` as RunId,
     workflow: schedule.workflow,
     input: schedule.input,
     createdAt,
-    deadlineAt: workflow?.timeoutMs === undefined ? null : createdAt + workflow.timeoutMs,
-    ...control,
+    ...runOptionsFor(workflow, deserialize(schedule.input), createdAt, "schedule"),
     // Overlap "queue": a schedule's runs take turns, one at a time.
     ...(schedule.overlap === "queue"
       ? { concurrency: { key: `schedule:${schedule.id}`, limit: 1 } }

@@ -1,10 +1,11 @@
 import { CairnError } from "../core/errors.ts";
 import { deserialize, serialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { CatchupPolicy, OverlapPolicy, ScheduleRecord, Store } from "../store/store.ts";
 import { validateCron } from "./cron.ts";
-import type { Workflow } from "./define-workflow.ts";
 import { firstSlotAfter, previewSlots, slotRun, slotsBetween } from "./scheduler.ts";
+import { validateInput } from "./validate-input.ts";
 
 export interface ScheduleSpec {
   /** (Default: a random id) */
@@ -81,6 +82,9 @@ export class Schedules {
         `${where}: catchup must be "none", "latest" or "all".`,
       );
     }
+    // Scheduled runs carry this input as stored; with the code here, check it once now.
+    const registered = this.#engine.registered(workflow.name);
+    const input = registered ? await validateInput(registered, spec.input) : spec.input;
     const now = this.#engine.now();
     const record = await this.#engine.store.schedules.upsert(
       {
@@ -88,7 +92,7 @@ export class Schedules {
         workflow: workflow.name,
         cron: spec.cron,
         tz,
-        input: serialize(spec.input, `The input of ${where}`, this.#engine.payloadLimitBytes),
+        input: serialize(input, `The input of ${where}`, this.#engine.payloadLimitBytes),
         overlap,
         catchup,
         nextAt: firstSlotAfter({ cron: spec.cron, tz }, now),

@@ -1,9 +1,7 @@
-import { serialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { EventRecord, NewRun, Store } from "../store/store.ts";
-import type { Workflow } from "./define-workflow.ts";
-import { flowControlFor } from "./flow-control.ts";
-import { validateInput } from "./validate-input.ts";
+import { buildNewRun } from "./new-run.ts";
 import { compileCondition } from "./validate-options.ts";
 
 /**
@@ -31,20 +29,19 @@ export async function runsForEvent(
         const holds = await compileCondition(condition, `trigger of "${name}"`).evaluate(subject);
         if (!holds) continue;
       }
-      const workflow = registered(name);
-      const input = workflow ? await validateInput(workflow, event.value) : event.value;
-      runs.push({
-        id: `${name}:${event.id}` as RunId,
-        workflow: name,
-        input: serialize(
-          input,
-          `The input of "${name}" from event "${event.name}"`,
+      runs.push(
+        await buildNewRun({
+          id: `${name}:${event.id}` as RunId,
+          name,
+          // Without the code here, the run waits for a worker with it to admit it.
+          workflow: registered(name),
+          input: event.value,
+          origin: "event",
+          now: event.createdAt,
+          label: `The input of "${name}" from event "${event.name}"`,
           payloadLimitBytes,
-        ),
-        createdAt: event.createdAt,
-        deadlineAt: workflow?.timeoutMs === undefined ? null : event.createdAt + workflow.timeoutMs,
-        ...(workflow ? flowControlFor(workflow, input) : {}),
-      });
+        }),
+      );
       started.add(name);
     } catch (error) {
       // A bad condition or input skips that workflow; the event itself is still accepted.

@@ -1,39 +1,7 @@
-import { deserialize, parseSerializedError, type SerializedError } from "../core/serializer.ts";
-import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
+import type { RunInfo } from "../core/run-info.ts";
+import { deserialize, parseSerializedError } from "../core/serializer.ts";
+import type { RunId } from "../core/types.ts";
 import type { JournalEntry, RunRecord } from "../store/store.ts";
-
-/** A step (or other journal position) as `getRun` shows it. */
-export interface StepInfo {
-  position: number;
-  key: string;
-  kind: EntryKind;
-  status: EntryStatus;
-  attempt: number;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  durationMs: number | null;
-  /** Sleep: wake time; waits: timeout. */
-  wakeAt: Date | null;
-  output: unknown;
-  error: SerializedError | null;
-  /** For an `invoke`: the child run's id. */
-  childRunId?: RunId;
-}
-
-/** A run's state, steps and outcome. */
-export interface RunInfo<TOutput = unknown> {
-  id: RunId;
-  workflow: string;
-  status: RunStatus;
-  input: unknown;
-  output: TOutput | undefined;
-  error: SerializedError | null;
-  parentId: RunId | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  steps: StepInfo[];
-}
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 

@@ -1,9 +1,9 @@
 import type { Clock } from "../core/clock.ts";
 import { NonDeterminismError } from "../core/errors.ts";
 import type { EntryKind, RunId } from "../core/types.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { JournalEntry, RunRecord } from "../store/store.ts";
 import { RunExecution } from "../worker/run-execution.ts";
-import type { Workflow } from "./define-workflow.ts";
 
 /** What replaying a recorded run against the current code found. */
 export interface ReplayReport {

@@ -1,5 +1,5 @@
 import { CairnError } from "../core/errors.ts";
-import type { Workflow } from "./define-workflow.ts";
+import type { Workflow } from "../core/workflow.ts";
 
 /**
  * Checks `input` against the workflow's Standard Schema (zod, valibot, arktype…) and
