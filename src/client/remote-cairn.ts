@@ -1,4 +1,5 @@
 import { RunCancelledError } from "../core/errors.ts";
+import { observed } from "../core/observed.ts";
 import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
@@ -130,7 +131,8 @@ export class RemoteCairn {
       id,
       workflow,
       created,
-      result: () => this.#result<O>(id),
+      // The outcome goes to whoever awaits it, even if it settles before they do.
+      result: () => observed(this.#result<O>(id)),
       info: () => this.getRun<O>(id),
     };
   }

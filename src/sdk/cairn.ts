@@ -3,6 +3,7 @@ import type { Clock } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
 import type { EngineEventListener } from "../core/engine-event.ts";
 import { CairnError, RunCancelledError } from "../core/errors.ts";
+import { observed } from "../core/observed.ts";
 import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserialize, serialize, serializeError } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
@@ -320,7 +321,8 @@ export class Cairn {
       id,
       workflow,
       created,
-      result: () => runResult<O>(this.#engine, id),
+      // The outcome goes to whoever awaits it, even if it settles before they do.
+      result: () => observed(runResult<O>(this.#engine, id)),
       info: () => this.getRun<O>(id),
     };
   }
