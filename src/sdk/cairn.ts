@@ -10,11 +10,14 @@ import type { NewRun, QueueStats, RunFilter, RunRecord, Store } from "../store/s
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { createDatabaseClock, type DatabaseClock } from "../worker/database-clock.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
+import { captureConsole } from "../worker/log-capture.ts";
+import { LogWriter } from "../worker/log-writer.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { type AnyWorkflow, isWorkflow, type Workflow } from "./define-workflow.ts";
 import { runsForEvent } from "./event-triggers.ts";
 import { flowControlFor, hasFlowControl } from "./flow-control.ts";
+import { type LogOptions, resolveLogOptions } from "./log-options.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { type ReplayReport, replayRun } from "./replay.ts";
 import { type RunInfo, toRunInfo } from "./run-info.ts";
@@ -48,6 +51,8 @@ export interface CairnOptions {
   sqlite?: SqliteStoreOptions;
   /** Receives errors of background work (claims, heartbeats). (Default: printed to stderr) */
   onError?: (error: Error, context: string) => void;
+  /** Step logs: per-step limits and console capture. */
+  logs?: LogOptions;
 }
 
 export interface StartOptions {
@@ -83,6 +88,8 @@ export class Cairn {
   readonly store: Store;
   readonly clock: Clock;
   readonly writer: JournalWriter;
+  /** Batches the runs' log lines (`ctx.log`, a step's `log` and console) into the store. */
+  readonly logWriter: LogWriter;
   readonly #registry = new Map<string, Workflow<unknown, unknown>>();
   readonly #options: CairnOptions;
   readonly #events = new EventEmitter();
@@ -101,6 +108,11 @@ export class Cairn {
     this.#options = options;
     this.clock = options.clock ?? systemClock();
     this.writer = new JournalWriter(store);
+    this.logWriter = new LogWriter(
+      store,
+      ({ runId, ...entry }) => this.#emit({ type: "log", runId, entry }),
+      (error) => this.#reportError(error, "storing log lines"),
+    );
     this.#payloadLimit = options.payloadLimitBytes ?? defaultPayloadLimit;
     this.#events.setMaxListeners(0);
     this.schedules = new Schedules({
@@ -184,14 +196,17 @@ export class Cairn {
         `Worker concurrency must be a positive integer, got ${concurrency}.`,
       );
     }
+    const logOptions = resolveLogOptions(this.#options.logs);
     const env: ExecutionEnv = {
       clock: this.clock,
       emit: (event) => this.#emit(event),
       store: this.store,
       writer: this.writer,
       payloadLimitBytes: this.#payloadLimit,
+      logs: { write: (entry) => this.logWriter.write(entry), limits: logOptions.limits },
       startChild: (request) => this.#startChild(request),
     };
+    if (logOptions.captureConsole) captureConsole();
     this.#worker = new Worker(
       this.store,
       this.clock,
@@ -549,6 +564,7 @@ export class Cairn {
     this.#closed = true;
     await this.#worker?.stop(this.#options.drainMs ?? 10_000);
     await this.writer.idle();
+    await this.logWriter.idle();
     this.#databaseClock?.stop();
     await this.store.close();
   }
