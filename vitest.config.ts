@@ -12,6 +12,7 @@ const engineTests = [
   "test/flow-control.test.ts",
   "test/schedules.test.ts",
   "test/step-logs.test.ts",
+  "test/server/ui-api.test.ts",
 ];
 
 export default defineConfig({
