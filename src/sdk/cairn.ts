@@ -207,7 +207,11 @@ export class Cairn {
       store: this.store,
       writer: this.writer,
       payloadLimitBytes: this.#payloadLimit,
-      logs: { write: (entry) => this.logWriter.write(entry), limits: logOptions.limits },
+      logs: {
+        write: (entry) => this.logWriter.write(entry),
+        limits: logOptions.limits,
+        captureConsole: logOptions.captureConsole,
+      },
       startChild: (request) => this.#startChild(request),
     };
     if (logOptions.captureConsole) captureConsole();

@@ -48,7 +48,7 @@ export interface ExecutionEnv {
   writer: Pick<JournalWriter, "write">;
   payloadLimitBytes: number;
   /** Where `ctx.log`, a step's `log` and its console output go (batched); absent: nowhere. */
-  logs?: { write(entry: NewLogEntry): void; limits: LogLimits };
+  logs?: { write(entry: NewLogEntry): void; limits: LogLimits; captureConsole: boolean };
   /**
    * Replay only: recorded outcomes are returned, and the first position without a final
    * recorded outcome ends the execution instead of running anything (`cairn replay`).
@@ -503,6 +503,16 @@ export class RunExecution implements WorkflowContext {
     });
   }
 
+  /**
+   * Runs a step attempt with its console output going to `logger`. Without console capture
+   * no async context is entered (on Node 20 an AsyncLocalStorage in use adds a hook to
+   * every promise).
+   */
+  #captured<T>(logger: StepLogger, fn: () => T): T {
+    if (!this.#env.logs?.captureConsole) return fn();
+    return withLogSink((level, message) => logger.log(level, message), fn);
+  }
+
   #emitStep(
     key: string,
     kind: "step" | "transaction",
@@ -783,10 +793,7 @@ export class RunExecution implements WorkflowContext {
       log,
     };
     const racers: Promise<T>[] = [
-      withLogSink(
-        (level, message) => log.log(level, message),
-        () => Promise.resolve().then(() => fn(info)),
-      ),
+      this.#captured(log, () => Promise.resolve().then(() => fn(info))),
       this.#aborted,
     ];
     let cancelTimer: (() => void) | undefined;
