@@ -6,7 +6,7 @@ export function inputJsonSchema(workflow: Workflow<unknown, unknown>): unknown {
   const schema = workflow.options.input as
     | (ZodType & { "~standard"?: { vendor?: string } })
     | undefined;
-  if (!schema || schema["~standard"]?.vendor !== "zod") return null;
+  if (schema?.["~standard"]?.vendor !== "zod") return null;
   try {
     return toJSONSchema(schema, { unrepresentable: "any" });
   } catch {
