@@ -13,6 +13,8 @@ const engineTests = [
   "test/schedules.test.ts",
   "test/cancel-stress.test.ts",
   "test/new-run.test.ts",
+  "test/step-logs.test.ts",
+  "test/server/ui-api.test.ts",
 ];
 
 export default defineConfig({

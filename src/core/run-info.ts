@@ -50,4 +50,6 @@ export interface RunHandle<TOutput = unknown> {
 export interface StartOptions {
   /** The run's id; starting again with the same id returns the existing run (G5). */
   id?: string;
+  /** Searchable labels (`GET /api/v1/runs?tag=customer:c1`), set when the run is created. */
+  tags?: Record<string, string>;
 }

@@ -4,9 +4,11 @@ import { type AnyWorkflow, isWorkflow, type Workflow } from "../core/workflow.ts
 import type { Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
+import { LogWriter } from "../worker/log-writer.ts";
 import type { Worker } from "../worker/worker.ts";
 import { createDatabaseClock, type DatabaseClock } from "./database-clock.ts";
 import { EventBus } from "./event-bus.ts";
+import type { LogOptions } from "./log-options.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 
 export type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
@@ -37,6 +39,8 @@ export interface EngineOptions {
   sqlite?: SqliteStoreOptions;
   /** Receives errors of background work (claims, heartbeats). (Default: printed to stderr) */
   onError?: (error: Error, context: string) => void;
+  /** Step logs: per-step limits and console capture. */
+  logs?: LogOptions;
 }
 
 const defaultPayloadLimit = 2 * 1024 * 1024;
@@ -50,6 +54,8 @@ export class Engine {
   readonly store: Store;
   readonly clock: Clock;
   readonly writer: JournalWriter;
+  /** Batches the runs' log lines (`ctx.log`, a step's `log` and console) into the store. */
+  readonly logWriter: LogWriter;
   readonly options: EngineOptions;
   readonly payloadLimitBytes: number;
   readonly leaseMs: number;
@@ -69,6 +75,11 @@ export class Engine {
     this.payloadLimitBytes = options.payloadLimitBytes ?? defaultPayloadLimit;
     this.leaseMs = options.leaseMs ?? 15_000;
     this.bus = new EventBus(clock, (error, context) => this.reportError(error, context));
+    this.logWriter = new LogWriter(
+      store,
+      ({ runId, ...entry }) => this.bus.emit({ type: "log", runId, entry }),
+      (error) => this.reportError(error, "storing log lines"),
+    );
     this.#databaseClock = databaseClock;
     for (const workflow of options.workflows ?? []) this.register(workflow);
   }
@@ -148,6 +159,7 @@ export class Engine {
     this.#closed = true;
     await this.worker?.stop(this.options.drainMs ?? 10_000);
     await this.writer.idle();
+    await this.logWriter.idle();
     this.#databaseClock?.stop();
     await this.store.close();
   }

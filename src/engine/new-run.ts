@@ -9,7 +9,7 @@ import { validateInput } from "./validate-input.ts";
  * Where a run comes from. Every path that creates a run names itself here, so the builder
  * is the one place that decides which of the workflow's options apply.
  */
-export type RunOrigin = "start" | "child" | "event" | "schedule" | "admission";
+export type RunOrigin = "start" | "child" | "event" | "schedule" | "admission" | "rerun";
 
 /** The options-derived columns of a new run: its deadline and its flow control. */
 export type RunOptions = Pick<
@@ -42,9 +42,9 @@ export function runOptionsFor(
   return {
     deadlineAt: deadlineFor(workflow, now),
     ...control,
-    // A parent waits for its child by id; a debounce could fold the child into another run
-    // of the same key, and the parent would wait forever for an id that never runs.
-    ...(origin === "child" ? { debounce: null } : {}),
+    // A parent waits for its child by id (and a rerun's caller for the new id); a debounce
+    // could fold the run into another of the same key, and they would wait forever.
+    ...(origin === "child" || origin === "rerun" ? { debounce: null } : {}),
   };
 }
 

@@ -15,9 +15,10 @@ export async function startRun(
   workflow: Workflow<unknown, unknown> | string,
   input: unknown,
   id: RunId,
+  tags?: Record<string, string>,
 ): Promise<{ id: RunId; workflow: string; created: boolean }> {
   if (typeof workflow === "string" && !engine.registry.has(workflow)) {
-    return startWithoutCode(engine, workflow, input, id);
+    return startWithoutCode(engine, workflow, input, id, tags);
   }
   const definition = engine.resolve(workflow);
   const now = engine.clock.now();
@@ -42,6 +43,7 @@ export async function startRun(
   const claim =
     direct && worker ? { owner: worker.id, leaseUntil: now + engine.leaseMs } : undefined;
   const { run, created } = await engine.store.createRun(newRun, claim);
+  if (created && tags) await engine.store.tags.set(run.id, tags);
   if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
   if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
   else if (created) engine.notify();
@@ -58,6 +60,7 @@ async function startWithoutCode(
   name: string,
   input: unknown,
   id: RunId,
+  tags: Record<string, string> | undefined,
 ): Promise<{ id: RunId; workflow: string; created: boolean }> {
   const known = (await engine.store.listWorkflows()).some((w) => w.name === name);
   if (!known) {
@@ -78,6 +81,7 @@ async function startWithoutCode(
     payloadLimitBytes: engine.payloadLimitBytes,
   });
   const { run, created } = await engine.store.createRun(newRun);
+  if (created && tags) await engine.store.tags.set(run.id, tags);
   if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
   return { id: run.id, workflow: run.workflow, created };
 }

@@ -1,10 +1,12 @@
 import { CairnError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
+import { captureConsole } from "../worker/log-capture.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { admitPending } from "./admit-pending.ts";
 import type { Engine } from "./engine.ts";
 import { fireSchedules } from "./fire-schedules.ts";
+import { resolveLogOptions } from "./log-options.ts";
 import { startChild } from "./start-child.ts";
 
 /**
@@ -22,14 +24,21 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
     );
   }
   const { bus } = engine;
+  const logOptions = resolveLogOptions(engine.options.logs);
   const env: ExecutionEnv = {
     clock: engine.clock,
     emit: (event) => bus.emit(event),
     store: engine.store,
     writer: engine.writer,
     payloadLimitBytes: engine.payloadLimitBytes,
+    logs: {
+      write: (entry) => engine.logWriter.write(entry),
+      limits: logOptions.limits,
+      captureConsole: logOptions.captureConsole,
+    },
     startChild: (request) => startChild(engine, request),
   };
+  if (logOptions.captureConsole) captureConsole();
   const worker = new Worker(
     engine.store,
     engine.clock,

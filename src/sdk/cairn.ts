@@ -8,11 +8,14 @@ import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserialize, serialize, serializeError } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { AnyWorkflow, Workflow } from "../core/workflow.ts";
+import { type BulkRequest, type BulkResult, bulkRuns } from "../engine/bulk-runs.ts";
+import { checkTags } from "../engine/check-tags.ts";
 import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { runsForEvent } from "../engine/event-triggers.ts";
 import { deadlineFor } from "../engine/new-run.ts";
 import { registerTriggers } from "../engine/register-triggers.ts";
 import { type ReplayReport, replayRun } from "../engine/replay.ts";
+import { type RerunOptions, rerunRun } from "../engine/rerun.ts";
 import { runResult } from "../engine/run-result.ts";
 import { Schedules } from "../engine/schedules-api.ts";
 import { startRun } from "../engine/start-run.ts";
@@ -20,6 +23,7 @@ import { startWorker } from "../engine/start-worker.ts";
 import { toRunInfo } from "../engine/to-run-info.ts";
 import type { QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
 import type { JournalWriter } from "../worker/journal-writer.ts";
+import type { LogWriter } from "../worker/log-writer.ts";
 import type { Worker, WorkerOptions } from "../worker/worker.ts";
 
 export type { RunHandle, StartOptions } from "../core/run-info.ts";
@@ -87,6 +91,11 @@ export class Cairn {
     return this.#engine.writer;
   }
 
+  /** Batches the runs' log lines into the store; `idle()` waits until they are written. */
+  get logWriter(): LogWriter {
+    return this.#engine.logWriter;
+  }
+
   /** Adds a workflow this process can run; a name can only stand for one definition. */
   register(workflow: AnyWorkflow): void {
     this.#engine.register(workflow);
@@ -122,6 +131,7 @@ export class Cairn {
       workflow as Workflow<unknown, unknown> | string,
       input,
       id,
+      options.tags === undefined ? undefined : checkTags(options.tags),
     );
     return this.#handle<O>(run.id, run.workflow, run.created);
   }
@@ -190,6 +200,7 @@ export class Cairn {
       (error) => engine.reportError(error, `starting the workflows triggered by event "${name}"`),
     );
     const result = await engine.store.sendEvent(event, starts);
+    if (!result.duplicate) await engine.store.eventRuns.record(id, result.started, result.woke);
     for (const runId of result.started) {
       const workflow = starts.find((s) => s.id === runId)?.workflow ?? "";
       engine.bus.emitRun(runId, workflow, "queued", undefined, "created");
@@ -242,6 +253,31 @@ export class Cairn {
     engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "retry");
     engine.notify();
     return this.#handle(run.id, run.workflow, false);
+  }
+
+  /** Cancels or retries the runs a filter (or a list of ids) matches; see `bulkRuns`. */
+  async bulk(request: BulkRequest): Promise<BulkResult> {
+    this.#engine.assertOpen();
+    return bulkRuns(
+      {
+        listRuns: (filter) => this.store.listRuns(filter),
+        getRun: (id) => this.store.getRun(id),
+        cancel: (id) => this.cancel(id),
+        retry: (id) => this.retry(id),
+      },
+      request,
+    );
+  }
+
+  /**
+   * A new run of the same workflow that reuses `runId`'s journal before step `fromStep` (by
+   * journal position) and executes from that step on, with the original or a new input.
+   * The new run is tagged `rerunOf` (and `rerunFromStep`). See `planRerun` for the semantics.
+   * @throws `RUN_NOT_FOUND`, `INVALID_ARGUMENT`, `INVALID_INPUT`
+   */
+  async rerun(runId: string, options: RerunOptions): Promise<RunHandle> {
+    const run = await rerunRun(this.#engine, runId, options);
+    return this.#handle(run.id, run.workflow, true);
   }
 
   /**

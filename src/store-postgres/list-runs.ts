@@ -19,6 +19,11 @@ export async function listRuns(sql: Sql, filter: RunFilter): Promise<RunRecord[]
       sql`(created_at, id) < (${filter.before.createdAt}::bigint, ${filter.before.id}::text)`,
     );
   }
+  if (filter.idPrefix !== undefined) where.push(sql`starts_with(id, ${filter.idPrefix})`);
+  for (const tag of filter.tags ?? []) {
+    where.push(sql`EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id
+      AND t.key = ${tag.key} AND t.value = ${tag.value})`);
+  }
   const condition = where.reduce((all, one) => sql`${all} AND ${one}`);
   const order =
     filter.updatedAfter !== undefined ? sql`updated_at ASC, id ASC` : sql`created_at DESC, id DESC`;

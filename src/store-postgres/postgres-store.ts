@@ -18,11 +18,13 @@ import type {
 import { cancelRun } from "./cancel-run.ts";
 import { claimRuns } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
+import { deleteFinishedRuns } from "./delete-finished-runs.ts";
 import { listRuns } from "./list-runs.ts";
 import { migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
 import { postgresSchedules } from "./postgres-schedules.ts";
 import { postgresTokens } from "./postgres-tokens.ts";
+import { postgresUi } from "./postgres-ui.ts";
 import { queueStats } from "./queue-stats.ts";
 import { RecyclingPool, reconnectDelayS } from "./recycling-pool.ts";
 import { retryRun } from "./retry-run.ts";
@@ -112,6 +114,12 @@ export class PostgresStore implements Store {
   readonly sql: Sql;
   readonly #pool: RecyclingPool;
   readonly schedules: Store["schedules"];
+  readonly logs: Store["logs"];
+  readonly workers: Store["workers"];
+  readonly eventRuns: Store["eventRuns"];
+  readonly tags: Store["tags"];
+  readonly childRunIds: Store["childRunIds"];
+  readonly createRunWithJournal: Store["createRunWithJournal"];
   readonly #starts: StartBatcher;
   readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
   readonly #listeners = new Set<WakeListener>();
@@ -129,6 +137,13 @@ export class PostgresStore implements Store {
     this.sql = sql;
     this.#connect = connect;
     this.schedules = postgresSchedules(sql);
+    const ui = postgresUi(sql);
+    this.logs = ui.logs;
+    this.workers = ui.workers;
+    this.eventRuns = ui.eventRuns;
+    this.tags = ui.tags;
+    this.childRunIds = ui.childRunIds;
+    this.createRunWithJournal = ui.createRunWithJournal;
     this.#starts = new StartBatcher(sql);
   }
 
@@ -416,22 +431,8 @@ export class PostgresStore implements Store {
     return queueStats(this.sql, now);
   }
 
-  async deleteFinishedRuns(before: number): Promise<number> {
-    // In chunks, each its own short transaction: a million expired runs must not make one
-    // statement that outlives statement_timeout or holds a million row locks. Rows another
-    // transaction holds are skipped (left for the next sweep) rather than waited for, so
-    // retention never queues behind live work. Steps, waits and signals go with their run
-    // (ON DELETE CASCADE).
-    const chunk = 5_000;
-    let deleted = 0;
-    for (;;) {
-      const result = await this.sql`DELETE FROM runs WHERE id IN (
-          SELECT id FROM runs WHERE finished_at < ${before}
-            AND status IN ('completed', 'failed', 'cancelled')
-          LIMIT ${chunk} FOR UPDATE SKIP LOCKED)`;
-      deleted += result.count;
-      if (result.count < chunk) return deleted;
-    }
+  deleteFinishedRuns(before: number): Promise<number> {
+    return deleteFinishedRuns(this.sql, before);
   }
 
   /**

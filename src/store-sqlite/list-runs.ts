@@ -35,6 +35,17 @@ export function listRuns(db: Database.Database, filter: RunFilter): RunRecord[] 
     params.cursorAt = filter.before.createdAt;
     params.cursorId = filter.before.id;
   }
+  if (filter.idPrefix !== undefined) {
+    where.push("id >= @idPrefix AND substr(id, 1, length(@idPrefix)) = @idPrefix");
+    params.idPrefix = filter.idPrefix;
+  }
+  for (const [i, tag] of (filter.tags ?? []).entries()) {
+    where.push(
+      `EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.key = @tagKey${i} AND t.value = @tagValue${i})`,
+    );
+    params[`tagKey${i}`] = tag.key;
+    params[`tagValue${i}`] = tag.value;
+  }
   const order =
     filter.updatedAfter !== undefined ? "updated_at ASC, id ASC" : "created_at DESC, id DESC";
   const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}

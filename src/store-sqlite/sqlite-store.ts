@@ -25,6 +25,7 @@ import { migrate } from "./migrate.ts";
 import { retryWhileBusy } from "./retry-while-busy.ts";
 import { newRunParams, toEntry, toRun, toToken } from "./rows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
+import { sqliteUi } from "./sqlite-ui.ts";
 import { prepareStatements } from "./statements.ts";
 import { transactionalStep } from "./transactional-step.ts";
 
@@ -442,6 +443,18 @@ export class SqliteStore implements Store {
     (fn) => this.#write(fn),
     (run) => this.#sql.insertRun.get(newRunParams(run, undefined)) !== undefined,
   );
+
+  readonly #ui = sqliteUi(
+    () => this.#db,
+    (fn) => this.#write(fn),
+    (run) => this.#sql.insertRun.get(newRunParams(run, undefined)) !== undefined,
+  );
+  readonly logs = this.#ui.logs;
+  readonly workers = this.#ui.workers;
+  readonly eventRuns = this.#ui.eventRuns;
+  readonly tags = this.#ui.tags;
+  childRunIds = this.#ui.childRunIds;
+  createRunWithJournal = this.#ui.createRunWithJournal;
 
   async transactionalStep<T>(
     op: { runId: RunId; token: number; entry: JournalEntry },

@@ -15,6 +15,7 @@ import {
   StepTimeoutError,
 } from "../core/errors.ts";
 import type { ReceivedEvent } from "../core/events.ts";
+import type { Logger } from "../core/logger.ts";
 import { backoffDelay, resolveRetryPolicy } from "../core/retry.ts";
 import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
 import type { EntryKind, RunId, RunStatus } from "../core/types.ts";
@@ -33,8 +34,11 @@ import type {
   Store,
   WaitRegistration,
 } from "../store/store.ts";
+import type { NewLogEntry } from "../store/ui-store.ts";
 import { DeliveryOrder } from "./delivery-order.ts";
 import type { JournalWriter } from "./journal-writer.ts";
+import { withLogSink } from "./log-capture.ts";
+import { defaultLogLimits, type LogLimits, StepLogger } from "./step-logger.ts";
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionEnv {
@@ -44,6 +48,8 @@ export interface ExecutionEnv {
   store: Store;
   writer: Pick<JournalWriter, "write">;
   payloadLimitBytes: number;
+  /** Where `ctx.log`, a step's `log` and its console output go (batched); absent: nowhere. */
+  logs?: { write(entry: NewLogEntry): void; limits: LogLimits; captureConsole: boolean };
   /**
    * Replay only: recorded outcomes are returned, and the first position without a final
    * recorded outcome ends the execution instead of running anything (`cairn replay`).
@@ -103,6 +109,7 @@ export class RunExecution implements WorkflowContext {
   readonly runId: RunId;
   readonly workflow: string;
   readonly done: Promise<ExecutionOutcome>;
+  readonly log: Logger;
 
   readonly #env: ExecutionEnv;
   readonly #claimed: ClaimedRun;
@@ -112,6 +119,8 @@ export class RunExecution implements WorkflowContext {
   readonly #aborted: Promise<never>;
   readonly #order: DeliveryOrder;
   #position = 0;
+  /** The last position the journal held when this execution began: below it, we replay. */
+  readonly #replayEnd: number;
   readonly #keyCounts = new Map<string, number>();
   #pendingWrites: Promise<void>[] = [];
   #inFlight = 0;
@@ -135,6 +144,8 @@ export class RunExecution implements WorkflowContext {
     this.runId = claimed.run.id;
     this.workflow = claimed.run.workflow;
     this.#journal = new Map(journal.map((e) => [e.position, e]));
+    this.#replayEnd = journal.reduce((end, e) => Math.max(end, e.position + 1), 0);
+    this.log = this.#logger(null, null, () => this.#position >= this.#replayEnd);
     this.#order = new DeliveryOrder(
       journal,
       (entry) =>
@@ -266,10 +277,15 @@ export class RunExecution implements WorkflowContext {
     if (typeof fn !== "function") {
       throw new TypeError(`ctx.transaction("${name}") needs a function as its last argument.`);
     }
-    return this.#runStep<Awaited<T>>("transaction", name, options, async (key, _attempt, entry) => {
+    return this.#runStep<Awaited<T>>("transaction", name, options, async (key, attempt, entry) => {
+      const logger = this.#logger(key, attempt);
       const result = await this.#env.store.transactionalStep(
         { runId: this.runId, token: this.token, entry: entry() },
-        (tx) => fn(tx as Tx),
+        (tx) =>
+          withLogSink(
+            (level, message) => logger.log(level, message),
+            () => fn(tx as Tx),
+          ),
         (value) =>
           serialize(value, `The output of transaction "${key}"`, this.#env.payloadLimitBytes),
       );
@@ -473,6 +489,29 @@ export class RunExecution implements WorkflowContext {
 
   uuid(): string {
     return this.#journaled("uuid", () => crypto.randomUUID());
+  }
+
+  #logger(stepKey: string | null, attempt: number | null, enabled?: () => boolean): StepLogger {
+    const logs = this.#env.logs;
+    return new StepLogger({
+      runId: this.runId,
+      stepKey,
+      attempt,
+      limits: logs?.limits ?? defaultLogLimits,
+      write: logs ? (entry) => logs.write(entry) : () => {},
+      now: () => this.#now(),
+      ...(enabled ? { enabled } : {}),
+    });
+  }
+
+  /**
+   * Runs a step attempt with its console output going to `logger`. Without console capture
+   * no async context is entered (on Node 20 an AsyncLocalStorage in use adds a hook to
+   * every promise).
+   */
+  #captured<T>(logger: StepLogger, fn: () => T): T {
+    if (!this.#env.logs?.captureConsole) return fn();
+    return withLogSink((level, message) => logger.log(level, message), fn);
   }
 
   #emitStep(
@@ -745,16 +784,17 @@ export class RunExecution implements WorkflowContext {
     const controller = new AbortController();
     const onRunAbort = () => controller.abort(this.#abort.signal.reason);
     this.#abort.signal.addEventListener("abort", onRunAbort, { once: true });
+    const log = this.#logger(key, attempt);
+    const info: StepRunInfo = {
+      signal: controller.signal,
+      attempt,
+      idempotencyKey: `${this.runId}:${key}`,
+      runId: this.runId,
+      step: key,
+      log,
+    };
     const racers: Promise<T>[] = [
-      Promise.resolve().then(() =>
-        fn({
-          signal: controller.signal,
-          attempt,
-          idempotencyKey: `${this.runId}:${key}`,
-          runId: this.runId,
-          step: key,
-        }),
-      ),
+      this.#captured(log, () => Promise.resolve().then(() => fn(info))),
       this.#aborted,
     ];
     let cancelTimer: (() => void) | undefined;
