@@ -161,10 +161,11 @@ export class FlowCatalog {
    */
   async deploy(
     source: string,
-    options: { baseDir?: string; author?: string } = {},
+    options: { baseDir?: string; files?: Record<string, string>; author?: string } = {},
   ): Promise<DeployResult> {
     const prepared = await prepareFlow(source, {
       baseDir: options.baseDir,
+      files: options.files,
       interpreterAvailable: (lang: ScriptLanguage) =>
         interpreterFor(lang, this.#host.options.interpreters) !== null,
     });

@@ -24,12 +24,18 @@ export class FlowInvalidError extends CairnError {
  */
 export async function prepareFlow(
   text: string,
-  options: { baseDir?: string; interpreterAvailable?: (lang: ScriptLanguage) => boolean },
+  options: {
+    baseDir?: string;
+    /** Script files sent along (deploys over HTTP), by the path `script.file` gives. */
+    files?: Record<string, string>;
+    interpreterAvailable?: (lang: ScriptLanguage) => boolean;
+  },
 ): Promise<{ document: FlowDocument; format: "yaml" | "json"; hash: string }> {
   const where = (file: string) =>
     isAbsolute(file) ? file : options.baseDir ? resolve(options.baseDir, file) : undefined;
   const result = validateFlowText(text, {
     fileExists: (file) => {
+      if (options.files && Object.hasOwn(options.files, file)) return true;
       const path = where(file);
       return path !== undefined && existsSync(path);
     },
@@ -42,7 +48,12 @@ export async function prepareFlow(
         const out: FlowStep = { ...step };
         if (step.script?.file !== undefined) {
           const { file, ...script } = step.script;
-          out.script = { ...script, source: await readFile(where(file) as string, "utf8") };
+          const sent =
+            options.files && Object.hasOwn(options.files, file) ? options.files[file] : undefined;
+          out.script = {
+            ...script,
+            source: sent ?? (await readFile(where(file) as string, "utf8")),
+          };
         }
         if (step.forEach)
           out.forEach = { ...step.forEach, steps: await inline(step.forEach.steps) };
