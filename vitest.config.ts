@@ -12,6 +12,7 @@ const engineTests = [
   "test/flow-control.test.ts",
   "test/schedules.test.ts",
   "test/flows/flow-kinds.test.ts",
+  "test/flows/flows-api.test.ts",
 ];
 
 export default defineConfig({
