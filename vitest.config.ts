@@ -13,6 +13,7 @@ const engineTests = [
   "test/schedules.test.ts",
   "test/flows/flow-kinds.test.ts",
   "test/flows/flows-api.test.ts",
+  "test/flows/flow-dag.property.test.ts",
 ];
 
 export default defineConfig({
