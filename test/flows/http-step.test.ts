@@ -44,10 +44,23 @@ const signal = () => new AbortController().signal;
 
 describe("http steps", () => {
   it("classifies private, loopback and link-local addresses", () => {
-    for (const a of ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1"]) {
+    for (const a of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "0.0.0.0",
+      "::1",
+      "fe80::1",
+      "fd00::1",
+      "::ffff:127.0.0.1",
+      "100.64.0.1",
+    ]) {
       expect(isPrivateAddress(a), a).toBe(true);
     }
-    for (const a of ["8.8.8.8", "1.1.1.1", "2606:4700::1111"]) expect(isPrivateAddress(a), a).toBe(false);
+    for (const a of ["8.8.8.8", "1.1.1.1", "2606:4700::1111"])
+      expect(isPrivateAddress(a), a).toBe(false);
   });
 
   it("refuses loopback targets by default, by address and by a name resolving to one", async () => {
@@ -58,12 +71,16 @@ describe("http steps", () => {
       /"localhost:\d+" resolves to (127\.0\.0\.1|::1)/,
     );
     await expect(httpStep({ url: "http://[::1]:1/" }, signal())).rejects.toThrow(/private/);
-    await expect(httpStep({ url: "file:///etc/passwd" }, signal())).rejects.toThrow(/only http and https/);
+    await expect(httpStep({ url: "file:///etc/passwd" }, signal())).rejects.toThrow(
+      /only http and https/,
+    );
   });
 
   it("checks every redirect's target", async () => {
     await expect(
-      httpStep({ url: `http://127.0.0.1:${port}/to-localhost` }, signal(), { allowHosts: ["127.0.0.1"] }),
+      httpStep({ url: `http://127.0.0.1:${port}/to-localhost` }, signal(), {
+        allowHosts: ["127.0.0.1"],
+      }),
     ).rejects.toThrow(/"localhost:\d+" resolves to/);
     const followed = await httpStep({ url: `http://127.0.0.1:${port}/to-localhost` }, signal(), {
       allowPrivateNetworks: true,
@@ -76,10 +93,14 @@ describe("http steps", () => {
     await expect(
       httpStep({ url: `http://127.0.0.1:${port}/big`, maxResponseBytes: 1_000 }, signal(), allow),
     ).rejects.toThrow(/over the limit of 1000 bytes/);
-    await expect(httpStep({ url: `http://127.0.0.1:${port}/500` }, signal(), allow)).rejects.toMatchObject({
+    await expect(
+      httpStep({ url: `http://127.0.0.1:${port}/500` }, signal(), allow),
+    ).rejects.toMatchObject({
       code: "RETRYABLE",
     });
-    await expect(httpStep({ url: `http://127.0.0.1:${port}/nope` }, signal(), allow)).rejects.toMatchObject({
+    await expect(
+      httpStep({ url: `http://127.0.0.1:${port}/nope` }, signal(), allow),
+    ).rejects.toMatchObject({
       code: "NON_RETRYABLE",
     });
   });

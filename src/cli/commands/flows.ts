@@ -117,30 +117,32 @@ export function registerFlowCommands(program: Command): void {
 
   const show = flows
     .command("show")
-    .description("print a flow's document (latest or --version)")
+    .description("print a flow's document (the latest version, or the one given)")
     .argument("<name>")
-    .option("--version <n>", "a version number")
+    .argument("[version]", "a version number")
     .option("--json", "print the version with its parsed document as JSON");
-  addConfigOptions(show, ["url", "token", "db"]).action(async (name: string, opts) => {
-    const resolved = await resolveConfig(show);
-    const version = opts.version === undefined ? undefined : Number(opts.version);
-    if (version !== undefined && !(Number.isInteger(version) && version > 0)) {
-      throw new UsageError(`--version must be a positive integer, got "${opts.version}".`);
-    }
-    const path = `/api/v1/flows/${encodeURIComponent(name)}${version ? `/versions/${version}` : ""}`;
-    const found = await apiOrDatabase(
-      resolved,
-      (api) => api.request<{ source: string; version: number }>("GET", path),
-      async (cairn) => {
-        const record = await cairn.store.flows.get(name, version);
-        if (!record)
-          throw new UsageError(`No flow "${name}"${version ? ` version ${version}` : ""}.`);
-        return { ...record, document: JSON.parse(record.document) };
-      },
-    );
-    if (opts.json) return printJson(found);
-    print(found.source.trimEnd());
-  });
+  addConfigOptions(show, ["url", "token", "db"]).action(
+    async (name: string, v: string | undefined, opts) => {
+      const resolved = await resolveConfig(show);
+      const version = v === undefined ? undefined : Number(v);
+      if (version !== undefined && !(Number.isInteger(version) && version > 0)) {
+        throw new UsageError(`The version must be a positive integer, got "${v}".`);
+      }
+      const path = `/api/v1/flows/${encodeURIComponent(name)}${version ? `/versions/${version}` : ""}`;
+      const found = await apiOrDatabase(
+        resolved,
+        (api) => api.request<{ source: string; version: number }>("GET", path),
+        async (cairn) => {
+          const record = await cairn.store.flows.get(name, version);
+          if (!record)
+            throw new UsageError(`No flow "${name}"${version ? ` version ${version}` : ""}.`);
+          return { ...record, document: JSON.parse(record.document) };
+        },
+      );
+      if (opts.json) return printJson(found);
+      print(found.source.trimEnd());
+    },
+  );
 
   const versions = flows
     .command("versions")
