@@ -74,6 +74,10 @@ async function runProcess(
     config,
     workflows: loaded.workflows,
     flowFiles,
+    // A local development server: http steps may call services on this machine.
+    ...(kind === "dev"
+      ? { flows: { http: { allowHosts: ["127.0.0.1", "localhost", "::1"] } } }
+      : {}),
     worker: kind !== "server",
     http: kind !== "worker",
     ready: ({ url }) => summary(kind, config, loaded, url, json),
