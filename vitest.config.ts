@@ -14,6 +14,7 @@ const engineTests = [
   "test/flows/flow-kinds.test.ts",
   "test/flows/flows-api.test.ts",
   "test/flows/flow-dag.property.test.ts",
+  "test/flows/http-step.test.ts",
 ];
 
 export default defineConfig({

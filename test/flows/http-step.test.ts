@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpStep, isPrivateAddress } from "../../src/engine/flows/http-step.ts";
-import { createTestCairn } from "../../src/testing/index.ts";
+import { testCairn } from "../support/engine.ts";
 
 let server: Server;
 let port = 0;
@@ -106,7 +106,7 @@ describe("http steps", () => {
   });
 
   it("runs as a flow step with a JSON body when the configuration allows the target", async () => {
-    const t = await createTestCairn({ flows: { http: { allowHosts: ["127.0.0.1"] } } });
+    const t = await testCairn({ flows: { http: { allowHosts: ["127.0.0.1"] } } });
     try {
       await t.cairn.flows.deploy(`
 name: caller
