@@ -273,4 +273,31 @@ steps:
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("a running worker picks up a flow another process deployed after it started", async () => {
+    t = await testCairn();
+    const { Cairn } = await import("../../src/index.ts");
+    // No worker here: a deployer and starter without code, like `cairn flows deploy` + `cairn run`.
+    const other = await Cairn.open({ db: t.db });
+    try {
+      await other.flows.deploy(`
+name: late
+steps:
+  - id: hi
+    script: { lang: bash, source: "echo late" }
+output: "=steps.hi"
+`);
+      const run = await other.start("late", {});
+      // The worker polls (for runs and for flows) on its clock, the test clock: move it on.
+      const clock = t.clock;
+      const advancing = setInterval(() => clock.advance("1s"), 20);
+      try {
+        expect(await t.cairn.handle(run.id).result()).toBe("late");
+      } finally {
+        clearInterval(advancing);
+      }
+    } finally {
+      await other.close();
+    }
+  });
 });

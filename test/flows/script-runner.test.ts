@@ -48,11 +48,17 @@ describe("script runner", () => {
     const sh = await runScript({
       lang: "bash",
       source:
-        'read -r stdin; echo "log" >&2; echo "$CAIRN_ARG_NAME/$CAIRN_ARG_N/$MY_VAR/${CAIRN_TEST_SECRET_LEAK:-none}"; echo "$stdin"',
+        'echo "log" >&2; echo "$CAIRN_ARG_NAME/$CAIRN_ARG_N/$MY_VAR/$CAIRN_TEST_SECRET_LEAK."',
       input: { name: "x", n: 3 },
       env: { MY_VAR: "v" },
     });
-    expect(sh.output).toEqual({ name: "x", n: 3 });
+    expect(sh.output).toBe("x/3/v/.");
+    const stdin = await runScript({
+      lang: "bash",
+      source: "cat; echo",
+      input: { name: "x", n: 3 },
+    });
+    expect(stdin.output).toEqual({ name: "x", n: 3 });
     const plain = await runScript({ lang: "bash", source: "echo not json" });
     expect(plain.output).toBe("not json");
     const ts = await runScript({

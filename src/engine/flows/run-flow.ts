@@ -91,7 +91,7 @@ class FlowRunner {
     const pending = [...steps];
     while (pending.length > 0) {
       const index = pending.findIndex((s) => depsOf(s).every((d) => done.has(d)));
-      const step = pending.splice(index < 0 ? 0 : index, 1)[0] as FlowStep;
+      const step = pending.splice(Math.max(index, 0), 1)[0] as FlowStep;
       const deps = depsOf(step).map((d) => done.get(d));
       const promise = Promise.all(deps).then(async () => {
         const output = await this.#runStep(step, `${prefix}${step.id}`, data);
