@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scoreOrders } from "../../examples/python-score.ts";
 import { sendReport } from "../../examples/send-report.ts";
-import { findFlowFiles, readFlowFile } from "../../src/cli/flow-files.ts";
+import { findFlowFiles } from "../../src/cli/find-flow-files.ts";
+import { readFlowFile } from "../../src/cli/flow-files.ts";
 import { createTestCairn, type TestCairn, waitForStatus } from "../../src/testing/index.ts";
 
 const folder = join(import.meta.dirname, "..", "..", "examples", "flows");
@@ -91,9 +92,10 @@ describe("examples/flows", () => {
       limit: 20,
       hook: hookUrl,
     });
-    await waitForStatus(t.cairn, run.id, "waiting");
+    // 20 TypeScript script steps (a tsx start each) run before the run can wait.
+    await waitForStatus(t.cairn, run.id, "waiting", 80_000);
     await t.cairn.sendEvent("report.approved", { day: "2026-12-01" });
-    await waitForStatus(t.cairn, run.id, "waiting"); // the closing sleep
+    await waitForStatus(t.cairn, run.id, "waiting", 30_000); // the closing sleep
     t.clock.advance("1s");
     expect(await run.result()).toEqual({
       sum: 1900,
@@ -101,5 +103,5 @@ describe("examples/flows", () => {
       mail: "report for 2026-12-01: total 1900",
     });
     expect(received).toEqual([{ name: "report.sent", data: { day: "2026-12-01", sum: 1900 } }]);
-  }, 60_000);
+  }, 150_000);
 });

@@ -4,7 +4,6 @@ import type { ScriptLanguage } from "../../core/flow/flow-schema.ts";
 import { addConfigOptions, resolveConfig } from "../config-keys.ts";
 import { apiOrDatabase } from "../engine.ts";
 import { UsageError } from "../errors.ts";
-import { displayPath, readFlowFile } from "../flow-files.ts";
 import { formatTable, formatTime, print, printJson } from "../output.ts";
 
 interface Summary {
@@ -26,6 +25,7 @@ export function registerFlowCommands(program: Command): void {
     .argument("<files...>", "*.flow.yaml / *.flow.json files")
     .option("--json", "print the result as JSON")
     .action(async (files: string[], opts) => {
+      const { displayPath, readFlowFile } = await import("../flow-files.ts");
       const { prepareFlow, FlowInvalidError } = await import("../../engine/flows/prepare-flow.ts");
       const { interpreterFor } = await import("../../worker/script/interpreters.ts");
       const results: { file: string; ok: boolean; name?: string; errors?: string[] }[] = [];
@@ -63,6 +63,8 @@ export function registerFlowCommands(program: Command): void {
     .argument("<files...>", "*.flow.yaml / *.flow.json files")
     .option("--json", "print the result as JSON");
   addConfigOptions(deploy, ["url", "token", "db"]).action(async (files: string[], opts) => {
+    // Loaded here, not at start-up: the flow schema and parsers would slow every command.
+    const { displayPath, readFlowFile } = await import("../flow-files.ts");
     const resolved = await resolveConfig(deploy);
     const results = [];
     for (const file of files) {

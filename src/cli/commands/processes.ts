@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { addConfigOptions, type CairnConfig, resolveConfig } from "../config-keys.ts";
 import { UsageError } from "../errors.ts";
-import { findFlowFiles } from "../flow-files.ts";
+import { findFlowFiles } from "../find-flow-files.ts";
 import { type LoadedWorkflows, loadWorkflows } from "../load-workflows.ts";
 import { formatDuration, note, print, toJsonText } from "../output.ts";
 
