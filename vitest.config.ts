@@ -15,6 +15,10 @@ const engineTests = [
   "test/new-run.test.ts",
   "test/step-logs.test.ts",
   "test/server/ui-api.test.ts",
+  "test/flows/flow-kinds.test.ts",
+  "test/flows/flows-api.test.ts",
+  "test/flows/flow-dag.property.test.ts",
+  "test/flows/http-step.test.ts",
 ];
 
 export default defineConfig({

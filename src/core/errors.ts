@@ -24,6 +24,7 @@ export const errorCodes = [
   "CLOSED",
   "STORE_UNAVAILABLE",
   "RUN_FAILED",
+  "FLOW_INVALID",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

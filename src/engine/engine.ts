@@ -8,8 +8,11 @@ import { LogWriter } from "../worker/log-writer.ts";
 import type { Worker } from "../worker/worker.ts";
 import { createDatabaseClock, type DatabaseClock } from "./database-clock.ts";
 import { EventBus } from "./event-bus.ts";
+import { FlowCatalog } from "./flows/flow-catalog.ts";
+import type { FlowAction, FlowOptions } from "./flows/flow-services.ts";
 import type { LogOptions } from "./log-options.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
+import { registerTriggers } from "./register-triggers.ts";
 
 export type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 
@@ -41,6 +44,10 @@ export interface EngineOptions {
   onError?: (error: Error, context: string) => void;
   /** Step logs: per-step limits and console capture. */
   logs?: LogOptions;
+  /** TypeScript functions that flows' `action` steps call by name, run by this process's worker. */
+  actions?: Record<string, FlowAction>;
+  /** Flow execution settings: interpreters, script log limits, the `http` steps' SSRF policy. */
+  flows?: FlowOptions;
 }
 
 const defaultPayloadLimit = 2 * 1024 * 1024;
@@ -61,6 +68,8 @@ export class Engine {
   readonly leaseMs: number;
   readonly registry = new Map<string, Workflow<unknown, unknown>>();
   readonly bus: EventBus;
+  /** Deployed flows: registered here as workflows, refreshed from the store. */
+  readonly flows: FlowCatalog;
   /** Workflows known to be paused; runs of these are never handed to the local worker directly. */
   readonly paused = new Set<string>();
   worker: Worker | undefined;
@@ -82,6 +91,16 @@ export class Engine {
     );
     this.#databaseClock = databaseClock;
     for (const workflow of options.workflows ?? []) this.register(workflow);
+    this.flows = new FlowCatalog({
+      store,
+      now: () => this.clock.now(),
+      register: (workflow) => this.register(workflow),
+      registered: (name) => this.registry.get(name),
+      syncTriggers: () => registerTriggers(this),
+      actions: new Map(Object.entries(options.actions ?? {})),
+      options: options.flows ?? {},
+      onError: (error, context) => this.reportError(error, context),
+    });
   }
 
   /**

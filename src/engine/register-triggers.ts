@@ -1,12 +1,23 @@
+import type { Clock } from "../core/clock.ts";
 import { serialize } from "../core/serializer.ts";
-import type { Engine } from "./engine.ts";
+import type { Workflow } from "../core/workflow.ts";
+import type { Store } from "../store/store.ts";
 import { firstSlotAfter } from "./scheduler.ts";
+
+/** The parts of the engine trigger registration reads (the engine itself, without an import circle). */
+export interface TriggerHost {
+  store: Store;
+  clock: Clock;
+  registry: Map<string, Workflow<unknown, unknown>>;
+  payloadLimitBytes: number;
+  paused: Set<string>;
+}
 
 /**
  * Records the event triggers and cron schedules that the registered workflows declare,
  * so any process accepting an event starts them and any scheduler fires them.
  */
-export async function registerTriggers(engine: Engine): Promise<void> {
+export async function registerTriggers(engine: TriggerHost): Promise<void> {
   const { store } = engine;
   const now = engine.clock.now();
   await store.registerWorkflows([...engine.registry.keys()], now);

@@ -20,6 +20,8 @@ export async function startRun(
   if (typeof workflow === "string" && !engine.registry.has(workflow)) {
     return startWithoutCode(engine, workflow, input, id, tags);
   }
+  // A flow's input schema and options come from its latest version, maybe deployed elsewhere.
+  if (typeof workflow === "string" && engine.flows.has(workflow)) await engine.flows.refreshIfDue();
   const definition = engine.resolve(workflow);
   const now = engine.clock.now();
   const newRun = await buildNewRun({
@@ -62,6 +64,8 @@ async function startWithoutCode(
   id: RunId,
   tags: Record<string, string> | undefined,
 ): Promise<{ id: RunId; workflow: string; created: boolean }> {
+  await engine.flows.refresh(); // a flow deployed by another process since the last look
+  if (engine.registry.has(name)) return startRun(engine, name, input, id, tags);
   const known = (await engine.store.listWorkflows()).some((w) => w.name === name);
   if (!known) {
     const local = [...engine.registry.keys()];

@@ -56,6 +56,7 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
       onError: (error, context) => engine.reportError(error, context),
       emit: (event) => bus.emit(event),
       beforeClaim: async () => {
+        await engine.flows.refreshIfDue();
         await admitPending(engine);
         await fireSchedules(engine);
       },

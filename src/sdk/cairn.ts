@@ -12,6 +12,7 @@ import { type BulkRequest, type BulkResult, bulkRuns } from "../engine/bulk-runs
 import { checkTags } from "../engine/check-tags.ts";
 import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { runsForEvent } from "../engine/event-triggers.ts";
+import type { FlowCatalog } from "../engine/flows/flow-catalog.ts";
 import { deadlineFor } from "../engine/new-run.ts";
 import { registerTriggers } from "../engine/register-triggers.ts";
 import { type ReplayReport, replayRun } from "../engine/replay.ts";
@@ -44,6 +45,8 @@ export class Cairn {
   readonly #engine: Engine;
   /** Cron schedules over any workflow: create, pause, resume, backfill, preview. */
   readonly schedules: Schedules;
+  /** Deployed flows (YAML/JSON DAGs): deploy, and the ones this process runs. */
+  readonly flows: FlowCatalog;
 
   private constructor(engine: Engine) {
     this.#engine = engine;
@@ -59,6 +62,7 @@ export class Cairn {
       registered: (name) => engine.registry.get(name),
       notify: () => engine.notify(),
     });
+    this.flows = engine.flows;
   }
 
   /**
@@ -75,6 +79,7 @@ export class Cairn {
    */
   static async open(options: CairnOptions = {}): Promise<Cairn> {
     const engine = await Engine.open(options);
+    await engine.flows.refresh(); // registers the deployed flows (and their triggers)
     await registerTriggers(engine);
     return new Cairn(engine);
   }

@@ -1,5 +1,5 @@
 import { toJSONSchema, type ZodType } from "zod";
-import type { Workflow } from "../sdk/define-workflow.ts";
+import type { Workflow } from "../core/workflow.ts";
 
 /** The JSON Schema of a workflow's input when it is a zod schema (the UI's start form). */
 export function inputJsonSchema(workflow: Workflow<unknown, unknown>): unknown {

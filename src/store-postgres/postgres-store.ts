@@ -22,6 +22,7 @@ import { deleteFinishedRuns } from "./delete-finished-runs.ts";
 import { listRuns } from "./list-runs.ts";
 import { migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
+import { postgresFlows } from "./postgres-flows.ts";
 import { postgresSchedules } from "./postgres-schedules.ts";
 import { postgresTokens } from "./postgres-tokens.ts";
 import { postgresUi } from "./postgres-ui.ts";
@@ -120,6 +121,7 @@ export class PostgresStore implements Store {
   readonly tags: Store["tags"];
   readonly childRunIds: Store["childRunIds"];
   readonly createRunWithJournal: Store["createRunWithJournal"];
+  readonly flows: Store["flows"];
   readonly #starts: StartBatcher;
   readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
   readonly #listeners = new Set<WakeListener>();
@@ -144,6 +146,7 @@ export class PostgresStore implements Store {
     this.tags = ui.tags;
     this.childRunIds = ui.childRunIds;
     this.createRunWithJournal = ui.createRunWithJournal;
+    this.flows = postgresFlows(sql);
     this.#starts = new StartBatcher(sql);
   }
 

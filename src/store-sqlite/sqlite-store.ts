@@ -24,6 +24,7 @@ import { listRuns } from "./list-runs.ts";
 import { migrate } from "./migrate.ts";
 import { retryWhileBusy } from "./retry-while-busy.ts";
 import { newRunParams, toEntry, toRun, toToken } from "./rows.ts";
+import { sqliteFlows } from "./sqlite-flows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
 import { sqliteUi } from "./sqlite-ui.ts";
 import { prepareStatements } from "./statements.ts";
@@ -355,19 +356,10 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#sql.deleteFinished.run(before).changes);
   }
 
-  async listEvents(filter: {
-    name?: string;
-    before?: { createdAt: number; id: string };
-    limit?: number;
-  }): Promise<EventRecord[]> {
-    return this.#sql.listEvents
-      .all({
-        name: filter.name ?? null,
-        cursorAt: filter.before?.createdAt ?? null,
-        cursorId: filter.before?.id ?? null,
-        limit: Math.min(filter.limit ?? 50, 1000),
-      })
-      .map(toEvent);
+  async listEvents(filter: Parameters<Store["listEvents"]>[0]): Promise<EventRecord[]> {
+    const { name = null, before, limit = 50 } = filter;
+    const cursor = { cursorAt: before?.createdAt ?? null, cursorId: before?.id ?? null };
+    return this.#sql.listEvents.all({ name, ...cursor, limit: Math.min(limit, 1000) }).map(toEvent);
   }
 
   async setEventTriggers(
@@ -437,6 +429,11 @@ export class SqliteStore implements Store {
   async pausedWorkflows(): Promise<string[]> {
     return (this.#sql.pausedWorkflows.all() as { workflow: string }[]).map((r) => r.workflow);
   }
+
+  readonly flows: Store["flows"] = sqliteFlows(
+    () => this.#db,
+    (fn) => this.#write(fn),
+  );
 
   readonly schedules: Store["schedules"] = sqliteSchedules(
     () => this.#db,

@@ -1,5 +1,6 @@
 import type { RunId, RunStatus } from "../core/types.ts";
 import type { CatchupPolicy, OverlapPolicy } from "../core/workflow.ts";
+import type { FlowStore } from "./flow-store.ts";
 import type { JournalEntry, NewRun, RunRecord } from "./run-records.ts";
 import type { UiStore } from "./ui-store.ts";
 
@@ -221,6 +222,9 @@ export interface Store extends UiStore {
   /** A paused workflow's runs are not claimed (they wait in the store) until it is resumed. */
   setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void>;
   pausedWorkflows(): Promise<string[]>;
+
+  /** Versioned flow documents (YAML/JSON DAGs). */
+  flows: FlowStore;
 
   schedules: {
     /** Creates or replaces a schedule; `nextAt` is kept when the cron and zone are unchanged. */
