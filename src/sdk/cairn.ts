@@ -20,6 +20,7 @@ import { type ReplayReport, replayRun } from "./replay.ts";
 import { type RunInfo, toRunInfo } from "./run-info.ts";
 import { firstSlotAfter, planSchedule } from "./scheduler.ts";
 import { Schedules } from "./schedules-api.ts";
+import { type UncaughtErrorHook, uncaughtErrorPolicy } from "./uncaught-error-policy.ts";
 import { validateInput } from "./validate-input.ts";
 
 export interface CairnOptions {
@@ -48,6 +49,13 @@ export interface CairnOptions {
   sqlite?: SqliteStoreOptions;
   /** Receives errors of background work (claims, heartbeats). (Default: printed to stderr) */
   onError?: (error: Error, context: string) => void;
+  /**
+   * Sees every uncaught exception and unhandled rejection while a worker runs (see
+   * docs/uncaught-errors.md). One raised in a step attempt's async context fails that
+   * attempt whatever the hook does. (Default: report through `onError`; outside any step,
+   * also drain and exit the process with 1)
+   */
+  onUncaughtError?: UncaughtErrorHook;
 }
 
 export interface StartOptions {
@@ -184,7 +192,17 @@ export class Cairn {
         `Worker concurrency must be a positive integer, got ${concurrency}.`,
       );
     }
+    const onUncaught = uncaughtErrorPolicy({
+      hook: this.#options.onUncaughtError,
+      report: (error, context) =>
+        this.#options.onError
+          ? this.#options.onError(error, context)
+          : console.error(`cairn: ${context}:`, error),
+      runsInFlight: () => this.#worker?.runIds ?? [],
+      drain: () => this.close(),
+    });
     const env: ExecutionEnv = {
+      reportUncaught: onUncaught,
       clock: this.clock,
       emit: (event) => this.#emit(event),
       store: this.store,
@@ -207,6 +225,7 @@ export class Cairn {
         onStarted: (run) => this.#emitRun(run.id, run.workflow, "running"),
         onSettled: (run, outcome) => this.#onSettled(run, outcome),
         onError: (error, context) => this.#reportError(error, context),
+        onUnattributedError: (error, source) => onUncaught(error, { source, attributed: "none" }),
         emit: (event) => this.#emit(event),
         beforeClaim: async () => {
           await this.#admitPending();

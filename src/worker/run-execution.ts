@@ -35,6 +35,7 @@ import type {
 } from "../store/store.ts";
 import { DeliveryOrder } from "./delivery-order.ts";
 import type { JournalWriter } from "./journal-writer.ts";
+import { leakTrap, runInStepScope, type UncaughtErrorInfo } from "./step-scope.ts";
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionEnv {
@@ -57,6 +58,8 @@ export interface ExecutionEnv {
     workflow: Workflow<unknown, unknown>;
     input: unknown;
   }): Promise<void>;
+  /** Hears of errors a step attempt leaked past its own promise (timers, stray rejections). */
+  reportUncaught?(error: Error, info: Omit<UncaughtErrorInfo, "runsInFlight">): void;
 }
 
 /** How an execution ended, as far as this worker is concerned. */
@@ -745,17 +748,30 @@ export class RunExecution implements WorkflowContext {
     const controller = new AbortController();
     const onRunAbort = () => controller.abort(this.#abort.signal.reason);
     this.#abort.signal.addEventListener("abort", onRunAbort, { once: true });
+    const { scope, leaked, settle } = leakTrap(
+      this.runId,
+      this.workflow,
+      key,
+      attempt,
+      (error, info) => {
+        this.#env.reportUncaught?.(error, info);
+        if (info.attributed === "step") controller.abort(error);
+      },
+    );
     const racers: Promise<T>[] = [
       Promise.resolve().then(() =>
-        fn({
-          signal: controller.signal,
-          attempt,
-          idempotencyKey: `${this.runId}:${key}`,
-          runId: this.runId,
-          step: key,
-        }),
+        runInStepScope(scope, () =>
+          fn({
+            signal: controller.signal,
+            attempt,
+            idempotencyKey: `${this.runId}:${key}`,
+            runId: this.runId,
+            step: key,
+          }),
+        ),
       ),
       this.#aborted,
+      leaked,
     ];
     let cancelTimer: (() => void) | undefined;
     if (timeoutMs !== undefined) {
@@ -772,6 +788,7 @@ export class RunExecution implements WorkflowContext {
     try {
       return await Promise.race(racers);
     } finally {
+      settle();
       cancelTimer?.();
       this.#abort.signal.removeEventListener("abort", onRunAbort);
     }

@@ -8,6 +8,7 @@ import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../sdk/define-workflow.ts";
 import type { ClaimedRun, JournalEntry, RunRecord, Store } from "../store/store.ts";
 import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
+import { trapUncaughtErrors, type UnattributedErrorHandler } from "./uncaught-error-trap.ts";
 
 const tracer = trace.getTracer("cairn");
 
@@ -32,6 +33,8 @@ export interface WorkerHooks {
   onSettled(run: RunRecord, outcome: ExecutionOutcome): void;
   onError(error: Error, context: string): void;
   emit(event: EngineEvent): void;
+  /** An uncaught error no step's async context claims, while this worker runs. */
+  onUnattributedError?: UnattributedErrorHandler;
   /** Periodic duties before each claim (firing due schedules). */
   beforeClaim?(): Promise<void>;
 }
@@ -71,6 +74,7 @@ export class Worker {
   readonly #claimedAt = new WeakMap<RunExecution, number>();
   #cancelHeartbeat: (() => void) | undefined;
   #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
+  #untrap: (() => void) | undefined;
 
   constructor(
     store: Store,
@@ -92,6 +96,11 @@ export class Worker {
     return this.#active.size + this.#loading;
   }
 
+  /** The runs executing here now. */
+  get runIds(): RunId[] {
+    return [...this.#active.keys()];
+  }
+
   get concurrency(): number {
     return this.#config.concurrency;
   }
@@ -99,6 +108,9 @@ export class Worker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#untrap = trapUncaughtErrors((error, source) =>
+      this.#hooks.onUnattributedError?.(error, source),
+    );
     this.#lastRenewal = this.#clock.now();
     this.#lastConfirmed = performance.now();
     this.#scheduleHeartbeat();
@@ -160,6 +172,7 @@ export class Worker {
     this.#cancelHeartbeat?.();
     const unsubscribe = await this.#unsubscribe;
     await unsubscribe?.().catch(() => {});
+    this.#untrap?.();
   }
 
   async #run(): Promise<void> {
