@@ -1,11 +1,13 @@
 import type pino from "pino";
 import { Cairn } from "../sdk/cairn.ts";
 import type { AnyWorkflow } from "../sdk/define-workflow.ts";
+import { describeUncaught } from "../sdk/uncaught-error-policy.ts";
 import { startServer } from "../server/index.ts";
 import { queuesOf } from "./commands/processes.ts";
 import type { CairnConfig } from "./config-keys.ts";
 import { CommandFailedError } from "./errors.ts";
 import { createLogger, logEngineEvents } from "./logger.ts";
+import { restartExitCode, supervisedVariable } from "./supervise.ts";
 
 export interface ServeOptions {
   config: CairnConfig;
@@ -30,12 +32,27 @@ const serverCloseMs = 2_000;
 export async function serve(options: ServeOptions): Promise<number> {
   const { config } = options;
   const logger = createLogger(config.logLevel);
+  // An uncaught error outside any step (or a supervisor gone) stops the process like a signal.
+  let stop: ((reason: NodeJS.Signals | "uncaught error" | "supervisor gone") => void) | undefined;
+  let stopEarly: Parameters<NonNullable<typeof stop>>[0] | undefined;
+  const requestStop = (reason: NonNullable<typeof stopEarly>) => {
+    stopEarly ??= reason;
+    stop?.(reason);
+  };
   const cairn = await Cairn.open({
     db: config.db,
     workflows: options.workflows,
     drainMs: config.drainTimeout,
     onError: (error, context) => logger.error({ err: error }, `error while ${context}`),
+    onUncaughtError: (error, info) => {
+      const fields = { err: error, ...info };
+      if (info.attributed !== "none") return logger.warn(fields, describeUncaught(info));
+      logger.error(fields, describeUncaught(info));
+      requestStop("uncaught error");
+    },
   });
+  if (process.env[supervisedVariable])
+    process.once("disconnect", () => requestStop("supervisor gone"));
   const stopLogging = logEngineEvents(cairn, logger);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
@@ -63,10 +80,12 @@ export async function serve(options: ServeOptions): Promise<number> {
     throw error;
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const signal = await new Promise<NonNullable<typeof stopEarly>>((resolve) => {
+    stop = resolve;
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
     options.ready({ url: server?.url });
+    if (stopEarly) resolve(stopEarly);
   });
   const force = (second: NodeJS.Signals) => {
     logger.error({ signal: second }, "second signal: exiting without draining");
@@ -90,7 +109,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   clearTimeout(hung);
   logger.info("stopped");
   flush(logger);
-  return 0;
+  return signal === "uncaught error" ? restartExitCode : 0;
 }
 
 async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
