@@ -12,6 +12,7 @@ const engineTests = [
   "test/flow-control.test.ts",
   "test/schedules.test.ts",
   "test/uncaught-errors.test.ts",
+  "test/server/token-lifecycle.test.ts",
 ];
 
 export default defineConfig({

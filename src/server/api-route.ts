@@ -7,6 +7,7 @@ import type { ResolvedOptions } from "./options.ts";
 import { jsonBody } from "./request-body.ts";
 import { Problem } from "./schemas.ts";
 import type { StreamHub } from "./stream-hub.ts";
+import type { TokenWatch } from "./token-watch.ts";
 import type { WebhookVerifier } from "./webhook-verifier.ts";
 
 /** Whether the server should receive traffic; `/readyz` reports it. */
@@ -21,6 +22,8 @@ export interface RouteDeps {
   auth: AuthContext;
   metrics: Metrics;
   hub: StreamHub;
+  /** Ends event streams whose token was revoked or expired. */
+  tokenWatch: TokenWatch;
   hooks: WebhookVerifier;
   health: HealthState;
   /** The OpenAPI document of the app. */

@@ -11,6 +11,8 @@ import { HttpProblem } from "./problems.ts";
 import { requestContext } from "./request-context.ts";
 import { routeTable } from "./route-table.ts";
 import { StreamHub } from "./stream-hub.ts";
+import { TokenUsage } from "./token-usage.ts";
+import { TokenWatch } from "./token-watch.ts";
 import { WebhookVerifier } from "./webhook-verifier.ts";
 
 /** What `startServer` needs to drive an app it did not build itself. */
@@ -67,6 +69,8 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
     hub.observe(event);
   });
   const health: HealthState = { ready: true };
+  // Revoked tokens' streams end within this; a second is what operators are promised.
+  const tokenWatch = new TokenWatch(cairn.store, () => cairn.clock.now(), 250, logger);
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
   app.onError(errorHandler(logger));
@@ -88,9 +92,14 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
   const deps: RouteDeps = {
     cairn,
     options: resolved,
-    auth: { cairn, loopbackOnly: isLoopbackHost(resolved.host) },
+    auth: {
+      cairn,
+      loopbackOnly: isLoopbackHost(resolved.host),
+      usage: new TokenUsage(cairn.store, logger),
+    },
     metrics,
     hub,
+    tokenWatch,
     hooks: new WebhookVerifier(resolved.webhooks),
     health,
     openapi: () => {
@@ -112,6 +121,7 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
     dispose() {
       unsubscribe();
       hub.close();
+      tokenWatch.close();
     },
   });
   return app;

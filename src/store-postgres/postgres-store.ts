@@ -530,8 +530,13 @@ export class PostgresStore implements Store {
 
   readonly tokens: Store["tokens"] = {
     create: async (token) => {
-      await this.sql`INSERT INTO api_tokens (id, name, role, secret_hash, created_at)
-        VALUES (${token.id}, ${token.name}, ${token.role}, ${token.secretHash}, ${token.createdAt})`;
+      await this.sql`INSERT INTO api_tokens (id, name, role, secret_hash, created_at, expires_at)
+        VALUES (${token.id}, ${token.name}, ${token.role}, ${token.secretHash}, ${token.createdAt},
+          ${token.expiresAt ?? null})`;
+    },
+    touch: async (id, at) => {
+      await this.sql`UPDATE api_tokens SET last_used_at = ${at}
+        WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at < ${at})`;
     },
     list: async () =>
       (await this.sql`SELECT * FROM api_tokens ORDER BY created_at, id`).map(toToken),
@@ -548,6 +553,11 @@ export class PostgresStore implements Store {
     anyActive: async () =>
       (await this.sql`SELECT 1 FROM api_tokens WHERE revoked_at IS NULL LIMIT 1`).length > 0,
   };
+
+  async probeWrite(at: number): Promise<void> {
+    await this.sql`INSERT INTO write_probes (id, probed_at) VALUES (1, ${at})
+      ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`;
+  }
 
   // ---- time, wake-ups, lifecycle ----
 

@@ -24,6 +24,7 @@ import { migrate } from "./migrate.ts";
 import { newRunParams, toEntry, toRun, toToken } from "./rows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
 import { prepareStatements } from "./statements.ts";
+import { sqliteWriteProbe, writeProbeUpsert } from "./write-probe.ts";
 
 export interface SqliteStoreOptions {
   /**
@@ -659,8 +660,12 @@ export class SqliteStore implements Store {
           token.role,
           token.secretHash,
           token.createdAt,
+          token.expiresAt ?? null,
         ),
       );
+    },
+    touch: async (id, at) => {
+      this.#write(() => this.#sql.touchToken.run({ at, id }));
     },
     list: async () => this.#sql.listTokens.all().map(toToken),
     revoke: async (id, at) => this.#write(() => this.#sql.revokeToken.run(at, id).changes > 0),
@@ -677,7 +682,17 @@ export class SqliteStore implements Store {
       .all() as { id: number; name: string; appliedAt: number }[];
   }
 
+  #probe: ReturnType<typeof sqliteWriteProbe> | undefined;
+
+  probeWrite(at: number): Promise<void> {
+    this.#probe ??= sqliteWriteProbe(this.path, (time) =>
+      this.#write(() => this.#db.prepare(writeProbeUpsert).run(time)),
+    );
+    return this.#probe.probe(at);
+  }
+
   async close(): Promise<void> {
+    this.#probe?.close();
     if (this.#db.open) this.#db.close();
   }
 }
