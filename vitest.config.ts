@@ -13,6 +13,7 @@ const engineTests = [
   "test/schedules.test.ts",
   "test/uncaught-errors.test.ts",
   "test/server/token-lifecycle.test.ts",
+  "test/server/readiness.test.ts",
 ];
 
 export default defineConfig({

@@ -6,6 +6,7 @@ import type { Metrics } from "./metrics.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { jsonBody } from "./request-body.ts";
 import { Problem } from "./schemas.ts";
+import type { StoreReadiness } from "./store-readiness.ts";
 import type { StreamHub } from "./stream-hub.ts";
 import type { TokenWatch } from "./token-watch.ts";
 import type { WebhookVerifier } from "./webhook-verifier.ts";
@@ -22,6 +23,8 @@ export interface RouteDeps {
   auth: AuthContext;
   metrics: Metrics;
   hub: StreamHub;
+  /** Whether the store takes writes: half of what `/readyz` reports. */
+  readiness: StoreReadiness;
   /** Ends event streams whose token was revoked or expired. */
   tokenWatch: TokenWatch;
   hooks: WebhookVerifier;

@@ -10,6 +10,7 @@ import { isLoopbackHost, resolveOptions, type ServerOptions } from "./options.ts
 import { HttpProblem } from "./problems.ts";
 import { requestContext } from "./request-context.ts";
 import { routeTable } from "./route-table.ts";
+import { StoreReadiness } from "./store-readiness.ts";
 import { StreamHub } from "./stream-hub.ts";
 import { TokenUsage } from "./token-usage.ts";
 import { TokenWatch } from "./token-watch.ts";
@@ -64,9 +65,16 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
   const { logger } = resolved;
   const metrics = createMetrics(cairn, logger);
   const hub = new StreamHub(cairn, resolved.streamPollMs, logger);
+  const readiness = new StoreReadiness(
+    cairn.store,
+    metrics.registry,
+    logger,
+    options.readiness ?? {},
+  );
   const unsubscribe = cairn.subscribe((event) => {
     metrics.observe(event);
     hub.observe(event);
+    readiness.observe(event);
   });
   const health: HealthState = { ready: true };
   // Revoked tokens' streams end within this; a second is what operators are promised.
@@ -99,6 +107,7 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
     },
     metrics,
     hub,
+    readiness,
     tokenWatch,
     hooks: new WebhookVerifier(resolved.webhooks),
     health,
@@ -122,6 +131,7 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
       unsubscribe();
       hub.close();
       tokenWatch.close();
+      readiness.close();
     },
   });
   return app;

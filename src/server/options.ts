@@ -1,3 +1,5 @@
+import type { ReadinessOptions } from "./store-readiness.ts";
+
 /** What the server logs through: pino, or anything with the same four methods. */
 export interface ServerLogger {
   info(obj: object, msg?: string): void;
@@ -26,6 +28,8 @@ export interface ServerOptions {
   streamPollMs?: number;
   /** Interval of the event stream's keep-alive comments, in ms. (Default: 15_000) */
   streamHeartbeatMs?: number;
+  /** When `/readyz` says the store cannot write (see `store-readiness.ts`). */
+  readiness?: ReadinessOptions;
 }
 
 /** Options with their defaults applied; what the app's parts read. */
