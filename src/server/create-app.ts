@@ -67,6 +67,7 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
   const hub = new StreamHub(cairn, resolved.streamPollMs, logger);
   const readiness = new StoreReadiness(
     cairn.store,
+    cairn.writer,
     metrics.registry,
     logger,
     options.readiness ?? {},

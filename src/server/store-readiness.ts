@@ -2,6 +2,7 @@ import { Gauge, type Registry } from "prom-client";
 import type { EngineEvent } from "../core/engine-event.ts";
 import { ensureError } from "../core/errors.ts";
 import type { Store } from "../store/store.ts";
+import type { JournalWriter } from "../worker/journal-writer.ts";
 import type { ServerLogger } from "./options.ts";
 
 export interface ReadinessOptions {
@@ -14,9 +15,10 @@ export interface ReadinessOptions {
 }
 
 /**
- * Whether the store takes writes, from the outcome of real ones: a claim the worker
- * committed (an engine `claim` event) proves one; otherwise a probe writes one row of
- * `write_probes` each interval. A write that failed or has been pending for `thresholdMs`
+ * Whether the store takes writes, from the outcome of real ones: the journal writer's
+ * commits and the worker's claims (an engine `claim` event) prove or disprove it; when none
+ * succeeded for an interval, a probe writes one row of `write_probes`. A write that failed
+ * or has been pending (a probe or a journal commit) for `thresholdMs`
  * makes the store unready until a write succeeds again. Time here is real elapsed time
  * (`performance.now()`), not the engine's clock: a test clock must not fake an outage.
  */
@@ -36,8 +38,21 @@ export class StoreReadiness {
   #lastSuccess = performance.now();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(store: Store, registry: Registry, logger: ServerLogger, options: ReadinessOptions) {
+  readonly #writer: JournalWriter;
+  readonly #stopListening: () => void;
+
+  constructor(
+    store: Store,
+    writer: JournalWriter,
+    registry: Registry,
+    logger: ServerLogger,
+    options: ReadinessOptions,
+  ) {
     this.#store = store;
+    this.#writer = writer;
+    this.#stopListening = writer.onCommit((error) =>
+      error ? this.#failed(error) : this.#succeeded(),
+    );
     this.#logger = logger;
     this.#thresholdMs = options.thresholdMs ?? 5_000;
     this.#intervalMs = options.probeIntervalMs ?? 1_000;
@@ -66,6 +81,7 @@ export class StoreReadiness {
   }
 
   close(): void {
+    this.#stopListening();
     clearInterval(this.#timer);
   }
 
@@ -103,7 +119,11 @@ export class StoreReadiness {
 
   #evaluate(now: number): void {
     const failedFor = this.#failingSince === null ? -1 : now - this.#failingSince;
-    const pendingFor = this.#probeSince === null ? -1 : now - this.#probeSince;
+    const pendingSince = Math.min(
+      this.#probeSince ?? Number.POSITIVE_INFINITY,
+      this.#writer.committingSince ?? Number.POSITIVE_INFINITY,
+    );
+    const pendingFor = pendingSince === Number.POSITIVE_INFINITY ? -1 : now - pendingSince;
     const ready = failedFor < this.#thresholdMs && pendingFor <= this.#thresholdMs;
     if (ready === this.#ready) return;
     const since = Math.max(failedFor, pendingFor);

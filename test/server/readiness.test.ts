@@ -49,7 +49,7 @@ describe.runIf(testStore === "sqlite")("readiness on SQLite", () => {
     const dir = tempDir();
     cleanups.push(() => dir.remove());
     const path = `${dir.path}/cairn.db`;
-    new SqliteStore(path).close(); // migrated before the lock is taken
+    await new SqliteStore(path).close(); // migrated before the lock is taken
     const s = await serverOn(`sqlite:${path}`);
     expect(await s.status()).toBe(200);
     expect(await s.gauge()).toBe("1");
