@@ -4,10 +4,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { Cairn } from "../src/index.ts";
+import { waitForStatus } from "../src/testing/index.ts";
 import {
   healthy,
   lateRejection,
   leakyWorkflows,
+  parked,
   strayRejection,
   timerThrow,
 } from "./fixtures/leaky-workflows.ts";
@@ -124,10 +126,15 @@ describe(`uncaught errors in a worker process (${testStore})`, () => {
   it("drains and exits 1 on an error outside any step, naming the runs in flight", async () => {
     const db = await database();
     const worker = await leakyWorker(db);
+    const cairn = await client(db);
+    const run = await cairn.start(parked, undefined);
+    await waitForStatus(cairn, run.id, "running");
     worker.child.send("stray");
     const report = await worker.reported("outside any step");
     expect(report.message).toBe("thrown outside any step");
-    expect(report.context).toContain("runs in flight: none");
+    expect(report.context).toContain(`runs in flight: ${run.id}`);
     expect(await worker.exited).toBe(1);
+    // Drained, not lost: the run was handed back for the next worker.
+    expect((await cairn.getRun(run.id)).status).toBe("queued");
   });
 });
