@@ -19,6 +19,9 @@ const engineTests = [
   "test/flows/flows-api.test.ts",
   "test/flows/flow-dag.property.test.ts",
   "test/flows/http-step.test.ts",
+  "test/uncaught-errors.test.ts",
+  "test/server/token-lifecycle.test.ts",
+  "test/server/readiness.test.ts",
 ];
 
 export default defineConfig({

@@ -1,6 +1,7 @@
 import type pino from "pino";
 import type { AnyWorkflow } from "../core/workflow.ts";
 import type { FlowOptions } from "../engine/flows/flow-services.ts";
+import { describeUncaught } from "../engine/uncaught-error-policy.ts";
 import { Cairn } from "../sdk/cairn.ts";
 import { startServer } from "../server/index.ts";
 import type { CairnConfig } from "./config-keys.ts";
@@ -8,6 +9,7 @@ import { deployFlowFiles } from "./deploy-flow-files.ts";
 import { CommandFailedError } from "./errors.ts";
 import { createLogger, logEngineEvents } from "./logger.ts";
 import { queuesOf } from "./queues-of.ts";
+import { restartExitCode, supervisedVariable } from "./supervise.ts";
 
 export interface ServeOptions {
   config: CairnConfig;
@@ -36,13 +38,28 @@ const serverCloseMs = 2_000;
 export async function serve(options: ServeOptions): Promise<number> {
   const { config } = options;
   const logger = createLogger(config.logLevel);
+  // An uncaught error outside any step (or a supervisor gone) stops the process like a signal.
+  let stop: ((reason: NodeJS.Signals | "uncaught error" | "supervisor gone") => void) | undefined;
+  let stopEarly: Parameters<NonNullable<typeof stop>>[0] | undefined;
+  const requestStop = (reason: NonNullable<typeof stopEarly>) => {
+    stopEarly ??= reason;
+    stop?.(reason);
+  };
   const cairn = await Cairn.open({
     db: config.db,
     workflows: options.workflows,
     drainMs: config.drainTimeout,
     ...(options.flows ? { flows: options.flows } : {}),
     onError: (error, context) => logger.error({ err: error }, `error while ${context}`),
+    onUncaughtError: (error, info) => {
+      const fields = { err: error, ...info };
+      if (info.attributed !== "none") return logger.warn(fields, describeUncaught(info));
+      logger.error(fields, describeUncaught(info));
+      requestStop("uncaught error");
+    },
   });
+  if (process.env[supervisedVariable])
+    process.once("disconnect", () => requestStop("supervisor gone"));
   const stopLogging = logEngineEvents(cairn, logger);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let stopWatching = () => {};
@@ -74,10 +91,12 @@ export async function serve(options: ServeOptions): Promise<number> {
     throw error;
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const signal = await new Promise<NonNullable<typeof stopEarly>>((resolve) => {
+    stop = resolve;
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
     options.ready({ url: server?.url });
+    if (stopEarly) resolve(stopEarly);
   });
   const force = (second: NodeJS.Signals) => {
     logger.error({ signal: second }, "second signal: exiting without draining");
@@ -102,7 +121,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   clearTimeout(hung);
   logger.info("stopped");
   flush(logger);
-  return 0;
+  return signal === "uncaught error" ? restartExitCode : 0;
 }
 
 async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {

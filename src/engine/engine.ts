@@ -13,6 +13,7 @@ import type { FlowAction, FlowOptions } from "./flows/flow-services.ts";
 import type { LogOptions } from "./log-options.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { registerTriggers } from "./register-triggers.ts";
+import type { UncaughtErrorHook } from "./uncaught-error-policy.ts";
 
 export type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 
@@ -44,6 +45,13 @@ export interface EngineOptions {
   onError?: (error: Error, context: string) => void;
   /** Step logs: per-step limits and console capture. */
   logs?: LogOptions;
+  /**
+   * Sees every uncaught exception and unhandled rejection while a worker runs (see
+   * docs/uncaught-errors.md). One raised in a step attempt's async context fails that
+   * attempt whatever the hook does. (Default: report through `onError`; outside any step,
+   * also drain and exit the process with 1)
+   */
+  onUncaughtError?: UncaughtErrorHook;
   /** TypeScript functions that flows' `action` steps call by name, run by this process's worker. */
   actions?: Record<string, FlowAction>;
   /** Flow execution settings: interpreters, script log limits, the `http` steps' SSRF policy. */

@@ -8,6 +8,7 @@ import type { Engine } from "./engine.ts";
 import { fireSchedules } from "./fire-schedules.ts";
 import { resolveLogOptions } from "./log-options.ts";
 import { startChild } from "./start-child.ts";
+import { uncaughtErrorPolicy } from "./uncaught-error-policy.ts";
 
 /**
  * Starts the process's worker (once) wired to the engine: children start through the run
@@ -25,6 +26,15 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
   }
   const { bus } = engine;
   const logOptions = resolveLogOptions(engine.options.logs);
+  const onUncaught = uncaughtErrorPolicy({
+    hook: engine.options.onUncaughtError,
+    report: (error, context) =>
+      engine.options.onError
+        ? engine.options.onError(error, context)
+        : console.error(`cairn: ${context}:`, error),
+    runsInFlight: () => engine.worker?.runIds ?? [],
+    drain: () => engine.close(),
+  });
   const env: ExecutionEnv = {
     clock: engine.clock,
     emit: (event) => bus.emit(event),
@@ -37,6 +47,7 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
       captureConsole: logOptions.captureConsole,
     },
     startChild: (request) => startChild(engine, request),
+    reportUncaught: onUncaught,
   };
   if (logOptions.captureConsole) captureConsole();
   const worker = new Worker(
@@ -55,6 +66,7 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
       onSettled: (run, outcome) => onSettled(engine, run, outcome),
       onError: (error, context) => engine.reportError(error, context),
       emit: (event) => bus.emit(event),
+      onUnattributedError: (error, source) => onUncaught(error, { source, attributed: "none" }),
       beforeClaim: async () => {
         await engine.flows.refreshIfDue();
         await admitPending(engine);

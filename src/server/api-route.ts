@@ -6,7 +6,9 @@ import type { Metrics } from "./metrics.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { jsonBody } from "./request-body.ts";
 import { Problem } from "./schemas.ts";
+import type { StoreReadiness } from "./store-readiness.ts";
 import type { StreamHub } from "./stream-hub.ts";
+import type { TokenWatch } from "./token-watch.ts";
 import type { WebhookVerifier } from "./webhook-verifier.ts";
 
 /** Whether the server should receive traffic; `/readyz` reports it. */
@@ -21,6 +23,10 @@ export interface RouteDeps {
   auth: AuthContext;
   metrics: Metrics;
   hub: StreamHub;
+  /** Whether the store takes writes: half of what `/readyz` reports. */
+  readiness: StoreReadiness;
+  /** Ends event streams whose token was revoked or expired. */
+  tokenWatch: TokenWatch;
   hooks: WebhookVerifier;
   health: HealthState;
   /** The OpenAPI document of the app. */

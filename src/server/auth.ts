@@ -3,7 +3,8 @@ import type { Cairn } from "../sdk/cairn.ts";
 import type { TokenRole } from "../store/store.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
 import { HttpProblem } from "./problems.ts";
-import { hashesEqual, hashSecret, roleAllows, tokenSecretPattern } from "./tokens.ts";
+import type { TokenUsage } from "./token-usage.ts";
+import { hashesEqual, hashSecret, roleAllows, tokenExpired, tokenSecretPattern } from "./tokens.ts";
 
 /**
  * Who may call a route. `public`: anyone who passed the Host/Origin checks (health, docs).
@@ -16,6 +17,8 @@ export interface AuthContext {
   cairn: Cairn;
   /** The server listens on loopback only; auth is then off until a token exists. */
   loopbackOnly: boolean;
+  /** Records tokens' last use (coalesced); none: not recorded. */
+  usage?: TokenUsage;
 }
 
 const challenge = (error?: string) => ({
@@ -47,7 +50,7 @@ export function authorize(policy: Policy, auth: AuthContext): MiddlewareHandler<
       c.set("principal", localAdmin);
       return next();
     }
-    const principal = await verifyBearer(header, auth.cairn);
+    const principal = await verifyBearer(header, auth);
     if (!roleAllows(principal.role, policy)) {
       throw new HttpProblem(
         "insufficient_role",
@@ -64,7 +67,7 @@ export function authorize(policy: Policy, auth: AuthContext): MiddlewareHandler<
  * RFC 6750 writes it; variants are refused rather than guessed at), a well-formed secret,
  * and an active token whose stored hash equals the secret's, compared in constant time.
  */
-async function verifyBearer(header: string, cairn: Cairn): Promise<Principal> {
+async function verifyBearer(header: string, { cairn, usage }: AuthContext): Promise<Principal> {
   // Checked before any regex or hash so a huge header costs nothing.
   if (header.length > 200 || !header.startsWith("Bearer ")) {
     throw new HttpProblem(
@@ -90,5 +93,14 @@ async function verifyBearer(header: string, cairn: Cairn): Promise<Principal> {
       challenge("invalid_token"),
     );
   }
+  const now = cairn.clock.now();
+  if (tokenExpired(record, now)) {
+    throw new HttpProblem(
+      "invalid_token",
+      `The bearer token "${record.name}" expired at ${new Date(record.expiresAt ?? now).toISOString()}: create a new one with \`cairn tokens create\`.`,
+      challenge("invalid_token"),
+    );
+  }
+  usage?.record(record, now);
   return { id: record.id, name: record.name, role: record.role };
 }

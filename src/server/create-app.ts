@@ -10,7 +10,10 @@ import { isLoopbackHost, resolveOptions, type ServerOptions } from "./options.ts
 import { HttpProblem } from "./problems.ts";
 import { requestContext } from "./request-context.ts";
 import { routeTable } from "./route-table.ts";
+import { StoreReadiness } from "./store-readiness.ts";
 import { StreamHub } from "./stream-hub.ts";
+import { TokenUsage } from "./token-usage.ts";
+import { TokenWatch } from "./token-watch.ts";
 import { WebhookVerifier } from "./webhook-verifier.ts";
 
 /** What `startServer` needs to drive an app it did not build itself. */
@@ -62,11 +65,21 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
   const { logger } = resolved;
   const metrics = createMetrics(cairn, logger);
   const hub = new StreamHub(cairn, resolved.streamPollMs, logger);
+  const readiness = new StoreReadiness(
+    cairn.store,
+    cairn.writer,
+    metrics.registry,
+    logger,
+    options.readiness ?? {},
+  );
   const unsubscribe = cairn.subscribe((event) => {
     metrics.observe(event);
     hub.observe(event);
+    readiness.observe(event);
   });
   const health: HealthState = { ready: true };
+  // Revoked tokens' streams end within this; a second is what operators are promised.
+  const tokenWatch = new TokenWatch(cairn.store, () => cairn.clock.now(), 250, logger);
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
   app.onError(errorHandler(logger));
@@ -88,9 +101,15 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
   const deps: RouteDeps = {
     cairn,
     options: resolved,
-    auth: { cairn, loopbackOnly: isLoopbackHost(resolved.host) },
+    auth: {
+      cairn,
+      loopbackOnly: isLoopbackHost(resolved.host),
+      usage: new TokenUsage(cairn.store, logger),
+    },
     metrics,
     hub,
+    readiness,
+    tokenWatch,
     hooks: new WebhookVerifier(resolved.webhooks),
     health,
     openapi: () => {
@@ -112,6 +131,8 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
     dispose() {
       unsubscribe();
       hub.close();
+      tokenWatch.close();
+      readiness.close();
     },
   });
   return app;

@@ -1,11 +1,8 @@
+import type { ServerLogger } from "./server-logger.ts";
+import type { ReadinessOptions } from "./store-readiness.ts";
+
 /** What the server logs through: pino, or anything with the same four methods. */
-export interface ServerLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug?(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): ServerLogger;
-}
+export type { ServerLogger } from "./server-logger.ts";
 
 export interface ServerOptions {
   /** Host to listen on. (Default: "127.0.0.1") */
@@ -26,6 +23,8 @@ export interface ServerOptions {
   streamPollMs?: number;
   /** Interval of the event stream's keep-alive comments, in ms. (Default: 15_000) */
   streamHeartbeatMs?: number;
+  /** When `/readyz` says the store cannot write (see `store-readiness.ts`). */
+  readiness?: ReadinessOptions;
 }
 
 /** Options with their defaults applied; what the app's parts read. */

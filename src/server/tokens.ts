@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { type Duration, toMs } from "../core/duration.ts";
 import { CairnError } from "../core/errors.ts";
 import type { Cairn } from "../sdk/cairn.ts";
 import type { TokenRecord, TokenRole } from "../store/store.ts";
@@ -36,7 +37,15 @@ export interface TokenInfo {
   role: TokenRole;
   createdAt: Date;
   revokedAt: Date | null;
+  /** The last request made with it, to within a minute (uses are recorded coalesced). */
   lastUsedAt: Date | null;
+  /** When it stops working; null: never. */
+  expiresAt: Date | null;
+}
+
+/** True when the token's expiry has passed at `now` (ms). */
+export function tokenExpired(record: Pick<TokenRecord, "expiresAt">, now: number): boolean {
+  return record.expiresAt !== null && now >= record.expiresAt;
 }
 
 /**
@@ -48,9 +57,25 @@ export interface TokenInfo {
  */
 export async function createToken(
   cairn: Cairn,
-  options: { name: string; role: TokenRole },
+  options: {
+    name: string;
+    role: TokenRole /** Lifetime, e.g. `"30d"`; none: never expires. */;
+    expiresIn?: Duration;
+  },
 ): Promise<TokenInfo & { secret: string }> {
-  const { name, role } = options;
+  const { name, role, expiresIn } = options;
+  let lifetimeMs: number | undefined;
+  try {
+    lifetimeMs = expiresIn === undefined ? undefined : toMs(expiresIn, "token expiry");
+  } catch (error) {
+    throw new CairnError("INVALID_ARGUMENT", (error as Error).message);
+  }
+  if (lifetimeMs !== undefined && lifetimeMs <= 0) {
+    throw new CairnError(
+      "INVALID_ARGUMENT",
+      `A token's expiry must be in the future, got "${expiresIn}".`,
+    );
+  }
   if (typeof name !== "string" || name.trim() === "" || name.length > 200) {
     throw new CairnError("INVALID_ARGUMENT", "A token needs a name of 1 to 200 characters.");
   }
@@ -67,6 +92,7 @@ export async function createToken(
     role,
     secretHash: hashSecret(secret),
     createdAt: cairn.clock.now(),
+    expiresAt: lifetimeMs === undefined ? null : cairn.clock.now() + lifetimeMs,
   };
   await cairn.store.tokens.create(record);
   return { ...toInfo({ ...record, revokedAt: null, lastUsedAt: null }), secret };
@@ -108,5 +134,6 @@ function toInfo(record: TokenRecord): TokenInfo {
     createdAt: new Date(record.createdAt),
     revokedAt: date(record.revokedAt),
     lastUsedAt: date(record.lastUsedAt),
+    expiresAt: date(record.expiresAt),
   };
 }

@@ -92,3 +92,15 @@ export async function migratePostgres(
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/** The migrations applied to this schema, oldest first. */
+export async function appliedMigrations(
+  sql: Sql,
+): Promise<{ id: number; name: string; appliedAt: number }[]> {
+  const rows = await sql`SELECT id, name, applied_at FROM cairn_migrations ORDER BY id`;
+  return rows.map((r) => ({
+    id: Number(r.id),
+    name: String(r.name),
+    appliedAt: Number(r.applied_at),
+  }));
+}

@@ -20,7 +20,7 @@ import { claimRuns } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
 import { listRuns } from "./list-runs.ts";
-import { migratePostgres, quoteIdentifier } from "./migrate.ts";
+import { appliedMigrations, migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
 import { postgresFlows } from "./postgres-flows.ts";
 import { postgresSchedules } from "./postgres-schedules.ts";
@@ -452,6 +452,10 @@ export class PostgresStore implements Store {
 
   readonly tokens: Store["tokens"] = postgresTokens(() => this.sql);
 
+  async probeWrite(at: number): Promise<void> {
+    await this.sql`INSERT INTO write_probes (id, probed_at) VALUES (1, ${at})
+      ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`;
+  }
   // ---- time, wake-ups, lifecycle ----
 
   /** The database's clock (`clock_timestamp()`, not the transaction's `now()`), in ms. */
@@ -481,13 +485,8 @@ export class PostgresStore implements Store {
     };
   }
 
-  async migrations(): Promise<{ id: number; name: string; appliedAt: number }[]> {
-    const rows = await this.sql`SELECT id, name, applied_at FROM cairn_migrations ORDER BY id`;
-    return rows.map((r) => ({
-      id: Number(r.id),
-      name: String(r.name),
-      appliedAt: Number(r.applied_at),
-    }));
+  migrations(): Promise<{ id: number; name: string; appliedAt: number }[]> {
+    return appliedMigrations(this.sql);
   }
 
   async close(): Promise<void> {

@@ -6,8 +6,13 @@ import { toToken } from "./rows.ts";
 export function postgresTokens(sql: () => Sql): Store["tokens"] {
   return {
     create: async (token) => {
-      await sql()`INSERT INTO api_tokens (id, name, role, secret_hash, created_at)
-      VALUES (${token.id}, ${token.name}, ${token.role}, ${token.secretHash}, ${token.createdAt})`;
+      await sql()`INSERT INTO api_tokens (id, name, role, secret_hash, created_at, expires_at)
+      VALUES (${token.id}, ${token.name}, ${token.role}, ${token.secretHash}, ${token.createdAt},
+        ${token.expiresAt ?? null})`;
+    },
+    touch: async (id, at) => {
+      await sql()`UPDATE api_tokens SET last_used_at = ${at}
+      WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at < ${at})`;
     },
     list: async () => (await sql()`SELECT * FROM api_tokens ORDER BY created_at, id`).map(toToken),
     revoke: async (id, at) =>

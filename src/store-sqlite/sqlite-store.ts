@@ -23,12 +23,14 @@ import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./co
 import { listRuns } from "./list-runs.ts";
 import { migrate } from "./migrate.ts";
 import { retryWhileBusy } from "./retry-while-busy.ts";
-import { newRunParams, toEntry, toRun, toToken } from "./rows.ts";
+import { newRunParams, toEntry, toRun } from "./rows.ts";
 import { sqliteFlows } from "./sqlite-flows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
+import { sqliteTokens } from "./sqlite-tokens.ts";
 import { sqliteUi } from "./sqlite-ui.ts";
 import { prepareStatements } from "./statements.ts";
 import { transactionalStep } from "./transactional-step.ts";
+import { sqliteWriteProbe, writeProbeUpsert } from "./write-probe.ts";
 
 export interface SqliteStoreOptions {
   /**
@@ -461,26 +463,10 @@ export class SqliteStore implements Store {
     return this.#write(() => transactionalStep(this.#db, this.#sql, op, fn, serializeOutput));
   }
 
-  readonly tokens: Store["tokens"] = {
-    create: async (token) => {
-      this.#write(() =>
-        this.#sql.insertToken.run(
-          token.id,
-          token.name,
-          token.role,
-          token.secretHash,
-          token.createdAt,
-        ),
-      );
-    },
-    list: async () => this.#sql.listTokens.all().map(toToken),
-    revoke: async (id, at) => this.#write(() => this.#sql.revokeToken.run(at, id).changes > 0),
-    findActiveByHash: async (secretHash) => {
-      const row = this.#sql.tokenByHash.get(secretHash);
-      return row ? toToken(row) : undefined;
-    },
-    anyActive: async () => this.#sql.anyActiveToken.get() !== undefined,
-  };
+  readonly tokens: Store["tokens"] = sqliteTokens(
+    () => this.#sql,
+    (fn) => this.#write(fn),
+  );
 
   async migrations(): Promise<{ id: number; name: string; appliedAt: number }[]> {
     return this.#db
@@ -488,7 +474,17 @@ export class SqliteStore implements Store {
       .all() as { id: number; name: string; appliedAt: number }[];
   }
 
+  #probe: ReturnType<typeof sqliteWriteProbe> | undefined;
+
+  probeWrite(at: number): Promise<void> {
+    this.#probe ??= sqliteWriteProbe(this.path, (time) =>
+      this.#write(() => this.#db.prepare(writeProbeUpsert).run(time)),
+    );
+    return this.#probe.probe(at);
+  }
+
   async close(): Promise<void> {
+    this.#probe?.close();
     if (this.#db.open) this.#db.close();
   }
 }

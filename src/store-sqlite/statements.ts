@@ -144,7 +144,10 @@ const statementSql = {
       WHERE id IN (SELECT id FROM tree) AND status NOT IN ('completed', 'failed', 'cancelled')
       RETURNING id`,
   insertToken:
-    "INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO api_tokens (id, name, role, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+  // Never moves lastUsedAt backwards: two servers may record uses out of order.
+  touchToken:
+    "UPDATE api_tokens SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)",
   listTokens: "SELECT * FROM api_tokens ORDER BY created_at, id",
   revokeToken: "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
   tokenByHash: "SELECT * FROM api_tokens WHERE secret_hash = ? AND revoked_at IS NULL",

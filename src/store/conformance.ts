@@ -420,6 +420,29 @@ export function runStoreSuite(options: {
       expect((await store.tokens.list())[0]).toMatchObject({ id: "t1", revokedAt: 2000 });
     });
 
+    test("tokens keep their expiry and a last use that never moves backwards", async () => {
+      await store.tokens.create({
+        id: "t2",
+        name: "short",
+        role: "viewer",
+        secretHash: "h2",
+        createdAt: 1000,
+        expiresAt: 5000,
+      });
+      expect(await store.tokens.findActiveByHash("h2")).toMatchObject({
+        expiresAt: 5000,
+        lastUsedAt: null,
+      });
+      await store.tokens.touch("t2", 3000);
+      await store.tokens.touch("t2", 2000); // a late, older use from another server
+      expect((await store.tokens.list())[0]).toMatchObject({ id: "t2", lastUsedAt: 3000 });
+    });
+
+    test("the write probe succeeds on a writable store, first and again", async () => {
+      await expect(store.probeWrite(1000)).resolves.toBeUndefined();
+      await expect(store.probeWrite(2000)).resolves.toBeUndefined();
+    });
+
     test("retention deletes finished runs older than the cut-off with their journal", async () => {
       await store.createRun(newRun("old"));
       await store.createRun(newRun("running"));

@@ -104,6 +104,7 @@ export function toToken(row: Row): TokenRecord {
     createdAt: Number(row.created_at),
     revokedAt: num(row.revoked_at),
     lastUsedAt: num(row.last_used_at),
+    expiresAt: num(row.expires_at),
   };
 }
 

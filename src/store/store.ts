@@ -138,6 +138,8 @@ export interface TokenRecord {
   createdAt: number;
   revokedAt: number | null;
   lastUsedAt: number | null;
+  /** When the token stops working; null: never. */
+  expiresAt: number | null;
 }
 
 export interface StoreCapabilities {
@@ -286,7 +288,13 @@ export interface Store extends UiStore {
 
   /** API tokens for the HTTP server (`cairn tokens create|list|revoke`). */
   tokens: {
-    create(token: Omit<TokenRecord, "revokedAt" | "lastUsedAt">): Promise<void>;
+    create(
+      token: Omit<TokenRecord, "revokedAt" | "lastUsedAt" | "expiresAt"> & {
+        expiresAt?: number | null;
+      },
+    ): Promise<void>;
+    /** Records a use at `at` (never moving it backwards). */
+    touch(id: string, at: number): Promise<void>;
     list(): Promise<TokenRecord[]>;
     /** Marks a token revoked; false when no such active token exists. */
     revoke(id: string, at: number): Promise<boolean>;
@@ -308,6 +316,12 @@ export interface Store extends UiStore {
    * then relies on its poll.
    */
   subscribe?(onWake: () => void): Promise<() => Promise<void>>;
+
+  /**
+   * Writes one row of `write_probes`: proves the database takes writes now (readiness).
+   * Fails at once, or within the store's own limits, when it cannot.
+   */
+  probeWrite(at: number): Promise<void>;
 
   /** The migrations applied to this database, in order. */
   migrations(): Promise<{ id: number; name: string; appliedAt: number }[]>;

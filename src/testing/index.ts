@@ -39,7 +39,17 @@ export async function createTestCairn(
   const path = dir ? join(dir, "cairn.db") : "";
   const db = options.db ?? `sqlite:${path}`;
   const clock = new TestClock(options.start);
-  const cairn = await Cairn.open({ ...options, db, clock });
+  const cairn = await Cairn.open({
+    // A test runner reports uncaught errors itself (and fails the test); exiting the
+    // process, the production default for an error outside any step, would hide which test.
+    onUncaughtError: (error, info) => {
+      if (info.attributed === "none")
+        console.error("cairn: uncaught error outside any step:", error);
+    },
+    ...options,
+    db,
+    clock,
+  });
   await cairn.worker({ concurrency: options.concurrency ?? 100 });
   return {
     cairn,

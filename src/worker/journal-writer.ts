@@ -1,3 +1,4 @@
+import { ensureError } from "../core/errors.ts";
 import type { JournalOp, JournalOpResult, Store } from "../store/store.ts";
 
 interface Pending {
@@ -19,6 +20,9 @@ export class JournalWriter {
   #flushing: Promise<void> | undefined;
   /** Batches and ops flushed so far, for the benchmark's write-amplification figures. */
   readonly stats = { flushes: 0, ops: 0 };
+  /** Hear each commit's outcome (readiness): `undefined` on success, else the error. */
+  readonly #listeners = new Set<(error: Error | undefined) => void>();
+  #flushStartedAt: number | null = null;
 
   constructor(store: Store) {
     this.#store = store;
@@ -29,6 +33,17 @@ export class JournalWriter {
       this.#queue.push({ op, resolve, reject });
       this.#schedule();
     });
+  }
+
+  /** Calls `listener` after each commit. Returns the function that stops it. */
+  onCommit(listener: (error: Error | undefined) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Since when (`performance.now()`) the commit in progress has waited; null when none is. */
+  get committingSince(): number | null {
+    return this.#flushStartedAt;
   }
 
   /** Resolves once everything written so far is committed (or failed). */
@@ -56,12 +71,17 @@ export class JournalWriter {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
+    this.#flushStartedAt = performance.now();
     try {
       const results = await this.#store.commit(batch.map((p) => p.op));
+      this.#flushStartedAt = null;
       this.stats.flushes++;
       this.stats.ops += batch.length;
+      for (const listener of this.#listeners) listener(undefined);
       for (const [i, pending] of batch.entries()) pending.resolve(results[i] as JournalOpResult);
     } catch (error) {
+      this.#flushStartedAt = null;
+      for (const listener of this.#listeners) listener(ensureError(error));
       for (const pending of batch) pending.reject(error);
     }
   }

@@ -42,6 +42,7 @@ import type { JournalWriter } from "./journal-writer.ts";
 import { withLogSink } from "./log-capture.ts";
 import { runScript } from "./script/run-script.ts";
 import { defaultLogLimits, type LogLimits, StepLogger } from "./step-logger.ts";
+import { leakTrap, runInStepScope, type UncaughtErrorInfo } from "./step-scope.ts";
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionEnv {
@@ -66,6 +67,8 @@ export interface ExecutionEnv {
     workflow: Workflow<unknown, unknown>;
     input: unknown;
   }): Promise<void>;
+  /** Hears of errors a step attempt leaked past its own promise (timers, stray rejections). */
+  reportUncaught?(error: Error, info: Omit<UncaughtErrorInfo, "runsInFlight">): void;
 }
 
 /** How an execution ended, as far as this worker is concerned. */
@@ -815,9 +818,22 @@ export class RunExecution implements WorkflowContext {
       step: key,
       log,
     };
+    const { scope, leaked, settle } = leakTrap(
+      this.runId,
+      this.workflow,
+      key,
+      attempt,
+      (error, leak) => {
+        this.#env.reportUncaught?.(error, leak);
+        if (leak.attributed === "step") controller.abort(error);
+      },
+    );
     const racers: Promise<T>[] = [
-      this.#captured(log, () => Promise.resolve().then(() => fn(info))),
+      this.#captured(log, () =>
+        Promise.resolve().then(() => runInStepScope(scope, () => fn(info))),
+      ),
       this.#aborted,
+      leaked,
     ];
     let cancelTimer: (() => void) | undefined;
     if (timeoutMs !== undefined) {
@@ -834,6 +850,7 @@ export class RunExecution implements WorkflowContext {
     try {
       return await Promise.race(racers);
     } finally {
+      settle();
       cancelTimer?.();
       this.#abort.signal.removeEventListener("abort", onRunAbort);
     }

@@ -8,6 +8,7 @@ import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { ClaimedRun, JournalEntry, RunRecord, Store } from "../store/store.ts";
 import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
+import { trapUncaughtErrors, type UnattributedErrorHandler } from "./uncaught-error-trap.ts";
 
 const tracer = trace.getTracer("cairn");
 
@@ -32,6 +33,8 @@ export interface WorkerHooks {
   onSettled(run: RunRecord, outcome: ExecutionOutcome): void;
   onError(error: Error, context: string): void;
   emit(event: EngineEvent): void;
+  /** An uncaught error no step's async context claims, while this worker runs. */
+  onUnattributedError?: UnattributedErrorHandler;
   /** Periodic duties before each claim (firing due schedules). */
   beforeClaim?(): Promise<void>;
 }
@@ -72,6 +75,7 @@ export class Worker {
   #cancelHeartbeat: (() => void) | undefined;
   #startedAt = 0;
   #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
+  #untrap: (() => void) | undefined;
 
   constructor(
     store: Store,
@@ -93,6 +97,11 @@ export class Worker {
     return this.#active.size + this.#loading;
   }
 
+  /** The runs executing here now. */
+  get runIds(): RunId[] {
+    return [...this.#active.keys()];
+  }
+
   get concurrency(): number {
     return this.#config.concurrency;
   }
@@ -100,6 +109,9 @@ export class Worker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#untrap = trapUncaughtErrors((error, source) =>
+      this.#hooks.onUnattributedError?.(error, source),
+    );
     this.#lastRenewal = this.#clock.now();
     this.#lastConfirmed = performance.now();
     this.#startedAt = this.#clock.now();
@@ -164,6 +176,7 @@ export class Worker {
     await this.#store.workers.remove(this.id).catch(() => {});
     const unsubscribe = await this.#unsubscribe;
     await unsubscribe?.().catch(() => {});
+    this.#untrap?.();
   }
 
   async #run(): Promise<void> {

@@ -7,6 +7,7 @@ import { type LoadedWorkflows, loadWorkflows } from "../load-workflows.ts";
 import { formatDuration, note, print, toJsonText } from "../output.ts";
 import { queuesOf } from "../queues-of.ts";
 import { resolveConfig } from "../resolve-config.ts";
+import { supervise, supervisedVariable } from "../supervise.ts";
 
 const httpKeys = ["host", "port", "bodyLimitBytes", "allowedHosts", "allowedOrigins"] as const;
 const common = ["db", "drainTimeout", "logLevel"] as const;
@@ -35,7 +36,13 @@ export function registerProcessCommands(program: Command): void {
   addConfigOptions(worker, [...common, "concurrency", "queue"]);
   worker
     .option("--json", "print the startup summary as one JSON line")
+    .option("--no-supervise", "run the worker in this process, with no restart after a crash")
     .action(async (entry: string | undefined, opts) => {
+      if (opts.supervise && !process.env[supervisedVariable]) {
+        // Workflow code loads only in the child: this process just restarts it.
+        process.exitCode = await supervise((message) => note(`cairn: ${message}`));
+        return;
+      }
       const { values: config } = await resolveConfig(worker);
       const loaded = entry === undefined ? noWorkflows : await loadEntry(entry);
       await runProcess("worker", config, loaded, opts.json);

@@ -18,20 +18,31 @@ export function registerTokensCommands(program: Command): void {
     .description("create a token; its secret is printed once and never stored")
     .requiredOption("--name <name>", "what the token is for")
     .requiredOption("--role <role>", `${roles.join(", ")}`)
+    .option("--expires <duration>", 'lifetime, e.g. "30d" or "12h" (default: never expires)')
     .option("--json", "print JSON");
   addConfigOptions(create, ["db"]).action(async (opts) => {
     if (!roles.includes(opts.role)) {
       throw new UsageError(`--role must be one of ${roles.join(", ")}, got "${opts.role}".`);
     }
     if (String(opts.name).trim() === "") throw new UsageError("--name must not be empty.");
+    const expires = opts.expires as string | undefined;
+    if (expires !== undefined && !/^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*$/.test(expires)) {
+      throw new UsageError(
+        `--expires must be a duration like "30d", "12h" or "90m", got "${expires}".`,
+      );
+    }
     const { values } = await resolveConfig(create);
     const token = await withEngine(values, (cairn) =>
-      createToken(cairn, { name: opts.name, role: opts.role }),
+      createToken(cairn, {
+        name: opts.name,
+        role: opts.role,
+        ...(expires === undefined ? {} : { expiresIn: expires as `${number}d` }),
+      }),
     );
     if (opts.json) return printJson(token);
     print(token.secret);
     note(
-      `Token ${token.id} (${opts.role}) created. The secret above is shown only once: store it now.`,
+      `Token ${token.id} (${opts.role}) created${token.expiresAt ? `, expires ${token.expiresAt.toISOString()}` : ""}. The secret above is shown only once: store it now.`,
     );
   });
 
@@ -46,13 +57,14 @@ export function registerTokensCommands(program: Command): void {
     if (all.length === 0) return print("No tokens.");
     print(
       formatTable(
-        ["ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED"],
+        ["ID", "NAME", "ROLE", "CREATED", "LAST USED", "EXPIRES", "REVOKED"],
         all.map((t) => [
           t.id,
           t.name,
           t.role,
           formatTime(t.createdAt),
           formatTime(t.lastUsedAt),
+          formatTime(t.expiresAt),
           formatTime(t.revokedAt),
         ]),
       ),

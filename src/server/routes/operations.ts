@@ -24,14 +24,17 @@ export const readyz = apiRoute({
     method: "get",
     path: "/readyz",
     tags: ["operations"],
-    summary: "Readiness: the store answers and the server is not shutting down",
+    summary: "Readiness: the store takes writes and the server is not shutting down",
     responses: { 200: { description: "Ready", content: healthContent } },
   }),
   handler:
-    ({ cairn, health, options }) =>
+    ({ cairn, health, options, readiness }) =>
     async (c) => {
       if (!health.ready)
         throw new HttpProblem("not_ready", "The server is not ready or is shutting down.");
+      if (!readiness.ready) {
+        throw new HttpProblem("not_ready", "The store does not take writes (see the server log).");
+      }
       let timer: NodeJS.Timeout | undefined;
       try {
         // A primary-key lookup of an id that never exists: proves a round trip, costs nothing.

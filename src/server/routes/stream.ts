@@ -26,7 +26,7 @@ export const streamUpdates = apiRoute({
     },
   }),
   handler:
-    ({ cairn, hub, options }) =>
+    ({ cairn, hub, options, tokenWatch }) =>
     async (c) => {
       const { run } = c.req.valid("query");
       const queue: StreamUpdate[] = [];
@@ -43,6 +43,8 @@ export const streamUpdates = apiRoute({
         queue.push(update);
         wake?.();
       }, end);
+      const principal = c.get("principal");
+      const unwatch = principal.id === "local" ? () => {} : tokenWatch.watch(principal.id, end);
       try {
         if (run !== undefined) {
           const info = await cairn.getRun(run);
@@ -59,6 +61,7 @@ export const streamUpdates = apiRoute({
         }
       } catch (error) {
         unsubscribe();
+        unwatch();
         throw error;
       }
       return streamSSE(c, async (stream) => {
@@ -92,6 +95,7 @@ export const streamUpdates = apiRoute({
         } finally {
           clearInterval(heartbeat);
           unsubscribe();
+          unwatch();
         }
       });
     },
