@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative, resolve } from "node:path";
 import { type AnyWorkflow, isWorkflow } from "../sdk/define-workflow.ts";
 import { CommandFailedError, UsageError } from "./errors.ts";
+import { describeLoadError } from "./load-error.ts";
 import { importUserModule } from "./load-module.ts";
 
 /** What `loadWorkflows` found. */
@@ -46,9 +47,7 @@ export async function loadWorkflows(entry: string): Promise<LoadedWorkflows> {
     try {
       module = await importUserModule(file);
     } catch (error) {
-      throw new CommandFailedError(
-        `Cannot load ${display(file)}: ${(error as Error).stack ?? String(error)}`,
-      );
+      throw new CommandFailedError(describeLoadError(file, error), { cause: error });
     }
     for (const value of Object.values(module)) {
       if (!isWorkflow(value)) continue;

@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { registerBenchCommand } from "./commands/bench.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerEventsCommands } from "./commands/events.ts";
+import { registerInitCommand } from "./commands/init.ts";
 import { registerMigrateCommand } from "./commands/migrate.ts";
 import { registerProcessCommands } from "./commands/processes.ts";
 import { registerRunCommand } from "./commands/run.ts";
@@ -37,6 +38,7 @@ go through the API of a running cairn dev/server, or to the database when none a
 when --db is given; reads (runs list|show, replay, tokens) use the database.`,
   );
 
+registerInitCommand(program, version);
 registerProcessCommands(program);
 registerRunCommand(program);
 registerRunsCommands(program);
