@@ -4,8 +4,9 @@ import type { AnyWorkflow } from "../sdk/define-workflow.ts";
 import { startServer } from "../server/index.ts";
 import { queuesOf } from "./commands/processes.ts";
 import type { CairnConfig } from "./config-keys.ts";
+import { scopeWorkflows } from "./dev-log/console-labels.ts";
+import { createProcessLogger, type LogFormat, logProcess } from "./dev-log/process-logging.ts";
 import { CommandFailedError } from "./errors.ts";
-import { createLogger, logEngineEvents } from "./logger.ts";
 
 export interface ServeOptions {
   config: CairnConfig;
@@ -14,6 +15,10 @@ export interface ServeOptions {
   worker: boolean;
   /** Serve the HTTP API. */
   http: boolean;
+  /** How logs look on stderr. (Default: "json") */
+  logFormat?: LogFormat;
+  /** Started once the engine runs (`cairn dev`'s watch mode); returns how to stop it. */
+  watch?: (cairn: Cairn, logger: pino.Logger) => () => void;
   /** Prints what is running once everything is up; receives the API's URL. */
   ready(info: { url: string | undefined }): void;
 }
@@ -29,14 +34,16 @@ const serverCloseMs = 2_000;
  */
 export async function serve(options: ServeOptions): Promise<number> {
   const { config } = options;
-  const logger = createLogger(config.logLevel);
+  const format = options.logFormat ?? "json";
+  const logger = createProcessLogger(config.logLevel, format);
   const cairn = await Cairn.open({
     db: config.db,
-    workflows: options.workflows,
+    // Scoped so that console output of workflow code can name its run and step.
+    workflows: scopeWorkflows(options.workflows),
     drainMs: config.drainTimeout,
     onError: (error, context) => logger.error({ err: error }, `error while ${context}`),
   });
-  const stopLogging = logEngineEvents(cairn, logger);
+  const stopLogging = logProcess(cairn, logger, format);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     if (options.worker) {
@@ -63,6 +70,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     throw error;
   }
 
+  const stopWatching = options.watch?.(cairn, logger);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
@@ -77,6 +85,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 
   logger.info({ signal, drainTimeoutMs: config.drainTimeout }, "shutting down");
   server?.setReady(false);
+  stopWatching?.();
   // close() stops claiming, drains in-flight steps up to drainTimeout and then hands their
   // runs back; this timer only guards against a shutdown that hangs beyond that.
   const hung = setTimeout(() => {

@@ -168,6 +168,22 @@ export class Cairn {
     this.#registry.set(workflow.name, workflow as unknown as Workflow<unknown, unknown>);
   }
 
+  /**
+   * Replaces the definitions of registered workflows and adds new ones, for the runs that
+   * start or resume from now on (`cairn dev` calls it when a workflow file changes);
+   * executions in flight keep the code they run. Records the new triggers and schedules.
+   */
+  async reload(workflows: readonly AnyWorkflow[]): Promise<void> {
+    this.#assertOpen();
+    for (const workflow of workflows) {
+      if (!isWorkflow(workflow)) {
+        throw new TypeError("Cairn: `workflows` must hold values made by defineWorkflow().");
+      }
+      this.#registry.set(workflow.name, workflow as unknown as Workflow<unknown, unknown>);
+    }
+    await this.#registerTriggers();
+  }
+
   /** The registered workflows. */
   get workflows(): Workflow<unknown, unknown>[] {
     return [...this.#registry.values()];

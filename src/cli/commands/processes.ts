@@ -17,10 +17,14 @@ export function registerProcessCommands(program: Command): void {
     )
     .argument("[entry]", "file or folder of workflows (default: ./workflows if present)");
   addConfigOptions(dev, [...common, ...httpKeys, "concurrency"]);
-  dev.option("--json", "print the startup summary as one JSON line").action(async (entry, opts) => {
+  dev
+    .option("--json", "print the startup summary as one JSON line")
+    .option("--no-watch", "do not reload workflows when their files change");
+  addLogFormatOption(dev).action(async (entry, opts) => {
     const { values: config } = await resolveConfig(dev);
-    const loaded = await loadEntry(entry ?? (existsSync("workflows") ? "workflows" : undefined));
-    await runProcess("dev", config, loaded, opts.json);
+    const path = entry ?? (existsSync("workflows") ? "workflows" : undefined);
+    const loaded = await loadEntry(path);
+    await runProcess("dev", config, loaded, { ...opts, watchEntry: opts.watch ? path : undefined });
   });
 
   const worker = program
@@ -28,24 +32,31 @@ export function registerProcessCommands(program: Command): void {
     .description("run a worker for the workflows of an entry (no API)")
     .argument("<entry>", "file or folder of workflows");
   addConfigOptions(worker, [...common, "concurrency", "queue"]);
-  worker
-    .option("--json", "print the startup summary as one JSON line")
-    .action(async (entry: string, opts) => {
-      const { values: config } = await resolveConfig(worker);
-      await runProcess("worker", config, await loadEntry(entry), opts.json);
-    });
+  worker.option("--json", "print the startup summary as one JSON line");
+  addLogFormatOption(worker).action(async (entry: string, opts) => {
+    const { values: config } = await resolveConfig(worker);
+    await runProcess("worker", config, await loadEntry(entry), opts);
+  });
 
   const server = program
     .command("server")
     .description("serve the HTTP API on a database (no workflow code, no worker)");
   addConfigOptions(server, [...common, ...httpKeys]);
-  server.option("--json", "print the startup summary as one JSON line").action(async (opts) => {
+  server.option("--json", "print the startup summary as one JSON line");
+  addLogFormatOption(server).action(async (opts) => {
     const { values: config } = await resolveConfig(server);
-    await runProcess("server", config, noWorkflows, opts.json);
+    await runProcess("server", config, noWorkflows, opts);
   });
 }
 
 type Kind = "dev" | "worker" | "server";
+
+function addLogFormatOption(command: Command): Command {
+  return command.option(
+    "--log-format <format>",
+    "json or pretty (default: pretty on a terminal, json otherwise)",
+  );
+}
 
 /** `--queue gpu,default` → the queues a worker takes runs from. (Default: ["default"]) */
 export function queuesOf(queue: string | undefined): string[] {
@@ -62,10 +73,19 @@ async function runProcess(
   kind: Kind,
   config: CairnConfig,
   loaded: LoadedWorkflows,
-  json: boolean | undefined,
+  opts: { json?: boolean; logFormat?: string; watchEntry?: string | undefined },
 ): Promise<void> {
+  const entry = opts.watchEntry;
+  const { watchEntry } = entry ? await import("../dev-watch/watch-entry.ts") : {};
+  const { resolveLogFormat } = await import("../dev-log/process-logging.ts");
+  const logFormat = resolveLogFormat(opts.logFormat);
   const { serve } = await import("../serve.ts"); // the engine and HTTP stack load only here
+  const json = opts.json;
   process.exitCode = await serve({
+    logFormat,
+    ...(entry && watchEntry
+      ? { watch: (cairn, logger) => watchEntry(entry, loaded.workflows, cairn, logger) }
+      : {}),
     config,
     workflows: loaded.workflows,
     worker: kind !== "server",
