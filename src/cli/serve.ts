@@ -4,6 +4,7 @@ import type { AnyWorkflow } from "../sdk/define-workflow.ts";
 import { startServer } from "../server/index.ts";
 import { queuesOf } from "./commands/processes.ts";
 import type { CairnConfig } from "./config-keys.ts";
+import { checkDatabasePath } from "./database-path.ts";
 import { scopeWorkflows } from "./dev-log/console-labels.ts";
 import { createProcessLogger, type LogFormat, logProcess } from "./dev-log/process-logging.ts";
 import { CommandFailedError } from "./errors.ts";
@@ -36,6 +37,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const { config } = options;
   const format = options.logFormat ?? "json";
   const logger = createProcessLogger(config.logLevel, format);
+  checkDatabasePath(config.db);
   const cairn = await Cairn.open({
     db: config.db,
     // Scoped so that console output of workflow code can name its run and step.

@@ -40,7 +40,7 @@ export function registerTokensCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(list, ["db"]).action(async (opts) => {
     const { values } = await resolveConfig(list);
-    const all = await withEngine(values, (cairn) => listTokens(cairn));
+    const all = await withEngine(values, (cairn) => listTokens(cairn), { readOnly: true });
     if (opts.json) return printJson(all);
     if (all.length === 0) return print("No tokens.");
     print(
@@ -65,7 +65,7 @@ export function registerTokensCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(revoke, ["db"]).action(async (id: string, opts) => {
     const { values } = await resolveConfig(revoke);
-    const revoked = await withEngine(values, (cairn) => revokeToken(cairn, id));
+    const revoked = await withEngine(values, (cairn) => revokeToken(cairn, id), { readOnly: true });
     if (!revoked) throw new UsageError(`No active token with id "${id}".`);
     if (opts.json) return printJson({ id, revoked });
     print(`Token ${id} revoked.`);
