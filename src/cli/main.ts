@@ -14,6 +14,7 @@ import { registerProcessCommands } from "./commands/processes.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerRunsCommands } from "./commands/runs.ts";
 import { registerScheduleCommands } from "./commands/schedules.ts";
+import { registerSignalCommand } from "./commands/signal.ts";
 import { registerTokensCommands } from "./commands/tokens.ts";
 import { exitCodeFor, exitCodes } from "./errors.ts";
 
@@ -43,6 +44,7 @@ registerProcessCommands(program);
 registerRunCommand(program);
 registerRunsCommands(program);
 registerEventsCommands(program);
+registerSignalCommand(program);
 registerScheduleCommands(program);
 registerTokensCommands(program);
 registerConfigCommands(program);

@@ -367,7 +367,7 @@ export class Cairn {
     name: string,
     data?: unknown,
     options: { id?: string } = {},
-  ): Promise<{ id: string; duplicate: boolean; started: RunId[] }> {
+  ): Promise<{ id: string; duplicate: boolean; started: RunId[]; woke: RunId[] }> {
     this.#assertOpen();
     if (typeof name !== "string" || name === "") {
       throw new CairnError("INVALID_ARGUMENT", "An event needs a non-empty name.");
@@ -398,7 +398,7 @@ export class Cairn {
       this.#emitRun(runId, workflow, "queued", undefined, "created");
     }
     if (result.woke.length > 0 || result.started.length > 0) this.#worker?.notify();
-    return { id, duplicate: result.duplicate, started: result.started };
+    return { id, duplicate: result.duplicate, started: result.started, woke: result.woke };
   }
 
   /** Sends a signal to one run; signals wait in order until the run asks for them. */

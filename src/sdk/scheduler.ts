@@ -1,10 +1,10 @@
 import type { Cron } from "croner";
 import { deserialize } from "../core/serializer.ts";
-import type { RunId } from "../core/types.ts";
 import type { NewRun, SchedulePlan, ScheduleRecord } from "../store/store.ts";
 import { nextSlot, parseCron } from "./cron.ts";
 import type { Workflow } from "./define-workflow.ts";
 import { flowControlFor } from "./flow-control.ts";
+import { scheduleRunId } from "./schedule-run-id.ts";
 
 /** With catch-up `none`, a slot this late is treated as missed rather than fired. */
 export const missedAfterMs = 60_000;
@@ -34,7 +34,7 @@ export function slotRun(
 ): NewRun {
   const control = workflow ? flowControlFor(workflow, deserialize(schedule.input)) : {};
   return {
-    id: `${schedule.id}@${new Date(slotAt).toISOString()}` as RunId,
+    id: scheduleRunId(schedule.id, slotAt),
     workflow: schedule.workflow,
     input: schedule.input,
     createdAt,
