@@ -3,8 +3,8 @@ import type { Store } from "../store/store.ts";
 import { PostgresStore } from "../store-postgres/postgres-store.ts";
 import { SqliteStore, type SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 
-/** The SQLite file `cairn dev` and `Cairn.open()` use when nothing else is configured. */
-export const defaultDatabaseUrl = "sqlite:.cairn/cairn.db";
+// Its own module so the CLI's configuration reads it without loading the store drivers.
+export { defaultDatabaseUrl } from "./default-database-url.ts";
 
 /**
  * Opens the store a database URL names: `sqlite:path/to/file.db` (or a bare path ending in

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { addConfigOptions, type CairnConfig, resolveConfig } from "../config-keys.ts";
 import { UsageError } from "../errors.ts";
-import { type LoadedWorkflows, loadWorkflows } from "../load-workflows.ts";
+import type { LoadedWorkflows } from "../load-workflows.ts";
 import { formatDuration, note, print, toJsonText } from "../output.ts";
 
 const httpKeys = ["host", "port", "bodyLimitBytes", "allowedHosts", "allowedOrigins"] as const;
@@ -99,6 +99,7 @@ async function loadEntry(entry: string | undefined): Promise<LoadedWorkflows> {
     note("note: no entry given and no ./workflows folder: starting without workflows.");
     return noWorkflows;
   }
+  const { loadWorkflows } = await import("../load-workflows.ts");
   const loaded = await loadWorkflows(entry);
   if (loaded.workflows.length === 0) {
     throw new UsageError(

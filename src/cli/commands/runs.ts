@@ -5,7 +5,6 @@ import type { RunInfo } from "../../sdk/run-info.ts";
 import { addConfigOptions, resolveConfig } from "../config-keys.ts";
 import { apiOrDatabase, withEngine } from "../engine.ts";
 import { CommandFailedError, parsePositiveInt, UsageError } from "../errors.ts";
-import { loadWorkflow } from "../load-workflows.ts";
 import {
   formatDuration,
   formatTable,
@@ -163,7 +162,10 @@ function registerReplay(command: Command): void {
       values,
       async (cairn: Cairn) => {
         const run = await cairn.getRun(runId);
-        return cairn.replay(runId, await loadWorkflow(entry, run.workflow));
+        return cairn.replay(
+          runId,
+          await (await import("../load-workflows.ts")).loadWorkflow(entry, run.workflow),
+        );
       },
       { readOnly: true },
     );
