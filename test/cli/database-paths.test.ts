@@ -48,5 +48,5 @@ describe("database paths", () => {
     );
     expect(folderAsFile.code).toBe(2);
     expect(folderAsFile.stderr).toContain(`${join(dir.path, "folder.db")} is a folder`);
-  });
+  }, 120_000); // several CLI processes on a shared 2-core machine
 });

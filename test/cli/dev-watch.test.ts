@@ -73,5 +73,5 @@ describe("cairn dev", () => {
       "r1",
       "r2",
     ]);
-  });
+  }, 120_000); // several CLI processes on a shared 2-core machine
 });

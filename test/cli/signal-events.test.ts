@@ -77,5 +77,5 @@ describe("cairn signal and cairn events send", () => {
     );
     const unknown = await cli(["signal", "nope", "go", "--url", url]);
     expect(unknown.code).toBe(2);
-  });
+  }, 120_000); // about ten CLI processes, each a Node start-up on a shared 2-core machine
 });
