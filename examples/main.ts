@@ -1,6 +1,8 @@
 /**
- * `npm start`: runs every example against a real SQLite file and prints what happened.
- * Set CAIRN_DB to use another database (e.g. `CAIRN_DB=sqlite:/tmp/demo.db npm start`).
+ * `npm run demo`: runs every example against a real SQLite file and prints what happened.
+ * It uses the database `npm start` (`cairn dev examples`) uses, `.cairn/cairn.db`, so the runs
+ * show in `cairn runs list` and the API; set CAIRN_DB to use another
+ * (e.g. `CAIRN_DB=sqlite:/tmp/demo.db npm run demo`).
  */
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -13,7 +15,7 @@ import { hourlyEtl } from "./hourly-etl.ts";
 import { customerExport } from "./per-customer.ts";
 import { processOrder, serviceCalls } from "./process-order.ts";
 
-const db = process.env.CAIRN_DB ?? "sqlite:.cairn/examples.db";
+const db = process.env.CAIRN_DB ?? "sqlite:.cairn/cairn.db";
 const workflows = [
   processOrder,
   expenseApproval,

@@ -80,7 +80,7 @@ describe("schedules", () => {
     expect(schedule.nextAt.toISOString()).toBe("2030-01-01T01:00:00.000Z");
     t.clock.advance("1h");
     await tick(100);
-    const run = t.cairn.handle("hourly@2030-01-01T01:00:00.000Z");
+    const run = t.cairn.handle("sched-hourly-20300101T0100Z");
     expect(await run.result()).toEqual({
       interval: {
         scheduleId: "hourly",
@@ -201,9 +201,9 @@ describe("schedules", () => {
     const first = await t.cairn.schedules.backfill("daily", range);
     expect(first.slots).toBe(30);
     expect(first.created).toHaveLength(30);
-    expect(first.created[0]).toBe("daily@2029-11-01T00:00:00.000Z");
+    expect(first.created[0]).toBe("sched-daily-20291101T0000Z");
     expect((await t.cairn.schedules.backfill("daily", range)).created).toEqual([]);
-    const last = await t.cairn.handle("daily@2029-11-30T00:00:00.000Z").result();
+    const last = await t.cairn.handle("sched-daily-20291130T0000Z").result();
     expect(last).toMatchObject({
       interval: { start: "2029-11-30T00:00:00.000Z", end: "2029-12-01T00:00:00.000Z" },
     });
@@ -297,7 +297,7 @@ describe("scheduled runs wait for their workflow", () => {
     await other.worker();
     t.clock.advance("1m");
     await tick(100);
-    await waitForStatus(t.cairn, "r@2030-01-01T00:01:00.000Z", "completed");
+    await waitForStatus(t.cairn, "sched-r-20300101T0001Z", "completed");
     await other.close();
   });
 });

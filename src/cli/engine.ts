@@ -2,16 +2,21 @@ import type { Cairn } from "../sdk/cairn.ts";
 import { ApiClient, ApiUnavailableError } from "./api-client.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { CairnConfig } from "./config-keys.ts";
+import { checkDatabasePath } from "./database-path.ts";
 import { note } from "./output.ts";
 
 /**
  * Opens the engine on the configured database (no worker), runs `fn`, closes it. The engine
  * is imported here, not at start-up, so `--help` and API-only commands stay quick.
+ * `readOnly` commands refuse a SQLite file that does not exist instead of creating it.
  */
 export async function withEngine<T>(
   config: CairnConfig,
   fn: (cairn: Cairn) => Promise<T>,
+  options: { readOnly?: boolean } = {},
 ): Promise<T> {
+  // A command that only reads must not leave an empty database behind a mistyped path.
+  checkDatabasePath(config.db, { mustExist: options.readOnly === true });
   const { Cairn } = await import("../sdk/cairn.ts");
   const cairn = await Cairn.open({ db: config.db });
   try {

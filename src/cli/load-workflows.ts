@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative, resolve } from "node:path";
 import { type AnyWorkflow, isWorkflow } from "../core/workflow.ts";
 import { CommandFailedError, UsageError } from "./errors.ts";
+import { describeLoadError } from "./load-error.ts";
 import { importUserModule } from "./load-module.ts";
 
 /** What `loadWorkflows` found. */
@@ -21,9 +22,10 @@ const moduleExtensions = new Set([".ts", ".mts", ".js", ".mjs"]);
  * (`*.test.*`, `*.spec.*`), declaration files, names starting with `_` or `.`, and files
  * whose text never mentions `defineWorkflow` (scripts such as `main.ts`, which would run
  * when imported) are skipped and reported. A file named explicitly is always imported.
+ * `generation` > 0 loads fresh instances of every module (see `importUserModule`).
  * @throws UsageError when the entry does not exist or two different workflows share a name.
  */
-export async function loadWorkflows(entry: string): Promise<LoadedWorkflows> {
+export async function loadWorkflows(entry: string, generation = 0): Promise<LoadedWorkflows> {
   const path = resolve(entry);
   if (!existsSync(path)) throw new UsageError(`Entry "${entry}" does not exist.`);
   const skipped: LoadedWorkflows["skipped"] = [];
@@ -44,11 +46,9 @@ export async function loadWorkflows(entry: string): Promise<LoadedWorkflows> {
   for (const file of files) {
     let module: Record<string, unknown>;
     try {
-      module = await importUserModule(file);
+      module = await importUserModule(file, generation);
     } catch (error) {
-      throw new CommandFailedError(
-        `Cannot load ${display(file)}: ${(error as Error).stack ?? String(error)}`,
-      );
+      throw new CommandFailedError(describeLoadError(file, error), { cause: error });
     }
     for (const value of Object.values(module)) {
       if (!isWorkflow(value)) continue;

@@ -9,11 +9,13 @@ import { registerBenchCommand } from "./commands/bench.ts";
 import { registerConfigCommands } from "./commands/config.ts";
 import { registerEventsCommands } from "./commands/events.ts";
 import { registerFlowCommands } from "./commands/flows.ts";
+import { registerInitCommand } from "./commands/init.ts";
 import { registerMigrateCommand } from "./commands/migrate.ts";
 import { registerProcessCommands } from "./commands/processes.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerRunsCommands } from "./commands/runs.ts";
 import { registerScheduleCommands } from "./commands/schedules.ts";
+import { registerSignalCommand } from "./commands/signal.ts";
 import { registerTokensCommands } from "./commands/tokens.ts";
 import { exitCodeFor, exitCodes } from "./errors.ts";
 
@@ -38,11 +40,13 @@ go through the API of a running cairn dev/server, or to the database when none a
 when --db is given; reads (runs list|show, replay, tokens) use the database.`,
   );
 
+registerInitCommand(program, version);
 registerProcessCommands(program);
 registerRunCommand(program);
 registerRunsCommands(program);
 registerEventsCommands(program);
 registerFlowCommands(program);
+registerSignalCommand(program);
 registerScheduleCommands(program);
 registerTokensCommands(program);
 registerConfigCommands(program);

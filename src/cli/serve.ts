@@ -5,9 +5,11 @@ import { describeUncaught } from "../engine/uncaught-error-policy.ts";
 import { Cairn } from "../sdk/cairn.ts";
 import { startServer } from "../server/index.ts";
 import type { CairnConfig } from "./config-keys.ts";
+import { checkDatabasePath } from "./database-path.ts";
 import { deployFlowFiles } from "./deploy-flow-files.ts";
+import { scopeWorkflows } from "./dev-log/console-labels.ts";
+import { createProcessLogger, type LogFormat, logProcess } from "./dev-log/process-logging.ts";
 import { CommandFailedError } from "./errors.ts";
-import { createLogger, logEngineEvents } from "./logger.ts";
 import { queuesOf } from "./queues-of.ts";
 import { restartExitCode, supervisedVariable } from "./supervise.ts";
 
@@ -22,6 +24,10 @@ export interface ServeOptions {
   worker: boolean;
   /** Serve the HTTP API. */
   http: boolean;
+  /** How logs look on stderr. (Default: "json") */
+  logFormat?: LogFormat;
+  /** Started once the engine runs (`cairn dev`'s watch mode); returns how to stop it. */
+  watch?: (cairn: Cairn, logger: pino.Logger) => () => void;
   /** Prints what is running once everything is up; receives the API's URL. */
   ready(info: { url: string | undefined }): void;
 }
@@ -37,7 +43,9 @@ const serverCloseMs = 2_000;
  */
 export async function serve(options: ServeOptions): Promise<number> {
   const { config } = options;
-  const logger = createLogger(config.logLevel);
+  const format = options.logFormat ?? "json";
+  const logger = createProcessLogger(config.logLevel, format);
+  checkDatabasePath(config.db);
   // An uncaught error outside any step (or a supervisor gone) stops the process like a signal.
   let stop: ((reason: NodeJS.Signals | "uncaught error" | "supervisor gone") => void) | undefined;
   let stopEarly: Parameters<NonNullable<typeof stop>>[0] | undefined;
@@ -47,7 +55,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   };
   const cairn = await Cairn.open({
     db: config.db,
-    workflows: options.workflows,
+    // Scoped so that console output of workflow code can name its run and step.
+    workflows: scopeWorkflows(options.workflows),
     drainMs: config.drainTimeout,
     ...(options.flows ? { flows: options.flows } : {}),
     onError: (error, context) => logger.error({ err: error }, `error while ${context}`),
@@ -60,12 +69,12 @@ export async function serve(options: ServeOptions): Promise<number> {
   });
   if (process.env[supervisedVariable])
     process.once("disconnect", () => requestStop("supervisor gone"));
-  const stopLogging = logEngineEvents(cairn, logger);
+  const stopLogging = logProcess(cairn, logger, format);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
-  let stopWatching = () => {};
+  let stopFlowWatching = () => {};
   try {
     if (options.flowFiles && options.flowFiles.length > 0) {
-      stopWatching = await deployFlowFiles(cairn, options.flowFiles, logger);
+      stopFlowWatching = await deployFlowFiles(cairn, options.flowFiles, logger);
     }
     if (options.worker) {
       await cairn.worker({ concurrency: config.concurrency, queues: queuesOf(config.queue) });
@@ -91,6 +100,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     throw error;
   }
 
+  const stopWatching = options.watch?.(cairn, logger);
   const signal = await new Promise<NonNullable<typeof stopEarly>>((resolve) => {
     stop = resolve;
     process.once("SIGTERM", resolve);
@@ -106,8 +116,9 @@ export async function serve(options: ServeOptions): Promise<number> {
   process.once("SIGINT", force);
 
   logger.info({ signal, drainTimeoutMs: config.drainTimeout }, "shutting down");
-  stopWatching();
+  stopFlowWatching();
   server?.setReady(false);
+  stopWatching?.();
   // close() stops claiming, drains in-flight steps up to drainTimeout and then hands their
   // runs back; this timer only guards against a shutdown that hangs beyond that.
   const hung = setTimeout(() => {

@@ -143,6 +143,14 @@ export class Engine {
     this.registry.set(workflow.name, workflow as unknown as Workflow<unknown, unknown>);
   }
 
+  /** Registers `workflow`, replacing a definition of the same name (a reload in `cairn dev`). */
+  replace(workflow: AnyWorkflow): void {
+    if (!isWorkflow(workflow)) {
+      throw new TypeError("Cairn: `workflows` must hold values made by defineWorkflow().");
+    }
+    this.registry.set(workflow.name, workflow as unknown as Workflow<unknown, unknown>);
+  }
+
   /** The registered definition of `workflow`, or the given definition; throws for unknown names. */
   resolve(workflow: unknown): Workflow<unknown, unknown> {
     const name =

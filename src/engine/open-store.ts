@@ -2,8 +2,8 @@ import { CairnError } from "../core/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 
-/** The SQLite file `cairn dev` and `Cairn.open()` use when nothing else is configured. */
-export const defaultDatabaseUrl = "sqlite:.cairn/cairn.db";
+// Its own module so the CLI's configuration reads it without loading the store drivers.
+export { defaultDatabaseUrl } from "./default-database-url.ts";
 
 /** A database URL safe to print: its password replaced. */
 export function redactUrl(url: string): string {

@@ -1,10 +1,10 @@
 import type { Cron } from "croner";
 import { deserialize } from "../core/serializer.ts";
-import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { NewRun, SchedulePlan, ScheduleRecord } from "../store/store.ts";
 import { nextSlot, parseCron } from "./cron.ts";
 import { runOptionsFor } from "./new-run.ts";
+import { scheduleRunId } from "./schedule-run-id.ts";
 
 /** With catch-up `none`, a slot this late is treated as missed rather than fired. */
 export const missedAfterMs = 60_000;
@@ -33,7 +33,7 @@ export function slotRun(
   createdAt: number,
 ): NewRun {
   return {
-    id: `${schedule.id}@${new Date(slotAt).toISOString()}` as RunId,
+    id: scheduleRunId(schedule.id, slotAt),
     workflow: schedule.workflow,
     input: schedule.input,
     createdAt,

@@ -106,6 +106,17 @@ export class Cairn {
     this.#engine.register(workflow);
   }
 
+  /**
+   * Replaces the definitions of registered workflows and adds new ones, for the runs that
+   * start or resume from now on (`cairn dev` calls it when a workflow file changes);
+   * executions in flight keep the code they run. Records the new triggers and schedules.
+   */
+  async reload(workflows: readonly AnyWorkflow[]): Promise<void> {
+    this.#engine.assertOpen();
+    for (const workflow of workflows) this.#engine.replace(workflow);
+    await registerTriggers(this.#engine);
+  }
+
   /** The registered workflows. */
   get workflows(): Workflow<unknown, unknown>[] {
     return [...this.#engine.registry.values()];
@@ -178,7 +189,7 @@ export class Cairn {
     name: string,
     data?: unknown,
     options: { id?: string } = {},
-  ): Promise<{ id: string; duplicate: boolean; started: RunId[] }> {
+  ): Promise<{ id: string; duplicate: boolean; started: RunId[]; woke: RunId[] }> {
     const engine = this.#engine;
     engine.assertOpen();
     if (typeof name !== "string" || name === "") {
@@ -211,7 +222,7 @@ export class Cairn {
       engine.bus.emitRun(runId, workflow, "queued", undefined, "created");
     }
     if (result.woke.length > 0 || result.started.length > 0) engine.notify();
-    return { id, duplicate: result.duplicate, started: result.started };
+    return { id, duplicate: result.duplicate, started: result.started, woke: result.woke };
   }
 
   /** Sends a signal to one run; signals wait in order until the run asks for them. */

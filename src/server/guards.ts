@@ -30,7 +30,7 @@ export function hostGuard(isAllowed: (hostname: string) => boolean): MiddlewareH
       if (!isAllowed(host)) {
         throw new HttpProblem(
           "forbidden_host",
-          `Host "${host.slice(0, 100)}" is not served here; add it to allowedHosts (--allowed-host) if it should be.`,
+          `Host "${host.slice(0, 100)}" is not served here; add it to allowedHosts (--allowed-hosts) if it should be.`,
         );
       }
     }
@@ -69,7 +69,7 @@ export function originGuard(allowedOrigins: readonly string[]): MiddlewareHandle
     ) {
       throw new HttpProblem(
         "forbidden_origin",
-        `Origin "${origin.slice(0, 100)}" may not call this API; add it to allowedOrigins (--allowed-origin) to allow it.`,
+        `Origin "${origin.slice(0, 100)}" may not call this API; add it to allowedOrigins (--allowed-origins) to allow it.`,
       );
     }
     if (method === "OPTIONS") {

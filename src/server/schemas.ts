@@ -217,6 +217,7 @@ export const EventAccepted = z
       .array(z.string())
       .optional()
       .openapi({ description: "Runs the event's triggers started" }),
+    woke: z.array(z.string()).optional().openapi({ description: "Waiting runs the event resumed" }),
   })
   .openapi("EventAccepted");
 

@@ -58,7 +58,7 @@ describe("cairn schedules", () => {
     const range = ["--from", "2030-01-01", "--to", "2030-01-08"];
     const backfill = await cli(["schedules", "backfill", "daily", ...range, "--json", ...db]);
     expect(JSON.parse(backfill.stdout)).toMatchObject({ slots: 7 });
-    expect(JSON.parse(backfill.stdout).created[0]).toBe("daily@2030-01-01T00:00:00.000Z");
+    expect(JSON.parse(backfill.stdout).created[0]).toBe("sched-daily-20300101T0000Z");
     const again = await cli(["schedules", "backfill", "daily", ...range, "--json", ...db]);
     expect(JSON.parse(again.stdout).created).toEqual([]);
 

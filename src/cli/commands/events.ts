@@ -22,20 +22,31 @@ export function registerEventsCommands(program: Command): void {
     const result = await apiOrDatabase(
       resolved,
       async (api) => {
-        const body = await api.request<{ id: string; duplicate?: boolean }>(
-          "POST",
-          "/api/v1/events",
-          { name, data, ...(opts.id ? { id: opts.id } : {}) },
-        );
-        return { id: body.id, duplicate: body.duplicate ?? false };
+        const body = await api.request<{
+          id: string;
+          duplicate?: boolean;
+          started?: string[];
+          woke?: string[];
+        }>("POST", "/api/v1/events", { name, data, ...(opts.id ? { id: opts.id } : {}) });
+        return {
+          id: body.id,
+          duplicate: body.duplicate ?? false,
+          started: body.started ?? [],
+          woke: body.woke ?? [],
+        };
       },
       (cairn) => cairn.sendEvent(name, data, opts.id ? { id: opts.id } : {}),
     );
     if (opts.json) return printJson({ name, ...result });
-    print(
-      result.duplicate
-        ? `Event ${result.id} was already accepted: nothing changed.`
-        : `Event ${name} accepted (id ${result.id}).`,
-    );
+    if (result.duplicate) return print(`Event ${result.id} was already accepted: nothing changed.`);
+    print(`Event ${name} accepted (id ${result.id}).`);
+    print(listOf("Started", result.started));
+    print(listOf("Woke", result.woke));
   });
+}
+
+/** `Started 2 runs: a, b` or `Started no run.` */
+function listOf(verb: string, runs: readonly string[]): string {
+  if (runs.length === 0) return `${verb} no run.`;
+  return `${verb} ${runs.length} run${runs.length === 1 ? "" : "s"}: ${runs.join(", ")}`;
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { addConfigOptions } from "../config-keys.ts";
+import { checkDatabasePath } from "../database-path.ts";
 import { print, printJson } from "../output.ts";
 import { resolveConfig } from "../resolve-config.ts";
 
@@ -11,6 +12,7 @@ export function registerMigrateCommand(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(migrate, ["db"]).action(async (opts) => {
     const { values } = await resolveConfig(migrate);
+    checkDatabasePath(values.db);
     const { openStore } = await import("../../engine/open-store.ts");
     const since = Date.now();
     const store = await openStore(values.db);

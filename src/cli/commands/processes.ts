@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { addConfigOptions, type CairnConfig } from "../config-keys.ts";
 import { UsageError } from "../errors.ts";
 import { findFlowFiles } from "../find-flow-files.ts";
-import { type LoadedWorkflows, loadWorkflows } from "../load-workflows.ts";
+import type { LoadedWorkflows } from "../load-workflows.ts";
 import { formatDuration, note, print, toJsonText } from "../output.ts";
 import { queuesOf } from "../queues-of.ts";
 import { resolveConfig } from "../resolve-config.ts";
@@ -21,12 +21,16 @@ export function registerProcessCommands(program: Command): void {
     )
     .argument("[entry]", "file or folder of workflows (default: ./workflows if present)");
   addConfigOptions(dev, [...common, ...httpKeys, "concurrency"]);
-  dev.option("--json", "print the startup summary as one JSON line").action(async (entry, opts) => {
+  dev
+    .option("--json", "print the startup summary as one JSON line")
+    .option("--no-watch", "do not reload workflows when their files change");
+  addLogFormatOption(dev).action(async (entry, opts) => {
     const { values: config } = await resolveConfig(dev);
-    const folder = entry ?? (existsSync("workflows") ? "workflows" : undefined);
-    const flowFiles = folder === undefined ? [] : findFlowFiles(folder);
-    const loaded = await loadEntry(folder, flowFiles.length > 0);
-    await runProcess("dev", config, loaded, opts.json, flowFiles);
+    const path = entry ?? (existsSync("workflows") ? "workflows" : undefined);
+    const flowFiles = path === undefined ? [] : findFlowFiles(path);
+    const loaded = await loadEntry(path, flowFiles.length > 0);
+    const watchEntry = opts.watch && loaded.workflows.length > 0 ? path : undefined;
+    await runProcess("dev", config, loaded, { ...opts, watchEntry }, flowFiles);
   });
 
   const worker = program
@@ -36,30 +40,37 @@ export function registerProcessCommands(program: Command): void {
   addConfigOptions(worker, [...common, "concurrency", "queue"]);
   worker
     .option("--json", "print the startup summary as one JSON line")
-    .option("--no-supervise", "run the worker in this process, with no restart after a crash")
-    .action(async (entry: string | undefined, opts) => {
-      if (opts.supervise && !process.env[supervisedVariable]) {
-        // Workflow code loads only in the child: this process just restarts it.
-        process.exitCode = await supervise((message) => note(`cairn: ${message}`));
-        return;
-      }
-      const { values: config } = await resolveConfig(worker);
-      const loaded = entry === undefined ? noWorkflows : await loadEntry(entry);
-      await runProcess("worker", config, loaded, opts.json);
-    });
+    .option("--no-supervise", "run the worker in this process, with no restart after a crash");
+  addLogFormatOption(worker).action(async (entry: string | undefined, opts) => {
+    if (opts.supervise && !process.env[supervisedVariable]) {
+      // Workflow code loads only in the child: this process just restarts it.
+      process.exitCode = await supervise((message) => note(`cairn: ${message}`));
+      return;
+    }
+    const { values: config } = await resolveConfig(worker);
+    const loaded = entry === undefined ? noWorkflows : await loadEntry(entry);
+    await runProcess("worker", config, loaded, opts);
+  });
 
   const server = program
     .command("server")
     .description("serve the HTTP API on a database (no workflow code, no worker)");
   addConfigOptions(server, [...common, ...httpKeys]);
-  server.option("--json", "print the startup summary as one JSON line").action(async (opts) => {
+  server.option("--json", "print the startup summary as one JSON line");
+  addLogFormatOption(server).action(async (opts) => {
     const { values: config } = await resolveConfig(server);
-    await runProcess("server", config, noWorkflows, opts.json);
+    await runProcess("server", config, noWorkflows, opts);
   });
 }
 
 type Kind = "dev" | "worker" | "server";
 
+function addLogFormatOption(command: Command): Command {
+  return command.option(
+    "--log-format <format>",
+    "json or pretty (default: pretty on a terminal, json otherwise)",
+  );
+}
 const noWorkflows: LoadedWorkflows = { workflows: [], origins: [], skipped: [] };
 
 /** Runs until SIGTERM/SIGINT: dev = worker + API, worker = worker only, server = API only. */
@@ -67,11 +78,20 @@ async function runProcess(
   kind: Kind,
   config: CairnConfig,
   loaded: LoadedWorkflows,
-  json: boolean | undefined,
+  opts: { json?: boolean; logFormat?: string; watchEntry?: string | undefined },
   flowFiles: readonly string[] = [],
 ): Promise<void> {
+  const entry = opts.watchEntry;
+  const { watchEntry } = entry ? await import("../dev-watch/watch-entry.ts") : {};
+  const { resolveLogFormat } = await import("../dev-log/process-logging.ts");
+  const logFormat = resolveLogFormat(opts.logFormat);
   const { serve } = await import("../serve.ts"); // the engine and HTTP stack load only here
+  const json = opts.json;
   process.exitCode = await serve({
+    logFormat,
+    ...(entry && watchEntry
+      ? { watch: (cairn, logger) => watchEntry(entry, loaded.workflows, cairn, logger) }
+      : {}),
     config,
     workflows: loaded.workflows,
     flowFiles,
@@ -90,6 +110,7 @@ async function loadEntry(entry: string | undefined, hasFlows = false): Promise<L
     note("note: no entry given and no ./workflows folder: starting without workflows.");
     return noWorkflows;
   }
+  const { loadWorkflows } = await import("../load-workflows.ts");
   const loaded = await loadWorkflows(entry);
   if (loaded.workflows.length === 0 && !hasFlows) {
     throw new UsageError(

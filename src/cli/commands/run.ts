@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import superjson from "superjson";
 import type { EngineEvent } from "../../core/engine-event.ts";
 import type { Cairn } from "../../sdk/cairn.ts";
 import { type ApiClient, ApiError, ApiUnavailableError } from "../api-client.ts";
@@ -8,7 +7,6 @@ import { addConfigOptions } from "../config-keys.ts";
 import { apiClient, mayFallBack, wantsDatabase, withEngine } from "../engine.ts";
 import { parseJsonFlag } from "../errors.ts";
 import { elapsedMs, RunFollower, type RunSnapshot, snapshotOf } from "../follow-run.ts";
-import { loadWorkflow } from "../load-workflows.ts";
 import { formatDuration, note, print, printJson, toJsonText } from "../output.ts";
 import { resolveConfig } from "../resolve-config.ts";
 import { createProgressView } from "../run-view.ts";
@@ -114,6 +112,7 @@ async function viaDatabase(
 ): Promise<{ started: Started; final?: RunSnapshot }> {
   // By name, the engine stores the run for a worker with the code to admit (validating the
   // input there); with --entry the code is here and the input is checked before anything exists.
+  const { loadWorkflow } = await import("../load-workflows.ts"); // tsx and the sdk: only here
   const workflow = opts.entry ? await loadWorkflow(opts.entry, request.workflow) : request.workflow;
   return withEngine(resolved.values, async (cairn: Cairn) => {
     const handle = await cairn.start(workflow, request.input, request.id ? { id: request.id } : {});
@@ -175,9 +174,10 @@ function startedFrom(response: { status: number; body: unknown }): Started {
 }
 
 /** A run of the API: its output is JSON plus superjson metadata for Date, BigInt, Map, Set. */
-function runFrom(body: unknown): RunSnapshot {
+async function runFrom(body: unknown): Promise<RunSnapshot> {
   const run = body as RunSnapshot & { outputMeta?: Record<string, unknown> };
   if (!run.outputMeta) return run;
+  const { default: superjson } = await import("superjson");
   return {
     ...run,
     output: superjson.deserialize({ json: run.output as never, meta: run.outputMeta as never }),

@@ -5,7 +5,6 @@ import type { Cairn } from "../../sdk/cairn.ts";
 import { addConfigOptions } from "../config-keys.ts";
 import { apiOrDatabase, withEngine } from "../engine.ts";
 import { CommandFailedError, parsePositiveInt, UsageError } from "../errors.ts";
-import { loadWorkflow } from "../load-workflows.ts";
 import {
   formatDuration,
   formatTable,
@@ -47,12 +46,15 @@ export function registerRunsCommands(program: Command): void {
     }
     const limit = opts.limit === undefined ? 20 : parsePositiveInt("--limit", opts.limit);
     const { values } = await resolveConfig(list);
-    const found = await withEngine(values, (cairn) =>
-      cairn.listRuns({
-        limit,
-        ...(opts.workflow ? { workflow: opts.workflow } : {}),
-        ...(opts.status ? { status: opts.status } : {}),
-      }),
+    const found = await withEngine(
+      values,
+      (cairn) =>
+        cairn.listRuns({
+          limit,
+          ...(opts.workflow ? { workflow: opts.workflow } : {}),
+          ...(opts.status ? { status: opts.status } : {}),
+        }),
+      { readOnly: true },
     );
     const rows = found.map((r) => ({
       id: r.id,
@@ -86,10 +88,14 @@ export function registerRunsCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(show, ["db"]).action(async (id: string, opts) => {
     const { values } = await resolveConfig(show);
-    const { run, children } = await withEngine(values, async (cairn) => ({
-      run: await cairn.getRun(id),
-      children: await cairn.listRuns({ parentId: id as RunId, limit: 1000 }),
-    }));
+    const { run, children } = await withEngine(
+      values,
+      async (cairn) => ({
+        run: await cairn.getRun(id),
+        children: await cairn.listRuns({ parentId: id as RunId, limit: 1000 }),
+      }),
+      { readOnly: true },
+    );
     const childIds = children.map((c) => ({ id: c.id, workflow: c.workflow, status: c.status }));
     if (opts.json) return printJson({ ...run, children: childIds });
     printRun(run, childIds);
@@ -182,10 +188,17 @@ function registerReplay(command: Command): void {
     .option("--json", "print the replay report as JSON");
   addConfigOptions(command, ["db"]).action(async (runId: string, entry: string, opts) => {
     const { values } = await resolveConfig(command);
-    const report = await withEngine(values, async (cairn: Cairn) => {
-      const run = await cairn.getRun(runId);
-      return cairn.replay(runId, await loadWorkflow(entry, run.workflow));
-    });
+    const report = await withEngine(
+      values,
+      async (cairn: Cairn) => {
+        const run = await cairn.getRun(runId);
+        return cairn.replay(
+          runId,
+          await (await import("../load-workflows.ts")).loadWorkflow(entry, run.workflow),
+        );
+      },
+      { readOnly: true },
+    );
     if (opts.json) printJson(report);
     else if (report.divergence) {
       const d = report.divergence;

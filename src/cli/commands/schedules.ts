@@ -22,7 +22,7 @@ export function registerScheduleCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(list, ["db"]).action(async (opts) => {
     const { values } = await resolveConfig(list);
-    const found = await withEngine(values, (cairn) => cairn.schedules.list());
+    const found = await withEngine(values, (cairn) => cairn.schedules.list(), { readOnly: true });
     if (opts.json) return printJson(found);
     if (found.length === 0) return print("No schedules.");
     print(
@@ -91,7 +91,10 @@ export function registerScheduleCommands(program: Command): void {
       .option("--json", "print JSON");
     addConfigOptions(command, ["db"]).action(async (id: string, opts) => {
       const { values } = await resolveConfig(command);
-      show(await withEngine(values, (cairn) => cairn.schedules[name](id)), opts.json);
+      show(
+        await withEngine(values, (cairn) => cairn.schedules[name](id), { readOnly: true }),
+        opts.json,
+      );
     });
   }
 
@@ -101,7 +104,9 @@ export function registerScheduleCommands(program: Command): void {
     .argument("<id>", "schedule id");
   addConfigOptions(remove, ["db"]).action(async (id: string) => {
     const { values } = await resolveConfig(remove);
-    const deleted = await withEngine(values, (cairn) => cairn.schedules.delete(id));
+    const deleted = await withEngine(values, (cairn) => cairn.schedules.delete(id), {
+      readOnly: true,
+    });
     if (!deleted) throw new UsageError(`No schedule with id "${id}".`);
     print(`Deleted schedule ${id}.`);
   });
@@ -117,7 +122,9 @@ export function registerScheduleCommands(program: Command): void {
     const from = parseTime("--from", opts.from);
     const to = parseTime("--to", opts.to);
     const { values } = await resolveConfig(backfill);
-    const result = await withEngine(values, (cairn) => cairn.schedules.backfill(id, { from, to }));
+    const result = await withEngine(values, (cairn) => cairn.schedules.backfill(id, { from, to }), {
+      readOnly: true,
+    });
     if (opts.json) return printJson(result);
     print(`${result.slots} slot(s) in range; ${result.created.length} new run(s) created.`);
     for (const runId of result.created) print(`  ${runId}`);
@@ -132,7 +139,9 @@ export function registerScheduleCommands(program: Command): void {
   addConfigOptions(preview, ["db"]).action(async (id: string, opts) => {
     const count = opts.count === undefined ? 5 : parsePositiveInt("--count", opts.count);
     const { values } = await resolveConfig(preview);
-    const times = await withEngine(values, (cairn) => cairn.schedules.preview(id, count));
+    const times = await withEngine(values, (cairn) => cairn.schedules.preview(id, count), {
+      readOnly: true,
+    });
     if (opts.json) return printJson(times);
     for (const time of times) print(time.toISOString());
   });

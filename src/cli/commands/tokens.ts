@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { createToken, listTokens, revokeToken } from "../../server/tokens.ts";
 import type { TokenRole } from "../../store/store.ts";
 import { addConfigOptions } from "../config-keys.ts";
 import { withEngine } from "../engine.ts";
@@ -32,6 +31,7 @@ export function registerTokensCommands(program: Command): void {
       );
     }
     const { values } = await resolveConfig(create);
+    const { createToken } = await import("../../server/tokens.ts");
     const token = await withEngine(values, (cairn) =>
       createToken(cairn, {
         name: opts.name,
@@ -52,7 +52,11 @@ export function registerTokensCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(list, ["db"]).action(async (opts) => {
     const { values } = await resolveConfig(list);
-    const all = await withEngine(values, (cairn) => listTokens(cairn));
+    const all = await withEngine(
+      values,
+      async (cairn) => (await import("../../server/tokens.ts")).listTokens(cairn),
+      { readOnly: true },
+    );
     if (opts.json) return printJson(all);
     if (all.length === 0) return print("No tokens.");
     print(
@@ -78,7 +82,11 @@ export function registerTokensCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(revoke, ["db"]).action(async (id: string, opts) => {
     const { values } = await resolveConfig(revoke);
-    const revoked = await withEngine(values, (cairn) => revokeToken(cairn, id));
+    const revoked = await withEngine(
+      values,
+      async (cairn) => (await import("../../server/tokens.ts")).revokeToken(cairn, id),
+      { readOnly: true },
+    );
     if (!revoked) throw new UsageError(`No active token with id "${id}".`);
     if (opts.json) return printJson({ id, revoked });
     print(`Token ${id} revoked.`);

@@ -31,13 +31,13 @@ export const sendEvent = apiRoute({
     async (c) => {
       const body = c.req.valid("json");
       const data = fromWire(body.data, body.dataMeta, "data");
-      const result: { id: string; duplicate: boolean; started?: string[] } = await cairn.sendEvent(
-        body.name,
-        data,
-        body.id === undefined ? {} : { id: body.id },
+      const result: { id: string; duplicate: boolean; started?: string[]; woke?: string[] } =
+        await cairn.sendEvent(body.name, data, body.id === undefined ? {} : { id: body.id });
+      const { id, duplicate, started, woke } = result;
+      return c.json(
+        { id, duplicate, ...(started ? { started } : {}), ...(woke ? { woke } : {}) },
+        202,
       );
-      const { id, duplicate, started } = result;
-      return c.json({ id, duplicate, ...(started ? { started } : {}) }, 202);
     },
 });
 
