@@ -26,6 +26,11 @@ export interface ServerOptions {
   streamPollMs?: number;
   /** Interval of the event stream's keep-alive comments, in ms. (Default: 15_000) */
   streamHeartbeatMs?: number;
+  /**
+   * The web UI at `/`: false turns it off, a string is the folder of a UI build.
+   * (Default: the `dist/ui` shipped with the package)
+   */
+  ui?: boolean | string;
 }
 
 /** Options with their defaults applied; what the app's parts read. */
@@ -39,6 +44,7 @@ export interface ResolvedOptions {
   logger: ServerLogger;
   streamPollMs: number;
   streamHeartbeatMs: number;
+  ui: boolean | string;
 }
 
 export const defaultPort = 7420;
@@ -80,6 +86,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     streamPollMs: options.streamPollMs ?? 500,
     streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
+    ui: options.ui ?? true,
   };
 }
 
