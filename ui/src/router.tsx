@@ -1,5 +1,6 @@
 import { createBrowserRouter, Navigate } from "react-router";
 import { Layout } from "./components/layout.tsx";
+import { Loading } from "./components/states.tsx";
 import { NotFoundPage } from "./pages/not-found-page.tsx";
 import { SignInPage } from "./pages/sign-in-page.tsx";
 import { pages } from "./pages.ts";
@@ -9,6 +10,7 @@ export const router = createBrowserRouter([
   {
     path: "/",
     Component: Layout,
+    HydrateFallback: () => <Loading what="Cairn" />,
     children: [
       { index: true, element: <Navigate to="/runs" replace /> },
       ...pages.map((page) => ({

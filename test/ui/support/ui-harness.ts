@@ -65,6 +65,8 @@ export async function startUi(options: { token?: boolean } = {}): Promise<UiHarn
     headless: true,
     args: chromiumArgs,
     viewport: { width: 1400, height: 900 },
+    timezoneId: "UTC",
+    locale: "en-US",
     baseURL: url,
   });
   const consoleErrors: string[] = [];

@@ -17,10 +17,11 @@ export function Dialog({
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  // No close() on cleanup: unmounting removes the element, which ends the modal state, and
+  // StrictMode's mount-unmount-mount would otherwise fire a close event that dismisses it.
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
   }, []);
   return (
     <dialog ref={ref} className="dialog" aria-labelledby={titleId} onClose={onClose}>
