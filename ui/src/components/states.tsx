@@ -26,7 +26,11 @@ export function ErrorState({ error, retry }: { error: unknown; retry?: () => voi
       ? "The server cannot be reached"
       : error instanceof ApiError && error.status === 404
         ? "Not found"
-        : "Something went wrong";
+        : error instanceof ApiError && error.status === 403
+          ? "Not allowed"
+          : error instanceof ApiError && error.status >= 400 && error.status < 500
+            ? "The server refused this request"
+            : "Something went wrong";
   return (
     <div className="alert alert-error" role="alert">
       <p className="alert-title">{title}</p>

@@ -46,7 +46,7 @@ export function WorkflowPage() {
           <h2>Start a run</h2>
           <StartRunForm workflow={workflow} />
         </section>
-        <div className="stack">
+        <div className="col-stack">
           <section className="panel" aria-label="Configuration">
             <h2>Configuration</h2>
             {options.length === 0 ? (

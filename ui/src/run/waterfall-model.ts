@@ -56,7 +56,13 @@ export function buildWaterfall(
   run: { createdAt: string; startedAt: string | null; finishedAt: string | null },
   now: number,
 ): Waterfall {
-  const rows = steps.map((step) => rowOf(step, now));
+  const rows: WaterfallRow[] = [];
+  let previousEnd = ms(run.startedAt);
+  for (const step of steps) {
+    const row = rowOf(step, now, previousEnd);
+    rows.push(row);
+    if (row.end !== null) previousEnd = row.end;
+  }
   let t0 = ms(run.startedAt) ?? ms(run.createdAt) ?? now;
   let t1 = ms(run.finishedAt) ?? now;
   for (const row of rows) {
@@ -67,7 +73,11 @@ export function buildWaterfall(
   return { rows, t0, t1 };
 }
 
-function rowOf(step: Step, now: number): WaterfallRow {
+/**
+ * One row. `previousEnd` (where the step before ended) bounds the earlier attempts of a step
+ * retried without an attempts list: they and their backoff fill the gap before its last try.
+ */
+function rowOf(step: Step, now: number, previousEnd: number | null): WaterfallRow {
   const segments: Segment[] = [];
   const stepStart = ms(step.startedAt);
   const stepEnd = ms(step.finishedAt);
@@ -121,6 +131,16 @@ function rowOf(step: Step, now: number): WaterfallRow {
       });
     }
   } else if (stepStart !== null) {
+    if (step.attempt > 1 && previousEnd !== null && previousEnd < stepStart) {
+      segments.push({
+        kind: "backoff",
+        start: previousEnd,
+        end: stepStart,
+        open: false,
+        failed: false,
+        label: `${step.attempt - 1} earlier attempt${step.attempt === 2 ? "" : "s"} and backoff`,
+      });
+    }
     segments.push({
       kind: "attempt",
       start: stepStart,

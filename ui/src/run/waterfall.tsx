@@ -57,7 +57,7 @@ export function StepWaterfall({
         ref={scroller}
         className="wf-scroll"
         style={{
-          height: Math.min(560, Math.max(rowHeight * 3, model.rows.length * rowHeight + 2)),
+          height: Math.min(560, model.rows.length * rowHeight + 1),
         }}
         tabIndex={-1}
       >
