@@ -11,6 +11,8 @@ const engineTests = [
   "test/operations.test.ts",
   "test/flow-control.test.ts",
   "test/schedules.test.ts",
+  "test/step-logs.test.ts",
+  "test/server/ui-api.test.ts",
 ];
 
 export default defineConfig({

@@ -9,6 +9,7 @@ import type { RunId } from "../src/core/types.ts";
 import { defineWorkflow } from "../src/index.ts";
 import { Cairn } from "../src/sdk/cairn.ts";
 import { runStoreSuite } from "../src/store/conformance.ts";
+import { runUiStoreSuite } from "../src/store/conformance-ui.ts";
 import type { JournalEntry, NewRun, Store } from "../src/store/store.ts";
 import { loadPostgresMigrations, migratePostgres } from "../src/store-postgres/migrate.ts";
 import { PostgresStore } from "../src/store-postgres/postgres-store.ts";
@@ -45,6 +46,7 @@ async function openStore(
 }
 
 runStoreSuite({ name: "postgres", newStore: () => openStore() });
+runUiStoreSuite({ name: "postgres", newStore: () => openStore() });
 
 const id = (s: string) => s as RunId;
 const newRun = (runId: string, extra: Partial<NewRun> = {}): NewRun => ({

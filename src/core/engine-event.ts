@@ -40,6 +40,21 @@ export type EngineEvent =
       at: number;
     }
   | {
+      /** A log line of a workflow or step, once stored (`entry.seq` orders a run's lines). */
+      type: "log";
+      runId: RunId;
+      entry: {
+        seq: number;
+        stepKey: string | null;
+        attempt: number | null;
+        level: "debug" | "info" | "warn" | "error";
+        message: string;
+        fields: string | null;
+        at: number;
+        truncated: boolean;
+      };
+    }
+  | {
       /**
        * The store had not confirmed these runs' leases for a whole lease (it failed or did
        * not answer): this worker stopped executing them, since another may own them now.

@@ -10,13 +10,18 @@ import type { NewRun, QueueStats, RunFilter, RunRecord, Store } from "../store/s
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { createDatabaseClock, type DatabaseClock } from "../worker/database-clock.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
+import { captureConsole } from "../worker/log-capture.ts";
+import { LogWriter } from "../worker/log-writer.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
+import { type BulkRequest, type BulkResult, bulkRuns } from "./bulk-runs.ts";
 import { type AnyWorkflow, isWorkflow, type Workflow } from "./define-workflow.ts";
 import { runsForEvent } from "./event-triggers.ts";
 import { flowControlFor, hasFlowControl } from "./flow-control.ts";
+import { type LogOptions, resolveLogOptions } from "./log-options.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { type ReplayReport, replayRun } from "./replay.ts";
+import { planRerun, type RerunOptions } from "./rerun.ts";
 import { type RunInfo, toRunInfo } from "./run-info.ts";
 import { firstSlotAfter, planSchedule } from "./scheduler.ts";
 import { Schedules } from "./schedules-api.ts";
@@ -48,11 +53,15 @@ export interface CairnOptions {
   sqlite?: SqliteStoreOptions;
   /** Receives errors of background work (claims, heartbeats). (Default: printed to stderr) */
   onError?: (error: Error, context: string) => void;
+  /** Step logs: per-step limits and console capture. */
+  logs?: LogOptions;
 }
 
 export interface StartOptions {
   /** The run's id; starting again with the same id returns the existing run (G5). */
   id?: string;
+  /** Searchable labels (`GET /api/v1/runs?tag=customer:c1`), set when the run is created. */
+  tags?: Record<string, string>;
 }
 
 /** A started run. */
@@ -83,6 +92,8 @@ export class Cairn {
   readonly store: Store;
   readonly clock: Clock;
   readonly writer: JournalWriter;
+  /** Batches the runs' log lines (`ctx.log`, a step's `log` and console) into the store. */
+  readonly logWriter: LogWriter;
   readonly #registry = new Map<string, Workflow<unknown, unknown>>();
   readonly #options: CairnOptions;
   readonly #events = new EventEmitter();
@@ -101,6 +112,11 @@ export class Cairn {
     this.#options = options;
     this.clock = options.clock ?? systemClock();
     this.writer = new JournalWriter(store);
+    this.logWriter = new LogWriter(
+      store,
+      ({ runId, ...entry }) => this.#emit({ type: "log", runId, entry }),
+      (error) => this.#reportError(error, "storing log lines"),
+    );
     this.#payloadLimit = options.payloadLimitBytes ?? defaultPayloadLimit;
     this.#events.setMaxListeners(0);
     this.schedules = new Schedules({
@@ -184,14 +200,17 @@ export class Cairn {
         `Worker concurrency must be a positive integer, got ${concurrency}.`,
       );
     }
+    const logOptions = resolveLogOptions(this.#options.logs);
     const env: ExecutionEnv = {
       clock: this.clock,
       emit: (event) => this.#emit(event),
       store: this.store,
       writer: this.writer,
       payloadLimitBytes: this.#payloadLimit,
+      logs: { write: (entry) => this.logWriter.write(entry), limits: logOptions.limits },
       startChild: (request) => this.#startChild(request),
     };
+    if (logOptions.captureConsole) captureConsole();
     this.#worker = new Worker(
       this.store,
       this.clock,
@@ -237,6 +256,7 @@ export class Cairn {
       return this.#startWithoutCode<O>(workflow, input, id);
     }
     const definition = this.#resolve(workflow);
+    const tags = options.tags === undefined ? undefined : checkTags(options.tags);
     const now = this.clock.now();
     const valid = await validateInput(definition, input);
     const newRun: NewRun = {
@@ -258,6 +278,7 @@ export class Cairn {
       !this.#paused.has(definition.name);
     const claim = direct && worker ? { owner: worker.id, leaseUntil: now + leaseMs } : undefined;
     const { run, created } = await this.store.createRun(newRun, claim);
+    if (created && tags) await this.store.tags.set(run.id, tags);
     if (created) this.#emitRun(run.id, run.workflow, "queued", undefined, "created");
     if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
     else if (created) this.#worker?.notify();
@@ -377,6 +398,7 @@ export class Cairn {
       (error) => this.#reportError(error, `starting the workflows triggered by event "${name}"`),
     );
     const result = await this.store.sendEvent(event, starts);
+    if (!result.duplicate) await this.store.eventRuns.record(id, result.started, result.woke);
     for (const runId of result.started) {
       const workflow = starts.find((s) => s.id === runId)?.workflow ?? "";
       this.#emitRun(runId, workflow, "queued", undefined, "created");
@@ -426,6 +448,40 @@ export class Cairn {
     this.#emitRun(run.id, run.workflow, "queued", undefined, "retry");
     this.#worker?.notify();
     return this.#handle(run.id, run.workflow, false);
+  }
+
+  /** Cancels or retries the runs a filter (or a list of ids) matches; see `bulkRuns`. */
+  async bulk(request: BulkRequest): Promise<BulkResult> {
+    this.#assertOpen();
+    return bulkRuns(
+      {
+        listRuns: (filter) => this.store.listRuns(filter),
+        getRun: (id) => this.store.getRun(id),
+        cancel: (id) => this.cancel(id),
+        retry: (id) => this.retry(id),
+      },
+      request,
+    );
+  }
+
+  /**
+   * A new run of the same workflow that reuses `runId`'s journal before step `fromStep` (by
+   * journal position) and executes from that step on, with the original or a new input.
+   * The new run is tagged `rerunOf` (and `rerunFromStep`). See `planRerun` for the semantics.
+   * @throws `RUN_NOT_FOUND`, `INVALID_ARGUMENT`, `INVALID_INPUT`
+   */
+  async rerun(runId: string, options: RerunOptions): Promise<RunHandle> {
+    this.#assertOpen();
+    const original = await this.store.getRun(runId as RunId);
+    const plan = await planRerun(this.store, runId, options, {
+      definition: original ? this.#registry.get(original.workflow) : undefined,
+      now: this.clock.now(),
+      payloadLimitBytes: this.#payloadLimit,
+    });
+    const run = await this.store.createRunWithJournal(plan.run, plan.journal, plan.tags);
+    this.#emitRun(run.id, run.workflow, "queued", undefined, "created");
+    this.#worker?.notify();
+    return this.#handle(run.id, run.workflow, true);
   }
 
   /**
@@ -549,6 +605,7 @@ export class Cairn {
     this.#closed = true;
     await this.#worker?.stop(this.#options.drainMs ?? 10_000);
     await this.writer.idle();
+    await this.logWriter.idle();
     this.#databaseClock?.stop();
     await this.store.close();
   }
@@ -707,6 +764,18 @@ export class Cairn {
       pollMs = Math.min(pollMs * 2, 1_000);
     }
   }
+}
+
+function checkTags(tags: Record<string, string>): Record<string, string> {
+  for (const [key, value] of Object.entries(tags)) {
+    if (key === "" || key.includes(":") || typeof value !== "string") {
+      throw new CairnError(
+        "INVALID_ARGUMENT",
+        `Tag "${key}" must have a non-empty key without ':' and a string value.`,
+      );
+    }
+  }
+  return tags;
 }
 
 function outcomeOf<O>(run: RunRecord): O {

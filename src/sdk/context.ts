@@ -2,6 +2,7 @@ import type { Duration } from "../core/duration.ts";
 import type { ReceivedEvent } from "../core/events.ts";
 import type { RetryPolicy } from "../core/retry.ts";
 import type { RunId } from "../core/types.ts";
+import type { Logger } from "../worker/step-logger.ts";
 import type { Workflow } from "./define-workflow.ts";
 
 export interface StepOptions {
@@ -22,6 +23,8 @@ export interface StepRunInfo {
   runId: RunId;
   /** The step's key: its name, with `#2`, `#3`… for repeated names. */
   step: string;
+  /** Lines recorded with this attempt (the step's `console.*` output is recorded too). */
+  log: Logger;
 }
 
 export interface WaitForEventOptions {
@@ -46,6 +49,12 @@ export interface WorkflowContext {
    * like Airflow's data interval — the slot it stands for and the next slot.
    */
   readonly scheduled: { scheduleId: string; start: Date; end: Date | null } | undefined;
+  /**
+   * Lines recorded with the run (`cairn runs logs`, the web UI). Not repeated when the
+   * workflow replays: a line logged before a recorded position was already stored.
+   * @example ctx.log.info("charging", { orderId });
+   */
+  readonly log: Logger;
 
   /**
    * Runs `fn` once and records its outcome. On failure it retries per policy; a

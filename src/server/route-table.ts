@@ -4,6 +4,7 @@ import { receiveWebhook } from "./routes/hooks.ts";
 import { sendEvent, sendSignal } from "./routes/messages.ts";
 import { healthz, metrics, readyz } from "./routes/operations.ts";
 import { getRun, getRunSteps, listRuns, replayRun } from "./routes/runs-read.ts";
+import { bulkRuns, getRunLogs, rerunRun } from "./routes/runs-ui.ts";
 import { cancelRun, retryRun, startRun } from "./routes/runs-write.ts";
 import {
   backfillSchedule,
@@ -15,6 +16,7 @@ import {
   resumeSchedule,
 } from "./routes/schedules.ts";
 import { streamUpdates } from "./routes/stream.ts";
+import { listEvents, listWorkers } from "./routes/ui-reads.ts";
 import { listWorkflows } from "./routes/workflows.ts";
 
 /**
@@ -26,9 +28,11 @@ import { listWorkflows } from "./routes/workflows.ts";
  * | GET  /api/openapi.json, /api/docs      | public   |
  * | POST /api/v1/hooks/{name}              | webhook (HMAC signature instead of a token) |
  * | GET  /metrics                          | viewer   |
- * | GET  /api/v1/runs, /runs/{id}, /runs/{id}/steps, /workflows, /stream | viewer |
+ * | GET  /api/v1/runs, /runs/{id}, /runs/{id}/steps, /runs/{id}/logs, /workflows, /stream | viewer |
+ * | GET  /api/v1/events, /workers          | viewer   |
  * | POST /api/v1/runs/{id}/replay          | viewer (no side effects) |
  * | POST /api/v1/runs, /runs/{id}/cancel, /runs/{id}/retry, /runs/{id}/signals/{name}, /events | operator |
+ * | POST /api/v1/runs/bulk, /runs/{id}/rerun | operator |
  * | GET  /api/v1/schedules, /schedules/{id} | viewer |
  * | POST /api/v1/schedules, /schedules/{id}/pause, /resume, /backfill; DELETE /schedules/{id} | operator |
  *
@@ -41,12 +45,17 @@ export const routeTable: readonly ApiRoute[] = [
   openapiDocument,
   docs,
   startRun,
+  bulkRuns,
   listRuns,
   getRun,
   getRunSteps,
   cancelRun,
   retryRun,
   replayRun,
+  getRunLogs,
+  rerunRun,
+  listEvents,
+  listWorkers,
   sendEvent,
   sendSignal,
   listWorkflows,

@@ -41,6 +41,11 @@ const timestamp = z
   })
   .openapi({ example: "2030-01-01T00:00:00Z" });
 
+const tagText = z
+  .string()
+  .max(600)
+  .regex(/^[^:]+:.*$/, "tag must be key:value");
+
 export const RunStatus = z
   .enum(["queued", "running", "waiting", "completed", "failed", "cancelled"])
   .openapi("RunStatus");
@@ -98,6 +103,22 @@ export const Step = z
     outputMeta: Meta.optional(),
     error: RunError.nullable(),
     childRunId: z.string().optional(),
+    /** The run page's view: like `status`, plus `timedOut` waits and `cancelled` leftovers. */
+    state: z
+      .enum(["completed", "failed", "retrying", "waiting", "timedOut", "cancelled"])
+      .optional(),
+    /** A wait's reason: `{ event, match, timeoutAt }`, `{ signal }`, `{ childRunId }`, `{ until }`. */
+    waitFor: z.record(z.string(), z.unknown()).optional(),
+    attempts: z
+      .array(
+        z.object({
+          attempt: z.number().int(),
+          startedAt: isoTime.nullable(),
+          endedAt: isoTime.nullable(),
+          error: z.object({ name: z.string(), message: z.string() }).optional(),
+        }),
+      )
+      .optional(),
   })
   .openapi("Step");
 
@@ -116,6 +137,10 @@ export const Run = z
     outputMeta: Meta.optional(),
     error: RunError.nullable(),
     steps: z.array(Step),
+    children: z.array(z.string()).optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    version: z.string().nullable().optional(),
+    rerunOf: z.string().nullable().optional(),
   })
   .openapi("Run");
 
@@ -138,6 +163,13 @@ export const StartRunBody = z
 
 export const ListRunsQuery = z.object({
   workflow: identifier("workflow").optional(),
+  from: timestamp.optional().openapi({ description: "Created at or after (inclusive)" }),
+  to: timestamp.optional().openapi({ description: "Created before (exclusive)" }),
+  tag: z
+    .union([tagText, z.array(tagText).max(20)])
+    .optional()
+    .openapi({ description: "`key:value`, repeatable: runs carrying every tag" }),
+  idPrefix: z.string().min(1).max(256).optional(),
   status: RunStatus.optional(),
   createdAfter: timestamp.optional(),
   createdBefore: timestamp.optional(),
@@ -205,6 +237,10 @@ export const WorkflowList = z
         local: z.boolean(),
         hasInputSchema: z.boolean().nullable(),
         timeoutMs: z.number().nullable(),
+        /** JSON Schema of a zod input schema; null for other schemas or none. */
+        inputSchema: z.unknown().nullable(),
+        options: z.record(z.string(), z.unknown()).nullable(),
+        triggers: z.array(z.record(z.string(), z.unknown())),
       }),
     ),
   })

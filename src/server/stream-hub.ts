@@ -2,6 +2,7 @@ import type { EngineEvent } from "../core/engine-event.ts";
 import type { RunStatus } from "../core/types.ts";
 import type { Cairn } from "../sdk/cairn.ts";
 import type { ServerLogger } from "./options.ts";
+import { type LogLine, toLogLine } from "./wire-logs.ts";
 
 /** One update of the event stream, as sent (`event:` is `type`, `data:` the JSON). */
 export type StreamUpdate =
@@ -24,7 +25,8 @@ export type StreamUpdate =
       at: string;
       durationMs?: number;
       error?: { name: string; message: string };
-    };
+    }
+  | ({ type: "log"; runId: string } & LogLine);
 
 export type StreamListener = (update: StreamUpdate) => void;
 
@@ -74,6 +76,10 @@ export class StreamHub {
   observe(event: EngineEvent): void {
     if (this.#listeners.size === 0 || event.type === "claim" || event.type === "lease-expired")
       return;
+    if (event.type === "log") {
+      this.#send({ type: "log", runId: event.runId, ...toLogLine(event.entry) });
+      return;
+    }
     const at = new Date(event.at).toISOString();
     const error = event.error
       ? { name: event.error.name, message: event.error.message }

@@ -21,6 +21,8 @@ function payload(value: unknown, field: string): Record<string, unknown> {
   return meta ? { [field]: json, [`${field}Meta`]: meta } : { [field]: json };
 }
 
+export const payloadWire = payload;
+
 /**
  * The value a client sent: its JSON, restored with its superjson metadata if any.
  * @throws HttpProblem `invalid_meta` when the metadata does not fit the value.

@@ -21,6 +21,7 @@ import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
 import { postgresSchedules } from "./postgres-schedules.ts";
+import { postgresUi } from "./postgres-ui.ts";
 import { RecyclingPool, reconnectDelayS } from "./recycling-pool.ts";
 import { toEntry, toEvent, toRun, toToken } from "./rows.ts";
 import { insertRuns, lockAdvisory, lockKey, wakeChannel } from "./run-statements.ts";
@@ -110,6 +111,12 @@ export class PostgresStore implements Store {
   readonly sql: Sql;
   readonly #pool: RecyclingPool;
   readonly schedules: Store["schedules"];
+  readonly logs: Store["logs"];
+  readonly workers: Store["workers"];
+  readonly eventRuns: Store["eventRuns"];
+  readonly tags: Store["tags"];
+  readonly childRunIds: Store["childRunIds"];
+  readonly createRunWithJournal: Store["createRunWithJournal"];
   readonly #starts: StartBatcher;
   readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
   readonly #listeners = new Set<WakeListener>();
@@ -127,6 +134,13 @@ export class PostgresStore implements Store {
     this.sql = sql;
     this.#connect = connect;
     this.schedules = postgresSchedules(sql);
+    const ui = postgresUi(sql);
+    this.logs = ui.logs;
+    this.workers = ui.workers;
+    this.eventRuns = ui.eventRuns;
+    this.tags = ui.tags;
+    this.childRunIds = ui.childRunIds;
+    this.createRunWithJournal = ui.createRunWithJournal;
     this.#starts = new StartBatcher(sql);
   }
 
@@ -225,6 +239,11 @@ export class PostgresStore implements Store {
       where.push(
         sql`(created_at, id) < (${filter.before.createdAt}::bigint, ${filter.before.id}::text)`,
       );
+    }
+    if (filter.idPrefix !== undefined) where.push(sql`starts_with(id, ${filter.idPrefix})`);
+    for (const tag of filter.tags ?? []) {
+      where.push(sql`EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id
+        AND t.key = ${tag.key} AND t.value = ${tag.value})`);
     }
     const condition = where.reduce((all, one) => sql`${all} AND ${one}`);
     const order =
@@ -476,12 +495,16 @@ export class PostgresStore implements Store {
     const chunk = 5_000;
     let deleted = 0;
     for (;;) {
-      const result = await this.sql`DELETE FROM runs WHERE id IN (
+      // Log lines have no foreign key (see migration 0005): they go with their run here.
+      const result = await this.sql`WITH gone AS (DELETE FROM runs WHERE id IN (
           SELECT id FROM runs WHERE finished_at < ${before}
             AND status IN ('completed', 'failed', 'cancelled')
-          LIMIT ${chunk} FOR UPDATE SKIP LOCKED)`;
-      deleted += result.count;
-      if (result.count < chunk) return deleted;
+          LIMIT ${chunk} FOR UPDATE SKIP LOCKED) RETURNING id),
+        logs AS (DELETE FROM step_logs WHERE run_id IN (SELECT id FROM gone))
+        SELECT count(*)::int AS count FROM gone`;
+      const count = Number(result[0]?.count ?? 0);
+      deleted += count;
+      if (count < chunk) return deleted;
     }
   }
 

@@ -23,6 +23,7 @@ import type {
 import { migrate } from "./migrate.ts";
 import { newRunParams, toEntry, toRun, toToken } from "./rows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
+import { sqliteUi } from "./sqlite-ui.ts";
 import { prepareStatements } from "./statements.ts";
 
 export interface SqliteStoreOptions {
@@ -171,6 +172,17 @@ export class SqliteStore implements Store {
       where.push("(created_at, id) < (@cursorAt, @cursorId)");
       params.cursorAt = filter.before.createdAt;
       params.cursorId = filter.before.id;
+    }
+    if (filter.idPrefix !== undefined) {
+      where.push("id >= @idPrefix AND substr(id, 1, length(@idPrefix)) = @idPrefix");
+      params.idPrefix = filter.idPrefix;
+    }
+    for (const [i, tag] of (filter.tags ?? []).entries()) {
+      where.push(
+        `EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.key = @tagKey${i} AND t.value = @tagValue${i})`,
+      );
+      params[`tagKey${i}`] = tag.key;
+      params[`tagValue${i}`] = tag.value;
     }
     const order =
       filter.updatedAfter !== undefined ? "updated_at ASC, id ASC" : "created_at DESC, id DESC";
@@ -621,6 +633,18 @@ export class SqliteStore implements Store {
     (fn) => this.#write(fn),
     (run) => this.#sql.insertRun.get(newRunParams(run, undefined)) !== undefined,
   );
+
+  readonly #ui = sqliteUi(
+    () => this.#db,
+    (fn) => this.#write(fn),
+    (run) => this.#sql.insertRun.get(newRunParams(run, undefined)) !== undefined,
+  );
+  readonly logs = this.#ui.logs;
+  readonly workers = this.#ui.workers;
+  readonly eventRuns = this.#ui.eventRuns;
+  readonly tags = this.#ui.tags;
+  childRunIds = this.#ui.childRunIds;
+  createRunWithJournal = this.#ui.createRunWithJournal;
 
   async transactionalStep<T>(
     op: { runId: RunId; token: number; entry: JournalEntry },

@@ -1,4 +1,5 @@
 import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
+import type { UiStore } from "./ui-store.ts";
 
 /** A run row. Payloads (`input`, `output`) are serialized text; `error` is JSON. */
 export interface RunRecord {
@@ -184,6 +185,10 @@ export interface RunFilter {
   before?: { createdAt: number; id: RunId };
   /** Change feed: runs whose row changed after this time, oldest change first. */
   updatedAfter?: number;
+  /** Runs whose id starts with this. */
+  idPrefix?: string;
+  /** Runs carrying every one of these tags. */
+  tags?: readonly { key: string; value: string }[];
   limit?: number;
 }
 
@@ -233,7 +238,7 @@ export interface StoreCapabilities {
  * talks to; the conformance suite in `conformance.ts` holds both adapters to one contract.
  * Times are parameters (ms since the epoch from the injected Clock), never read in SQL.
  */
-export interface Store {
+export interface Store extends UiStore {
   readonly capabilities: StoreCapabilities;
 
   /** Creates a run, or returns the existing one with that id (`created: false`). */

@@ -33,8 +33,11 @@ import type {
   Store,
   WaitRegistration,
 } from "../store/store.ts";
+import type { NewLogEntry } from "../store/ui-store.ts";
 import { DeliveryOrder } from "./delivery-order.ts";
 import type { JournalWriter } from "./journal-writer.ts";
+import { withLogSink } from "./log-capture.ts";
+import { defaultLogLimits, type Logger, type LogLimits, StepLogger } from "./step-logger.ts";
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionEnv {
@@ -44,6 +47,8 @@ export interface ExecutionEnv {
   store: Store;
   writer: Pick<JournalWriter, "write">;
   payloadLimitBytes: number;
+  /** Where `ctx.log`, a step's `log` and its console output go (batched); absent: nowhere. */
+  logs?: { write(entry: NewLogEntry): void; limits: LogLimits };
   /**
    * Replay only: recorded outcomes are returned, and the first position without a final
    * recorded outcome ends the execution instead of running anything (`cairn replay`).
@@ -103,6 +108,7 @@ export class RunExecution implements WorkflowContext {
   readonly runId: RunId;
   readonly workflow: string;
   readonly done: Promise<ExecutionOutcome>;
+  readonly log: Logger;
 
   readonly #env: ExecutionEnv;
   readonly #claimed: ClaimedRun;
@@ -112,6 +118,8 @@ export class RunExecution implements WorkflowContext {
   readonly #aborted: Promise<never>;
   readonly #order: DeliveryOrder;
   #position = 0;
+  /** The last position the journal held when this execution began: below it, we replay. */
+  readonly #replayEnd: number;
   readonly #keyCounts = new Map<string, number>();
   #pendingWrites: Promise<void>[] = [];
   #inFlight = 0;
@@ -135,6 +143,8 @@ export class RunExecution implements WorkflowContext {
     this.runId = claimed.run.id;
     this.workflow = claimed.run.workflow;
     this.#journal = new Map(journal.map((e) => [e.position, e]));
+    this.#replayEnd = journal.reduce((end, e) => Math.max(end, e.position + 1), 0);
+    this.log = this.#logger(null, null, () => this.#position >= this.#replayEnd);
     this.#order = new DeliveryOrder(
       journal,
       (entry) =>
@@ -266,10 +276,15 @@ export class RunExecution implements WorkflowContext {
     if (typeof fn !== "function") {
       throw new TypeError(`ctx.transaction("${name}") needs a function as its last argument.`);
     }
-    return this.#runStep<Awaited<T>>("transaction", name, options, async (key, _attempt, entry) => {
+    return this.#runStep<Awaited<T>>("transaction", name, options, async (key, attempt, entry) => {
+      const logger = this.#logger(key, attempt);
       const result = await this.#env.store.transactionalStep(
         { runId: this.runId, token: this.token, entry: entry() },
-        (tx) => fn(tx as Tx),
+        (tx) =>
+          withLogSink(
+            (level, message) => logger.log(level, message),
+            () => fn(tx as Tx),
+          ),
         (value) =>
           serialize(value, `The output of transaction "${key}"`, this.#env.payloadLimitBytes),
       );
@@ -473,6 +488,19 @@ export class RunExecution implements WorkflowContext {
 
   uuid(): string {
     return this.#journaled("uuid", () => crypto.randomUUID());
+  }
+
+  #logger(stepKey: string | null, attempt: number | null, enabled?: () => boolean): StepLogger {
+    const logs = this.#env.logs;
+    return new StepLogger({
+      runId: this.runId,
+      stepKey,
+      attempt,
+      limits: logs?.limits ?? defaultLogLimits,
+      write: logs ? (entry) => logs.write(entry) : () => {},
+      now: () => this.#now(),
+      ...(enabled ? { enabled } : {}),
+    });
   }
 
   #emitStep(
@@ -745,15 +773,19 @@ export class RunExecution implements WorkflowContext {
     const controller = new AbortController();
     const onRunAbort = () => controller.abort(this.#abort.signal.reason);
     this.#abort.signal.addEventListener("abort", onRunAbort, { once: true });
+    const log = this.#logger(key, attempt);
+    const info: StepRunInfo = {
+      signal: controller.signal,
+      attempt,
+      idempotencyKey: `${this.runId}:${key}`,
+      runId: this.runId,
+      step: key,
+      log,
+    };
     const racers: Promise<T>[] = [
-      Promise.resolve().then(() =>
-        fn({
-          signal: controller.signal,
-          attempt,
-          idempotencyKey: `${this.runId}:${key}`,
-          runId: this.runId,
-          step: key,
-        }),
+      withLogSink(
+        (level, message) => log.log(level, message),
+        () => Promise.resolve().then(() => fn(info)),
       ),
       this.#aborted,
     ];

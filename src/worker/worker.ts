@@ -70,6 +70,7 @@ export class Worker {
   /** When (`performance.now()`) each execution's claim began: its lease holds from then. */
   readonly #claimedAt = new WeakMap<RunExecution, number>();
   #cancelHeartbeat: (() => void) | undefined;
+  #startedAt = 0;
   #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
 
   constructor(
@@ -101,7 +102,9 @@ export class Worker {
     this.#running = true;
     this.#lastRenewal = this.#clock.now();
     this.#lastConfirmed = performance.now();
+    this.#startedAt = this.#clock.now();
     this.#scheduleHeartbeat();
+    this.#beat();
     // Other processes' new work wakes us at once where the store can tell (LISTEN/NOTIFY).
     this.#unsubscribe = this.#store
       .subscribe?.(() => this.notify())
@@ -158,6 +161,7 @@ export class Worker {
     }
     clearTimeout(timer);
     this.#cancelHeartbeat?.();
+    await this.#store.workers.remove(this.id).catch(() => {});
     const unsubscribe = await this.#unsubscribe;
     await unsubscribe?.().catch(() => {});
   }
@@ -304,6 +308,7 @@ export class Worker {
         this.#selfFenceIfExpired();
         return;
       }
+      this.#beat();
       renewing = true;
       this.#renewLeases()
         .catch((error) => {
@@ -315,6 +320,29 @@ export class Worker {
         });
     };
     this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
+  }
+
+  /**
+   * Writes this worker's row of the `workers` table (the web UI's Workers page). Three
+   * missed beats and the row counts as gone. Best effort: it never delays the heartbeat.
+   */
+  #beat(): void {
+    if (!this.#running) return;
+    const now = this.#clock.now();
+    const interval = Math.max(10, Math.floor(this.#config.leaseMs / 3));
+    this.#store.workers
+      .beat({
+        id: this.id,
+        host: hostname(),
+        pid: process.pid,
+        queues: [...this.#config.queues],
+        workflows: [...this.#registry.keys()],
+        concurrency: this.#config.concurrency,
+        startedAt: this.#startedAt,
+        lastSeenAt: now,
+        expiresAt: now + 3 * interval,
+      })
+      .catch((error) => this.#hooks.onError(ensureError(error), "writing the worker heartbeat"));
   }
 
   /**

@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { RunFilter } from "../../store/store.ts";
 import { apiRoute } from "../api-route.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
+import { toRunFilter } from "../run-selection.ts";
 import {
   ListRunsQuery,
   parseTimestamp,
@@ -11,7 +12,8 @@ import {
   RunPage,
   StepList,
 } from "../schemas.ts";
-import { toRunSummary, toRunWire, toStepWire } from "../wire.ts";
+import { toRunSummary } from "../wire.ts";
+import { toRunDetail, toStepDetails } from "../wire-ui.ts";
 
 export const listRuns = apiRoute({
   policy: "viewer",
@@ -40,6 +42,7 @@ export const listRuns = apiRoute({
       if (query.createdBefore !== undefined)
         filter.createdBefore = parseTimestamp(query.createdBefore);
       if (query.cursor !== undefined) filter.before = decodeCursor(query.cursor);
+      Object.assign(filter, toRunFilter({ ...query, workflow: undefined, status: undefined }));
       // One row more than the page tells whether another page exists without a count query.
       const rows = await cairn.listRuns(filter);
       const page = rows.slice(0, limit);
@@ -69,7 +72,7 @@ export const getRun = apiRoute({
     ({ cairn }) =>
     async (c) => {
       const { id } = c.req.valid("param");
-      return c.json(toRunWire(await cairn.getRun(id)), 200);
+      return c.json(await toRunDetail(cairn, id), 200);
     },
 });
 
@@ -90,8 +93,7 @@ export const getRunSteps = apiRoute({
     ({ cairn }) =>
     async (c) => {
       const { id } = c.req.valid("param");
-      const run = await cairn.getRun(id);
-      return c.json({ runId: run.id, steps: run.steps.map(toStepWire) }, 200);
+      return c.json(await toStepDetails(cairn, id), 200);
     },
 });
 

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { apiRoute } from "../api-route.ts";
 import { WorkflowList } from "../schemas.ts";
+import { inputJsonSchema, workflowOptions, workflowTriggers } from "../workflow-info.ts";
 
 export const listWorkflows = apiRoute({
   policy: "viewer",
@@ -27,6 +28,9 @@ export const listWorkflows = apiRoute({
           local: definition !== undefined,
           hasInputSchema: definition ? definition.options.input !== undefined : null,
           timeoutMs: definition?.timeoutMs ?? null,
+          inputSchema: definition ? inputJsonSchema(definition) : null,
+          options: definition ? workflowOptions(definition) : null,
+          triggers: definition ? workflowTriggers(definition) : [],
         };
       });
       return c.json({ workflows }, 200);
