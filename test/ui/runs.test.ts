@@ -57,6 +57,45 @@ describe("runs page", () => {
   });
 });
 
+describe("bulk actions", () => {
+  it("cancels selected runs, and every run of a filter after a dry-run count", async () => {
+    for (const id of ["sel-1", "sel-2", "bulk-1", "bulk-2", "bulk-3"]) {
+      await h.api("/api/v1/runs", {
+        method: "POST",
+        body: { workflow: "approval", id, input: { id } },
+      });
+    }
+    const page = await h.newPage();
+    await page.goto("/runs?workflow=approval&idPrefix=sel-");
+    await page.locator('tr[data-run-id="sel-2"] [data-status="waiting"]').waitFor();
+    await page.getByLabel("Select run sel-1").check();
+    await page.getByLabel("Select run sel-2").check();
+    await page.getByRole("button", { name: "Cancel selected" }).click();
+    await page.getByText("Cancelled 2 of 2 selected runs.").waitFor();
+    await page.locator('tr[data-run-id="sel-1"] [data-status="cancelled"]').waitFor();
+    await page.locator('tr[data-run-id="sel-2"] [data-status="cancelled"]').waitFor();
+
+    await page.getByLabel("Run id starts with").fill("bulk-");
+    await page.waitForURL(/idPrefix=bulk-/);
+    await page.locator('tr[data-run-id="bulk-3"] [data-status="waiting"]').waitFor();
+    await page.getByRole("button", { name: "Cancel all matching…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Cancel all matching runs" });
+    await dialog
+      .getByTestId("bulk-preview")
+      .getByText(/3\s+runs match, 3 would be cancelled/)
+      .waitFor();
+    expect(describeViolations(await seriousA11yViolations(page))).toBe("");
+    await dialog.getByRole("button", { name: "Cancel 3 runs" }).click();
+    await dialog.getByText("Cancelled 3 of 3 matching runs.").waitFor();
+    await dialog.getByRole("button", { name: "Done" }).click();
+    for (const id of ["bulk-1", "bulk-2", "bulk-3"]) {
+      await page.locator(`tr[data-run-id="${id}"] [data-status="cancelled"]`).waitFor();
+    }
+    h.assertNoConsoleErrors();
+    await page.close();
+  });
+});
+
 describe("run page", () => {
   it("draws the waterfall with the failed attempt, and a step's output", async () => {
     const run = await h.api<Run>("/api/v1/runs", { method: "POST", body: checkout("wf-1") });
@@ -71,6 +110,14 @@ describe("run page", () => {
     await charge.click();
     const detail = page.getByRole("region", { name: "Step charge" });
     await detail.getByText('"chargeId": "ch_wf-1"').waitFor();
+    // Both attempts, the first with its error, and the console output of each.
+    const attempts = detail.getByRole("table", { name: "Attempts" });
+    await attempts.getByText("failed (see the logs below)").waitFor();
+    expect(await attempts.locator("tbody tr").count()).toBe(2);
+    const logs = detail.getByRole("list", { name: "Step logs" });
+    await logs.getByText("charging wf-1, attempt 1").waitFor();
+    await logs.getByText("charging wf-1, attempt 2").waitFor();
+    await charge.locator(".wf-seg-backoff").waitFor();
     expect(describeViolations(await seriousA11yViolations(page))).toBe("");
     h.assertNoConsoleErrors();
     await page.close();
@@ -105,6 +152,28 @@ describe("run page", () => {
       .waitFor();
     await page.getByRole("button", { name: "Retry run" }).click();
     await page.locator('h1 [data-status="completed"]').waitFor();
+    await page.close();
+  });
+
+  it("reruns from a step into a new run", async () => {
+    const run = await h.api<Run>("/api/v1/runs", { method: "POST", body: checkout("rr-1") });
+    const page = await h.newPage();
+    await page.goto(`/runs/${run.id}`);
+    await page.locator('h1 [data-status="completed"]').waitFor();
+    await page.locator('button[data-step="ship"]').click();
+    await page.getByRole("button", { name: "Rerun from this step…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Rerun from step ship" });
+    await dialog.getByRole("button", { name: "Rerun" }).click();
+    await page.waitForURL(
+      (url) => url.pathname.startsWith("/runs/") && !url.pathname.endsWith(run.id),
+    );
+    await page.locator('h1 [data-status="completed"]').waitFor();
+    const rerunId = decodeURIComponent(new URL(page.url()).pathname.slice("/runs/".length));
+    const rerun = await h.api<{ steps: { key: string }[]; output: unknown }>(
+      `/api/v1/runs/${rerunId}`,
+    );
+    expect(rerun.steps.map((s) => s.key)).toEqual(["reserve", "charge", "ship"]);
+    expect(rerun.output).toMatchObject({ charge: { chargeId: "ch_rr-1" } });
     await page.close();
   });
 

@@ -114,7 +114,7 @@ describe("waterfall model", () => {
           kind: "event",
           startedAt: t(6),
           finishedAt: t(18),
-          waitFor: "order.approved",
+          waitFor: { event: "order.approved" },
         }),
         step({
           position: 2,
@@ -149,6 +149,19 @@ describe("waterfall model", () => {
   it("counts a retried step's failures from its attempt number when attempts are not listed", () => {
     expect(failedAttempts(step({ attempt: 3 }))).toBe(2);
     expect(failedAttempts(step({ attempt: 2, status: "failed" }))).toBe(2);
+    const lastOnly = step({
+      key: "charge",
+      attempt: 3,
+      startedAt: t(5),
+      finishedAt: t(6),
+      attempts: [{ attempt: 3, startedAt: t(5), endedAt: t(6) }],
+    });
+    expect(failedAttempts(lastOnly)).toBe(2);
+    const [row] = buildWaterfall([lastOnly], run, Date.parse(t(20))).rows;
+    expect(row?.segments.map((s) => [s.kind, s.label])).toEqual([
+      ["backoff", "2 earlier failed attempts and backoff"],
+      ["attempt", "attempt 3"],
+    ]);
     expect(waitLabel(step({ kind: "invoke", childRunId: "child-1" }))).toBe(
       "waits for child run child-1",
     );

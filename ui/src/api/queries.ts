@@ -17,8 +17,8 @@ export function runsQuery(filter: RunFilter, cursor?: string, limit = 50): strin
   return query({
     workflow: filter.workflow,
     status: filter.status,
-    createdAfter: filter.from,
-    createdBefore: filter.to,
+    from: filter.from,
+    to: filter.to,
     tag: filter.tag,
     idPrefix: filter.idPrefix,
     cursor,

@@ -71,10 +71,17 @@ export interface Step {
   error: WireError | null;
   childRunId?: string;
   attempts?: Attempt[];
-  /** What a wait waits for: an event or signal name, a child run id, a time. */
-  waitFor?: string | null;
-  event?: string;
-  signal?: string;
+  /** A wait's reason: `{ event, match, timeoutAt }`, `{ signal }`, `{ childRunId }`, `{ until }`. */
+  waitFor?: {
+    event?: string;
+    match?: unknown;
+    timeoutAt?: string;
+    signal?: string;
+    childRunId?: string;
+    until?: string;
+  };
+  /** Like `status`, plus `timedOut` waits and `cancelled` leftovers. */
+  state?: string;
 }
 
 export interface Run extends Omit<RunSummary, "updatedAt"> {

@@ -25,7 +25,8 @@ export function StepDetail({
       <header className="panel-head">
         <div>
           <h2 className="step-title">
-            <span className="mono">{step.key}</span> <StatusBadge status={step.status} />
+            <span className="mono">{step.key}</span>{" "}
+            <StatusBadge status={step.state ?? step.status} />
           </h2>
           <p className="muted small">
             #{step.position} · {step.kind}
@@ -59,6 +60,19 @@ export function StepDetail({
             </tr>
           </thead>
           <tbody>
+            {(step.attempts[0]?.attempt ?? 1) > 1 ? (
+              <tr>
+                <td>
+                  {step.attempts[0]?.attempt === 2
+                    ? "1"
+                    : `1–${(step.attempts[0]?.attempt ?? 2) - 1}`}
+                </td>
+                <td colSpan={2} className="muted">
+                  timings not kept
+                </td>
+                <td className="text-error">failed (see the logs below)</td>
+              </tr>
+            ) : null}
             {step.attempts.map((a) => (
               <tr key={a.attempt}>
                 <td>{a.attempt}</td>

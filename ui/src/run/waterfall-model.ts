@@ -30,17 +30,20 @@ const ms = (iso: string | null | undefined) => (iso ? new Date(iso).getTime() : 
 
 /** What a wait waits for, in words: `sleep until 14:05`, `event order.paid`, `child run r-2`. */
 export function waitLabel(step: Step): string {
-  const target = step.waitFor ?? step.event ?? step.signal;
+  const wait = step.waitFor ?? {};
+  const timedOut = step.state === "timedOut" ? " (timed out)" : "";
   switch (step.kind) {
-    case "sleep":
-      return step.wakeAt ? `sleep until ${new Date(step.wakeAt).toLocaleTimeString()}` : "sleep";
+    case "sleep": {
+      const until = wait.until ?? step.wakeAt;
+      return until ? `sleep until ${new Date(until).toLocaleTimeString()}` : "sleep";
+    }
     case "event":
-      return `waits for event ${target ?? step.key}`;
+      return `waits for event ${wait.event ?? step.key}${timedOut}`;
     case "signal":
-      return `waits for signal ${target ?? step.key}`;
+      return `waits for signal ${wait.signal ?? step.key}${timedOut}`;
     case "invoke":
     case "child":
-      return `waits for child run ${step.childRunId ?? target ?? step.key}`;
+      return `waits for child run ${step.childRunId ?? wait.childRunId ?? step.key}`;
     default:
       return step.kind;
   }
@@ -93,14 +96,27 @@ function rowOf(step: Step, now: number, previousEnd: number | null): WaterfallRo
       });
     }
   } else if (step.attempts && step.attempts.length > 0) {
-    let previousEnd: number | null = null;
+    const firstListed = step.attempts[0];
+    const firstStart = ms(firstListed?.startedAt);
+    // The server lists only the attempts its journal kept (often just the last): earlier
+    // ones and their backoff fill the gap since the step before.
+    if (
+      firstListed &&
+      firstListed.attempt > 1 &&
+      previousEnd !== null &&
+      firstStart !== null &&
+      previousEnd < firstStart
+    ) {
+      segments.push(earlierAttempts(previousEnd, firstStart, firstListed.attempt - 1));
+    }
+    let attemptEnd: number | null = null;
     for (const attempt of step.attempts) {
       const start = ms(attempt.startedAt);
       if (start === null) continue;
-      if (previousEnd !== null && start > previousEnd) {
+      if (attemptEnd !== null && start > attemptEnd) {
         segments.push({
           kind: "backoff",
-          start: previousEnd,
+          start: attemptEnd,
           end: start,
           open: false,
           failed: false,
@@ -116,15 +132,15 @@ function rowOf(step: Step, now: number, previousEnd: number | null): WaterfallRo
         failed: Boolean(attempt.error),
         label: `attempt ${attempt.attempt}${attempt.error ? `: ${attempt.error.message}` : ""}`,
       });
-      previousEnd = end ?? now;
+      attemptEnd = end ?? now;
     }
     // A retry scheduled but not started yet: the backoff runs until now.
     const last = step.attempts.at(-1);
-    if (step.status === "retrying" && last?.endedAt && previousEnd !== null) {
+    if (step.status === "retrying" && last?.endedAt && attemptEnd !== null) {
       segments.push({
         kind: "backoff",
-        start: previousEnd,
-        end: Math.max(previousEnd, now),
+        start: attemptEnd,
+        end: Math.max(attemptEnd, now),
         open: true,
         failed: false,
         label: `backoff before attempt ${last.attempt + 1}`,
@@ -132,14 +148,7 @@ function rowOf(step: Step, now: number, previousEnd: number | null): WaterfallRo
     }
   } else if (stepStart !== null) {
     if (step.attempt > 1 && previousEnd !== null && previousEnd < stepStart) {
-      segments.push({
-        kind: "backoff",
-        start: previousEnd,
-        end: stepStart,
-        open: false,
-        failed: false,
-        label: `${step.attempt - 1} earlier attempt${step.attempt === 2 ? "" : "s"} and backoff`,
-      });
+      segments.push(earlierAttempts(previousEnd, stepStart, step.attempt - 1));
     }
     segments.push({
       kind: "attempt",
@@ -158,9 +167,26 @@ function rowOf(step: Step, now: number, previousEnd: number | null): WaterfallRo
   return { step, segments, start, end };
 }
 
-/** Failed attempts of a step: from its attempts list, or its own error when there is none. */
+function earlierAttempts(start: number, end: number, count: number): Segment {
+  return {
+    kind: "backoff",
+    start,
+    end,
+    open: false,
+    failed: false,
+    label: `${count} earlier failed attempt${count === 1 ? "" : "s"} and backoff`,
+  };
+}
+
+/**
+ * Failed attempts of a step: the listed attempts with an error, plus the unlisted earlier
+ * ones (a later attempt exists only because they failed).
+ */
 export function failedAttempts(step: Step): number {
-  if (step.attempts) return step.attempts.filter((a) => a.error).length;
+  if (step.attempts && step.attempts.length > 0) {
+    const unlisted = (step.attempts[0]?.attempt ?? 1) - 1;
+    return unlisted + step.attempts.filter((a) => a.error).length;
+  }
   if (step.status === "failed") return step.attempt;
   if (step.error) return Math.max(1, step.attempt - (step.status === "completed" ? 1 : 0));
   return step.status === "completed" ? step.attempt - 1 : 0;

@@ -85,7 +85,10 @@ export function StepWaterfall({
                   onClick={() => onSelect(step.position)}
                 >
                   <span className="wf-label-col">
-                    <span className={`wf-dot wf-dot-${step.status}`} aria-hidden="true" />
+                    <span
+                      className={`wf-dot wf-dot-${step.state ?? step.status}`}
+                      aria-hidden="true"
+                    />
                     <span className="wf-key">{step.key}</span>
                     {step.kind !== "step" ? <span className="wf-kind">{step.kind}</span> : null}
                     {failures > 0 ? (
@@ -93,7 +96,7 @@ export function StepWaterfall({
                         {failures} failed attempt{failures === 1 ? "" : "s"}
                       </span>
                     ) : null}
-                    <span className="sr-only">, {step.status}</span>
+                    <span className="sr-only">, {step.state ?? step.status}</span>
                   </span>
                   <span className="wf-track">
                     {row.segments.map((s) => (
