@@ -4,6 +4,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -34,7 +35,18 @@ export interface UiHarness {
   /** Calls the API like a script would (with the token, when one is configured). */
   api<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T>;
   assertNoConsoleErrors(): void;
+  /** Kills `cairn dev` (SIGKILL) and returns a function that starts it again on the same port and database. */
+  crash(): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** A port that was free a moment ago (the server must come back on the same one). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Starts `cairn dev <fixtures>` and a browser; with `token`, an admin token exists first. */
@@ -57,7 +69,8 @@ export async function startUi(options: { token?: boolean } = {}): Promise<UiHarn
     if (created.code !== 0) throw new Error(`tokens create failed: ${created.stderr}`);
     secret = (JSON.parse(created.stdout) as { secret: string }).secret;
   }
-  const dev = startService(["dev", fixtures, "--port", "0", "--json", "--db", db]);
+  const args = ["dev", fixtures, "--port", String(await freePort()), "--json", "--db", db];
+  let dev = startService(args);
   const summary = await dev.ready;
   const url = summary.url as string;
   const context = await chromium.launchPersistentContext(join(dir, "profile"), {
@@ -75,7 +88,9 @@ export async function startUi(options: { token?: boolean } = {}): Promise<UiHarn
   return {
     url,
     db,
-    dev,
+    get dev() {
+      return dev;
+    },
     context,
     token: secret,
     async newPage() {
@@ -103,6 +118,13 @@ export async function startUi(options: { token?: boolean } = {}): Promise<UiHarn
       if (consoleErrors.length > 0) {
         throw new Error(`The browser console reported errors:\n${consoleErrors.join("\n")}`);
       }
+    },
+    async crash() {
+      await dev.stop("SIGKILL");
+      return async () => {
+        dev = startService(args);
+        await dev.ready;
+      };
     },
     async close() {
       await context.close().catch(() => {});
