@@ -185,3 +185,29 @@ describe("run page", () => {
     await page.close();
   });
 });
+
+describe("a run of 5,000 steps", () => {
+  it("renders only the visible rows of the waterfall and scrolls to the last step", async () => {
+    const run = await h.api<Run>("/api/v1/runs", {
+      method: "POST",
+      body: { workflow: "many-steps", input: { n: 5_000 } },
+    });
+    const page = await h.newPage();
+    // The runs list follows the run live until it completes (executing 5,000 steps takes a while).
+    await page.goto("/runs?workflow=many-steps");
+    await page
+      .locator(`tr[data-run-id="${run.id}"] [data-status="completed"]`)
+      .waitFor({ timeout: 100_000 });
+    await page.goto(`/runs/${run.id}`);
+    await page.locator('h1 [data-status="completed"]').waitFor();
+    await page.locator('button[data-step="item-0"]').waitFor();
+    const drawn = await page.locator("button[data-step]").count();
+    expect(drawn).toBeLessThan(60);
+    await page.locator(".wf-scroll").evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await page.locator('button[data-step="item-4999"]').click();
+    await page.getByRole("region", { name: "Step item-4999" }).getByText("4999").first().waitFor();
+    await page.close();
+  }, 150_000);
+});

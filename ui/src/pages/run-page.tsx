@@ -20,9 +20,12 @@ export function RunPage() {
   const { id = "" } = useParams();
   const run = useRun(id);
   const client = useQueryClient();
+  // A big run is re-read less often while it executes: each read carries every step.
+  const large = (run.data?.steps.length ?? 0) > 500;
   const refresh = useMemo(
-    () => throttle(() => void client.invalidateQueries({ queryKey: ["run", id] }), 250),
-    [client, id],
+    () =>
+      throttle(() => void client.invalidateQueries({ queryKey: ["run", id] }), large ? 2_000 : 250),
+    [client, id, large],
   );
   const refreshLogs = useMemo(
     () => throttle(() => void client.invalidateQueries({ queryKey: ["logs", id] }), 250),
