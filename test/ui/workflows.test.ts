@@ -60,3 +60,32 @@ describe("workflows", () => {
     await page.close();
   });
 });
+
+describe("events and workers", () => {
+  it("lists an event with the run it woke, and the live worker", async () => {
+    await h.api("/api/v1/runs", {
+      method: "POST",
+      body: { workflow: "approval", id: "ev-1", input: { id: "ev-1" } },
+    });
+    const page = await h.newPage();
+    await page.goto("/runs/ev-1");
+    await page.locator('h1 [data-status="waiting"]').waitFor();
+    await h.api("/api/v1/events", {
+      method: "POST",
+      body: { name: "approval.granted", data: { id: "ev-1" } },
+    });
+    await page.locator('h1 [data-status="completed"]').waitFor();
+    await page.getByRole("region", { name: "Events and signals received" }).waitFor();
+
+    await page.goto("/events");
+    const row = page.locator("tr", { hasText: "approval.granted" });
+    await row.getByRole("link", { name: "ev-1" }).waitFor();
+    expect(describeViolations(await seriousA11yViolations(page))).toBe("");
+
+    await page.goto("/workers");
+    await page.getByRole("table", { name: "Workers" }).getByText("default").first().waitFor();
+    expect(describeViolations(await seriousA11yViolations(page))).toBe("");
+    h.assertNoConsoleErrors();
+    await page.close();
+  });
+});
