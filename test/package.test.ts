@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -66,5 +66,8 @@ await t.close();
       cairn: "function",
       error: "NON_RETRYABLE",
     });
-  }, 60_000);
+    // The web UI ships inside the package, built.
+    expect(existsSync(join(consumer, "node_modules/cairnjs/dist/ui/index.html"))).toBe(true);
+    // The build includes the web UI's (Vite) now: slower on a loaded two-core machine.
+  }, 150_000);
 });
