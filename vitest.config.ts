@@ -11,8 +11,14 @@ const engineTests = [
   "test/operations.test.ts",
   "test/flow-control.test.ts",
   "test/schedules.test.ts",
+  "test/cancel-stress.test.ts",
+  "test/new-run.test.ts",
   "test/step-logs.test.ts",
   "test/server/ui-api.test.ts",
+  "test/flows/flow-kinds.test.ts",
+  "test/flows/flows-api.test.ts",
+  "test/flows/flow-dag.property.test.ts",
+  "test/flows/http-step.test.ts",
 ];
 
 export default defineConfig({

@@ -16,21 +16,21 @@ export {
 } from "./core/errors.ts";
 export type { ReceivedEvent } from "./core/events.ts";
 export type { RetryPolicy } from "./core/retry.ts";
+export type { RunInfo, StepInfo } from "./core/run-info.ts";
 export type { EntryKind, EntryStatus, RunId, RunStatus } from "./core/types.ts";
-export { Cairn, type CairnOptions, type RunHandle, type StartOptions } from "./sdk/cairn.ts";
 export type {
   StepOptions,
   StepRunInfo,
   WaitForEventOptions,
   WorkflowContext,
-} from "./sdk/context.ts";
+} from "./core/workflow.ts";
+export type { ReplayReport } from "./engine/replay.ts";
+export { Cairn, type CairnOptions, type RunHandle, type StartOptions } from "./sdk/cairn.ts";
 export {
   type AnyWorkflow,
   defineWorkflow,
   type Workflow,
   type WorkflowOptions,
 } from "./sdk/define-workflow.ts";
-export type { ReplayReport } from "./sdk/replay.ts";
-export type { RunInfo, StepInfo } from "./sdk/run-info.ts";
 export type { QueueStats, Store, TokenRecord, TokenRole } from "./store/store.ts";
 export type { WorkerOptions } from "./worker/worker.ts";

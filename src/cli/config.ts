@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { type Duration, toMs } from "../core/duration.ts";
-import { defaultDatabaseUrl } from "../sdk/open-store.ts";
+import { defaultDatabaseUrl } from "../engine/open-store.ts";
 import {
   allConfigKeys,
   type CairnConfig,

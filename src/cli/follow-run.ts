@@ -1,6 +1,6 @@
 import type { EngineEvent } from "../core/engine-event.ts";
+import type { RunInfo } from "../core/run-info.ts";
 import { isTerminal, type RunStatus } from "../core/types.ts";
-import type { RunInfo } from "../sdk/run-info.ts";
 import type { ProgressView, StepUpdate } from "./run-view.ts";
 
 /** A run as `cairn run --wait` sees it, from `getRun` or from `GET /api/v1/runs/{id}`. */

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative, resolve } from "node:path";
-import { type AnyWorkflow, isWorkflow } from "../sdk/define-workflow.ts";
+import { type AnyWorkflow, isWorkflow } from "../core/workflow.ts";
 import { CommandFailedError, UsageError } from "./errors.ts";
 import { importUserModule } from "./load-module.ts";
 

@@ -1,15 +1,21 @@
 import type pino from "pino";
+import type { AnyWorkflow } from "../core/workflow.ts";
+import type { FlowOptions } from "../engine/flows/flow-services.ts";
 import { Cairn } from "../sdk/cairn.ts";
-import type { AnyWorkflow } from "../sdk/define-workflow.ts";
 import { startServer } from "../server/index.ts";
-import { queuesOf } from "./commands/processes.ts";
 import type { CairnConfig } from "./config-keys.ts";
+import { deployFlowFiles } from "./deploy-flow-files.ts";
 import { CommandFailedError } from "./errors.ts";
 import { createLogger, logEngineEvents } from "./logger.ts";
+import { queuesOf } from "./queues-of.ts";
 
 export interface ServeOptions {
   config: CairnConfig;
   workflows: readonly AnyWorkflow[];
+  /** Flow execution settings (`cairn dev` lets http steps reach loopback). */
+  flows?: FlowOptions;
+  /** Flow files to deploy at start and redeploy on change (`cairn dev`). */
+  flowFiles?: readonly string[];
   /** Run a worker in this process. */
   worker: boolean;
   /** Serve the HTTP API. */
@@ -34,11 +40,16 @@ export async function serve(options: ServeOptions): Promise<number> {
     db: config.db,
     workflows: options.workflows,
     drainMs: config.drainTimeout,
+    ...(options.flows ? { flows: options.flows } : {}),
     onError: (error, context) => logger.error({ err: error }, `error while ${context}`),
   });
   const stopLogging = logEngineEvents(cairn, logger);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let stopWatching = () => {};
   try {
+    if (options.flowFiles && options.flowFiles.length > 0) {
+      stopWatching = await deployFlowFiles(cairn, options.flowFiles, logger);
+    }
     if (options.worker) {
       await cairn.worker({ concurrency: config.concurrency, queues: queuesOf(config.queue) });
     }
@@ -76,6 +87,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   process.once("SIGINT", force);
 
   logger.info({ signal, drainTimeoutMs: config.drainTimeout }, "shutting down");
+  stopWatching();
   server?.setReady(false);
   // close() stops claiming, drains in-flight steps up to drainTimeout and then hands their
   // runs back; this timer only guards against a shutdown that hangs beyond that.

@@ -1,9 +1,9 @@
 import { RunCancelledError } from "../core/errors.ts";
+import { observed } from "../core/observed.ts";
+import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
-import type { RunHandle, StartOptions } from "../sdk/cairn.ts";
-import type { Workflow } from "../sdk/define-workflow.ts";
-import type { RunInfo } from "../sdk/run-info.ts";
+import type { Workflow } from "../core/workflow.ts";
 import { errorFromResponse } from "./remote-error.ts";
 import { readServerSentEvents } from "./sse.ts";
 import { type RunPage, toPayload, toRunInfo, type WireRun } from "./wire.ts";
@@ -131,7 +131,8 @@ export class RemoteCairn {
       id,
       workflow,
       created,
-      result: () => this.#result<O>(id),
+      // The outcome goes to whoever awaits it, even if it settles before they do.
+      result: () => observed(this.#result<O>(id)),
       info: () => this.getRun<O>(id),
     };
   }

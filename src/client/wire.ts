@@ -1,7 +1,7 @@
 import superjson from "superjson";
+import type { RunInfo, StepInfo } from "../core/run-info.ts";
 import type { SerializedError } from "../core/serializer.ts";
 import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
-import type { RunInfo, StepInfo } from "../sdk/run-info.ts";
 
 /**
  * The server's JSON shapes (`src/server/schemas.ts` is their source of truth; a test checks

@@ -3,27 +3,42 @@
  * travel with the class: {@link NonRetryableError} stops a step's retries, everything else
  * is retried per the step's policy.
  */
-export type ErrorCode =
-  | "NON_RETRYABLE"
-  | "RETRYABLE"
-  | "NON_DETERMINISM"
-  | "STEP_TIMEOUT"
-  | "RUN_TIMEOUT"
-  | "RUN_CANCELLED"
-  | "RUN_NOT_FOUND"
-  | "NOT_FOUND"
-  | "RUN_NOT_ACTIVE"
-  | "INVALID_STATE"
-  | "WORKFLOW_NOT_FOUND"
-  | "INVALID_INPUT"
-  | "INVALID_ARGUMENT"
-  | "PAYLOAD_TOO_LARGE"
-  | "SERIALIZATION"
-  | "LEASE_LOST"
-  | "MAX_DEPTH_EXCEEDED"
-  | "CLOSED"
-  | "STORE_UNAVAILABLE"
-  | "RUN_FAILED";
+export const errorCodes = [
+  "NON_RETRYABLE",
+  "RETRYABLE",
+  "NON_DETERMINISM",
+  "STEP_TIMEOUT",
+  "RUN_TIMEOUT",
+  "RUN_CANCELLED",
+  "RUN_NOT_FOUND",
+  "NOT_FOUND",
+  "RUN_NOT_ACTIVE",
+  "INVALID_STATE",
+  "WORKFLOW_NOT_FOUND",
+  "INVALID_INPUT",
+  "INVALID_ARGUMENT",
+  "PAYLOAD_TOO_LARGE",
+  "SERIALIZATION",
+  "LEASE_LOST",
+  "MAX_DEPTH_EXCEEDED",
+  "CLOSED",
+  "STORE_UNAVAILABLE",
+  "RUN_FAILED",
+  "FLOW_INVALID",
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+/** True for a code Cairn itself raises (not Node's `ERR_*` or a driver's). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && (errorCodes as readonly string[]).includes(code);
+}
+
+/**
+ * Marks Cairn's errors on the prototype, under a registry symbol: two copies of the package
+ * share it, and errors rebuilt from the journal with `Object.create(prototype)` carry it.
+ */
+const brand = Symbol.for("cairnjs.error");
 
 export class CairnError extends Error {
   override name = "CairnError";
@@ -34,11 +49,19 @@ export class CairnError extends Error {
     this.code = code;
   }
 
-  /** True for any Cairn error, even one created by another copy of the package. */
+  /**
+   * True for Cairn's own errors, also those made by another copy of the package; false for
+   * other errors that merely carry a string `code` (Node's `ERR_*`, SQLite's, postgres.js's).
+   */
   static is(error: unknown): error is CairnError {
-    return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
+    return (
+      error instanceof Error &&
+      (error as unknown as Record<symbol, unknown>)[brand] === true &&
+      typeof (error as { code?: unknown }).code === "string"
+    );
   }
 }
+Object.defineProperty(CairnError.prototype, brand, { value: true });
 
 /**
  * Thrown from a step to fail it at once, without further attempts.

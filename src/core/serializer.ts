@@ -1,6 +1,7 @@
 import superjson from "superjson";
 import {
   CairnError,
+  isErrorCode,
   LeaseLostError,
   NonDeterminismError,
   NonRetryableError,
@@ -113,8 +114,9 @@ export function deserializeError(text: string): Error {
       error = Object.create(SerializationError.prototype) as Error;
       break;
     default:
-      error = record.code
-        ? new CairnError(record.code as CairnError["code"], record.message)
+      // Only Cairn's own codes make a CairnError; a driver's or Node's coded error stays an Error.
+      error = isErrorCode(record.code)
+        ? new CairnError(record.code, record.message)
         : new Error(record.message);
   }
   Object.defineProperty(error, "message", { value: record.message, writable: true });

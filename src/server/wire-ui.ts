@@ -2,11 +2,11 @@ import type { z } from "@hono/zod-openapi";
 import { CairnError } from "../core/errors.ts";
 import { parseSerializedError } from "../core/serializer.ts";
 import type { RunId, RunStatus } from "../core/types.ts";
+import { toRunInfo } from "../engine/to-run-info.ts";
 import type { Cairn } from "../sdk/cairn.ts";
-import { toRunInfo } from "../sdk/run-info.ts";
 import type { JournalEntry } from "../store/store.ts";
 import type { Run, Step } from "./schemas.ts";
-import { toRunWire, toStepWire } from "./wire.ts";
+import { toRunWire } from "./wire.ts";
 
 /** `superjson.stringify(null)`: what a wait that timed out resolves to. */
 const serializedNull = '{"json":null}';
@@ -101,6 +101,51 @@ export function enrichSteps(
   });
 }
 
+/**
+ * A stored payload (superjson text: `{ json, meta? }`) in the wire's `field` / `fieldMeta`
+ * form, without superjson's deserialize-then-serialize round trip: the stored form already
+ * is the wire form. A root `undefined` is left out, as `payload` in wire.ts does.
+ */
+function storedPayload(text: string | null, field: string): Record<string, unknown> {
+  if (text === null) return {};
+  const { json, meta } = JSON.parse(text) as { json: unknown; meta?: { values?: unknown } };
+  if (meta === undefined) return { [field]: json };
+  const values = meta.values;
+  if (Array.isArray(values) && values.length === 1 && values[0] === "undefined") return {};
+  return { [field]: json, [`${field}Meta`]: meta };
+}
+
+function errorOf(text: string | null) {
+  if (text === null) return null;
+  const e = parseSerializedError(text);
+  return {
+    name: String(e.name),
+    message: String(e.message),
+    ...(typeof e.code === "string" ? { code: e.code } : {}),
+    ...(typeof e.stack === "string" ? { stack: e.stack } : {}),
+  };
+}
+
+/** A journal entry as a wire step, built straight from the stored row (a 5,000-step run). */
+function stepFromEntry(e: JournalEntry): z.infer<typeof Step> {
+  return {
+    position: e.position,
+    key: e.key,
+    kind: e.kind,
+    status: e.status,
+    attempt: e.attempt,
+    startedAt: iso(e.startedAt),
+    finishedAt: iso(e.finishedAt),
+    durationMs: e.startedAt !== null && e.finishedAt !== null ? e.finishedAt - e.startedAt : null,
+    wakeAt: iso(e.wakeAt),
+    ...storedPayload(e.output, "output"),
+    error: errorOf(e.error),
+    ...(e.kind === "invoke" && e.detail
+      ? { childRunId: (JSON.parse(e.detail) as { childId: string }).childId }
+      : {}),
+  };
+}
+
 /** A run with what its page shows: steps with states and waits, children, tags, origin. */
 export async function toRunDetail(cairn: Cairn, id: string): Promise<z.infer<typeof Run>> {
   const run = await cairn.store.getRun(id as RunId);
@@ -110,11 +155,11 @@ export async function toRunDetail(cairn: Cairn, id: string): Promise<z.infer<typ
     cairn.store.childRunIds(run.id),
     cairn.store.tags.get([run.id]),
   ]);
-  const wire = toRunWire(toRunInfo(run, journal));
+  const wire = toRunWire(toRunInfo(run, []));
   const runTags = tags.get(run.id) ?? {};
   return {
     ...wire,
-    steps: enrichSteps(wire.steps, journal, run.status),
+    steps: enrichSteps(journal.map(stepFromEntry), journal, run.status),
     children,
     tags: runTags,
     version: null,
@@ -127,6 +172,5 @@ export async function toStepDetails(cairn: Cairn, id: string) {
   const run = await cairn.store.getRun(id as RunId);
   if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
   const journal = await cairn.store.getJournal(run.id);
-  const steps = toRunInfo(run, journal).steps.map(toStepWire);
-  return { runId: run.id, steps: enrichSteps(steps, journal, run.status) };
+  return { runId: run.id, steps: enrichSteps(journal.map(stepFromEntry), journal, run.status) };
 }

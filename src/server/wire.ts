@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import superjson from "superjson";
+import type { RunInfo, StepInfo } from "../core/run-info.ts";
 import type { SerializedError } from "../core/serializer.ts";
-import type { RunInfo, StepInfo } from "../sdk/run-info.ts";
 import type { RunRecord } from "../store/store.ts";
 import { HttpProblem } from "./problems.ts";
 import type { Run, RunError, RunSummary, Step } from "./schemas.ts";

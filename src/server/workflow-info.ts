@@ -1,12 +1,12 @@
 import { toJSONSchema, type ZodType } from "zod";
-import type { Workflow } from "../sdk/define-workflow.ts";
+import type { Workflow } from "../core/workflow.ts";
 
 /** The JSON Schema of a workflow's input when it is a zod schema (the UI's start form). */
 export function inputJsonSchema(workflow: Workflow<unknown, unknown>): unknown {
   const schema = workflow.options.input as
     | (ZodType & { "~standard"?: { vendor?: string } })
     | undefined;
-  if (!schema || schema["~standard"]?.vendor !== "zod") return null;
+  if (schema?.["~standard"]?.vendor !== "zod") return null;
   try {
     return toJSONSchema(schema, { unrepresentable: "any" });
   } catch {

@@ -346,8 +346,6 @@ function inconsistent(what: string): Error {
   return new Error(`Cairn PostgreSQL store: a journal batch was applied inconsistently (${what}).`);
 }
 
-// ---- statements ----
-
 /**
  * Locks the batch's runs and the parents of the runs that finish here, in id order.
  * Without the parent's lock, a child finishing while its parent suspends on it could be

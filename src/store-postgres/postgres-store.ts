@@ -18,16 +18,23 @@ import type {
 import { cancelRun } from "./cancel-run.ts";
 import { claimRuns } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
+import { deleteFinishedRuns } from "./delete-finished-runs.ts";
+import { listRuns } from "./list-runs.ts";
 import { migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
+import { postgresFlows } from "./postgres-flows.ts";
 import { postgresSchedules } from "./postgres-schedules.ts";
+import { postgresTokens } from "./postgres-tokens.ts";
 import { postgresUi } from "./postgres-ui.ts";
+import { queueStats } from "./queue-stats.ts";
 import { RecyclingPool, reconnectDelayS } from "./recycling-pool.ts";
-import { toEntry, toEvent, toRun, toToken } from "./rows.ts";
+import { retryRun } from "./retry-run.ts";
+import { toEntry, toEvent, toRun } from "./rows.ts";
 import { insertRuns, lockAdvisory, lockKey, wakeChannel } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
 import { sendSignal } from "./send-signal.ts";
 import { StartBatcher } from "./start-batcher.ts";
+import { transactionalStep } from "./transactional-step.ts";
 import { WakeListener } from "./wake-listener.ts";
 
 export { wakeChannel };
@@ -72,9 +79,6 @@ export interface PostgresStoreOptions {
   applicationName?: string;
 }
 
-/** Thrown inside a transaction to roll it back when the run is no longer ours. */
-class Fenced extends Error {}
-
 /**
  * The multi-process store: any number of worker processes on any number of hosts share
  * one PostgreSQL database, each through a bounded postgres.js pool.
@@ -117,6 +121,7 @@ export class PostgresStore implements Store {
   readonly tags: Store["tags"];
   readonly childRunIds: Store["childRunIds"];
   readonly createRunWithJournal: Store["createRunWithJournal"];
+  readonly flows: Store["flows"];
   readonly #starts: StartBatcher;
   readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
   readonly #listeners = new Set<WakeListener>();
@@ -141,6 +146,7 @@ export class PostgresStore implements Store {
     this.tags = ui.tags;
     this.childRunIds = ui.childRunIds;
     this.createRunWithJournal = ui.createRunWithJournal;
+    this.flows = postgresFlows(sql);
     this.#starts = new StartBatcher(sql);
   }
 
@@ -224,35 +230,7 @@ export class PostgresStore implements Store {
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    const sql = this.sql;
-    const where = [sql`TRUE`];
-    if (filter.workflow !== undefined) where.push(sql`workflow = ${filter.workflow}`);
-    if (filter.status !== undefined) where.push(sql`status = ${filter.status}`);
-    if (filter.parentId !== undefined) where.push(sql`parent_id = ${filter.parentId}`);
-    if (filter.createdAfter !== undefined)
-      where.push(sql`created_at >= ${filter.createdAfter}::bigint`);
-    if (filter.createdBefore !== undefined)
-      where.push(sql`created_at < ${filter.createdBefore}::bigint`);
-    if (filter.updatedAfter !== undefined)
-      where.push(sql`updated_at > ${filter.updatedAfter}::bigint`);
-    if (filter.before) {
-      where.push(
-        sql`(created_at, id) < (${filter.before.createdAt}::bigint, ${filter.before.id}::text)`,
-      );
-    }
-    if (filter.idPrefix !== undefined) where.push(sql`starts_with(id, ${filter.idPrefix})`);
-    for (const tag of filter.tags ?? []) {
-      where.push(sql`EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id
-        AND t.key = ${tag.key} AND t.value = ${tag.value})`);
-    }
-    const condition = where.reduce((all, one) => sql`${all} AND ${one}`);
-    const order =
-      filter.updatedAfter !== undefined
-        ? sql`updated_at ASC, id ASC`
-        : sql`created_at DESC, id DESC`;
-    const rows = await sql`SELECT * FROM runs WHERE ${condition}
-      ORDER BY ${order} LIMIT ${Math.min(filter.limit ?? 50, 1000)}`;
-    return rows.map(toRun);
+    return listRuns(this.sql, filter);
   }
 
   async getJournal(id: RunId): Promise<JournalEntry[]> {
@@ -449,128 +427,30 @@ export class PostgresStore implements Store {
   }
 
   async retryRun(id: RunId, at: number, deadlineAt: number | null): Promise<RunRecord> {
-    return pipelinedTransaction(this.sql, async (tx, send, commit) => {
-      const [row] = await send(tx`SELECT status FROM runs WHERE id = ${id} FOR UPDATE`);
-      if (!row) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
-      if (row.status !== "failed" && row.status !== "cancelled") {
-        throw new CairnError(
-          "INVALID_STATE",
-          `Run "${id}" is ${row.status}; only failed or cancelled runs can be retried.`,
-        );
-      }
-      void send(tx`DELETE FROM steps WHERE run_id = ${id} AND status = 'failed'`);
-      const requeued = send(tx`UPDATE runs SET status = 'queued', error = NULL, output = NULL,
-          finished_at = NULL, available_at = ${at}, updated_at = ${at},
-          deadline_at = ${deadlineAt}, lease_owner = NULL
-        WHERE id = ${id}
-        RETURNING *, pg_notify(${tx.unsafe(wakeChannel)}, workflow) AS notified`);
-      await commit();
-      const [run] = await requeued;
-      return toRun(run as Record<string, unknown>);
-    });
+    return retryRun(this.sql, id, at, deadlineAt);
   }
 
   async queueStats(now: number): Promise<QueueStats> {
-    const [row] = await this.sql`SELECT
-        count(*) FILTER (WHERE status IN ('queued', 'waiting') AND available_at <= ${now}) AS due,
-        min(available_at) FILTER (WHERE status IN ('queued', 'waiting')
-          AND available_at <= ${now}) AS oldest,
-        count(*) FILTER (WHERE status = 'running') AS running,
-        count(*) FILTER (WHERE status = 'waiting') AS waiting
-      FROM runs WHERE available_at IS NOT NULL OR status = 'waiting'`;
-    return {
-      due: Number(row?.due ?? 0),
-      oldestDueAt: row?.oldest == null ? null : Number(row.oldest),
-      running: Number(row?.running ?? 0),
-      waiting: Number(row?.waiting ?? 0),
-    };
+    return queueStats(this.sql, now);
   }
 
-  async deleteFinishedRuns(before: number): Promise<number> {
-    // In chunks, each its own short transaction: a million expired runs must not make one
-    // statement that outlives statement_timeout or holds a million row locks. Rows another
-    // transaction holds are skipped (left for the next sweep) rather than waited for, so
-    // retention never queues behind live work. Steps, waits and signals go with their run
-    // (ON DELETE CASCADE).
-    const chunk = 5_000;
-    let deleted = 0;
-    for (;;) {
-      // Log lines have no foreign key (see migration 0005): they go with their run here.
-      const result = await this.sql`WITH gone AS (DELETE FROM runs WHERE id IN (
-          SELECT id FROM runs WHERE finished_at < ${before}
-            AND status IN ('completed', 'failed', 'cancelled')
-          LIMIT ${chunk} FOR UPDATE SKIP LOCKED) RETURNING id),
-        logs AS (DELETE FROM step_logs WHERE run_id IN (SELECT id FROM gone))
-        SELECT count(*)::int AS count FROM gone`;
-      const count = Number(result[0]?.count ?? 0);
-      deleted += count;
-      if (count < chunk) return deleted;
-    }
+  deleteFinishedRuns(before: number): Promise<number> {
+    return deleteFinishedRuns(this.sql, before);
   }
 
   /**
-   * Runs `fn` with a postgres.js `TransactionSql` and records the step's outcome in the
-   * same transaction, so the step's own writes commit exactly once, with its checkpoint.
-   *
-   * The fencing check that counts is made at the end, under the run row's lock, right
-   * before the entry is written: whatever happened while `fn` ran (lease lost, run
-   * cancelled), `fn`'s writes and the outcome commit only if the run is still ours, else
-   * everything rolls back. The row is not locked while `fn` runs: the process's journal
-   * batches lock it too, and would stall every run of the process behind user code (and
-   * then fail on `lock_timeout`). A plain check first skips `fn` for a run already lost.
+   * A `ctx.transaction` step: `fn`'s writes and its checkpoint commit in one transaction,
+   * fenced under the run row's lock (see transactional-step.ts).
    */
   async transactionalStep<T>(
     op: { runId: RunId; token: number; entry: JournalEntry },
     fn: (tx: unknown) => T | Promise<T>,
     serializeOutput: (value: T) => string,
   ): Promise<{ ok: true; value: T; output: string } | { ok: false; reason: "fenced" }> {
-    try {
-      return await this.sql.begin(async (tx) => {
-        const [before] = await tx`SELECT status, fencing_token FROM runs WHERE id = ${op.runId}`;
-        if (!holds(before, op.token)) throw new Fenced();
-        const value = await fn(tx);
-        const output = serializeOutput(value);
-        const [now] = await tx`SELECT status, fencing_token FROM runs
-          WHERE id = ${op.runId} FOR UPDATE`;
-        if (!holds(now, op.token)) throw new Fenced();
-        const e = op.entry;
-        await tx`INSERT INTO steps (run_id, position, key, kind, status, output, error,
-            attempt, started_at, finished_at, wake_at, detail, seq)
-          VALUES (${op.runId}, ${e.position}, ${e.key}, ${e.kind}, ${e.status}, ${output},
-            ${e.error}, ${e.attempt}, ${e.startedAt}, ${e.finishedAt}, ${e.wakeAt}, ${e.detail},
-            ${e.seq})
-          ON CONFLICT (run_id, position) DO UPDATE SET status = excluded.status,
-            output = excluded.output, error = excluded.error, attempt = excluded.attempt,
-            started_at = excluded.started_at, finished_at = excluded.finished_at,
-            wake_at = excluded.wake_at, detail = excluded.detail, seq = excluded.seq`;
-        return { ok: true as const, value, output };
-      });
-    } catch (error) {
-      if (error instanceof Fenced) return { ok: false, reason: "fenced" };
-      throw error;
-    }
+    return transactionalStep(this.sql, op, fn, serializeOutput);
   }
 
-  readonly tokens: Store["tokens"] = {
-    create: async (token) => {
-      await this.sql`INSERT INTO api_tokens (id, name, role, secret_hash, created_at)
-        VALUES (${token.id}, ${token.name}, ${token.role}, ${token.secretHash}, ${token.createdAt})`;
-    },
-    list: async () =>
-      (await this.sql`SELECT * FROM api_tokens ORDER BY created_at, id`).map(toToken),
-    revoke: async (id, at) =>
-      (
-        await this.sql`UPDATE api_tokens SET revoked_at = ${at}
-        WHERE id = ${id} AND revoked_at IS NULL`
-      ).count > 0,
-    findActiveByHash: async (secretHash) => {
-      const [row] = await this.sql`SELECT * FROM api_tokens
-        WHERE secret_hash = ${secretHash} AND revoked_at IS NULL`;
-      return row ? toToken(row) : undefined;
-    },
-    anyActive: async () =>
-      (await this.sql`SELECT 1 FROM api_tokens WHERE revoked_at IS NULL LIMIT 1`).length > 0,
-  };
+  readonly tokens: Store["tokens"] = postgresTokens(() => this.sql);
 
   // ---- time, wake-ups, lifecycle ----
 
@@ -615,9 +495,4 @@ export class PostgresStore implements Store {
     this.#listeners.clear();
     await this.#pool.end({ timeout: 5 });
   }
-}
-
-/** True when the row says the run is still `running` under this token. */
-function holds(row: Record<string, unknown> | undefined, token: number): boolean {
-  return row?.status === "running" && Number(row.fencing_token) === token;
 }

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { CairnError } from "../core/errors.ts";
 import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
-import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
+import { isTerminal, type RunId } from "../core/types.ts";
 import type {
   Admission,
   ClaimedRun,
@@ -18,13 +18,17 @@ import type {
   RunFilter,
   RunRecord,
   Store,
-  WaitRegistration,
 } from "../store/store.ts";
+import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
+import { listRuns } from "./list-runs.ts";
 import { migrate } from "./migrate.ts";
+import { retryWhileBusy } from "./retry-while-busy.ts";
 import { newRunParams, toEntry, toRun, toToken } from "./rows.ts";
+import { sqliteFlows } from "./sqlite-flows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
 import { sqliteUi } from "./sqlite-ui.ts";
 import { prepareStatements } from "./statements.ts";
+import { transactionalStep } from "./transactional-step.ts";
 
 export interface SqliteStoreOptions {
   /**
@@ -142,53 +146,7 @@ export class SqliteStore implements Store {
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: Math.min(filter.limit ?? 50, 1000) };
-    if (filter.workflow !== undefined) {
-      where.push("workflow = @workflow");
-      params.workflow = filter.workflow;
-    }
-    if (filter.status !== undefined) {
-      where.push("status = @status");
-      params.status = filter.status;
-    }
-    if (filter.parentId !== undefined) {
-      where.push("parent_id = @parentId");
-      params.parentId = filter.parentId;
-    }
-    if (filter.createdAfter !== undefined) {
-      where.push("created_at >= @createdAfter");
-      params.createdAfter = filter.createdAfter;
-    }
-    if (filter.createdBefore !== undefined) {
-      where.push("created_at < @createdBefore");
-      params.createdBefore = filter.createdBefore;
-    }
-    if (filter.updatedAfter !== undefined) {
-      where.push("updated_at > @updatedAfter");
-      params.updatedAfter = filter.updatedAfter;
-    }
-    if (filter.before) {
-      where.push("(created_at, id) < (@cursorAt, @cursorId)");
-      params.cursorAt = filter.before.createdAt;
-      params.cursorId = filter.before.id;
-    }
-    if (filter.idPrefix !== undefined) {
-      where.push("id >= @idPrefix AND substr(id, 1, length(@idPrefix)) = @idPrefix");
-      params.idPrefix = filter.idPrefix;
-    }
-    for (const [i, tag] of (filter.tags ?? []).entries()) {
-      where.push(
-        `EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.key = @tagKey${i} AND t.value = @tagValue${i})`,
-      );
-      params[`tagKey${i}`] = tag.key;
-      params[`tagValue${i}`] = tag.value;
-    }
-    const order =
-      filter.updatedAfter !== undefined ? "updated_at ASC, id ASC" : "created_at DESC, id DESC";
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY ${order} LIMIT @limit`;
-    return this.#db.prepare(sql).all(params).map(toRun);
+    return listRuns(this.#db, filter);
   }
 
   async getJournal(id: RunId): Promise<JournalEntry[]> {
@@ -267,14 +225,6 @@ export class SqliteStore implements Store {
     return true;
   }
 
-  /** A run stopped running: runs parked on its concurrency key compete again. */
-  #freeSlot(runId: RunId, at: number): void {
-    const row = this.#sql.concurrencyOf.get(runId) as
-      | { workflow: string; concurrency_key: string | null }
-      | undefined;
-    if (row) this.#sql.unblock.run(at, concurrencySlot(row.workflow, row.concurrency_key));
-  }
-
   async renewLeases(
     owner: string,
     leases: readonly { runId: RunId; token: number }[],
@@ -291,146 +241,7 @@ export class SqliteStore implements Store {
   }
 
   async commit(ops: readonly JournalOp[]): Promise<JournalOpResult[]> {
-    return this.#write(() => ops.map((op) => this.#apply(op)));
-  }
-
-  #apply(op: JournalOp): JournalOpResult {
-    const current = this.#sql.getOwnership.get(op.runId) as
-      | { status: RunStatus; fencing_token: number }
-      | undefined;
-    if (current?.status !== "running" || current.fencing_token !== op.token) {
-      return { ok: false, reason: "fenced", status: current?.status ?? null };
-    }
-    switch (op.type) {
-      case "entry":
-        this.#sql.upsertEntry.run(entryParams(op.runId, op.entry));
-        return { ok: true };
-      case "complete":
-        this.#sql.finishRun.run("completed", op.output, null, op.at, op.at, op.runId);
-        this.#sql.deleteWaits.run(op.runId);
-        this.#freeSlot(op.runId, op.at);
-        this.#resolveParent(op.runId, "completed", op.output, null, op.at);
-        return { ok: true, status: "completed" };
-      case "fail":
-        this.#sql.finishRun.run("failed", null, op.error, op.at, op.at, op.runId);
-        this.#sql.deleteWaits.run(op.runId);
-        this.#freeSlot(op.runId, op.at);
-        this.#resolveParent(op.runId, "failed", null, op.error, op.at);
-        return { ok: true, status: "failed" };
-      case "release":
-        this.#sql.setRunState.run("queued", op.at, op.at, op.runId);
-        this.#freeSlot(op.runId, op.at);
-        return { ok: true, status: "queued" };
-      case "suspend": {
-        let resolved = false;
-        for (const wait of op.waits) {
-          if (this.#registerWait(op.runId, wait, op.at)) resolved = true;
-        }
-        const status: RunStatus = resolved ? "queued" : "waiting";
-        this.#sql.setRunState.run(status, resolved ? op.at : op.availableAt, op.at, op.runId);
-        this.#freeSlot(op.runId, op.at);
-        return { ok: true, status };
-      }
-    }
-  }
-
-  /** Records a wait; returns true when it is already resolved (buffered input, finished child). */
-  #registerWait(runId: RunId, wait: WaitRegistration, at: number): boolean {
-    if (wait.kind === "retry") return false; // only the run's available_at waits for it
-    const detail =
-      wait.kind === "event"
-        ? JSON.stringify({ event: wait.event, match: wait.match })
-        : wait.kind === "signal"
-          ? JSON.stringify({ signal: wait.signal })
-          : wait.kind === "invoke"
-            ? JSON.stringify({ childId: wait.childId })
-            : null;
-    const wakeAt =
-      wait.kind === "sleep" ? wait.wakeAt : wait.kind === "invoke" ? null : wait.timeoutAt;
-    this.#sql.insertWaitingEntry.run(runId, wait.position, wait.key, wait.kind, at, wakeAt, detail);
-    const entry = this.#sql.getEntryStatus.get(runId, wait.position) as { status: string };
-    if (entry.status !== "waiting") return true;
-
-    switch (wait.kind) {
-      case "sleep":
-        return false;
-      case "event": {
-        const createdAt = (this.#sql.getRunCreatedAt.get(runId) as { created_at: number })
-          .created_at;
-        for (const event of this.#sql.bufferedEvents.all(wait.event, createdAt, runId)) {
-          const record = toEvent(event);
-          if (!matchesEvent(deserialize(record.data), wait.match)) continue;
-          this.#sql.resolveEventEntry.run(
-            serializeReceivedEvent(record),
-            record.id,
-            at,
-            runId,
-            wait.position,
-          );
-          return true;
-        }
-        this.#sql.insertWait.run(
-          runId,
-          wait.position,
-          "event",
-          wait.event,
-          JSON.stringify(wait.match),
-          at,
-        );
-        return false;
-      }
-      case "signal": {
-        const signal = this.#sql.oldestSignal.get(runId, wait.signal) as
-          | { seq: number; payload: string | null }
-          | undefined;
-        if (signal) {
-          this.#sql.consumeSignal.run(at, signal.seq);
-          this.#sql.resolveEntry.run("completed", signal.payload, null, at, runId, wait.position);
-          return true;
-        }
-        this.#sql.insertWait.run(runId, wait.position, "signal", wait.signal, null, at);
-        return false;
-      }
-      case "invoke": {
-        const child = this.#sql.getRun.get(wait.childId);
-        if (!child) return false;
-        const { status, output, error } = toRun(child);
-        if (!isTerminal(status)) return false;
-        this.#sql.resolveEntry.run(
-          status === "completed" ? "completed" : "failed",
-          output,
-          error,
-          at,
-          runId,
-          wait.position,
-        );
-        return true;
-      }
-    }
-  }
-
-  /** A finished child resolves its parent's invoke entry and wakes the parent. */
-  #resolveParent(
-    childId: RunId,
-    status: RunStatus,
-    output: string | null,
-    error: string | null,
-    at: number,
-  ) {
-    const child = this.#sql.getParentLink.get(childId) as
-      | { parent_id: RunId | null; parent_position: number | null }
-      | undefined;
-    if (!child?.parent_id || child.parent_position === null) return;
-    const entryStatus = status === "completed" ? "completed" : "failed";
-    const changed = this.#sql.resolveEntry.run(
-      entryStatus,
-      output,
-      error,
-      at,
-      child.parent_id,
-      child.parent_position,
-    );
-    if (changed.changes > 0) this.#sql.wakeRun.run(at, at, child.parent_id);
+    return this.#write(() => ops.map((op) => applyOp(this.#sql, op)));
   }
 
   async nextWakeAt(scope: ClaimScope): Promise<number | null> {
@@ -508,9 +319,9 @@ export class SqliteStore implements Store {
         .map((r) => (r as { id: RunId }).id);
       for (const runId of cancelled) {
         this.#sql.deleteWaits.run(runId);
-        this.#freeSlot(runId, at);
+        freeSlot(this.#sql, runId, at);
       }
-      if (cancelled.includes(id)) this.#resolveParent(id, "cancelled", null, error, at);
+      if (cancelled.includes(id)) resolveParent(this.#sql, id, "cancelled", null, error, at);
       return cancelled;
     });
   }
@@ -545,19 +356,10 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#sql.deleteFinished.run(before).changes);
   }
 
-  async listEvents(filter: {
-    name?: string;
-    before?: { createdAt: number; id: string };
-    limit?: number;
-  }): Promise<EventRecord[]> {
-    return this.#sql.listEvents
-      .all({
-        name: filter.name ?? null,
-        cursorAt: filter.before?.createdAt ?? null,
-        cursorId: filter.before?.id ?? null,
-        limit: Math.min(filter.limit ?? 50, 1000),
-      })
-      .map(toEvent);
+  async listEvents(filter: Parameters<Store["listEvents"]>[0]): Promise<EventRecord[]> {
+    const { name = null, before, limit = 50 } = filter;
+    const cursor = { cursorAt: before?.createdAt ?? null, cursorId: before?.id ?? null };
+    return this.#sql.listEvents.all({ name, ...cursor, limit: Math.min(limit, 1000) }).map(toEvent);
   }
 
   async setEventTriggers(
@@ -628,6 +430,11 @@ export class SqliteStore implements Store {
     return (this.#sql.pausedWorkflows.all() as { workflow: string }[]).map((r) => r.workflow);
   }
 
+  readonly flows: Store["flows"] = sqliteFlows(
+    () => this.#db,
+    (fn) => this.#write(fn),
+  );
+
   readonly schedules: Store["schedules"] = sqliteSchedules(
     () => this.#db,
     (fn) => this.#write(fn),
@@ -651,27 +458,7 @@ export class SqliteStore implements Store {
     fn: (tx: unknown) => T | Promise<T>,
     serializeOutput: (value: T) => string,
   ): Promise<{ ok: true; value: T; output: string } | { ok: false; reason: "fenced" }> {
-    // better-sqlite3 transactions are synchronous: the function runs inside this one and
-    // must not await, or its writes would escape the checkpoint's transaction.
-    return this.#write(() => {
-      const current = this.#sql.getOwnership.get(op.runId) as
-        | { status: RunStatus; fencing_token: number }
-        | undefined;
-      if (current?.status !== "running" || current.fencing_token !== op.token) {
-        return { ok: false as const, reason: "fenced" as const };
-      }
-      const value = fn(this.#db);
-      if (value !== null && typeof (value as { then?: unknown })?.then === "function") {
-        throw new CairnError(
-          "INVALID_ARGUMENT",
-          "On SQLite, the function of ctx.transaction must be synchronous: better-sqlite3 runs " +
-            "the step's queries and its checkpoint in one synchronous transaction.",
-        );
-      }
-      const output = serializeOutput(value as T);
-      this.#sql.upsertEntry.run(entryParams(op.runId, { ...op.entry, output }));
-      return { ok: true as const, value: value as T, output };
-    });
+    return this.#write(() => transactionalStep(this.#db, this.#sql, op, fn, serializeOutput));
   }
 
   readonly tokens: Store["tokens"] = {
@@ -706,48 +493,4 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Runs `fn`, retrying for up to `timeoutMs` while SQLite answers SQLITE_BUSY. */
-function retryWhileBusy(fn: () => void, timeoutMs: number): void {
-  const deadline = Date.now() + timeoutMs;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    try {
-      fn();
-      return;
-    } catch (error) {
-      const busy = (error as { code?: string }).code?.startsWith("SQLITE_BUSY");
-      if (!busy || Date.now() > deadline) throw error;
-      Atomics.wait(pause, 0, 0, 20); // a synchronous sleep: the constructor is synchronous
-    }
-  }
-}
-
 type CreateResult = { run: RunRecord; created: boolean; debounced?: boolean };
-
-/** The value runs parked on a concurrency key carry in `blocked_on`. */
-function concurrencySlot(workflow: string, key: string | null): string {
-  return `${workflow}\u0000${key ?? ""}`;
-}
-
-function toEvent(row: unknown): EventRecord {
-  const r = row as { id: string; name: string; data: string | null; created_at: number };
-  return { id: r.id, name: r.name, data: r.data, createdAt: r.created_at };
-}
-
-function entryParams(runId: RunId, e: JournalEntry) {
-  return {
-    run_id: runId,
-    position: e.position,
-    key: e.key,
-    kind: e.kind,
-    status: e.status,
-    output: e.output,
-    error: e.error,
-    attempt: e.attempt,
-    started_at: e.startedAt,
-    finished_at: e.finishedAt,
-    wake_at: e.wakeAt,
-    detail: e.detail,
-    seq: e.seq,
-  };
-}

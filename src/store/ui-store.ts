@@ -1,5 +1,5 @@
 import type { RunId } from "../core/types.ts";
-import type { JournalEntry, NewRun, RunRecord } from "./store.ts";
+import type { JournalEntry, NewRun, RunRecord } from "./run-records.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

@@ -5,6 +5,7 @@ import type { RunStatus } from "../core/types.ts";
 import { Cairn, type CairnOptions } from "../sdk/cairn.ts";
 import { TestClock } from "./test-clock.ts";
 
+export { nextEngineEvent } from "./next-engine-event.ts";
 export { TestClock } from "./test-clock.ts";
 
 export interface TestCairn {

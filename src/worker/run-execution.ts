@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { resolve as resolvePath } from "node:path";
 import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Clock } from "../core/clock.ts";
 import { delay } from "../core/clock.ts";
@@ -15,16 +16,18 @@ import {
   StepTimeoutError,
 } from "../core/errors.ts";
 import type { ReceivedEvent } from "../core/events.ts";
+import type { Logger } from "../core/logger.ts";
 import { backoffDelay, resolveRetryPolicy } from "../core/retry.ts";
 import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
 import type { EntryKind, RunId, RunStatus } from "../core/types.ts";
 import type {
+  ScriptOptions,
   StepOptions,
   StepRunInfo,
   WaitForEventOptions,
+  Workflow,
   WorkflowContext,
-} from "../sdk/context.ts";
-import type { Workflow } from "../sdk/define-workflow.ts";
+} from "../core/workflow.ts";
 import type {
   ClaimedRun,
   JournalEntry,
@@ -37,7 +40,8 @@ import type { NewLogEntry } from "../store/ui-store.ts";
 import { DeliveryOrder } from "./delivery-order.ts";
 import type { JournalWriter } from "./journal-writer.ts";
 import { withLogSink } from "./log-capture.ts";
-import { defaultLogLimits, type Logger, type LogLimits, StepLogger } from "./step-logger.ts";
+import { runScript } from "./script/run-script.ts";
+import { defaultLogLimits, type LogLimits, StepLogger } from "./step-logger.ts";
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionEnv {
@@ -48,7 +52,7 @@ export interface ExecutionEnv {
   writer: Pick<JournalWriter, "write">;
   payloadLimitBytes: number;
   /** Where `ctx.log`, a step's `log` and its console output go (batched); absent: nowhere. */
-  logs?: { write(entry: NewLogEntry): void; limits: LogLimits };
+  logs?: { write(entry: NewLogEntry): void; limits: LogLimits; captureConsole: boolean };
   /**
    * Replay only: recorded outcomes are returned, and the first position without a final
    * recorded outcome ends the execution instead of running anything (`cairn replay`).
@@ -393,6 +397,25 @@ export class RunExecution implements WorkflowContext {
     }
   }
 
+  script<T = unknown>(name: string, options: ScriptOptions): Promise<T> {
+    const timeoutMs =
+      options.timeout === undefined
+        ? undefined
+        : toMs(options.timeout, `timeout of script "${name}"`);
+    const file = options.file === undefined ? undefined : resolvePath(options.file);
+    // The runner owns the timeout: it settles only once the script's process group is dead.
+    return this.step(name, options.retry ? { retry: options.retry } : {}, async (info) => {
+      const result = await runScript({
+        ...options,
+        file,
+        timeoutMs,
+        signal: info.signal,
+        name: info.step,
+      });
+      return result.output as T;
+    }) as Promise<T>;
+  }
+
   sleep(name: string, duration: Duration): Promise<void> {
     const ms = toMs(duration, `duration of sleep "${name}"`);
     return this.#sleep(name, () => this.#now() + ms);
@@ -501,6 +524,16 @@ export class RunExecution implements WorkflowContext {
       now: () => this.#now(),
       ...(enabled ? { enabled } : {}),
     });
+  }
+
+  /**
+   * Runs a step attempt with its console output going to `logger`. Without console capture
+   * no async context is entered (on Node 20 an AsyncLocalStorage in use adds a hook to
+   * every promise).
+   */
+  #captured<T>(logger: StepLogger, fn: () => T): T {
+    if (!this.#env.logs?.captureConsole) return fn();
+    return withLogSink((level, message) => logger.log(level, message), fn);
   }
 
   #emitStep(
@@ -783,10 +816,7 @@ export class RunExecution implements WorkflowContext {
       log,
     };
     const racers: Promise<T>[] = [
-      withLogSink(
-        (level, message) => log.log(level, message),
-        () => Promise.resolve().then(() => fn(info)),
-      ),
+      this.#captured(log, () => Promise.resolve().then(() => fn(info))),
       this.#aborted,
     ];
     let cancelTimer: (() => void) | undefined;

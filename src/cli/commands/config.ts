@@ -1,12 +1,7 @@
 import type { Command } from "commander";
-import {
-  addConfigOptions,
-  allConfigKeys,
-  type ConfigKey,
-  configKeys,
-  resolveConfig,
-} from "../config-keys.ts";
+import { addConfigOptions, allConfigKeys, type ConfigKey, configKeys } from "../config-keys.ts";
 import { formatTable, print, printJson } from "../output.ts";
+import { resolveConfig } from "../resolve-config.ts";
 
 const allKeys = allConfigKeys;
 

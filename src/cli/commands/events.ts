@@ -1,8 +1,9 @@
 import type { Command } from "commander";
-import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { addConfigOptions } from "../config-keys.ts";
 import { apiOrDatabase } from "../engine.ts";
 import { parseJsonFlag, UsageError } from "../errors.ts";
 import { print, printJson } from "../output.ts";
+import { resolveConfig } from "../resolve-config.ts";
 
 /** `cairn events send <name>`: accepts an event, through the API or in the database. */
 export function registerEventsCommands(program: Command): void {

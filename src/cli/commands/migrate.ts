@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { addConfigOptions } from "../config-keys.ts";
 import { print, printJson } from "../output.ts";
+import { resolveConfig } from "../resolve-config.ts";
 
 /** `cairn migrate`: opening the store applies the migrations it lacks; this reports them. */
 export function registerMigrateCommand(program: Command): void {
@@ -10,7 +11,7 @@ export function registerMigrateCommand(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(migrate, ["db"]).action(async (opts) => {
     const { values } = await resolveConfig(migrate);
-    const { openStore } = await import("../../sdk/open-store.ts");
+    const { openStore } = await import("../../engine/open-store.ts");
     const since = Date.now();
     const store = await openStore(values.db);
     let all: { id: number; name: string; appliedAt: number }[] = [];

@@ -4,12 +4,13 @@ import type { EngineEvent } from "../../core/engine-event.ts";
 import type { Cairn } from "../../sdk/cairn.ts";
 import { type ApiClient, ApiError, ApiUnavailableError } from "../api-client.ts";
 import type { ResolvedConfig } from "../config.ts";
-import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { addConfigOptions } from "../config-keys.ts";
 import { apiClient, mayFallBack, wantsDatabase, withEngine } from "../engine.ts";
 import { parseJsonFlag } from "../errors.ts";
 import { elapsedMs, RunFollower, type RunSnapshot, snapshotOf } from "../follow-run.ts";
 import { loadWorkflow } from "../load-workflows.ts";
 import { formatDuration, note, print, printJson, toJsonText } from "../output.ts";
+import { resolveConfig } from "../resolve-config.ts";
 import { createProgressView } from "../run-view.ts";
 
 interface RunOptions {

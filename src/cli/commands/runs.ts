@@ -1,8 +1,8 @@
 import type { Command } from "commander";
+import type { RunInfo } from "../../core/run-info.ts";
 import { isTerminal, type RunId, type RunStatus } from "../../core/types.ts";
 import type { Cairn } from "../../sdk/cairn.ts";
-import type { RunInfo } from "../../sdk/run-info.ts";
-import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { addConfigOptions } from "../config-keys.ts";
 import { apiOrDatabase, withEngine } from "../engine.ts";
 import { CommandFailedError, parsePositiveInt, UsageError } from "../errors.ts";
 import { loadWorkflow } from "../load-workflows.ts";
@@ -15,6 +15,8 @@ import {
   printJson,
   toJsonText,
 } from "../output.ts";
+import { resolveConfig } from "../resolve-config.ts";
+import { collectFilter, registerRunsUiCommands, runBulk } from "./runs-ui.ts";
 
 const statuses: readonly RunStatus[] = [
   "queued",
@@ -95,10 +97,22 @@ export function registerRunsCommands(program: Command): void {
 
   const cancel = runs
     .command("cancel")
-    .description("cancel a run and its child runs")
-    .argument("<id>", "run id")
+    .description("cancel a run and its child runs; with --filter, every matching run")
+    .argument("[id]", "run id")
+    .option(
+      "--filter <key=value>",
+      "select runs instead of an id (workflow, status, from, to, tag, idPrefix); repeatable",
+      collectFilter,
+    )
+    .option("--yes", "with --filter: act without asking for confirmation")
     .option("--json", "print JSON");
-  addConfigOptions(cancel, ["url", "token", "db"]).action(async (id: string, opts) => {
+  addConfigOptions(cancel, ["url", "token", "db"]).action(async (id: string | undefined, opts) => {
+    if (opts.filter) {
+      if (id !== undefined) throw new UsageError("Give a run id or --filter, not both.");
+      return runBulk(cancel, "cancel", opts);
+    }
+    if (id === undefined)
+      throw new UsageError("Give a run id, or --filter key=value to select runs.");
     const resolved = await resolveConfig(cancel);
     const status = await apiOrDatabase(
       resolved,
@@ -120,10 +134,24 @@ export function registerRunsCommands(program: Command): void {
 
   const retry = runs
     .command("retry")
-    .description("retry a failed or cancelled run from its last checkpoint")
-    .argument("<id>", "run id")
+    .description(
+      "retry a failed or cancelled run from its last checkpoint; with --filter, every matching run",
+    )
+    .argument("[id]", "run id")
+    .option(
+      "--filter <key=value>",
+      "select runs instead of an id (workflow, status, from, to, tag, idPrefix); repeatable",
+      collectFilter,
+    )
+    .option("--yes", "with --filter: act without asking for confirmation")
     .option("--json", "print JSON");
-  addConfigOptions(retry, ["url", "token", "db"]).action(async (id: string, opts) => {
+  addConfigOptions(retry, ["url", "token", "db"]).action(async (id: string | undefined, opts) => {
+    if (opts.filter) {
+      if (id !== undefined) throw new UsageError("Give a run id or --filter, not both.");
+      return runBulk(retry, "retry", opts);
+    }
+    if (id === undefined)
+      throw new UsageError("Give a run id, or --filter key=value to select runs.");
     const resolved = await resolveConfig(retry);
     const status = await apiOrDatabase(
       resolved,
@@ -139,6 +167,8 @@ export function registerRunsCommands(program: Command): void {
     if (opts.json) return printJson({ id, status });
     print(`Run ${id} is ${status}: completed steps keep their outcomes, failed ones run again.`);
   });
+
+  registerRunsUiCommands(runs);
 
   const replayHelp = "check a recorded run against workflow code (exit 1 if it diverged)";
   registerReplay(runs.command("replay").description(replayHelp));

@@ -1,10 +1,11 @@
 import type { Command } from "commander";
-import type { ScheduleInfo } from "../../sdk/schedules-api.ts";
+import type { ScheduleInfo } from "../../engine/schedules-api.ts";
 import type { CatchupPolicy, OverlapPolicy } from "../../store/store.ts";
-import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { addConfigOptions } from "../config-keys.ts";
 import { withEngine } from "../engine.ts";
 import { parseJsonFlag, parsePositiveInt, UsageError } from "../errors.ts";
 import { formatTable, formatTime, print, printJson } from "../output.ts";
+import { resolveConfig } from "../resolve-config.ts";
 
 /**
  * `cairn schedules list|create|pause|resume|delete|backfill|preview`, on the database

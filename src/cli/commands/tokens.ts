@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import { createToken, listTokens, revokeToken } from "../../server/tokens.ts";
 import type { TokenRole } from "../../store/store.ts";
-import { addConfigOptions, resolveConfig } from "../config-keys.ts";
+import { addConfigOptions } from "../config-keys.ts";
 import { withEngine } from "../engine.ts";
 import { UsageError } from "../errors.ts";
 import { formatTable, formatTime, note, print, printJson } from "../output.ts";
+import { resolveConfig } from "../resolve-config.ts";
 
 const roles: readonly TokenRole[] = ["admin", "operator", "viewer"];
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CairnError } from "../../core/errors.ts";
-import type { ScheduleInfo } from "../../sdk/schedules-api.ts";
+import type { ScheduleInfo } from "../../engine/schedules-api.ts";
 import { apiRoute } from "../api-route.ts";
 import { identifier } from "../schemas.ts";
 

@@ -1,0 +1,55 @@
+import type { SerializedError } from "./serializer.ts";
+import type { EntryKind, EntryStatus, RunId, RunStatus } from "./types.ts";
+
+/** A step (or other journal position) as `getRun` shows it. */
+export interface StepInfo {
+  position: number;
+  key: string;
+  kind: EntryKind;
+  status: EntryStatus;
+  attempt: number;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  /** Sleep: wake time; waits: timeout. */
+  wakeAt: Date | null;
+  output: unknown;
+  error: SerializedError | null;
+  /** For an `invoke`: the child run's id. */
+  childRunId?: RunId;
+}
+
+/** A run's state, steps and outcome. */
+export interface RunInfo<TOutput = unknown> {
+  id: RunId;
+  workflow: string;
+  status: RunStatus;
+  input: unknown;
+  output: TOutput | undefined;
+  error: SerializedError | null;
+  parentId: RunId | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  steps: StepInfo[];
+}
+
+/** A started run. */
+export interface RunHandle<TOutput = unknown> {
+  readonly id: RunId;
+  /** The workflow's name; empty for a handle made from a bare id with `cairn.handle(id)`. */
+  readonly workflow: string;
+  /** False when a run with this id already existed and was returned instead. */
+  readonly created: boolean;
+  /** Waits for the run to end; returns its output or throws its error. */
+  result(): Promise<TOutput>;
+  /** The run's current state. */
+  info(): Promise<RunInfo<TOutput>>;
+}
+
+export interface StartOptions {
+  /** The run's id; starting again with the same id returns the existing run (G5). */
+  id?: string;
+  /** Searchable labels (`GET /api/v1/runs?tag=customer:c1`), set when the run is created. */
+  tags?: Record<string, string>;
+}

@@ -1,0 +1,219 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { Duration } from "./duration.ts";
+import type { ReceivedEvent } from "./events.ts";
+import type { Logger } from "./logger.ts";
+import type { RetryPolicy } from "./retry.ts";
+import type { RunId } from "./types.ts";
+
+/** When a schedule's slot comes while its previous run is still active. */
+export type OverlapPolicy = "skip" | "queue" | "allow";
+/** Which slots missed while no scheduler ran still fire. */
+export type CatchupPolicy = "none" | "latest" | "all";
+
+export interface WorkflowOptions<TInput> {
+  /** Unique name; runs refer to their workflow by it. */
+  name: string;
+  /** Validates the input at `start` (zod or any Standard Schema). Invalid input creates no run. */
+  input?: StandardSchemaV1<unknown, TInput>;
+  /** Default retry policy of this workflow's steps. */
+  retry?: RetryPolicy;
+  /** Time limit of a whole run, from its start; past it the run fails with `RunTimeoutError`. */
+  timeout?: Duration;
+  /**
+   * What starts runs besides `cairn.start`: an event (`if`: a jsonata condition over
+   * `{ event }`, e.g. `"event.data.total > 100"`) or a cron schedule.
+   */
+  triggers?: Trigger[];
+  /** At most `limit` runs executing at once, per `key(input)` when given. Waiting runs hold no slot. */
+  concurrency?: { limit: number; key?: (input: TInput) => string | number };
+  /** At most `limit` runs started per `period`, per `key(input)` when given. */
+  rateLimit?: { limit: number; period: Duration; key?: (input: TInput) => string | number };
+  /** Start after `period` without a newer start of the same `key(input)`; the last input wins. */
+  debounce?: { period: Duration; key?: (input: TInput) => string | number };
+  /** Higher runs first among due runs. */
+  priority?: number | ((input: TInput) => number);
+  /** Only workers subscribed to this queue run it. (Default: "default") */
+  queue?: string;
+}
+
+export type Trigger =
+  | { event: string; if?: string }
+  | {
+      cron: string;
+      /** IANA time zone. (Default: "UTC") */
+      tz?: string;
+      /** When a slot comes while the previous run still runs. (Default: "skip") */
+      overlap?: OverlapPolicy;
+      /** Slots missed while no scheduler ran. (Default: "latest") */
+      catchup?: CatchupPolicy;
+      /** The input of every scheduled run. */
+      input?: TInputless;
+    };
+
+type TInputless = unknown;
+
+export type WorkflowFunction<TInput, TOutput> = (
+  ctx: WorkflowContext,
+  input: TInput,
+) => Promise<TOutput> | TOutput;
+
+/** A workflow definition: register it with `Cairn.open({ workflows })`, start it with `cairn.start`. */
+export interface Workflow<TInput = unknown, TOutput = unknown> {
+  readonly name: string;
+  readonly options: WorkflowOptions<TInput>;
+  readonly fn: WorkflowFunction<TInput, TOutput>;
+  /** Run time limit in ms, if any. */
+  readonly timeoutMs: number | undefined;
+  readonly kind: "cairn.workflow";
+}
+
+/**
+ * Any workflow, whatever its input and output. `Workflow` is invariant in its input (the
+ * schema produces it, the function consumes it), so only `any` admits them all.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a list of workflows of different input types
+export type AnyWorkflow = Workflow<any, any>;
+
+export function isWorkflow(value: unknown): value is Workflow {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === "cairn.workflow"
+  );
+}
+
+export interface StepOptions {
+  /** Overrides the workflow's retry policy for this step. */
+  retry?: RetryPolicy;
+  /** Each attempt's time limit; past it the attempt's `signal` aborts and it fails with `StepTimeoutError`. */
+  timeout?: Duration;
+}
+
+/** What a step function receives. */
+export interface StepRunInfo {
+  /** Aborts when the attempt times out, the run is cancelled or this worker loses the run. */
+  signal: AbortSignal;
+  /** 1 for the first attempt. Attempts interrupted by a crash are not counted. */
+  attempt: number;
+  /** `runId:stepKey`: the same for every attempt; hand it to external APIs to make effects exactly-once. */
+  idempotencyKey: string;
+  runId: RunId;
+  /** The step's key: its name, with `#2`, `#3`… for repeated names. */
+  step: string;
+  /** Lines recorded with this attempt (the step's `console.*` output is recorded too). */
+  log: Logger;
+}
+
+/** A script run by `ctx.script`: a child process in its own process group, clean environment. */
+export interface ScriptOptions {
+  lang: "python" | "bash" | "typescript" | "javascript";
+  /** The script's text; or `file` (relative to the working directory). */
+  source?: string;
+  file?: string;
+  /** Named parameters of Python `main`, the JS/TS default export's argument, Bash `$CAIRN_ARG_*`. */
+  input?: Record<string, unknown>;
+  /** Each attempt's limit; past it the process group is killed. */
+  timeout?: Duration;
+  /** The script's whole environment besides PATH. */
+  env?: Record<string, string>;
+  retry?: RetryPolicy;
+}
+
+export interface WaitForEventOptions {
+  /** The event name to wait for. */
+  event: string;
+  /** Fields that the event's data must equal. */
+  match?: Record<string, unknown>;
+  /** How long to wait; on timeout the wait returns `null`. (Default: forever) */
+  timeout?: Duration;
+}
+
+/**
+ * What a workflow function receives. Every method is a journaled checkpoint: on resume its
+ * recorded outcome is returned instead of running it again. Code between these calls is
+ * re-executed on resume and must be deterministic (use `now`, `random`, `uuid` from here).
+ */
+export interface WorkflowContext {
+  readonly runId: RunId;
+  readonly workflow: string;
+  /**
+   * For a run started by a schedule (or a backfill): its schedule and logical interval,
+   * like Airflow's data interval — the slot it stands for and the next slot.
+   */
+  readonly scheduled: { scheduleId: string; start: Date; end: Date | null } | undefined;
+  /**
+   * Lines recorded with the run (`cairn runs logs`, the web UI). Not repeated when the
+   * workflow replays: a line logged before a recorded position was already stored.
+   * @example ctx.log.info("charging", { orderId });
+   */
+  readonly log: Logger;
+
+  /**
+   * Runs `fn` once and records its outcome. On failure it retries per policy; a
+   * `NonRetryableError` or the last attempt's error is recorded and thrown.
+   * @example const payment = await ctx.step("charge", () => charge(order));
+   */
+  step<T>(name: string, fn: (info: StepRunInfo) => T | Promise<T>): Promise<Awaited<T>>;
+  step<T>(
+    name: string,
+    options: StepOptions,
+    fn: (info: StepRunInfo) => T | Promise<T>,
+  ): Promise<Awaited<T>>;
+
+  /**
+   * A step whose database writes commit in the same transaction as its checkpoint, so they
+   * happen exactly once (G2). `fn` gets the store's transaction handle: on PostgreSQL a
+   * postgres.js `TransactionSql`; on SQLite the better-sqlite3 `Database`, and `fn` must
+   * then be synchronous. A failed attempt rolls back and is retried per policy.
+   * @example await ctx.transaction("record", (sql) => sql`insert into orders ${sql(order)}`);
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the handle's type depends on the store
+  transaction<T, Tx = any>(
+    name: string,
+    fn: (tx: Tx) => T | Promise<T>,
+    options?: Omit<StepOptions, "timeout">,
+  ): Promise<Awaited<T>>;
+
+  /**
+   * Runs a Python, Bash, TypeScript or JavaScript script as a step (the runner of flows'
+   * script steps): its return value (Python/JS) or last stdout line (Bash) is the output; a
+   * non-zero exit fails the attempt with the tail of stderr, retried per policy.
+   * @example const rows = await ctx.script("extract", { lang: "python", file: "etl/extract.py", input: { day } });
+   */
+  script<T = unknown>(name: string, options: ScriptOptions): Promise<T>;
+
+  /** A durable sleep: the run lets go of its worker slot and wakes after `duration`. */
+  sleep(name: string, duration: Duration): Promise<void>;
+  /** A durable sleep until a point in time. */
+  sleepUntil(name: string, until: Date | number): Promise<void>;
+
+  /**
+   * Waits for an event sent with `cairn.sendEvent` after this run started, whose data
+   * matches `options.match`. Returns `null` on timeout.
+   */
+  waitForEvent<T = unknown>(
+    name: string,
+    options: WaitForEventOptions,
+  ): Promise<ReceivedEvent<T> | null>;
+
+  /** Waits for `cairn.signal(runId, name, payload)`; signals are buffered in order. `null` on timeout. */
+  waitForSignal<T = unknown>(name: string, options?: { timeout?: Duration }): Promise<T | null>;
+
+  /**
+   * Starts a child workflow and waits for its result without holding a worker slot.
+   * Cancelling this run cancels the child; a failed child throws here.
+   */
+  invoke<I, O>(
+    name: string,
+    workflow: Workflow<I, O>,
+    input: I,
+    options?: { id?: string },
+  ): Promise<O>;
+
+  /** The current time, journaled: the same on every replay. */
+  now(): Date;
+  /** A random number in [0, 1), journaled. */
+  random(): number;
+  /** A random UUID, journaled. */
+  uuid(): string;
+}

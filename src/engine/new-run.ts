@@ -1,0 +1,87 @@
+import { serialize } from "../core/serializer.ts";
+import type { RunId } from "../core/types.ts";
+import type { Workflow } from "../core/workflow.ts";
+import type { NewRun } from "../store/store.ts";
+import { flowControlFor } from "./flow-control.ts";
+import { validateInput } from "./validate-input.ts";
+
+/**
+ * Where a run comes from. Every path that creates a run names itself here, so the builder
+ * is the one place that decides which of the workflow's options apply.
+ */
+export type RunOrigin = "start" | "child" | "event" | "schedule" | "admission" | "rerun";
+
+/** The options-derived columns of a new run: its deadline and its flow control. */
+export type RunOptions = Pick<
+  NewRun,
+  "deadlineAt" | "queue" | "priority" | "concurrency" | "rateLimit" | "debounce"
+>;
+
+/** The run's deadline: `now` plus the workflow's `timeout`, or none. */
+export function deadlineFor(
+  workflow: Workflow<unknown, unknown> | undefined,
+  now: number,
+): number | null {
+  return workflow?.timeoutMs === undefined ? null : now + workflow.timeoutMs;
+}
+
+/**
+ * The deadline, queue, priority, concurrency, rate limit and debounce of a run of `workflow`
+ * with the (already validated) `input`. Synchronous, so a store transaction (the scheduler's
+ * `fireDue`) can call it. Without the workflow's code nothing applies yet: such a run is
+ * admitted later by a worker that has the code (origin `admission`).
+ */
+export function runOptionsFor(
+  workflow: Workflow<unknown, unknown> | undefined,
+  input: unknown,
+  now: number,
+  origin: RunOrigin,
+): RunOptions {
+  if (!workflow) return { deadlineAt: null };
+  const control = flowControlFor(workflow, input);
+  return {
+    deadlineAt: deadlineFor(workflow, now),
+    ...control,
+    // A parent waits for its child by id (and a rerun's caller for the new id); a debounce
+    // could fold the run into another of the same key, and they would wait forever.
+    ...(origin === "child" || origin === "rerun" ? { debounce: null } : {}),
+  };
+}
+
+export interface RunRequest {
+  id: RunId;
+  /** The workflow's name; `workflow` when this process has its code. */
+  name: string;
+  workflow: Workflow<unknown, unknown> | undefined;
+  input: unknown;
+  origin: RunOrigin;
+  now: number;
+  /** Names the input in errors: `The input of child workflow "x"`. */
+  label: string;
+  payloadLimitBytes: number;
+  parent?: { id: RunId; position: number; depth: number };
+}
+
+/**
+ * The one run builder: validates the input against the workflow's schema, serializes it
+ * under the payload limit and applies every option of the workflow (`runOptionsFor`).
+ * Start, `ctx.invoke`, event triggers and admission all create their rows here; schedules
+ * and backfills, whose input is stored serialized, use `runOptionsFor` directly.
+ * @throws CairnError `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`
+ */
+export async function buildNewRun(request: RunRequest): Promise<NewRun> {
+  const { workflow, origin, now, parent } = request;
+  const valid = workflow ? await validateInput(workflow, request.input) : request.input;
+  return {
+    id: request.id,
+    workflow: request.name,
+    input: serialize(valid, request.label, request.payloadLimitBytes),
+    createdAt: now,
+    ...runOptionsFor(workflow, valid, now, origin),
+    ...(parent
+      ? { parentId: parent.id, parentPosition: parent.position, depth: parent.depth }
+      : {}),
+    // A run started without the code waits unadmitted until a worker with the code admits it.
+    ...(workflow ? {} : { admitted: false }),
+  };
+}

@@ -1,0 +1,41 @@
+import { CairnError } from "../core/errors.ts";
+import type { Store } from "../store/store.ts";
+import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
+
+/** The SQLite file `cairn dev` and `Cairn.open()` use when nothing else is configured. */
+export const defaultDatabaseUrl = "sqlite:.cairn/cairn.db";
+
+/** A database URL safe to print: its password replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+}
+
+/**
+ * Opens the store a database URL names: `sqlite:path/to/file.db` (or a bare path ending in
+ * `.db`/`.sqlite`), `sqlite::memory:`, or `postgres://user@host:5432/name` (optionally
+ * `?schema=name`; the schema and its tables are created and migrated on open). Each driver
+ * is imported only when its URL is opened: a SQLite user never loads postgres.js, nor a
+ * PostgreSQL user better-sqlite3's native module.
+ */
+export async function openStore(url: string, sqlite: SqliteStoreOptions = {}): Promise<Store> {
+  if (url.startsWith("sqlite:")) {
+    const path = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (path === "")
+      throw new CairnError("INVALID_ARGUMENT", `Database URL "${url}" names no file.`);
+    return openSqlite(path, sqlite);
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const { PostgresStore } = await import("../store-postgres/postgres-store.ts");
+    return PostgresStore.open({ url });
+  }
+  if (/\.(db|sqlite3?)$/.test(url)) return openSqlite(url, sqlite);
+  throw new CairnError(
+    "INVALID_ARGUMENT",
+    `Database URL "${redactUrl(url)}" is not understood: use "sqlite:path/to/file.db" or "postgres://user@host:5432/name".`,
+  );
+}
+
+async function openSqlite(path: string, options: SqliteStoreOptions): Promise<Store> {
+  const { SqliteStore } = await import("../store-sqlite/sqlite-store.ts");
+  return new SqliteStore(path, options);
+}

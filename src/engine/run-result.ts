@@ -1,0 +1,28 @@
+import { CairnError, RunCancelledError } from "../core/errors.ts";
+import { deserialize, deserializeError } from "../core/serializer.ts";
+import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
+import type { RunRecord } from "../store/store.ts";
+import type { Engine } from "./engine.ts";
+
+/**
+ * Waits for a run to end and returns its output or throws its error: woken by this
+ * process's finish notices, polling the store (backing off to 1 s) for runs that end elsewhere.
+ */
+export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
+  let pollMs = 50;
+  for (;;) {
+    const run = await engine.store.getRun(id);
+    if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
+    if (isTerminal(run.status)) return outcomeOf<O>(run);
+    await engine.bus.nextFinish(id, pollMs);
+    pollMs = Math.min(pollMs * 2, 1_000);
+  }
+}
+
+function outcomeOf<O>(run: RunRecord): O {
+  const status: RunStatus = run.status;
+  if (status === "completed") return deserialize<O>(run.output);
+  if (status === "cancelled") throw new RunCancelledError(run.id);
+  // The run's own error, so `catch (e)` sees what the workflow threw.
+  throw deserializeError(run.error ?? '{"name":"Error","message":"unknown error"}');
+}

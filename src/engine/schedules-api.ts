@@ -1,0 +1,185 @@
+import { CairnError } from "../core/errors.ts";
+import { deserialize, serialize } from "../core/serializer.ts";
+import type { RunId } from "../core/types.ts";
+import type { Workflow } from "../core/workflow.ts";
+import type { CatchupPolicy, OverlapPolicy, ScheduleRecord, Store } from "../store/store.ts";
+import { validateCron } from "./cron.ts";
+import { firstSlotAfter, previewSlots, slotRun, slotsBetween } from "./scheduler.ts";
+import { validateInput } from "./validate-input.ts";
+
+export interface ScheduleSpec {
+  /** (Default: a random id) */
+  id?: string;
+  workflow: string;
+  cron: string;
+  /** IANA time zone. (Default: "UTC") */
+  tz?: string;
+  /** The input of every run. */
+  input?: unknown;
+  /** (Default: "skip") */
+  overlap?: OverlapPolicy;
+  /** (Default: "latest") */
+  catchup?: CatchupPolicy;
+  paused?: boolean;
+}
+
+/** A schedule as the API shows it. */
+export interface ScheduleInfo {
+  id: string;
+  workflow: string;
+  cron: string;
+  tz: string;
+  input: unknown;
+  overlap: OverlapPolicy;
+  catchup: CatchupPolicy;
+  paused: boolean;
+  /** The next slot the scheduler will handle. */
+  nextAt: Date;
+  source: "trigger" | "api";
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface Engine {
+  store: Store;
+  now(): number;
+  payloadLimitBytes: number;
+  /** The workflow's name if this process or any worker registered it; throws `WORKFLOW_NOT_FOUND`. */
+  resolveName(name: string): Promise<string>;
+  registered(name: string): Workflow<unknown, unknown> | undefined;
+  notify(): void;
+}
+
+/**
+ * Cron schedules over any workflow: create, pause, resume, backfill, preview. The
+ * scheduler duty of every worker fires them (see `planSchedule`); at most one run per slot.
+ */
+export class Schedules {
+  readonly #engine: Engine;
+
+  constructor(engine: Engine) {
+    this.#engine = engine;
+  }
+
+  /** Creates or replaces a schedule. @throws `WORKFLOW_NOT_FOUND`, `INVALID_ARGUMENT` (bad cron, zone or policy) */
+  async create(spec: ScheduleSpec): Promise<ScheduleInfo> {
+    const tz = spec.tz ?? "UTC";
+    const id = spec.id ?? crypto.randomUUID();
+    const where = `schedule "${id}"`;
+    const workflow = { name: await this.#engine.resolveName(spec.workflow) };
+    validateCron(spec.cron, tz, where);
+    const overlap = spec.overlap ?? "skip";
+    const catchup = spec.catchup ?? "latest";
+    if (!["skip", "queue", "allow"].includes(overlap)) {
+      throw new CairnError(
+        "INVALID_ARGUMENT",
+        `${where}: overlap must be "skip", "queue" or "allow".`,
+      );
+    }
+    if (!["none", "latest", "all"].includes(catchup)) {
+      throw new CairnError(
+        "INVALID_ARGUMENT",
+        `${where}: catchup must be "none", "latest" or "all".`,
+      );
+    }
+    // Scheduled runs carry this input as stored; with the code here, check it once now.
+    const registered = this.#engine.registered(workflow.name);
+    const input = registered ? await validateInput(registered, spec.input) : spec.input;
+    const now = this.#engine.now();
+    const record = await this.#engine.store.schedules.upsert(
+      {
+        id,
+        workflow: workflow.name,
+        cron: spec.cron,
+        tz,
+        input: serialize(input, `The input of ${where}`, this.#engine.payloadLimitBytes),
+        overlap,
+        catchup,
+        nextAt: firstSlotAfter({ cron: spec.cron, tz }, now),
+        source: "api",
+        ...(spec.paused === undefined ? {} : { paused: spec.paused }),
+      },
+      now,
+    );
+    this.#engine.notify();
+    return toInfo(record);
+  }
+
+  async list(): Promise<ScheduleInfo[]> {
+    return (await this.#engine.store.schedules.list()).map(toInfo);
+  }
+
+  /** @throws `NOT_FOUND` */
+  async get(id: string): Promise<ScheduleInfo> {
+    return toInfo(await this.#record(id));
+  }
+
+  async pause(id: string): Promise<ScheduleInfo> {
+    return toInfo(await this.#engine.store.schedules.setPaused(id, true, this.#engine.now()));
+  }
+
+  /** Resumes a paused schedule; slots missed meanwhile follow its catch-up policy. */
+  async resume(id: string): Promise<ScheduleInfo> {
+    const record = await this.#engine.store.schedules.setPaused(id, false, this.#engine.now());
+    this.#engine.notify();
+    return toInfo(record);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.#engine.store.schedules.delete(id);
+  }
+
+  /**
+   * Creates one run per slot in `[from, to)`, each with its slot's logical interval;
+   * slots that already have a run are left alone. Returns the new run ids.
+   */
+  async backfill(
+    id: string,
+    range: { from: Date | number; to: Date | number },
+  ): Promise<{ slots: number; created: RunId[] }> {
+    const schedule = await this.#record(id);
+    const from = +range.from;
+    const to = +range.to;
+    if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+      throw new CairnError(
+        "INVALID_ARGUMENT",
+        `Backfill of "${id}" needs from < to, got ${String(range.from)} .. ${String(range.to)}.`,
+      );
+    }
+    const slots = slotsBetween(schedule, from, to);
+    const now = this.#engine.now();
+    const workflow = this.#engine.registered(schedule.workflow);
+    const runs = slots.map((slot, i) =>
+      slotRun(schedule, workflow, slot, slots[i + 1] ?? firstSlotAfter(schedule, slot), now),
+    );
+    const created = await this.#engine.store.schedules.createRuns(runs);
+    this.#engine.notify();
+    return { slots: slots.length, created };
+  }
+
+  /** The next `count` fire times of a schedule, or of a cron expression in a zone. */
+  async preview(schedule: string | { cron: string; tz?: string }, count = 5): Promise<Date[]> {
+    const target =
+      typeof schedule === "string"
+        ? await this.#record(schedule)
+        : { cron: schedule.cron, tz: schedule.tz ?? "UTC" };
+    if (typeof schedule !== "string") validateCron(target.cron, target.tz, "preview");
+    return previewSlots(target, this.#engine.now(), count).map((at) => new Date(at));
+  }
+
+  async #record(id: string): Promise<ScheduleRecord> {
+    const record = await this.#engine.store.schedules.get(id);
+    if (!record) throw new CairnError("NOT_FOUND", `No schedule with id "${id}".`);
+    return record;
+  }
+}
+
+function toInfo(record: ScheduleRecord): ScheduleInfo {
+  return {
+    ...record,
+    input: deserialize(record.input),
+    nextAt: new Date(record.nextAt),
+    createdAt: new Date(record.createdAt),
+    updatedAt: new Date(record.updatedAt),
+  };
+}

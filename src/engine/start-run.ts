@@ -1,0 +1,91 @@
+import { CairnError } from "../core/errors.ts";
+import type { RunId } from "../core/types.ts";
+import type { Workflow } from "../core/workflow.ts";
+import type { Engine } from "./engine.ts";
+import { hasFlowControl } from "./flow-control.ts";
+import { buildNewRun } from "./new-run.ts";
+
+/**
+ * Starts a run, or returns the existing one when `id` is taken (G5). The input is
+ * validated against the workflow's schema first; invalid input creates nothing.
+ * @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`.
+ */
+export async function startRun(
+  engine: Engine,
+  workflow: Workflow<unknown, unknown> | string,
+  input: unknown,
+  id: RunId,
+  tags?: Record<string, string>,
+): Promise<{ id: RunId; workflow: string; created: boolean }> {
+  if (typeof workflow === "string" && !engine.registry.has(workflow)) {
+    return startWithoutCode(engine, workflow, input, id, tags);
+  }
+  // A flow's input schema and options come from its latest version, maybe deployed elsewhere.
+  if (typeof workflow === "string" && engine.flows.has(workflow)) await engine.flows.refreshIfDue();
+  const definition = engine.resolve(workflow);
+  const now = engine.clock.now();
+  const newRun = await buildNewRun({
+    id,
+    name: definition.name,
+    workflow: definition,
+    input,
+    origin: "start",
+    now,
+    label: `The input of workflow "${definition.name}"`,
+    payloadLimitBytes: engine.payloadLimitBytes,
+  });
+  // A local worker with a free slot takes the run in the same write: no claim round trip.
+  // Runs under flow control, on other queues or of paused workflows go through the store.
+  const worker = engine.worker;
+  const direct =
+    worker?.hasCapacity() &&
+    worker.servesQueue(newRun.queue ?? "default") &&
+    !hasFlowControl(definition) &&
+    !engine.paused.has(definition.name);
+  const claim =
+    direct && worker ? { owner: worker.id, leaseUntil: now + engine.leaseMs } : undefined;
+  const { run, created } = await engine.store.createRun(newRun, claim);
+  if (created && tags) await engine.store.tags.set(run.id, tags);
+  if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
+  if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
+  else if (created) engine.notify();
+  return { id: run.id, workflow: run.workflow, created };
+}
+
+/**
+ * Starts a workflow this process has no code for, by a name some worker registered: the
+ * run waits unadmitted until a worker with the code validates its input and applies its
+ * options (`admitPending`).
+ */
+async function startWithoutCode(
+  engine: Engine,
+  name: string,
+  input: unknown,
+  id: RunId,
+  tags: Record<string, string> | undefined,
+): Promise<{ id: RunId; workflow: string; created: boolean }> {
+  await engine.flows.refresh(); // a flow deployed by another process since the last look
+  if (engine.registry.has(name)) return startRun(engine, name, input, id, tags);
+  const known = (await engine.store.listWorkflows()).some((w) => w.name === name);
+  if (!known) {
+    const local = [...engine.registry.keys()];
+    throw new CairnError(
+      "WORKFLOW_NOT_FOUND",
+      `Unknown workflow "${name}": no worker has registered it (registered here: ${local.join(", ") || "none"}).`,
+    );
+  }
+  const newRun = await buildNewRun({
+    id,
+    name,
+    workflow: undefined,
+    input,
+    origin: "start",
+    now: engine.clock.now(),
+    label: `The input of workflow "${name}"`,
+    payloadLimitBytes: engine.payloadLimitBytes,
+  });
+  const { run, created } = await engine.store.createRun(newRun);
+  if (created && tags) await engine.store.tags.set(run.id, tags);
+  if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
+  return { id: run.id, workflow: run.workflow, created };
+}

@@ -1,0 +1,96 @@
+import { CairnError } from "../core/errors.ts";
+import type { RunId } from "../core/types.ts";
+import { captureConsole } from "../worker/log-capture.ts";
+import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
+import { Worker, type WorkerOptions } from "../worker/worker.ts";
+import { admitPending } from "./admit-pending.ts";
+import type { Engine } from "./engine.ts";
+import { fireSchedules } from "./fire-schedules.ts";
+import { resolveLogOptions } from "./log-options.ts";
+import { startChild } from "./start-child.ts";
+
+/**
+ * Starts the process's worker (once) wired to the engine: children start through the run
+ * builder, and before each claim it admits pending runs and fires due schedules.
+ */
+export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker {
+  engine.assertOpen();
+  if (engine.worker) return engine.worker;
+  const concurrency = options.concurrency ?? 100;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new CairnError(
+      "INVALID_ARGUMENT",
+      `Worker concurrency must be a positive integer, got ${concurrency}.`,
+    );
+  }
+  const { bus } = engine;
+  const logOptions = resolveLogOptions(engine.options.logs);
+  const env: ExecutionEnv = {
+    clock: engine.clock,
+    emit: (event) => bus.emit(event),
+    store: engine.store,
+    writer: engine.writer,
+    payloadLimitBytes: engine.payloadLimitBytes,
+    logs: {
+      write: (entry) => engine.logWriter.write(entry),
+      limits: logOptions.limits,
+      captureConsole: logOptions.captureConsole,
+    },
+    startChild: (request) => startChild(engine, request),
+  };
+  if (logOptions.captureConsole) captureConsole();
+  const worker = new Worker(
+    engine.store,
+    engine.clock,
+    env,
+    engine.registry,
+    {
+      concurrency,
+      queues: options.queues ?? ["default"],
+      leaseMs: engine.leaseMs,
+      pollMs: engine.options.pollMs ?? 1_000,
+    },
+    {
+      onStarted: (run) => bus.emitRun(run.id, run.workflow, "running"),
+      onSettled: (run, outcome) => onSettled(engine, run, outcome),
+      onError: (error, context) => engine.reportError(error, context),
+      emit: (event) => bus.emit(event),
+      beforeClaim: async () => {
+        await engine.flows.refreshIfDue();
+        await admitPending(engine);
+        await fireSchedules(engine);
+      },
+    },
+  );
+  engine.worker = worker;
+  worker.start();
+  return worker;
+}
+
+function onSettled(
+  engine: Engine,
+  run: { id: RunId; workflow: string },
+  outcome: ExecutionOutcome,
+): void {
+  const { bus } = engine;
+  switch (outcome.type) {
+    case "completed":
+    case "failed":
+      bus.finished(run.id);
+      bus.emitRun(
+        run.id,
+        run.workflow,
+        outcome.type,
+        outcome.type === "failed" ? outcome.error : undefined,
+      );
+      return;
+    case "suspended":
+      bus.emitRun(run.id, run.workflow, outcome.status);
+      return;
+    case "released":
+      bus.emitRun(run.id, run.workflow, "queued", undefined, "released");
+      return;
+    case "aborted":
+      return; // cancelled (reported by cancel) or lost to another worker (it reports)
+  }
+}
