@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -71,6 +71,8 @@ await t.close();
         cairn: "function",
         error: "NON_RETRYABLE",
       });
+      // The web UI ships inside the package, built.
+      expect(existsSync(join(consumer, "node_modules/cairnjs/dist/ui/index.html"))).toBe(true);
     },
     stepTimeoutMs * 2,
   );

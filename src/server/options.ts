@@ -25,6 +25,11 @@ export interface ServerOptions {
   streamHeartbeatMs?: number;
   /** When `/readyz` says the store cannot write (see `store-readiness.ts`). */
   readiness?: ReadinessOptions;
+  /**
+   * The web UI at `/`: false turns it off, a string is the folder of a UI build.
+   * (Default: the `dist/ui` shipped with the package)
+   */
+  ui?: boolean | string;
 }
 
 /** Options with their defaults applied; what the app's parts read. */
@@ -38,6 +43,7 @@ export interface ResolvedOptions {
   logger: ServerLogger;
   streamPollMs: number;
   streamHeartbeatMs: number;
+  ui: boolean | string;
 }
 
 export const defaultPort = 7420;
@@ -79,6 +85,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     streamPollMs: options.streamPollMs ?? 500,
     streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
+    ui: options.ui ?? true,
   };
 }
 
