@@ -11,6 +11,7 @@ const engineTests = [
   "test/operations.test.ts",
   "test/flow-control.test.ts",
   "test/schedules.test.ts",
+  "test/flows/flow-kinds.test.ts",
 ];
 
 export default defineConfig({

@@ -4,12 +4,15 @@ import type { AnyWorkflow } from "../sdk/define-workflow.ts";
 import { startServer } from "../server/index.ts";
 import { queuesOf } from "./commands/processes.ts";
 import type { CairnConfig } from "./config-keys.ts";
+import { deployFlowFiles } from "./deploy-flow-files.ts";
 import { CommandFailedError } from "./errors.ts";
 import { createLogger, logEngineEvents } from "./logger.ts";
 
 export interface ServeOptions {
   config: CairnConfig;
   workflows: readonly AnyWorkflow[];
+  /** Flow files to deploy at start and redeploy on change (`cairn dev`). */
+  flowFiles?: readonly string[];
   /** Run a worker in this process. */
   worker: boolean;
   /** Serve the HTTP API. */
@@ -38,7 +41,11 @@ export async function serve(options: ServeOptions): Promise<number> {
   });
   const stopLogging = logEngineEvents(cairn, logger);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let stopWatching = () => {};
   try {
+    if (options.flowFiles && options.flowFiles.length > 0) {
+      stopWatching = await deployFlowFiles(cairn, options.flowFiles, logger);
+    }
     if (options.worker) {
       await cairn.worker({ concurrency: config.concurrency, queues: queuesOf(config.queue) });
     }
@@ -76,6 +83,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   process.once("SIGINT", force);
 
   logger.info({ signal, drainTimeoutMs: config.drainTimeout }, "shutting down");
+  stopWatching();
   server?.setReady(false);
   // close() stops claiming, drains in-flight steps up to drainTimeout and then hands their
   // runs back; this timer only guards against a shutdown that hangs beyond that.

@@ -23,7 +23,8 @@ export type ErrorCode =
   | "MAX_DEPTH_EXCEEDED"
   | "CLOSED"
   | "STORE_UNAVAILABLE"
-  | "RUN_FAILED";
+  | "RUN_FAILED"
+  | "FLOW_INVALID";
 
 export class CairnError extends Error {
   override name = "CairnError";

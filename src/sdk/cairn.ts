@@ -6,6 +6,8 @@ import type { EngineEvent, EngineEventListener } from "../core/engine-event.ts";
 import { CairnError, ensureError, RunCancelledError } from "../core/errors.ts";
 import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
+import { FlowCatalog } from "../engine/flows/flow-catalog.ts";
+import type { FlowAction, FlowOptions } from "../engine/flows/flow-services.ts";
 import type { NewRun, QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { createDatabaseClock, type DatabaseClock } from "../worker/database-clock.ts";
@@ -48,6 +50,10 @@ export interface CairnOptions {
   sqlite?: SqliteStoreOptions;
   /** Receives errors of background work (claims, heartbeats). (Default: printed to stderr) */
   onError?: (error: Error, context: string) => void;
+  /** TypeScript functions that flows' `action` steps call by name, run by this process's worker. */
+  actions?: Record<string, FlowAction>;
+  /** Flow execution settings: interpreters, script log limits, the `http` steps' SSRF policy. */
+  flows?: FlowOptions;
 }
 
 export interface StartOptions {
@@ -93,6 +99,8 @@ export class Cairn {
   readonly #paused = new Set<string>();
   /** Cron schedules over any workflow: create, pause, resume, backfill, preview. */
   readonly schedules: Schedules;
+  /** Deployed flows (YAML/JSON DAGs): deploy, and the ones this process runs. */
+  readonly flows: FlowCatalog;
   #databaseClock: DatabaseClock | undefined;
   #closed = false;
 
@@ -116,6 +124,16 @@ export class Cairn {
       notify: () => this.#worker?.notify(),
     });
     for (const workflow of options.workflows ?? []) this.register(workflow);
+    this.flows = new FlowCatalog({
+      store,
+      now: () => this.clock.now(),
+      register: (workflow) => this.register(workflow),
+      registered: (name) => this.#registry.get(name),
+      syncTriggers: () => this.#registerTriggers(),
+      actions: new Map(Object.entries(options.actions ?? {})),
+      options: options.flows ?? {},
+      onError: (error, context) => this.#reportError(error, context),
+    });
   }
 
   /**
@@ -149,6 +167,7 @@ export class Cairn {
     }
     const cairn = new Cairn(store, { ...options, clock });
     cairn.#databaseClock = databaseClock;
+    await cairn.flows.refresh(); // registers the deployed flows (and their triggers)
     await cairn.#registerTriggers();
     return cairn;
   }
@@ -209,6 +228,7 @@ export class Cairn {
         onError: (error, context) => this.#reportError(error, context),
         emit: (event) => this.#emit(event),
         beforeClaim: async () => {
+          await this.flows.refreshIfDue();
           await this.#admitPending();
           await this.#fireSchedules();
         },
@@ -270,6 +290,8 @@ export class Cairn {
    * flow control (`#admitPending`).
    */
   async #startWithoutCode<O>(name: string, input: unknown, id: RunId): Promise<RunHandle<O>> {
+    await this.flows.refresh(); // a flow deployed by another process since the last look
+    if (this.#registry.has(name)) return this.start<unknown, O>(name, input, { id });
     const known = (await this.store.listWorkflows()).some((w) => w.name === name);
     if (!known) {
       const local = [...this.#registry.keys()];

@@ -24,6 +24,21 @@ export interface StepRunInfo {
   step: string;
 }
 
+/** A script run by `ctx.script`: a child process in its own process group, clean environment. */
+export interface ScriptOptions {
+  lang: "python" | "bash" | "typescript" | "javascript";
+  /** The script's text; or `file` (relative to the working directory). */
+  source?: string;
+  file?: string;
+  /** Named parameters of Python `main`, the JS/TS default export's argument, Bash `$CAIRN_ARG_*`. */
+  input?: Record<string, unknown>;
+  /** Each attempt's limit; past it the process group is killed. */
+  timeout?: Duration;
+  /** The script's whole environment besides PATH. */
+  env?: Record<string, string>;
+  retry?: RetryPolicy;
+}
+
 export interface WaitForEventOptions {
   /** The event name to wait for. */
   event: string;
@@ -72,6 +87,14 @@ export interface WorkflowContext {
     fn: (tx: Tx) => T | Promise<T>,
     options?: Omit<StepOptions, "timeout">,
   ): Promise<Awaited<T>>;
+
+  /**
+   * Runs a Python, Bash, TypeScript or JavaScript script as a step (the runner of flows'
+   * script steps): its return value (Python/JS) or last stdout line (Bash) is the output; a
+   * non-zero exit fails the attempt with the tail of stderr, retried per policy.
+   * @example const rows = await ctx.script("extract", { lang: "python", file: "etl/extract.py", input: { day } });
+   */
+  script<T = unknown>(name: string, options: ScriptOptions): Promise<T>;
 
   /** A durable sleep: the run lets go of its worker slot and wakes after `duration`. */
   sleep(name: string, duration: Duration): Promise<void>;

@@ -18,11 +18,14 @@ export function problemResponse(
   code: ProblemCode,
   detail: string,
   headers: Record<string, string> = {},
+  errors?: readonly string[],
 ): Response {
-  const body: ProblemBody = problemBody(code, detail, {
+  const body: ProblemBody & { errors?: readonly string[] } = problemBody(code, detail, {
     instance: c.req.path.slice(0, 512),
     requestId: c.get("requestId"),
   });
+  // A rejected flow document lists each error on its own (path: message).
+  if (errors) body.errors = errors;
   return c.body(JSON.stringify(body), problemTable[code].status as 400, {
     ...headers,
     "Content-Type": "application/problem+json",
@@ -41,8 +44,11 @@ export function errorHandler(logger: ServerLogger) {
     // CairnError.is accepts any Error with a string code (also Node's `ERR_*` and SQLite's),
     // so only codes of the table count as deliberate engine errors.
     if (CairnError.is(error) && isProblemCode(error.code) && /^[A-Z_]+$/.test(error.code)) {
-      if (problemTable[error.code].status < 500)
-        return problemResponse(c, error.code, error.message);
+      if (problemTable[error.code].status < 500) {
+        const errors = (error as { errors?: unknown }).errors;
+        const list = Array.isArray(errors) ? errors.map(String) : undefined;
+        return problemResponse(c, error.code, error.message, {}, list);
+      }
       if (error.code === "CLOSED") return problemResponse(c, "CLOSED", error.message);
     }
     if (error instanceof HTTPException && error.status < 500) {

@@ -41,6 +41,7 @@ export const problemTable = {
   WORKFLOW_NOT_FOUND: { status: 404, title: "Workflow not found" },
   INVALID_INPUT: { status: 422, title: "Input rejected by the workflow's schema" },
   INVALID_ARGUMENT: { status: 400, title: "Invalid argument" },
+  FLOW_INVALID: { status: 422, title: "Invalid flow document" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
   SERIALIZATION: { status: 422, title: "Value cannot be serialized" },
   INVALID_STATE: { status: 409, title: "Run is in the wrong state" },

@@ -1,5 +1,14 @@
 import type { ApiRoute } from "./api-route.ts";
 import { docs, openapiDocument } from "./routes/docs.ts";
+import {
+  decideApproval,
+  deployFlow,
+  flowSchema,
+  getFlow,
+  getFlowVersion,
+  listFlows,
+  listFlowVersions,
+} from "./routes/flows.ts";
 import { receiveWebhook } from "./routes/hooks.ts";
 import { sendEvent, sendSignal } from "./routes/messages.ts";
 import { healthz, metrics, readyz } from "./routes/operations.ts";
@@ -31,6 +40,8 @@ import { listWorkflows } from "./routes/workflows.ts";
  * | POST /api/v1/runs, /runs/{id}/cancel, /runs/{id}/retry, /runs/{id}/signals/{name}, /events | operator |
  * | GET  /api/v1/schedules, /schedules/{id} | viewer |
  * | POST /api/v1/schedules, /schedules/{id}/pause, /resume, /backfill; DELETE /schedules/{id} | operator |
+ * | GET  /api/v1/flows, /flows/schema, /flows/{name}, /flows/{name}/versions, /versions/{v} | viewer |
+ * | POST /api/v1/flows, /runs/{id}/approvals/{step} | operator |
  *
  * `test/server/auth.test.ts` fails when the app has a route this table does not declare.
  */
@@ -50,6 +61,13 @@ export const routeTable: readonly ApiRoute[] = [
   sendEvent,
   sendSignal,
   listWorkflows,
+  flowSchema,
+  listFlows,
+  deployFlow,
+  getFlow,
+  listFlowVersions,
+  getFlowVersion,
+  decideApproval,
   listSchedules,
   createSchedule,
   getSchedule,

@@ -20,6 +20,7 @@ import { claimRuns } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
+import { postgresFlows } from "./postgres-flows.ts";
 import { postgresSchedules } from "./postgres-schedules.ts";
 import { RecyclingPool, reconnectDelayS } from "./recycling-pool.ts";
 import { toEntry, toEvent, toRun, toToken } from "./rows.ts";
@@ -110,6 +111,7 @@ export class PostgresStore implements Store {
   readonly sql: Sql;
   readonly #pool: RecyclingPool;
   readonly schedules: Store["schedules"];
+  readonly flows: Store["flows"];
   readonly #starts: StartBatcher;
   readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
   readonly #listeners = new Set<WakeListener>();
@@ -127,6 +129,7 @@ export class PostgresStore implements Store {
     this.sql = sql;
     this.#connect = connect;
     this.schedules = postgresSchedules(sql);
+    this.flows = postgresFlows(sql);
     this.#starts = new StartBatcher(sql);
   }
 

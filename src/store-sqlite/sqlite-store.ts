@@ -22,6 +22,7 @@ import type {
 } from "../store/store.ts";
 import { migrate } from "./migrate.ts";
 import { newRunParams, toEntry, toRun, toToken } from "./rows.ts";
+import { sqliteFlows } from "./sqlite-flows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
 import { prepareStatements } from "./statements.ts";
 
@@ -615,6 +616,11 @@ export class SqliteStore implements Store {
   async pausedWorkflows(): Promise<string[]> {
     return (this.#sql.pausedWorkflows.all() as { workflow: string }[]).map((r) => r.workflow);
   }
+
+  readonly flows: Store["flows"] = sqliteFlows(
+    () => this.#db,
+    (fn) => this.#write(fn),
+  );
 
   readonly schedules: Store["schedules"] = sqliteSchedules(
     () => this.#db,

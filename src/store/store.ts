@@ -1,4 +1,5 @@
 import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
+import type { FlowStore } from "./flow-store.ts";
 
 /** A run row. Payloads (`input`, `output`) are serialized text; `error` is JSON. */
 export interface RunRecord {
@@ -301,6 +302,9 @@ export interface Store {
   /** A paused workflow's runs are not claimed (they wait in the store) until it is resumed. */
   setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void>;
   pausedWorkflows(): Promise<string[]>;
+
+  /** Versioned flow documents (YAML/JSON DAGs). */
+  flows: FlowStore;
 
   schedules: {
     /** Creates or replaces a schedule; `nextAt` is kept when the cron and zone are unchanged. */

@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { resolve as resolvePath } from "node:path";
 import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Clock } from "../core/clock.ts";
 import { delay } from "../core/clock.ts";
@@ -19,6 +20,7 @@ import { backoffDelay, resolveRetryPolicy } from "../core/retry.ts";
 import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
 import type { EntryKind, RunId, RunStatus } from "../core/types.ts";
 import type {
+  ScriptOptions,
   StepOptions,
   StepRunInfo,
   WaitForEventOptions,
@@ -35,6 +37,7 @@ import type {
 } from "../store/store.ts";
 import { DeliveryOrder } from "./delivery-order.ts";
 import type { JournalWriter } from "./journal-writer.ts";
+import { runScript } from "./script/run-script.ts";
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionEnv {
@@ -376,6 +379,25 @@ export class RunExecution implements WorkflowContext {
       if (counted) this.#inFlight--;
       this.#scheduleCheck();
     }
+  }
+
+  script<T = unknown>(name: string, options: ScriptOptions): Promise<T> {
+    const timeoutMs =
+      options.timeout === undefined
+        ? undefined
+        : toMs(options.timeout, `timeout of script "${name}"`);
+    const file = options.file === undefined ? undefined : resolvePath(options.file);
+    // The runner owns the timeout: it settles only once the script's process group is dead.
+    return this.step(name, options.retry ? { retry: options.retry } : {}, async (info) => {
+      const result = await runScript({
+        ...options,
+        file,
+        timeoutMs,
+        signal: info.signal,
+        name: info.step,
+      });
+      return result.output as T;
+    }) as Promise<T>;
   }
 
   sleep(name: string, duration: Duration): Promise<void> {

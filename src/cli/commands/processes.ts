@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { addConfigOptions, type CairnConfig, resolveConfig } from "../config-keys.ts";
 import { UsageError } from "../errors.ts";
+import { findFlowFiles } from "../flow-files.ts";
 import { type LoadedWorkflows, loadWorkflows } from "../load-workflows.ts";
 import { formatDuration, note, print, toJsonText } from "../output.ts";
 
@@ -19,20 +20,23 @@ export function registerProcessCommands(program: Command): void {
   addConfigOptions(dev, [...common, ...httpKeys, "concurrency"]);
   dev.option("--json", "print the startup summary as one JSON line").action(async (entry, opts) => {
     const { values: config } = await resolveConfig(dev);
-    const loaded = await loadEntry(entry ?? (existsSync("workflows") ? "workflows" : undefined));
-    await runProcess("dev", config, loaded, opts.json);
+    const folder = entry ?? (existsSync("workflows") ? "workflows" : undefined);
+    const flowFiles = folder === undefined ? [] : findFlowFiles(folder);
+    const loaded = await loadEntry(folder, flowFiles.length > 0);
+    await runProcess("dev", config, loaded, opts.json, flowFiles);
   });
 
   const worker = program
     .command("worker")
-    .description("run a worker for the workflows of an entry (no API)")
-    .argument("<entry>", "file or folder of workflows");
+    .description("run a worker for the workflows of an entry and every deployed flow (no API)")
+    .argument("[entry]", "file or folder of workflows (none: deployed flows only)");
   addConfigOptions(worker, [...common, "concurrency", "queue"]);
   worker
     .option("--json", "print the startup summary as one JSON line")
-    .action(async (entry: string, opts) => {
+    .action(async (entry: string | undefined, opts) => {
       const { values: config } = await resolveConfig(worker);
-      await runProcess("worker", config, await loadEntry(entry), opts.json);
+      const loaded = entry === undefined ? noWorkflows : await loadEntry(entry);
+      await runProcess("worker", config, loaded, opts.json);
     });
 
   const server = program
@@ -63,24 +67,26 @@ async function runProcess(
   config: CairnConfig,
   loaded: LoadedWorkflows,
   json: boolean | undefined,
+  flowFiles: readonly string[] = [],
 ): Promise<void> {
   const { serve } = await import("../serve.ts"); // the engine and HTTP stack load only here
   process.exitCode = await serve({
     config,
     workflows: loaded.workflows,
+    flowFiles,
     worker: kind !== "server",
     http: kind !== "worker",
     ready: ({ url }) => summary(kind, config, loaded, url, json),
   });
 }
 
-async function loadEntry(entry: string | undefined): Promise<LoadedWorkflows> {
+async function loadEntry(entry: string | undefined, hasFlows = false): Promise<LoadedWorkflows> {
   if (entry === undefined) {
     note("note: no entry given and no ./workflows folder: starting without workflows.");
     return noWorkflows;
   }
   const loaded = await loadWorkflows(entry);
-  if (loaded.workflows.length === 0) {
+  if (loaded.workflows.length === 0 && !hasFlows) {
     throw new UsageError(
       `No workflows found in ${entry}: export each one, e.g. \`export const x = defineWorkflow(…)\`.`,
     );

@@ -1,0 +1,240 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CairnError, NonRetryableError, StepTimeoutError } from "../../core/errors.ts";
+import type { ScriptLanguage } from "../../core/flow/flow-schema.ts";
+import { type InterpreterPaths, interpreterFor } from "./interpreters.ts";
+import { javascriptWrapper, pythonWrapper } from "./script-wrappers.ts";
+import { TailBuffer } from "./tail-buffer.ts";
+
+/** Where a script's stdout and stderr go, chunk by chunk (the step's logs). */
+export type OutputSink = (stream: "stdout" | "stderr", chunk: string) => void;
+
+export interface ScriptRequest {
+  lang: ScriptLanguage;
+  /** The script's text; or `file`, an absolute path. */
+  source?: string;
+  file?: string;
+  /** The `with` values: named parameters (Python), the argument object (JS/TS), env + stdin (Bash). */
+  input?: Record<string, unknown>;
+  /** Extra environment: the script sees only these, secrets and PATH. */
+  env?: Record<string, string>;
+  /** Kills the process group past this; the attempt fails with `StepTimeoutError`. */
+  timeoutMs?: number;
+  /** Aborting kills the process group (cancel, lease lost). */
+  signal?: AbortSignal;
+  /** Receives the captured output, at most `maxLogBytes` of it. */
+  onOutput?: OutputSink;
+  interpreters?: InterpreterPaths;
+  /** Bytes of stdout+stderr handed to `onOutput`; the rest is counted, not kept. (Default: 1 MiB) */
+  maxLogBytes?: number;
+  /** Largest output value in bytes. (Default: 16 MiB) */
+  maxOutputBytes?: number;
+  /** Between SIGTERM and SIGKILL of the group. (Default: 2_000) */
+  killGraceMs?: number;
+  /** Working directory. (Default: a fresh temporary directory) */
+  cwd?: string;
+  /** A name for messages, e.g. the step key. */
+  name?: string;
+}
+
+export interface ScriptResult {
+  output: unknown;
+  exitCode: number;
+  /** Bytes the script wrote to stdout and stderr, kept or not. */
+  logBytes: number;
+}
+
+/** A script that exited non-zero or threw; its message ends with the tail of stderr. */
+export class ScriptError extends CairnError {
+  override name = "ScriptError";
+  readonly exitCode: number | null;
+  constructor(message: string, exitCode: number | null) {
+    super("RETRYABLE", message);
+    this.exitCode = exitCode;
+  }
+}
+
+const errorTailBytes = 4_096;
+
+/**
+ * Runs one script as a child process in its own process group with a clean environment.
+ * The whole group is killed on timeout, abort and also after a normal exit (no background
+ * process outlives its step). Resolves only once the script's process has exited.
+ */
+export async function runScript(request: ScriptRequest): Promise<ScriptResult> {
+  const { lang } = request;
+  const exe = interpreterFor(lang, request.interpreters);
+  if (!exe) {
+    throw new NonRetryableError(
+      `No ${lang} interpreter found: install it or set its path (CAIRN_${lang === "python" ? "PYTHON" : lang === "bash" ? "BASH" : "NODE"}).`,
+    );
+  }
+  if ((request.source === undefined) === (request.file === undefined)) {
+    throw new NonRetryableError("A script needs either `source` or `file`.");
+  }
+  request.signal?.throwIfAborted();
+  const dir = await mkdtemp(join(tmpdir(), "cairn-script-"));
+  try {
+    const ext = { python: "py", bash: "sh", typescript: "mts", javascript: "mjs" }[lang];
+    const scriptPath = request.file ?? join(dir, `script.${ext}`);
+    if (request.source !== undefined) await writeFile(scriptPath, request.source);
+    const args: string[] = [];
+    if (lang === "python") {
+      await writeFile(join(dir, "cairn_wrapper.py"), pythonWrapper);
+      args.push("-u", join(dir, "cairn_wrapper.py"), scriptPath);
+    } else if (lang === "bash") {
+      args.push(scriptPath);
+    } else {
+      await writeFile(join(dir, "cairn-wrapper.mjs"), javascriptWrapper);
+      if (lang === "typescript") args.push("--import", import.meta.resolve("tsx/esm"));
+      args.push(join(dir, "cairn-wrapper.mjs"), scriptPath);
+    }
+    return await execute(exe, args, request, request.cwd ?? dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function cleanEnv(request: ScriptRequest): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+  if (request.lang === "bash") {
+    const input = request.input ?? {};
+    env.CAIRN_INPUT = JSON.stringify(input);
+    for (const [key, value] of Object.entries(input)) {
+      const name = `CAIRN_ARG_${key.toUpperCase().replace(/[^A-Z0-9_]/g, "_")}`;
+      env[name] = typeof value === "string" ? value : JSON.stringify(value ?? null);
+    }
+  }
+  return { ...env, ...request.env };
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+function execute(
+  exe: string,
+  args: string[],
+  request: ScriptRequest,
+  cwd: string,
+): Promise<ScriptResult> {
+  const maxLog = request.maxLogBytes ?? 1024 * 1024;
+  const maxOutput = request.maxOutputBytes ?? 16 * 1024 * 1024;
+  const grace = request.killGraceMs ?? 2_000;
+  const label = request.name ? `Script "${request.name}"` : "The script";
+  return new Promise<ScriptResult>((resolve, reject) => {
+    const child = spawn(exe, args, {
+      cwd,
+      env: cleanEnv(request),
+      detached: true, // its own process group: kill(-pid) reaches every descendant
+      stdio: ["pipe", "pipe", "pipe", ...(request.lang === "bash" ? [] : ["pipe" as const])],
+    });
+    let logged = 0;
+    let total = 0;
+    let truncatedNotice = false;
+    const stderrTail = new TailBuffer(errorTailBytes);
+    const stdoutTail = new TailBuffer(errorTailBytes);
+    const sink = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+      total += chunk.length;
+      (stream === "stderr" ? stderrTail : stdoutTail).push(chunk);
+      if (!request.onOutput) return;
+      if (logged < maxLog) {
+        const room = maxLog - logged;
+        const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        logged += part.length;
+        request.onOutput(stream, part.toString("utf8"));
+      } else if (!truncatedNotice) {
+        truncatedNotice = true;
+        request.onOutput("stderr", `\n[cairn: output beyond ${maxLog} bytes not kept]\n`);
+      }
+    };
+    child.stdout?.on("data", sink("stdout"));
+    child.stderr?.on("data", sink("stderr"));
+    const resultChunks: Buffer[] = [];
+    let resultBytes = 0;
+    let resultTooLarge = false;
+    const resultPipe = child.stdio[3] as NodeJS.ReadableStream | undefined;
+    resultPipe?.on("data", (chunk: Buffer) => {
+      resultBytes += chunk.length;
+      if (resultBytes > maxOutput) resultTooLarge = true;
+      else resultChunks.push(chunk);
+    });
+    resultPipe?.on("error", () => {});
+    child.stdin?.on("error", () => {}); // a script that never reads its input
+    child.stdin?.end(JSON.stringify(request.input ?? {}));
+
+    let stopReason: Error | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (reason: Error) => {
+      if (stopReason) return;
+      stopReason = reason;
+      killGroup(child.pid, "SIGTERM");
+      killTimer = setTimeout(() => killGroup(child.pid, "SIGKILL"), grace);
+      killTimer.unref?.();
+    };
+    const timer =
+      request.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => stop(new StepTimeoutError(request.name ?? "script", request.timeoutMs ?? 0)),
+            request.timeoutMs,
+          );
+    const onAbort = () => stop(request.signal?.reason ?? new Error("aborted"));
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      request.signal?.removeEventListener("abort", onAbort);
+      reject(new NonRetryableError(`${label} could not start ${exe}: ${error.message}`));
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      request.signal?.removeEventListener("abort", onAbort);
+      // Background processes the script left behind die with it.
+      killGroup(child.pid, "SIGKILL");
+      if (killTimer) clearTimeout(killTimer);
+      // Let the pipes deliver what the script wrote before it exited.
+      setImmediate(() => {
+        if (stopReason) return reject(stopReason);
+        if (code !== 0) {
+          const tail = stderrTail.text().trim() || stdoutTail.text().trim();
+          const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
+          return reject(new ScriptError(`${label} ${how}${tail ? `:\n${tail}` : ""}`, code));
+        }
+        if (resultTooLarge) {
+          return reject(
+            new NonRetryableError(`${label} returned more than ${maxOutput} bytes of output.`),
+          );
+        }
+        try {
+          const output =
+            request.lang === "bash"
+              ? lastLineValue(stdoutTail.text())
+              : JSON.parse(Buffer.concat(resultChunks).toString("utf8") || "null");
+          resolve({ output, exitCode: 0, logBytes: total });
+        } catch (error) {
+          reject(new NonRetryableError(`${label} returned no JSON: ${(error as Error).message}`));
+        }
+      });
+    });
+  });
+}
+
+/** Bash output: the last non-empty stdout line, parsed as JSON, else that line as a string. */
+export function lastLineValue(stdout: string): unknown {
+  const lines = stdout.split("\n").filter((l) => l.trim() !== "");
+  const last = lines.at(-1);
+  if (last === undefined) return null;
+  try {
+    return JSON.parse(last);
+  } catch {
+    return last;
+  }
+}
