@@ -1,3 +1,5 @@
+import { FlowFileWriter } from "./flow-file-writer.ts";
+
 /** What the server logs through: pino, or anything with the same four methods. */
 export interface ServerLogger {
   info(obj: object, msg?: string): void;
@@ -26,6 +28,8 @@ export interface ServerOptions {
   streamPollMs?: number;
   /** Interval of the event stream's keep-alive comments, in ms. (Default: 15_000) */
   streamHeartbeatMs?: number;
+  /** Flow files loaded by `cairn dev`: the web editor saves edits of their flows back to them. */
+  flowFiles?: readonly string[];
 }
 
 /** Options with their defaults applied; what the app's parts read. */
@@ -39,6 +43,7 @@ export interface ResolvedOptions {
   logger: ServerLogger;
   streamPollMs: number;
   streamHeartbeatMs: number;
+  flowFiles: FlowFileWriter;
 }
 
 export const defaultPort = 7420;
@@ -80,6 +85,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     streamPollMs: options.streamPollMs ?? 500,
     streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
+    flowFiles: new FlowFileWriter(options.flowFiles ?? []),
   };
 }
 

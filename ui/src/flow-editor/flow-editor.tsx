@@ -62,10 +62,13 @@ export function FlowEditor(props: FlowEditorProps) {
     if (parsed.value) setGraph(documentToGraph(parsed.value));
   }, [parsed]);
 
-  const problems = useMemo(
-    () => [...validateFlow(graph), ...(props.serverProblems?.(graph) ?? [])],
-    [graph, props.serverProblems],
-  );
+  const problems = useMemo(() => {
+    const local = mergeProblems(
+      parsed.value ? coreProblems(parsed.value, graph) : [],
+      validateFlow(graph),
+    );
+    return mergeProblems(local, props.serverProblems?.(graph) ?? []);
+  }, [graph, parsed, props.serverProblems]);
 
   const commit = useCallback((next: string, origin: string) => {
     setHistory((h) => pushText(h, next, origin, Date.now()));
