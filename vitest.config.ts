@@ -26,7 +26,20 @@ export default defineConfig({
         test: {
           name: "sqlite",
           include: ["src/**/*.test.ts", "test/**/*.test.ts", "ui/src/**/*.test.ts"],
-          exclude: ["test/faults/**", "**/node_modules/**"],
+          exclude: ["test/faults/**", "test/ui/**", "**/node_modules/**"],
+        },
+      },
+      // The web UI: unit tests of its pure modules, and browser tests that drive Debian's
+      // chromium against a real `cairn dev` (the UI is built first if stale). One file at a
+      // time: each starts a browser and a server, too much for two cores in parallel.
+      {
+        extends: true,
+        test: {
+          name: "ui",
+          include: ["test/ui/**/*.test.ts"],
+          globalSetup: ["test/ui/support/build-ui.ts"],
+          fileParallelism: false,
+          testTimeout: 60_000,
         },
       },
       // PostgreSQL restarts, network cuts, freezes and zombie workers on a server of their own

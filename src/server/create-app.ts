@@ -11,6 +11,7 @@ import { HttpProblem } from "./problems.ts";
 import { requestContext } from "./request-context.ts";
 import { routeTable } from "./route-table.ts";
 import { StreamHub } from "./stream-hub.ts";
+import { defaultUiDir, serveUi } from "./ui-assets.ts";
 import { WebhookVerifier } from "./webhook-verifier.ts";
 
 /** What `startServer` needs to drive an app it did not build itself. */
@@ -48,7 +49,7 @@ function validationHook(
 }
 
 /**
- * Builds the HTTP API over `cairn` (SPEC §4) without listening: test it with
+ * Builds the HTTP API over `cairn` (SPEC §4), and the web UI at `/`, without listening: test it with
  * `app.request(path)`, or serve it with {@link startServer}. Every route is declared with its
  * auth policy in `route-table.ts`; Host, Origin and query-token checks run before all of them.
  * Serving it yourself, pass the `host` it listens on: auth is off only for a loopback host
@@ -70,7 +71,11 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
   app.onError(errorHandler(logger));
-  app.notFound(notFoundHandler);
+  // The web UI answers what no route matched (outside /api), so it adds no route of its own.
+  const uiDir = resolved.ui === true ? defaultUiDir() : resolved.ui === false ? false : resolved.ui;
+  app.notFound(async (c) =>
+    uiDir === false ? notFoundHandler(c) : ((await serveUi(c, uiDir)) ?? notFoundHandler(c)),
+  );
   app.use(
     "*",
     requestContext(logger),

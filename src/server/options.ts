@@ -30,6 +30,11 @@ export interface ServerOptions {
   streamHeartbeatMs?: number;
   /** Flow files loaded by `cairn dev`: the web editor saves edits of their flows back to them. */
   flowFiles?: readonly string[];
+  /**
+   * The web UI at `/`: false turns it off, a string is the folder of a UI build.
+   * (Default: the `dist/ui` shipped with the package)
+   */
+  ui?: boolean | string;
 }
 
 /** Options with their defaults applied; what the app's parts read. */
@@ -44,6 +49,7 @@ export interface ResolvedOptions {
   streamPollMs: number;
   streamHeartbeatMs: number;
   flowFiles: FlowFileWriter;
+  ui: boolean | string;
 }
 
 export const defaultPort = 7420;
@@ -86,6 +92,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     streamPollMs: options.streamPollMs ?? 500,
     streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
     flowFiles: new FlowFileWriter(options.flowFiles ?? []),
+    ui: options.ui ?? true,
   };
 }
 

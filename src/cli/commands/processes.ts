@@ -131,7 +131,7 @@ function summary(
     print(
       `Worker: ${worker.concurrency} runs at once, queues ${queuesOf(config.queue).join(", ")}`,
     );
-  if (url) print(`API: ${url}`);
+  if (url) print(`API and web UI: ${url}`);
   print(
     `Ready. Ctrl-C stops; in-flight steps get ${formatDuration(config.drainTimeout)} to finish.`,
   );

@@ -1,5 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
 import type { Document } from "yaml";
+import { coreProblems, mergeProblems } from "./core-problems.ts";
 import { FlowCanvas, paletteMime } from "./flow-canvas.tsx";
 import { isRecord, newStepBody, type StepKind, stepKinds } from "./flow-document.ts";
 import { type DocPath, documentToGraph, type FlowGraph } from "./flow-graph.ts";
