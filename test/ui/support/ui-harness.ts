@@ -37,8 +37,13 @@ export interface UiHarness {
   close(): Promise<void>;
 }
 
-/** Starts `cairn dev <fixtures>` and a browser; with `token`, an admin token exists first. */
-export async function startUi(options: { token?: boolean } = {}): Promise<UiHarness> {
+/**
+ * Starts `cairn dev <fixtures>` (or `folder`) and a browser; with `token`, an admin token
+ * exists first.
+ */
+export async function startUi(
+  options: { token?: boolean; folder?: string } = {},
+): Promise<UiHarness> {
   const dir = mkdtempSync(join(tmpdir(), "cairn-ui-"));
   const db = `sqlite:${join(dir, "cairn.db")}`;
   let secret: string | undefined;
@@ -57,7 +62,8 @@ export async function startUi(options: { token?: boolean } = {}): Promise<UiHarn
     if (created.code !== 0) throw new Error(`tokens create failed: ${created.stderr}`);
     secret = (JSON.parse(created.stdout) as { secret: string }).secret;
   }
-  const dev = startService(["dev", fixtures, "--port", "0", "--json", "--db", db]);
+  const folder = options.folder ?? fixtures;
+  const dev = startService(["dev", folder, "--port", "0", "--json", "--db", db]);
   const summary = await dev.ready;
   const url = summary.url as string;
   const context = await chromium.launchPersistentContext(join(dir, "profile"), {

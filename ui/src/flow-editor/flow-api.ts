@@ -48,10 +48,21 @@ export const getVersion = (name: string, version: number | "latest") =>
     ? api<FlowVersion>(`/api/v1/flows/${enc(name)}`)
     : api<FlowVersion>(`/api/v1/flows/${enc(name)}/versions/${version}`);
 
-/** Deploys a document's text; a changed document becomes a new version. */
-export async function deployFlow(source: string): Promise<Deployed> {
+/** The `cairn dev` file a flow came from, or null when it was deployed otherwise. */
+export const getFlowFile = (name: string) =>
+  api<{ path: string }>(`/api/v1/flows/${enc(name)}/file`).catch((error: unknown) => {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  });
+
+/**
+ * Deploys a document's text; a changed document becomes a new version. With `toFile`, the
+ * text is also written back to the flow's `cairn dev` file (after it validated).
+ */
+export async function deployFlow(source: string, toFile?: string): Promise<Deployed> {
   // Not `api()`: a 422 carries the list of errors, which the editor puts on the nodes.
-  const response = await fetch("/api/v1/flows", {
+  const path = toFile === undefined ? "/api/v1/flows" : `/api/v1/flows/${enc(toFile)}/file`;
+  const response = await fetch(path, {
     method: "POST",
     headers: { "Content-Type": "application/json", Accept: "application/json", ...authHeaders() },
     body: JSON.stringify({ source }),

@@ -9,6 +9,7 @@ import {
   type NodeChange,
   ReactFlow,
   ReactFlowProvider,
+  useReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
@@ -65,6 +66,7 @@ function Canvas(props: FlowCanvasProps) {
   const [layout, setLayout] = useState<{ graph: FlowGraph; boxes: FlowLayout } | null>(null);
   const [nodes, setNodes] = useState<Node[]>([]);
   const layoutFor = useRef<FlowGraph | null>(null);
+  const flow = useReactFlow();
   // The layout the current node positions came from: a new one replaces dragged positions.
   const builtFrom = useRef<unknown>(null);
 
@@ -76,9 +78,11 @@ function Canvas(props: FlowCanvasProps) {
     }
     layoutFor.current = graph;
     let cancelled = false;
-    performance.mark("flow-layout-start");
     void loadElk()
-      .then((elk) => layoutFlow(graph, elk))
+      .then((elk) => {
+        performance.mark("flow-layout-start");
+        return layoutFlow(graph, elk);
+      })
       .then((boxes) => {
         if (cancelled) return;
         performance.mark("flow-layout-end");
@@ -133,6 +137,13 @@ function Canvas(props: FlowCanvasProps) {
   useEffect(() => {
     if (nodes.length > 0 && layout) performance.mark("flow-rendered");
   }, [nodes, layout]);
+
+  // A new layout moves boxes around: show the whole graph again.
+  useEffect(() => {
+    if (!layout) return;
+    const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.1 }));
+    return () => cancelAnimationFrame(frame);
+  }, [layout, flow]);
 
   const edges = useMemo(
     (): Edge[] =>

@@ -61,7 +61,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A starting body for a new step of each kind, valid once the step has an id. */
+/**
+ * A starting body for a new step of each kind: a working example to change (groups are
+ * valid once a step is dropped into them).
+ */
 export function newStepBody(kind: StepKind): Record<string, unknown> {
   switch (kind) {
     case "script":
@@ -73,7 +76,7 @@ export function newStepBody(kind: StepKind): Record<string, unknown> {
     case "workflow":
       return { workflow: "child-workflow" };
     case "sleep":
-      return { sleep: "1m" };
+      return { sleep: "1s" };
     case "approval":
       return { approval: { event: "approved", timeout: "1d" } };
     case "waitForEvent":
@@ -86,6 +89,6 @@ export function newStepBody(kind: StepKind): Record<string, unknown> {
         ],
       };
     case "forEach":
-      return { forEach: { items: "=[]", steps: [] } };
+      return { forEach: { items: "=[1, 2, 3]", steps: [] } };
   }
 }

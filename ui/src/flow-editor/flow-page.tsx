@@ -1,7 +1,14 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { type Deployed, deployFlow, FlowRejected, getVersion, startRun } from "./flow-api.ts";
+import {
+  type Deployed,
+  deployFlow,
+  FlowRejected,
+  getFlowFile,
+  getVersion,
+  startRun,
+} from "./flow-api.ts";
 import { isRecord } from "./flow-document.ts";
 import { FlowEditor } from "./flow-editor.tsx";
 import { documentToGraph, type FlowGraph } from "./flow-graph.ts";
@@ -41,6 +48,11 @@ export function FlowPage() {
     queryFn: () => getVersion(name, pinned === null ? "latest" : Number(pinned)),
     enabled: !isNew,
   });
+  const file = useQuery({
+    queryKey: ["flow-file", name],
+    queryFn: () => getFlowFile(name),
+    enabled: !isNew,
+  });
   const initialText = isNew ? newFlowText : (version.data?.source ?? null);
   const [text, setText] = useState(initialText ?? "");
   const [rejected, setRejected] = useState<string[]>([]);
@@ -58,7 +70,9 @@ export function FlowPage() {
   const deploy = async (source: string): Promise<Deployed | null> => {
     setBusy(true);
     try {
-      const result = await deployFlow(source);
+      // A flow from a `cairn dev` file is saved back to it (while its name is unchanged).
+      const sameName = parseFlowYaml(source).value?.name === name;
+      const result = await deployFlow(source, file.data && sameName ? name : undefined);
       setRejected([]);
       setStatus(
         result.created
@@ -143,7 +157,7 @@ export function FlowPage() {
                 disabled={busy}
                 onClick={() => void deploy(text)}
               >
-                Deploy
+                {file.data ? `Save to ${file.data.path} & deploy` : "Deploy"}
               </button>
             )}
           </>

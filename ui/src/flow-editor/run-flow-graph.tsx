@@ -1,7 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useMemo, useState } from "react";
 import { api } from "../api/client.ts";
-import { getVersion } from "./flow-api.ts";
 import { FlowCanvas } from "./flow-canvas.tsx";
 import { documentToGraph } from "./flow-graph.ts";
 import { keyTemplates } from "./run-states.ts";
@@ -13,19 +12,12 @@ const StepLogs = lazy(() => import("./step-logs.tsx"));
 /**
  * A flow run's graph on its run page: each node's state live from the event stream, forEach
  * groups counting iterations; a click on a node shows that step's input, output and logs.
- * Renders nothing when the run's workflow is not a flow.
  */
-export function RunFlowGraph(props: { runId: string; workflow: string; version?: number | null }) {
-  const flow = useQuery({
-    queryKey: ["flow-version", props.workflow, props.version ?? "latest"],
-    queryFn: () => getVersion(props.workflow, props.version ?? "latest"),
-    retry: false,
-  });
+export default function RunFlowGraph(props: { runId: string; source: string }) {
   const graph = useMemo(() => {
-    if (!flow.data) return null;
-    const parsed = parseFlowYaml(flow.data.source);
+    const parsed = parseFlowYaml(props.source);
     return parsed.value ? documentToGraph(parsed.value) : null;
-  }, [flow.data]);
+  }, [props.source]);
   const live = useRunStates(props.runId, graph);
   const [selected, setSelected] = useState<string | null>(null);
   if (!graph) return null;
