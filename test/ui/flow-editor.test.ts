@@ -35,6 +35,19 @@ const node = (page: Page, id: string) => page.locator(`[data-testid="node-${id}"
 async function laidOut(page: Page, ids: string[]): Promise<void> {
   for (const id of ids) await node(page, id).waitFor();
   await page.locator('[data-testid="flow-canvas"][data-laid-out="yes"]').first().waitFor();
+  // The canvas fits the new layout into view on the next frame: wait until it holds still.
+  await page.evaluate(`new Promise((resolve) => {
+    let last = "";
+    let still = 0;
+    const check = () => {
+      const now = [...document.querySelectorAll(".react-flow__viewport")].map((v) => v.style.transform).join("|");
+      still = now === last ? still + 1 : 0;
+      last = now;
+      if (still >= 3) resolve(null);
+      else requestAnimationFrame(check);
+    };
+    check();
+  })`);
 }
 
 /** Drags from one point of the page to another with the mouse, in small moves. */

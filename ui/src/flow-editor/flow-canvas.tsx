@@ -9,6 +9,7 @@ import {
   type NodeChange,
   ReactFlow,
   ReactFlowProvider,
+  useNodesInitialized,
   useReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
@@ -105,10 +106,11 @@ function Canvas(props: FlowCanvasProps) {
 
   useEffect(() => {
     if (!layout) return;
+    // Decided outside the updater: React may call an updater twice.
+    const fresh = builtFrom.current !== layout;
+    builtFrom.current = layout;
     setNodes((previous) => {
       const kept = new Map(previous.map((node) => [node.id, node]));
-      const fresh = builtFrom.current !== layout;
-      builtFrom.current = layout;
       return graph.nodes.map((node): Node => {
         const box = layout.boxes.get(node.id) ?? { x: 0, y: 0, width: 200, height: 60 };
         const old = kept.get(node.id);
@@ -138,12 +140,13 @@ function Canvas(props: FlowCanvasProps) {
     if (nodes.length > 0 && layout) performance.mark("flow-rendered");
   }, [nodes, layout]);
 
-  // A new layout moves boxes around: show the whole graph again.
+  // A new layout moves boxes around: show the whole graph again, once its boxes are measured.
+  const measured = useNodesInitialized();
   useEffect(() => {
-    if (!layout) return;
-    const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.1 }));
+    if (!layout || !measured) return;
+    const frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1 }));
     return () => cancelAnimationFrame(frame);
-  }, [layout, flow]);
+  }, [layout, measured, flow]);
 
   const edges = useMemo(
     (): Edge[] =>
@@ -203,7 +206,7 @@ function Canvas(props: FlowCanvasProps) {
       aria-label="Flow graph"
       className="fe-canvas"
       data-testid="flow-canvas"
-      data-laid-out={layout ? "yes" : "no"}
+      data-laid-out={layout && sameShape(layout.graph, graph) ? "yes" : "no"}
       onDragOver={(event) => {
         if (event.dataTransfer.types.includes(paletteMime)) event.preventDefault();
       }}
@@ -227,6 +230,7 @@ function Canvas(props: FlowCanvasProps) {
         onNodeClick={(_event, node) => props.onSelect?.(node.id)}
         deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
         fitView
+        fitViewOptions={{ maxZoom: 1 }}
         minZoom={0.1}
         proOptions={{ hideAttribution: true }}
       >

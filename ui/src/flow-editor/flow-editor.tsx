@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Document } from "yaml";
 import { coreProblems, mergeProblems } from "./core-problems.ts";
 import { FlowCanvas, paletteMime } from "./flow-canvas.tsx";
@@ -97,30 +97,35 @@ export function FlowEditor(props: FlowEditorProps) {
     [props.onSelectNode],
   );
 
+  const textNow = useRef(text);
+  textNow.current = text;
+
   const addKind = useCallback(
     (kind: StepKind, groupId?: string) => {
-      let added: string | undefined;
-      edit((doc, g) => {
-        const group = groupId === undefined ? undefined : g.nodes.find((n) => n.id === groupId);
-        let stepsPath: DocPath = ["steps"];
-        let prefix = "";
-        if (group?.kind === "forEach") {
-          stepsPath = [...group.path, "forEach", "steps"];
-          prefix = `${group.id}/`;
-        } else if (group?.kind === "branch") {
-          stepsPath = [...group.path, "branch", 0, "steps"];
-          prefix = `${group.id}#0/`;
-        } else if (group?.type === "case") {
-          stepsPath = [...group.path, "steps"];
-          prefix = `${group.id}/`;
-        }
-        const id = freshStepId(g, kind);
-        added = `${prefix}${id}`;
-        addStep(doc, stepsPath, { id, ...newStepBody(kind) });
-      });
-      if (added) select(added);
+      const current = parseFlowYaml(textNow.current);
+      if (!current.value || readOnly) return;
+      const g = documentToGraph(current.value);
+      const group = groupId === undefined ? undefined : g.nodes.find((n) => n.id === groupId);
+      let stepsPath: DocPath = ["steps"];
+      let prefix = "";
+      if (group?.kind === "forEach") {
+        stepsPath = [...group.path, "forEach", "steps"];
+        prefix = `${group.id}/`;
+      } else if (group?.kind === "branch") {
+        stepsPath = [...group.path, "branch", 0, "steps"];
+        prefix = `${group.id}#0/`;
+      } else if (group?.type === "case") {
+        stepsPath = [...group.path, "steps"];
+        prefix = `${group.id}/`;
+      }
+      const id = freshStepId(g, kind);
+      addStep(current.doc, stepsPath, { id, ...newStepBody(kind) });
+      commit(printFlowYaml(current.doc), "graph");
+      // A new step opens in the panel; a new group does not take the selection, so the next
+      // palette click does not land inside it (dropping into a group is by dragging).
+      if (kind !== "forEach" && kind !== "branch") select(`${prefix}${id}`);
     },
-    [edit, select],
+    [commit, select, readOnly],
   );
 
   const selectedNode = graph.nodes.find((n) => n.id === selected);

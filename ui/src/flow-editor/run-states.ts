@@ -153,8 +153,8 @@ export function nodeStates(
   for (const node of [...graph.nodes].reverse()) {
     if (!node.isGroup) continue;
     const children = graph.nodes.filter((n) => n.parentId === node.id);
+    if (!children.some((c) => states.has(c.id))) continue;
     const childStates = children.map((c) => states.get(c.id)?.status ?? "pending");
-    if (childStates.length === 0) continue;
     let status: NodeStatus;
     if (childStates.every((s) => s === "skipped")) status = "skipped";
     else if (childStates.every((s) => s === "completed" || s === "skipped")) status = "completed";
