@@ -105,7 +105,11 @@ describe("flow editor", () => {
     await connect(page, "script-1", "branch-1");
     await connect(page, "script-1", "foreach-1");
 
-    await page.locator('[data-testid="problem-count"]', { hasText: "valid" }).waitFor();
+    const valid = page.locator('[data-testid="problem-count"]', { hasText: "valid" });
+    await valid.waitFor({ timeout: 10_000 }).catch(async () => {
+      const problems = await page.getByTestId("problems").textContent();
+      throw new Error(`the built flow has problems: ${problems}\n${await yamlText(page)}`);
+    });
     const yaml = await yamlText(page);
     expect(yaml).toContain("# A new flow: add steps from the palette");
     expect(yaml).toMatch(/- id: script-1\n\s+needs: \[hello\]/);

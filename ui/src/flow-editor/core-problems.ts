@@ -6,10 +6,16 @@ import { serverProblems } from "./server-problems.ts";
 /**
  * The engine's own validator (the code behind `cairn flows validate` and a refused deploy),
  * run in the browser, its errors placed on their nodes. Checks that need the server's disk
- * (script files, interpreters) are left to the deploy.
+ * (script files, interpreters) or code generation (the input schema) are left to the deploy.
  */
 export function coreProblems(value: unknown, graph: FlowGraph): FlowProblem[] {
-  const result = validateWithCore(value);
+  // The input schema is compiled by ajv, which generates code: the UI's CSP (no eval)
+  // forbids that, so the deploy checks it.
+  const checked =
+    value !== null && typeof value === "object" && "input" in value
+      ? Object.fromEntries(Object.entries(value).filter(([key]) => key !== "input"))
+      : value;
+  const result = validateWithCore(checked);
   return result.ok ? [] : serverProblems(result.errors, graph);
 }
 
