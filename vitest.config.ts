@@ -12,6 +12,9 @@ const engineTests = [
   "test/flow-control.test.ts",
   "test/schedules.test.ts",
   "test/flows/flow-kinds.test.ts",
+  "test/flows/flows-api.test.ts",
+  "test/flows/flow-dag.property.test.ts",
+  "test/flows/http-step.test.ts",
 ];
 
 export default defineConfig({

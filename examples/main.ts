@@ -2,6 +2,9 @@
  * `npm start`: runs every example against a real SQLite file and prints what happened.
  * Set CAIRN_DB to use another database (e.g. `CAIRN_DB=sqlite:/tmp/demo.db npm start`).
  */
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Cairn, type RunInfo, type RunStatus, type StepInfo } from "../src/index.ts";
 import { expenseApproval } from "./approval.ts";
 import { syncContact } from "./debounced-webhook.ts";
@@ -131,6 +134,19 @@ const [debounced] = await cairn.listRuns({ workflow: "sync-contact", limit: 1 })
 console.log(`    one run queued for the burst; it starts after 5 s of quiet …`);
 if (debounced)
   console.log(`  run     ${debounced.id}  → ${await cairn.handle(debounced.id).result()}`);
+
+// ---- flows: a YAML document on the same engine (Python extract, Bash transform, TS load) ----
+heading("etl (flow)", "examples/flows/etl.flow.yaml: each script step is a checkpoint");
+const flowFile = new URL("./flows/etl.flow.yaml", import.meta.url);
+const deployed = await cairn.flows.deploy(readFileSync(flowFile, "utf8"), {
+  baseDir: dirname(fileURLToPath(flowFile)),
+});
+console.log(
+  `    deployed ${deployed.name} v${deployed.version}${deployed.created ? "" : " (unchanged)"}`,
+);
+const etlRun = await cairn.start("etl", { day: "2026-12-01", rows: 4 }, { id: `etl-${stamp}` });
+await etlRun.result();
+await report(etlRun.id);
 
 await cairn.close(); // drains in-flight work and releases leases; the process can now exit
 

@@ -196,6 +196,7 @@ describe("npm start (examples/main.ts)", () => {
       expect(stdout).toMatch(/inventory-\S+\/publish\s+publish-report\s+completed/);
       expect(stdout).toContain("created: false, same output: true");
       expect(stdout).toContain("duplicate: true");
+      expect(stdout).toMatch(/etl-\S+\s+etl\s+completed/);
       expect(stdout).toContain("All examples done.");
     } finally {
       rmSync(dir, { recursive: true, force: true });

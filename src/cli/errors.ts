@@ -26,6 +26,7 @@ const usageCodes = new Set([
   "INVALID_STATE",
   "PAYLOAD_TOO_LARGE",
   "SERIALIZATION",
+  "FLOW_INVALID",
 ]);
 
 /** The exit code for an error that ended a command. */

@@ -1,25 +1,7 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
 import { parseFlowText } from "../core/flow/validate-flow.ts";
 import { UsageError } from "./errors.ts";
-
-const flowFile = /\.flow\.(ya?ml|json)$/;
-
-/** Every `*.flow.yaml|yml|json` under a folder (recursively; node_modules and dot folders skipped). */
-export function findFlowFiles(folder: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      if (name.startsWith(".") || name === "node_modules") continue;
-      const path = join(dir, name);
-      const stat = statSync(path);
-      if (stat.isDirectory()) walk(path);
-      else if (flowFile.test(name)) out.push(path);
-    }
-  };
-  if (statSync(folder).isDirectory()) walk(folder);
-  return out;
-}
 
 /** A flow file read for deploying over HTTP: its text and the script files it names. */
 export function readFlowFile(file: string): { source: string; files: Record<string, string> } {

@@ -1,4 +1,5 @@
 import type pino from "pino";
+import type { FlowOptions } from "../engine/flows/flow-services.ts";
 import { Cairn } from "../sdk/cairn.ts";
 import type { AnyWorkflow } from "../sdk/define-workflow.ts";
 import { startServer } from "../server/index.ts";
@@ -11,6 +12,8 @@ import { createLogger, logEngineEvents } from "./logger.ts";
 export interface ServeOptions {
   config: CairnConfig;
   workflows: readonly AnyWorkflow[];
+  /** Flow execution settings (`cairn dev` lets http steps reach loopback). */
+  flows?: FlowOptions;
   /** Flow files to deploy at start and redeploy on change (`cairn dev`). */
   flowFiles?: readonly string[];
   /** Run a worker in this process. */
@@ -37,6 +40,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     db: config.db,
     workflows: options.workflows,
     drainMs: config.drainTimeout,
+    ...(options.flows ? { flows: options.flows } : {}),
     onError: (error, context) => logger.error({ err: error }, `error while ${context}`),
   });
   const stopLogging = logEngineEvents(cairn, logger);

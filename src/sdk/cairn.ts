@@ -256,6 +256,8 @@ export class Cairn {
     if (typeof workflow === "string" && !this.#registry.has(workflow)) {
       return this.#startWithoutCode<O>(workflow, input, id);
     }
+    // A flow's input schema and options come from its latest version, maybe deployed elsewhere.
+    if (typeof workflow === "string" && this.flows.has(workflow)) await this.flows.refreshIfDue();
     const definition = this.#resolve(workflow);
     const now = this.clock.now();
     const valid = await validateInput(definition, input);

@@ -228,4 +228,76 @@ steps:
     await t.cairn.signal(next.id, "approval:wait", { approved: true });
     expect(await next.result()).toEqual({ wait: { approved: true }, say: "two" });
   });
+
+  it("cancelling a flow run kills its running script's whole process group", async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
+    const { execFileSync } = await import("node:child_process");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "cairn-cancel-"));
+    const marker = `cairn-cancel-${process.pid}-${Date.now()}`;
+    const started = join(dir, "started");
+    try {
+      t = await testCairn();
+      await t.cairn.flows.deploy(`
+name: long-script
+steps:
+  - id: work
+    script:
+      lang: bash
+      source: |
+        bash -c 'exec -a ${marker} sleep 300' &
+        echo up > ${started}
+        wait
+`);
+      const run = await t.cairn.start("long-script", {});
+      const ps = () =>
+        execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+          .split("\n")
+          .filter((l) => l.startsWith(marker));
+      for (;;) {
+        let up = "";
+        try {
+          up = readFileSync(started, "utf8");
+        } catch {}
+        if (up.includes("up") && ps().length === 1) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await t.cairn.cancel(run.id);
+      expect((await run.info()).status).toBe("cancelled");
+      // The runner sends SIGTERM, then SIGKILL after its grace period: wait for the group to go.
+      const deadline = Date.now() + 10_000;
+      while (ps().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(ps()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a running worker picks up a flow another process deployed after it started", async () => {
+    t = await testCairn();
+    const { Cairn } = await import("../../src/index.ts");
+    // No worker here: a deployer and starter without code, like `cairn flows deploy` + `cairn run`.
+    const other = await Cairn.open({ db: t.db });
+    try {
+      await other.flows.deploy(`
+name: late
+steps:
+  - id: hi
+    script: { lang: bash, source: "echo late" }
+output: "=steps.hi"
+`);
+      const run = await other.start("late", {});
+      // The worker polls (for runs and for flows) on its clock, the test clock: move it on.
+      const clock = t.clock;
+      const advancing = setInterval(() => clock.advance("1s"), 20);
+      try {
+        expect(await t.cairn.handle(run.id).result()).toBe("late");
+      } finally {
+        clearInterval(advancing);
+      }
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -4,7 +4,6 @@ import type { ScriptLanguage } from "../../core/flow/flow-schema.ts";
 import { addConfigOptions, resolveConfig } from "../config-keys.ts";
 import { apiOrDatabase } from "../engine.ts";
 import { UsageError } from "../errors.ts";
-import { displayPath, readFlowFile } from "../flow-files.ts";
 import { formatTable, formatTime, print, printJson } from "../output.ts";
 
 interface Summary {
@@ -26,6 +25,7 @@ export function registerFlowCommands(program: Command): void {
     .argument("<files...>", "*.flow.yaml / *.flow.json files")
     .option("--json", "print the result as JSON")
     .action(async (files: string[], opts) => {
+      const { displayPath, readFlowFile } = await import("../flow-files.ts");
       const { prepareFlow, FlowInvalidError } = await import("../../engine/flows/prepare-flow.ts");
       const { interpreterFor } = await import("../../worker/script/interpreters.ts");
       const results: { file: string; ok: boolean; name?: string; errors?: string[] }[] = [];
@@ -63,6 +63,8 @@ export function registerFlowCommands(program: Command): void {
     .argument("<files...>", "*.flow.yaml / *.flow.json files")
     .option("--json", "print the result as JSON");
   addConfigOptions(deploy, ["url", "token", "db"]).action(async (files: string[], opts) => {
+    // Loaded here, not at start-up: the flow schema and parsers would slow every command.
+    const { displayPath, readFlowFile } = await import("../flow-files.ts");
     const resolved = await resolveConfig(deploy);
     const results = [];
     for (const file of files) {
@@ -117,30 +119,32 @@ export function registerFlowCommands(program: Command): void {
 
   const show = flows
     .command("show")
-    .description("print a flow's document (latest or --version)")
+    .description("print a flow's document (the latest version, or the one given)")
     .argument("<name>")
-    .option("--version <n>", "a version number")
+    .argument("[version]", "a version number")
     .option("--json", "print the version with its parsed document as JSON");
-  addConfigOptions(show, ["url", "token", "db"]).action(async (name: string, opts) => {
-    const resolved = await resolveConfig(show);
-    const version = opts.version === undefined ? undefined : Number(opts.version);
-    if (version !== undefined && !(Number.isInteger(version) && version > 0)) {
-      throw new UsageError(`--version must be a positive integer, got "${opts.version}".`);
-    }
-    const path = `/api/v1/flows/${encodeURIComponent(name)}${version ? `/versions/${version}` : ""}`;
-    const found = await apiOrDatabase(
-      resolved,
-      (api) => api.request<{ source: string; version: number }>("GET", path),
-      async (cairn) => {
-        const record = await cairn.store.flows.get(name, version);
-        if (!record)
-          throw new UsageError(`No flow "${name}"${version ? ` version ${version}` : ""}.`);
-        return { ...record, document: JSON.parse(record.document) };
-      },
-    );
-    if (opts.json) return printJson(found);
-    print(found.source.trimEnd());
-  });
+  addConfigOptions(show, ["url", "token", "db"]).action(
+    async (name: string, v: string | undefined, opts) => {
+      const resolved = await resolveConfig(show);
+      const version = v === undefined ? undefined : Number(v);
+      if (version !== undefined && !(Number.isInteger(version) && version > 0)) {
+        throw new UsageError(`The version must be a positive integer, got "${v}".`);
+      }
+      const path = `/api/v1/flows/${encodeURIComponent(name)}${version ? `/versions/${version}` : ""}`;
+      const found = await apiOrDatabase(
+        resolved,
+        (api) => api.request<{ source: string; version: number }>("GET", path),
+        async (cairn) => {
+          const record = await cairn.store.flows.get(name, version);
+          if (!record)
+            throw new UsageError(`No flow "${name}"${version ? ` version ${version}` : ""}.`);
+          return { ...record, document: JSON.parse(record.document) };
+        },
+      );
+      if (opts.json) return printJson(found);
+      print(found.source.trimEnd());
+    },
+  );
 
   const versions = flows
     .command("versions")

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { addConfigOptions, type CairnConfig, resolveConfig } from "../config-keys.ts";
 import { UsageError } from "../errors.ts";
-import { findFlowFiles } from "../flow-files.ts";
+import { findFlowFiles } from "../find-flow-files.ts";
 import { type LoadedWorkflows, loadWorkflows } from "../load-workflows.ts";
 import { formatDuration, note, print, toJsonText } from "../output.ts";
 
@@ -74,6 +74,10 @@ async function runProcess(
     config,
     workflows: loaded.workflows,
     flowFiles,
+    // A local development server: http steps may call services on this machine.
+    ...(kind === "dev"
+      ? { flows: { http: { allowHosts: ["127.0.0.1", "localhost", "::1"] } } }
+      : {}),
     worker: kind !== "server",
     http: kind !== "worker",
     ready: ({ url }) => summary(kind, config, loaded, url, json),

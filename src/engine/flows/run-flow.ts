@@ -52,6 +52,20 @@ function isEngineStop(error: Error): boolean {
   );
 }
 
+/** Each step list's dependency lists, computed once (expressions parse once per document). */
+const dependencyCache = new WeakMap<readonly FlowStep[], Map<FlowStep, string[]>>();
+
+function dependencyMap(steps: readonly FlowStep[]): (step: FlowStep) => string[] {
+  let map = dependencyCache.get(steps);
+  if (!map) {
+    const siblings = new Set(steps.map((s) => s.id));
+    map = new Map(steps.map((s) => [s, stepDependencies(s, siblings)]));
+    dependencyCache.set(steps, map);
+  }
+  const found = map;
+  return (step) => found.get(step) ?? [];
+}
+
 class FlowRunner {
   readonly #ctx: WorkflowContext;
   readonly #flow: CompiledFlow;
@@ -69,18 +83,16 @@ class FlowRunner {
     prefix: string,
     outer: Data,
   ): Promise<{ outputs: Record<string, unknown>; last: unknown }> {
-    const siblings = new Set(steps.map((s) => s.id));
+    const depsOf = dependencyMap(steps);
     const outputs: Record<string, unknown> = {};
     const data: Data = { ...outer, steps: { ...outer.steps } };
     const done = new Map<string, Promise<unknown>>();
     // Created in document order; each starts once its dependencies have delivered.
     const pending = [...steps];
     while (pending.length > 0) {
-      const index = pending.findIndex((s) =>
-        stepDependencies(s, siblings).every((d) => done.has(d)),
-      );
-      const step = pending.splice(index < 0 ? 0 : index, 1)[0] as FlowStep;
-      const deps = stepDependencies(step, siblings).map((d) => done.get(d));
+      const index = pending.findIndex((s) => depsOf(s).every((d) => done.has(d)));
+      const step = pending.splice(Math.max(index, 0), 1)[0] as FlowStep;
+      const deps = depsOf(step).map((d) => done.get(d));
       const promise = Promise.all(deps).then(async () => {
         const output = await this.#runStep(step, `${prefix}${step.id}`, data);
         data.steps[step.id] = output;

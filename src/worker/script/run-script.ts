@@ -194,35 +194,35 @@ function execute(
       request.signal?.removeEventListener("abort", onAbort);
       reject(new NonRetryableError(`${label} could not start ${exe}: ${error.message}`));
     });
-    child.on("exit", (code, signal) => {
+    child.on("exit", () => {
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onAbort);
-      // Background processes the script left behind die with it.
+      // Background processes the script left behind die with it (and release its pipes).
       killGroup(child.pid, "SIGKILL");
       if (killTimer) clearTimeout(killTimer);
-      // Let the pipes deliver what the script wrote before it exited.
-      setImmediate(() => {
-        if (stopReason) return reject(stopReason);
-        if (code !== 0) {
-          const tail = stderrTail.text().trim() || stdoutTail.text().trim();
-          const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
-          return reject(new ScriptError(`${label} ${how}${tail ? `:\n${tail}` : ""}`, code));
-        }
-        if (resultTooLarge) {
-          return reject(
-            new NonRetryableError(`${label} returned more than ${maxOutput} bytes of output.`),
-          );
-        }
-        try {
-          const output =
-            request.lang === "bash"
-              ? lastLineValue(stdoutTail.text())
-              : JSON.parse(Buffer.concat(resultChunks).toString("utf8") || "null");
-          resolve({ output, exitCode: 0, logBytes: total });
-        } catch (error) {
-          reject(new NonRetryableError(`${label} returned no JSON: ${(error as Error).message}`));
-        }
-      });
+    });
+    // "close" comes after the exit and after the pipes delivered everything written to them.
+    child.on("close", (code, signal) => {
+      if (stopReason) return reject(stopReason);
+      if (code !== 0) {
+        const tail = stderrTail.text().trim() || stdoutTail.text().trim();
+        const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
+        return reject(new ScriptError(`${label} ${how}${tail ? `:\n${tail}` : ""}`, code));
+      }
+      if (resultTooLarge) {
+        return reject(
+          new NonRetryableError(`${label} returned more than ${maxOutput} bytes of output.`),
+        );
+      }
+      try {
+        const output =
+          request.lang === "bash"
+            ? lastLineValue(stdoutTail.text())
+            : JSON.parse(Buffer.concat(resultChunks).toString("utf8") || "null");
+        resolve({ output, exitCode: 0, logBytes: total });
+      } catch (error) {
+        reject(new NonRetryableError(`${label} returned no JSON: ${(error as Error).message}`));
+      }
     });
   });
 }
