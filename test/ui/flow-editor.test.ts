@@ -78,11 +78,16 @@ async function typeYaml(page: Page, text: string): Promise<void> {
   await page.keyboard.insertText(text);
 }
 
+/**
+ * The YAML panel's whole text. CodeMirror renders only the lines in view, so the text comes
+ * from the editor's state (what `EditorView.findFromDOM` reads), not from the DOM.
+ */
 async function yamlText(page: Page): Promise<string> {
-  return page.locator('[data-testid="yaml-editor"] .cm-content').evaluate((el) => {
-    const lines = [...el.querySelectorAll(".cm-line")].map((l) => l.textContent ?? "");
-    return lines.join("\n");
-  });
+  return (await page.evaluate(`(() => {
+    const content = document.querySelector('[data-testid="yaml-editor"] .cm-content');
+    const view = content && content.cmTile && content.cmTile.root && content.cmTile.root.view;
+    return view ? view.state.doc.toString() : "";
+  })()`)) as string;
 }
 
 describe("flow editor", () => {
