@@ -35,7 +35,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "sqlite",
-          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "test/**/*.test.ts", "ui/src/**/*.test.ts"],
           exclude: ["test/faults/**", "test/ui/**", "**/node_modules/**"],
         },
       },

@@ -88,6 +88,7 @@ export async function serve(options: ServeOptions): Promise<number> {
         ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
         ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
         ...(config.webhooks ? { webhooks: config.webhooks } : {}),
+        ...(options.flowFiles ? { flowFiles: options.flowFiles } : {}),
       });
     }
   } catch (error) {

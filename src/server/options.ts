@@ -1,3 +1,4 @@
+import { FlowFileWriter } from "./flow-file-writer.ts";
 import type { ServerLogger } from "./server-logger.ts";
 import type { ReadinessOptions } from "./store-readiness.ts";
 
@@ -25,6 +26,8 @@ export interface ServerOptions {
   streamHeartbeatMs?: number;
   /** When `/readyz` says the store cannot write (see `store-readiness.ts`). */
   readiness?: ReadinessOptions;
+  /** Flow files loaded by `cairn dev`: the web editor saves edits of their flows back to them. */
+  flowFiles?: readonly string[];
   /**
    * The web UI at `/`: false turns it off, a string is the folder of a UI build.
    * (Default: the `dist/ui` shipped with the package)
@@ -43,6 +46,7 @@ export interface ResolvedOptions {
   logger: ServerLogger;
   streamPollMs: number;
   streamHeartbeatMs: number;
+  flowFiles: FlowFileWriter;
   ui: boolean | string;
 }
 
@@ -85,6 +89,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     streamPollMs: options.streamPollMs ?? 500,
     streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
+    flowFiles: new FlowFileWriter(options.flowFiles ?? []),
     ui: options.ui ?? true,
   };
 }

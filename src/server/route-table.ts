@@ -1,5 +1,6 @@
 import type { ApiRoute } from "./api-route.ts";
 import { docs, openapiDocument } from "./routes/docs.ts";
+import { getFlowFile, saveFlowFile } from "./routes/flow-files.ts";
 import {
   decideApproval,
   deployFlow,
@@ -46,6 +47,8 @@ import { listWorkflows } from "./routes/workflows.ts";
  * | POST /api/v1/schedules, /schedules/{id}/pause, /resume, /backfill; DELETE /schedules/{id} | operator |
  * | GET  /api/v1/flows, /flows/schema, /flows/{name}, /flows/{name}/versions, /versions/{v} | viewer |
  * | POST /api/v1/flows, /runs/{id}/approvals/{step} | operator |
+ * | GET  /api/v1/flows/{name}/file (cairn dev's flow files) | viewer |
+ * | POST /api/v1/flows/{name}/file (save back to the file, then deploy) | operator |
  *
  * `test/server/auth.test.ts` fails when the app has a route this table does not declare.
  */
@@ -77,6 +80,8 @@ export const routeTable: readonly ApiRoute[] = [
   listFlowVersions,
   getFlowVersion,
   decideApproval,
+  getFlowFile,
+  saveFlowFile,
   listSchedules,
   createSchedule,
   getSchedule,

@@ -31,6 +31,15 @@ export const pages: readonly PageEntry[] = [
     load: () => import("./pages/workflow-page.tsx").then((m) => m.WorkflowPage),
   },
   {
+    path: "flows",
+    nav: { label: "Flows", icon: "⑂" },
+    load: () => import("./flow-editor/flows-page.tsx").then((m) => m.FlowsPage),
+  },
+  {
+    path: "flows/:name",
+    load: () => import("./flow-editor/flow-page.tsx").then((m) => m.FlowPage),
+  },
+  {
     path: "schedules",
     nav: { label: "Schedules", icon: "◷" },
     load: () => import("./pages/schedules-page.tsx").then((m) => m.SchedulesPage),

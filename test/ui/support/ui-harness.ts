@@ -49,8 +49,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `cairn dev <fixtures>` and a browser; with `token`, an admin token exists first. */
-export async function startUi(options: { token?: boolean } = {}): Promise<UiHarness> {
+/**
+ * Starts `cairn dev <fixtures>` (or `folder`) and a browser; with `token`, an admin token
+ * exists first.
+ */
+export async function startUi(
+  options: { token?: boolean; folder?: string } = {},
+): Promise<UiHarness> {
   const dir = mkdtempSync(join(tmpdir(), "cairn-ui-"));
   const db = `sqlite:${join(dir, "cairn.db")}`;
   let secret: string | undefined;
@@ -69,7 +74,8 @@ export async function startUi(options: { token?: boolean } = {}): Promise<UiHarn
     if (created.code !== 0) throw new Error(`tokens create failed: ${created.stderr}`);
     secret = (JSON.parse(created.stdout) as { secret: string }).secret;
   }
-  const args = ["dev", fixtures, "--port", String(await freePort()), "--json", "--db", db];
+  const folder = options.folder ?? fixtures;
+  const args = ["dev", folder, "--port", String(await freePort()), "--json", "--db", db];
   let dev = startService(args);
   const summary = await dev.ready;
   const url = summary.url as string;

@@ -8,6 +8,7 @@ import { ErrorView } from "../components/error-view.tsx";
 import { JsonView } from "../components/json-view.tsx";
 import { ErrorState, Loading } from "../components/states.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
+import { RunFlowSection } from "../flow-editor/run-flow-section.tsx";
 import { formatDuration, formatTime, runDuration } from "../lib/format.ts";
 import { throttle } from "../lib/throttle.ts";
 import { useEventStream } from "../live/use-event-stream.ts";
@@ -255,6 +256,8 @@ function RunView({ run }: { run: Run }) {
           />
         )}
       </section>
+
+      <RunFlowSection runId={run.id} workflow={run.workflow} />
 
       {step ? (
         <StepDetail

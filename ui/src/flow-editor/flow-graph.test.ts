@@ -1,0 +1,75 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { flowDocumentArbitrary } from "./flow-arbitrary.ts";
+import { documentToGraph, graphToDocument } from "./flow-graph.ts";
+import { validateFlow } from "./flow-validate.ts";
+
+describe("documentToGraph", () => {
+  it("document → graph → document gives the same document", () => {
+    fc.assert(
+      fc.property(flowDocumentArbitrary, (doc) => {
+        const graph = documentToGraph(doc);
+        expect(graph.unresolved.size).toBe(0);
+        expect(graphToDocument(graph)).toEqual(doc);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("generated documents are valid, so the property covers what the editor accepts", () => {
+    fc.assert(
+      fc.property(flowDocumentArbitrary, (doc) => {
+        expect(validateFlow(documentToGraph(doc))).toEqual([]);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("draws forEach and branch steps as groups holding their inner steps", () => {
+    const graph = documentToGraph({
+      name: "f",
+      steps: [
+        { id: "fetch", script: { lang: "python", source: "x" } },
+        {
+          id: "each",
+          needs: ["fetch"],
+          forEach: { items: "=steps.fetch", steps: [{ id: "one", sleep: "1s" }] },
+        },
+        {
+          id: "pick",
+          branch: [
+            { if: "=true", steps: [{ id: "yes", needs: ["fetch"], action: "a" }] },
+            { else: true, steps: [] },
+          ],
+        },
+      ],
+    });
+    const parents = Object.fromEntries(graph.nodes.map((n) => [n.id, n.parentId ?? null]));
+    expect(parents).toEqual({
+      fetch: null,
+      each: null,
+      "each/one": "each",
+      pick: null,
+      "pick#0": "pick",
+      "pick#0/yes": "pick#0",
+      "pick#1": "pick",
+    });
+    expect(graph.nodes.find((n) => n.id === "fetch")?.lang).toBe("python");
+    // An inner step may need a step of an outer scope.
+    expect(graph.edges.map((e) => e.id)).toEqual(["fetch->each", "fetch->pick#0/yes"]);
+  });
+
+  it("keeps needs that name no step out of the edges and reports them on the node", () => {
+    const graph = documentToGraph({
+      name: "f",
+      steps: [
+        { id: "a", sleep: "1s" },
+        { id: "b", needs: ["a", "lod"], sleep: "1s" },
+      ],
+    });
+    expect(graph.edges).toHaveLength(1);
+    expect(validateFlow(graph)).toEqual([
+      { path: "steps[1].needs", message: 'unknown step "lod"', nodeId: "b" },
+    ]);
+  });
+});
