@@ -30,6 +30,8 @@ export function ensureUi() {
     {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit"],
+      // Under vitest NODE_ENV is "test", which would make Vite emit React's development build.
+      env: { ...process.env, NODE_ENV: "production" },
     },
   );
   return true;
