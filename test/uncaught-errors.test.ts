@@ -128,7 +128,8 @@ describe(`uncaught errors in a worker process (${testStore})`, () => {
     const worker = await leakyWorker(db);
     const cairn = await client(db);
     const run = await cairn.start(parked, undefined);
-    await waitForStatus(cairn, run.id, "running");
+    // In flight in the worker's own books, not only claimed in the database.
+    await worker.reported(`step started: ${run.id} park`);
     worker.child.send("stray");
     const report = await worker.reported("outside any step");
     expect(report.message).toBe("thrown outside any step");

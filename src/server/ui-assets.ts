@@ -45,7 +45,9 @@ export function defaultUiDir(): string | undefined {
   return undefined;
 }
 
-export function isApiPath(path: string): boolean {
+export function isApiPath(rawPath: string): boolean {
+  // `//api/v1/runs` or `/API/V1/RUNS` are no UI pages either: they get the API's JSON 404.
+  const path = rawPath.toLowerCase().replace(/\/{2,}/g, "/");
   return (
     path === "/api" || apiPrefixes.some((p) => path === p.replace(/\/$/, "") || path.startsWith(p))
   );

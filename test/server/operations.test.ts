@@ -107,7 +107,7 @@ describe("every response", () => {
     ["/healthz", 200],
     ["/api/v1/runs", 200],
     ["/api/v1/runs/missing", 404],
-    ["/no/such/route", 404],
+    ["/api/no/such/route", 404],
   ])("%s carries the security headers", async (path, status) => {
     const res = await h.fetch(path);
     expect(res.status).toBe(status);
