@@ -54,25 +54,65 @@ export async function createTestCairn(
 }
 
 /**
- * Resolves once the run reaches `status` (polling the store every few ms, real time);
- * rejects after `timeoutMs`.
+ * Resolves once the run reaches `status`. It checks the store whenever this engine reports
+ * an event for the run (a status change, a step); a slow re-check covers runs moved on by
+ * another process, whose events never reach this one. Rejects after `timeoutMs` of real
+ * time: a guard against a hung test, not a wait.
  */
 export async function waitForStatus(
   cairn: Cairn,
   runId: string,
   status: RunStatus | readonly RunStatus[],
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<void> {
-  const wanted = Array.isArray(status) ? status : [status];
-  const deadline = Date.now() + timeoutMs;
+  const wanted: readonly RunStatus[] = Array.isArray(status) ? status : [status as RunStatus];
   let last: RunStatus | undefined;
-  while (Date.now() < deadline) {
-    const run = await cairn.store.getRun(runId as never);
-    last = run?.status;
-    if (last && wanted.includes(last)) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(
-    `Run "${runId}" did not reach ${wanted.join("|")} within ${timeoutMs} ms (last: ${last}).`,
-  );
+  let checking = false;
+  let again = false;
+  return new Promise<void>((resolve, reject) => {
+    const finish = (error?: Error) => {
+      clearTimeout(guard);
+      clearInterval(backstop);
+      stop();
+      if (error) reject(error);
+      else resolve();
+    };
+    // One store read at a time; an event during a read asks for one more, so none is missed.
+    const check = async (): Promise<void> => {
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      try {
+        do {
+          again = false;
+          const run = await cairn.store.getRun(runId as never);
+          last = run?.status;
+          if (last && wanted.includes(last)) return finish();
+        } while (again);
+      } catch (error) {
+        finish(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        checking = false;
+      }
+    };
+    // Subscribed before the first read: a change between the two still triggers a check.
+    const stop = cairn.subscribe((event) => {
+      if (event.type === "claim" || ("runId" in event && event.runId === runId)) void check();
+      else if (event.type === "lease-expired" && event.runIds.includes(runId as never))
+        void check();
+    });
+    const backstop = setInterval(() => void check(), 250);
+    const guard = setTimeout(
+      () =>
+        finish(
+          new Error(
+            `Run "${runId}" did not reach ${wanted.join("|")} within ${timeoutMs} ms (last: ${last}).`,
+          ),
+        ),
+      timeoutMs,
+    );
+    void check();
+  });
 }
