@@ -1,24 +1,47 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = resolve(import.meta.dirname, "..");
 const consumer = mkdtempSync(join(tmpdir(), "cairn-consumer-"));
-afterAll(() => rmSync(consumer, { recursive: true, force: true }));
+// The unpacked tarball sits under the repo's node_modules, so its dependencies resolve to
+// the ones already installed there: the install needs no registry and builds nothing.
+mkdirSync(join(root, "node_modules"), { recursive: true });
+const packed = mkdtempSync(join(root, "node_modules", ".cairn-pack-"));
+afterAll(() => {
+  rmSync(consumer, { recursive: true, force: true });
+  rmSync(packed, { recursive: true, force: true });
+});
+/** Bounded so a hung npm fails the test with its output instead of hanging it. */
+const run = (file: string, args: string[], cwd: string) =>
+  execFileSync(file, args, { cwd, encoding: "utf8", stdio: "pipe", timeout: 120_000 });
 
 describe("the npm package", () => {
-  it("installs from a path and works through its exports, with type declarations", () => {
-    execFileSync("npm", ["run", "build"], { cwd: root, stdio: "pipe" });
+  it("installs from its packed tarball and works through its exports, with type declarations", () => {
+    // Built once; `--ignore-scripts` keeps pack and install from running `prepare` again.
+    run("npm", ["run", "build"], root);
+    run("npm", ["pack", "--ignore-scripts", "--pack-destination", packed], root);
+    const tarball = readdirSync(packed).find((f) => f.endsWith(".tgz"));
+    if (!tarball) throw new Error(`npm pack left no tarball in ${packed}`);
+    run("tar", ["xzf", tarball], packed);
     writeFileSync(
       join(consumer, "package.json"),
       JSON.stringify({ name: "consumer", private: true, type: "module" }),
     );
-    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--offline", root], {
-      cwd: consumer,
-      stdio: "pipe",
-    });
+    run(
+      "npm",
+      [
+        "install",
+        "--offline",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        join(packed, "package"),
+      ],
+      consumer,
+    );
     writeFileSync(
       join(consumer, "main.ts"),
       `import { Cairn, defineWorkflow, NonRetryableError } from "cairnjs";
@@ -45,26 +68,20 @@ await t.close();
       }),
     );
     // Types resolve through the package's `exports` and a type error would fail here.
-    execFileSync(
+    run(
       process.execPath,
       [join(root, "node_modules/typescript/bin/tsc"), "-p", consumer],
-      {
-        cwd: consumer,
-        stdio: "pipe",
-      },
+      consumer,
     );
-    const out = execFileSync(
+    const out = run(
       process.execPath,
       [join(root, "node_modules/tsx/dist/cli.mjs"), "main.ts"],
-      {
-        cwd: consumer,
-        encoding: "utf8",
-      },
+      consumer,
     );
     expect(JSON.parse(out.trim())).toEqual({
       doubled: 42,
       cairn: "function",
       error: "NON_RETRYABLE",
     });
-  }, 60_000);
+  }, 180_000);
 });
