@@ -4,9 +4,11 @@ import { join } from "node:path";
 import type { RunStatus } from "../core/types.ts";
 import { Cairn, type CairnOptions } from "../sdk/cairn.ts";
 import { TestClock } from "./test-clock.ts";
+import { waitForRun } from "./wait-for-run.ts";
 
 export { nextEngineEvent } from "./next-engine-event.ts";
 export { TestClock } from "./test-clock.ts";
+export { waitForRun } from "./wait-for-run.ts";
 
 export interface TestCairn {
   cairn: Cairn;
@@ -54,10 +56,8 @@ export async function createTestCairn(
 }
 
 /**
- * Resolves once the run reaches `status`. It checks the store whenever this engine reports
- * an event for the run (a status change, a step); a slow re-check covers runs moved on by
- * another process, whose events never reach this one. Rejects after `timeoutMs` of real
- * time: a guard against a hung test, not a wait.
+ * Resolves once the run reaches `status`, re-reading it on this engine's events for the run
+ * (see {@link waitForRun}); rejects after `timeoutMs` of real time (a guard, not a wait).
  */
 export async function waitForStatus(
   cairn: Cairn,
@@ -67,52 +67,14 @@ export async function waitForStatus(
 ): Promise<void> {
   const wanted: readonly RunStatus[] = Array.isArray(status) ? status : [status as RunStatus];
   let last: RunStatus | undefined;
-  let checking = false;
-  let again = false;
-  return new Promise<void>((resolve, reject) => {
-    const finish = (error?: Error) => {
-      clearTimeout(guard);
-      clearInterval(backstop);
-      stop();
-      if (error) reject(error);
-      else resolve();
-    };
-    // One store read at a time; an event during a read asks for one more, so none is missed.
-    const check = async (): Promise<void> => {
-      if (checking) {
-        again = true;
-        return;
-      }
-      checking = true;
-      try {
-        do {
-          again = false;
-          const run = await cairn.store.getRun(runId as never);
-          last = run?.status;
-          if (last && wanted.includes(last)) return finish();
-        } while (again);
-      } catch (error) {
-        finish(error instanceof Error ? error : new Error(String(error)));
-      } finally {
-        checking = false;
-      }
-    };
-    // Subscribed before the first read: a change between the two still triggers a check.
-    const stop = cairn.subscribe((event) => {
-      if (event.type === "claim" || ("runId" in event && event.runId === runId)) void check();
-      else if (event.type === "lease-expired" && event.runIds.includes(runId as never))
-        void check();
-    });
-    const backstop = setInterval(() => void check(), 250);
-    const guard = setTimeout(
-      () =>
-        finish(
-          new Error(
-            `Run "${runId}" did not reach ${wanted.join("|")} within ${timeoutMs} ms (last: ${last}).`,
-          ),
-        ),
-      timeoutMs,
-    );
-    void check();
-  });
+  await waitForRun(
+    cairn,
+    runId,
+    async () => {
+      last = (await cairn.store.getRun(runId as never))?.status;
+      return last !== undefined && wanted.includes(last);
+    },
+    () => `reaching ${wanted.join("|")} (last: ${last})`,
+    timeoutMs,
+  );
 }
