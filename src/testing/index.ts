@@ -8,7 +8,7 @@ import { waitForRun } from "./wait-for-run.ts";
 
 export { nextEngineEvent } from "./next-engine-event.ts";
 export { TestClock } from "./test-clock.ts";
-export { waitForRun } from "./wait-for-run.ts";
+export { waitForEngine, waitForRun } from "./wait-for-run.ts";
 
 export interface TestCairn {
   cairn: Cairn;

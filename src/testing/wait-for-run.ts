@@ -1,4 +1,21 @@
+import type { EngineEvent } from "../core/engine-event.ts";
 import type { Cairn } from "../sdk/cairn.ts";
+
+/**
+ * Resolves once `check` holds, re-running it whenever this engine reports an event that
+ * `relevant` accepts (every event by default); a slow re-check covers changes made by
+ * another process, whose events never reach this one. Rejects after `timeoutMs` of real
+ * time: a guard against a hung test, not a wait.
+ */
+export function waitForEngine(
+  cairn: Pick<Cairn, "subscribe">,
+  check: () => Promise<boolean>,
+  describe: string | (() => string),
+  timeoutMs = 30_000,
+  relevant: (event: EngineEvent) => boolean = () => true,
+): Promise<void> {
+  return waitUntil(cairn, check, describe, timeoutMs, relevant);
+}
 
 /**
  * Resolves once `check` holds for the run, re-reading it whenever this engine reports an
@@ -16,6 +33,26 @@ export function waitForRun(
   check: () => Promise<boolean>,
   describe: string | (() => string),
   timeoutMs = 30_000,
+): Promise<void> {
+  const what = () => `run "${runId}": ${typeof describe === "string" ? describe : describe()}`;
+  return waitUntil(
+    cairn,
+    check,
+    what,
+    timeoutMs,
+    (event) =>
+      event.type === "claim" ||
+      ("runId" in event && event.runId === runId) ||
+      (event.type === "lease-expired" && event.runIds.includes(runId as never)),
+  );
+}
+
+function waitUntil(
+  cairn: Pick<Cairn, "subscribe">,
+  check: () => Promise<boolean>,
+  describe: string | (() => string),
+  timeoutMs: number,
+  relevant: (event: EngineEvent) => boolean,
 ): Promise<void> {
   let checking = false;
   let again = false;
@@ -50,17 +87,12 @@ export function waitForRun(
     };
     // Subscribed before the first read: a change between the two still triggers a read.
     const stop = cairn.subscribe((event) => {
-      if (
-        event.type === "claim" ||
-        ("runId" in event && event.runId === runId) ||
-        (event.type === "lease-expired" && event.runIds.includes(runId as never))
-      )
-        void run();
+      if (relevant(event)) void run();
     });
     const backstop = setInterval(() => void run(), 250);
     const guard = setTimeout(() => {
       const what = typeof describe === "string" ? describe : describe();
-      finish(new Error(`Run "${runId}": ${what} did not happen within ${timeoutMs} ms.`));
+      finish(new Error(`${what} did not happen within ${timeoutMs} ms.`));
     }, timeoutMs);
     void run();
   });
