@@ -2,17 +2,17 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { expenseApproval } from "../examples/approval.ts";
 import { inventoryReport, publishReport, sampleSkus } from "../examples/fan-out.ts";
 import { processOrder, serviceLog } from "../examples/process-order.ts";
 import type { RunInfo } from "../src/index.ts";
 import { createTestCairn, type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { claimPass, probeWorkflow } from "./support/claim-pass.ts";
 
 serviceLog.write = () => {}; // the fake services' narration is for `npm start`, not tests
 
-const workflows = [processOrder, expenseApproval, inventoryReport, publishReport];
+const workflows = [processOrder, expenseApproval, inventoryReport, publishReport, probeWorkflow];
 let t: TestCairn | undefined;
 
 afterEach(async () => {
@@ -28,25 +28,25 @@ async function open(): Promise<TestCairn> {
 /**
  * Waits for the run to end. Retry backoff runs on the TestClock, so whenever a step waits
  * for its next attempt the clock moves 1s, once per attempt (moving it more could fire the
- * step's 30s timeout while the next attempt is in flight). Re-advances after 200 ms in case
- * the backoff timer was armed just after the first advance.
+ * step's 30s timeout while the next attempt is in flight). The retry time is fixed before
+ * the step's `retrying` event, so an advance after it is never too early.
  */
 async function finish({ cairn, clock }: TestCairn, runId: string): Promise<RunInfo> {
-  const advanced = new Map<string, number>();
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const run = await cairn.getRun(runId);
-    if (["completed", "failed", "cancelled"].includes(run.status)) return run;
-    for (const step of run.steps.filter((s) => s.status === "retrying")) {
-      const mark = `${step.key}@${step.attempt}`;
-      if (Date.now() - (advanced.get(mark) ?? 0) > 200) {
-        advanced.set(mark, Date.now());
-        clock.advance("1s");
-      }
-    }
-    await sleep(5);
+  const advance = () => queueMicrotask(() => clock.advance("1s"));
+  const stop = cairn.subscribe((e) => {
+    if (e.type === "step" && e.runId === runId && e.status === "retrying") advance();
+  });
+  try {
+    // A retry that began before the subscription shows in the store instead.
+    if ((await cairn.getRun(runId)).steps.some((s) => s.status === "retrying")) advance();
+    await cairn
+      .handle(runId)
+      .result()
+      .catch(() => {});
+  } finally {
+    stop();
   }
-  throw new Error(`Run ${runId} did not finish within 10 s.`);
+  return cairn.getRun(runId);
 }
 
 const order = {
@@ -128,7 +128,7 @@ describe("expense-approval", () => {
       reviewer: "x",
     });
     clock.advance("23h");
-    await sleep(50);
+    await claimPass(cairn); // a claim pass after the advance leaves the run waiting
     expect((await cairn.getRun(run.id)).status).toBe("waiting");
     clock.advance("1h");
     expect(await run.result()).toEqual({

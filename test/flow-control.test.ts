@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Cairn, defineWorkflow } from "../src/index.ts";
 import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { claimPass, probeWorkflow } from "./support/claim-pass.ts";
 import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
@@ -84,15 +85,28 @@ describe("rate limits", () => {
       { name: "partner-api", rateLimit: { limit: 2, period: "1m" } },
       async (ctx) => ctx.step("call", () => started.push(t?.clock.now() ?? 0)),
     );
-    t = await testCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf, probeWorkflow] });
+    const cairn = t.cairn;
+    const calls = (n: number) =>
+      new Promise<void>((resolve) => {
+        let seen = 0;
+        const stop = cairn.subscribe((e) => {
+          if (e.type === "step" && e.key === "call" && e.status === "completed" && ++seen === n) {
+            stop();
+            resolve();
+          }
+        });
+      });
+    const firstTwo = calls(2);
     const runs = [];
     for (let i = 0; i < 5; i++) runs.push(await t.cairn.start(wf, undefined));
-    await until(() => started.length >= 2);
-    await tick(100); // no third one sneaks in
+    await firstTwo;
+    await claimPass(cairn); // a claim pass that would have let a third one in
     expect(started).toHaveLength(2);
+    const nextTwo = calls(2);
     t.clock.advance("1m");
-    await until(() => started.length >= 4);
-    await tick(100);
+    await nextTwo;
+    await claimPass(cairn);
     expect(started).toHaveLength(4);
     t.clock.advance("1m");
     for (const run of runs) await run.result();
@@ -112,7 +126,7 @@ describe("debounce", () => {
       },
       async (ctx, input: { user: string; v: string }) => ctx.step("sync", () => seen.push(input.v)),
     );
-    t = await testCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf, probeWorkflow] });
     const handles = [];
     for (const v of ["1", "2", "3"]) {
       handles.push(await t.cairn.start(wf, { user: "u1", v }));
@@ -120,18 +134,19 @@ describe("debounce", () => {
     }
     const other = await t.cairn.start(wf, { user: "u2", v: "x" });
     expect(new Set(handles.map((h) => h.id)).size).toBe(1);
-    await tick(50);
+    await claimPass(t.cairn);
     expect(seen).toEqual([]);
     t.clock.advance("30s");
     // The worker may have set its wake-up timer from a due time that a later start of the
-    // burst moved: on a test clock only an advance fires it (a real clock would poll).
+    // burst moved: on a test clock only an advance fires it (a real clock would poll). Each
+    // round waits for a claim pass, not for real time.
     const done = Promise.all([handles[0]?.result(), other.result()]);
     let finished = false;
     void done.finally(() => {
       finished = true;
     });
     while (!finished) {
-      await tick(50);
+      await claimPass(t.cairn);
       t.clock.advance("1s");
     }
     await done;
@@ -162,9 +177,9 @@ describe("queues", () => {
     const gpu = defineWorkflow({ name: "render", queue: "gpu" }, async (ctx) =>
       ctx.step("render", () => ranOn.push(process.env.WORKER_TAG ?? "?")),
     );
-    t = await testCairn({ workflows: [gpu] });
+    t = await testCairn({ workflows: [gpu, probeWorkflow] });
     const run = await t.cairn.start(gpu, undefined);
-    await tick(100);
+    await claimPass(t.cairn); // the default-queue worker claims, and leaves the gpu run
     expect((await t.cairn.getRun(run.id)).status).toBe("queued");
     const gpuWorker = await Cairn.open({
       db: t.db,
@@ -180,11 +195,11 @@ describe("queues", () => {
 describe("pausing a workflow", () => {
   it("holds its runs in the store until resumed", async () => {
     const wf = defineWorkflow({ name: "pausable" }, async (ctx) => ctx.step("a", () => "ran"));
-    t = await testCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf, probeWorkflow] });
     await t.cairn.pauseWorkflow("pausable");
     expect(await t.cairn.pausedWorkflows()).toEqual(["pausable"]);
     const run = await t.cairn.start(wf, undefined);
-    await tick(100);
+    await claimPass(t.cairn);
     expect((await t.cairn.getRun(run.id)).status).toBe("queued");
     await t.cairn.resumeWorkflow("pausable");
     expect(await run.result()).toBe("ran");

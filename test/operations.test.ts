@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineEvent } from "../src/core/engine-event.ts";
 import { defineWorkflow } from "../src/index.ts";
-import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { nextEngineEvent, type TestCairn, waitForStatus } from "../src/testing/index.ts";
 import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
@@ -27,9 +27,14 @@ describe("engine events", () => {
     const stop = t.cairn.subscribe((e) => events.push(e));
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
+    // result() can resolve before the run's last event reaches the listeners.
+    const completed = nextEngineEvent(
+      t.cairn,
+      (e) => e.type === "run" && e.runId === run.id && e.status === "completed",
+    );
     t.clock.advance("1m");
     await run.result();
-    await new Promise((r) => setTimeout(r, 10));
+    await completed;
     stop();
     const seen = events.map((e) =>
       e.type === "run"

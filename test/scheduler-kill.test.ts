@@ -44,7 +44,22 @@ describe("the scheduler under SIGKILL", () => {
       victim = await spawnScheduler();
     }
     const endedAt = Date.now();
-    await sleep(2_000); // let the last slots run
+    // The schedulers run in other processes: poll the database (bounded) until they fired
+    // the slot before the one the loop ended in, instead of assuming a sleep is long enough.
+    const lastSlot = () => {
+      const db = new Database(dbPath, { readonly: true });
+      try {
+        const row = db
+          .prepare("SELECT max(slot_at) AS last FROM runs WHERE workflow = 'every-second'")
+          .get() as { last: number | null };
+        return row.last ?? 0;
+      } finally {
+        db.close();
+      }
+    };
+    const wanted = Math.floor(endedAt / 1000) * 1000 - 1000;
+    const deadline = Date.now() + 30_000;
+    while (lastSlot() < wanted && Date.now() < deadline) await sleep(100);
     victim.kill("SIGKILL");
     steady.kill("SIGKILL");
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Cairn, type Duration, defineWorkflow } from "../src/index.ts";
-import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { type TestCairn, waitForEngine, waitForStatus } from "../src/testing/index.ts";
+import { claimPass, probeWorkflow } from "./support/claim-pass.ts";
 import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
@@ -9,10 +10,17 @@ afterEach(async () => {
   t = undefined;
 });
 
-const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+/** Waits, on engine events, until `cairn` has runs of `scheduleId` for exactly `count` slots. */
+async function slotsFired(cairn: Cairn, scheduleId: string, count: number): Promise<void> {
+  await waitForEngine(
+    cairn,
+    async () => (await runsOf(cairn, scheduleId)).length >= count,
+    `${count} runs of schedule "${scheduleId}"`,
+  );
+}
 
 /**
- * Moves the test clock `steps` times by `step`, each time waiting (up to 5 s) until the engine
+ * Moves the test clock `steps` times by `step`, each time waiting (on engine events) until the engine
  * caught up with it: the schedule has handled every slot up to now, and each of the
  * workflow's runs has finished or waits for a later time. A loaded machine then changes how
  * long a test takes, never what it sees.
@@ -27,18 +35,20 @@ async function advanceSettled(
   for (let i = 0; i < steps; i++) {
     t.clock.advance(step);
     const now = t.clock.now();
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const handled = (await t.cairn.schedules.get(schedule)).nextAt.getTime() > now;
-      const runs = await t.cairn.listRuns({ workflow });
-      const idle = runs.every(
-        (r) =>
-          ["completed", "failed", "cancelled"].includes(r.status) ||
-          (r.status === "waiting" && (r.availableAt ?? 0) > now),
-      );
-      if ((handled && idle) || Date.now() > deadline) break;
-      await tick(10);
-    }
+    await waitForEngine(
+      t.cairn,
+      async () => {
+        const handled = (await t.cairn.schedules.get(schedule)).nextAt.getTime() > now;
+        const runs = await t.cairn.listRuns({ workflow });
+        const idle = runs.every(
+          (r) =>
+            ["completed", "failed", "cancelled"].includes(r.status) ||
+            (r.status === "waiting" && (r.availableAt ?? 0) > now),
+        );
+        return handled && idle;
+      },
+      `schedule "${schedule}" caught up with ${new Date(now).toISOString()}`,
+    );
   }
 }
 const start = Date.UTC(2030, 0, 1, 0, 0, 0);
@@ -79,7 +89,7 @@ describe("schedules", () => {
     });
     expect(schedule.nextAt.toISOString()).toBe("2030-01-01T01:00:00.000Z");
     t.clock.advance("1h");
-    await tick(100);
+    await slotsFired(t.cairn, "hourly", 1);
     const run = t.cairn.handle("sched-hourly-20300101T0100Z");
     expect(await run.result()).toEqual({
       interval: {
@@ -90,7 +100,7 @@ describe("schedules", () => {
       kind: "hourly",
     });
     t.clock.advance("1h");
-    await tick(100);
+    await slotsFired(t.cairn, "hourly", 2);
     expect(await runsOf(t.cairn, "hourly")).toEqual([
       "2030-01-01T01:00:00.000Z",
       "2030-01-01T02:00:00.000Z",
@@ -138,7 +148,12 @@ describe("schedules", () => {
       clock.advance("12m");
       const again = await Cairn.open({ db, workflows: [report], clock });
       await again.worker();
-      await tick(150);
+      // Catching up moves the schedule to its next slot once the missed ones are handled.
+      await waitForEngine(
+        again,
+        async () => (await again.schedules.get("five")).nextAt.getTime() > clock.now(),
+        'schedule "five" catching up',
+      );
       expect(await runsOf(again, "five")).toEqual([...expected]);
       expect((await again.schedules.get("five")).nextAt.toISOString()).toBe(
         "2030-01-01T00:15:00.000Z",
@@ -210,7 +225,7 @@ describe("schedules", () => {
   });
 
   it("pauses and resumes a schedule", async () => {
-    t = await testCairn({ workflows: [report], start });
+    t = await testCairn({ workflows: [report, probeWorkflow], start });
     await t.cairn.schedules.create({
       id: "p",
       workflow: "report",
@@ -219,11 +234,11 @@ describe("schedules", () => {
     });
     await t.cairn.schedules.pause("p");
     t.clock.advance("5m");
-    await tick(80);
+    await claimPass(t.cairn); // the worker's loop fires due schedules, then claims
     expect(await runsOf(t.cairn, "p")).toEqual([]);
     await t.cairn.schedules.resume("p");
     t.clock.advance("1m");
-    await tick(100);
+    await slotsFired(t.cairn, "p", 1);
     // Catch-up "none": the slots missed while paused are skipped; the current one fires.
     expect(await runsOf(t.cairn, "p")).toEqual(["2030-01-01T00:06:00.000Z"]);
   });
@@ -281,10 +296,7 @@ describe("daylight saving time", () => {
       cron: "30 2 * * *",
       tz: "Europe/Paris",
     });
-    for (let i = 0; i < 6; i++) {
-      t.clock.advance("6h");
-      await tick(60);
-    }
+    await advanceSettled(t, "dst", "report", "6h", 6);
     expect(await runsOf(t.cairn, "dst")).toEqual(["2030-03-31T01:00:00.000Z"]);
   });
 });
@@ -296,7 +308,6 @@ describe("scheduled runs wait for their workflow", () => {
     const other = await Cairn.open({ db: t.db, workflows: [], clock: t.clock });
     await other.worker();
     t.clock.advance("1m");
-    await tick(100);
     await waitForStatus(t.cairn, "sched-r-20300101T0001Z", "completed");
     await other.close();
   });

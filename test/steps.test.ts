@@ -9,7 +9,13 @@ import {
   RetryableError,
   StepTimeoutError,
 } from "../src/index.ts";
-import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import {
+  nextEngineEvent,
+  type TestCairn,
+  waitForRun,
+  waitForStatus,
+} from "../src/testing/index.ts";
+import { claimPass, probeWorkflow } from "./support/claim-pass.ts";
 import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
@@ -66,14 +72,16 @@ describe("steps", () => {
       ),
     );
     t = await testCairn({ workflows: [wf] });
+    const clock = t.clock;
+    // Backoff waits on the test clock: each failed attempt moves it past the backoff. The
+    // retry time is set before the event, so the next attempt finds it due or its timer
+    // fired by the advance.
+    const stop = t.cairn.subscribe((e) => {
+      if (e.type === "step" && e.status === "retrying") queueMicrotask(() => clock.advance("1s"));
+    });
     const run = await t.cairn.start(wf, undefined, { id: "flaky-1" });
-    await waitForStatus(t.cairn, run.id, "running");
-    // Backoff waits on the test clock.
-    while (seen.length < 3) {
-      t.clock.advance("1s");
-      await new Promise((r) => setTimeout(r, 5));
-    }
     expect(await run.result()).toBe("ok");
+    stop();
     expect(seen.map((s) => s.attempt)).toEqual([1, 2, 3]);
     expect(new Set(seen.map((s) => s.key))).toEqual(new Set(["flaky-1:flaky"]));
     const [step] = (await t.cairn.getRun(run.id)).steps;
@@ -123,7 +131,7 @@ describe("steps", () => {
         return calls;
       }),
     );
-    t = await testCairn({ workflows: [wf] });
+    t = await testCairn({ workflows: [wf, probeWorkflow] });
     const run = await t.cairn.start(wf, undefined);
     await waitForStatus(t.cairn, run.id, "waiting");
     expect((await t.cairn.getRun(run.id)).steps[0]).toMatchObject({
@@ -131,7 +139,8 @@ describe("steps", () => {
       attempt: 1,
     });
     t.clock.advance("59s");
-    await new Promise((r) => setTimeout(r, 30));
+    await claimPass(t.cairn);
+    expect((await t.cairn.getRun(run.id)).status).toBe("waiting");
     expect(calls).toBe(1);
     t.clock.advance("1s");
     expect(await run.result()).toBe(2);
@@ -150,9 +159,13 @@ describe("steps", () => {
       }),
     );
     t = await testCairn({ workflows: [wf] });
+    // The attempt's timeout timer is set as the attempt starts, before this await resumes.
+    const started = nextEngineEvent(
+      t.cairn,
+      (e) => e.type === "step" && e.key === "slow" && e.status === "started",
+    );
     const run = await t.cairn.start(wf, undefined);
-    await waitForStatus(t.cairn, run.id, "running");
-    await new Promise((r) => setTimeout(r, 20));
+    await started;
     t.clock.advance("30s");
     await expect(run.result()).rejects.toThrow(/timed out after 30000 ms/);
     expect(aborted).toBeInstanceOf(StepTimeoutError);
@@ -381,11 +394,16 @@ describe("replaying outcomes resolved at a claim", () => {
     await waitForStatus(t.cairn, run.id, "waiting");
     t.clock.advance("1s");
     // Wait for the second sleep, then replay everything recorded so far.
-    for (let i = 0; i < 500; i++) {
-      const info = await t.cairn.getRun(run.id);
-      if (info.status === "waiting" && info.steps.some((s) => s.key === "cool-off")) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    const cairn = t.cairn;
+    await waitForRun(
+      cairn,
+      run.id,
+      async () => {
+        const info = await cairn.getRun(run.id);
+        return info.status === "waiting" && info.steps.some((s) => s.key === "cool-off");
+      },
+      "waiting in the second sleep",
+    );
     t.clock.advance("1s");
     expect(await run.result()).toBe(3);
   });

@@ -15,6 +15,7 @@ import { loadPostgresMigrations, migratePostgres } from "../src/store-postgres/m
 import { PostgresStore } from "../src/store-postgres/postgres-store.ts";
 import { WakeListener } from "../src/store-postgres/wake-listener.ts";
 import { loadSqliteMigrations } from "../src/store-sqlite/migrate.ts";
+import { waitForRun } from "../src/testing/index.ts";
 import { freshSchema, testDatabaseUrl, withSql } from "./support/postgres.ts";
 
 const url = await testDatabaseUrl();
@@ -325,6 +326,15 @@ describe("PostgreSQL store", () => {
     const schema = await newSchema();
     const store = await openStore({ schema });
     let wakes = 0;
+    let heard = () => {};
+    /** Resolves once the subscriber has been told `n` times in all. */
+    const toldTimes = (n: number) =>
+      new Promise<void>((resolve) => {
+        heard = () => {
+          if (wakes >= n) resolve();
+        };
+        heard();
+      });
     const listener = new WakeListener(
       {
         pool: store.sql,
@@ -338,16 +348,18 @@ describe("PostgreSQL store", () => {
         probeMs: 100,
         probeTimeoutMs: 300,
       },
-      () => wakes++,
+      () => {
+        wakes++;
+        heard();
+      },
     );
     try {
       await listener.start();
       for (const state of open) state.deaf = true;
-      const deadline = Date.now() + 5000;
-      while (wakes === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await toldTimes(1);
       expect(wakes).toBe(1); // replaced: its subscriber is told to look for work
       await store.createRun(newRun("after"));
-      while (wakes === 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await toldTimes(2);
       expect(wakes).toBe(2); // and the new connection hears notifications
     } finally {
       await listener.stop();
@@ -463,11 +475,13 @@ describe("PostgreSQL store", () => {
     try {
       await cairn.worker({ concurrency: 20 });
       const runs = await Promise.all([1, 2, 3, 4, 5].map((n) => cairn.start(order, n)));
-      for (let attempt = 0; ; attempt++) {
-        const waiting = await Promise.all(runs.map((r) => cairn.getRun(r.id)));
-        if (waiting.every((r) => r.steps.some((s) => s.key === "approval"))) break;
-        if (attempt > 400) throw new Error("the runs never reached their wait");
-        await new Promise((r) => setTimeout(r, 10));
+      for (const run of runs) {
+        await waitForRun(
+          cairn,
+          run.id,
+          async () => (await cairn.getRun(run.id)).steps.some((s) => s.key === "approval"),
+          "reaching its wait",
+        );
       }
       await Promise.all(
         [1, 2, 3, 4, 5].map((n) => cairn.sendEvent("approved", { n }, { id: `approved-${n}` })),

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { defineWorkflow } from "../src/index.ts";
-import { createTestCairn, type TestCairn } from "../src/testing/index.ts";
+import { createTestCairn, type TestCairn, waitForStatus } from "../src/testing/index.ts";
 
 let t: TestCairn | undefined;
 afterEach(async () => {
@@ -21,7 +21,7 @@ describe("ctx.transaction on SQLite", () => {
     });
     t = await createTestCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, "o1");
-    await new Promise((r) => setTimeout(r, 50));
+    await waitForStatus(t.cairn, run.id, "waiting");
     t.clock.advance("1m");
     // The replay after the sleep returns the recorded row id instead of inserting again.
     expect(await run.result()).toBe(1);

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { Cairn } from "../src/index.ts";
-import { waitForStatus } from "../src/testing/index.ts";
 import {
   healthy,
   lateRejection,

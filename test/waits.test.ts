@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defineWorkflow, RunCancelledError } from "../src/index.ts";
-import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import {
+  nextEngineEvent,
+  type TestCairn,
+  waitForRun,
+  waitForStatus,
+} from "../src/testing/index.ts";
 import { testCairn } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
@@ -9,16 +14,20 @@ afterEach(async () => {
   t = undefined;
 });
 
-const tick = () => new Promise((r) => setTimeout(r, 10));
-
 async function waitForStep(runId: string, key: string, status: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    const run = await t?.cairn.getRun(runId);
-    if (run?.steps.some((s) => s.key === key && s.status === status) && run.status === "waiting")
-      return;
-    await tick();
-  }
-  throw new Error(`step ${key} of ${runId} never reached ${status}`);
+  const cairn = t?.cairn;
+  if (!cairn) throw new Error("no engine");
+  await waitForRun(
+    cairn,
+    runId,
+    async () => {
+      const run = await cairn.getRun(runId);
+      return (
+        run.status === "waiting" && run.steps.some((s) => s.key === key && s.status === status)
+      );
+    },
+    `step ${key} reaching ${status}`,
+  );
 }
 
 describe("durable sleep", () => {
@@ -37,11 +46,14 @@ describe("durable sleep", () => {
     const waiting = await t.cairn.getRun(run.id);
     expect(waiting.steps[1]).toMatchObject({ key: "a-month", kind: "sleep", status: "waiting" });
     t.clock.advance("29d");
-    await tick();
+    // A second run is claimed in a claim pass after the advance, which would also have
+    // taken the first one had its timer been due.
+    const probe = await t.cairn.start(wf, undefined);
+    await waitForStatus(t.cairn, probe.id, "waiting");
     expect((await t.cairn.getRun(run.id)).status).toBe("waiting");
     t.clock.advance("1d");
     expect(await run.result()).toBe("woke");
-    expect(before).toBe(1); // the replay after the sleep did not re-run the first step
+    expect(before).toBe(2); // once per run: the replay after the sleep did not re-run it
   });
 
   it("sleepUntil a past time returns at once", async () => {
@@ -70,7 +82,7 @@ describe("waitForEvent", () => {
     await waitForStatus(t.cairn, run.id, "waiting");
     await t.cairn.sendEvent("order.approved", { orderId: "o2", by: "mallory" });
     await t.cairn.sendEvent("order.other", { orderId: "o1", by: "eve" });
-    await tick();
+    // A matching event queues the waiting run in the same transaction that stores it.
     expect((await t.cairn.getRun(run.id)).status).toBe("waiting");
     await t.cairn.sendEvent("order.approved", { orderId: "o1", by: "alice" });
     expect(await run.result()).toBe("approved by alice");
@@ -119,7 +131,6 @@ describe("waitForEvent", () => {
       id: "evt-1",
       duplicate: true,
     });
-    await tick();
     t.clock.advance("1h");
     expect(await run.result()).toEqual(["evt-1", null]);
   });
@@ -230,9 +241,12 @@ describe("cancellation", () => {
       afterwards = true;
     });
     t = await testCairn({ workflows: [wf] });
+    const started = nextEngineEvent(
+      t.cairn,
+      (e) => e.type === "step" && e.key === "wait" && e.status === "started",
+    );
     const run = await t.cairn.start(wf, undefined);
-    await waitForStatus(t.cairn, run.id, "running");
-    await tick();
+    await started;
     await t.cairn.cancel(run.id);
     await expect(run.result()).rejects.toBeInstanceOf(RunCancelledError);
     expect(abortedWith).toBeInstanceOf(RunCancelledError);

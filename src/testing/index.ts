@@ -4,9 +4,11 @@ import { join } from "node:path";
 import type { RunStatus } from "../core/types.ts";
 import { Cairn, type CairnOptions } from "../sdk/cairn.ts";
 import { TestClock } from "./test-clock.ts";
+import { waitForRun } from "./wait-for-run.ts";
 
 export { nextEngineEvent } from "./next-engine-event.ts";
 export { TestClock } from "./test-clock.ts";
+export { waitForEngine, waitForRun } from "./wait-for-run.ts";
 
 export interface TestCairn {
   cairn: Cairn;
@@ -64,25 +66,25 @@ export async function createTestCairn(
 }
 
 /**
- * Resolves once the run reaches `status` (polling the store every few ms, real time);
- * rejects after `timeoutMs`.
+ * Resolves once the run reaches `status`, re-reading it on this engine's events for the run
+ * (see {@link waitForRun}); rejects after `timeoutMs` of real time (a guard, not a wait).
  */
 export async function waitForStatus(
   cairn: Cairn,
   runId: string,
   status: RunStatus | readonly RunStatus[],
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<void> {
-  const wanted = Array.isArray(status) ? status : [status];
-  const deadline = Date.now() + timeoutMs;
+  const wanted: readonly RunStatus[] = Array.isArray(status) ? status : [status as RunStatus];
   let last: RunStatus | undefined;
-  while (Date.now() < deadline) {
-    const run = await cairn.store.getRun(runId as never);
-    last = run?.status;
-    if (last && wanted.includes(last)) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(
-    `Run "${runId}" did not reach ${wanted.join("|")} within ${timeoutMs} ms (last: ${last}).`,
+  await waitForRun(
+    cairn,
+    runId,
+    async () => {
+      last = (await cairn.store.getRun(runId as never))?.status;
+      return last !== undefined && wanted.includes(last);
+    },
+    () => `reaching ${wanted.join("|")} (last: ${last})`,
+    timeoutMs,
   );
 }

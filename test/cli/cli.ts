@@ -110,12 +110,31 @@ export function startService(args: readonly string[], options: CliOptions = {}):
     stderr: () => err,
     ready,
     exited,
-    async waitForStderr(text, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!err.includes(text)) {
-        if (Date.now() > deadline) throw new Error(`stderr never showed "${text}":\n${err}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+    // Checked on each chunk the child writes (and once it exits), not on a timer.
+    waitForStderr(text, timeoutMs = 30_000) {
+      return new Promise<void>((resolvePromise, reject) => {
+        const done = (error?: Error) => {
+          clearTimeout(timer);
+          child.stderr?.off("data", check);
+          if (error) reject(error);
+          else resolvePromise();
+        };
+        const check = () => {
+          if (err.includes(text)) done();
+        };
+        const timer = setTimeout(
+          () => done(new Error(`stderr never showed "${text}":\n${err}`)),
+          timeoutMs,
+        );
+        // Registered after the accumulating listener, so `err` already holds the chunk.
+        child.stderr?.on("data", check);
+        void exited.then(() =>
+          err.includes(text)
+            ? done()
+            : done(new Error(`exited before stderr showed "${text}":\n${err}`)),
+        );
+        check();
+      });
     },
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

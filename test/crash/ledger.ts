@@ -17,6 +17,12 @@ export interface EffectRecord {
   key: string;
   /** Wall time (ms) at which the effect happened. */
   t: number;
+  /**
+   * The same moment on the executing engine's clock, where it differs from the wall clock
+   * (on PostgreSQL it follows the database's: local time plus a measured offset). Due times
+   * such as a sleep's `wake_at` are on that clock, so they are compared with this.
+   */
+  engineT?: number;
   /** For steps that log more than one moment (a long step's begin and end). */
   phase?: string;
 }

@@ -52,6 +52,11 @@ export async function judgeLoad(v: Violations, input: VerdictInput) {
   }
   const firstEffect = (run: string, step: string) =>
     Math.min(...(byRunStep.get(stepId(run, step)) ?? []).map((e) => e.t));
+  // A due time is on the engine's clock (the database's, through each process's measured
+  // offset), not on the worker's wall clock: a step after a sleep is checked on the clock
+  // of the engine that ran it, which is the clock that decided the timer was due.
+  const firstEngineEffect = (run: string, step: string) =>
+    Math.min(...(byRunStep.get(stepId(run, step)) ?? []).map((e) => e.engineT ?? e.t));
   const rows = await inspect.sql`SELECT run_id, key, wake_at, started_at, event_id FROM steps`;
   const entry = (run: string, key: string) =>
     rows.find((r) => r.run_id === run && r.key === key) as
@@ -69,7 +74,7 @@ export async function judgeLoad(v: Violations, input: VerdictInput) {
     }
     const dueAt = Number(entry(id, "wait")?.wake_at ?? Number.NaN);
     const before = firstEffect(id, "before");
-    const after = firstEffect(id, "after");
+    const after = firstEngineEffect(id, "after");
     if (!Number.isFinite(before) || !Number.isFinite(after)) {
       v.add(`${id}: the steps around the sleep did not both run`);
       continue;
