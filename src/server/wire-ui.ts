@@ -10,7 +10,19 @@ import { toRunWire } from "./wire.ts";
 
 /** `superjson.stringify(null)`: what a wait that timed out resolves to. */
 const serializedNull = '{"json":null}';
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+// Neighbouring steps of a fast run share their millisecond; a 5,000-step page formats far
+// fewer dates with a one-entry memo.
+let lastMs = Number.NaN;
+let lastIso = "";
+const iso = (ms: number | null) => {
+  if (ms === null) return null;
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+};
 
 /**
  * How a journal position looks on the run page: a wait resolved to null at or after its
@@ -36,69 +48,38 @@ export function stepState(entry: JournalEntry, runStatus: RunStatus): StepState 
   return entry.status;
 }
 
+function parseDetail(text: string | null): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
 /** What a waiting position waits for: an event, a signal, a child run or a time. */
 export function waitFor(entry: JournalEntry): Record<string, unknown> | undefined {
-  let detail: Record<string, unknown> = {};
-  if (entry.detail) {
-    try {
-      detail = JSON.parse(entry.detail) as Record<string, unknown>;
-    } catch {
-      detail = {};
-    }
-  }
   switch (entry.kind) {
     case "sleep":
       return { until: iso(entry.wakeAt) };
-    case "event":
+    case "event": {
+      const detail = parseDetail(entry.detail);
       return {
         event: detail.event ?? null,
         match: detail.match ?? null,
         timeoutAt: iso(entry.wakeAt),
       };
+    }
     case "signal":
-      return { signal: detail.signal ?? entry.key, timeoutAt: iso(entry.wakeAt) };
+      return {
+        signal: parseDetail(entry.detail).signal ?? entry.key,
+        timeoutAt: iso(entry.wakeAt),
+      };
     case "invoke":
-      return { childRunId: detail.childId ?? null };
+      return { childRunId: parseDetail(entry.detail).childId ?? null };
     default:
       return entry.status === "retrying" ? { retryAt: iso(entry.wakeAt) } : undefined;
   }
-}
-
-/**
- * The journal keeps each position's latest attempt only: earlier attempts of a retried step
- * are known by number (and by their log lines), not by their timings.
- */
-function attempts(entry: JournalEntry) {
-  if (entry.kind !== "step" && entry.kind !== "transaction") return undefined;
-  const error = entry.error === null ? undefined : parseSerializedError(entry.error);
-  return [
-    {
-      attempt: entry.attempt,
-      startedAt: iso(entry.startedAt),
-      endedAt: iso(entry.finishedAt),
-      ...(error ? { error: { name: String(error.name), message: String(error.message) } } : {}),
-    },
-  ];
-}
-
-export function enrichSteps(
-  steps: z.infer<typeof Step>[],
-  journal: readonly JournalEntry[],
-  runStatus: RunStatus,
-): z.infer<typeof Step>[] {
-  const byPosition = new Map(journal.map((e) => [e.position, e]));
-  return steps.map((step) => {
-    const entry = byPosition.get(step.position);
-    if (!entry) return step;
-    const wait = waitFor(entry);
-    const tries = attempts(entry);
-    return {
-      ...step,
-      state: stepState(entry, runStatus),
-      ...(wait ? { waitFor: wait } : {}),
-      ...(tries ? { attempts: tries } : {}),
-    };
-  });
 }
 
 /**
@@ -106,7 +87,7 @@ export function enrichSteps(
  * form, without superjson's deserialize-then-serialize round trip: the stored form already
  * is the wire form. A root `undefined` is left out, as `payload` in wire.ts does.
  */
-function storedPayload(text: string | null, field: string): Record<string, unknown> {
+export function storedPayload(text: string | null, field: string): Record<string, unknown> {
   if (text === null) return {};
   const { json, meta } = JSON.parse(text) as { json: unknown; meta?: { values?: unknown } };
   if (meta === undefined) return { [field]: json };
@@ -126,28 +107,58 @@ function errorOf(text: string | null) {
   };
 }
 
-/** A journal entry as a wire step, built straight from the stored row (a 5,000-step run). */
-function stepFromEntry(e: JournalEntry): z.infer<typeof Step> {
-  return {
+/** A wire step without its output: everything but the stored payload (see step-json.ts). */
+export type StepHead = Omit<z.infer<typeof Step>, "output" | "outputMeta">;
+
+/**
+ * A journal entry as the run page shows it, built in one pass straight from the stored row:
+ * a 5,000-step run makes 5,000 of these per request. The journal keeps each position's
+ * latest attempt only, so `attempts` holds that one; earlier ones are known by number.
+ */
+export function stepHead(e: JournalEntry, runStatus: RunStatus): StepHead {
+  const startedAt = iso(e.startedAt);
+  const finishedAt = iso(e.finishedAt);
+  const error = errorOf(e.error);
+  const step: StepHead = {
     position: e.position,
     key: e.key,
     kind: e.kind,
     status: e.status,
     attempt: e.attempt,
-    startedAt: iso(e.startedAt),
-    finishedAt: iso(e.finishedAt),
+    startedAt,
+    finishedAt,
     durationMs: e.startedAt !== null && e.finishedAt !== null ? e.finishedAt - e.startedAt : null,
     wakeAt: iso(e.wakeAt),
-    ...storedPayload(e.output, "output"),
-    error: errorOf(e.error),
-    ...(e.kind === "invoke" && e.detail
-      ? { childRunId: (JSON.parse(e.detail) as { childId: string }).childId }
-      : {}),
+    error,
+    state: stepState(e, runStatus),
   };
+  if (e.kind === "invoke" && e.detail) {
+    step.childRunId = (JSON.parse(e.detail) as { childId: string }).childId;
+  }
+  const wait = waitFor(e);
+  if (wait) step.waitFor = wait;
+  if (e.kind === "step" || e.kind === "transaction") {
+    step.attempts = [
+      error
+        ? {
+            attempt: e.attempt,
+            startedAt,
+            endedAt: finishedAt,
+            error: { name: error.name, message: error.message },
+          }
+        : { attempt: e.attempt, startedAt, endedAt: finishedAt },
+    ];
+  }
+  return step;
 }
 
-/** A run with what its page shows: steps with states and waits, children, tags, origin. */
-export async function toRunDetail(cairn: Cairn, id: string): Promise<z.infer<typeof Run>> {
+/** A journal entry as a wire step, output included. */
+export function stepFromEntry(e: JournalEntry, runStatus: RunStatus): z.infer<typeof Step> {
+  return Object.assign(stepHead(e, runStatus), storedPayload(e.output, "output"));
+}
+
+/** A run's page without its steps, and the journal the steps are built from. */
+export async function loadRunDetail(cairn: Cairn, id: string) {
   const run = await cairn.store.getRun(id as RunId);
   if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
   const [journal, children, tags] = await Promise.all([
@@ -155,22 +166,27 @@ export async function toRunDetail(cairn: Cairn, id: string): Promise<z.infer<typ
     cairn.store.childRunIds(run.id),
     cairn.store.tags.get([run.id]),
   ]);
-  const wire = toRunWire(toRunInfo(run, []));
   const runTags = tags.get(run.id) ?? {};
-  return {
+  const { steps: _none, ...wire } = toRunWire(toRunInfo(run, []));
+  const head: Omit<z.infer<typeof Run>, "steps"> = {
     ...wire,
-    steps: enrichSteps(journal.map(stepFromEntry), journal, run.status),
     children,
     tags: runTags,
     version: null,
     rerunOf: runTags.rerunOf ?? null,
   };
+  return { head, journal, status: run.status };
 }
 
-/** A run's steps, enriched (`GET /runs/{id}/steps`). */
-export async function toStepDetails(cairn: Cairn, id: string) {
+/** A run with what its page shows: steps with states and waits, children, tags, origin. */
+export async function toRunDetail(cairn: Cairn, id: string): Promise<z.infer<typeof Run>> {
+  const { head, journal, status } = await loadRunDetail(cairn, id);
+  return { ...head, steps: journal.map((e) => stepFromEntry(e, status)) };
+}
+
+/** A run's journal as the run page shows it (`GET /runs/{id}/steps`). */
+export async function loadRunJournal(cairn: Cairn, id: string) {
   const run = await cairn.store.getRun(id as RunId);
   if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
-  const journal = await cairn.store.getJournal(run.id);
-  return { runId: run.id, steps: enrichSteps(journal.map(stepFromEntry), journal, run.status) };
+  return { runId: run.id, journal: await cairn.store.getJournal(run.id), status: run.status };
 }

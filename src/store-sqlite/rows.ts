@@ -1,3 +1,4 @@
+import type { EntryKind, EntryStatus } from "../core/types.ts";
 import * as rows from "../store/rows.ts";
 import type {
   JournalEntry,
@@ -47,3 +48,22 @@ export const toRun = (row: unknown): RunRecord => rows.toRun(row as rows.Row);
 export const toEntry = (row: unknown): JournalEntry => rows.toEntry(row as rows.Row);
 export const toSchedule = (row: unknown): ScheduleRecord => rows.toSchedule(row as rows.Row);
 export const toToken = (row: unknown): TokenRecord => rows.toToken(row as rows.Row);
+
+/** A journal row read as an array, in `getJournal`'s column order; as `rows.toEntry` maps. */
+export function toEntryRow(row: unknown): JournalEntry {
+  const r = row as unknown[];
+  return {
+    position: Number(r[0]),
+    key: r[1] as string,
+    kind: r[2] as EntryKind,
+    status: r[3] as EntryStatus,
+    output: rows.str(r[4]),
+    error: rows.str(r[5]),
+    attempt: Number(r[6]),
+    startedAt: rows.num(r[7]),
+    finishedAt: rows.num(r[8]),
+    wakeAt: rows.num(r[9]),
+    detail: rows.str(r[10]),
+    seq: rows.num(r[11]),
+  };
+}

@@ -23,7 +23,7 @@ import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./co
 import { listRuns } from "./list-runs.ts";
 import { migrate } from "./migrate.ts";
 import { retryWhileBusy } from "./retry-while-busy.ts";
-import { newRunParams, toEntry, toRun } from "./rows.ts";
+import { newRunParams, toEntryRow, toRun } from "./rows.ts";
 import { sqliteFlows } from "./sqlite-flows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
 import { sqliteTokens } from "./sqlite-tokens.ts";
@@ -152,7 +152,7 @@ export class SqliteStore implements Store {
   }
 
   async getJournal(id: RunId): Promise<JournalEntry[]> {
-    return this.#sql.getJournal.all(id).map(toEntry);
+    return this.#sql.getJournal.all(id).map(toEntryRow);
   }
 
   async claimRuns(

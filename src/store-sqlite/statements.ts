@@ -37,7 +37,9 @@ const statementSql = {
   getRunCreatedAt: "SELECT created_at FROM runs WHERE id = ?",
   getParentLink: "SELECT parent_id, parent_position FROM runs WHERE id = ?",
   getOwnership: "SELECT status, fencing_token FROM runs WHERE id = ?",
-  getJournal: "SELECT * FROM steps WHERE run_id = ? ORDER BY position",
+  // Read as arrays (see prepareStatements): the column order is the one `toEntryRow` expects.
+  getJournal: `SELECT position, key, kind, status, output, error, attempt, started_at,
+    finished_at, wake_at, detail, seq FROM steps WHERE run_id = ? ORDER BY position`,
   getEntryStatus: "SELECT status FROM steps WHERE run_id = ? AND position = ?",
   // Runs are claimed in order of when they became available: due timers, new runs and
   // expired leases share one queue.
@@ -172,5 +174,7 @@ export type Statements = { readonly [K in keyof typeof statementSql]: Database.S
 export function prepareStatements(db: Database.Database): Statements {
   const prepared: Record<string, Database.Statement> = {};
   for (const [name, sql] of Object.entries(statementSql)) prepared[name] = db.prepare(sql);
+  // A 5,000-step journal reads in about half the time without a keyed object per row.
+  prepared.getJournal?.raw(true);
   return prepared as Statements;
 }

@@ -112,6 +112,6 @@ export function num(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
 
-function str(value: unknown): string | null {
+export function str(value: unknown): string | null {
   return value === null || value === undefined ? null : (value as string);
 }
