@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { type Duration, toMs } from "../core/duration.ts";
 import { defaultDatabaseUrl } from "../engine/default-database-url.ts";
+import { webhookSchemes } from "../server/webhook-schemes.ts";
 import {
   allConfigKeys,
   type CairnConfig,
@@ -49,7 +50,18 @@ const schemas: Record<ConfigKey, z.ZodType> = {
   bodyLimitBytes: positiveInt,
   allowedHosts: list,
   allowedOrigins: list,
-  webhooks: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  webhooks: z.record(
+    z.string(),
+    z.union([
+      z.string(),
+      z.array(z.string()),
+      z.strictObject({
+        scheme: z.enum(webhookSchemes).optional(),
+        secrets: z.union([z.string(), z.array(z.string())]),
+        toleranceSeconds: z.int().min(1).max(86_400).optional(),
+      }),
+    ]),
+  ),
 };
 
 const fileSchema = z.strictObject(
