@@ -23,6 +23,14 @@ export function resolveWebhooks(
       throw new TypeError(`Webhook name "${name}" must be 1-64 letters, digits, ".", "_" or "-".`);
     }
     const spec = typeof given === "string" || Array.isArray(given) ? { secrets: given } : given;
+    const unknown = Object.keys(spec).filter(
+      (key) => !["scheme", "secrets", "toleranceSeconds"].includes(key),
+    );
+    if (unknown.length > 0) {
+      throw new TypeError(
+        `Webhook "${name}": unknown key(s) ${unknown.join(", ")} (known: scheme, secrets, toleranceSeconds).`,
+      );
+    }
     const scheme = spec.scheme ?? "cairn";
     if (!webhookSchemes.includes(scheme)) {
       throw new TypeError(
