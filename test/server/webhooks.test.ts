@@ -163,6 +163,14 @@ describe("POST /api/v1/hooks/{name}", () => {
     expect(await json(two)).toMatchObject({ id: "delivery-42", duplicate: true });
   });
 
+  it("accepts a v2 signature made by hand as docs/guide/operating.md shows", async () => {
+    const raw = body();
+    const t = now();
+    const mac = createHmac("sha256", current).update(`${t}\nrelease-v42\n${raw}`).digest("hex");
+    const res = await deliver(raw, `t=${t},v2=${mac}`, { "X-Cairn-Event-Id": "release-v42" });
+    expect(await json(res)).toMatchObject({ id: "release-v42", duplicate: false });
+  });
+
   it("refuses a captured request replayed under a new X-Cairn-Event-Id", async () => {
     const raw = body();
     const signature = signWebhook(current, raw, now(), "delivery-43");
