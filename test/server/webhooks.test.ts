@@ -226,7 +226,7 @@ describe("other signature schemes", () => {
     });
     const ok = await post("std", raw, headers("msg_1"));
     expect(ok.status).toBe(202);
-    expect(await json(ok)).toMatchObject({ id: "msg_1", duplicate: false });
+    expect(await json(ok)).toMatchObject({ id: "hook:std:msg_1", duplicate: false });
     // The same message retried later (a new timestamp, so a new signature) is a duplicate.
     const later = t + 1;
     const retry = await post("std", raw, {
@@ -234,7 +234,7 @@ describe("other signature schemes", () => {
       "webhook-timestamp": String(later),
       "webhook-signature": `v1,${createHmac("sha256", standardKey).update(`msg_1.${later}.${raw}`).digest("base64")}`,
     });
-    expect(await json(retry)).toMatchObject({ id: "msg_1", duplicate: true });
+    expect(await json(retry)).toMatchObject({ id: "hook:std:msg_1", duplicate: true });
     expect((await post("std", raw, headers("msg_1"))).status, "exact replay").toBe(401);
     expect((await post("std", raw, headers("msg_2", sign("msg_1")))).status, "new id").toBe(401);
     const stale = await post("std", raw, { ...headers("msg_3"), "webhook-timestamp": "1" });
@@ -267,11 +267,11 @@ describe("other signature schemes", () => {
       `t=${t},v1=${hex(secret, `${t}.${event}`)},v0=${"0".repeat(64)}`;
     const ok = await post("stripe", event, { "Stripe-Signature": sign(now()) });
     expect(ok.status).toBe(202);
-    expect(await json(ok)).toMatchObject({ id: "evt_1", duplicate: false });
+    expect(await json(ok)).toMatchObject({ id: "hook:stripe:evt_1", duplicate: false });
     const rotated = await post("stripe", event, {
       "Stripe-Signature": sign(now() - 1, "whsec_stripe_old"),
     });
-    expect(await json(rotated)).toMatchObject({ id: "evt_1", duplicate: true });
+    expect(await json(rotated)).toMatchObject({ id: "hook:stripe:evt_1", duplicate: true });
     // This hook allows 60 s, not the default 300.
     expect((await post("stripe", event, { "Stripe-Signature": sign(now() - 90) })).status).toBe(
       401,
@@ -281,4 +281,19 @@ describe("other signature schemes", () => {
     });
     expect(replay.status).toBe(401);
   });
+});
+
+it("describes every scheme in the route's OpenAPI description", async () => {
+  const doc = await json<{ paths: Record<string, { post: { description: string } }> }>(
+    await h.fetch("/api/openapi.json"),
+  );
+  const description = doc.paths["/api/v1/hooks/{name}"]?.post.description ?? "";
+  for (const header of [
+    "X-Cairn-Signature",
+    "webhook-signature",
+    "X-Hub-Signature-256",
+    "Stripe-Signature",
+  ]) {
+    expect(description).toContain(header);
+  }
 });

@@ -10,9 +10,9 @@ const description = `Verifies the delivery with the hook's signature scheme and 
 
 Schemes (per hook, \`webhooks: { "<name>": { scheme, secrets, toleranceSeconds } }\`; timestamps within ±300 s by default):
 - \`cairn\` (default): \`X-Cairn-Signature: t=<unix s>,v2=<hex HMAC-SHA256 of "<t>\\n<X-Cairn-Event-Id or empty>\\n<raw body>">\`; the event id is \`X-Cairn-Event-Id\`, else derived from the MAC. The older \`v1=<hex HMAC of "<t>.<body>">\` is accepted only without \`X-Cairn-Event-Id\`.
-- \`standard\` (Standard Webhooks): \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">\` (space-separated list), secret \`whsec_<base64>\`; the event id is \`webhook-id\`.
+- \`standard\` (Standard Webhooks): \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">\` (space-separated list), secret \`whsec_<base64>\`; the event id is \`hook:<name>:<webhook-id>\`.
 - \`github\`: \`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>\`. GitHub signs no timestamp or delivery id, so the event id is derived from the MAC and a replay is a duplicate event.
-- \`stripe\`: \`Stripe-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">\`; the event id is the body's \`id\`.`;
+- \`stripe\`: \`Stripe-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">\`; the event id is \`hook:<name>:<the body's id>\`.`;
 
 export const receiveWebhook = apiRoute({
   policy: "webhook",
@@ -50,7 +50,9 @@ export const receiveWebhook = apiRoute({
         if (!checked.success) {
           throw new HttpProblem("invalid_request", `${checked.error.issues[0]?.message}.`);
         }
-        id = checked.data;
+        // A third party's ids (msg_…, evt_…) share the event id space with the application's
+        // own: prefixed by the hook, two providers' "msg_1" stay two events.
+        id = delivery.scheme === "cairn" ? checked.data : `hook:${name}:${checked.data}`;
       }
       const result: { id: string; duplicate: boolean; started?: string[] } = await cairn.sendEvent(
         name,
