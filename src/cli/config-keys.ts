@@ -112,6 +112,7 @@ export const configKeys: Record<ConfigKey, KeySpec> = {
   },
   webhooks: {
     kind: "object",
+    secret: true,
     description:
       "webhooks by hook name: secret(s), or { scheme, secrets, toleranceSeconds } (configuration file only)",
   },

@@ -90,7 +90,10 @@ describe("webhooks in the configuration file", () => {
     const write = (webhooks: unknown) =>
       writeFileSync(join(dir.path, "cairn.config.json"), JSON.stringify({ webhooks }));
     write({ gh: { scheme: "github", secrets: ["a", "b"] }, plain: "s" });
-    expect((await printConfig()).code).toBe(0);
+    const accepted = await printConfig();
+    expect(accepted.code).toBe(0);
+    // The secrets are never printed.
+    expect(accepted.printed?.values.webhooks?.value).toBe("(set, hidden)");
     write({ gh: { scheme: "gitlab", secrets: "a" } });
     const refused = await printConfig();
     expect(refused.code).not.toBe(0);
