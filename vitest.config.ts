@@ -22,6 +22,7 @@ const engineTests = [
   "test/uncaught-errors.test.ts",
   "test/server/token-lifecycle.test.ts",
   "test/server/readiness.test.ts",
+  "test/server/webhook-replays.test.ts",
 ];
 
 export default defineConfig({

@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import type { WebhookOptions } from "../server/resolve-webhooks.ts";
 
 /**
  * The CLI's configuration keys: flag, environment variable, type and meaning of each. This
@@ -18,7 +19,7 @@ export interface CairnConfig {
   bodyLimitBytes: number | undefined;
   allowedHosts: string[] | undefined;
   allowedOrigins: string[] | undefined;
-  webhooks: Record<string, string | string[]> | undefined;
+  webhooks: Record<string, WebhookOptions> | undefined;
 }
 
 export type ConfigKey = keyof CairnConfig;
@@ -111,7 +112,9 @@ export const configKeys: Record<ConfigKey, KeySpec> = {
   },
   webhooks: {
     kind: "object",
-    description: "webhook signing secrets by hook name (configuration file only)",
+    secret: true,
+    description:
+      "webhooks by hook name: secret(s), or { scheme, secrets, toleranceSeconds } (configuration file only)",
   },
 };
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { type Duration, toMs } from "../core/duration.ts";
 import { defaultDatabaseUrl } from "../engine/default-database-url.ts";
+import { resolveWebhooks, type WebhookOptions } from "../server/resolve-webhooks.ts";
 import {
   allConfigKeys,
   type CairnConfig,
@@ -49,7 +50,14 @@ const schemas: Record<ConfigKey, z.ZodType> = {
   bodyLimitBytes: positiveInt,
   allowedHosts: list,
   allowedOrigins: list,
-  webhooks: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  // The server's own check, so the file and `startServer` options refuse the same things.
+  webhooks: z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+    try {
+      resolveWebhooks(value as Record<string, WebhookOptions>);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  }),
 };
 
 const fileSchema = z.strictObject(

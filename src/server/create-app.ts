@@ -115,7 +115,7 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
     hub,
     readiness,
     tokenWatch,
-    hooks: new WebhookVerifier(resolved.webhooks),
+    hooks: new WebhookVerifier(resolved.webhooks, cairn.store, logger),
     health,
     openapi: () => {
       document ??= app.getOpenAPI31Document({

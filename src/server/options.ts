@@ -1,6 +1,8 @@
 import { FlowFileWriter } from "./flow-file-writer.ts";
+import { resolveWebhooks, type WebhookOptions } from "./resolve-webhooks.ts";
 import type { ServerLogger } from "./server-logger.ts";
 import type { ReadinessOptions } from "./store-readiness.ts";
+import type { WebhookConfig } from "./webhook-verifier.ts";
 
 /** What the server logs through: pino, or anything with the same four methods. */
 export type { ServerLogger } from "./server-logger.ts";
@@ -16,8 +18,11 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** Origins allowed to make cross-site calls (CORS). (Default: none) */
   allowedOrigins?: string[];
-  /** Webhook signing secrets by hook name (POST /api/v1/hooks/{name}); a list allows key rotation. */
-  webhooks?: Record<string, string | string[]>;
+  /**
+   * Webhooks by hook name (POST /api/v1/hooks/{name}): a secret, a list of secrets (key
+   * rotation), or `{ scheme, secrets, toleranceSeconds }` for another signature scheme.
+   */
+  webhooks?: Record<string, WebhookOptions>;
   /** pino logger (or any with info/warn/error/child). (Default: logs nothing) */
   logger?: ServerLogger;
   /** How often the event stream looks for changes made by other processes, in ms. (Default: 500) */
@@ -42,7 +47,7 @@ export interface ResolvedOptions {
   bodyLimitBytes: number;
   allowedHosts: string[];
   allowedOrigins: string[];
-  webhooks: Map<string, string[]>;
+  webhooks: Map<string, WebhookConfig>;
   logger: ServerLogger;
   streamPollMs: number;
   streamHeartbeatMs: number;
@@ -70,15 +75,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new TypeError(`port must be an integer from 0 to 65535, got ${port}.`);
   }
-  const webhooks = new Map<string, string[]>();
-  for (const [name, secrets] of Object.entries(options.webhooks ?? {})) {
-    const list = (Array.isArray(secrets) ? secrets : [secrets]).filter((s) => s !== "");
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
-      throw new TypeError(`Webhook name "${name}" must be 1-64 letters, digits, ".", "_" or "-".`);
-    }
-    if (list.length === 0) throw new TypeError(`Webhook "${name}" needs at least one secret.`);
-    webhooks.set(name, list);
-  }
+  const webhooks = resolveWebhooks(options.webhooks ?? {});
   return {
     host: options.host ?? "127.0.0.1",
     port,

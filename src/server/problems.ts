@@ -19,7 +19,6 @@ export type HttpProblemCode =
   | "forbidden_host"
   | "forbidden_origin"
   | "not_found"
-  | "unknown_hook"
   | "not_ready"
   | "internal";
 
@@ -75,7 +74,6 @@ export const problemTable = {
   forbidden_host: { status: 403, title: "Host not allowed" },
   forbidden_origin: { status: 403, title: "Origin not allowed" },
   not_found: { status: 404, title: "Not found" },
-  unknown_hook: { status: 404, title: "Unknown webhook" },
   not_ready: { status: 503, title: "Not ready" },
   STORE_UNAVAILABLE: { status: 503, title: "Database unavailable" },
   internal: { status: 500, title: "Internal error" },

@@ -1,126 +1,113 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import type { Store } from "../store/store.ts";
 import { HttpProblem } from "./problems.ts";
+import type { ServerLogger } from "./server-logger.ts";
+import {
+  SignatureRefused,
+  signCairn,
+  type VerifiedDelivery,
+  verifyScheme,
+  type WebhookScheme,
+} from "./webhook-schemes.ts";
 
-/** How far a signature's timestamp may be from now, either way. */
+/** How far a signature's timestamp may be from now, either way, unless a hook sets its own. */
 export const signatureToleranceSeconds = 300;
-// Signatures remembered for replay protection; past this, the oldest are forgotten early
-// (a replay of one of them is still only a duplicate event id, a no-op in the store).
-const maxRemembered = 50_000;
+
+/** One configured hook: how its sender signs, with which secrets, how much clock skew. */
+export interface WebhookConfig {
+  scheme: WebhookScheme;
+  /** Several during a key rotation. */
+  secrets: string[];
+  toleranceSeconds: number;
+}
 
 /**
- * Signs a webhook body the way the server checks it: `t=<unix seconds>,v1=<hex HMAC-SHA256
- * of "<t>.<raw body>">`. For senders and tests.
+ * Signs a webhook body the way the server checks the `cairn` scheme:
+ * `t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>\n<eventId>\n<raw body>">`. For senders and
+ * tests; send `eventId` (if any) as `X-Cairn-Event-Id`.
  * @example fetch(url, { method: "POST", body, headers: { "X-Cairn-Signature": signWebhook(secret, body) } })
  */
 export function signWebhook(
   secret: string,
   body: string | Uint8Array,
   timestamp = Math.floor(Date.now() / 1000),
+  eventId?: string,
 ): string {
-  return `t=${timestamp},v1=${hmac(secret, timestamp, body)}`;
+  return signCairn(secret, body, { timestamp, ...(eventId !== undefined ? { eventId } : {}) });
 }
 
-function hmac(secret: string, timestamp: number | string, body: string | Uint8Array): string {
-  return createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex");
-}
+// One answer for every refusal: a caller must not learn whether a hook name exists, nor
+// (without a valid signature) which check failed. The server log has the reason.
+const refusal =
+  "The webhook signature is missing, malformed, outside the time window or does not match, or there is no such hook; the server log says which.";
 
 /**
- * Verifies `X-Cairn-Signature` headers against each hook's secrets (several during a key
- * rotation), within ±{@link signatureToleranceSeconds} of now, and refuses a signature
- * already accepted inside that window.
+ * Verifies deliveries against each hook's scheme and secrets, and refuses a signature
+ * already accepted inside its time window. The seen signatures live in the database, so a
+ * restart or another server on the same database refuses a replay too.
  */
 export class WebhookVerifier {
-  readonly #secrets: ReadonlyMap<string, readonly string[]>;
+  readonly #hooks: ReadonlyMap<string, WebhookConfig>;
+  readonly #store: Pick<Store, "rememberWebhookSignature">;
+  readonly #logger: ServerLogger;
   readonly #now: () => number;
-  /** Accepted signature → when it leaves the window (ms); insertion order ≈ expiry order. */
-  readonly #seen = new Map<string, number>();
+  // Unknown hooks are checked against this, so they cost the same work as known ones.
+  readonly #decoy = randomBytes(32).toString("hex");
 
-  constructor(secrets: ReadonlyMap<string, readonly string[]>, now: () => number = Date.now) {
-    this.#secrets = secrets;
+  constructor(
+    hooks: ReadonlyMap<string, WebhookConfig>,
+    store: Pick<Store, "rememberWebhookSignature">,
+    logger: ServerLogger,
+    now: () => number = Date.now,
+  ) {
+    this.#hooks = hooks;
+    this.#store = store;
+    this.#logger = logger;
     this.#now = now;
   }
 
-  has(name: string): boolean {
-    return this.#secrets.has(name);
-  }
-
   /**
-   * Checks the signature of `body` for hook `name` and returns the matching MAC (the replay
-   * key and the default event id).
-   * @throws HttpProblem `invalid_signature` or `replayed_signature` (401).
+   * Checks the delivery to hook `name` and records its signature as used.
+   * @throws HttpProblem `invalid_signature` (the same for an unknown hook) or `replayed_signature` (401).
    */
-  verify(name: string, header: string | undefined, body: Uint8Array): string {
-    const secrets = this.#secrets.get(name) ?? [];
-    if (header === undefined || header.length > 2048) {
-      throw new HttpProblem(
-        "invalid_signature",
-        'Missing X-Cairn-Signature header; sign as "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">".',
-      );
+  async verify(
+    name: string,
+    header: (name: string) => string | undefined,
+    body: Uint8Array,
+  ): Promise<VerifiedDelivery & { scheme: WebhookScheme }> {
+    const hook = this.#hooks.get(name);
+    const now = this.#now();
+    let delivery: VerifiedDelivery;
+    try {
+      delivery = verifyScheme(hook?.scheme ?? "cairn", {
+        secrets: hook?.secrets ?? [this.#decoy],
+        header,
+        body,
+        nowSeconds: Math.floor(now / 1000),
+        toleranceSeconds: hook?.toleranceSeconds ?? signatureToleranceSeconds,
+      });
+      if (hook === undefined) throw new SignatureRefused(`No webhook named "${name}".`);
+    } catch (error) {
+      if (!(error instanceof SignatureRefused)) throw error;
+      this.#logger.warn({ hook: name, reason: error.message }, "webhook refused");
+      throw new HttpProblem("invalid_signature", refusal);
     }
-    const { timestamp, macs } = parseHeader(header);
-    const nowSeconds = Math.floor(this.#now() / 1000);
-    if (timestamp === undefined || macs.length === 0) {
-      throw new HttpProblem(
-        "invalid_signature",
-        'X-Cairn-Signature must look like "t=<unix seconds>,v1=<64 hex digits>".',
+    // GitHub signs no timestamp, so no window bounds a replay ledger; its event id is the
+    // body's MAC instead, which makes a replay a duplicate event (see webhook-schemes.ts).
+    if (delivery.timestamp !== undefined) {
+      const expiresAt = (delivery.timestamp + hook.toleranceSeconds) * 1000 + 1000;
+      const fresh = await this.#store.rememberWebhookSignature(
+        `${name}:${delivery.mac}`,
+        expiresAt,
+        now,
       );
-    }
-    if (Math.abs(nowSeconds - Number(timestamp)) > signatureToleranceSeconds) {
-      throw new HttpProblem(
-        "invalid_signature",
-        `The signature timestamp is more than ${signatureToleranceSeconds} s from the server's time (${nowSeconds}); check the sender's clock.`,
-      );
-    }
-    let matched: string | undefined;
-    for (const secret of secrets) {
-      const expected = Buffer.from(hmac(secret, timestamp, body), "hex");
-      for (const mac of macs) {
-        // Every pair is compared, matched or not, so timing says nothing about which.
-        if (timingSafeEqual(expected, Buffer.from(mac, "hex")) && matched === undefined) {
-          matched = mac;
-        }
+      if (!fresh) {
+        throw new HttpProblem(
+          "replayed_signature",
+          "This signature was already used; sign each delivery anew (a fresh timestamp).",
+        );
       }
     }
-    if (matched === undefined) {
-      throw new HttpProblem(
-        "invalid_signature",
-        "The signature does not match the body with any of this hook's secrets.",
-      );
-    }
-    this.#forgetExpired();
-    const key = `${name}:${matched}`;
-    if (this.#seen.has(key)) {
-      throw new HttpProblem(
-        "replayed_signature",
-        "This signature was already used; sign each delivery anew (a fresh timestamp).",
-      );
-    }
-    this.#seen.set(key, (Number(timestamp) + signatureToleranceSeconds) * 1000);
-    if (this.#seen.size > maxRemembered) {
-      const oldest = this.#seen.keys().next().value;
-      if (oldest !== undefined) this.#seen.delete(oldest);
-    }
-    return matched;
+    return { ...delivery, scheme: hook.scheme };
   }
-
-  #forgetExpired(): void {
-    const now = this.#now();
-    for (const [key, expiresAt] of this.#seen) {
-      if (expiresAt > now) break;
-      this.#seen.delete(key);
-    }
-  }
-}
-
-function parseHeader(header: string): { timestamp: string | undefined; macs: string[] } {
-  let timestamp: string | undefined;
-  const macs: string[] = [];
-  for (const part of header.split(",")) {
-    const [key, value] = part.trim().split("=", 2);
-    if (key === "t" && value !== undefined && /^\d{1,12}$/.test(value)) timestamp = value;
-    else if (key === "v1" && value !== undefined && /^[0-9a-f]{64}$/i.test(value)) {
-      macs.push(value.toLowerCase());
-    }
-  }
-  return { timestamp, macs: macs.slice(0, 8) };
 }

@@ -28,6 +28,7 @@ import { postgresTokens } from "./postgres-tokens.ts";
 import { postgresUi } from "./postgres-ui.ts";
 import { queueStats } from "./queue-stats.ts";
 import { RecyclingPool, reconnectDelayS } from "./recycling-pool.ts";
+import { postgresRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
 import { insertRuns, lockAdvisory, lockKey, wakeChannel } from "./run-statements.ts";
@@ -451,6 +452,7 @@ export class PostgresStore implements Store {
   }
 
   readonly tokens: Store["tokens"] = postgresTokens(() => this.sql);
+  readonly rememberWebhookSignature = postgresRememberWebhookSignature(() => this.sql);
 
   async probeWrite(at: number): Promise<void> {
     await this.sql`INSERT INTO write_probes (id, probed_at) VALUES (1, ${at})

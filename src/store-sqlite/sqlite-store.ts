@@ -22,6 +22,7 @@ import type {
 import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { listRuns } from "./list-runs.ts";
 import { migrate } from "./migrate.ts";
+import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { retryWhileBusy } from "./retry-while-busy.ts";
 import { newRunParams, toEntryRow, toRun } from "./rows.ts";
 import { sqliteFlows } from "./sqlite-flows.ts";
@@ -465,6 +466,11 @@ export class SqliteStore implements Store {
 
   readonly tokens: Store["tokens"] = sqliteTokens(
     () => this.#sql,
+    (fn) => this.#write(fn),
+  );
+
+  readonly rememberWebhookSignature = sqliteRememberWebhookSignature(
+    () => this.#db,
     (fn) => this.#write(fn),
   );
 

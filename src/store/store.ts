@@ -305,6 +305,13 @@ export interface Store extends UiStore {
   };
 
   /**
+   * Records a webhook signature (`key`) as used until `expiresAt` (ms); false when it
+   * already is: a replay. Forgets signatures expired by `now`. Every server on the database
+   * shares these, so a restart or a second server refuses a replay too.
+   */
+  rememberWebhookSignature(key: string, expiresAt: number, now: number): Promise<boolean>;
+
+  /**
    * The database's clock in ms since the epoch, where the database keeps the time for all
    * workers (PostgreSQL `clock_timestamp()`). Absent for embedded stores.
    */

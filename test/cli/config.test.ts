@@ -84,3 +84,22 @@ describe("cairn config print", () => {
     expect(result.stderr).toContain('CAIRN_LOG_LEVEL: invalid value "loud" for logLevel');
   });
 });
+
+describe("webhooks in the configuration file", () => {
+  it("accepts a scheme per hook and refuses an unknown one, naming where", async () => {
+    const write = (webhooks: unknown) =>
+      writeFileSync(join(dir.path, "cairn.config.json"), JSON.stringify({ webhooks }));
+    write({ gh: { scheme: "github", secrets: ["a", "b"] }, plain: "s" });
+    const accepted = await printConfig();
+    expect(accepted.code).toBe(0);
+    // The secrets are never printed.
+    expect(accepted.printed?.values.webhooks?.value).toBe("(set, hidden)");
+    write({ gh: { scheme: "gitlab", secrets: "a" } });
+    const refused = await printConfig();
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/webhooks/);
+    expect(refused.stderr).toMatch(
+      /Webhook "gh": scheme must be one of cairn, standard, github, stripe, got "gitlab"/,
+    );
+  });
+});
