@@ -4,7 +4,17 @@ import Database from "better-sqlite3";
 import { CairnError } from "../core/errors.ts";
 import { migrate } from "./migrate.ts";
 import { retryWhileBusy } from "./retry-while-busy.ts";
-import type { SqliteStoreOptions } from "./sqlite-store.ts";
+
+export interface SqliteStoreOptions {
+  /**
+   * `FULL` fsyncs the WAL on every commit: a committed step survives power loss.
+   * `NORMAL` survives process crashes but may lose the last commits on power loss.
+   * (Default: "FULL")
+   */
+  synchronous?: "FULL" | "NORMAL";
+  /** How long a writer waits for another process's transaction, in ms. (Default: 10_000) */
+  busyTimeoutMs?: number;
+}
 
 /** Opens (creating if need be) and migrates a SQLite database; errors name the file. */
 export function openDatabase(path: string, options: SqliteStoreOptions): Database.Database {

@@ -19,7 +19,10 @@ import type {
 } from "../store/store.ts";
 import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { listRuns } from "./list-runs.ts";
-import { openDatabase } from "./open-database.ts";
+import { openDatabase, type SqliteStoreOptions } from "./open-database.ts";
+
+export type { SqliteStoreOptions } from "./open-database.ts";
+
 import { newRunParams, toEntry, toRun } from "./rows.ts";
 import { sqliteFlows } from "./sqlite-flows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
@@ -28,17 +31,6 @@ import { sqliteUi } from "./sqlite-ui.ts";
 import { prepareStatements } from "./statements.ts";
 import { transactionalStep } from "./transactional-step.ts";
 import { sqliteWriteProbe, writeProbeUpsert } from "./write-probe.ts";
-
-export interface SqliteStoreOptions {
-  /**
-   * `FULL` fsyncs the WAL on every commit: a committed step survives power loss.
-   * `NORMAL` survives process crashes but may lose the last commits on power loss.
-   * (Default: "FULL")
-   */
-  synchronous?: "FULL" | "NORMAL";
-  /** How long a writer waits for another process's transaction, in ms. (Default: 10_000) */
-  busyTimeoutMs?: number;
-}
 
 /** `superjson.stringify(null)`: what a wait that timed out resolves to. */
 const serializedNull = '{"json":null}';
