@@ -20,9 +20,6 @@ import type {
 import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { listRuns } from "./list-runs.ts";
 import { openDatabase, type SqliteStoreOptions } from "./open-database.ts";
-
-export type { SqliteStoreOptions } from "./open-database.ts";
-
 import { newRunParams, toEntry, toRun } from "./rows.ts";
 import { sqliteFlows } from "./sqlite-flows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
@@ -31,6 +28,8 @@ import { sqliteUi } from "./sqlite-ui.ts";
 import { prepareStatements } from "./statements.ts";
 import { transactionalStep } from "./transactional-step.ts";
 import { sqliteWriteProbe, writeProbeUpsert } from "./write-probe.ts";
+
+export type { SqliteStoreOptions } from "./open-database.ts";
 
 /** `superjson.stringify(null)`: what a wait that timed out resolves to. */
 const serializedNull = '{"json":null}';
