@@ -11,6 +11,7 @@ const engineTests = [
   "test/operations.test.ts",
   "test/flow-control.test.ts",
   "test/schedules.test.ts",
+  "test/schedules-catchup.property.test.ts",
   "test/cancel-stress.test.ts",
   "test/new-run.test.ts",
   "test/step-logs.test.ts",

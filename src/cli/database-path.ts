@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
+import { sqliteFileProblem } from "../engine/sqlite-file-problem.ts";
 import { UsageError } from "./errors.ts";
 
 /** The file a SQLite database URL names (as `openStore` reads it), or undefined for others. */
@@ -13,8 +14,9 @@ export function sqliteFileOf(url: string): string | undefined {
 /**
  * Checks a SQLite database's path before anything opens it, so a mistake names the path:
  * a file where a folder should be, a folder that cannot be written, a folder given as the
- * file, or (with `mustExist`, for commands that only read) no database at all, which such
- * commands must not create.
+ * file, a path that is no regular file (a FIFO, a device, a /proc file), or (with
+ * `mustExist`, for commands that only read) no database at all or an empty file, which such
+ * commands must not take for a new database.
  * @throws UsageError saying what is wrong with which path.
  */
 export function checkDatabasePath(url: string, options: { mustExist?: boolean } = {}): void {
@@ -22,9 +24,19 @@ export function checkDatabasePath(url: string, options: { mustExist?: boolean } 
   if (file === undefined) return;
   const shown = display(file);
   if (existsSync(file)) {
-    if (statSync(file).isDirectory()) {
+    const problem = sqliteFileProblem(file);
+    if (problem === "is a folder") {
       throw new UsageError(
         `Database ${url}: ${shown} is a folder; name a file, e.g. ${url.replace(/\/?$/, "/cairn.db")}.`,
+      );
+    }
+    if (problem)
+      throw new UsageError(`Database ${url}: ${shown} ${problem}; name a database file.`);
+    // SQLite takes an empty file for a new database: a command that only reads would then
+    // report "No runs" from a file that was truncated or never written.
+    if (options.mustExist && statSync(file).size === 0) {
+      throw new UsageError(
+        `Database ${url}: ${shown} is empty (0 bytes), not a Cairn database — run cairn migrate --db ${url} to set it up, or point --db at the right file.`,
       );
     }
     return;

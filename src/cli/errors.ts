@@ -3,7 +3,7 @@ import { CairnError } from "../core/errors.ts";
 /**
  * Exit codes of every `cairn` command: 0 ok, 1 a run failed (or the command itself failed:
  * a diverged replay, an unreachable database), 2 a usage error (bad flags or arguments,
- * malformed JSON, an invalid configuration, an unknown workflow, run or token).
+ * malformed JSON, an invalid configuration, an unknown workflow, run, schedule or token).
  */
 export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -23,6 +23,7 @@ const usageCodes = new Set([
   "INVALID_ARGUMENT",
   "WORKFLOW_NOT_FOUND",
   "RUN_NOT_FOUND",
+  "NOT_FOUND",
   "INVALID_STATE",
   "PAYLOAD_TOO_LARGE",
   "SERIALIZATION",

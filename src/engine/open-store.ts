@@ -1,6 +1,7 @@
 import { CairnError } from "../core/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
+import { sqliteFileProblem } from "./sqlite-file-problem.ts";
 
 // Its own module so the CLI's configuration reads it without loading the store drivers.
 export { defaultDatabaseUrl } from "./default-database-url.ts";
@@ -36,6 +37,8 @@ export async function openStore(url: string, sqlite: SqliteStoreOptions = {}): P
 }
 
 async function openSqlite(path: string, options: SqliteStoreOptions): Promise<Store> {
+  const problem = path === ":memory:" ? undefined : sqliteFileProblem(path);
+  if (problem) throw new CairnError("INVALID_ARGUMENT", `Database ${path} ${problem}.`);
   const { SqliteStore } = await import("../store-sqlite/sqlite-store.ts");
   return new SqliteStore(path, options);
 }

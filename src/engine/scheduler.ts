@@ -8,10 +8,12 @@ import { scheduleRunId } from "./schedule-run-id.ts";
 
 /** With catch-up `none`, a slot this late is treated as missed rather than fired. */
 export const missedAfterMs = 60_000;
-/** At most this many runs per schedule per scheduler pass; the rest fire on the next pass. */
-const maxRunsPerPass = 1_000;
-/** Slots looked at per pass, so a per-second schedule down for a month cannot stall the loop. */
-const maxSlotsPerPass = 100_000;
+/**
+ * Catch-up `all` creates at most this many runs per scheduler pass, over all schedules
+ * together; the rest fire on the following passes. One pass then costs about this many cron
+ * steps and inserts, however long the downtime was.
+ */
+export const maxCatchupRunsPerPass = 1_000;
 
 const parsed = new Map<string, Cron>();
 function cronOf(schedule: Pick<ScheduleRecord, "cron" | "tz">): Cron {
@@ -48,44 +50,73 @@ export function slotRun(
 
 /**
  * Decides what a due schedule fires now. Slots from `nextAt` up to `now` are due:
- * catch-up `all` fires each, `latest` the most recent, `none` only those less than a minute
- * late. Overlap `skip` fires at most one run, and none while the previous one is active.
+ * catch-up `all` fires each (at most `budget` of them now, the rest on later passes),
+ * `latest` the most recent only, `none` only those less than a minute late. Overlap `skip`
+ * fires at most the most recent slot, and none while the previous run is still active.
+ * The cost does not grow with the downtime: `latest` and `none` never walk the missed slots.
  */
 export function planSchedule(
   schedule: ScheduleRecord,
   hasActiveRun: boolean,
   now: number,
   workflow: Workflow<unknown, unknown> | undefined,
+  budget = maxCatchupRunsPerPass,
 ): SchedulePlan {
   const cron = cronOf(schedule);
-  const due: number[] = [];
-  let slot: number | null = schedule.nextAt;
-  while (slot !== null && slot <= now && due.length < maxSlotsPerPass) {
-    due.push(slot);
+  const first = schedule.nextAt;
+  if (first > now) return { runs: [], nextAt: first };
+  const afterNow = nextSlot(cron, now) ?? Number.MAX_SAFE_INTEGER;
+  const fire = (slots: number[], nextAt: number): SchedulePlan => ({
+    runs: slots.map((s) => slotRun(schedule, workflow, s, endOf(cron, s), now)),
+    nextAt,
+  });
+  if (schedule.overlap === "skip" || schedule.catchup === "latest") {
+    if (hasActiveRun && schedule.overlap === "skip") return fire([], afterNow);
+    if (schedule.catchup === "none") return fire(recentSlots(cron, first, now).slice(-1), afterNow);
+    return fire([latestSlot(cron, first, now)], afterNow);
+  }
+  if (schedule.catchup === "none") return fire(recentSlots(cron, first, now), afterNow);
+  const slots: number[] = [];
+  let slot: number | null = first;
+  while (slot !== null && slot <= now && slots.length < budget) {
+    slots.push(slot);
     slot = nextSlot(cron, slot);
   }
-  const after = slot ?? Number.MAX_SAFE_INTEGER;
-  let fire: number[];
-  switch (schedule.catchup) {
-    case "all":
-      fire = due;
-      break;
-    case "latest":
-      fire = due.slice(-1);
-      break;
-    case "none":
-      fire = due.filter((s) => now - s <= missedAfterMs);
-      break;
+  return fire(slots, slot !== null && slot <= now ? slot : afterNow);
+}
+
+/** A slot's logical interval ends where the next slot starts (null when there is none). */
+function endOf(cron: Cron, slot: number): number | null {
+  return nextSlot(cron, slot);
+}
+
+/**
+ * The last slot in `[first, now]`, where `first` is a slot at or before `now`: a binary
+ * search over the instant before it (about 40 cron steps for any downtime), because walking
+ * a per-second schedule through days of missed slots would stall the event loop.
+ */
+function latestSlot(cron: Cron, first: number, now: number): number {
+  // Invariant: the first slot after `lo` is at or before `now`; the first after `hi` is not.
+  let lo = first - 1;
+  let hi = now;
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const slot = nextSlot(cron, mid);
+    if (slot !== null && slot <= now) lo = mid;
+    else hi = mid;
   }
-  if (schedule.overlap === "skip") fire = hasActiveRun ? [] : fire.slice(-1);
-  let nextAt = after;
-  if (fire.length > maxRunsPerPass) {
-    // Fire the first batch now; the next pass starts at the first slot left over.
-    nextAt = fire[maxRunsPerPass] as number;
-    fire = fire.slice(0, maxRunsPerPass);
+  return nextSlot(cron, lo) as number;
+}
+
+/** The due slots less than a minute late: at most one minute's worth, whatever the downtime. */
+function recentSlots(cron: Cron, first: number, now: number): number[] {
+  const slots: number[] = [];
+  let slot = nextSlot(cron, Math.max(first, now - missedAfterMs) - 1);
+  while (slot !== null && slot <= now) {
+    slots.push(slot);
+    slot = nextSlot(cron, slot);
   }
-  const endOf = (s: number) => (s === due[due.length - 1] ? slot : nextSlot(cron, s));
-  return { runs: fire.map((s) => slotRun(schedule, workflow, s, endOf(s), now)), nextAt };
+  return slots;
 }
 
 /** The slots in `[from, to)`, for backfills and previews. */

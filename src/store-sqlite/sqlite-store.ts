@@ -1,6 +1,4 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { CairnError } from "../core/errors.ts";
 import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
@@ -21,9 +19,8 @@ import type {
 } from "../store/store.ts";
 import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { listRuns } from "./list-runs.ts";
-import { migrate } from "./migrate.ts";
+import { openDatabase, type SqliteStoreOptions } from "./open-database.ts";
 import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
-import { retryWhileBusy } from "./retry-while-busy.ts";
 import { newRunParams, toEntryRow, toRun } from "./rows.ts";
 import { sqliteFlows } from "./sqlite-flows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
@@ -33,16 +30,7 @@ import { prepareStatements } from "./statements.ts";
 import { transactionalStep } from "./transactional-step.ts";
 import { sqliteWriteProbe, writeProbeUpsert } from "./write-probe.ts";
 
-export interface SqliteStoreOptions {
-  /**
-   * `FULL` fsyncs the WAL on every commit: a committed step survives power loss.
-   * `NORMAL` survives process crashes but may lose the last commits on power loss.
-   * (Default: "FULL")
-   */
-  synchronous?: "FULL" | "NORMAL";
-  /** How long a writer waits for another process's transaction, in ms. (Default: 10_000) */
-  busyTimeoutMs?: number;
-}
+export type { SqliteStoreOptions } from "./open-database.ts";
 
 /** `superjson.stringify(null)`: what a wait that timed out resolves to. */
 const serializedNull = '{"json":null}';
@@ -66,19 +54,7 @@ export class SqliteStore implements Store {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new Database(path);
-    this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-    // Switching to WAL needs a moment of exclusive access, for which SQLite does not call the
-    // busy handler: another process opening or recovering the file makes it fail at once.
-    retryWhileBusy(() => {
-      if (this.#db.pragma("journal_mode", { simple: true }) !== "wal") {
-        this.#db.pragma("journal_mode = WAL");
-      }
-    }, options.busyTimeoutMs ?? 10_000);
-    this.#db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
-    this.#db.pragma("foreign_keys = ON");
-    migrate(this.#db);
+    this.#db = openDatabase(path, options);
     this.#sql = prepareStatements(this.#db);
   }
 

@@ -1,0 +1,55 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { CairnError } from "../core/errors.ts";
+import { migrate } from "./migrate.ts";
+import { retryWhileBusy } from "./retry-while-busy.ts";
+
+export interface SqliteStoreOptions {
+  /**
+   * `FULL` fsyncs the WAL on every commit: a committed step survives power loss.
+   * `NORMAL` survives process crashes but may lose the last commits on power loss.
+   * (Default: "FULL")
+   */
+  synchronous?: "FULL" | "NORMAL";
+  /** How long a writer waits for another process's transaction, in ms. (Default: 10_000) */
+  busyTimeoutMs?: number;
+}
+
+/** Opens (creating if need be) and migrates a SQLite database; errors name the file. */
+export function openDatabase(path: string, options: SqliteStoreOptions): Database.Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+  try {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    // Switching to WAL needs a moment of exclusive access, for which SQLite does not call the
+    // busy handler: another process opening or recovering the file makes it fail at once.
+    retryWhileBusy(() => {
+      if (db.pragma("journal_mode", { simple: true }) !== "wal") db.pragma("journal_mode = WAL");
+    }, busyTimeoutMs);
+    db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
+    db.pragma("foreign_keys = ON");
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw namedOpenError(path, error);
+  }
+}
+
+/**
+ * SQLite's own messages ("file is not a database") name no file: an operator with several
+ * databases needs to know which one is damaged.
+ */
+function namedOpenError(path: string, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
+    return new CairnError(
+      "STORE_UNAVAILABLE",
+      `Database ${path} is not a SQLite database or is corrupt (${(error as Error).message}); restore it from a backup or point --db at the right file.`,
+      { cause: error },
+    );
+  }
+  return error;
+}
