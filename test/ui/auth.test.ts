@@ -51,7 +51,7 @@ describe("sign-in with auth on", () => {
         ).sessionStorage.setItem("cairn.token", bad),
       `cairn_${"y".repeat(43)}`,
     );
-    await page.getByRole("link", { name: "Workflows" }).click();
+    await page.getByRole("link", { name: "Workflows", exact: true }).click();
     await page.waitForURL(/\/sign-in/);
     await page.getByText("The bearer token is unknown or revoked.").waitFor();
     await page.close();
