@@ -106,7 +106,7 @@ export interface CommitFloor {
 }
 
 /**
- * Measures the physical floor the latency targets are defined against (SPEC §6: "one
+ * Measures the physical floor the latency targets are defined against ("one
  * fsync'd write takes ≈0.8–1.3 ms on these machines"): bare better-sqlite3, same pragmas
  * as the store, same directory as the workloads, one row per transaction. Disks differ a
  * lot (a VM's virtual disk may acknowledge an fsync in 0.1 ms), so W1 and W4 are also

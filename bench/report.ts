@@ -67,7 +67,7 @@ const ms = (x: number) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
 const verdict = (ok: boolean): Verdict => (ok ? "PASS" : "MISS");
 
-/** One table row per workload run, with its verdict against SPEC §6. */
+/** One table row per workload run, with its verdict against its target. */
 export function rows(report: BenchReport): Row[] {
   const t = report.targets;
   const out: Row[] = [];
@@ -219,7 +219,7 @@ function writesLine(r: LatencyResult | ThroughputResult): string {
 }
 
 /**
- * SPEC §5/§9: steps that finish together share one commit, and runs started together
+ * steps that finish together share one commit, and runs started together
  * could too. Flags a workload whose commits are batched less than its shape allows.
  */
 function batchingNotes(w: WriteFigures, together: { steps: number; starts: number }): string[] {

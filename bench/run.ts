@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the SPEC §6 workloads on fresh databases with full durability, engine
+ * `npm run bench`: the benchmark workloads on fresh databases with full durability, engine
  * and worker in this process. Prints a table against the targets and writes JSON to
  * bench/results/. Flags: see args.ts (`npm run bench -- --help`).
  */

@@ -1,7 +1,7 @@
 import type { WorkloadId } from "./args.ts";
 import type { Dialect } from "./database.ts";
 
-/** SPEC §6 targets, per store. */
+/** Performance targets, per store. */
 export interface Targets {
   w1MedianMs: number;
   w2MedianMs: number;
@@ -14,7 +14,7 @@ export const targets: Record<Dialect, Targets> = {
   postgres: { w1MedianMs: 70, w2MedianMs: 12, w3StepsPerSecond: 7_000, w4P50Ms: 3 },
 };
 
-/** SPEC §6: latency-bound workloads must come within this factor of the fsync floor. */
+/** latency-bound workloads must come within this factor of the fsync floor. */
 export const floorFactor = 1.25;
 
 /**
@@ -33,7 +33,7 @@ export const flatHeapBytesPerRun = 64;
  */
 export const idleCpuGrowthNoteMsPerSecond = 2;
 
-/** Best peers measured on the reference machines (SPEC §6), for the table. */
+/** Best peers measured on the reference machines, for the table. */
 export const peers: Record<WorkloadId, string> = {
   W1: "110 ms (Restate)",
   W2: "24 ms (Restate)",

@@ -2,7 +2,7 @@ import { defineWorkflow } from "../src/index.ts";
 
 /**
  * The benchmark's workflows. Every step is a trivial function returning a small JSON value
- * (SPEC §6), so the figures measure the engine (journal writes, scheduling), not user code.
+ *, so the figures measure the engine (journal writes, scheduling), not user code.
  */
 
 /** `steps` sequential steps; returns how many ran (checked by the bench). W1, W3, W4. */

@@ -1,5 +1,5 @@
 /**
- * The workloads of Cairn's bench (SPEC §6), engine-agnostic, for the peer engines under
+ * The workloads of Cairn's bench, engine-agnostic, for the peer engines under
  * bench/peers/<engine>/. Self-contained (node: built-ins only) so each peer folder can import
  * it as "../harness.ts" without depending on Cairn's own sources or packages.
  *

@@ -1,5 +1,5 @@
 /**
- * A small client of the HTTP API (SPEC §4) for the commands that talk to a running
+ * A small client of the HTTP API for the commands that talk to a running
  * `cairn dev` or `cairn server`. A server that does not answer at all is an
  * {@link ApiUnavailableError}, so a command can fall back to the database.
  */

@@ -52,7 +52,7 @@ function validationHook(
 }
 
 /**
- * Builds the HTTP API over `cairn` (SPEC §4), and the web UI at `/`, without listening: test it with
+ * Builds the HTTP API over `cairn`, and the web UI at `/`, without listening: test it with
  * `app.request(path)`, or serve it with {@link startServer}. Every route is declared with its
  * auth policy in `route-table.ts`; Host, Origin and query-token checks run before all of them.
  * Serving it yourself, pass the `host` it listens on: auth is off only for a loopback host

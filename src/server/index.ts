@@ -1,5 +1,5 @@
 /**
- * Cairn's HTTP API (SPEC §4): `createApp` builds it, `startServer` serves it; token helpers
+ * Cairn's HTTP API: `createApp` builds it, `startServer` serves it; token helpers
  * are for the CLI (`cairn tokens create|list|revoke`).
  */
 export type { AppEnv, Principal } from "./app-env.ts";

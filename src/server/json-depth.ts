@@ -1,4 +1,4 @@
-/** Deepest JSON nesting the API accepts. (RELIABILITY §5.4: depth 10,000 → 400 `too_deep`) */
+/** Deepest JSON nesting the API accepts. (depth 10,000 → 400 `too_deep`) */
 export const maxJsonDepth = 64;
 
 /**

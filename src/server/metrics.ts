@@ -15,7 +15,7 @@ export interface Metrics {
 const terminal = new Set(["completed", "failed", "cancelled"]);
 
 /**
- * Builds the metric set of SPEC §4 / RELIABILITY §5.5. Counters only see what this process's
+ * Builds the metric set the operators dashboard needs. Counters only see what this process's
  * engine does (engine events are local); queue figures come from the store, so they cover
  * every process sharing the database.
  */

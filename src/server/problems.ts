@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../core/errors.ts";
 
-/** Codes of errors the HTTP layer raises itself (RELIABILITY §5.4 spells them lower-case). */
+/** Codes of errors the HTTP layer raises itself (lower-case, as the API documents them). */
 export type HttpProblemCode =
   | "invalid_json"
   | "too_deep"

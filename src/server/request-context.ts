@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import type { ServerLogger } from "./options.ts";
 
-/** What every response carries, errors included (RELIABILITY Q-U1). */
+/** What every response carries, errors included. */
 const securityHeaders: Record<string, string> = {
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",

@@ -10,8 +10,8 @@
  * every lease change (claims, renewals, releases), and the database is inspected read-only
  * right after every kill (integrity, and what was durable at that moment).
  *
- * Tests: the order kill loop with one worker process (SPEC §2's processOrder) and with two
- * processes sharing the file; a durable sleep across a SIGKILL (RELIABILITY Q-T1); a SIGKILL
+ * Tests: the order kill loop with one worker process (the README's processOrder) and with two
+ * processes sharing the file; a durable sleep across a SIGKILL; a SIGKILL
  * during a long step; a retry backoff across a SIGKILL; and parallel branches of sequential
  * steps resumed after a SIGKILL (a bug these tests exposed, now fixed).
  */

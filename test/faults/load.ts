@@ -1,5 +1,5 @@
 /**
- * The fault scenarios' load (RELIABILITY §5.1 `workload`, a subset), fed by the harness
+ * The fault scenarios' load, fed by the harness
  * through the public API: the crash tests' `processOrder` runs (a durable sleep until their
  * arrival, steps with transient failures, parallel steps), runs with a 2 s durable sleep
  * (`sleepy`), runs waiting for an event the harness sends before or after their wait begins

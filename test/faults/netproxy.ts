@@ -1,6 +1,6 @@
 /**
  * A TCP proxy on loopback between engine processes and PostgreSQL, to cut the network
- * without root (RELIABILITY §5.1 `netproxy`, Toxiproxy-like). Modes:
+ * without root (Toxiproxy-like). Modes:
  * - `pass`: bytes flow both ways;
  * - `blackhole`: every socket stays open and nothing is forwarded — the nastiest real
  *   failure: no error, no FIN, no RST, just silence. Bytes wait in the kernel's buffers (both

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL fault tests (RELIABILITY §5.2 Job B) with real processes: worker processes on
+ * PostgreSQL fault tests with real processes: worker processes on
  * a PostgreSQL server of these tests' own (`pg-server.ts`: restarting or freezing it
  * disturbs no other test), a seeded load of orders, sleeps and event waits fed by the
  * harness, and one fault each:
@@ -112,7 +112,7 @@ describe.sequential("PostgreSQL faults (own server, real worker processes)", () 
       expect(f.kills, "kills").toBeGreaterThanOrEqual(5);
       expect(f.killsInterruptingRuns, "kills that found runs in flight").toBeGreaterThan(0);
       expect(f.lost).toBe(0);
-      // Throughput during the chaos never dropped to zero (RELIABILITY Q-K1).
+      // Throughput during the chaos never dropped to zero.
       expect(Math.min(...(f.effectsPer5s as number[]))).toBeGreaterThan(0);
       passed = true;
     } finally {
@@ -170,7 +170,7 @@ describe.sequential("PostgreSQL faults (own server, real worker processes)", () 
         expect(r.firstCommitMs, "durable progress after the restart").toBeLessThanOrEqual(
           MAX_RESUME_MS,
         );
-        // RELIABILITY Q-P1: throughput back to >= 80 % of before within 5 s.
+        // Throughput back to >= 80 % of before within 5 s.
         expect(r.effects5s.after, "steps in the 5 s after vs before").toBeGreaterThanOrEqual(
           0.8 * r.effects5s.before,
         );
@@ -259,7 +259,7 @@ describe.sequential("PostgreSQL faults (own server, real worker processes)", () 
           expect(r.firstCommitMs, `${r.kind}: durable progress after it`).toBeLessThanOrEqual(
             MAX_RESUME_MS,
           );
-          // RELIABILITY Q-N1: throughput back to >= 80 % of before within 5 s of the cut's end.
+          // Throughput back to >= 80 % of before within 5 s of the cut's end.
           expect(
             r.effects5s.after,
             `${r.kind}: steps in the 5 s after vs before`,

@@ -86,7 +86,7 @@ describe("examples/flows", () => {
     });
   }, 30_000);
 
-  it("nightly-report: the SPEC example end to end, approval and http call included", async () => {
+  it("nightly-report: the reference example end to end, approval and http call included", async () => {
     const run = await t.cairn.start("nightly-report", {
       day: "2026-12-01",
       limit: 20,

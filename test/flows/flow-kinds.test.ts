@@ -59,7 +59,7 @@ const sendReport = defineWorkflow(
 );
 
 describe("flows on the engine", () => {
-  it("runs the SPEC nightly report: script, branch-free DAG, forEach, child workflow", async () => {
+  it("runs the nightly report example: script, branch-free DAG, forEach, child workflow", async () => {
     t = await testCairn({ workflows: [sendReport] });
     const deployed = await t.cairn.flows.deploy(nightly);
     expect(deployed).toMatchObject({ name: "nightly-report", version: 1, created: true });

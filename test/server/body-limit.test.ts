@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/server/index.ts";
 import { type Harness, rawRequest, startHarness } from "./harness.ts";
 
-/** RELIABILITY §5.4 (Q-X1): the body size limit, on both sides of the threshold. */
+/** The body size limit, on both sides of the threshold. */
 
 const limit = 2 * 1024 * 1024;
 const serverScript = fileURLToPath(new URL("./rss-server.ts", import.meta.url));

@@ -5,7 +5,7 @@ import { routeTable } from "../../src/server/index.ts";
 import { type Harness, startHarness } from "./harness.ts";
 
 /**
- * RELIABILITY Q-F1: requests generated from the server's own OpenAPI document, valid and
+ * Requests generated from the server's own OpenAPI document, valid and
  * mutated, must never get a 5xx or crash the server; every answer matches its schema.
  * Replay a failure with SEED=<seed printed below>.
  */

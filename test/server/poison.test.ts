@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForStatus } from "../../src/testing/index.ts";
 import { type Harness, json, rawRequest, startHarness } from "./harness.ts";
 
-/** RELIABILITY §5.4 (Q-X1): the poison inputs that reach the HTTP API. */
+/** The poison inputs that reach the HTTP API. */
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createToken } from "../../src/server/index.ts";
 import { type Harness, json, rawRequest, startHarness } from "./harness.ts";
 
-/** RELIABILITY Q-A1, the parts before auth: paths, methods, Host and Origin. */
+/** Request guards before auth: paths, methods, Host and Origin. */
 
 let h: Harness;
 const secrets = { admin: "", operator: "", viewer: "" };

@@ -1,5 +1,5 @@
 /**
- * DBOS Transact TS on the local PostgreSQL, SPEC §6 workloads (see ../harness.ts).
+ * DBOS Transact TS on the local PostgreSQL, the benchmark workloads (see ../harness.ts).
  *
  * The workflows run in this process (DBOS.startWorkflow runs them in-process, like Cairn's bench
  * with a local worker); every DBOS.runStep checkpoints its output to the system database before

@@ -1,5 +1,5 @@
 /**
- * graphile-worker on the local PostgreSQL, SPEC §6 workloads (see ../harness.ts), as a rough
+ * graphile-worker on the local PostgreSQL, the benchmark workloads (see ../harness.ts), as a rough
  * baseline: graphile-worker is a job queue, not a workflow engine, so a "workflow" here is a
  * chain of jobs.
  *

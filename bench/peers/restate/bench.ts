@@ -1,5 +1,5 @@
 /**
- * Restate (single-node restate-server from the npm package + the TypeScript SDK), SPEC §6
+ * Restate (single-node restate-server from the npm package + the TypeScript SDK), the benchmark
  * workloads (see ../harness.ts).
  *
  * This process starts restate-server on loopback with a fresh data directory, serves the bench

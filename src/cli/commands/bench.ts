@@ -12,7 +12,7 @@ export function registerBenchCommand(program: Command): void {
   program
     .command("bench")
     .description(
-      "run the performance benchmark (SPEC §6); arguments after -- go to it, e.g. cairn bench -- --help",
+      "run the performance benchmark; arguments after -- go to it, e.g. cairn bench -- --help",
     )
     .argument("[args...]", "arguments for bench/run.ts")
     .allowUnknownOption()

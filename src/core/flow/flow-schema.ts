@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The flow document (SPEC §2b) as one zod definition: the engine parses with it and
+ * The flow document as one zod definition: the engine parses with it and
  * `GET /api/v1/flows/schema` publishes `z.toJSONSchema` of it, so the two cannot drift.
  * Semantic rules a schema cannot say (DAG edges, cycles, expressions) live in validate-flow.ts.
  */

@@ -1,4 +1,4 @@
--- Flow control and triggers (SPEC §2a); the twin of store-sqlite's 0002. Limits are copied
+-- Flow control and triggers; the twin of store-sqlite's 0002. Limits are copied
 -- onto each run at start, so a claim needs nothing but the rows it looks at.
 ALTER TABLE runs ADD COLUMN queue TEXT COLLATE "C" NOT NULL DEFAULT 'default';
 ALTER TABLE runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;

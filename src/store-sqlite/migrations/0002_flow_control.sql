@@ -1,4 +1,4 @@
--- Flow control and triggers (SPEC §2a). Limits are copied onto each run at start, so a
+-- Flow control and triggers. Limits are copied onto each run at start, so a
 -- claim needs nothing but the rows it looks at.
 ALTER TABLE runs ADD COLUMN queue TEXT NOT NULL DEFAULT 'default';
 ALTER TABLE runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;

@@ -1,5 +1,5 @@
 /**
- * The flow document as the editor sees it (SPEC §2b). The server's schema is the authority; these
+ * The flow document as the editor sees it. The server's schema is the authority; these
  * types only name the keys the editor reads and writes, and let everything else pass through.
  */
 

@@ -14,7 +14,7 @@ export interface FlowProblem {
 const stepIdPattern = /^[a-z0-9_-]+$/;
 
 /**
- * The checks of SPEC §2b that need no server: ids, kinds, `needs`, cycles, languages and
+ * The flow checks that need no server: ids, kinds, `needs`, cycles, languages and
  * JSONata syntax. The server repeats them (and more) on deploy; these give feedback as you type.
  */
 export function validateFlow(graph: FlowGraph): FlowProblem[] {

@@ -3,7 +3,7 @@ import type { FlowProblem } from "./flow-validate.ts";
 import { formatPath } from "./yaml-edits.ts";
 
 /**
- * Places the server's `path: message` errors (SPEC §2b) on the nodes they concern: the node
+ * Places the server's `path: message` errors on the nodes they concern: the node
  * whose document path is the longest prefix of the error's path; a cycle (reported on its
  * list of steps) on each step it names.
  */

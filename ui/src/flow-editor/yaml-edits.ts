@@ -155,7 +155,7 @@ export function freshStepId(graph: FlowGraph, kind: string): string {
   for (let n = 1; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }
 
-/** `steps[3].forEach.steps[0]`: how SPEC §2b error messages name a place in the document. */
+/** `steps[3].forEach.steps[0]`: how validation error messages name a place in the document. */
 export function formatPath(path: DocPath): string {
   let out = "";
   for (const part of path)
