@@ -1,5 +1,6 @@
 import { ensureError } from "../core/errors.ts";
 import type { JournalOp, JournalOpResult, Store } from "../store/store.ts";
+import { BatchQueue } from "./batch-queue.ts";
 
 interface Pending {
   op: JournalOp;
@@ -15,9 +16,7 @@ interface Pending {
  */
 export class JournalWriter {
   readonly #store: Store;
-  #queue: Pending[] = [];
-  #scheduled = false;
-  #flushing: Promise<void> | undefined;
+  readonly #queue = new BatchQueue<Pending>((batch) => this.#flush(batch));
   /** Batches and ops flushed so far, for the benchmark's write-amplification figures. */
   readonly stats = { flushes: 0, ops: 0 };
   /** Hear each commit's outcome (readiness): `undefined` on success, else the error. */
@@ -29,10 +28,7 @@ export class JournalWriter {
   }
 
   write(op: JournalOp): Promise<JournalOpResult> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ op, resolve, reject });
-      this.#schedule();
-    });
+    return new Promise((resolve, reject) => this.#queue.push({ op, resolve, reject }));
   }
 
   /** Calls `listener` after each commit. Returns the function that stops it. */
@@ -47,30 +43,11 @@ export class JournalWriter {
   }
 
   /** Resolves once everything written so far is committed (or failed). */
-  async idle(): Promise<void> {
-    while (this.#queue.length > 0 || this.#flushing || this.#scheduled) {
-      if (this.#flushing) await this.#flushing;
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
+  idle(): Promise<void> {
+    return this.#queue.idle();
   }
 
-  #schedule(): void {
-    if (this.#scheduled || this.#flushing) return;
-    this.#scheduled = true;
-    // setImmediate lets every run whose step finished in this turn join the batch.
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#flushing = this.#flush().finally(() => {
-        this.#flushing = undefined;
-        if (this.#queue.length > 0) this.#schedule();
-      });
-    });
-  }
-
-  async #flush(): Promise<void> {
-    const batch = this.#queue;
-    this.#queue = [];
-    if (batch.length === 0) return;
+  async #flush(batch: Pending[]): Promise<void> {
     this.#flushStartedAt = performance.now();
     try {
       const results = await this.#store.commit(batch.map((p) => p.op));
