@@ -4,6 +4,7 @@ import type { RunId } from "../core/types.ts";
 import type { NewRun, RunRecord } from "../store/store.ts";
 import { toLog, toWorker } from "../store/ui-rows.ts";
 import type { UiStore } from "../store/ui-store.ts";
+import { entryParams } from "./commit-batch.ts";
 import { toRun } from "./rows.ts";
 
 const statementSql = {
@@ -172,21 +173,7 @@ export function sqliteUi(
           throw new CairnError("INVALID_STATE", `A run with id "${run.id}" already exists.`);
         }
         for (const e of journal) {
-          sql().insertEntry.run({
-            run_id: run.id,
-            position: e.position,
-            key: e.key,
-            kind: e.kind,
-            status: e.status,
-            output: e.output,
-            error: e.error,
-            attempt: e.attempt,
-            started_at: e.startedAt,
-            finished_at: e.finishedAt,
-            wake_at: e.wakeAt,
-            detail: e.detail,
-            seq: e.seq,
-          });
+          sql().insertEntry.run(entryParams(run.id, e));
         }
         setTags(run.id, tags);
         return toRun(sql().getRun.get(run.id));

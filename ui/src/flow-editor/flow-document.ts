@@ -1,27 +1,18 @@
+import { type StepKind, stepKinds } from "../../../src/core/flow/flow-schema.ts";
+
 /**
  * The flow document as the editor sees it. The server's schema is the authority; these
  * types only name the keys the editor reads and writes, and let everything else pass through.
  */
 
-/** Every kind of step, in palette order. A step's kind is the one kind key it carries. */
-export const stepKinds = [
-  "script",
-  "action",
-  "http",
-  "workflow",
-  "sleep",
-  "approval",
-  "waitForEvent",
-  "branch",
-  "forEach",
-] as const;
-
-export type StepKind = (typeof stepKinds)[number];
-
-/** Languages a `script` step may use. */
-export const scriptLangs = ["python", "bash", "typescript", "javascript"] as const;
-
-export type ScriptLang = (typeof scriptLangs)[number];
+// The kinds and languages come from the engine's own flow schema (already in the editor's
+// bundle through the validator), so a kind added there shows in the palette at once.
+export {
+  type ScriptLanguage as ScriptLang,
+  type StepKind,
+  scriptLanguages as scriptLangs,
+  stepKinds,
+} from "../../../src/core/flow/flow-schema.ts";
 
 export interface BranchCase {
   if?: string;
