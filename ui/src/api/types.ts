@@ -2,7 +2,10 @@
  * The public API's JSON as the UI reads it (`/api/v1`, see /api/openapi.json). Fields the
  * UI can live without are optional, so an older server still renders.
  */
-export type RunStatus = "queued" | "running" | "waiting" | "completed" | "failed" | "cancelled";
+import type { EntryKind, RunStatus } from "../../../src/core/types.ts";
+import { terminalStatuses as engineTerminalStatuses } from "../../../src/core/types.ts";
+
+export type { RunStatus } from "../../../src/core/types.ts";
 
 export const runStatuses: readonly RunStatus[] = [
   "queued",
@@ -13,7 +16,7 @@ export const runStatuses: readonly RunStatus[] = [
   "cancelled",
 ];
 
-export const terminalStatuses: ReadonlySet<string> = new Set(["completed", "failed", "cancelled"]);
+export const terminalStatuses: ReadonlySet<string> = new Set(engineTerminalStatuses);
 
 export interface WireError {
   name: string;
@@ -43,18 +46,8 @@ export interface Attempt {
   error?: WireError | null;
 }
 
-export type StepKind =
-  | "step"
-  | "transaction"
-  | "sleep"
-  | "event"
-  | "signal"
-  | "invoke"
-  | "child"
-  | "now"
-  | "random"
-  | "uuid"
-  | (string & {});
+/** The journal's kinds (and `child`, how the API names an invoke's run), open to newer ones. */
+export type StepKind = EntryKind | "child" | (string & {});
 
 export interface Step {
   position: number;
