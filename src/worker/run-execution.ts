@@ -1,25 +1,10 @@
 import { setMaxListeners } from "node:events";
-import { resolve as resolvePath } from "node:path";
-import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
-import type { Clock } from "../core/clock.ts";
-import { delay } from "../core/clock.ts";
-import { type Duration, toMs } from "../core/duration.ts";
-import type { EngineEvent } from "../core/engine-event.ts";
-import {
-  CairnError,
-  ensureError,
-  LeaseLostError,
-  NonDeterminismError,
-  NonRetryableError,
-  RetryableError,
-  RunTimeoutError,
-  StepTimeoutError,
-} from "../core/errors.ts";
+import type { Duration } from "../core/duration.ts";
+import { CairnError, ensureError, LeaseLostError, RunTimeoutError } from "../core/errors.ts";
 import type { ReceivedEvent } from "../core/events.ts";
 import type { Logger } from "../core/logger.ts";
-import { backoffDelay, resolveRetryPolicy } from "../core/retry.ts";
-import { deserialize, deserializeError, serialize, serializeError } from "../core/serializer.ts";
-import type { EntryKind, RunId, RunStatus } from "../core/types.ts";
+import { deserialize, serialize, serializeError } from "../core/serializer.ts";
+import type { EntryKind, RunId } from "../core/types.ts";
 import type {
   ScriptOptions,
   StepOptions,
@@ -28,72 +13,18 @@ import type {
   Workflow,
   WorkflowContext,
 } from "../core/workflow.ts";
-import type {
-  ClaimedRun,
-  JournalEntry,
-  JournalOp,
-  JournalOpResult,
-  Store,
-  WaitRegistration,
-} from "../store/store.ts";
-import type { NewLogEntry } from "../store/ui-store.ts";
-import { DeliveryOrder } from "./delivery-order.ts";
-import type { JournalWriter } from "./journal-writer.ts";
+import type { ClaimedRun, JournalEntry, JournalOp, JournalOpResult } from "../store/store.ts";
+import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
 import { withLogSink } from "./log-capture.ts";
-import { runScript } from "./script/run-script.ts";
-import { defaultLogLimits, type LogLimits, StepLogger } from "./step-logger.ts";
-import { leakTrap, runInStepScope, type UncaughtErrorInfo } from "./step-scope.ts";
+import { type Claim, RunJournal } from "./run-journal.ts";
+import { runStep, type StepHost, stepArguments } from "./run-step.ts";
+import { runStepAttempt, type StepAttemptRun } from "./run-step-attempt.ts";
+import { RunWaits } from "./run-waits.ts";
+import { scriptStep } from "./script-step.ts";
+import { defaultLogLimits, StepLogger } from "./step-logger.ts";
 
-/** What an execution needs from the engine around it. */
-export interface ExecutionEnv {
-  clock: Clock;
-  /** Reports progress (steps starting and ending) to the engine's listeners. */
-  emit(event: EngineEvent): void;
-  store: Store;
-  writer: Pick<JournalWriter, "write">;
-  payloadLimitBytes: number;
-  /** Where `ctx.log`, a step's `log` and its console output go (batched); absent: nowhere. */
-  logs?: { write(entry: NewLogEntry): void; limits: LogLimits; captureConsole: boolean };
-  /**
-   * Replay only: recorded outcomes are returned, and the first position without a final
-   * recorded outcome ends the execution instead of running anything (`cairn replay`).
-   */
-  replayOnly?: boolean;
-  /** Creates (idempotently) the child run of an `invoke`. */
-  startChild(request: {
-    parent: ClaimedRun;
-    position: number;
-    childId: RunId;
-    workflow: Workflow<unknown, unknown>;
-    input: unknown;
-  }): Promise<void>;
-  /** Hears of errors a step attempt leaked past its own promise (timers, stray rejections). */
-  reportUncaught?(error: Error, info: Omit<UncaughtErrorInfo, "runsInFlight">): void;
-}
-
-/** How an execution ended, as far as this worker is concerned. */
-export type ExecutionOutcome =
-  | { type: "completed" }
-  | { type: "failed"; error: Error }
-  | { type: "suspended"; status: RunStatus }
-  | { type: "released" }
-  /** Replay-only execution reached a position the journal has no final outcome for. */
-  | { type: "replayed"; next: { position: number; kind: EntryKind; key: string } }
-  | { type: "aborted"; reason: Error };
-
-const never = <T>() => new Promise<T>(() => {});
-
-const tracer = trace.getTracer("cairn");
-
-function endWithError(span: Span, thrown: unknown): void {
-  const error = ensureError(thrown);
-  span.recordException(error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-  span.end();
-}
-
-/** Retry backoffs longer than this suspend the run durably instead of waiting in memory. */
-const durableBackoffMs = 5_000;
+// Moved out of this file; re-exported so the engine keeps importing them from here.
+export type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
 
 /**
  * One run, executing on this worker, from claim to completion or suspension.
@@ -110,6 +41,11 @@ const durableBackoffMs = 5_000;
  * When every branch of the function is blocked on a wait (sleep, event, signal, child) and
  * no step is in flight, the run suspends: it records what it waits for, lets go of its
  * lease and its promise is dropped. Whoever resumes it replays.
+ *
+ * This class owns the run's lifecycle (claimed, stopping, settled) and decides when it
+ * suspends or ends. The journal bookkeeping (RunJournal), the step attempt loop (runStep),
+ * a single attempt (runStepAttempt), the waits (RunWaits) and scripts (scriptStep) live in
+ * their own modules and reach this state only through the hosts handed to them.
  */
 export class RunExecution implements WorkflowContext {
   readonly runId: RunId;
@@ -120,17 +56,13 @@ export class RunExecution implements WorkflowContext {
   readonly #env: ExecutionEnv;
   readonly #claimed: ClaimedRun;
   readonly #definition: Workflow<unknown, unknown>;
-  readonly #journal: Map<number, JournalEntry>;
+  readonly #journal: RunJournal;
+  readonly #waits: RunWaits;
+  readonly #stepHost: StepHost;
+  readonly #attemptRun: StepAttemptRun;
   readonly #abort = new AbortController();
   readonly #aborted: Promise<never>;
-  readonly #order: DeliveryOrder;
-  #position = 0;
-  /** The last position the journal held when this execution began: below it, we replay. */
-  readonly #replayEnd: number;
-  readonly #keyCounts = new Map<string, number>();
-  #pendingWrites: Promise<void>[] = [];
   #inFlight = 0;
-  #waits: WaitRegistration[] = [];
   #settled = false;
   #stopping = false;
   #draining = false;
@@ -149,21 +81,13 @@ export class RunExecution implements WorkflowContext {
     this.#definition = definition;
     this.runId = claimed.run.id;
     this.workflow = claimed.run.workflow;
-    this.#journal = new Map(journal.map((e) => [e.position, e]));
-    this.#replayEnd = journal.reduce((end, e) => Math.max(end, e.position + 1), 0);
-    this.log = this.#logger(null, null, () => this.#position >= this.#replayEnd);
-    this.#order = new DeliveryOrder(
+    this.#journal = new RunJournal(
       journal,
-      (entry) =>
-        void this.#stopAndFail(
-          new NonDeterminismError(
-            entry.position,
-            `${entry.kind} "${entry.key}"`,
-            "no call to it (the code took another path, or awaited something other than ctx calls)",
-          ),
-        ),
+      (entry) => this.#writeEntry(entry),
+      (error) => void this.#stopAndFail(error),
       () => this.#scheduleCheck(),
     );
+    this.log = this.#logger(null, null, () => this.#journal.live);
     this.done = new Promise((resolve) => {
       this.#settle = (outcome) => {
         if (this.#settled) return;
@@ -178,6 +102,38 @@ export class RunExecution implements WorkflowContext {
       this.#abort.signal.addEventListener("abort", () => reject(this.#abort.signal.reason));
     });
     this.#aborted.catch(() => {});
+
+    // What the extracted modules may touch of this run, and nothing more.
+    const shared = {
+      clock: env.clock,
+      journal: this.#journal,
+      claim: (kind: EntryKind, name: string) => this.#claimPosition(kind, name),
+      track: (delta: 1 | -1) => {
+        this.#inFlight += delta;
+      },
+      scheduleCheck: () => this.#scheduleCheck(),
+      throwIfStopped: () => this.#throwIfStopped(),
+    };
+    this.#waits = new RunWaits({ ...shared, claimed, startChild: (r) => env.startChild(r) });
+    this.#stepHost = {
+      ...shared,
+      runId: this.runId,
+      workflow: this.workflow,
+      signal: this.#abort.signal,
+      retry: definition.options.retry,
+      emit: (event) => env.emit(event),
+      draining: () => this.#draining,
+      waitFor: (wait) => this.#waits.waitFor(wait),
+    };
+    this.#attemptRun = {
+      runId: this.runId,
+      workflow: this.workflow,
+      clock: env.clock,
+      signal: this.#abort.signal,
+      aborted: this.#aborted,
+      captureConsole: env.logs?.captureConsole ?? false,
+      reportUncaught: (error, leak) => env.reportUncaught?.(error, leak),
+    };
   }
 
   get scheduled(): WorkflowContext["scheduled"] {
@@ -242,9 +198,7 @@ export class RunExecution implements WorkflowContext {
     this.#abort.abort(new CairnError("CLOSED", "The worker is shutting down."));
     await this.#writeFinal(
       { type: "release", runId: this.runId, token: this.token, at: this.#now() },
-      {
-        type: "released",
-      },
+      { type: "released" },
     );
   }
 
@@ -261,15 +215,10 @@ export class RunExecution implements WorkflowContext {
     optionsOrFn: StepOptions | ((info: StepRunInfo) => T | Promise<T>),
     maybeFn?: (info: StepRunInfo) => T | Promise<T>,
   ): Promise<Awaited<T>> {
-    const options = typeof optionsOrFn === "function" ? {} : (optionsOrFn ?? {});
-    const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
-    if (typeof fn !== "function") {
-      throw new TypeError(`ctx.step("${name}") needs a function as its last argument.`);
-    }
-    const timeoutMs =
-      options.timeout === undefined ? undefined : toMs(options.timeout, "step timeout");
-    return this.#runStep<Awaited<T>>("step", name, options, async (key, attempt) => {
-      const value = await this.#runAttempt(fn, key, attempt, timeoutMs);
+    const { options, fn, timeoutMs } = stepArguments(name, optionsOrFn, maybeFn);
+    return runStep<Awaited<T>>(this.#stepHost, "step", name, options, async (key, attempt) => {
+      const log = this.#logger(key, attempt);
+      const value = await runStepAttempt(this.#attemptRun, fn, key, attempt, log, timeoutMs);
       return serialize(value, `The output of step "${key}"`, this.#env.payloadLimitBytes);
     });
   }
@@ -283,7 +232,8 @@ export class RunExecution implements WorkflowContext {
     if (typeof fn !== "function") {
       throw new TypeError(`ctx.transaction("${name}") needs a function as its last argument.`);
     }
-    return this.#runStep<Awaited<T>>("transaction", name, options, async (key, attempt, entry) => {
+    const host = this.#stepHost;
+    return runStep<Awaited<T>>(host, "transaction", name, options, async (key, attempt, entry) => {
       const logger = this.#logger(key, attempt);
       const result = await this.#env.store.transactionalStep(
         { runId: this.runId, token: this.token, entry: entry() },
@@ -300,208 +250,36 @@ export class RunExecution implements WorkflowContext {
     });
   }
 
-  /**
-   * The attempt loop shared by steps and transactions: replays a recorded outcome, else
-   * runs attempts until one succeeds or the policy gives up, recording each failure before
-   * it backs off or throws. `attemptOnce` returns the serialized output. Outcomes reach the
-   * workflow in delivery order (see DeliveryOrder), each journaled with its sequence number.
-   */
-  async #runStep<T>(
-    kind: "step" | "transaction",
-    name: string,
-    options: StepOptions,
-    attemptOnce: (key: string, attempt: number, entry: () => JournalEntry) => Promise<string>,
-  ): Promise<T> {
-    const { key, position, recorded } = this.#claimPosition(kind, name);
-    if (recorded?.status === "completed" || recorded?.status === "failed") {
-      return this.#replayed<T>(recorded);
-    }
-
-    const policy = resolveRetryPolicy(this.#definition.options.retry, options.retry);
-    let attempt = recorded?.status === "retrying" ? recorded.attempt + 1 : 1;
-    let retryAt = recorded?.status === "retrying" ? recorded.wakeAt : null;
-
-    this.#inFlight++;
-    let counted = true;
-    try {
-      await this.#flushPending();
-      if (this.#draining) {
-        counted = false;
-        this.#inFlight--;
-        this.#scheduleCheck();
-        return never<T>();
-      }
-      for (;;) {
-        if (retryAt !== null && retryAt > this.#now()) {
-          if (retryAt - this.#now() > durableBackoffMs) {
-            // A long backoff waits like a sleep: no slot, no memory, survives restarts.
-            counted = false;
-            this.#inFlight--;
-            return this.#waitFor<T>({ kind: "retry", position, key, wakeAt: retryAt });
-          }
-          await delay(this.#env.clock, retryAt - this.#now(), this.#abort.signal);
-        }
-        this.#throwIfStopped();
-        const startedAt = this.#now();
-        const entry = (): JournalEntry => ({
-          position,
-          key,
-          kind,
-          status: "completed",
-          output: null,
-          error: null,
-          attempt,
-          startedAt,
-          finishedAt: this.#now(),
-          wakeAt: null,
-          detail: null,
-          seq: null,
-        });
-        this.#emitStep(key, kind, "started", attempt, startedAt);
-        const span = tracer.startSpan(`cairn.${kind} ${key}`, {
-          attributes: { "cairn.run_id": this.runId, "cairn.step": key, "cairn.attempt": attempt },
-        });
-        try {
-          const output = await attemptOnce(key, attempt, entry);
-          span.end();
-          const { seq, turn } = this.#order.liveTurn();
-          // Not awaited here: the next step, or the run's end, waits for it (group commit).
-          this.#record({ ...entry(), output, seq });
-          await turn;
-          this.#emitStep(key, kind, "completed", attempt, startedAt);
-          return deserialize<T>(output);
-        } catch (thrown) {
-          endWithError(span, thrown);
-          this.#throwIfStopped();
-          const error = ensureError(thrown);
-          const final = attempt >= policy.maxAttempts || !isRetryable(error);
-          const backoff =
-            error instanceof RetryableError && error.retryAfterMs !== undefined
-              ? error.retryAfterMs
-              : backoffDelay(policy, attempt + 1);
-          retryAt = final ? null : this.#now() + backoff;
-          const failed = { ...entry(), error: serializeError(error), wakeAt: retryAt };
-          // A final failure is an outcome the workflow sees: it takes its turn like a result.
-          const delivery = final ? this.#order.liveTurn() : undefined;
-          await this.#recordNow({
-            ...failed,
-            status: final ? "failed" : "retrying",
-            seq: delivery?.seq ?? null,
-          });
-          await delivery?.turn;
-          this.#emitStep(key, kind, final ? "failed" : "retrying", attempt, startedAt, error);
-          if (final) throw error;
-          attempt++;
-        }
-      }
-    } finally {
-      if (counted) this.#inFlight--;
-      this.#scheduleCheck();
-    }
-  }
-
   script<T = unknown>(name: string, options: ScriptOptions): Promise<T> {
-    const timeoutMs =
-      options.timeout === undefined
-        ? undefined
-        : toMs(options.timeout, `timeout of script "${name}"`);
-    const file = options.file === undefined ? undefined : resolvePath(options.file);
-    // The runner owns the timeout: it settles only once the script's process group is dead.
-    return this.step(name, options.retry ? { retry: options.retry } : {}, async (info) => {
-      const result = await runScript({
-        ...options,
-        file,
-        timeoutMs,
-        signal: info.signal,
-        name: info.step,
-      });
-      return result.output as T;
-    }) as Promise<T>;
+    return scriptStep<T>(this, name, options);
   }
 
   sleep(name: string, duration: Duration): Promise<void> {
-    const ms = toMs(duration, `duration of sleep "${name}"`);
-    return this.#sleep(name, () => this.#now() + ms);
+    return this.#waits.sleep(name, duration);
   }
 
   sleepUntil(name: string, until: Date | number): Promise<void> {
-    const at = until instanceof Date ? until.getTime() : until;
-    if (!Number.isFinite(at))
-      throw new TypeError(`sleepUntil("${name}") needs a valid Date or epoch ms.`);
-    return this.#sleep(name, () => at);
+    return this.#waits.sleepUntil(name, until);
   }
 
-  async #sleep(name: string, wakeAt: () => number): Promise<void> {
-    const { key, position, recorded } = this.#claimPosition("sleep", name);
-    if (recorded?.status === "completed") return this.#replayed(recorded);
-    const at = recorded?.wakeAt ?? wakeAt();
-    if (!recorded && at <= this.#now()) return;
-    return this.#waitFor({ kind: "sleep", position, key, wakeAt: at });
-  }
-
-  async waitForEvent<T = unknown>(
+  waitForEvent<T = unknown>(
     name: string,
     options: WaitForEventOptions,
   ): Promise<ReceivedEvent<T> | null> {
-    if (!options || typeof options.event !== "string" || options.event === "") {
-      throw new TypeError(`waitForEvent("${name}") needs an \`event\` name.`);
-    }
-    const { key, position, recorded } = this.#claimPosition("event", name);
-    if (recorded?.status === "completed") return this.#replayed(recorded);
-    const timeoutAt = recorded ? recorded.wakeAt : this.#timeoutAt(options.timeout, name);
-    return this.#waitFor({
-      kind: "event",
-      position,
-      key,
-      event: options.event,
-      match: options.match ?? null,
-      timeoutAt,
-    });
+    return this.#waits.waitForEvent<T>(name, options);
   }
 
-  async waitForSignal<T = unknown>(
-    name: string,
-    options: { timeout?: Duration } = {},
-  ): Promise<T | null> {
-    const { key, position, recorded } = this.#claimPosition("signal", name);
-    if (recorded?.status === "completed") return (await this.#replayed<T | null>(recorded)) ?? null;
-    const timeoutAt = recorded ? recorded.wakeAt : this.#timeoutAt(options.timeout, name);
-    return this.#waitFor({ kind: "signal", position, key, signal: name, timeoutAt });
+  waitForSignal<T = unknown>(name: string, options?: { timeout?: Duration }): Promise<T | null> {
+    return this.#waits.waitForSignal<T>(name, options);
   }
 
-  async invoke<I, O>(
+  invoke<I, O>(
     name: string,
     workflow: Workflow<I, O>,
     input: I,
-    options: { id?: string } = {},
+    options?: { id?: string },
   ): Promise<O> {
-    const { key, position, recorded } = this.#claimPosition("invoke", name);
-    if (recorded?.status === "completed" || recorded?.status === "failed") {
-      return this.#replayed<O>(recorded);
-    }
-    const childId = (
-      recorded?.detail
-        ? (JSON.parse(recorded.detail) as { childId: string }).childId
-        : (options.id ?? `${this.runId}/${key}`)
-    ) as RunId;
-    if (!recorded) {
-      // Counted as in flight so the run cannot suspend before its child exists.
-      this.#inFlight++;
-      try {
-        await this.#flushPending();
-        this.#throwIfStopped();
-        await this.#env.startChild({
-          parent: this.#claimed,
-          position,
-          childId,
-          workflow: workflow as Workflow<unknown, unknown>,
-          input,
-        });
-      } finally {
-        this.#inFlight--;
-      }
-    }
-    return this.#waitFor({ kind: "invoke", position, key, childId });
+    return this.#waits.invoke(name, workflow, input, options);
   }
 
   now(): Date {
@@ -514,6 +292,11 @@ export class RunExecution implements WorkflowContext {
 
   uuid(): string {
     return this.#journaled("uuid", () => crypto.randomUUID());
+  }
+
+  /** Claims the next position for a value that must replay the same, and returns it. */
+  #journaled<T>(kind: "now" | "random" | "uuid", produce: () => T): T {
+    return this.#journal.value(this.#claimPosition(kind, kind), kind, produce, this.#env.clock);
   }
 
   #logger(stepKey: string | null, attempt: number | null, enabled?: () => boolean): StepLogger {
@@ -529,42 +312,9 @@ export class RunExecution implements WorkflowContext {
     });
   }
 
-  /**
-   * Runs a step attempt with its console output going to `logger`. Without console capture
-   * no async context is entered (on Node 20 an AsyncLocalStorage in use adds a hook to
-   * every promise).
-   */
-  #captured<T>(logger: StepLogger, fn: () => T): T {
-    if (!this.#env.logs?.captureConsole) return fn();
-    return withLogSink((level, message) => logger.log(level, message), fn);
-  }
-
-  #emitStep(
-    key: string,
-    kind: "step" | "transaction",
-    status: "started" | "completed" | "failed" | "retrying",
-    attempt: number,
-    startedAt: number,
-    error?: Error,
-  ): void {
-    const at = this.#now();
-    this.#env.emit({
-      type: "step",
-      runId: this.runId,
-      workflow: this.workflow,
-      key,
-      kind,
-      status,
-      attempt,
-      at,
-      ...(status === "started" ? {} : { durationMs: at - startedAt }),
-      ...(error ? { error: { name: error.name, message: error.message } } : {}),
-    });
-  }
-
   // ---- journal positions ----
 
-  #claimPosition(kind: EntryKind, name: string) {
+  #claimPosition(kind: EntryKind, name: string): Claim {
     if (this.#settled || this.#stopping) {
       // The run already ended here (cancelled, lease lost, failed): leftover branches stop.
       throw this.#abort.signal.reason ?? new CairnError("CLOSED", "This execution has ended.");
@@ -572,19 +322,10 @@ export class RunExecution implements WorkflowContext {
     if (typeof name !== "string" || name === "") {
       throw new TypeError(`Every ${kind} needs a non-empty name.`);
     }
-    const count = (this.#keyCounts.get(name) ?? 0) + 1;
-    this.#keyCounts.set(name, count);
-    const key = count === 1 ? name : `${name}#${count}`;
-    const position = this.#position++;
-    const recorded = this.#journal.get(position);
-    if (recorded && (recorded.kind !== kind || recorded.key !== key)) {
-      const error = new NonDeterminismError(
-        position,
-        `${recorded.kind} "${recorded.key}"`,
-        `${kind} "${key}"`,
-      );
-      void this.#stopAndFail(error);
-      throw error;
+    const { key, position, recorded, mismatch } = this.#journal.claim(kind, name);
+    if (mismatch) {
+      void this.#stopAndFail(mismatch);
+      throw mismatch;
     }
     if (this.#env.replayOnly && recorded?.status !== "completed" && recorded?.status !== "failed") {
       this.#stopping = true;
@@ -593,46 +334,11 @@ export class RunExecution implements WorkflowContext {
       this.#settle({ type: "replayed", next: { position, kind, key } });
       throw frontier;
     }
-    return { key, position, recorded };
+    return { key, position, recorded, mismatch };
   }
 
-  /** A recorded outcome, returned (or thrown) on its turn in the journaled delivery order. */
-  async #replayed<T>(recorded: JournalEntry): Promise<T> {
-    if (this.#order.replays(recorded.position)) await this.#order.replayTurn(recorded.position);
-    if (recorded.status === "failed") throw deserializeError(recorded.error ?? "{}");
-    return deserialize<T>(recorded.output);
-  }
-
-  #journaled<T>(kind: "now" | "random" | "uuid", produce: () => T): T {
-    const { key, position, recorded } = this.#claimPosition(kind, kind);
-    if (recorded) return deserialize(recorded.output);
-    const value = produce();
-    const at = this.#now();
-    this.#record({
-      position,
-      key,
-      kind,
-      status: "completed",
-      output: serialize(value, kind, Number.POSITIVE_INFINITY),
-      error: null,
-      attempt: 1,
-      startedAt: at,
-      finishedAt: at,
-      wakeAt: null,
-      detail: null,
-      seq: null,
-    });
-    return value;
-  }
-
-  /** Queues an entry; the next step or the run's end waits for it to be durable. */
-  #record(entry: JournalEntry): void {
-    const write = this.#recordNow(entry);
-    write.catch(() => {});
-    this.#pendingWrites.push(write);
-  }
-
-  async #recordNow(entry: JournalEntry): Promise<void> {
+  /** Makes one journal entry durable; the journal queues or awaits it. */
+  async #writeEntry(entry: JournalEntry): Promise<void> {
     let result: JournalOpResult;
     try {
       result = await this.#env.writer.write({
@@ -651,13 +357,6 @@ export class RunExecution implements WorkflowContext {
     if (!result.ok) throw this.#fenced();
   }
 
-  async #flushPending(): Promise<void> {
-    if (this.#pendingWrites.length === 0) return;
-    const writes = this.#pendingWrites;
-    this.#pendingWrites = [];
-    await Promise.all(writes);
-  }
-
   /** The store rejected a write: the run is no longer ours (lease lost or run cancelled). */
   #fenced(): Error {
     const reason = new LeaseLostError(this.runId);
@@ -665,17 +364,7 @@ export class RunExecution implements WorkflowContext {
     return reason;
   }
 
-  // ---- waiting and suspension ----
-
-  #waitFor<T>(wait: WaitRegistration): Promise<T> {
-    this.#waits.push(wait);
-    this.#scheduleCheck();
-    return never();
-  }
-
-  #timeoutAt(timeout: Duration | undefined, name: string): number | null {
-    return timeout === undefined ? null : this.#now() + toMs(timeout, `timeout of "${name}"`);
-  }
+  // ---- suspension ----
 
   #scheduleCheck(): void {
     if (this.#checkScheduled || this.#settled) return;
@@ -683,14 +372,14 @@ export class RunExecution implements WorkflowContext {
     // After this turn's microtasks: a step that just finished may lead straight into the next.
     setImmediate(() => {
       this.#checkScheduled = false;
-      if (this.#settled || this.#stopping || this.#inFlight > 0 || this.#order.busy) return;
+      if (this.#settled || this.#stopping || this.#inFlight > 0 || this.#journal.order.busy) return;
       if (this.#draining) {
         this.#stopping = true;
         void this.#writeFinal(
           { type: "release", runId: this.runId, token: this.token, at: this.#now() },
           { type: "released" },
         );
-      } else if (this.#waits.length > 0) {
+      } else if (this.#waits.registered.length > 0) {
         void this.#suspend();
       }
     });
@@ -698,23 +387,12 @@ export class RunExecution implements WorkflowContext {
 
   async #suspend(): Promise<void> {
     this.#stopping = true;
-    const dueTimes = this.#waits.map((w) =>
-      w.kind === "sleep" || w.kind === "retry"
-        ? w.wakeAt
-        : w.kind === "invoke"
-          ? null
-          : w.timeoutAt,
-    );
-    const { deadlineAt } = this.#claimed.run;
-    if (deadlineAt !== null) dueTimes.push(deadlineAt);
-    const due = dueTimes.filter((t): t is number => t !== null);
-    const availableAt = due.length > 0 ? Math.min(...due) : null;
     const result = await this.#writeOp({
       type: "suspend",
       runId: this.runId,
       token: this.token,
-      waits: this.#waits,
-      availableAt,
+      waits: this.#waits.registered,
+      availableAt: this.#waits.availableAt(),
       at: this.#now(),
     });
     if (result?.ok) this.#settle({ type: "suspended", status: result.status ?? "waiting" });
@@ -724,17 +402,8 @@ export class RunExecution implements WorkflowContext {
 
   async #onReturn(value: unknown): Promise<void> {
     if (this.#settled || this.#stopping) return;
-    for (const [position, entry] of this.#journal) {
-      if (position >= this.#position) {
-        return this.#stopAndFail(
-          new NonDeterminismError(
-            position,
-            `${entry.kind} "${entry.key}"`,
-            "the end of the workflow",
-          ),
-        );
-      }
-    }
+    const unreached = this.#journal.unreached();
+    if (unreached) return this.#stopAndFail(unreached);
     let output: string;
     try {
       output = serialize(value, `The output of run "${this.runId}"`, this.#env.payloadLimitBytes);
@@ -799,68 +468,4 @@ export class RunExecution implements WorkflowContext {
   #now(): number {
     return this.#env.clock.now();
   }
-
-  async #runAttempt<T>(
-    fn: (info: StepRunInfo) => T | Promise<T>,
-    key: string,
-    attempt: number,
-    timeoutMs: number | undefined,
-  ): Promise<T> {
-    const controller = new AbortController();
-    const onRunAbort = () => controller.abort(this.#abort.signal.reason);
-    this.#abort.signal.addEventListener("abort", onRunAbort, { once: true });
-    const log = this.#logger(key, attempt);
-    const info: StepRunInfo = {
-      signal: controller.signal,
-      attempt,
-      idempotencyKey: `${this.runId}:${key}`,
-      runId: this.runId,
-      step: key,
-      log,
-    };
-    const { scope, leaked, settle } = leakTrap(
-      this.runId,
-      this.workflow,
-      key,
-      attempt,
-      (error, leak) => {
-        this.#env.reportUncaught?.(error, leak);
-        if (leak.attributed === "step") controller.abort(error);
-      },
-    );
-    const racers: Promise<T>[] = [
-      this.#captured(log, () =>
-        Promise.resolve().then(() => runInStepScope(scope, () => fn(info))),
-      ),
-      this.#aborted,
-      leaked,
-    ];
-    let cancelTimer: (() => void) | undefined;
-    if (timeoutMs !== undefined) {
-      racers.push(
-        new Promise<never>((_, reject) => {
-          cancelTimer = this.#env.clock.setTimer(this.#now() + timeoutMs, () => {
-            const timeout = new StepTimeoutError(key, timeoutMs);
-            controller.abort(timeout);
-            reject(timeout);
-          });
-        }),
-      );
-    }
-    try {
-      return await Promise.race(racers);
-    } finally {
-      settle();
-      cancelTimer?.();
-      this.#abort.signal.removeEventListener("abort", onRunAbort);
-    }
-  }
-}
-
-function isRetryable(error: Error): boolean {
-  if (error instanceof NonRetryableError) return false;
-  return !(
-    CairnError.is(error) &&
-    ["NON_RETRYABLE", "NON_DETERMINISM", "PAYLOAD_TOO_LARGE", "SERIALIZATION"].includes(error.code)
-  );
 }

@@ -1,0 +1,46 @@
+import type { Clock } from "../core/clock.ts";
+import type { EngineEvent } from "../core/engine-event.ts";
+import type { EntryKind, RunId, RunStatus } from "../core/types.ts";
+import type { Workflow } from "../core/workflow.ts";
+import type { ClaimedRun, Store } from "../store/store.ts";
+import type { NewLogEntry } from "../store/ui-store.ts";
+import type { JournalWriter } from "./journal-writer.ts";
+import type { LogLimits } from "./step-logger.ts";
+import type { UncaughtErrorInfo } from "./step-scope.ts";
+
+/** What an execution needs from the engine around it. */
+export interface ExecutionEnv {
+  clock: Clock;
+  /** Reports progress (steps starting and ending) to the engine's listeners. */
+  emit(event: EngineEvent): void;
+  store: Store;
+  writer: Pick<JournalWriter, "write">;
+  payloadLimitBytes: number;
+  /** Where `ctx.log`, a step's `log` and its console output go (batched); absent: nowhere. */
+  logs?: { write(entry: NewLogEntry): void; limits: LogLimits; captureConsole: boolean };
+  /**
+   * Replay only: recorded outcomes are returned, and the first position without a final
+   * recorded outcome ends the execution instead of running anything (`cairn replay`).
+   */
+  replayOnly?: boolean;
+  /** Creates (idempotently) the child run of an `invoke`. */
+  startChild(request: {
+    parent: ClaimedRun;
+    position: number;
+    childId: RunId;
+    workflow: Workflow<unknown, unknown>;
+    input: unknown;
+  }): Promise<void>;
+  /** Hears of errors a step attempt leaked past its own promise (timers, stray rejections). */
+  reportUncaught?(error: Error, info: Omit<UncaughtErrorInfo, "runsInFlight">): void;
+}
+
+/** How an execution ended, as far as this worker is concerned. */
+export type ExecutionOutcome =
+  | { type: "completed" }
+  | { type: "failed"; error: Error }
+  | { type: "suspended"; status: RunStatus }
+  | { type: "released" }
+  /** Replay-only execution reached a position the journal has no final outcome for. */
+  | { type: "replayed"; next: { position: number; kind: EntryKind; key: string } }
+  | { type: "aborted"; reason: Error };
