@@ -171,6 +171,35 @@ describe("steps", () => {
     expect(aborted).toBeInstanceOf(StepTimeoutError);
   });
 
+  it("a clock jump past the lease while a step runs neither reruns nor loses the step", async () => {
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const wf = defineWorkflow({ name: "held" }, async (ctx) =>
+      ctx.step("held", async () => {
+        calls++;
+        await gate;
+        return calls;
+      }),
+    );
+    t = await testCairn({ workflows: [wf, probeWorkflow] });
+    const started = nextEngineEvent(
+      t.cairn,
+      (e) => e.type === "step" && e.key === "held" && e.status === "started",
+    );
+    const run = await t.cairn.start(wf, undefined);
+    await started;
+    // Every timer fires at once: the heartbeat's renewal and the worker's next claim race.
+    t.clock.advance("1h");
+    await claimPass(t.cairn);
+    await claimPass(t.cairn);
+    release();
+    expect(await run.result()).toBe(1);
+    expect(calls).toBe(1);
+  });
+
   it("round-trips Date, BigInt, Map, Set, undefined and Error through a step", async () => {
     const value = {
       when: new Date("2030-01-02T03:04:05Z"),

@@ -64,6 +64,8 @@ export class Worker {
   #woken = false;
   #loop: Promise<void> | undefined;
   #lastRenewal = 0;
+  /** The lease renewal in flight, if any. */
+  #renewal: Promise<void> | undefined;
   /**
    * When (`performance.now()`) the last renewal the store confirmed was sent; past a lease
    * without another, we self-fence. Elapsed real time, not the engine clock: a test clock
@@ -311,26 +313,20 @@ export class Worker {
 
   #scheduleHeartbeat(): void {
     const interval = Math.max(10, Math.floor(this.#config.leaseMs / 3));
-    let renewing = false;
     const tick = () => {
       if (!this.#running && this.#active.size === 0) return;
       this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
-      if (renewing) {
+      if (this.#renewal) {
         // The last renewal has not answered (the network cut, the database frozen): it may
         // hang long after the lease ran out, so the leases are judged without it.
         this.#selfFenceIfExpired();
         return;
       }
       this.#beat();
-      renewing = true;
-      this.#renewLeases()
-        .catch((error) => {
-          this.#hooks.onError(ensureError(error), "renewing leases");
-          this.#selfFenceIfExpired();
-        })
-        .finally(() => {
-          renewing = false;
-        });
+      this.#renew().catch((error) => {
+        this.#hooks.onError(ensureError(error), "renewing leases");
+        this.#selfFenceIfExpired();
+      });
     };
     this.#cancelHeartbeat = this.#clock.setTimer(this.#clock.now() + interval, tick);
   }
@@ -377,9 +373,32 @@ export class Worker {
     });
   }
 
+  /**
+   * Before a claim: this worker's own leases must be confirmed first, or a claim that
+   * overtakes a renewal still in flight (another pooled connection) sees them lapsed and
+   * takes this worker's own runs a second time, after a clock jump or a stall. A renewal
+   * that hangs (the network cut) holds claims back for at most a third of a lease.
+   */
   async #renewIfDue(): Promise<void> {
-    if (this.#clock.now() - this.#lastRenewal >= this.#config.leaseMs / 3)
-      await this.#renewLeases();
+    if (this.#renewal) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#renewal.catch(() => {}), // the heartbeat reports its errors
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, this.#config.leaseMs / 3);
+        }),
+      ]);
+      clearTimeout(timer);
+    } else if (this.#clock.now() - this.#lastRenewal >= this.#config.leaseMs / 3)
+      await this.#renew();
+  }
+
+  /** One renewal at a time: a caller arriving while one is in flight shares it. */
+  #renew(): Promise<void> {
+    this.#renewal ??= this.#renewLeases().finally(() => {
+      this.#renewal = undefined;
+    });
+    return this.#renewal;
   }
 
   async #renewLeases(): Promise<void> {
