@@ -2,15 +2,28 @@
  * Natural group commit: items queue up and are handed to `flush` in one batch as soon as the
  * previous flush returns (no timers). `setImmediate` lets everything written in the same
  * event-loop turn join the batch. Order is kept. `flush` must not throw.
+ *
+ * `holdWhile` lets a flush wait, turn by turn and for at most `maxHoldMs`, while more items
+ * are known to be on their way (see JournalWriter).
  */
 export class BatchQueue<T> {
   readonly #flush: (batch: T[]) => Promise<void>;
+  readonly #holdWhile: () => boolean;
+  readonly #maxHoldMs: number;
   #queue: T[] = [];
   #scheduled = false;
   #flushing: Promise<void> | undefined;
 
-  constructor(flush: (batch: T[]) => Promise<void>) {
+  constructor(
+    flush: (batch: T[]) => Promise<void>,
+    hold: { holdWhile: () => boolean; maxHoldMs: number } = {
+      holdWhile: () => false,
+      maxHoldMs: 0,
+    },
+  ) {
     this.#flush = flush;
+    this.#holdWhile = hold.holdWhile;
+    this.#maxHoldMs = hold.maxHoldMs;
   }
 
   push(item: T): void {
@@ -29,7 +42,12 @@ export class BatchQueue<T> {
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const since = performance.now();
+    const tick = () => {
+      if (this.#holdWhile() && performance.now() - since < this.#maxHoldMs) {
+        setImmediate(tick);
+        return;
+      }
       this.#scheduled = false;
       const batch = this.#queue;
       this.#queue = [];
@@ -37,6 +55,7 @@ export class BatchQueue<T> {
         this.#flushing = undefined;
         if (this.#queue.length > 0) this.#schedule();
       });
-    });
+    };
+    setImmediate(tick);
   }
 }

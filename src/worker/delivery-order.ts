@@ -25,6 +25,9 @@ export class DeliveryOrder {
   readonly #live: (() => void)[] = [];
   readonly #onStall: (entry: JournalEntry) => void;
   readonly #onIdle: () => void;
+  readonly #delivering: (() => () => void) | undefined;
+  /** Says the handing out ended; set while pumping. */
+  #endDelivering: (() => void) | undefined;
   #nextSeq: number;
   #pumping = false;
 
@@ -32,6 +35,7 @@ export class DeliveryOrder {
     journal: readonly JournalEntry[],
     onStall: (entry: JournalEntry) => void,
     onIdle: () => void,
+    delivering?: () => () => void,
   ) {
     this.#replay = journal
       .filter((e) => e.seq !== null && (e.status === "completed" || e.status === "failed"))
@@ -39,6 +43,7 @@ export class DeliveryOrder {
     this.#nextSeq = Math.max(0, ...journal.map((e) => e.seq ?? 0)) + 1;
     this.#onStall = onStall;
     this.#onIdle = onIdle;
+    this.#delivering = delivering;
   }
 
   /** True when the outcome at `position` is delivered by replay rather than returned at once. */
@@ -77,6 +82,7 @@ export class DeliveryOrder {
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
+    this.#endDelivering = this.#delivering?.();
     setImmediate(() => this.#deliverNext(0));
   }
 
@@ -90,7 +96,7 @@ export class DeliveryOrder {
           setImmediate(() => this.#deliverNext(waited + 1));
           return;
         }
-        this.#pumping = false;
+        this.#stopPumping();
         this.#onStall(head);
         return;
       }
@@ -100,7 +106,7 @@ export class DeliveryOrder {
     } else {
       const next = this.#live.shift();
       if (!next) {
-        this.#pumping = false;
+        this.#stopPumping();
         this.#onIdle();
         return;
       }
@@ -108,5 +114,11 @@ export class DeliveryOrder {
     }
     // Drain the event loop before the next delivery: its continuation runs first.
     setImmediate(() => this.#deliverNext(0));
+  }
+
+  #stopPumping(): void {
+    this.#pumping = false;
+    this.#endDelivering?.();
+    this.#endDelivering = undefined;
   }
 }

@@ -14,7 +14,8 @@ export interface ExecutionEnv {
   /** Reports progress (steps starting and ending) to the engine's listeners. */
   emit(event: EngineEvent): void;
   store: Store;
-  writer: Pick<JournalWriter, "write">;
+  /** `delivering`, when given, lets commits wait for outcomes being handed out (group commit). */
+  writer: Pick<JournalWriter, "write"> & Partial<Pick<JournalWriter, "delivering">>;
   payloadLimitBytes: number;
   /** Where `ctx.log`, a step's `log` and its console output go (batched); absent: nowhere. */
   logs?: { write(entry: NewLogEntry): void; limits: LogLimits; captureConsole: boolean };

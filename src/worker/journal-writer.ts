@@ -16,7 +16,12 @@ interface Pending {
  */
 export class JournalWriter {
   readonly #store: Store;
-  readonly #queue = new BatchQueue<Pending>((batch) => this.#flush(batch));
+  readonly #queue = new BatchQueue<Pending>((batch) => this.#flush(batch), {
+    holdWhile: () => this.#delivering > 0,
+    maxHoldMs: 1,
+  });
+  /** Runs handing outcomes to their workflows right now (see `delivering`). */
+  #delivering = 0;
   /** Batches and ops flushed so far, for the benchmark's write-amplification figures. */
   readonly stats = { flushes: 0, ops: 0 };
   /** Hear each commit's outcome (readiness): `undefined` on success, else the error. */
@@ -29,6 +34,22 @@ export class JournalWriter {
 
   write(op: JournalOp): Promise<JournalOpResult> {
     return new Promise((resolve, reject) => this.#queue.push({ op, resolve, reject }));
+  }
+
+  /**
+   * A run hands outcomes to its workflow, one per event-loop turn (DeliveryOrder), and each
+   * may start a step whose record could share the next commit: the commit waits for the
+   * handing to end, a millisecond at most. Without it a fan-out of 50 branches commits once
+   * per step, not once per 50. Returns the function that says the handing ended.
+   */
+  delivering(): () => void {
+    this.#delivering++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#delivering--;
+    };
   }
 
   /** Calls `listener` after each commit. Returns the function that stops it. */

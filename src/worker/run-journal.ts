@@ -31,13 +31,15 @@ export class RunJournal {
 
   /**
    * `write` makes one entry durable (rejecting if it could not); `onUnclaimed` hears that a
-   * recorded outcome's turn came with no call for it; `onTurnTaken` that a turn was taken.
+   * recorded outcome's turn came with no call for it; `onTurnTaken` that a turn was taken;
+   * `delivering` that outcomes are being handed out (see DeliveryOrder).
    */
   constructor(
     entries: readonly JournalEntry[],
     write: (entry: JournalEntry) => Promise<void>,
     onUnclaimed: (error: NonDeterminismError) => void,
     onTurnTaken: () => void,
+    delivering?: () => () => void,
   ) {
     this.#entries = new Map(entries.map((e) => [e.position, e]));
     this.#replayEnd = entries.reduce((end, e) => Math.max(end, e.position + 1), 0);
@@ -53,6 +55,7 @@ export class RunJournal {
           ),
         ),
       onTurnTaken,
+      delivering,
     );
   }
 
