@@ -1,4 +1,5 @@
 import { CairnError } from "../core/errors.ts";
+import { checkName } from "../core/names.ts";
 import { deserialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
@@ -56,10 +57,7 @@ export async function planRerun(
       `Run "${runId}" has no step "${options.fromStep}" (its steps: ${keys.slice(0, 20).join(", ") || "none"}${keys.length > 20 ? ", …" : ""}).`,
     );
   }
-  const id = (options.id ?? crypto.randomUUID()) as RunId;
-  if (typeof id !== "string" || id.length === 0 || id.length > 256) {
-    throw new CairnError("INVALID_ARGUMENT", "A run id must be a string of 1 to 256 characters.");
-  }
+  const id = checkName("run id", options.id ?? crypto.randomUUID()) as RunId;
   const copied = journal.filter(
     (e) => e.position < from.position && (e.status === "completed" || e.status === "failed"),
   );

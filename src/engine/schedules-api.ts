@@ -1,4 +1,5 @@
 import { CairnError } from "../core/errors.ts";
+import { checkName } from "../core/names.ts";
 import { deserialize, serialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
@@ -64,7 +65,8 @@ export class Schedules {
   /** Creates or replaces a schedule. @throws `WORKFLOW_NOT_FOUND`, `INVALID_ARGUMENT` (bad cron, zone or policy) */
   async create(spec: ScheduleSpec): Promise<ScheduleInfo> {
     const tz = spec.tz ?? "UTC";
-    const id = spec.id ?? crypto.randomUUID();
+    const id = checkName("schedule id", spec.id ?? crypto.randomUUID());
+    checkName("workflow name", spec.workflow);
     const where = `schedule "${id}"`;
     const workflow = { name: await this.#engine.resolveName(spec.workflow) };
     validateCron(spec.cron, tz, where);
@@ -115,17 +117,20 @@ export class Schedules {
   }
 
   async pause(id: string): Promise<ScheduleInfo> {
+    checkName("schedule id", id);
     return toInfo(await this.#engine.store.schedules.setPaused(id, true, this.#engine.now()));
   }
 
   /** Resumes a paused schedule; slots missed meanwhile follow its catch-up policy. */
   async resume(id: string): Promise<ScheduleInfo> {
+    checkName("schedule id", id);
     const record = await this.#engine.store.schedules.setPaused(id, false, this.#engine.now());
     this.#engine.notify();
     return toInfo(record);
   }
 
   async delete(id: string): Promise<boolean> {
+    checkName("schedule id", id);
     return this.#engine.store.schedules.delete(id);
   }
 
@@ -168,6 +173,7 @@ export class Schedules {
   }
 
   async #record(id: string): Promise<ScheduleRecord> {
+    checkName("schedule id", id);
     const record = await this.#engine.store.schedules.get(id);
     if (!record) throw new CairnError("NOT_FOUND", `No schedule with id "${id}".`);
     return record;

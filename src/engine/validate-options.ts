@@ -1,5 +1,6 @@
 import jsonata from "jsonata";
 import { toMs } from "../core/duration.ts";
+import { checkName } from "../core/names.ts";
 import type { WorkflowOptions } from "../core/workflow.ts";
 import { validateCron } from "./cron.ts";
 
@@ -22,12 +23,14 @@ export function validateFlowControl<T>(options: WorkflowOptions<T>): void {
   if (options.queue !== undefined && (typeof options.queue !== "string" || options.queue === "")) {
     throw new TypeError(`${where}: queue must be a non-empty string.`);
   }
+  if (options.queue !== undefined) checkName(`${where}: queue`, options.queue);
   for (const [i, trigger] of (options.triggers ?? []).entries()) {
     const at = `${where}: triggers[${i}]`;
     if ("event" in trigger) {
       if (typeof trigger.event !== "string" || trigger.event === "") {
         throw new TypeError(`${at}.event must be a non-empty event name.`);
       }
+      checkName(`${at}.event`, trigger.event);
       if (trigger.if !== undefined) compileCondition(trigger.if, `${at}.if`);
     } else if ("cron" in trigger) {
       validateCron(trigger.cron, trigger.tz ?? "UTC", at);

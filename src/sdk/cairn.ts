@@ -3,6 +3,7 @@ import type { Clock } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
 import type { EngineEventListener } from "../core/engine-event.ts";
 import { CairnError, RunCancelledError } from "../core/errors.ts";
+import { checkName } from "../core/names.ts";
 import { observed } from "../core/observed.ts";
 import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserialize, serialize, serializeError } from "../core/serializer.ts";
@@ -138,10 +139,8 @@ export class Cairn {
     options: StartOptions = {},
   ): Promise<RunHandle<O>> {
     this.#engine.assertOpen();
-    const id = (options.id ?? crypto.randomUUID()) as RunId;
-    if (typeof id !== "string" || id.length === 0 || id.length > 256) {
-      throw new CairnError("INVALID_ARGUMENT", "A run id must be a string of 1 to 256 characters.");
-    }
+    const id = checkName("run id", options.id ?? crypto.randomUUID()) as RunId;
+    if (typeof workflow === "string") checkName("workflow name", workflow);
     const run = await startRun(
       this.#engine,
       workflow as Workflow<unknown, unknown> | string,
@@ -171,6 +170,7 @@ export class Cairn {
 
   /** The run's status, steps with timings, and output or error. @throws `RUN_NOT_FOUND` */
   async getRun<O = unknown>(runId: string): Promise<RunInfo<O>> {
+    checkName("run id", runId);
     const run = await this.store.getRun(runId as RunId);
     if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);
     return toRunInfo<O>(run, await this.store.getJournal(run.id));
@@ -192,16 +192,8 @@ export class Cairn {
   ): Promise<{ id: string; duplicate: boolean; started: RunId[]; woke: RunId[] }> {
     const engine = this.#engine;
     engine.assertOpen();
-    if (typeof name !== "string" || name === "") {
-      throw new CairnError("INVALID_ARGUMENT", "An event needs a non-empty name.");
-    }
-    const id = options.id ?? crypto.randomUUID();
-    if (typeof id !== "string" || id.length === 0 || id.length > 256) {
-      throw new CairnError(
-        "INVALID_ARGUMENT",
-        "An event id must be a string of 1 to 256 characters.",
-      );
-    }
+    checkName("event name", name);
+    const id = checkName("event id", options.id ?? crypto.randomUUID());
     const event = {
       id,
       name,
@@ -229,9 +221,8 @@ export class Cairn {
   async signal(runId: string, name: string, payload?: unknown): Promise<void> {
     const engine = this.#engine;
     engine.assertOpen();
-    if (typeof name !== "string" || name === "") {
-      throw new CairnError("INVALID_ARGUMENT", "A signal needs a non-empty name.");
-    }
+    checkName("run id", runId);
+    checkName("signal name", name);
     const limit = engine.payloadLimitBytes;
     const data = serialize(payload ?? null, `The payload of signal "${name}"`, limit);
     const { woke } = await this.store.sendSignal(runId as RunId, name, data, this.clock.now());
@@ -245,6 +236,7 @@ export class Cairn {
   async cancel(runId: string): Promise<void> {
     const engine = this.#engine;
     engine.assertOpen();
+    checkName("run id", runId);
     const error = serializeError(new RunCancelledError(runId));
     const cancelled = await this.store.cancelRun(runId as RunId, error, this.clock.now());
     for (const id of cancelled) {
@@ -262,6 +254,7 @@ export class Cairn {
   async retry(runId: string): Promise<RunHandle> {
     const engine = this.#engine;
     engine.assertOpen();
+    checkName("run id", runId);
     const existing = await this.store.getRun(runId as RunId);
     const definition = existing ? engine.registry.get(existing.workflow) : undefined;
     const now = this.clock.now();

@@ -1,4 +1,5 @@
 import { toMs } from "../core/duration.ts";
+import { checkName } from "../core/names.ts";
 import { resolveRetryPolicy } from "../core/retry.ts";
 import type { Workflow, WorkflowFunction, WorkflowOptions } from "../core/workflow.ts";
 import { validateFlowControl } from "../engine/validate-options.ts";
@@ -10,7 +11,8 @@ import { validateFlowControl } from "../engine/validate-options.ts";
  *   const payment = await ctx.step("charge", () => charge(order));
  *   return ctx.step("ship", () => ship(payment));
  * });
- * @throws TypeError when the name is empty or an option is malformed.
+ * @throws TypeError when the name is empty or an option is malformed; `InvalidNameError` when
+ * the name is too long or holds a control character.
  */
 export function defineWorkflow<TInput, TOutput>(
   options: WorkflowOptions<TInput>,
@@ -19,6 +21,7 @@ export function defineWorkflow<TInput, TOutput>(
   if (!options || typeof options.name !== "string" || options.name.trim() === "") {
     throw new TypeError("defineWorkflow needs a non-empty `name`.");
   }
+  checkName("workflow name", options.name);
   if (typeof fn !== "function") {
     throw new TypeError(`defineWorkflow("${options.name}") needs a workflow function.`);
   }

@@ -1,3 +1,4 @@
+import { nameProblem } from "../core/names.ts";
 import type { RunId } from "../core/types.ts";
 import { HttpProblem } from "./problems.ts";
 
@@ -23,13 +24,12 @@ export function decodeCursor(text: string): RunCursor {
   } catch {
     value = undefined;
   }
+  // The id goes into the keyset query: one no store can hold (a NUL) is no cursor of ours.
   if (
     Array.isArray(value) &&
     value.length === 2 &&
     Number.isSafeInteger(value[0]) &&
-    typeof value[1] === "string" &&
-    value[1].length > 0 &&
-    value[1].length <= 256
+    nameProblem(value[1]) === undefined
   ) {
     return { createdAt: value[0] as number, id: value[1] as RunId };
   }

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { identifier, parseTimestamp, RunStatus } from "./schemas.ts";
+import { identifier, parseTimestamp, RunStatus, refuseUnsafeText } from "./schemas.ts";
 
 /** Wire schemas of the web UI's endpoints (logs, bulk actions, reruns, events, workers). */
 
@@ -27,7 +27,7 @@ export const RunSelection = z
     from: timestamp.optional().openapi({ description: "Created at or after (inclusive)" }),
     to: timestamp.optional().openapi({ description: "Created before (exclusive)" }),
     tag: z.union([tagFilter, z.array(tagFilter).max(20)]).optional(),
-    idPrefix: z.string().min(1).max(256).optional(),
+    idPrefix: z.string().min(1).max(256).superRefine(refuseUnsafeText("idPrefix")).optional(),
   })
   .openapi("RunSelection");
 
@@ -53,7 +53,7 @@ export const BulkResult = z
 
 export const RerunBody = z
   .strictObject({
-    fromStep: z.string().min(1).max(300),
+    fromStep: z.string().min(1).max(300).superRefine(refuseUnsafeText("fromStep")),
     input: z.unknown().optional(),
     inputMeta: z.record(z.string(), z.unknown()).optional(),
     id: identifier("id").optional(),
@@ -81,7 +81,7 @@ export const LogPage = z
   .openapi("LogPage");
 
 export const LogQuery = z.object({
-  step: z.string().min(1).max(300).optional(),
+  step: z.string().min(1).max(300).superRefine(refuseUnsafeText("step")).optional(),
   afterSeq: z.coerce.number().int().min(0).optional().openapi({ type: "integer" }),
   limit: z.coerce.number().int().min(1).max(5000).optional().openapi({ type: "integer" }),
 });

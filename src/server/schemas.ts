@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { maxNameLength, textProblem } from "../core/names.ts";
 
 /**
  * The wire format of the HTTP API, as zod schemas: they validate requests, describe
@@ -8,21 +9,25 @@ import { z } from "@hono/zod-openapi";
  * the remote client uses to restore them exactly.
  */
 
-// Ids and names end up as keys in SQL text columns and in URLs: no control characters
-// (PostgreSQL text rejects NUL) and no unpaired surrogates (they do not survive UTF-8).
-const unsafeText =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** A 1–256 character id or name without control characters or unpaired surrogates. */
+/**
+ * A 1–256 character id or name without control characters or unpaired surrogates: the
+ * rule of core/names.ts, which the engine applies to the same names given in code.
+ */
 export function identifier(what: string) {
   return z
     .string()
     .min(1, `${what} must not be empty`)
-    .max(256, `${what} must be at most 256 characters`)
-    .refine((s) => !unsafeText.test(s), {
-      message: `${what} must not contain control characters or unpaired surrogates`,
-    });
+    .max(maxNameLength, `${what} must be at most ${maxNameLength} characters`)
+    .superRefine(refuseUnsafeText(what));
+}
+
+/** A zod refinement refusing text no store can hold (a control character, a lone surrogate). */
+export function refuseUnsafeText(what: string) {
+  return (text: string, ctx: z.RefinementCtx) => {
+    const problem = textProblem(text);
+    if (problem)
+      ctx.addIssue({ code: "custom", message: `${what} ${JSON.stringify(text)} ${problem}` });
+  };
 }
 
 /** Parses `2030-01-01T00:00:00Z` or a count of ms since the epoch; undefined when neither. */
@@ -44,7 +49,8 @@ const timestamp = z
 const tagText = z
   .string()
   .max(600)
-  .regex(/^[^:]+:.*$/, "tag must be key:value");
+  .regex(/^[^:]+:.*$/, "tag must be key:value")
+  .superRefine(refuseUnsafeText("tag"));
 
 export const RunStatus = z
   .enum(["queued", "running", "waiting", "completed", "failed", "cancelled"])
@@ -169,7 +175,7 @@ export const ListRunsQuery = z.object({
     .union([tagText, z.array(tagText).max(20)])
     .optional()
     .openapi({ description: "`key:value`, repeatable: runs carrying every tag" }),
-  idPrefix: z.string().min(1).max(256).optional(),
+  idPrefix: z.string().min(1).max(256).superRefine(refuseUnsafeText("idPrefix")).optional(),
   status: RunStatus.optional(),
   createdAfter: timestamp.optional(),
   createdBefore: timestamp.optional(),

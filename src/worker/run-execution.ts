@@ -3,6 +3,7 @@ import type { Duration } from "../core/duration.ts";
 import { CairnError, ensureError, LeaseLostError, RunTimeoutError } from "../core/errors.ts";
 import type { ReceivedEvent } from "../core/events.ts";
 import type { Logger } from "../core/logger.ts";
+import { checkName } from "../core/names.ts";
 import { deserialize, serialize, serializeError } from "../core/serializer.ts";
 import type { EntryKind, RunId } from "../core/types.ts";
 import type {
@@ -114,6 +115,7 @@ export class RunExecution implements WorkflowContext {
       },
       scheduleCheck: () => this.#scheduleCheck(),
       throwIfStopped: () => this.#throwIfStopped(),
+      checkName: (what: string, value: unknown) => this.#checkName(what, value),
     };
     this.#waits = new RunWaits({ ...shared, claimed, startChild: (r) => env.startChild(r) });
     this.#stepHost = {
@@ -320,9 +322,7 @@ export class RunExecution implements WorkflowContext {
       // The run already ended here (cancelled, lease lost, failed): leftover branches stop.
       throw this.#abort.signal.reason ?? new CairnError("CLOSED", "This execution has ended.");
     }
-    if (typeof name !== "string" || name === "") {
-      throw new TypeError(`Every ${kind} needs a non-empty name.`);
-    }
+    this.#checkName(kind === "event" ? "waitForEvent name" : `${kind} name`, name);
     const { key, position, recorded, mismatch } = this.#journal.claim(kind, name);
     if (mismatch) {
       void this.#stopAndFail(mismatch);
@@ -336,6 +336,19 @@ export class RunExecution implements WorkflowContext {
       throw frontier;
     }
     return { key, position, recorded, mismatch };
+  }
+
+  /**
+   * A name the stores could not hold (see core/names.ts) fails the run at once, like a
+   * non-determinism: it is a bug in the code, no retry or catch would write it anyway.
+   */
+  #checkName(what: string, value: unknown): void {
+    try {
+      checkName(what, value);
+    } catch (error) {
+      void this.#stopAndFail(error as Error);
+      throw error;
+    }
   }
 
   /** Makes one journal entry durable; the journal queues or awaits it. */

@@ -23,6 +23,8 @@ export interface WaitHost {
   /** Asks the run to check, soon, whether it should suspend or hand itself back. */
   scheduleCheck(): void;
   throwIfStopped(): void;
+  /** Throws, failing the run, when `value` is no valid name (see core/names.ts). */
+  checkName(what: string, value: unknown): void;
 }
 
 /**
@@ -93,6 +95,7 @@ export class RunWaits {
       throw new TypeError(`waitForEvent("${name}") needs an \`event\` name.`);
     }
     const { key, position, recorded } = this.#host.claim("event", name);
+    this.#host.checkName(`event name of waitForEvent "${key}"`, options.event);
     if (recorded?.status === "completed") return this.#host.journal.replayed(recorded);
     const timeoutAt = recorded ? recorded.wakeAt : this.#timeoutAt(options.timeout, name);
     return this.waitFor({
@@ -128,6 +131,7 @@ export class RunWaits {
     if (recorded?.status === "completed" || recorded?.status === "failed") {
       return host.journal.replayed<O>(recorded);
     }
+    if (!recorded && options.id !== undefined) host.checkName("child run id", options.id);
     const childId = (
       recorded?.detail
         ? (JSON.parse(recorded.detail) as { childId: string }).childId
