@@ -24,6 +24,7 @@ const engineTests = [
   "test/server/token-lifecycle.test.ts",
   "test/server/readiness.test.ts",
   "test/server/webhook-replays.test.ts",
+  "test/names.test.ts",
 ];
 
 export default defineConfig({

@@ -66,7 +66,8 @@ export function checkName(what: string, value: unknown, maxLength = maxNameLengt
 function describeName(what: string, value: unknown): string {
   if (typeof value !== "string") return what;
   const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
-  return `${what} ${JSON.stringify(shown)}`;
+  // JSON escapes U+0000–U+001F and lone surrogates, but leaves DEL as it is.
+  return `${what} ${JSON.stringify(shown).replaceAll("\u007f", "\\u007f")}`;
 }
 
 function codePoint(unit: number): string {

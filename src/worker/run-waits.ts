@@ -91,11 +91,9 @@ export class RunWaits {
     name: string,
     options: WaitForEventOptions,
   ): Promise<ReceivedEvent<T> | null> {
-    if (!options || typeof options.event !== "string" || options.event === "") {
-      throw new TypeError(`waitForEvent("${name}") needs an \`event\` name.`);
-    }
+    if (!options) throw new TypeError(`waitForEvent("${name}") needs an \`event\` name.`);
     const { key, position, recorded } = this.#host.claim("event", name);
-    this.#host.checkName(`event name of waitForEvent "${key}"`, options.event);
+    this.#host.checkName(`event name (of waitForEvent "${key}")`, options.event);
     if (recorded?.status === "completed") return this.#host.journal.replayed(recorded);
     const timeoutAt = recorded ? recorded.wakeAt : this.#timeoutAt(options.timeout, name);
     return this.waitFor({
