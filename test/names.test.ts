@@ -203,3 +203,149 @@ describe("names inside a running workflow", () => {
     expect(info.steps.map((s) => s.key)).toEqual(expectedKeys);
   });
 });
+
+describe("names given to the engine's API", () => {
+  it("refuses bad names and ids where the call is made, and creates nothing", async () => {
+    const wf = defineWorkflow({ name: "plain" }, async (ctx) => ctx.waitForSignal("go"));
+    t = await testCairn({ workflows: [wf] });
+    const cairn = t.cairn;
+    await cairn.start(wf, null, { id: "r" });
+    await waitForStatus(cairn, "r", "waiting");
+    const calls: Record<string, [string, (name: string) => unknown]> = {
+      "start id": ["run id", (name) => cairn.start(wf, null, { id: name })],
+      "start workflow": ["workflow name", (name) => cairn.start(name, null)],
+      "start tag key": ["tag key", (name) => cairn.start(wf, null, { tags: { [name]: "v" } })],
+      "sendEvent name": ["event name", (name) => cairn.sendEvent(name, 1)],
+      "sendEvent id": ["event id", (name) => cairn.sendEvent("e", 1, { id: name })],
+      "signal name": ["signal name", (name) => cairn.signal("r", name, 1)],
+      "signal run": ["run id", (name) => cairn.signal(name, "go", 1)],
+      getRun: ["run id", (name) => cairn.getRun(name)],
+      cancel: ["run id", (name) => cairn.cancel(name)],
+      retry: ["run id", (name) => cairn.retry(name)],
+      "schedule id": [
+        "schedule id",
+        (name) => cairn.schedules.create({ id: name, workflow: "plain", cron: "* * * * *" }),
+      ],
+      "schedule workflow": [
+        "workflow name",
+        (name) => cairn.schedules.create({ workflow: name, cron: "* * * * *" }),
+      ],
+      "schedule get": ["schedule id", (name) => cairn.schedules.get(name)],
+      defineWorkflow: ["workflow name", (name) => defineWorkflow({ name }, async () => 1)],
+      trigger: [
+        'defineWorkflow("t"): triggers[0].event',
+        (name) => defineWorkflow({ name: "t", triggers: [{ event: name }] }, async () => 1),
+      ],
+      queue: [
+        'defineWorkflow("t"): queue',
+        (name) => defineWorkflow({ name: "t", queue: name }, async () => 1),
+      ],
+    };
+    // Empty strings are refused by the older checks of defineWorkflow, with their own words.
+    const emptyRefusals: Record<string, string> = {
+      defineWorkflow: "TypeError -: defineWorkflow needs a non-empty `name`.",
+      trigger:
+        'TypeError -: defineWorkflow("t"): triggers[0].event must be a non-empty event name.',
+      queue: 'TypeError -: defineWorkflow("t"): queue must be a non-empty string.',
+    };
+    const actual: Record<string, string> = {};
+    const expected: Record<string, string> = {};
+    for (const [callName, [what, call]] of Object.entries(calls)) {
+      for (const [badName, [name, shown, problem]] of Object.entries(badNames)) {
+        const label = `${callName} / ${badName}`;
+        actual[label] = await outcome(() => call(name));
+        expected[label] =
+          (name === "" && emptyRefusals[callName]) ||
+          `InvalidNameError INVALID_ARGUMENT: ${what} ${shown} ${problem}.`;
+      }
+    }
+    const tagValues: Record<string, [string, string]> = {
+      nul: [
+        "a\u0000b",
+        'tag value "a\\u0000b" of "k" contains a control character (U+0000) at index 1.',
+      ],
+      "lone surrogate": [
+        "\ud800",
+        'tag value "\\ud800" of "k" contains an unpaired surrogate (U+D800) at index 0.',
+      ],
+      "too long": [
+        "v".repeat(257),
+        'tag value of "k" is 257 characters long, over the limit of 256.',
+      ],
+    };
+    for (const [label, [value, message]] of Object.entries(tagValues)) {
+      actual[`tag value / ${label}`] = await outcome(() =>
+        cairn.start(wf, null, { tags: { k: value } }),
+      );
+      expected[`tag value / ${label}`] = `InvalidNameError INVALID_ARGUMENT: ${message}`;
+    }
+    expect(actual).toEqual(expected);
+    expect((await cairn.listRuns()).map((r) => r.id)).toEqual(["r"]);
+    expect(await cairn.schedules.list()).toEqual([]);
+    // Edge names pass the same calls; the run still waits for its own signal.
+    const edge = "rocket \ud83d\ude80 launch";
+    await cairn.signal("r", edge, 1);
+    await cairn.sendEvent(edge, 1, { id: edge });
+    const tagged = await cairn.start(wf, null, { id: edge, tags: { [edge]: edge, empty: "" } });
+    expect((await cairn.getRun(tagged.id)).id).toBe(edge);
+    await cairn.signal("r", "go", "went");
+    expect(await cairn.handle("r").result()).toBe("went");
+  });
+});
+
+/** Strings PostgreSQL text and UTF-8 cannot hold as they are, in every place a payload has one. */
+const awkward = ["a\u0000b", "\u0000", "\ud800", "x\udc00y", "\ude80\ud83d", "\u007f\u001f", "🚀"];
+const payload = () => ({
+  strings: awkward,
+  keyed: { "k\u0000ey": "v", "\ud800": "lone key" },
+  nested: [{ deep: "a\u0000b" }],
+  map: new Map([["a\u0000b", "\ud800"]]),
+  at: new Date(0),
+});
+
+describe("payloads", () => {
+  it("keeps NUL and lone surrogates in inputs, outputs, event data and signals", async () => {
+    const wf = defineWorkflow({ name: "payloads" }, async (ctx, input: unknown) => {
+      const step = await ctx.step("echo", () => input);
+      const event = await ctx.waitForEvent("e", { event: "payload.event" });
+      const signal = await ctx.waitForSignal("s");
+      const thrown = await ctx
+        .step("throws", { retry: { maxAttempts: 1 } }, () => {
+          throw new Error("bad\u0000message\ud800");
+        })
+        .catch((error: Error) => error.message);
+      return { input, step, event: event?.data, signal, thrown };
+    });
+    t = await testCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, payload());
+    await waitForStatus(t.cairn, run.id, "waiting");
+    await t.cairn.sendEvent("payload.event", payload());
+    await waitForRun(
+      t.cairn,
+      run.id,
+      async () => (await t?.cairn.getRun(run.id))?.steps.some((s) => s.key === "s") ?? false,
+      "the run waiting for its signal",
+    );
+    await t.cairn.signal(run.id, "s", payload());
+    expect(await run.result()).toEqual({
+      input: payload(),
+      step: payload(),
+      event: payload(),
+      signal: payload(),
+      thrown: "bad\u0000message\ud800",
+    });
+    // How: superjson text, whose JSON escapes NUL and lone surrogates (`\u0000`, `\ud800`),
+    // in a TEXT column on both stores; the stored text itself holds neither.
+    const stored = await t.cairn.store.getRun(run.id as never);
+    const text = stored?.input ?? "";
+    expect(text).toContain('"a\\u0000b"');
+    expect(text).toContain('"\\ud800"');
+    expect(text.includes("\u0000")).toBe(false);
+    expect(textHasLoneSurrogate(text)).toBe(false);
+    expect((JSON.parse(text) as { json: { strings: string[] } }).json.strings).toEqual(awkward);
+  });
+});
+
+function textHasLoneSurrogate(text: string): boolean {
+  return /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+}
