@@ -349,3 +349,46 @@ describe("payloads", () => {
 function textHasLoneSurrogate(text: string): boolean {
   return /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
 }
+
+describe("text that is not a payload", () => {
+  it("logs NUL as `\\u0000` and a lone surrogate as U+FFFD, and loses no line", async () => {
+    const wf = defineWorkflow({ name: "logs" }, async (ctx) => {
+      ctx.log.info("run a\u0000b", { k: "a\u0000b\ud800" });
+      await ctx.step("s", (info) => {
+        info.log.warn("step \ud800 x\udc00 \ud83d\ude80");
+        console.log("console a\u0000b\nsecond line");
+      });
+      ctx.log.info("after");
+    });
+    t = await testCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, null);
+    await run.result();
+    await t.cairn.logWriter.idle();
+    const lines = await t.cairn.store.logs.list(run.id as never);
+    expect(lines.map((l) => [l.message, l.fields === null ? null : JSON.parse(l.fields)])).toEqual([
+      ["run a\\u0000b", { k: "a\u0000b\ud800" }],
+      ["step \ufffd x\ufffd \ud83d\ude80", null],
+      ["console a\\u0000b\nsecond line", null],
+      ["after", null],
+    ]);
+  });
+
+  it("refuses a flow-control key no store can index, before anything is created", async () => {
+    const wf = defineWorkflow(
+      { name: "keyed", concurrency: { limit: 1, key: (input: string) => input } },
+      async () => "ok",
+    );
+    t = await testCairn({ workflows: [wf] });
+    const cairn = t.cairn;
+    const results = {
+      nul: await outcome(() => cairn.start(wf, "a\u0000b")),
+      long: await outcome(() => cairn.start(wf, "k".repeat(300))),
+    };
+    expect(results).toEqual({
+      nul: 'CairnError INVALID_INPUT: The concurrency.key function returned "a\\u0000b", which contains a control character (U+0000) at index 1.',
+      long: `CairnError INVALID_INPUT: The concurrency.key function returned "${"k".repeat(64)}…", which is 300 characters long, over the limit of 256.`,
+    });
+    expect(await cairn.listRuns()).toEqual([]);
+    expect(await (await cairn.start(wf, "customer \ud83d\ude80")).result()).toBe("ok");
+  });
+});

@@ -79,3 +79,16 @@ function describeType(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   return typeof value;
 }
+
+const nulOrLoneSurrogate =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
+  /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Log text as both stores keep it the same: a NUL becomes the six characters `\u0000`
+ * (PostgreSQL text cannot hold it) and an unpaired surrogate becomes U+FFFD (what UTF-8
+ * makes of it anyway). Other characters, newlines and escapes included, stay as they are.
+ */
+export function storableText(text: string): string {
+  return text.replace(nulOrLoneSurrogate, (found) => (found === "\u0000" ? "\\u0000" : "\ufffd"));
+}

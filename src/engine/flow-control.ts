@@ -1,5 +1,6 @@
 import { toMs } from "../core/duration.ts";
 import { CairnError } from "../core/errors.ts";
+import { nameProblem } from "../core/names.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { NewRun } from "../store/store.ts";
 
@@ -50,7 +51,17 @@ function keyOf(
       `The ${option}.key function returned ${typeof value}; it must return a string or a number.`,
     );
   }
-  return String(value);
+  // The key is a column both stores index: it obeys the rules of names (see core/names.ts).
+  const text = String(value);
+  const problem = text === "" ? undefined : nameProblem(text);
+  if (problem !== undefined) {
+    const shown = text.length > 64 ? `${text.slice(0, 64)}…` : text;
+    throw new CairnError(
+      "INVALID_INPUT",
+      `The ${option}.key function returned ${JSON.stringify(shown)}, which ${problem}.`,
+    );
+  }
+  return text;
 }
 
 function checkPriority(value: unknown): number {

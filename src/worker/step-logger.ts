@@ -1,4 +1,5 @@
 import type { Logger } from "../core/logger.ts";
+import { storableText } from "../core/names.ts";
 import type { RunId } from "../core/types.ts";
 import type { LogLevel, NewLogEntry } from "../store/ui-store.ts";
 
@@ -61,7 +62,7 @@ export class StepLogger implements Logger {
 
   log(level: LogLevel, message: unknown, fields?: Record<string, unknown>): void {
     if (this.#truncated || !this.#enabled()) return;
-    const text = typeof message === "string" ? message : String(message);
+    const text = storableText(typeof message === "string" ? message : String(message));
     const json = fields === undefined ? null : stringifyFields(fields);
     const bytes = Buffer.byteLength(text) + (json === null ? 0 : Buffer.byteLength(json));
     if (this.#lines + 1 > this.#limits.maxPerStep || this.#bytes + bytes > this.#limits.maxBytes) {
