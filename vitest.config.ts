@@ -25,6 +25,7 @@ const engineTests = [
   "test/server/readiness.test.ts",
   "test/server/webhook-replays.test.ts",
   "test/names.test.ts",
+  "test/server/names-api.test.ts",
 ];
 
 export default defineConfig({
