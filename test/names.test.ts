@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CairnError } from "../src/core/errors.ts";
 import { checkName, InvalidNameError } from "../src/core/names.ts";
 import { type AnyWorkflow, defineWorkflow, type WorkflowContext } from "../src/index.ts";
+import { createToken } from "../src/server/index.ts";
 import { type TestCairn, waitForRun, waitForStatus } from "../src/testing/index.ts";
 import { testCairn } from "./support/engine.ts";
 
@@ -240,13 +241,18 @@ describe("names given to the engine's API", () => {
         'defineWorkflow("t"): queue',
         (name) => defineWorkflow({ name: "t", queue: name }, async () => 1),
       ],
+      token: ["token name", (name) => createToken(cairn, { name, role: "viewer" })],
     };
-    // Empty strings are refused by the older checks of defineWorkflow, with their own words.
-    const emptyRefusals: Record<string, string> = {
-      defineWorkflow: "TypeError -: defineWorkflow needs a non-empty `name`.",
-      trigger:
-        'TypeError -: defineWorkflow("t"): triggers[0].event must be a non-empty event name.',
-      queue: 'TypeError -: defineWorkflow("t"): queue must be a non-empty string.',
+    // Some are refused by older checks first, in their own words.
+    const tokenLength = "CairnError INVALID_ARGUMENT: A token needs a name of 1 to 200 characters.";
+    const olderRefusals: Record<string, Record<string, string>> = {
+      defineWorkflow: { empty: "TypeError -: defineWorkflow needs a non-empty `name`." },
+      trigger: {
+        empty:
+          'TypeError -: defineWorkflow("t"): triggers[0].event must be a non-empty event name.',
+      },
+      queue: { empty: 'TypeError -: defineWorkflow("t"): queue must be a non-empty string.' },
+      token: { empty: tokenLength, "too long": tokenLength },
     };
     const actual: Record<string, string> = {};
     const expected: Record<string, string> = {};
@@ -255,7 +261,7 @@ describe("names given to the engine's API", () => {
         const label = `${callName} / ${badName}`;
         actual[label] = await outcome(() => call(name));
         expected[label] =
-          (name === "" && emptyRefusals[callName]) ||
+          olderRefusals[callName]?.[badName] ??
           `InvalidNameError INVALID_ARGUMENT: ${what} ${shown} ${problem}.`;
       }
     }
@@ -282,6 +288,7 @@ describe("names given to the engine's API", () => {
     expect(actual).toEqual(expected);
     expect((await cairn.listRuns()).map((r) => r.id)).toEqual(["r"]);
     expect(await cairn.schedules.list()).toEqual([]);
+    expect(await cairn.store.tokens.list()).toEqual([]);
     // Edge names pass the same calls; the run still waits for its own signal.
     const edge = "rocket \ud83d\ude80 launch";
     await cairn.signal("r", edge, 1);
@@ -296,6 +303,7 @@ describe("names given to the engine's API", () => {
 /** Strings PostgreSQL text and UTF-8 cannot hold as they are, in every place a payload has one. */
 const awkward = ["a\u0000b", "\u0000", "\ud800", "x\udc00y", "\ude80\ud83d", "\u007f\u001f", "🚀"];
 const payload = () => ({
+  tag: "a\u0000b\ud800",
   strings: awkward,
   keyed: { "k\u0000ey": "v", "\ud800": "lone key" },
   nested: [{ deep: "a\u0000b" }],
@@ -307,7 +315,10 @@ describe("payloads", () => {
   it("keeps NUL and lone surrogates in inputs, outputs, event data and signals", async () => {
     const wf = defineWorkflow({ name: "payloads" }, async (ctx, input: unknown) => {
       const step = await ctx.step("echo", () => input);
-      const event = await ctx.waitForEvent("e", { event: "payload.event" });
+      const event = await ctx.waitForEvent("e", {
+        event: "payload.event",
+        match: { tag: "a\u0000b\ud800" },
+      });
       const signal = await ctx.waitForSignal("s");
       const thrown = await ctx
         .step("throws", { retry: { maxAttempts: 1 } }, () => {
@@ -319,6 +330,9 @@ describe("payloads", () => {
     t = await testCairn({ workflows: [wf] });
     const run = await t.cairn.start(wf, payload());
     await waitForStatus(t.cairn, run.id, "waiting");
+    // An event differing only after the NUL, or in the surrogate, must not match.
+    await t.cairn.sendEvent("payload.event", { ...payload(), tag: "a\u0000c\ud800" });
+    await t.cairn.sendEvent("payload.event", { ...payload(), tag: "a\u0000b\ud801" });
     await t.cairn.sendEvent("payload.event", payload());
     await waitForRun(
       t.cairn,

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { type Duration, toMs } from "../core/duration.ts";
 import { CairnError } from "../core/errors.ts";
+import { checkName } from "../core/names.ts";
 import type { Cairn } from "../sdk/cairn.ts";
 import type { TokenRecord, TokenRole } from "../store/store.ts";
 
@@ -79,6 +80,7 @@ export async function createToken(
   if (typeof name !== "string" || name.trim() === "" || name.length > 200) {
     throw new CairnError("INVALID_ARGUMENT", "A token needs a name of 1 to 200 characters.");
   }
+  checkName("token name", name, 200);
   if (!roles.includes(role)) {
     throw new CairnError(
       "INVALID_ARGUMENT",
