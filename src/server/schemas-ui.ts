@@ -22,7 +22,7 @@ export const tagFilter = z
 
 export const RunSelection = z
   .strictObject({
-    workflow: identifier("workflow").optional(),
+    workflow: identifier("workflow name").optional(),
     status: RunStatus.optional(),
     from: timestamp.optional().openapi({ description: "Created at or after (inclusive)" }),
     to: timestamp.optional().openapi({ description: "Created before (exclusive)" }),
@@ -56,7 +56,7 @@ export const RerunBody = z
     fromStep: z.string().min(1).max(300).superRefine(refuseUnsafeText("fromStep")),
     input: z.unknown().optional(),
     inputMeta: z.record(z.string(), z.unknown()).optional(),
-    id: identifier("id").optional(),
+    id: identifier("run id").optional(),
   })
   .openapi("Rerun");
 

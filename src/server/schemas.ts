@@ -158,17 +158,17 @@ export const StepList = z.object({ runId: z.string(), steps: z.array(Step) }).op
 
 export const StartRunBody = z
   .strictObject({
-    workflow: identifier("workflow").openapi({ example: "process-order" }),
+    workflow: identifier("workflow name").openapi({ example: "process-order" }),
     input: z.unknown().optional(),
     inputMeta: Meta.optional(),
-    id: identifier("id")
+    id: identifier("run id")
       .optional()
       .openapi({ description: "Idempotency: a taken id returns that run" }),
   })
   .openapi("StartRun");
 
 export const ListRunsQuery = z.object({
-  workflow: identifier("workflow").optional(),
+  workflow: identifier("workflow name").optional(),
   from: timestamp.optional().openapi({ description: "Created at or after (inclusive)" }),
   to: timestamp.optional().openapi({ description: "Created before (exclusive)" }),
   tag: z

@@ -34,15 +34,15 @@ describe("names over HTTP", () => {
     const cases: Record<string, [() => Promise<Response>, string]> = {
       "start id": [
         () => h.post("/api/v1/runs", { workflow: "echo", id: "a\u0000b" }),
-        `400 invalid_request: body.id: id ${nul}`,
+        `400 invalid_request: body.id: run id ${nul}`,
       ],
       "start workflow": [
         () => h.post("/api/v1/runs", { workflow: "a\u0000b" }),
-        `400 invalid_request: body.workflow: workflow ${nul}`,
+        `400 invalid_request: body.workflow: workflow name ${nul}`,
       ],
       "start id, lone surrogate": [
         () => h.post("/api/v1/runs", { workflow: "echo", id: "\ud800" }),
-        '400 invalid_request: body.id: id "\\ud800" contains an unpaired surrogate (U+D800) at index 0',
+        '400 invalid_request: body.id: run id "\\ud800" contains an unpaired surrogate (U+D800) at index 0',
       ],
       "event name": [
         () => h.post("/api/v1/events", { name: "a\u0000b", data: 1 }),
@@ -70,7 +70,7 @@ describe("names over HTTP", () => {
       ],
       "workflow filter": [
         () => h.fetch("/api/v1/runs?workflow=a%00b"),
-        `400 invalid_request: query.workflow: workflow ${nul}`,
+        `400 invalid_request: query.workflow: workflow name ${nul}`,
       ],
       "event name filter": [
         () => h.fetch("/api/v1/events?name=a%00b"),

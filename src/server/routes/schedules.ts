@@ -23,8 +23,8 @@ const Schedule = z
 
 const ScheduleBody = z
   .strictObject({
-    id: identifier("id").optional(),
-    workflow: identifier("workflow"),
+    id: identifier("schedule id").optional(),
+    workflow: identifier("workflow name"),
     cron: z.string().min(1).max(200),
     tz: z.string().min(1).max(100).optional(),
     input: z.unknown().optional(),
