@@ -242,6 +242,9 @@ describe("names given to the engine's API", () => {
         (name) => defineWorkflow({ name: "t", queue: name }, async () => 1),
       ],
       token: ["token name", (name) => createToken(cairn, { name, role: "viewer" })],
+      "listRuns workflow": ["workflow name", (name) => cairn.listRuns({ workflow: name })],
+      "listRuns tag": ["tag key", (name) => cairn.listRuns({ tags: [{ key: name, value: "v" }] })],
+      "listRuns idPrefix": ["idPrefix", (name) => cairn.listRuns({ idPrefix: name })],
     };
     // Some are refused by older checks first, in their own words.
     const tokenLength = "CairnError INVALID_ARGUMENT: A token needs a name of 1 to 200 characters.";
@@ -254,6 +257,11 @@ describe("names given to the engine's API", () => {
       queue: { empty: 'TypeError -: defineWorkflow("t"): queue must be a non-empty string.' },
       token: { empty: tokenLength, "too long": tokenLength },
     };
+    // A run id looked up may be longer than 256 (a child's `parent/step` is): just not found.
+    const missing = `CairnError RUN_NOT_FOUND: No run with id "${"n".repeat(257)}".`;
+    for (const lookup of ["getRun", "cancel", "retry", "signal run"]) {
+      olderRefusals[lookup] = { "too long": missing };
+    }
     const actual: Record<string, string> = {};
     const expected: Record<string, string> = {};
     for (const [callName, [what, call]] of Object.entries(calls)) {
@@ -404,5 +412,22 @@ describe("text that is not a payload", () => {
     });
     expect(await cairn.listRuns()).toEqual([]);
     expect(await (await cairn.start(wf, "customer \ud83d\ude80")).result()).toBe("ok");
+  });
+
+  it("keeps ids Cairn derives past 256 characters reachable", async () => {
+    const parentWf = defineWorkflow({ name: "long-parent" }, async (ctx) =>
+      ctx.invoke("c".repeat(200), child, null),
+    );
+    t = await testCairn({ workflows: [child, parentWf] });
+    const parentId = "p".repeat(256);
+    const childId = `${parentId}/${"c".repeat(200)}`;
+    expect(await (await t.cairn.start(parentWf, null, { id: parentId })).result()).toBe("child");
+    expect((await t.cairn.getRun(childId)).status).toBe("completed");
+    const children = await t.cairn.listRuns({ parentId: parentId as never });
+    expect(children.map((r) => r.id)).toEqual([childId]);
+    // A page ending at the child goes on with its parent (same time, the id sorts first).
+    const childRun = await t.cairn.store.getRun(childId as never);
+    const before = { createdAt: childRun?.createdAt ?? 0, id: childId as never };
+    expect((await t.cairn.listRuns({ before })).map((r) => r.id)).toEqual([parentId]);
   });
 });

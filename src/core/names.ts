@@ -62,6 +62,14 @@ export function checkName(what: string, value: unknown, maxLength = maxNameLengt
   throw new InvalidNameError(`${describeName(what, value)} ${problem}.`);
 }
 
+/**
+ * An id looked up rather than created: of any length (ids Cairn derives, like a child
+ * run's `parent/step`, can pass 256 characters) but nothing a store cannot hold.
+ */
+export function checkLookupId(what: string, value: unknown): string {
+  return checkName(what, value, Number.POSITIVE_INFINITY);
+}
+
 /** `step name "a\u0000b"`: the name quoted with JSON escapes, so invisible characters show. */
 function describeName(what: string, value: unknown): string {
   if (typeof value !== "string") return what;

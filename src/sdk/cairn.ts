@@ -3,13 +3,14 @@ import type { Clock } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
 import type { EngineEventListener } from "../core/engine-event.ts";
 import { CairnError, RunCancelledError } from "../core/errors.ts";
-import { checkName } from "../core/names.ts";
+import { checkLookupId, checkName } from "../core/names.ts";
 import { observed } from "../core/observed.ts";
 import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserialize, serialize, serializeError } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { AnyWorkflow, Workflow } from "../core/workflow.ts";
 import { type BulkRequest, type BulkResult, bulkRuns } from "../engine/bulk-runs.ts";
+import { checkRunFilter } from "../engine/check-run-filter.ts";
 import { checkTags } from "../engine/check-tags.ts";
 import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { runsForEvent } from "../engine/event-triggers.ts";
@@ -170,7 +171,7 @@ export class Cairn {
 
   /** The run's status, steps with timings, and output or error. @throws `RUN_NOT_FOUND` */
   async getRun<O = unknown>(runId: string): Promise<RunInfo<O>> {
-    checkName("run id", runId);
+    checkLookupId("run id", runId);
     const run = await this.store.getRun(runId as RunId);
     if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);
     return toRunInfo<O>(run, await this.store.getJournal(run.id));
@@ -178,7 +179,7 @@ export class Cairn {
 
   /** Runs, newest first (keyset-paginated with `filter.before`). */
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    return this.store.listRuns(filter);
+    return this.store.listRuns(checkRunFilter(filter));
   }
 
   /**
@@ -221,7 +222,7 @@ export class Cairn {
   async signal(runId: string, name: string, payload?: unknown): Promise<void> {
     const engine = this.#engine;
     engine.assertOpen();
-    checkName("run id", runId);
+    checkLookupId("run id", runId);
     checkName("signal name", name);
     const limit = engine.payloadLimitBytes;
     const data = serialize(payload ?? null, `The payload of signal "${name}"`, limit);
@@ -236,7 +237,7 @@ export class Cairn {
   async cancel(runId: string): Promise<void> {
     const engine = this.#engine;
     engine.assertOpen();
-    checkName("run id", runId);
+    checkLookupId("run id", runId);
     const error = serializeError(new RunCancelledError(runId));
     const cancelled = await this.store.cancelRun(runId as RunId, error, this.clock.now());
     for (const id of cancelled) {
@@ -254,7 +255,7 @@ export class Cairn {
   async retry(runId: string): Promise<RunHandle> {
     const engine = this.#engine;
     engine.assertOpen();
-    checkName("run id", runId);
+    checkLookupId("run id", runId);
     const existing = await this.store.getRun(runId as RunId);
     const definition = existing ? engine.registry.get(existing.workflow) : undefined;
     const now = this.clock.now();

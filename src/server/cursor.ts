@@ -25,11 +25,12 @@ export function decodeCursor(text: string): RunCursor {
     value = undefined;
   }
   // The id goes into the keyset query: one no store can hold (a NUL) is no cursor of ours.
+  // Any length: a child run's id (`parent/step`) can pass 256 characters.
   if (
     Array.isArray(value) &&
     value.length === 2 &&
     Number.isSafeInteger(value[0]) &&
-    nameProblem(value[1]) === undefined
+    nameProblem(value[1], Number.POSITIVE_INFINITY) === undefined
   ) {
     return { createdAt: value[0] as number, id: value[1] as RunId };
   }

@@ -115,7 +115,6 @@ describe("keyset cursors", () => {
     "fractional time": base64url('[1.5,"x"]'),
     "time as text": base64url('["1","x"]'),
     "empty id": base64url('[1,""]'),
-    "long id": base64url(`[1,"${"x".repeat(300)}"]`),
     "id with NUL": base64url('[1,"a\\u0000b"]'),
     "NUL only": base64url('[1,"\\u0000"]'),
     "id with a lone surrogate": base64url('[1,"\\ud800"]'),
@@ -136,6 +135,9 @@ describe("keyset cursors", () => {
       expect(first.nextCursor).not.toBeNull();
       const next = await h.fetch(`${path}?limit=1&cursor=${first.nextCursor}`);
       expect(next.status).toBe(200);
+      // A child run's id (`parent/step`) may pass 256 characters: its cursor is still good.
+      const long = base64url(`[1,"${"x".repeat(300)}"]`);
+      expect((await h.fetch(`${path}?cursor=${long}`)).status).toBe(200);
     });
   }
 });
