@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { identifier } from "./schemas.ts";
+import { identifier, lookupIdentifier } from "./schemas.ts";
 
 export const FlowNameParam = z.object({
   name: identifier("flow name").openapi({
@@ -57,8 +57,8 @@ export const FlowVersionList = z
   .openapi("FlowVersionList");
 
 export const ApprovalParams = z.object({
-  id: identifier("run id").openapi({ param: { name: "id", in: "path" }, example: "run-1" }),
-  step: identifier("step key").openapi({ param: { name: "step", in: "path" }, example: "big" }),
+  id: lookupIdentifier("run id").openapi({ param: { name: "id", in: "path" }, example: "run-1" }),
+  step: lookupIdentifier("step key").openapi({ param: { name: "step", in: "path" }, example: "big" }),
 });
 
 export const ApprovalBody = z

@@ -1,5 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { identifier, parseTimestamp, RunStatus, refuseUnsafeText } from "./schemas.ts";
+import {
+  identifier,
+  lookupIdentifier,
+  parseTimestamp,
+  RunStatus,
+  refuseUnsafeText,
+} from "./schemas.ts";
 
 /** Wire schemas of the web UI's endpoints (logs, bulk actions, reruns, events, workers). */
 
@@ -35,7 +41,7 @@ export const BulkBody = z
   .strictObject({
     action: z.enum(["cancel", "retry"]),
     filter: RunSelection.optional(),
-    ids: z.array(identifier("run id")).max(10_000).optional(),
+    ids: z.array(lookupIdentifier("run id")).max(10_000).optional(),
     dryRun: z.boolean().optional(),
   })
   .refine((b) => (b.filter === undefined) !== (b.ids === undefined), {

@@ -21,6 +21,18 @@ export function identifier(what: string) {
     .superRefine(refuseUnsafeText(what));
 }
 
+/**
+ * A run id to look up, not to create: longer than 256 characters too (a child run's id is
+ * `parent/step`), without anything no store can hold.
+ */
+export function lookupIdentifier(what: string) {
+  return z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .max(2048, `${what} must be at most 2048 characters`)
+    .superRefine(refuseUnsafeText(what));
+}
+
 /** A zod refinement refusing text no store can hold (a control character, a lone surrogate). */
 export function refuseUnsafeText(what: string) {
   return (text: string, ctx: z.RefinementCtx) => {
@@ -194,7 +206,10 @@ export const ListRunsQuery = z.object({
 });
 
 export const RunIdParam = z.object({
-  id: identifier("run id").openapi({ param: { name: "id", in: "path" }, example: "order-o1" }),
+  id: lookupIdentifier("run id").openapi({
+    param: { name: "id", in: "path" },
+    example: "order-o1",
+  }),
 });
 
 export const SignalParams = RunIdParam.extend({
@@ -273,7 +288,7 @@ export const ReplayReport = z
   .openapi("ReplayReport");
 
 export const StreamQuery = z.object({
-  run: identifier("run id").optional().openapi({ description: "Only this run's updates" }),
+  run: lookupIdentifier("run id").optional().openapi({ description: "Only this run's updates" }),
 });
 
 export const HookParams = z.object({

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defineWorkflow } from "../../src/index.ts";
 import { waitForStatus } from "../../src/testing/index.ts";
 import { type Harness, json, startHarness } from "./harness.ts";
+import { testWorkflows } from "./workflows.ts";
 
 /**
  * Bad names and cursors over HTTP: every one a 400 that says what is wrong, the same on
@@ -9,9 +11,14 @@ import { type Harness, json, startHarness } from "./harness.ts";
 
 type Problem = { status: number; code: string; detail: string };
 
+const child = defineWorkflow({ name: "names-child" }, async () => "child");
+const longParent = defineWorkflow({ name: "long-parent" }, async (ctx) =>
+  ctx.invoke("c".repeat(200), child, null),
+);
+
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ workflows: [...testWorkflows, child, longParent] });
 });
 afterAll(async () => {
   await h.close();
@@ -99,6 +106,16 @@ describe("names over HTTP", () => {
       await h.fetch("/api/v1/runs/payload"),
     );
     expect(run).toMatchObject({ input, output: input });
+  });
+
+  it("serves a child run whose derived id passes 256 characters", async () => {
+    const parentId = "p".repeat(256);
+    const childId = `${parentId}/${"c".repeat(200)}`;
+    await h.post("/api/v1/runs", { workflow: "long-parent", id: parentId });
+    await waitForStatus(h.cairn, parentId, "completed");
+    const res = await h.fetch(`/api/v1/runs/${encodeURIComponent(childId)}`);
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({ id: childId, status: "completed" });
   });
 });
 
