@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CairnError } from "../src/core/errors.ts";
-import { checkName, InvalidNameError } from "../src/core/names.ts";
-import { type AnyWorkflow, defineWorkflow, type WorkflowContext } from "../src/index.ts";
+import { checkName, InvalidNameError, nameProblem } from "../src/core/names.ts";
+import {
+  type AnyWorkflow,
+  defineWorkflow,
+  type Workflow,
+  type WorkflowContext,
+} from "../src/index.ts";
 import { createToken } from "../src/server/index.ts";
 import { type TestCairn, waitForRun, waitForStatus } from "../src/testing/index.ts";
 import { testCairn } from "./support/engine.ts";
@@ -414,20 +419,32 @@ describe("text that is not a payload", () => {
     expect(await (await cairn.start(wf, "customer \ud83d\ude80")).result()).toBe("ok");
   });
 
-  it("keeps ids Cairn derives past 256 characters reachable", async () => {
-    const parentWf = defineWorkflow({ name: "long-parent" }, async (ctx) =>
-      ctx.invoke("c".repeat(200), child, null),
+  it("gives nested children ids both stores can index, however long the names", async () => {
+    // Each level's step name is 254 scattered CJK characters (762 bytes of UTF-8) and an
+    // emoji, different at each level so nothing compresses: `parent/step` ids would pass
+    // PostgreSQL's index limit (about 2.7 kB) by the fourth level.
+    const stepAt = (depth: number) =>
+      `${Array.from({ length: 254 }, (_, i) =>
+        String.fromCodePoint(0x4e00 + ((i * 7919 + depth * 104_729) % 20_000)),
+      ).join("")}\ud83d\ude80`;
+    const nest: Workflow<number, number> = defineWorkflow(
+      { name: "nest" },
+      async (ctx, depth: number): Promise<number> =>
+        depth === 0 ? 0 : 1 + (await ctx.invoke(stepAt(depth), nest, depth - 1)),
     );
-    t = await testCairn({ workflows: [child, parentWf] });
-    const parentId = "p".repeat(256);
-    const childId = `${parentId}/${"c".repeat(200)}`;
-    expect(await (await t.cairn.start(parentWf, null, { id: parentId })).result()).toBe("child");
-    expect((await t.cairn.getRun(childId)).status).toBe("completed");
-    const children = await t.cairn.listRuns({ parentId: parentId as never });
-    expect(children.map((r) => r.id)).toEqual([childId]);
-    // A page ending at the child goes on with its parent (same time, the id sorts first).
-    const childRun = await t.cairn.store.getRun(childId as never);
-    const before = { createdAt: childRun?.createdAt ?? 0, id: childId as never };
-    expect((await t.cairn.listRuns({ before })).map((r) => r.id)).toEqual([parentId]);
+    t = await testCairn({ workflows: [nest] });
+    const top = await t.cairn.start(nest, 8, { id: "p".repeat(256) });
+    expect(await top.result()).toBe(8);
+    const runs = await t.cairn.listRuns({ workflow: "nest" });
+    expect(runs).toHaveLength(9);
+    expect(runs.map((r) => nameProblem(r.id))).toEqual(runs.map(() => undefined));
+    // Each level is the child of the one above, reachable by the id its parent recorded.
+    let id: string = top.id;
+    for (let level = 0; level < 8; level++) {
+      const info = await t.cairn.getRun(id);
+      const childId = info.steps[0]?.childRunId ?? "";
+      expect((await t.cairn.getRun(childId)).parentId).toBe(id);
+      id = childId;
+    }
   });
 });

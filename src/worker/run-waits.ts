@@ -4,6 +4,7 @@ import type { ReceivedEvent } from "../core/events.ts";
 import type { RunId } from "../core/types.ts";
 import type { WaitForEventOptions, Workflow } from "../core/workflow.ts";
 import type { ClaimedRun, WaitRegistration } from "../store/store.ts";
+import { childRunId } from "./child-run-id.ts";
 import type { ExecutionEnv } from "./execution-env.ts";
 import type { Claim, RunJournal } from "./run-journal.ts";
 
@@ -133,7 +134,7 @@ export class RunWaits {
     const childId = (
       recorded?.detail
         ? (JSON.parse(recorded.detail) as { childId: string }).childId
-        : (options.id ?? `${host.claimed.run.id}/${key}`)
+        : (options.id ?? childRunId(host.claimed.run.id, key))
     ) as RunId;
     if (!recorded) {
       // Counted as in flight so the run cannot suspend before its child exists.
