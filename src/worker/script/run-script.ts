@@ -1,10 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CairnError, NonRetryableError, StepTimeoutError } from "../../core/errors.ts";
 import type { ScriptLanguage } from "../../core/flow/flow-schema.ts";
 import { type InterpreterPaths, interpreterFor } from "./interpreters.ts";
+import { launchCommand, lifelineFd } from "./lifeline.ts";
 import { javascriptWrapper, pythonWrapper } from "./script-wrappers.ts";
 import { TailBuffer } from "./tail-buffer.ts";
 
@@ -91,6 +93,13 @@ export async function runScript(request: ScriptRequest): Promise<ScriptResult> {
       if (lang === "typescript") args.push("--import", import.meta.resolve("tsx/esm"));
       args.push(join(dir, "cairn-wrapper.mjs"), scriptPath);
     }
+    try {
+      await access(exe, constants.X_OK);
+    } catch (error) {
+      throw new NonRetryableError(
+        `${request.name ? `Script "${request.name}"` : "The script"} could not start ${exe}: ${(error as Error).message}`,
+      );
+    }
     return await execute(exe, args, request, request.cwd ?? dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -130,12 +139,17 @@ function execute(
   const grace = request.killGraceMs ?? 2_000;
   const label = request.name ? `Script "${request.name}"` : "The script";
   return new Promise<ScriptResult>((resolve, reject) => {
-    const child = spawn(exe, args, {
+    const launch = launchCommand(exe, args);
+    const child = spawn(launch.command, launch.args, {
       cwd,
       env: cleanEnv(request),
       detached: true, // its own process group: kill(-pid) reaches every descendant
-      stdio: ["pipe", "pipe", "pipe", ...(request.lang === "bash" ? [] : ["pipe" as const])],
+      // 3: the result (not for Bash); lifelineFd: held open by this process only.
+      stdio: ["pipe", "pipe", "pipe", request.lang === "bash" ? "ignore" : "pipe", "pipe"],
     });
+    const lifeline = child.stdio[lifelineFd] as NodeJS.ReadableStream | undefined;
+    lifeline?.on("error", () => {});
+    lifeline?.resume(); // read to its end, so the child's "close" can come
     let logged = 0;
     let total = 0;
     let truncatedNotice = false;
