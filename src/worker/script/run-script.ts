@@ -7,6 +7,11 @@ import { CairnError, NonRetryableError, StepTimeoutError } from "../../core/erro
 import type { ScriptLanguage } from "../../core/flow/flow-schema.ts";
 import { type InterpreterPaths, interpreterFor } from "./interpreters.ts";
 import { launchCommand, lifelineFd } from "./lifeline.ts";
+import {
+  installsRequirements,
+  type PythonRequirementsOptions,
+  pythonWithRequirements,
+} from "./python-env.ts";
 import { javascriptWrapper, pythonWrapper } from "./script-wrappers.ts";
 import { TailBuffer } from "./tail-buffer.ts";
 
@@ -29,6 +34,10 @@ export interface ScriptRequest {
   /** Receives the captured output, at most `maxLogBytes` of it. */
   onOutput?: OutputSink;
   interpreters?: InterpreterPaths;
+  /** Python packages (pip requirement lines) the script needs. */
+  requirements?: string[];
+  /** Whether and where `requirements` are installed. (Default: not installed) */
+  pythonRequirements?: PythonRequirementsOptions;
   /** Bytes of stdout+stderr handed to `onOutput`; the rest is counted, not kept. (Default: 1 MiB) */
   maxLogBytes?: number;
   /** Largest output value in bytes. (Default: 16 MiB) */
@@ -67,7 +76,7 @@ const errorTailBytes = 4_096;
  */
 export async function runScript(request: ScriptRequest): Promise<ScriptResult> {
   const { lang } = request;
-  const exe = interpreterFor(lang, request.interpreters);
+  let exe = interpreterFor(lang, request.interpreters);
   if (!exe) {
     throw new NonRetryableError(
       `No ${lang} interpreter found: install it or set its path (CAIRN_${lang === "python" ? "PYTHON" : lang === "bash" ? "BASH" : "NODE"}).`,
@@ -77,6 +86,18 @@ export async function runScript(request: ScriptRequest): Promise<ScriptResult> {
     throw new NonRetryableError("A script needs either `source` or `file`.");
   }
   request.signal?.throwIfAborted();
+  if (
+    lang === "python" &&
+    request.requirements?.length &&
+    installsRequirements(request.pythonRequirements)
+  ) {
+    exe = await pythonWithRequirements(
+      exe,
+      request.requirements,
+      request.pythonRequirements,
+      request.signal,
+    );
+  }
   const dir = await mkdtemp(join(tmpdir(), "cairn-script-"));
   try {
     const ext = { python: "py", bash: "sh", typescript: "mts", javascript: "mjs" }[lang];
