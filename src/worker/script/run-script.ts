@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
-import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CairnError, NonRetryableError, StepTimeoutError } from "../../core/errors.ts";
@@ -14,6 +14,7 @@ import {
 } from "./python-env.ts";
 import { javascriptWrapper, pythonWrapper } from "./script-wrappers.ts";
 import { TailBuffer } from "./tail-buffer.ts";
+import { compileTypeScript } from "./typescript-compile.ts";
 
 /** Where a script's stdout and stderr go, chunk by chunk (the step's logs). */
 export type OutputSink = (stream: "stdout" | "stderr", chunk: string) => void;
@@ -103,17 +104,7 @@ export async function runScript(request: ScriptRequest): Promise<ScriptResult> {
     const ext = { python: "py", bash: "sh", typescript: "mts", javascript: "mjs" }[lang];
     const scriptPath = request.file ?? join(dir, `script.${ext}`);
     if (request.source !== undefined) await writeFile(scriptPath, request.source);
-    const args: string[] = [];
-    if (lang === "python") {
-      await writeFile(join(dir, "cairn_wrapper.py"), pythonWrapper);
-      args.push("-u", join(dir, "cairn_wrapper.py"), scriptPath);
-    } else if (lang === "bash") {
-      args.push(scriptPath);
-    } else {
-      await writeFile(join(dir, "cairn-wrapper.mjs"), javascriptWrapper);
-      if (lang === "typescript") args.push("--import", import.meta.resolve("tsx/esm"));
-      args.push(join(dir, "cairn-wrapper.mjs"), scriptPath);
-    }
+    const args = await interpreterArgs(request, dir, scriptPath);
     try {
       await access(exe, constants.X_OK);
     } catch (error) {
@@ -125,6 +116,29 @@ export async function runScript(request: ScriptRequest): Promise<ScriptResult> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The interpreter's arguments: the wrapper that calls the script, and the script. */
+async function interpreterArgs(
+  request: ScriptRequest,
+  dir: string,
+  scriptPath: string,
+): Promise<string[]> {
+  if (request.lang === "bash") return [scriptPath];
+  if (request.lang === "python") {
+    await writeFile(join(dir, "cairn_wrapper.py"), pythonWrapper);
+    return ["-u", join(dir, "cairn_wrapper.py"), scriptPath];
+  }
+  const wrapper = join(dir, "cairn-wrapper.mjs");
+  await writeFile(wrapper, javascriptWrapper);
+  if (request.lang === "javascript") return [wrapper, scriptPath];
+  const text = request.source ?? (await readFile(scriptPath, "utf8").catch(() => null));
+  const compiled = text === null ? null : await compileTypeScript(text, request.file);
+  if (compiled === null) return ["--import", import.meta.resolve("tsx/esm"), wrapper, scriptPath];
+  const entry = join(dir, "script.mjs");
+  await writeFile(entry, compiled);
+  // The compiled code carries an inline source map: errors point into the TypeScript.
+  return ["--enable-source-maps", wrapper, entry];
 }
 
 function cleanEnv(request: ScriptRequest): Record<string, string> {
