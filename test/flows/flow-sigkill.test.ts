@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -146,7 +146,7 @@ steps:
         if [ -e ${dir}/parked ]; then echo "$$" >> ${dir}/rerun; echo '{"rerun": true}'; exit 0; fi
         touch ${dir}/parked
         sleep 600 &
-        echo "$! $$" > ${dir}/pids.tmp && mv ${dir}/pids.tmp ${dir}/pids
+        echo "$! $$ $PWD" > ${dir}/pids.tmp && mv ${dir}/pids.tmp ${dir}/pids
         wait
 `;
 
@@ -162,12 +162,17 @@ describe("a script under a SIGKILLed worker", () => {
       const first = spawnWorker({ FLOW_DB: db }, fixture);
       await first.waitFor("ready", 20_000);
       await until(() => ledger(pidsPath).length === 1, "the script to write its pids");
-      const [sleeper, script] = (ledger(pidsPath)[0] as string).split(" ").map(Number);
-      expect(groupAlive(script as number)).toBe(true);
+      const [sleeperPid, scriptPid, scratch] = (ledger(pidsPath)[0] as string).split(" ");
+      const sleeper = Number(sleeperPid);
+      const script = Number(scriptPid);
+      expect(groupAlive(script)).toBe(true);
+      expect(existsSync(scratch as string)).toBe(true);
       await first.kill();
       // The script (its group's leader) and its background child go with the worker.
-      await until(() => !groupAlive(script as number), "the script's process group to die", 5_000);
-      expect(() => process.kill(sleeper as number, 0)).toThrow();
+      await until(() => !groupAlive(script), "the script's process group to die", 5_000);
+      expect(() => process.kill(sleeper, 0)).toThrow();
+      // Its temporary directory, which the dead worker could not remove, went with it.
+      expect(existsSync(scratch as string)).toBe(false);
 
       const second = spawnWorker({ FLOW_DB: db }, fixture);
       await second.waitFor("ready", 20_000);

@@ -94,7 +94,7 @@ async function ensureEnvironment(
   await mkdir(join(dir, ".."), { recursive: true });
   const staging = `${dir}.building-${randomUUID()}`;
   try {
-    const venv = await runTool(python, ["-m", "venv", staging]);
+    const venv = await runTool(python, ["-m", "venv", staging], staging);
     if (venv.code !== 0) {
       throw new RequirementsError(
         `Could not create a Python virtualenv with ${python} -m venv (is the venv module installed?):\n${venv.tail}`,
@@ -104,16 +104,11 @@ async function ensureEnvironment(
     // staging directory can be renamed once complete.
     const list = join(staging, "requirements.txt");
     await writeFile(list, `${requirements.join("\n")}\n`);
-    const pip = await runTool(join(staging, "bin", "python"), [
-      "-m",
-      "pip",
-      "install",
-      "--disable-pip-version-check",
-      "--no-input",
-      ...pipArgs,
-      "-r",
-      list,
-    ]);
+    const pip = await runTool(
+      join(staging, "bin", "python"),
+      ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", ...pipArgs, "-r", list],
+      staging,
+    );
     if (pip.code !== 0) throw new RequirementsError(pipFailure(requirements, pip.tail));
     await writeFile(join(staging, readyMarker), "");
     try {
@@ -143,11 +138,15 @@ export function pipFailure(requirements: string[], output: string): string {
 
 /**
  * Runs an installer step with the worker's own environment (proxies, pip settings), under
- * the lifeline like a script.
+ * the lifeline like a script: if the worker dies, so does the step, and `staging` goes.
  */
-function runTool(command: string, args: string[]): Promise<{ code: number | null; tail: string }> {
+function runTool(
+  command: string,
+  args: string[],
+  staging: string,
+): Promise<{ code: number | null; tail: string }> {
   const tail = new TailBuffer(8_192);
-  const launch = launchCommand(command, args);
+  const launch = launchCommand(command, args, staging);
   return new Promise((resolve, reject) => {
     const child = spawn(launch.command, launch.args, {
       detached: true,

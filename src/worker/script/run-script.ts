@@ -112,7 +112,7 @@ export async function runScript(request: ScriptRequest): Promise<ScriptResult> {
         `${request.name ? `Script "${request.name}"` : "The script"} could not start ${exe}: ${(error as Error).message}`,
       );
     }
-    return await execute(exe, args, request, request.cwd ?? dir);
+    return await execute(exe, args, request, request.cwd ?? dir, dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -168,13 +168,14 @@ function execute(
   args: string[],
   request: ScriptRequest,
   cwd: string,
+  scratchDir: string,
 ): Promise<ScriptResult> {
   const maxLog = request.maxLogBytes ?? 1024 * 1024;
   const maxOutput = request.maxOutputBytes ?? 16 * 1024 * 1024;
   const grace = request.killGraceMs ?? 2_000;
   const label = request.name ? `Script "${request.name}"` : "The script";
   return new Promise<ScriptResult>((resolve, reject) => {
-    const launch = launchCommand(exe, args);
+    const launch = launchCommand(exe, args, scratchDir);
     const child = spawn(launch.command, launch.args, {
       cwd,
       env: cleanEnv(request),
