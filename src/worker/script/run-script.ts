@@ -3,6 +3,7 @@ import { constants } from "node:fs";
 import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { CairnError, NonRetryableError, StepTimeoutError } from "../../core/errors.ts";
 import type { ScriptLanguage } from "../../core/flow/flow-schema.ts";
 import { type InterpreterPaths, interpreterFor } from "./interpreters.ts";
@@ -183,7 +184,7 @@ function execute(
       // 3: the result (not for Bash); lifelineFd: held open by this process only.
       stdio: ["pipe", "pipe", "pipe", request.lang === "bash" ? "ignore" : "pipe", "pipe"],
     });
-    const lifeline = child.stdio[lifelineFd] as NodeJS.ReadableStream | undefined;
+    const lifeline = child.stdio[lifelineFd] as Readable | undefined;
     lifeline?.on("error", () => {});
     lifeline?.resume(); // read to its end, so the child's "close" can come
     let logged = 0;
@@ -250,6 +251,8 @@ function execute(
       // Background processes the script left behind die with it (and release its pipes).
       killGroup(child.pid, "SIGKILL");
       if (killTimer) clearTimeout(killTimer);
+      // Not waiting for the watchdog's death: "close" only needs the output pipes.
+      lifeline?.destroy();
     });
     // "close" comes after the exit and after the pipes delivered everything written to them.
     child.on("close", (code, signal) => {
