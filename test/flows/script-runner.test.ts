@@ -142,6 +142,11 @@ sleep 300
       running.catch(() => {});
       await waitForFile(pids, watching.signal);
       watching.abort();
+      // The subshell's `bash` may start just after the pid file is written.
+      const deadline = Date.now() + 5_000;
+      while (processesWith(marker).length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       expect(processesWith(marker).length).toBe(2);
       if (how === "cancel") controller.abort(new Error("cancelled"));
       await expect(running).rejects.toThrow(how === "timeout" ? /timed out/ : /cancelled/);
