@@ -116,6 +116,8 @@ export interface ScriptOptions {
   timeout?: Duration;
   /** The script's whole environment besides PATH. */
   env?: Record<string, string>;
+  /** Python packages the script needs; installed only where `CAIRN_INSTALL_REQUIREMENTS=1`. */
+  requirements?: string[];
   retry?: RetryPolicy;
 }
 

@@ -127,7 +127,8 @@ class FlowRunner {
         const value = process.env[name];
         if (value !== undefined) secrets[name] = value;
       }
-      const { onOutput, interpreters, maxLogBytes, killGraceMs } = this.#services.options;
+      const { onOutput, interpreters, maxLogBytes, killGraceMs, pythonRequirements } =
+        this.#services.options;
       // The runner owns the timeout: it resolves only once the whole process group is dead.
       return ctx.step(key, options, async (info) => {
         const result = await runScript({
@@ -139,6 +140,8 @@ class FlowRunner {
           timeoutMs: timeout === undefined ? undefined : toMs(timeout, `timeout of step "${key}"`),
           signal: info.signal,
           interpreters,
+          requirements: script.requirements,
+          pythonRequirements,
           maxLogBytes,
           killGraceMs,
           name: key,
