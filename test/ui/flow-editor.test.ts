@@ -8,7 +8,8 @@ import { startUi, type UiHarness } from "./support/ui-harness.ts";
 /**
  * The flow editor in Chromium against a real `cairn dev` whose folder holds one flow file:
  * build a flow by clicking and dragging, deploy, run it and watch it, edit the YAML, make a
- * cycle, diff versions, save a dev flow back to its file. Timings are printed, not asserted.
+ * cycle, diff versions, save a dev flow back to its file. The 300-step layout budget is
+ * asserted; the other timings are printed.
  */
 
 const devFlow = `# A flow that lives in a file of the cairn dev folder
@@ -223,7 +224,7 @@ describe("flow editor", () => {
     await page.close();
   });
 
-  it("lays out and draws a 300-step flow, and keeps dragging smooth (printed, not asserted)", async () => {
+  it("lays out a 300-step flow within 500 ms, draws it, and keeps dragging smooth (printed)", async () => {
     const steps = Array.from({ length: 300 }, (_, i) => {
       const needs = i === 0 ? "" : `\n    needs: [s${Math.floor((i - 1) / 2)}]`;
       return `  - id: s${i}${needs}\n    sleep: 1s`;
@@ -280,7 +281,10 @@ describe("flow editor", () => {
     console.log(
       `flow editor, 300 steps: layout ${timing.layoutMs.toFixed(0)} ms, layout + render ${timing.layoutAndRenderMs.toFixed(0)} ms; drag ${fps.toFixed(1)} fps (${frames} frames in ${elapsed} ms)`,
     );
+    // The layout is the editor's own work (the issue's budget); drawing is React Flow's and
+    // the browser's, printed above: on a loaded two-core machine it varies too much to gate.
     expect(timing.layoutMs).toBeGreaterThan(0);
+    expect(timing.layoutMs).toBeLessThanOrEqual(500);
     expect(frames).toBeGreaterThan(0);
     await page.close();
   });

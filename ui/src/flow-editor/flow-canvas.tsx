@@ -16,7 +16,7 @@ import "@xyflow/react/dist/style.css";
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { StepKind } from "./flow-document.ts";
 import type { FlowGraph } from "./flow-graph.ts";
-import { type FlowLayout, layoutFlow, sameShape } from "./flow-layout.ts";
+import { type ElkLike, type FlowLayout, layoutFlow, sameShape } from "./flow-layout.ts";
 import { type CanvasNodeData, nodeTypes } from "./flow-nodes.tsx";
 import type { FlowProblem } from "./flow-validate.ts";
 import type { NodeRunState } from "./run-states.ts";
@@ -42,13 +42,12 @@ export interface FlowCanvasProps {
   onDropKind?: (kind: StepKind, groupId: string | undefined) => void;
 }
 
-// One ELK for the page; its bundled build runs in this chunk, which only flow pages load.
-let elkPromise: Promise<{ layout: FlowLayoutEngine }> | undefined;
-type FlowLayoutEngine = Parameters<typeof layoutFlow>[1]["layout"];
-function loadElk() {
+// One ELK for the page, loaded on the first flow small enough for it (large ones never need it).
+let elkPromise: Promise<ElkLike> | undefined;
+function loadElk(): Promise<ElkLike> {
   elkPromise ??= import("elkjs/lib/elk.bundled.js").then((m) => {
     const elk = new m.default();
-    return { layout: elk.layout.bind(elk) as FlowLayoutEngine };
+    return { layout: elk.layout.bind(elk) as ElkLike["layout"] };
   });
   return elkPromise;
 }
@@ -79,17 +78,13 @@ function Canvas(props: FlowCanvasProps) {
     }
     layoutFor.current = graph;
     let cancelled = false;
-    void loadElk()
-      .then((elk) => {
-        performance.mark("flow-layout-start");
-        return layoutFlow(graph, elk);
-      })
-      .then((boxes) => {
-        if (cancelled) return;
-        performance.mark("flow-layout-end");
-        performance.measure("flow-layout", "flow-layout-start", "flow-layout-end");
-        setLayout({ graph, boxes });
-      });
+    performance.mark("flow-layout-start");
+    void layoutFlow(graph, loadElk).then((boxes) => {
+      if (cancelled) return;
+      performance.mark("flow-layout-end");
+      performance.measure("flow-layout", "flow-layout-start", "flow-layout-end");
+      setLayout({ graph, boxes });
+    });
     return () => {
       cancelled = true;
     };
