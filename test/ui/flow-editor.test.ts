@@ -174,6 +174,35 @@ describe("flow editor", () => {
     await page.close();
   });
 
+  it("draws a dependency read from an expression but not in needs as a dashed edge", async () => {
+    const page = await h.newPage();
+    await page.goto("/flows/new");
+    await laidOut(page, ["hello"]);
+    await typeYaml(
+      page,
+      'name: reads\nsteps:\n  - id: a\n    sleep: 1s\n  - id: b\n    action: x\n    with: { n: "=steps.a" }\n',
+    );
+    await laidOut(page, ["a", "b"]);
+    // Attached, not "visible": a level edge's box has no height, which Playwright calls hidden.
+    const dashed = page.getByTestId("rf__edge-a~>b");
+    await dashed.waitFor({ state: "attached" });
+    expect(await dashed.getAttribute("class")).toContain("fe-data-edge");
+    expect(await dashed.getAttribute("aria-label")).toBe("b reads the output of a (not in needs)");
+    await page.getByTestId("data-edge-legend").waitFor();
+    // The engine runs b after a either way: the graph puts b to the right of a.
+    const [a, b] = [await node(page, "a").boundingBox(), await node(page, "b").boundingBox()];
+    if (!a || !b) throw new Error("a or b is not on screen");
+    expect(a.x + a.width).toBeLessThan(b.x);
+
+    // Listing it in needs turns the dashed edge into an ordinary one.
+    await connect(page, "a", "b");
+    await page.getByTestId("rf__edge-a->b").waitFor({ state: "attached" });
+    await dashed.waitFor({ state: "detached" });
+    await page.getByTestId("data-edge-legend").waitFor({ state: "detached" });
+    expect(await yamlText(page)).toMatch(/- id: b\n\s+needs: \[a\]/);
+    await page.close();
+  });
+
   it("diffs two versions on the graph and line by line, and opens an old one read-only", async () => {
     const v1 = "name: versioned\nsteps:\n  - id: a\n    sleep: 1s\n  - id: b\n    sleep: 1s\n";
     const v2 = "name: versioned\nsteps:\n  - id: a\n    sleep: 2s\n  - id: c\n    sleep: 1s\n";

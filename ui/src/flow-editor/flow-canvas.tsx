@@ -7,6 +7,7 @@ import {
   MiniMap,
   type Node,
   type NodeChange,
+  Panel,
   ReactFlow,
   ReactFlowProvider,
   useNodesInitialized,
@@ -144,8 +145,8 @@ function Canvas(props: FlowCanvasProps) {
   }, [layout, measured, flow]);
 
   const edges = useMemo(
-    (): Edge[] =>
-      graph.edges.map((edge) => {
+    (): Edge[] => [
+      ...graph.edges.map((edge): Edge => {
         const change = edgeChanges?.get(edge.id);
         const running = runStates?.get(edge.target)?.status === "running";
         return {
@@ -157,6 +158,20 @@ function Canvas(props: FlowCanvasProps) {
           ...(change ? { className: `diff-${change}` } : {}),
         };
       }),
+      // Drawn dashed and left alone by gestures: they come from expressions, not `needs`.
+      ...graph.dataEdges.map(
+        (edge): Edge => ({
+          id: edge.id,
+          source: edge.source,
+          target: edge.target,
+          className: "fe-data-edge",
+          deletable: false,
+          reconnectable: false,
+          selectable: false,
+          ariaLabel: `${edge.target} reads the output of ${edge.source} (not in needs)`,
+        }),
+      ),
+    ],
     [graph, edgeChanges, runStates, readOnly],
   );
 
@@ -230,6 +245,12 @@ function Canvas(props: FlowCanvasProps) {
         proOptions={{ hideAttribution: true }}
       >
         <Background />
+        {graph.dataEdges.length > 0 ? (
+          <Panel position="top-right" className="fe-legend" data-testid="data-edge-legend">
+            <span className="fe-legend-dash" aria-hidden="true" /> reads an output without{" "}
+            <code>needs</code>
+          </Panel>
+        ) : null}
         <Controls showInteractive={false} />
         {graph.nodes.length > 40 ? <MiniMap pannable zoomable /> : null}
       </ReactFlow>

@@ -92,7 +92,8 @@ export async function layoutWithElk(graph: FlowGraph, elk: ElkLike): Promise<Flo
   }
   // ELK wants each edge in the innermost group holding both ends.
   const parents = new Map(graph.nodes.map((node) => [node.id, node.parentId]));
-  for (const edge of graph.edges) {
+  // Unlisted dependencies order steps like `needs` ones, so they shape the layers too.
+  for (const edge of [...graph.edges, ...graph.dataEdges]) {
     const container = commonAncestor(edge.source, edge.target, parents);
     const holder = container === undefined ? root : (elkNodes.get(container) ?? root);
     const elkEdge: ElkExtendedEdge = {
@@ -136,5 +137,7 @@ export function sameShape(a: FlowGraph, b: FlowGraph): boolean {
   if (a.nodes.length !== b.nodes.length || a.edges.length !== b.edges.length) return false;
   const key = (n: GraphNode) => `${n.id}|${n.parentId ?? ""}|${n.isGroup}`;
   if (a.nodes.some((node, i) => key(node) !== key(b.nodes[i] as GraphNode))) return false;
+  if (a.dataEdges.length !== b.dataEdges.length) return false;
+  if (a.dataEdges.some((edge, i) => edge.id !== b.dataEdges[i]?.id)) return false;
   return a.edges.every((edge, i) => edge.id === b.edges[i]?.id);
 }

@@ -126,4 +126,17 @@ describe("layeredLayout", () => {
     });
     expect(layout.size).toBe(graph.nodes.length);
   });
+
+  it("places a step after the steps it reads without listing them in needs", () => {
+    const { graph, layout } = laidOut({
+      name: "reads",
+      steps: [
+        { id: "load", action: "a" },
+        { id: "report", action: "a", with: { x: "=steps.load" } },
+      ],
+    });
+    expect(graph.dataEdges).toHaveLength(1);
+    const load = boxOf(layout, "load");
+    expect(load.x + load.width).toBeLessThanOrEqual(boxOf(layout, "report").x);
+  });
 });

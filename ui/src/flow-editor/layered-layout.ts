@@ -46,7 +46,7 @@ export function layeredLayout(graph: FlowGraph, options: LayeredOptions): FlowLa
   // Each edge joins the two boxes of the innermost scope holding both ends: an edge into a
   // group's inner step pulls on the group as a whole in the outer scope.
   const scopeEdges = new Map<string, [string, string][]>();
-  for (const edge of graph.edges) {
+  for (const edge of [...graph.edges, ...graph.dataEdges]) {
     const lifted = liftToCommonScope(edge.source, edge.target, parents);
     if (!lifted) continue;
     const list = scopeEdges.get(lifted.scope);
