@@ -135,6 +135,9 @@ try {
   await page.locator('[data-testid="node-each/charge"]').waitFor();
   await settled(page);
   await shot("flow-editor");
+  await page.locator('[data-testid="node-report"]').click();
+  await page.getByTestId("step-test-form").waitFor();
+  await shot("flow-step-test");
 
   await h.api("/api/v1/flows", {
     method: "POST",

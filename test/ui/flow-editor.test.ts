@@ -203,6 +203,41 @@ describe("flow editor", () => {
     await page.close();
   });
 
+  it("tests one step alone with sample data and shows its result on the node", async () => {
+    const source = [
+      "name: step-test",
+      "input: { type: object, properties: { who: { type: string } } }",
+      "steps:",
+      "  - id: load",
+      '    script: { lang: bash, source: \'echo "{\\"n\\": 99}"\' }',
+      "  - id: greet",
+      '    script: { lang: bash, source: \'echo "{\\"line\\": \\"$CAIRN_ARG_WHO has $CAIRN_ARG_N\\"}"\' }',
+      '    with: { who: "=input.who", n: "=steps.load.n + 1" }',
+      "",
+    ].join("\n");
+    await h.api("/api/v1/flows", { method: "POST", body: { source } });
+    const page = await h.newPage();
+    await page.goto("/flows/step-test");
+    await laidOut(page, ["load", "greet"]);
+    await node(page, "greet").click();
+    const sample = page.getByTestId("step-test-sample");
+    // The form offers a place for every output the step reads.
+    expect(JSON.parse(await sample.inputValue())).toEqual({ input: {}, steps: { load: null } });
+    await sample.fill(JSON.stringify({ input: { who: "ann" }, steps: { load: { n: 41 } } }));
+    await page.getByTestId("start-step-test").click();
+    await page
+      .locator('[data-testid="step-test-result"][data-status="completed"]')
+      .waitFor({ timeout: 30_000 });
+    expect(JSON.parse((await page.getByTestId("step-test-output").textContent()) ?? "")).toEqual({
+      line: "ann has 42",
+    });
+    // Only the tested step ran, and its node says so.
+    await node(page, "greet").locator('.fe-run-badge[data-status="completed"]').waitFor();
+    expect(await node(page, "load").locator(".fe-run-badge").count()).toBe(0);
+    h.assertNoConsoleErrors();
+    await page.close();
+  });
+
   it("diffs two versions on the graph and line by line, and opens an old one read-only", async () => {
     const v1 = "name: versioned\nsteps:\n  - id: a\n    sleep: 1s\n  - id: b\n    sleep: 1s\n";
     const v2 = "name: versioned\nsteps:\n  - id: a\n    sleep: 2s\n  - id: c\n    sleep: 1s\n";
