@@ -51,6 +51,17 @@ async function laidOut(page: Page, ids: string[]): Promise<void> {
   })`);
 }
 
+/** Which ELK scripts the page fetched: the worker's, or the build that runs on the page. */
+async function elkLoaded(page: Page): Promise<{ worker: boolean; bundled: boolean }> {
+  const names = (await page.evaluate(
+    `performance.getEntriesByType("resource").map((entry) => entry.name)`,
+  )) as string[];
+  return {
+    worker: names.some((name) => name.includes("/elk-worker")),
+    bundled: names.some((name) => name.includes("/elk.bundled")),
+  };
+}
+
 /** Drags from one point of the page to another with the mouse, in small moves. */
 async function drag(page: Page, from: Locator, to: Locator): Promise<void> {
   const a = await from.boundingBox();
@@ -107,8 +118,12 @@ describe("flow editor", () => {
     await laidOut(page, ["branch-1#1/sleep-2"]);
     await page.getByTestId("palette-script").dragTo(node(page, "foreach-1"));
     await laidOut(page, ["foreach-1/script-2"]);
+    // Each new edge lays the graph out again (in a worker): wait for it before the next drag.
+    const all = ["hello", "script-1", "branch-1", "foreach-1"];
     await connect(page, "hello", "script-1");
+    await laidOut(page, all);
     await connect(page, "script-1", "branch-1");
+    await laidOut(page, all);
     await connect(page, "script-1", "foreach-1");
 
     const valid = page.locator('[data-testid="problem-count"]', { hasText: "valid" });
@@ -160,6 +175,8 @@ describe("flow editor", () => {
     );
     await laidOut(page, ["a", "b"]);
     await node(page, "hello").waitFor({ state: "detached" });
+    // A small flow is laid out by ELK, in a Web Worker, off the page's main thread.
+    expect(await elkLoaded(page)).toEqual({ worker: true, bundled: false });
     expect(await page.locator('[data-testid="problem-count"]').textContent()).toContain("valid");
 
     await connect(page, "b", "a");
@@ -317,6 +334,9 @@ describe("flow editor", () => {
       const layout = performance.getEntriesByName("flow-layout").at(-1)?.duration ?? -1;
       return { layoutMs: layout, layoutAndRenderMs: performance.now() - start };
     })()`)) as { layoutMs: number; layoutAndRenderMs: number };
+
+    // A flow this large never loads ELK at all.
+    expect(await elkLoaded(page)).toEqual({ worker: false, bundled: false });
 
     const target = node(page, "s0");
     const box = await target.boundingBox();

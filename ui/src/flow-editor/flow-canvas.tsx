@@ -43,11 +43,16 @@ export interface FlowCanvasProps {
   onDropKind?: (kind: StepKind, groupId: string | undefined) => void;
 }
 
-// One ELK for the page, loaded on the first flow small enough for it (large ones never need it).
+// One ELK for the page, loaded on the first flow small enough for it (large ones never need
+// it). It runs in a Web Worker: a layout takes the page's main thread for nothing, so typing
+// and dragging never wait for it.
 let elkPromise: Promise<ElkLike> | undefined;
 function loadElk(): Promise<ElkLike> {
-  elkPromise ??= import("elkjs/lib/elk.bundled.js").then((m) => {
-    const elk = new m.default();
+  elkPromise ??= Promise.all([
+    import("elkjs/lib/elk-api.js"),
+    import("elkjs/lib/elk-worker.min.js?url"),
+  ]).then(([api, worker]) => {
+    const elk = new api.default({ workerUrl: worker.default });
     return { layout: elk.layout.bind(elk) as ElkLike["layout"] };
   });
   return elkPromise;

@@ -55,6 +55,8 @@ export async function layoutFlow(
   graph: FlowGraph,
   elk: ElkLike | (() => Promise<ElkLike>),
 ): Promise<FlowLayout> {
+  // Nothing to place (a page still loading its flow): no reason to load ELK.
+  if (graph.nodes.length === 0) return new Map();
   if (graph.nodes.length > largeGraph) {
     return layeredLayout(graph, {
       stepWidth,
