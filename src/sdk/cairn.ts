@@ -128,8 +128,10 @@ export class Cairn {
   }
 
   /**
-   * Starts a run, or returns the existing one when `options.id` is taken (G5). The input is
-   * validated against the workflow's schema first; invalid input creates nothing.
+   * Starts a run, or returns the existing one when `options.id` is taken (G5): then
+   * `created` is false, and `inputMatches` is false if that run had a different input (this
+   * start's input is not used). The input is validated against the workflow's schema first;
+   * invalid input creates nothing.
    * @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`.
    */
   async start<I, O>(
@@ -149,7 +151,7 @@ export class Cairn {
       id,
       options.tags === undefined ? undefined : checkTags(options.tags),
     );
-    return this.#handle<O>(run.id, run.workflow, run.created);
+    return this.#handle<O>(run.id, run.workflow, run.created, run.inputMatches);
   }
 
   /** Workflows this process runs, and those other processes registered (startable by name). */
@@ -368,11 +370,12 @@ export class Cairn {
     return this.#engine.bus.subscribe(listener);
   }
 
-  #handle<O>(id: RunId, workflow: string, created: boolean): RunHandle<O> {
+  #handle<O>(id: RunId, workflow: string, created: boolean, inputMatches = true): RunHandle<O> {
     return {
       id,
       workflow,
       created,
+      inputMatches,
       // The outcome goes to whoever awaits it, even if it settles before they do.
       result: () => observed(runResult<O>(this.#engine, id)),
       info: () => this.getRun<O>(id),
