@@ -35,7 +35,7 @@ const maxPollMs = 2_000;
 
 /**
  * A Cairn server seen through its HTTP API, with the embedded API's shape: `start` returns a
- * handle whose `result()` waits for the run, errors are {@link CairnError}s with the server's
+ * handle whose `result()` waits for the run, errors are {@link RemoteCairnError}s (`CairnError`s) with the server's
  * codes. Made by {@link connect}.
  */
 export class RemoteCairn {

@@ -92,11 +92,15 @@ export class Cairn {
     return this.#engine.clock;
   }
 
+  /** @internal The journal writer, shared with Cairn's own server; not for applications. */
   get writer(): JournalWriter {
     return this.#engine.writer;
   }
 
-  /** Batches the runs' log lines into the store; `idle()` waits until they are written. */
+  /**
+   * @internal Batches the runs' log lines into the store; `idle()` waits until they are
+   * written. For Cairn's own server and tests, not for applications.
+   */
   get logWriter(): LogWriter {
     return this.#engine.logWriter;
   }
