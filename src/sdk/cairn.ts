@@ -21,7 +21,7 @@ import { runResult } from "../engine/run-result.ts";
 import { Schedules } from "../engine/schedules-api.ts";
 import { startRun } from "../engine/start-run.ts";
 import { startWorker } from "../engine/start-worker.ts";
-import { toRunInfo } from "../engine/to-run-info.ts";
+import { readRunInfo } from "../engine/to-run-info.ts";
 import type { QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
 import type { JournalWriter } from "../worker/journal-writer.ts";
 import type { LogWriter } from "../worker/log-writer.ts";
@@ -177,9 +177,7 @@ export class Cairn {
 
   /** The run's status, steps with timings, and output or error. @throws `RUN_NOT_FOUND` */
   async getRun<O = unknown>(runId: string): Promise<RunInfo<O>> {
-    const run = await this.store.getRun(runId as RunId);
-    if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);
-    return toRunInfo<O>(run, await this.store.getJournal(run.id));
+    return readRunInfo<O>(this.store, runId);
   }
 
   /** Runs, newest first (keyset-paginated with `filter.before`). */
