@@ -47,10 +47,8 @@ export type Trigger =
       /** Slots missed while no scheduler ran. (Default: "latest") */
       catchup?: CatchupPolicy;
       /** The input of every scheduled run. */
-      input?: TInputless;
+      input?: unknown;
     };
-
-type TInputless = unknown;
 
 export type WorkflowFunction<TInput, TOutput> = (
   ctx: WorkflowContext,
