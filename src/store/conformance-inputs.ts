@@ -21,13 +21,17 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
       ]);
       return result;
     };
-    const eventWait = (position: number, event: string): WaitRegistration => ({
+    const eventWait = (
+      position: number,
+      event: string,
+      timeoutAt: number | null = null,
+    ): WaitRegistration => ({
       kind: "event",
       position,
       key: `${event}-${position}`,
       event,
       match: null,
-      timeoutAt: null,
+      timeoutAt,
     });
     const data = (value: unknown) => JSON.stringify({ json: value });
 
@@ -65,6 +69,35 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
       // The second wait of "a" takes the next event.
       const next = await store().sendEvent({ id: "e2", name: "go", data: null, createdAt: 1600 });
       expect(next.woke).toEqual(["a"]);
+    });
+
+    test("a wait's timeout resolves it to null at the claim; a later event finds nothing", async () => {
+      await store().createRun(newRun("r"));
+      const token = await claimOne(store(), "r");
+      await store().commit([
+        {
+          type: "suspend",
+          runId: runId("r"),
+          token,
+          waits: [
+            eventWait(0, "go", 5000),
+            { kind: "signal", position: 1, key: "s", signal: "s", timeoutAt: 5000 },
+          ],
+          availableAt: 5000,
+          at: 1000,
+        },
+      ]);
+      expect(await store().claimRuns("w", { workflows: ["wf"] }, 4999, 1000, 1)).toEqual([]);
+      const [again] = await store().claimRuns("w", { workflows: ["wf"] }, 5000, 1000, 1);
+      expect(again?.run.id).toBe("r");
+      const journal = await store().getJournal(runId("r"));
+      expect(journal.map((e) => [e.position, e.status, e.output, e.finishedAt])).toEqual([
+        [0, "completed", '{"json":null}', 5000],
+        [1, "completed", '{"json":null}', 5000],
+      ]);
+      const late = await store().sendEvent({ id: "late", name: "go", data: null, createdAt: 5001 });
+      expect(late.woke).toEqual([]);
+      expect(await store().sendSignal(runId("r"), "s", null, 5001)).toEqual({ woke: false });
     });
 
     test("events are listed newest first, by name, with a keyset cursor", async () => {

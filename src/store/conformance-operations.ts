@@ -209,6 +209,23 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
       });
     });
 
+    test("retryRun requeues a cancelled run too, with its new deadline", async () => {
+      await store().createRun(newRun("r", 1000, { deadlineAt: 2000 }));
+      const token = await claimOne(store(), "r");
+      await store().commit([{ type: "entry", runId: runId("r"), token, entry: stepEntry(0, "a") }]);
+      await store().cancelRun(runId("r"), '{"name":"RunCancelledError"}', 1500);
+      const run = await store().retryRun(runId("r"), 3000, null);
+      expect(run).toMatchObject({
+        status: "queued",
+        error: null,
+        deadlineAt: null,
+        availableAt: 3000,
+      });
+      expect((await store().getJournal(runId("r"))).map((e) => e.key)).toEqual(["a"]);
+      // The cancel fenced the old token; the next claim gets a newer one.
+      expect(await claimOne(store(), "r", 3000)).toBeGreaterThan(token + 1);
+    });
+
     test("retention keeps runs finished at or after the cut-off and deletes old runs' logs", async () => {
       for (const id of ["old", "edge", "new"]) await store().createRun(newRun(id));
       const claimed = await store().claimRuns("w", { workflows: ["wf"] }, 1000, 60_000, 3);
