@@ -13,7 +13,7 @@ export interface PythonRequirementsOptions {
   install?: boolean;
   /** Where the virtualenvs live, one per requirement set. (Default: `CAIRN_PYTHON_ENVS`, else ~/.cache/cairn/python-envs) */
   cacheDir?: string;
-  /** Extra `pip install` arguments, e.g. `["--index-url", "https://pypi.internal/simple"]`. */
+  /** Extra arguments for `pip install`, such as a private index to install from. */
   pipArgs?: string[];
 }
 
