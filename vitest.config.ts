@@ -18,6 +18,7 @@ const engineTests = [
   "test/server/ui-api.test.ts",
   "test/flows/flow-kinds.test.ts",
   "test/flows/flows-api.test.ts",
+  "test/flows/flow-step-test.test.ts",
   "test/flows/flow-dag.property.test.ts",
   "test/flows/http-step.test.ts",
   "test/uncaught-errors.test.ts",

@@ -2,7 +2,8 @@
  * `npm run bench:flows`: flows on the engine, on a fresh SQLite file (full durability) or
  * `--db postgres://…`.
  *   F1  a 40-step sequential flow of `action` steps vs the same code workflow (W1's shape)
- *   F2  script step overhead over a bare interpreter start (Python, Bash)
+ *   F2  script step overhead over a bare interpreter start (Python, Bash, JavaScript and
+ *       TypeScript, both against a bare `node`)
  *   F3  a 1,000-item forEach of action steps, parallelism 50 (target ≥ 3,000 steps/s on SQLite)
  */
 import { spawn } from "node:child_process";
@@ -76,6 +77,21 @@ function spawnMs(cmd: string, args: string[]): Promise<number> {
   });
 }
 
+/** The interpreter doing nothing: the floor a script step's start is compared with. */
+const bareArgs = {
+  python: ["-c", "pass"],
+  bash: ["-c", ":"],
+  javascript: ["-e", ""],
+  typescript: ["-e", ""],
+};
+
+const trivialScript = {
+  python: "def main():\n    return 1\n",
+  bash: "echo 1",
+  javascript: "export default () => 1;\n",
+  typescript: "export default (): number => 1;\n",
+};
+
 async function main(): Promise<void> {
   const cairn = await Cairn.open({
     db,
@@ -94,21 +110,17 @@ async function main(): Promise<void> {
       `F1 40 sequential steps (median of ${repeats}): code workflow ${code.toFixed(1)} ms, flow of actions ${flow.toFixed(1)} ms (x${(flow / code).toFixed(2)})`,
     );
 
-    for (const lang of ["python", "bash"] as const) {
+    for (const lang of ["python", "bash", "javascript", "typescript"] as const) {
       const exe = interpreterFor(lang) as string;
       const bareTimes: number[] = [];
       for (let i = 0; i < repeats; i++) {
-        bareTimes.push(await spawnMs(exe, lang === "python" ? ["-c", "pass"] : ["-c", ":"]));
+        bareTimes.push(await spawnMs(exe, bareArgs[lang]));
       }
       const bare = median(bareTimes);
       const viaRunner: number[] = [];
       for (let i = 0; i < repeats; i++) {
         const start = performance.now();
-        await runScript({
-          lang,
-          source: lang === "python" ? "def main():\n    return 1\n" : "echo 1",
-          input: {},
-        });
+        await runScript({ lang, source: trivialScript[lang], input: {} });
         viaRunner.push(performance.now() - start);
       }
       const runner = median(viaRunner);

@@ -5,6 +5,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
+import { stringify } from "yaml";
+import { fanOutFanIn } from "../bench/flow-layout-shapes.ts";
 import { startUi } from "../test/ui/support/ui-harness.ts";
 // @ts-expect-error a plain .mjs script without type declarations
 import { ensureUi } from "./ensure-ui.mjs";
@@ -15,6 +17,48 @@ interface Run {
 }
 
 const out = join(import.meta.dirname, "../docs/ui");
+
+/** A small flow for the editor's picture: a forEach group, and an input read without `needs`. */
+const orderFlow = `name: orders
+input:
+  type: object
+  properties:
+    customer: { type: string }
+steps:
+  - id: load
+    action: load-orders
+    with: { customer: "=input.customer" }
+  - id: each
+    needs: [load]
+    forEach:
+      items: "=steps.load.orders"
+      steps:
+        - id: charge
+          action: charge
+          with: { order: "=item" }
+        - id: receipt
+          needs: [charge]
+          action: send-receipt
+  - id: report
+    action: report
+    with: { orders: "=steps.load.orders", charged: "=steps.each" }
+`;
+
+/** Until the canvas has fitted the graph into view and holds still. */
+async function settled(page: Page): Promise<void> {
+  await page.evaluate(`new Promise((resolve) => {
+    let last = "";
+    let still = 0;
+    const check = () => {
+      const now = [...document.querySelectorAll(".react-flow__viewport")].map((v) => v.style.transform).join("|");
+      still = now === last ? still + 1 : 0;
+      last = now;
+      if (still >= 5) resolve(null);
+      else requestAnimationFrame(check);
+    };
+    check();
+  })`);
+}
 mkdirSync(out, { recursive: true });
 (ensureUi as () => boolean)();
 
@@ -84,6 +128,25 @@ try {
   await page.getByLabel("To (your time)").fill("2030-01-08T00:00");
   await page.getByTestId("backfill-preview").waitFor();
   await shot("schedules-backfill");
+
+  await h.api("/api/v1/flows", { method: "POST", body: { source: orderFlow } });
+  await page.goto("/flows/orders");
+  await page.locator('[data-testid="flow-canvas"][data-laid-out="yes"]').waitFor();
+  await page.locator('[data-testid="node-each/charge"]').waitFor();
+  await settled(page);
+  await shot("flow-editor");
+  await page.locator('[data-testid="node-report"]').click();
+  await page.getByTestId("step-test-form").waitFor();
+  await shot("flow-step-test");
+
+  await h.api("/api/v1/flows", {
+    method: "POST",
+    body: { source: stringify({ name: "large", steps: fanOutFanIn(300) }) },
+  });
+  await page.goto("/flows/large");
+  await page.locator('[data-testid="flow-canvas"][data-laid-out="yes"]').waitFor();
+  await settled(page);
+  await shot("flow-large");
 
   await page.goto("/events");
   await page.getByRole("heading", { name: "Events" }).waitFor();

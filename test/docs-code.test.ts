@@ -40,6 +40,7 @@ function tsBlocks(markdown: string): Block[] {
 const paths = {
   cairnjs: [join(root, "src/index.ts")],
   "cairnjs/testing": [join(root, "src/testing/index.ts")],
+  "cairnjs/testing/conformance": [join(root, "src/testing/conformance.ts")],
   "cairnjs/client": [join(root, "src/client/index.ts")],
 };
 

@@ -165,3 +165,47 @@ describe("the run builder applies the workflow's options on every path", () => {
     expect((await t.cairn.store.getRun(run.id))?.deadlineAt).toBe(t.clock.now() + hour);
   });
 });
+
+describe("a start with a run id that exists", () => {
+  /** On queue "gpu", which no worker here serves: the first start's row stays as stored. */
+  const order = defineWorkflow(
+    { name: "order-by-id", queue: "gpu" },
+    async (_ctx, input: { sku: string; qty: number; at?: Date }) => input.sku,
+  );
+
+  it("creates the run once; the same input again says so, another input is not used", async () => {
+    t = await testCairn({ workflows: [order] });
+    const first = await t.cairn.start(order, { sku: "a", qty: 1 }, { id: "o-1" });
+    expect(first).toMatchObject({ id: "o-1", created: true, inputMatches: true });
+
+    // Keys in another order are the same input.
+    const same = await t.cairn.start(order, { qty: 1, sku: "a" }, { id: "o-1" });
+    expect(same).toMatchObject({ id: "o-1", created: false, inputMatches: true });
+
+    const other = await t.cairn.start(order, { sku: "a", qty: 2 }, { id: "o-1" });
+    expect(other).toMatchObject({ id: "o-1", created: false, inputMatches: false });
+    expect((await t.cairn.getRun("o-1")).input).toEqual({ sku: "a", qty: 1 });
+    expect(await t.cairn.listRuns({ workflow: "order-by-id" })).toHaveLength(1);
+  });
+
+  it("compares values JSON cannot hold by what they are: a Date, or no input at all", async () => {
+    t = await testCairn({ workflows: [order] });
+    const at = new Date(Date.UTC(2030, 0, 1));
+    await t.cairn.start(order, { sku: "b", qty: 1, at }, { id: "o-2" });
+    const sameDay = await t.cairn.start(
+      order,
+      { sku: "b", qty: 1, at: new Date(at) },
+      { id: "o-2" },
+    );
+    expect(sameDay.inputMatches).toBe(true);
+    const nextDay = new Date(at.getTime() + 86_400_000);
+    const later = await t.cairn.start(order, { sku: "b", qty: 1, at: nextDay }, { id: "o-2" });
+    expect(later.inputMatches).toBe(false);
+    // A string that looks like the Date's JSON is not a Date.
+    const text = { sku: "b", qty: 1, at: at.toISOString() } as never;
+    expect((await t.cairn.start(order, text, { id: "o-2" })).inputMatches).toBe(false);
+    expect((await t.cairn.start(order, undefined as never, { id: "o-2" })).inputMatches).toBe(
+      false,
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -10,6 +10,7 @@ import {
   installLocalPackage,
   node,
   nodeResult,
+  root,
   scratch,
   stepTimeoutMs,
   tsc,
@@ -104,6 +105,53 @@ await t.close();
       node([tsc, "-p", app], app);
     },
     stepTimeoutMs * 3,
+  );
+
+  it(
+    "ships the store conformance suite as cairnjs/testing/conformance, vitest only there",
+    () => {
+      const consumer = project("cairn-conformance-");
+      writeFileSync(
+        join(consumer, "package.json"),
+        JSON.stringify({ name: "store-author", private: true, type: "module" }),
+      );
+      installLocalPackage(consumer);
+      // The main testing entry loads without vitest installed.
+      const loaded = node(
+        [
+          "--input-type=module",
+          "-e",
+          `const t = await import("cairnjs/testing"); console.log(typeof t.createTestCairn);`,
+        ],
+        consumer,
+      );
+      expect(loaded.trim()).toBe("function");
+      // A store author runs the suite with their own vitest (here: this repository's).
+      symlinkSync(join(root, "node_modules/vitest"), join(consumer, "node_modules/vitest"), "dir");
+      writeFileSync(
+        join(consumer, "store.test.ts"),
+        `import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Cairn } from "cairnjs";
+import { runStoreConformance } from "cairnjs/testing/conformance";
+
+runStoreConformance({
+  name: "bundled sqlite",
+  newStore: async () => {
+    const dir = mkdtempSync(join(tmpdir(), "conformance-"));
+    return (await Cairn.open({ db: \`sqlite:\${join(dir, "store.db")}\` })).store;
+  },
+});
+`,
+      );
+      const out = node([join(consumer, "node_modules/vitest/vitest.mjs"), "run"], consumer, {
+        CI: "1",
+      });
+      expect(out).toMatch(/Tests\s+\d{2,} passed/);
+      expect(out).not.toMatch(/failed/);
+    },
+    stepTimeoutMs * 2,
   );
 
   it(

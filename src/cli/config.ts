@@ -1,16 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
-import { type Duration, toMs } from "../core/duration.ts";
 import { defaultDatabaseUrl } from "../engine/default-database-url.ts";
-import { resolveWebhooks, type WebhookOptions } from "../server/resolve-webhooks.ts";
+import { configChecks } from "./config-checks.ts";
 import {
   allConfigKeys,
   type CairnConfig,
   type ConfigKey,
   configKeys,
   type LogLevel,
-  logLevels,
 } from "./config-keys.ts";
 import { UsageError } from "./errors.ts";
 import { importUserModule } from "./load-module.ts";
@@ -25,44 +22,6 @@ export interface ResolvedConfig {
   file: string | undefined;
 }
 
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  try {
-    return toMs(value as Duration);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message, input: value });
-    return z.NEVER;
-  }
-});
-const positiveInt = z.int().min(1);
-const list = z.array(z.string().min(1));
-
-/** What each key accepts, whichever layer it comes from. */
-const schemas: Record<ConfigKey, z.ZodType> = {
-  db: z.string().min(1),
-  host: z.string().min(1),
-  port: z.int().min(0).max(65_535),
-  url: z.url({ protocol: /^https?$/ }),
-  token: z.string().min(1),
-  logLevel: z.enum(logLevels),
-  concurrency: positiveInt,
-  queue: z.string().min(1),
-  drainTimeout: duration,
-  bodyLimitBytes: positiveInt,
-  allowedHosts: list,
-  allowedOrigins: list,
-  // The server's own check, so the file and `startServer` options refuse the same things.
-  webhooks: z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-    try {
-      resolveWebhooks(value as Record<string, WebhookOptions>);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-    }
-  }),
-};
-
-const fileSchema = z.strictObject(
-  Object.fromEntries(allConfigKeys.map((k) => [k, schemas[k].optional()])),
-);
 export const configFileNames = ["cairn.config.json", "cairn.config.ts"] as const;
 
 /** Resolves every key from flag text, then the environment, then the file, then defaults. */
@@ -79,10 +38,10 @@ export async function resolveLayers(
     const flagName = spec.flag?.split(" ")[0];
     const envText = spec.env ? env[spec.env] : undefined;
     if (flags[key] !== undefined && flagName) {
-      values[key] = fromText(key, flags[key], flagName);
+      values[key] = await fromText(key, flags[key], flagName);
       sources[key] = { layer: "flag", name: flagName };
     } else if (spec.env && envText !== undefined && envText !== "") {
-      values[key] = fromText(key, envText, spec.env);
+      values[key] = await fromText(key, envText, spec.env);
       sources[key] = { layer: "env", name: spec.env };
     } else if (fromFile[key] !== undefined && file) {
       values[key] = fromFile[key];
@@ -123,16 +82,15 @@ function defaultUrl(host: string, port: number): string {
 }
 
 /** Converts flag or environment text to the key's type and validates it. */
-function fromText(key: ConfigKey, text: string, where: string): unknown {
+async function fromText(key: ConfigKey, text: string, where: string): Promise<unknown> {
   const { kind } = configKeys[key];
   let raw: unknown = text;
   if (kind === "int" && /^\s*-?\d+\s*$/.test(text)) raw = Number(text);
   if (kind === "duration" && /^\s*\d+(\.\d+)?\s*$/.test(text)) raw = Number(text);
   if (kind === "list") raw = text.split(",").map((s) => s.trim());
-  const result = schemas[key].safeParse(raw);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new UsageError(`${where}: invalid value "${text}" for ${key}: ${issue?.message}.`);
+  const result = await configChecks[key](raw);
+  if (result.ok) return result.value;
+  throw new UsageError(`${where}: invalid value "${text}" for ${key}: ${result.problem}.`);
 }
 
 async function readConfigFile(
@@ -159,16 +117,36 @@ async function readConfigFile(
       throw new UsageError(`${name}: export the configuration object as \`export default {…}\`.`);
     }
   }
-  const result = fileSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) =>
-      issue.code === "unrecognized_keys"
-        ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (known: ${allConfigKeys.join(", ")})`
-        : issue.path.length === 0
-          ? `${issue.message}: the file must hold one object`
-          : `"${issue.path.join(".")}": ${issue.message}`,
+  return { path: name, values: await checkFileValues(name, raw) };
+}
+
+/** The file's keys, each checked; every problem of the file is reported at once. */
+async function checkFileValues(
+  name: string,
+  raw: unknown,
+): Promise<Partial<Record<ConfigKey, unknown>>> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    const got = raw === null ? "null" : Array.isArray(raw) ? "array" : typeof raw;
+    throw new UsageError(
+      `${name}: expected object, received ${got}: the file must hold one object.`,
     );
-    throw new UsageError(`${name}: ${problems.join("; ")}.`);
   }
-  return { path: name, values: result.data as Partial<Record<ConfigKey, unknown>> };
+  const problems: string[] = [];
+  const unknown = Object.keys(raw).filter((k) => !(allConfigKeys as string[]).includes(k));
+  if (unknown.length > 0) {
+    const keys = unknown.map((k) => `"${k}"`).join(", ");
+    problems.push(
+      `unknown key${unknown.length > 1 ? "s" : ""} ${keys} (known: ${allConfigKeys.join(", ")})`,
+    );
+  }
+  const values: Partial<Record<ConfigKey, unknown>> = {};
+  for (const key of allConfigKeys) {
+    const given = (raw as Record<string, unknown>)[key];
+    if (given === undefined) continue;
+    const result = await configChecks[key](given);
+    if (result.ok) values[key] = result.value;
+    else problems.push(`"${key}": ${result.problem}`);
+  }
+  if (problems.length > 0) throw new UsageError(`${name}: ${problems.join("; ")}.`);
+  return values;
 }

@@ -1,4 +1,5 @@
 import type { Cairn } from "../sdk/cairn.ts";
+import type { Store } from "../store/store.ts";
 import { ApiClient, ApiUnavailableError } from "./api-client.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { CairnConfig } from "./config-keys.ts";
@@ -23,6 +24,25 @@ export async function withEngine<T>(
     return await fn(cairn);
   } finally {
     await cairn.close();
+  }
+}
+
+/**
+ * Opens only the store of the configured database, runs `fn`, closes it: for commands that
+ * just read, which then load neither the engine, the worker, flows nor tracing (a quick
+ * `cairn runs list`). Refuses a SQLite file that does not exist instead of creating it.
+ */
+export async function withStore<T>(
+  config: CairnConfig,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  checkDatabasePath(config.db, { mustExist: true });
+  const { openStore } = await import("../engine/open-store.ts");
+  const store = await openStore(config.db);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
   }
 }
 

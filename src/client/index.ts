@@ -5,6 +5,7 @@
  * const cairn = connect("http://127.0.0.1:7420", { token: process.env.CAIRN_TOKEN });
  * const run = await cairn.start("process-order", { id: "o1", total: 10 }, { id: "order-o1" });
  * console.log(await run.result());
+ * @module cairnjs/client
  */
 import { type ConnectOptions, RemoteCairn } from "./remote-cairn.ts";
 

@@ -6,7 +6,7 @@ import { isTerminal, type RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import { errorFromResponse } from "./remote-error.ts";
 import { readServerSentEvents } from "./sse.ts";
-import { type RunPage, toPayload, toRunInfo, type WireRun } from "./wire.ts";
+import { type RunPage, toPayload, toRunInfo, type WireRun, type WireStartedRun } from "./wire.ts";
 
 export interface ConnectOptions {
   /** API token (`cairn tokens create`), sent as `Authorization: Bearer …`. */
@@ -35,7 +35,7 @@ const maxPollMs = 2_000;
 
 /**
  * A Cairn server seen through its HTTP API, with the embedded API's shape: `start` returns a
- * handle whose `result()` waits for the run, errors are {@link CairnError}s with the server's
+ * handle whose `result()` waits for the run, errors are {@link RemoteCairnError}s (`CairnError`s) with the server's
  * codes. Made by {@link connect}.
  */
 export class RemoteCairn {
@@ -52,7 +52,8 @@ export class RemoteCairn {
 
   /**
    * Starts a run of a workflow (by definition or name), or returns the existing run when
-   * `options.id` is taken (G5). @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, …
+   * `options.id` is taken (G5; `created: false`, and `inputMatches: false` when its input
+   * differs from this one). @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, …
    */
   async start<I, O>(
     workflow: Workflow<I, O> | string,
@@ -60,12 +61,12 @@ export class RemoteCairn {
     options: StartOptions = {},
   ): Promise<RunHandle<O>> {
     const name = typeof workflow === "string" ? workflow : workflow.name;
-    const { response, body } = await this.#request<WireRun>("POST", "/api/v1/runs", {
+    const { body } = await this.#request<WireStartedRun>("POST", "/api/v1/runs", {
       workflow: name,
       ...toPayload(input, "input"),
       ...(options.id === undefined ? {} : { id: options.id }),
     });
-    return this.#handle<O>(body.id as RunId, body.workflow, response.status === 201);
+    return this.#handle<O>(body.id as RunId, body.workflow, body.created, body.inputMatches);
   }
 
   /** A handle to an existing run. */
@@ -126,11 +127,12 @@ export class RemoteCairn {
     return this.#handle(body.id as RunId, body.workflow, false);
   }
 
-  #handle<O>(id: RunId, workflow: string, created: boolean): RunHandle<O> {
+  #handle<O>(id: RunId, workflow: string, created: boolean, inputMatches = true): RunHandle<O> {
     return {
       id,
       workflow,
       created,
+      inputMatches,
       // The outcome goes to whoever awaits it, even if it settles before they do.
       result: () => observed(this.#result<O>(id)),
       info: () => this.getRun<O>(id),

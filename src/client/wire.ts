@@ -42,6 +42,12 @@ export interface WireRun {
   steps: WireStep[];
 }
 
+/** The answer to `POST /api/v1/runs`: the run, and what the start did. */
+export interface WireStartedRun extends WireRun {
+  created: boolean;
+  inputMatches: boolean;
+}
+
 /** A row of `GET /api/v1/runs`. */
 export interface RunSummary {
   id: string;

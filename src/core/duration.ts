@@ -1,6 +1,7 @@
 /** A duration as milliseconds or a string such as `"500ms"`, `"30s"`, `"10m"`, `"1h"`, `"7d"`. */
 export type Duration = number | `${number}${DurationUnit}`;
-type DurationUnit = "ms" | "s" | "m" | "h" | "d" | "w";
+/** The units a {@link Duration} string may end with. */
+export type DurationUnit = "ms" | "s" | "m" | "h" | "d" | "w";
 
 const unitMs: Record<DurationUnit, number> = {
   ms: 1,

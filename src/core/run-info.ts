@@ -41,6 +41,12 @@ export interface RunHandle<TOutput = unknown> {
   readonly workflow: string;
   /** False when a run with this id already existed and was returned instead. */
   readonly created: boolean;
+  /**
+   * False when the existing run returned for this id was started with a different input
+   * (compared as stored, object keys in any order): this start's input was not used.
+   * True for a new run, and for handles that carry no input of their own.
+   */
+  readonly inputMatches: boolean;
   /** Waits for the run to end; returns its output or throws its error. */
   result(): Promise<TOutput>;
   /** The run's current state. */
@@ -48,7 +54,10 @@ export interface RunHandle<TOutput = unknown> {
 }
 
 export interface StartOptions {
-  /** The run's id; starting again with the same id returns the existing run (G5). */
+  /**
+   * The run's id; starting again with the same id returns the existing run (G5), with
+   * `created: false` and `inputMatches` telling whether its input was the same.
+   */
   id?: string;
   /** Searchable labels (`GET /api/v1/runs?tag=customer:c1`), set when the run is created. */
   tags?: Record<string, string>;

@@ -47,10 +47,8 @@ export type Trigger =
       /** Slots missed while no scheduler ran. (Default: "latest") */
       catchup?: CatchupPolicy;
       /** The input of every scheduled run. */
-      input?: TInputless;
+      input?: unknown;
     };
-
-type TInputless = unknown;
 
 export type WorkflowFunction<TInput, TOutput> = (
   ctx: WorkflowContext,
@@ -116,6 +114,8 @@ export interface ScriptOptions {
   timeout?: Duration;
   /** The script's whole environment besides PATH. */
   env?: Record<string, string>;
+  /** Python packages the script needs; installed only where `CAIRN_INSTALL_REQUIREMENTS=1`. */
+  requirements?: string[];
   retry?: RetryPolicy;
 }
 

@@ -1,9 +1,19 @@
 import { CairnError } from "../core/errors.ts";
+import { sameSerialized } from "../core/same-serialized.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { Engine } from "./engine.ts";
 import { hasFlowControl } from "./flow-control.ts";
 import { buildNewRun } from "./new-run.ts";
+
+/** What a start did: created the run, or found one with this id (with this input or not). */
+export interface StartedRun {
+  id: RunId;
+  workflow: string;
+  created: boolean;
+  /** False when an existing run was returned whose stored input differs from this start's. */
+  inputMatches: boolean;
+}
 
 /**
  * Starts a run, or returns the existing one when `id` is taken (G5). The input is
@@ -16,7 +26,7 @@ export async function startRun(
   input: unknown,
   id: RunId,
   tags?: Record<string, string>,
-): Promise<{ id: RunId; workflow: string; created: boolean }> {
+): Promise<StartedRun> {
   if (typeof workflow === "string" && !engine.registry.has(workflow)) {
     return startWithoutCode(engine, workflow, input, id, tags);
   }
@@ -49,7 +59,7 @@ export async function startRun(
   if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
   if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
   else if (created) engine.notify();
-  return { id: run.id, workflow: run.workflow, created };
+  return startedRun(run, newRun, created);
 }
 
 /**
@@ -63,7 +73,7 @@ async function startWithoutCode(
   input: unknown,
   id: RunId,
   tags: Record<string, string> | undefined,
-): Promise<{ id: RunId; workflow: string; created: boolean }> {
+): Promise<StartedRun> {
   await engine.flows.refresh(); // a flow deployed by another process since the last look
   if (engine.registry.has(name)) return startRun(engine, name, input, id, tags);
   const known = (await engine.store.listWorkflows()).some((w) => w.name === name);
@@ -87,5 +97,18 @@ async function startWithoutCode(
   const { run, created } = await engine.store.createRun(newRun);
   if (created && tags) await engine.store.tags.set(run.id, tags);
   if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
-  return { id: run.id, workflow: run.workflow, created };
+  return startedRun(run, newRun, created);
+}
+
+/**
+ * The outcome of a start. Inputs compare in their stored (validated, serialized) form; a
+ * debounced start hands its input to the run it joins, so that one matches by construction.
+ */
+function startedRun(
+  run: { id: RunId; workflow: string; input: string | null },
+  newRun: { input: string | null },
+  created: boolean,
+): StartedRun {
+  const inputMatches = created || sameSerialized(run.input, newRun.input);
+  return { id: run.id, workflow: run.workflow, created, inputMatches };
 }

@@ -1,7 +1,9 @@
+import { CairnError } from "../core/errors.ts";
+import { checkLookupId } from "../core/names.ts";
 import type { RunInfo } from "../core/run-info.ts";
 import { deserialize, parseSerializedError } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
-import type { JournalEntry, RunRecord } from "../store/store.ts";
+import type { JournalEntry, RunRecord, Store } from "../store/store.ts";
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -37,4 +39,12 @@ export function toRunInfo<TOutput>(
         : {}),
     })),
   };
+}
+
+/** A run's status, steps and outcome, read from the store. @throws `RUN_NOT_FOUND` */
+export async function readRunInfo<TOutput>(store: Store, runId: string): Promise<RunInfo<TOutput>> {
+  checkLookupId("run id", runId);
+  const run = await store.getRun(runId as RunId);
+  if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);
+  return toRunInfo<TOutput>(run, await store.getJournal(run.id));
 }

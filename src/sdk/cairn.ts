@@ -23,7 +23,7 @@ import { runResult } from "../engine/run-result.ts";
 import { Schedules } from "../engine/schedules-api.ts";
 import { startRun } from "../engine/start-run.ts";
 import { startWorker } from "../engine/start-worker.ts";
-import { toRunInfo } from "../engine/to-run-info.ts";
+import { readRunInfo } from "../engine/to-run-info.ts";
 import type { QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
 import type { JournalWriter } from "../worker/journal-writer.ts";
 import type { LogWriter } from "../worker/log-writer.ts";
@@ -94,11 +94,15 @@ export class Cairn {
     return this.#engine.clock;
   }
 
+  /** @internal The journal writer, shared with Cairn's own server; not for applications. */
   get writer(): JournalWriter {
     return this.#engine.writer;
   }
 
-  /** Batches the runs' log lines into the store; `idle()` waits until they are written. */
+  /**
+   * @internal Batches the runs' log lines into the store; `idle()` waits until they are
+   * written. For Cairn's own server and tests, not for applications.
+   */
   get logWriter(): LogWriter {
     return this.#engine.logWriter;
   }
@@ -130,8 +134,10 @@ export class Cairn {
   }
 
   /**
-   * Starts a run, or returns the existing one when `options.id` is taken (G5). The input is
-   * validated against the workflow's schema first; invalid input creates nothing.
+   * Starts a run, or returns the existing one when `options.id` is taken (G5): then
+   * `created` is false, and `inputMatches` is false if that run had a different input (this
+   * start's input is not used). The input is validated against the workflow's schema first;
+   * invalid input creates nothing.
    * @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`.
    */
   async start<I, O>(
@@ -149,7 +155,7 @@ export class Cairn {
       id,
       options.tags === undefined ? undefined : checkTags(options.tags),
     );
-    return this.#handle<O>(run.id, run.workflow, run.created);
+    return this.#handle<O>(run.id, run.workflow, run.created, run.inputMatches);
   }
 
   /** Workflows this process runs, and those other processes registered (startable by name). */
@@ -171,10 +177,7 @@ export class Cairn {
 
   /** The run's status, steps with timings, and output or error. @throws `RUN_NOT_FOUND` */
   async getRun<O = unknown>(runId: string): Promise<RunInfo<O>> {
-    checkLookupId("run id", runId);
-    const run = await this.store.getRun(runId as RunId);
-    if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);
-    return toRunInfo<O>(run, await this.store.getJournal(run.id));
+    return readRunInfo<O>(this.store, runId);
   }
 
   /** Runs, newest first (keyset-paginated with `filter.before`). */
@@ -362,11 +365,12 @@ export class Cairn {
     return this.#engine.bus.subscribe(listener);
   }
 
-  #handle<O>(id: RunId, workflow: string, created: boolean): RunHandle<O> {
+  #handle<O>(id: RunId, workflow: string, created: boolean, inputMatches = true): RunHandle<O> {
     return {
       id,
       workflow,
       created,
+      inputMatches,
       // The outcome goes to whoever awaits it, even if it settles before they do.
       result: () => observed(runResult<O>(this.#engine, id)),
       info: () => this.getRun<O>(id),

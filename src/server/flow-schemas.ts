@@ -68,3 +68,28 @@ export const ApprovalBody = z
     comment: z.string().max(4096).optional(),
   })
   .openapi("Approval");
+
+export const FlowStepParams = FlowNameParam.extend({
+  step: identifier("step id").openapi({ param: { name: "step", in: "path" }, example: "fetch" }),
+});
+
+export const StepTestBody = z
+  .object({
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: "The flow version to test (default: the latest)." }),
+    input: z
+      .unknown()
+      .optional()
+      .openapi({ description: "The flow input the step sees, checked against the flow's schema." }),
+    steps: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: "Sample outputs of the steps it reads, by id (`steps.<id>`)." }),
+    item: z.unknown().optional().openapi({ description: "For a step inside a forEach: `item`." }),
+    index: z.number().int().min(0).optional().openapi({ description: "…and `index`." }),
+  })
+  .openapi("StepTest");

@@ -1,6 +1,7 @@
 import type { ApiRoute } from "./api-route.ts";
 import { docs, openapiDocument } from "./routes/docs.ts";
 import { getFlowFile, saveFlowFile } from "./routes/flow-files.ts";
+import { testFlowStep } from "./routes/flow-step-tests.ts";
 import {
   decideApproval,
   deployFlow,
@@ -46,7 +47,7 @@ import { listWorkflows } from "./routes/workflows.ts";
  * | GET  /api/v1/schedules, /schedules/{id} | viewer |
  * | POST /api/v1/schedules, /schedules/{id}/pause, /resume, /backfill; DELETE /schedules/{id} | operator |
  * | GET  /api/v1/flows, /flows/schema, /flows/{name}, /flows/{name}/versions, /versions/{v} | viewer |
- * | POST /api/v1/flows, /runs/{id}/approvals/{step} | operator |
+ * | POST /api/v1/flows, /flows/{name}/steps/{step}/test, /runs/{id}/approvals/{step} | operator |
  * | GET  /api/v1/flows/{name}/file (cairn dev's flow files) | viewer |
  * | POST /api/v1/flows/{name}/file (save back to the file, then deploy) | operator |
  *
@@ -76,6 +77,7 @@ export const routeTable: readonly ApiRoute[] = [
   flowSchema,
   listFlows,
   deployFlow,
+  testFlowStep,
   getFlow,
   listFlowVersions,
   getFlowVersion,

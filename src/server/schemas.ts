@@ -162,6 +162,15 @@ export const Run = z
   })
   .openapi("Run");
 
+/** The answer to a start: the run, and whether this start created it or found it by id. */
+export const StartedRun = Run.extend({
+  created: z.boolean().openapi({ description: "False when a run with this id already existed" }),
+  inputMatches: z.boolean().openapi({
+    description:
+      "False when the existing run has a different input (object keys in any order count as the same); this start's input was not used",
+  }),
+}).openapi("StartedRun");
+
 export const RunPage = z
   .object({ runs: z.array(RunSummary), nextCursor: z.string().nullable() })
   .openapi("RunPage");

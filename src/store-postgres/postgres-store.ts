@@ -19,6 +19,7 @@ import { cancelRun } from "./cancel-run.ts";
 import { claimRuns } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
+import { eventTriggers, setEventTriggers } from "./event-triggers.ts";
 import { listRuns } from "./list-runs.ts";
 import { appliedMigrations, migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
@@ -337,24 +338,11 @@ export class PostgresStore implements Store {
     triggers: readonly { event: string; condition: string }[],
     at: number,
   ): Promise<void> {
-    await pipelinedTransaction(this.sql, async (tx, send) => {
-      void send(tx`DELETE FROM event_triggers WHERE workflow = ${workflow}`);
-      if (triggers.length === 0) return;
-      void send(tx`INSERT INTO event_triggers (workflow, event, condition, updated_at)
-        SELECT ${workflow}, t.event, t.condition, ${at}::bigint
-        FROM unnest(${triggers.map((t) => t.event)}::text[],
-          ${triggers.map((t) => t.condition)}::text[]) AS t(event, condition)
-        ON CONFLICT (workflow, event, condition) DO UPDATE SET updated_at = excluded.updated_at`);
-    });
+    await setEventTriggers(this.sql, workflow, triggers, at);
   }
 
   async eventTriggers(event: string): Promise<{ workflow: string; condition: string }[]> {
-    const rows = await this.sql`SELECT workflow, condition FROM event_triggers
-      WHERE event = ${event} ORDER BY workflow`;
-    return rows.map((row) => ({
-      workflow: row.workflow as string,
-      condition: row.condition as string,
-    }));
+    return eventTriggers(this.sql, event);
   }
 
   async registerWorkflows(names: readonly string[], at: number): Promise<void> {

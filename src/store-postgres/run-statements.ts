@@ -34,11 +34,19 @@ export function insertRuns(
   claims?: readonly (RunClaim | undefined)[],
 ): PendingQuery<Row[]> {
   const values = runs.map((run, i) => newRunValues(run, claims?.[i]));
-  // Booleans travel as text: postgres.js sends a JS boolean array with the scalar type.
+  // Booleans travel as text, cast on the server: postgres.js sends a JS boolean array with
+  // the scalar type, and once the server has typed the parameter `boolean[]`, postgres.js's
+  // boolean serializer writes every element that is not `true` itself (the text "true"
+  // too) as false: every run was stored unadmitted.
   const cell = (value: string | number | boolean | null | undefined) =>
     typeof value === "boolean" ? String(value) : (value ?? null);
   const arrays = runColumns
-    .map(([, type], i) => sql`${values.map((v) => cell(v[i]))}::${sql.unsafe(type)}[]`)
+    .map(([, type], i) => {
+      const cells = values.map((v) => cell(v[i]));
+      return type === "boolean"
+        ? sql`${cells}::text[]::boolean[]`
+        : sql`${cells}::${sql.unsafe(type)}[]`;
+    })
     .reduce((list, array) => sql`${list}, ${array}`);
   return sql`INSERT INTO runs (${sql(runColumns.map(([name]) => name))})
     SELECT * FROM unnest(${arrays})

@@ -1,68 +1,32 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RunId } from "../core/types.ts";
-import type { JournalEntry, NewRun, Store } from "./store.ts";
+import { expect } from "vitest";
+import {
+  describeStoreGroup,
+  stepEntry as entry,
+  runId as id,
+  newRun,
+  type StoreSuiteOptions,
+} from "./conformance-support.ts";
 
 /**
- * The contract every store adapter keeps. Each adapter's test file calls this with a
+ * The contract every store adapter keeps: runs, leases and the journal, waits, cancel,
+ * retry, queue stats, tokens, retention. Each adapter's test file calls this with a
  * factory for a fresh, empty store; a capability an adapter lacks is skipped with a reason.
+ * The other groups (flows, schedules, outside input, operations, web UI) live in the
+ * `conformance-*.ts` files; `runStoreConformance` (src/testing/conformance.ts) runs them all.
  */
-export function runStoreSuite(options: {
-  name: string;
-  newStore: () => Promise<Store>;
-  skip?: { test: string; reason: string }[];
-}): void {
-  const skipped = new Map((options.skip ?? []).map((s) => [s.test, s.reason]));
-  const test = (name: string, fn: () => Promise<void>) =>
-    skipped.has(name) ? it.skip(`${name} (skipped: ${skipped.get(name)})`, fn) : it(name, fn);
-
-  describe(`store conformance: ${options.name}`, () => {
-    let store: Store;
-    beforeEach(async () => {
-      store = await options.newStore();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
-
-    const id = (s: string) => s as RunId;
-    const newRun = (runId: string, at = 1000, extra: Partial<NewRun> = {}): NewRun => ({
-      id: id(runId),
-      workflow: "wf",
-      input: '{"json":1}',
-      createdAt: at,
-      ...extra,
-    });
-    const entry = (
-      position: number,
-      key: string,
-      extra: Partial<JournalEntry> = {},
-    ): JournalEntry => ({
-      position,
-      key,
-      kind: "step",
-      status: "completed",
-      output: '{"json":"out"}',
-      error: null,
-      attempt: 1,
-      startedAt: 1000,
-      finishedAt: 1001,
-      wakeAt: null,
-      detail: null,
-      seq: null,
-      ...extra,
-    });
-
+export function runStoreSuite(options: StoreSuiteOptions): void {
+  describeStoreGroup("runs", options, ({ store, test }) => {
     test("createRun is idempotent by id", async () => {
-      const first = await store.createRun(newRun("r1"));
-      const second = await store.createRun({ ...newRun("r1"), input: '{"json":2}' });
+      const first = await store().createRun(newRun("r1"));
+      const second = await store().createRun({ ...newRun("r1"), input: '{"json":2}' });
       expect(first.created).toBe(true);
       expect(second.created).toBe(false);
       expect(second.run.input).toBe('{"json":1}');
-      expect((await store.getRun(id("r1")))?.status).toBe("queued");
+      expect((await store().getRun(id("r1")))?.status).toBe("queued");
     });
 
     test("a run created claimed is running with token 1", async () => {
-      const { run } = await store.createRun(newRun("r1"), { owner: "w1", leaseUntil: 5000 });
+      const { run } = await store().createRun(newRun("r1"), { owner: "w1", leaseUntil: 5000 });
       expect(run).toMatchObject({
         status: "running",
         leaseOwner: "w1",
@@ -72,41 +36,41 @@ export function runStoreSuite(options: {
     });
 
     test("claims due runs in order of availability, each once", async () => {
-      await store.createRun(newRun("late", 3000));
-      await store.createRun(newRun("early", 1000));
-      await store.createRun(newRun("other", 1000, { workflow: "other" }));
-      const claimed = await store.claimRuns("w1", { workflows: ["wf"] }, 2000, 10_000, 10);
+      await store().createRun(newRun("late", 3000));
+      await store().createRun(newRun("early", 1000));
+      await store().createRun(newRun("other", 1000, { workflow: "other" }));
+      const claimed = await store().claimRuns("w1", { workflows: ["wf"] }, 2000, 10_000, 10);
       expect(claimed.map((c) => c.run.id)).toEqual(["early"]);
       expect(claimed[0]).toMatchObject({ token: 1, run: { status: "running", leaseOwner: "w1" } });
-      expect(await store.claimRuns("w2", { workflows: ["wf"] }, 2000, 10_000, 10)).toEqual([]);
+      expect(await store().claimRuns("w2", { workflows: ["wf"] }, 2000, 10_000, 10)).toEqual([]);
     });
 
     test("an expired lease is taken over with a higher token and the old owner is fenced", async () => {
-      await store.createRun(newRun("r1"));
-      const [a] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
-      expect(await store.claimRuns("w2", { workflows: ["wf"] }, 1500, 1000, 1)).toEqual([]);
-      const [b] = await store.claimRuns("w2", { workflows: ["wf"] }, 2001, 1000, 1);
+      await store().createRun(newRun("r1"));
+      const [a] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      expect(await store().claimRuns("w2", { workflows: ["wf"] }, 1500, 1000, 1)).toEqual([]);
+      const [b] = await store().claimRuns("w2", { workflows: ["wf"] }, 2001, 1000, 1);
       expect(b?.token).toBeGreaterThan(a?.token ?? 0);
-      const [late, fresh] = await store.commit([
+      const [late, fresh] = await store().commit([
         { type: "entry", runId: id("r1"), token: a?.token ?? 0, entry: entry(0, "a") },
         { type: "entry", runId: id("r1"), token: b?.token ?? 0, entry: entry(0, "b") },
       ]);
       expect(late).toEqual({ ok: false, reason: "fenced", status: "running" });
       expect(fresh).toEqual({ ok: true });
-      expect((await store.getJournal(id("r1"))).map((e) => e.key)).toEqual(["b"]);
+      expect((await store().getJournal(id("r1"))).map((e) => e.key)).toEqual(["b"]);
       expect(
-        await store.renewLeases("w1", [{ runId: id("r1"), token: a?.token ?? 0 }], 9000),
+        await store().renewLeases("w1", [{ runId: id("r1"), token: a?.token ?? 0 }], 9000),
       ).toEqual(["r1"]);
       expect(
-        await store.renewLeases("w2", [{ runId: id("r1"), token: b?.token ?? 0 }], 9000),
+        await store().renewLeases("w2", [{ runId: id("r1"), token: b?.token ?? 0 }], 9000),
       ).toEqual([]);
-      expect((await store.getRun(id("r1")))?.availableAt).toBe(9000);
+      expect((await store().getRun(id("r1")))?.availableAt).toBe(9000);
     });
 
     test("complete records the output and ends the lease", async () => {
-      await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
-      const results = await store.commit([
+      await store().createRun(newRun("r1"));
+      const [c] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      const results = await store().commit([
         { type: "entry", runId: id("r1"), token: c?.token ?? 0, entry: entry(0, "a") },
         {
           type: "complete",
@@ -117,7 +81,7 @@ export function runStoreSuite(options: {
         },
       ]);
       expect(results.every((r) => r.ok)).toBe(true);
-      const run = await store.getRun(id("r1"));
+      const run = await store().getRun(id("r1"));
       expect(run).toMatchObject({
         status: "completed",
         output: '{"json":"done"}',
@@ -125,27 +89,27 @@ export function runStoreSuite(options: {
         availableAt: null,
       });
       // Nothing more can be written to a finished run.
-      const [after] = await store.commit([
+      const [after] = await store().commit([
         { type: "entry", runId: id("r1"), token: c?.token ?? 0, entry: entry(1, "b") },
       ]);
       expect(after?.ok).toBe(false);
     });
 
     test("one recorded outcome per step key", async () => {
-      await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      await store().createRun(newRun("r1"));
+      const [c] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       const token = c?.token ?? 0;
-      await store.commit([{ type: "entry", runId: id("r1"), token, entry: entry(0, "a") }]);
+      await store().commit([{ type: "entry", runId: id("r1"), token, entry: entry(0, "a") }]);
       await expect(
-        store.commit([{ type: "entry", runId: id("r1"), token, entry: entry(1, "a") }]),
+        store().commit([{ type: "entry", runId: id("r1"), token, entry: entry(1, "a") }]),
       ).rejects.toThrow();
-      expect(await store.getJournal(id("r1"))).toHaveLength(1);
+      expect(await store().getJournal(id("r1"))).toHaveLength(1);
     });
 
     test("a suspended sleep wakes at its time and resolves during the claim", async () => {
-      await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
-      const [r] = await store.commit([
+      await store().createRun(newRun("r1"));
+      const [c] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      const [r] = await store().commit([
         {
           type: "suspend",
           runId: id("r1"),
@@ -156,20 +120,20 @@ export function runStoreSuite(options: {
         },
       ]);
       expect(r).toEqual({ ok: true, status: "waiting" });
-      expect(await store.nextWakeAt({ workflows: ["wf"] })).toBe(5000);
-      expect(await store.claimRuns("w1", { workflows: ["wf"] }, 4999, 1000, 1)).toEqual([]);
-      const [again] = await store.claimRuns("w1", { workflows: ["wf"] }, 5000, 1000, 1);
+      expect(await store().nextWakeAt({ workflows: ["wf"] })).toBe(5000);
+      expect(await store().claimRuns("w1", { workflows: ["wf"] }, 4999, 1000, 1)).toEqual([]);
+      const [again] = await store().claimRuns("w1", { workflows: ["wf"] }, 5000, 1000, 1);
       expect(again?.run.id).toBe("r1");
-      expect((await store.getJournal(id("r1")))[0]).toMatchObject({
+      expect((await store().getJournal(id("r1")))[0]).toMatchObject({
         key: "nap",
         status: "completed",
       });
     });
 
     test("an event resolves a matching wait once and wakes the run; a duplicate id does nothing", async () => {
-      await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
-      await store.commit([
+      await store().createRun(newRun("r1"));
+      const [c] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      await store().commit([
         {
           type: "suspend",
           runId: id("r1"),
@@ -190,35 +154,35 @@ export function runStoreSuite(options: {
       ]);
       const data = (orderId: string) => JSON.stringify({ json: { orderId } });
       expect(
-        (await store.sendEvent({ id: "e0", name: "approved", data: data("o2"), createdAt: 1100 }))
+        (await store().sendEvent({ id: "e0", name: "approved", data: data("o2"), createdAt: 1100 }))
           .woke,
       ).toEqual([]);
-      const sent = await store.sendEvent({
+      const sent = await store().sendEvent({
         id: "e1",
         name: "approved",
         data: data("o1"),
         createdAt: 1200,
       });
       expect(sent).toEqual({ accepted: true, duplicate: false, woke: ["r1"], started: [] });
-      const again = await store.sendEvent({
+      const again = await store().sendEvent({
         id: "e1",
         name: "approved",
         data: data("o1"),
         createdAt: 1300,
       });
       expect(again.duplicate).toBe(true);
-      expect((await store.getRun(id("r1")))?.status).toBe("queued");
-      expect((await store.getJournal(id("r1")))[0]).toMatchObject({
+      expect((await store().getRun(id("r1")))?.status).toBe("queued");
+      expect((await store().getJournal(id("r1")))[0]).toMatchObject({
         status: "completed",
         finishedAt: 1200,
       });
     });
 
     test("an event sent before the wait is registered is found in the buffer", async () => {
-      await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
-      await store.sendEvent({ id: "early", name: "go", data: null, createdAt: 1001 });
-      const [r] = await store.commit([
+      await store().createRun(newRun("r1"));
+      const [c] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      await store().sendEvent({ id: "early", name: "go", data: null, createdAt: 1001 });
+      const [r] = await store().commit([
         {
           type: "suspend",
           runId: id("r1"),
@@ -234,13 +198,13 @@ export function runStoreSuite(options: {
     });
 
     test("signals buffer in order and a waiting signal wakes the run", async () => {
-      await store.createRun(newRun("r1"));
-      await store.sendSignal(id("r1"), "s", '{"json":1}', 1000);
-      await store.sendSignal(id("r1"), "s", '{"json":2}', 1001);
-      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      await store().createRun(newRun("r1"));
+      await store().sendSignal(id("r1"), "s", '{"json":1}', 1000);
+      await store().sendSignal(id("r1"), "s", '{"json":2}', 1001);
+      const [c] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       const token = c?.token ?? 0;
       const suspend = (position: number, key: string) =>
-        store.commit([
+        store().commit([
           {
             type: "suspend",
             runId: id("r1"),
@@ -251,41 +215,41 @@ export function runStoreSuite(options: {
           },
         ]);
       expect((await suspend(0, "s"))[0]).toEqual({ ok: true, status: "queued" });
-      const [c2] = await store.claimRuns("w1", { workflows: ["wf"] }, 1003, 1000, 1);
+      const [c2] = await store().claimRuns("w1", { workflows: ["wf"] }, 1003, 1000, 1);
       expect(c2?.run.id).toBe("r1");
-      const journal = await store.getJournal(id("r1"));
+      const journal = await store().getJournal(id("r1"));
       expect(journal[0]?.output).toBe('{"json":1}');
     });
 
     test("cancel ends a run and its descendants and fences the worker", async () => {
-      await store.createRun(newRun("parent"));
-      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
-      await store.createRun(
+      await store().createRun(newRun("parent"));
+      const [c] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      await store().createRun(
         newRun("child", 1000, { parentId: id("parent"), parentPosition: 0, depth: 1 }),
       );
-      await store.createRun(
+      await store().createRun(
         newRun("grandchild", 1000, { parentId: id("child"), parentPosition: 0, depth: 2 }),
       );
-      const cancelled = await store.cancelRun(
+      const cancelled = await store().cancelRun(
         id("parent"),
         '{"name":"RunCancelledError","message":"x"}',
         1500,
       );
       expect(cancelled.sort()).toEqual(["child", "grandchild", "parent"]);
-      const [r] = await store.commit([
+      const [r] = await store().commit([
         { type: "entry", runId: id("parent"), token: c?.token ?? 0, entry: entry(0, "a") },
       ]);
       expect(r).toEqual({ ok: false, reason: "fenced", status: "cancelled" });
-      expect(await store.cancelRun(id("parent"), "{}", 1600)).toEqual([]);
-      await expect(store.cancelRun(id("missing"), "{}", 1600)).rejects.toMatchObject({
+      expect(await store().cancelRun(id("parent"), "{}", 1600)).toEqual([]);
+      await expect(store().cancelRun(id("missing"), "{}", 1600)).rejects.toMatchObject({
         code: "RUN_NOT_FOUND",
       });
     });
 
     test("a finished child resolves its parent's invoke entry and wakes the parent", async () => {
-      await store.createRun(newRun("parent"));
-      const [p] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
-      await store.createRun(
+      await store().createRun(newRun("parent"));
+      const [p] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      await store().createRun(
         newRun("child", 1000, {
           parentId: id("parent"),
           parentPosition: 0,
@@ -293,7 +257,7 @@ export function runStoreSuite(options: {
           workflow: "kid",
         }),
       );
-      await store.commit([
+      await store().commit([
         {
           type: "suspend",
           runId: id("parent"),
@@ -303,8 +267,8 @@ export function runStoreSuite(options: {
           at: 1000,
         },
       ]);
-      const [k] = await store.claimRuns("w2", { workflows: ["kid"] }, 1100, 1000, 1);
-      await store.commit([
+      const [k] = await store().claimRuns("w2", { workflows: ["kid"] }, 1100, 1000, 1);
+      await store().commit([
         {
           type: "complete",
           runId: id("child"),
@@ -313,8 +277,8 @@ export function runStoreSuite(options: {
           at: 1200,
         },
       ]);
-      expect((await store.getRun(id("parent")))?.status).toBe("queued");
-      expect((await store.getJournal(id("parent")))[0]).toMatchObject({
+      expect((await store().getRun(id("parent")))?.status).toBe("queued");
+      expect((await store().getJournal(id("parent")))[0]).toMatchObject({
         status: "completed",
         output: '{"json":7}',
       });
@@ -322,34 +286,34 @@ export function runStoreSuite(options: {
 
     test("lists runs newest first with keyset pagination and filters", async () => {
       for (let i = 0; i < 5; i++)
-        await store.createRun(newRun(`r${i}`, 1000 + i, { workflow: i % 2 ? "odd" : "even" }));
-      const page1 = await store.listRuns({ limit: 2 });
+        await store().createRun(newRun(`r${i}`, 1000 + i, { workflow: i % 2 ? "odd" : "even" }));
+      const page1 = await store().listRuns({ limit: 2 });
       expect(page1.map((r) => r.id)).toEqual(["r4", "r3"]);
       const last = page1[1];
-      const page2 = await store.listRuns({
+      const page2 = await store().listRuns({
         limit: 2,
         before: { createdAt: last?.createdAt ?? 0, id: id("r3") },
       });
       expect(page2.map((r) => r.id)).toEqual(["r2", "r1"]);
-      expect((await store.listRuns({ workflow: "odd" })).map((r) => r.id)).toEqual(["r3", "r1"]);
+      expect((await store().listRuns({ workflow: "odd" })).map((r) => r.id)).toEqual(["r3", "r1"]);
       expect(
-        (await store.listRuns({ status: "queued", createdAfter: 1003 })).map((r) => r.id),
+        (await store().listRuns({ status: "queued", createdAfter: 1003 })).map((r) => r.id),
       ).toEqual(["r4", "r3"]);
     });
 
     test("claims flag a run taken over from an expired lease", async () => {
-      await store.createRun(newRun("r1"));
-      const [first] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      await store().createRun(newRun("r1"));
+      const [first] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       expect(first?.takeover).toBe(false);
-      const [second] = await store.claimRuns("w2", { workflows: ["wf"] }, 2001, 1000, 1);
+      const [second] = await store().claimRuns("w2", { workflows: ["wf"] }, 2001, 1000, 1);
       expect(second?.takeover).toBe(true);
     });
 
     test("retryRun requeues a failed run, dropping only its failed entries", async () => {
-      await store.createRun(newRun("r1"));
-      const [c] = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
+      await store().createRun(newRun("r1"));
+      const [c] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);
       const token = c?.token ?? 0;
-      await store.commit([
+      await store().commit([
         { type: "entry", runId: id("r1"), token, entry: entry(0, "a") },
         {
           type: "entry",
@@ -359,7 +323,7 @@ export function runStoreSuite(options: {
         },
         { type: "fail", runId: id("r1"), token, error: '{"name":"Error","message":"x"}', at: 1100 },
       ]);
-      const run = await store.retryRun(id("r1"), 1200, 5000);
+      const run = await store().retryRun(id("r1"), 1200, 5000);
       expect(run).toMatchObject({
         status: "queued",
         error: null,
@@ -367,22 +331,22 @@ export function runStoreSuite(options: {
         availableAt: 1200,
         deadlineAt: 5000,
       });
-      expect((await store.getJournal(id("r1"))).map((e) => e.key)).toEqual(["a"]);
-      await expect(store.retryRun(id("r1"), 1300, null)).rejects.toMatchObject({
+      expect((await store().getJournal(id("r1"))).map((e) => e.key)).toEqual(["a"]);
+      await expect(store().retryRun(id("r1"), 1300, null)).rejects.toMatchObject({
         code: "INVALID_STATE",
       });
-      await expect(store.retryRun(id("nope"), 1300, null)).rejects.toMatchObject({
+      await expect(store().retryRun(id("nope"), 1300, null)).rejects.toMatchObject({
         code: "RUN_NOT_FOUND",
       });
     });
 
     test("queue stats count due, running and waiting runs", async () => {
-      await store.createRun(newRun("due1", 1000));
-      await store.createRun(newRun("due2", 1500));
-      await store.createRun(newRun("later", 9000));
-      await store.createRun(newRun("held", 1000, { workflow: "other" }));
-      await store.claimRuns("w1", { workflows: ["other"] }, 2000, 1000, 1);
-      expect(await store.queueStats(2000)).toEqual({
+      await store().createRun(newRun("due1", 1000));
+      await store().createRun(newRun("due2", 1500));
+      await store().createRun(newRun("later", 9000));
+      await store().createRun(newRun("held", 1000, { workflow: "other" }));
+      await store().claimRuns("w1", { workflows: ["other"] }, 2000, 1000, 1);
+      expect(await store().queueStats(2000)).toEqual({
         due: 2,
         oldestDueAt: 1000,
         running: 1,
@@ -391,37 +355,37 @@ export function runStoreSuite(options: {
     });
 
     test("lists runs changed after a time, oldest change first", async () => {
-      await store.createRun(newRun("a", 1000));
-      await store.createRun(newRun("b", 2000));
-      await store.claimRuns("w1", { workflows: ["wf"] }, 1500, 1000, 1); // claims "a", updated at 1500
-      expect((await store.listRuns({ updatedAfter: 1200 })).map((r) => r.id)).toEqual(["a", "b"]);
-      expect((await store.listRuns({ updatedAfter: 1600 })).map((r) => r.id)).toEqual(["b"]);
+      await store().createRun(newRun("a", 1000));
+      await store().createRun(newRun("b", 2000));
+      await store().claimRuns("w1", { workflows: ["wf"] }, 1500, 1000, 1); // claims "a", updated at 1500
+      expect((await store().listRuns({ updatedAfter: 1200 })).map((r) => r.id)).toEqual(["a", "b"]);
+      expect((await store().listRuns({ updatedAfter: 1600 })).map((r) => r.id)).toEqual(["b"]);
     });
 
     test("tokens are stored by hash, found while active, and revoked", async () => {
-      expect(await store.tokens.anyActive()).toBe(false);
-      await store.tokens.create({
+      expect(await store().tokens.anyActive()).toBe(false);
+      await store().tokens.create({
         id: "t1",
         name: "ci",
         role: "operator",
         secretHash: "h1",
         createdAt: 1000,
       });
-      expect(await store.tokens.anyActive()).toBe(true);
-      expect(await store.tokens.findActiveByHash("h1")).toMatchObject({
+      expect(await store().tokens.anyActive()).toBe(true);
+      expect(await store().tokens.findActiveByHash("h1")).toMatchObject({
         id: "t1",
         role: "operator",
         revokedAt: null,
       });
-      expect(await store.tokens.revoke("t1", 2000)).toBe(true);
-      expect(await store.tokens.revoke("t1", 2001)).toBe(false);
-      expect(await store.tokens.findActiveByHash("h1")).toBeUndefined();
-      expect(await store.tokens.anyActive()).toBe(false);
-      expect((await store.tokens.list())[0]).toMatchObject({ id: "t1", revokedAt: 2000 });
+      expect(await store().tokens.revoke("t1", 2000)).toBe(true);
+      expect(await store().tokens.revoke("t1", 2001)).toBe(false);
+      expect(await store().tokens.findActiveByHash("h1")).toBeUndefined();
+      expect(await store().tokens.anyActive()).toBe(false);
+      expect((await store().tokens.list())[0]).toMatchObject({ id: "t1", revokedAt: 2000 });
     });
 
     test("tokens keep their expiry and a last use that never moves backwards", async () => {
-      await store.tokens.create({
+      await store().tokens.create({
         id: "t2",
         name: "short",
         role: "viewer",
@@ -429,33 +393,33 @@ export function runStoreSuite(options: {
         createdAt: 1000,
         expiresAt: 5000,
       });
-      expect(await store.tokens.findActiveByHash("h2")).toMatchObject({
+      expect(await store().tokens.findActiveByHash("h2")).toMatchObject({
         expiresAt: 5000,
         lastUsedAt: null,
       });
-      await store.tokens.touch("t2", 3000);
-      await store.tokens.touch("t2", 2000); // a late, older use from another server
-      expect((await store.tokens.list())[0]).toMatchObject({ id: "t2", lastUsedAt: 3000 });
+      await store().tokens.touch("t2", 3000);
+      await store().tokens.touch("t2", 2000); // a late, older use from another server
+      expect((await store().tokens.list())[0]).toMatchObject({ id: "t2", lastUsedAt: 3000 });
     });
 
     test("the write probe succeeds on a writable store, first and again", async () => {
-      await expect(store.probeWrite(1000)).resolves.toBeUndefined();
-      await expect(store.probeWrite(2000)).resolves.toBeUndefined();
+      await expect(store().probeWrite(1000)).resolves.toBeUndefined();
+      await expect(store().probeWrite(2000)).resolves.toBeUndefined();
     });
 
     test("retention deletes finished runs older than the cut-off with their journal", async () => {
-      await store.createRun(newRun("old"));
-      await store.createRun(newRun("running"));
-      const claimed = await store.claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 2);
+      await store().createRun(newRun("old"));
+      await store().createRun(newRun("running"));
+      const claimed = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 2);
       const old = claimed.find((c) => c.run.id === "old");
-      await store.commit([
+      await store().commit([
         { type: "entry", runId: id("old"), token: old?.token ?? 0, entry: entry(0, "a") },
         { type: "complete", runId: id("old"), token: old?.token ?? 0, output: "{}", at: 2000 },
       ]);
-      expect(await store.deleteFinishedRuns(3000)).toBe(1);
-      expect(await store.getRun(id("old"))).toBeUndefined();
-      expect(await store.getJournal(id("old"))).toEqual([]);
-      expect(await store.getRun(id("running"))).toBeDefined();
+      expect(await store().deleteFinishedRuns(3000)).toBe(1);
+      expect(await store().getRun(id("old"))).toBeUndefined();
+      expect(await store().getJournal(id("old"))).toEqual([]);
+      expect(await store().getRun(id("running"))).toBeDefined();
     });
   });
 }

@@ -153,7 +153,8 @@ export interface StoreCapabilities {
 
 /**
  * Everything the engine needs from a database. The worker never knows which one it
- * talks to; the conformance suite in `conformance.ts` holds both adapters to one contract.
+ * talks to; the conformance suite (`conformance*.ts`, run by `runStoreConformance`) holds
+ * every adapter to one contract.
  * Times are parameters (ms since the epoch from the injected Clock), never read in SQL.
  */
 export interface Store extends UiStore {

@@ -1,3 +1,8 @@
+/**
+ * `cairnjs/testing`: an engine on a temporary database with a clock the test moves, and
+ * waits on the engine's events instead of on time.
+ * @module cairnjs/testing
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

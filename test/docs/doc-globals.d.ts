@@ -21,3 +21,8 @@ declare function build(from: Date, to: Date): Promise<unknown>;
 declare const expect: typeof import("vitest").expect;
 /** An engine opened earlier on the page. */
 declare const cairn: import("../../src/index.ts").Cairn;
+/** A reader's own store, checked by the conformance suite (docs/guide/testing.md). */
+declare const MyStore: {
+  open(options: { database: string }): Promise<import("../../src/index.ts").Store>;
+};
+declare function freshDatabaseName(): string;

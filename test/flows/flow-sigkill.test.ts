@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -123,4 +123,68 @@ describe("a flow under SIGKILL", () => {
       await cairn.close();
     }
   }, 120_000);
+});
+
+/** Whether any process of the process group `pgid` is alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A script that parks on its first attempt (with a background child) and returns on the next. */
+const parkedFlow = (dir: string) => `
+name: parked
+steps:
+  - id: park
+    script:
+      lang: bash
+      source: |
+        if [ -e ${dir}/parked ]; then echo "$$" >> ${dir}/rerun; echo '{"rerun": true}'; exit 0; fi
+        touch ${dir}/parked
+        sleep 600 &
+        echo "$! $$ $PWD" > ${dir}/pids.tmp && mv ${dir}/pids.tmp ${dir}/pids
+        wait
+`;
+
+describe("a script under a SIGKILLed worker", () => {
+  it("dies with its worker, and the resumed run runs the step again elsewhere", async () => {
+    dir = mkdtempSync(join(tmpdir(), "cairn-flow-orphan-"));
+    const db = `sqlite:${join(dir, "cairn.db")}`;
+    const pidsPath = join(dir, "pids");
+    const cairn = await Cairn.open({ db });
+    try {
+      await cairn.flows.deploy(parkedFlow(dir));
+      const run = await cairn.start("parked", {});
+      const first = spawnWorker({ FLOW_DB: db }, fixture);
+      await first.waitFor("ready", 20_000);
+      await until(() => ledger(pidsPath).length === 1, "the script to write its pids");
+      const [sleeperPid, scriptPid, scratch] = (ledger(pidsPath)[0] as string).split(" ");
+      const sleeper = Number(sleeperPid);
+      const script = Number(scriptPid);
+      expect(groupAlive(script)).toBe(true);
+      expect(existsSync(scratch as string)).toBe(true);
+      await first.kill();
+      // The script (its group's leader) and its background child go with the worker.
+      await until(() => !groupAlive(script), "the script's process group to die", 5_000);
+      expect(() => process.kill(sleeper, 0)).toThrow();
+      // Its temporary directory, which the dead worker could not remove, went with it.
+      expect(existsSync(scratch as string)).toBe(false);
+
+      const second = spawnWorker({ FLOW_DB: db }, fixture);
+      await second.waitFor("ready", 20_000);
+      expect(await run.result()).toEqual({ park: { rerun: true } });
+      const rerunPid = Number(ledger(join(dir, "rerun"))[0]);
+      expect(rerunPid).not.toBe(script);
+      const info = await cairn.getRun(run.id);
+      expect(info.steps.filter((s) => s.key === "park" && s.status === "completed")).toHaveLength(
+        1,
+      );
+    } finally {
+      await cairn.close();
+    }
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -84,6 +84,41 @@ describe("script runner", () => {
     ).rejects.toThrow(/exited with code 3:\nbad things/);
   });
 
+  it("runs TypeScript compiled in the worker on plain node; with local imports, through tsx", async () => {
+    const selfContained = await runScript({
+      lang: "typescript",
+      source:
+        'import { EOL } from "node:os";\nexport default ({ n }: { n: number }) => ({ n: n + 1, eol: EOL, argv: process.execArgv });',
+      input: { n: 1 },
+    });
+    const plain = selfContained.output as { n: number; eol: string; argv: string[] };
+    expect(plain).toMatchObject({ n: 2, eol: "\n" });
+    expect(plain.argv.join(" ")).not.toContain("tsx");
+    // The inline source map points an error at the TypeScript line.
+    await expect(
+      runScript({
+        lang: "typescript",
+        source: "type T = number;\n\nexport default (): T => { throw new Error('boom-ts'); };\n",
+      }),
+    ).rejects.toThrow(/boom-ts[\s\S]*script\.ts:3/);
+
+    dir = mkdtempSync(join(tmpdir(), "cairn-ts-"));
+    writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
+    writeFileSync(join(dir, "helper.ts"), "export const twice = (n: number): number => n * 2;\n");
+    writeFileSync(
+      join(dir, "main.ts"),
+      'import { twice } from "./helper.ts";\nexport default ({ n }: { n: number }) => ({ n: twice(n), argv: process.execArgv });\n',
+    );
+    const withImport = await runScript({
+      lang: "typescript",
+      file: join(dir, "main.ts"),
+      input: { n: 21 },
+    });
+    const viaTsx = withImport.output as { n: number; argv: string[] };
+    expect(viaTsx.n).toBe(42);
+    expect(viaTsx.argv.join(" ")).toContain("tsx");
+  });
+
   for (const how of ["timeout", "cancel"] as const) {
     it(`kills the whole process group on ${how}, leaving no orphan`, async () => {
       dir = mkdtempSync(join(tmpdir(), "cairn-pg-"));
@@ -107,6 +142,11 @@ sleep 300
       running.catch(() => {});
       await waitForFile(pids, watching.signal);
       watching.abort();
+      // The subshell's `bash` may start just after the pid file is written.
+      const deadline = Date.now() + 5_000;
+      while (processesWith(marker).length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       expect(processesWith(marker).length).toBe(2);
       if (how === "cancel") controller.abort(new Error("cancelled"));
       await expect(running).rejects.toThrow(how === "timeout" ? /timed out/ : /cancelled/);

@@ -29,7 +29,7 @@ async function finished(id: string): Promise<Run> {
 }
 
 describe("runs", () => {
-  it("starts a run (201), then returns the same run for the same id (200)", async () => {
+  it("starts a run (201), then returns the same run for the same id (200), saying whether the input matched", async () => {
     const first = await h.post("/api/v1/runs", {
       workflow: "greet",
       input: { name: "Ada" },
@@ -37,7 +37,20 @@ describe("runs", () => {
     });
     expect(first.status).toBe(201);
     expect(first.headers.get("location")).toBe("/api/v1/runs/greet-1");
-    expect(await json(first)).toMatchObject({ id: "greet-1", workflow: "greet" });
+    expect(await json(first)).toMatchObject({
+      id: "greet-1",
+      workflow: "greet",
+      created: true,
+      inputMatches: true,
+    });
+
+    const same = await h.post("/api/v1/runs", {
+      workflow: "greet",
+      input: { name: "Ada" },
+      id: "greet-1",
+    });
+    expect(same.status).toBe(200);
+    expect(await json(same)).toMatchObject({ created: false, inputMatches: true });
 
     const again = await h.post("/api/v1/runs", {
       workflow: "greet",
@@ -45,6 +58,12 @@ describe("runs", () => {
       id: "greet-1",
     });
     expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({
+      id: "greet-1",
+      created: false,
+      inputMatches: false,
+      input: { name: "Ada" },
+    });
     const run = await finished("greet-1");
     expect(run.input).toEqual({ name: "Ada" }); // the first start's input, not the second's
     expect(run.status).toBe("completed");

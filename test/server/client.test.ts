@@ -1,10 +1,10 @@
 import type { z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { connect, RemoteCairnError, type RunSummary } from "../../src/client/index.ts";
-import type { WireRun } from "../../src/client/wire.ts";
+import type { WireRun, WireStartedRun } from "../../src/client/wire.ts";
 import { CairnError, NonRetryableError, RunCancelledError } from "../../src/index.ts";
 import { createToken } from "../../src/server/index.ts";
-import type { Run, RunSummary as RunSummarySchema } from "../../src/server/schemas.ts";
+import type { Run, RunSummary as RunSummarySchema, StartedRun } from "../../src/server/schemas.ts";
 import { waitForStatus } from "../../src/testing/index.ts";
 import { type Harness, startHarness } from "./harness.ts";
 import { declined, echo, gated, greet } from "./workflows.ts";
@@ -20,6 +20,7 @@ afterAll(async () => {
 describe("connect(url)", () => {
   it("has wire types that accept what the server's schemas describe (checked by tsc)", () => {
     expectTypeOf<z.infer<typeof Run>>().toExtend<WireRun>();
+    expectTypeOf<z.infer<typeof StartedRun>>().toExtend<WireStartedRun>();
     expectTypeOf<z.infer<typeof RunSummarySchema>>().toExtend<RunSummary>();
   });
 
@@ -31,7 +32,9 @@ describe("connect(url)", () => {
     expect(result.greeting).toBe("hello Remote");
     expect(result.at).toEqual(new Date(Date.UTC(2030, 0, 2)));
     const again = await cairn.start(greet, { name: "Remote" }, { id: "remote-1" });
-    expect(again.created).toBe(false);
+    expect(again).toMatchObject({ created: false, inputMatches: true });
+    const other = await cairn.start(greet, { name: "Someone else" }, { id: "remote-1" });
+    expect(other).toMatchObject({ id: "remote-1", created: false, inputMatches: false });
   });
 
   it("round-trips values JSON cannot hold, both ways", async () => {

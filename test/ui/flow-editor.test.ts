@@ -8,7 +8,8 @@ import { startUi, type UiHarness } from "./support/ui-harness.ts";
 /**
  * The flow editor in Chromium against a real `cairn dev` whose folder holds one flow file:
  * build a flow by clicking and dragging, deploy, run it and watch it, edit the YAML, make a
- * cycle, diff versions, save a dev flow back to its file. Timings are printed, not asserted.
+ * cycle, diff versions, save a dev flow back to its file. The 300-step layout budget is
+ * asserted; the other timings are printed.
  */
 
 const devFlow = `# A flow that lives in a file of the cairn dev folder
@@ -48,6 +49,17 @@ async function laidOut(page: Page, ids: string[]): Promise<void> {
     };
     check();
   })`);
+}
+
+/** Which ELK scripts the page fetched: the worker's, or the build that runs on the page. */
+async function elkLoaded(page: Page): Promise<{ worker: boolean; bundled: boolean }> {
+  const names = (await page.evaluate(
+    `performance.getEntriesByType("resource").map((entry) => entry.name)`,
+  )) as string[];
+  return {
+    worker: names.some((name) => name.includes("/elk-worker")),
+    bundled: names.some((name) => name.includes("/elk.bundled")),
+  };
 }
 
 /** Drags from one point of the page to another with the mouse, in small moves. */
@@ -106,8 +118,12 @@ describe("flow editor", () => {
     await laidOut(page, ["branch-1#1/sleep-2"]);
     await page.getByTestId("palette-script").dragTo(node(page, "foreach-1"));
     await laidOut(page, ["foreach-1/script-2"]);
+    // Each new edge lays the graph out again (in a worker): wait for it before the next drag.
+    const all = ["hello", "script-1", "branch-1", "foreach-1"];
     await connect(page, "hello", "script-1");
+    await laidOut(page, all);
     await connect(page, "script-1", "branch-1");
+    await laidOut(page, all);
     await connect(page, "script-1", "foreach-1");
 
     const valid = page.locator('[data-testid="problem-count"]', { hasText: "valid" });
@@ -159,6 +175,8 @@ describe("flow editor", () => {
     );
     await laidOut(page, ["a", "b"]);
     await node(page, "hello").waitFor({ state: "detached" });
+    // A small flow is laid out by ELK, in a Web Worker, off the page's main thread.
+    expect(await elkLoaded(page)).toEqual({ worker: true, bundled: false });
     expect(await page.locator('[data-testid="problem-count"]').textContent()).toContain("valid");
 
     await connect(page, "b", "a");
@@ -170,6 +188,70 @@ describe("flow editor", () => {
     await node(page, "a").locator(".fe-problem").waitFor({ state: "detached" });
     await page.getByTestId("redo").click();
     await node(page, "a").locator(".fe-problem").waitFor();
+    await page.close();
+  });
+
+  it("draws a dependency read from an expression but not in needs as a dashed edge", async () => {
+    const page = await h.newPage();
+    await page.goto("/flows/new");
+    await laidOut(page, ["hello"]);
+    await typeYaml(
+      page,
+      'name: reads\nsteps:\n  - id: a\n    sleep: 1s\n  - id: b\n    action: x\n    with: { n: "=steps.a" }\n',
+    );
+    await laidOut(page, ["a", "b"]);
+    // Attached, not "visible": a level edge's box has no height, which Playwright calls hidden.
+    const dashed = page.getByTestId("rf__edge-a~>b");
+    await dashed.waitFor({ state: "attached" });
+    expect(await dashed.getAttribute("class")).toContain("fe-data-edge");
+    expect(await dashed.getAttribute("aria-label")).toBe("b reads the output of a (not in needs)");
+    await page.getByTestId("data-edge-legend").waitFor();
+    // The engine runs b after a either way: the graph puts b to the right of a.
+    const [a, b] = [await node(page, "a").boundingBox(), await node(page, "b").boundingBox()];
+    if (!a || !b) throw new Error("a or b is not on screen");
+    expect(a.x + a.width).toBeLessThan(b.x);
+
+    // Listing it in needs turns the dashed edge into an ordinary one.
+    await connect(page, "a", "b");
+    await page.getByTestId("rf__edge-a->b").waitFor({ state: "attached" });
+    await dashed.waitFor({ state: "detached" });
+    await page.getByTestId("data-edge-legend").waitFor({ state: "detached" });
+    expect(await yamlText(page)).toMatch(/- id: b\n\s+needs: \[a\]/);
+    await page.close();
+  });
+
+  it("tests one step alone with sample data and shows its result on the node", async () => {
+    const source = [
+      "name: step-test",
+      "input: { type: object, properties: { who: { type: string } } }",
+      "steps:",
+      "  - id: load",
+      '    script: { lang: bash, source: \'echo "{\\"n\\": 99}"\' }',
+      "  - id: greet",
+      '    script: { lang: bash, source: \'echo "{\\"line\\": \\"$CAIRN_ARG_WHO has $CAIRN_ARG_N\\"}"\' }',
+      '    with: { who: "=input.who", n: "=steps.load.n + 1" }',
+      "",
+    ].join("\n");
+    await h.api("/api/v1/flows", { method: "POST", body: { source } });
+    const page = await h.newPage();
+    await page.goto("/flows/step-test");
+    await laidOut(page, ["load", "greet"]);
+    await node(page, "greet").click();
+    const sample = page.getByTestId("step-test-sample");
+    // The form offers a place for every output the step reads.
+    expect(JSON.parse(await sample.inputValue())).toEqual({ input: {}, steps: { load: null } });
+    await sample.fill(JSON.stringify({ input: { who: "ann" }, steps: { load: { n: 41 } } }));
+    await page.getByTestId("start-step-test").click();
+    await page
+      .locator('[data-testid="step-test-result"][data-status="completed"]')
+      .waitFor({ timeout: 30_000 });
+    expect(JSON.parse((await page.getByTestId("step-test-output").textContent()) ?? "")).toEqual({
+      line: "ann has 42",
+    });
+    // Only the tested step ran, and its node says so.
+    await node(page, "greet").locator('.fe-run-badge[data-status="completed"]').waitFor();
+    expect(await node(page, "load").locator(".fe-run-badge").count()).toBe(0);
+    h.assertNoConsoleErrors();
     await page.close();
   });
 
@@ -223,7 +305,7 @@ describe("flow editor", () => {
     await page.close();
   });
 
-  it("lays out and draws a 300-step flow, and keeps dragging smooth (printed, not asserted)", async () => {
+  it("lays out a 300-step flow within 500 ms, draws it, and keeps dragging smooth (printed)", async () => {
     const steps = Array.from({ length: 300 }, (_, i) => {
       const needs = i === 0 ? "" : `\n    needs: [s${Math.floor((i - 1) / 2)}]`;
       return `  - id: s${i}${needs}\n    sleep: 1s`;
@@ -253,6 +335,9 @@ describe("flow editor", () => {
       return { layoutMs: layout, layoutAndRenderMs: performance.now() - start };
     })()`)) as { layoutMs: number; layoutAndRenderMs: number };
 
+    // A flow this large never loads ELK at all.
+    expect(await elkLoaded(page)).toEqual({ worker: false, bundled: false });
+
     const target = node(page, "s0");
     const box = await target.boundingBox();
     if (!box) throw new Error("s0 is not on screen");
@@ -280,7 +365,10 @@ describe("flow editor", () => {
     console.log(
       `flow editor, 300 steps: layout ${timing.layoutMs.toFixed(0)} ms, layout + render ${timing.layoutAndRenderMs.toFixed(0)} ms; drag ${fps.toFixed(1)} fps (${frames} frames in ${elapsed} ms)`,
     );
+    // The layout is the editor's own work (the issue's budget); drawing is React Flow's and
+    // the browser's, printed above: on a loaded two-core machine it varies too much to gate.
     expect(timing.layoutMs).toBeGreaterThan(0);
+    expect(timing.layoutMs).toBeLessThanOrEqual(500);
     expect(frames).toBeGreaterThan(0);
     await page.close();
   });

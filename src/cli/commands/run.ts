@@ -5,7 +5,7 @@ import { type ApiClient, ApiError, ApiUnavailableError } from "../api-client.ts"
 import type { ResolvedConfig } from "../config.ts";
 import { addConfigOptions } from "../config-keys.ts";
 import { apiClient, mayFallBack, wantsDatabase, withEngine } from "../engine.ts";
-import { parseJsonFlag } from "../errors.ts";
+import { exitCodes, parseJsonFlag } from "../errors.ts";
 import { elapsedMs, RunFollower, type RunSnapshot, snapshotOf } from "../follow-run.ts";
 import { formatDuration, note, print, printJson, toJsonText } from "../output.ts";
 import { resolveConfig } from "../resolve-config.ts";
@@ -22,6 +22,8 @@ interface RunOptions {
 interface Started {
   id: string;
   created: boolean;
+  /** False when the id belonged to a run with another input: that run is returned, unchanged. */
+  inputMatches: boolean;
 }
 
 /** `cairn run <workflow>`: starts a run and, with --wait, follows it live to its end. */
@@ -31,7 +33,10 @@ export function registerRunCommand(program: Command): void {
     .description("start a run through the API of a running cairn dev/server (or the database)")
     .argument("<workflow>", "workflow name")
     .option("--input <json>", "the run's input as JSON")
-    .option("--id <id>", "run id; starting an existing id returns that run")
+    .option(
+      "--id <id>",
+      "run id; an existing id returns that run (exit 2 if its input differs from --input)",
+    )
     .option("--wait", "follow the run live and exit with its outcome (0 completed, 1 otherwise)")
     .option("--entry <path>", "without an API: load the workflow's code to check the input here")
     .option("--json", "print the run (or, without --wait, its id) as JSON");
@@ -42,7 +47,9 @@ export function registerRunCommand(program: Command): void {
 The run starts through the API at --url (CAIRN_URL, else http://127.0.0.1:7420). When nothing
 answers there (and --url was not given), or with --db, it is stored in the database and runs
 on whichever worker serves that database; --wait then follows it by polling.
-With --wait, progress goes to stderr and the output (JSON) to stdout.`,
+With --wait, progress goes to stderr and the output (JSON) to stdout.
+With --id, starting again with the same input returns the existing run (exit 0); when the
+run of that id has another input, nothing starts: its id is printed and the exit code is 2.`,
   );
   run.action(async (workflow: string, opts: RunOptions) => {
     const input = parseJsonFlag("--input", opts.input);
@@ -99,6 +106,7 @@ async function viaApi(
     const started = startedFrom(await api.send("POST", "/api/v1/runs", request));
     runId = started.id;
     announce(started, request.workflow);
+    if (!started.inputMatches) return { started };
     return { started, final: await follower.follow(started.id) };
   } finally {
     stop.abort();
@@ -116,8 +124,8 @@ async function viaDatabase(
   const workflow = opts.entry ? await loadWorkflow(opts.entry, request.workflow) : request.workflow;
   return withEngine(resolved.values, async (cairn: Cairn) => {
     const handle = await cairn.start(workflow, request.input, request.id ? { id: request.id } : {});
-    const started = { id: handle.id, created: handle.created };
-    if (!opts.wait) return { started };
+    const started = { id: handle.id, created: handle.created, inputMatches: handle.inputMatches };
+    if (!opts.wait || !started.inputMatches) return { started };
     announce(started, request.workflow);
     note(`note: the run executes on a worker serving ${resolved.values.db}; waiting for it.`);
     const view = createProgressView();
@@ -139,17 +147,23 @@ async function viaDatabase(
 }
 
 function announce(started: Started, workflow: string): void {
-  note(
-    started.created
-      ? `${workflow} run ${started.id} started`
-      : `run ${started.id} already exists (same id): following it`,
-  );
+  if (started.created) note(`${workflow} run ${started.id} started`);
+  else if (started.inputMatches) note(`run ${started.id} already exists (same id): following it`);
 }
 
 function report(started: Started, final: RunSnapshot | undefined, opts: RunOptions): void {
   if (!final) {
     if (opts.json) printJson(started);
     else print(started.id);
+    // The id is taken by another input: starting "again" would silently drop this input.
+    if (!started.inputMatches) {
+      note(
+        `error: run ${started.id} already exists with a different input; nothing was started (use another --id, or the same input to get that run back)`,
+      );
+      process.exitCode = exitCodes.usage;
+    } else if (!started.created) {
+      note(`note: run ${started.id} already exists with this input; it is returned as it is`);
+    }
     return;
   }
   if (opts.json) printJson(final);
@@ -166,11 +180,11 @@ function report(started: Started, final: RunSnapshot | undefined, opts: RunOptio
 
 /** `POST /api/v1/runs` answers 201 with a new run, 200 with the existing run of that id. */
 function startedFrom(response: { status: number; body: unknown }): Started {
-  const id = (response.body as { id?: unknown }).id;
+  const { id, inputMatches } = response.body as { id?: unknown; inputMatches?: unknown };
   if (typeof id !== "string") {
     throw new Error(`Unexpected answer from the API: ${toJsonText(response.body, 0)}`);
   }
-  return { id, created: response.status === 201 };
+  return { id, created: response.status === 201, inputMatches: inputMatches !== false };
 }
 
 /** A run of the API: its output is JSON plus superjson metadata for Date, BigInt, Map, Set. */

@@ -3,7 +3,7 @@ import type { RunInfo } from "../../core/run-info.ts";
 import { isTerminal, type RunId, type RunStatus } from "../../core/types.ts";
 import type { Cairn } from "../../sdk/cairn.ts";
 import { addConfigOptions } from "../config-keys.ts";
-import { apiOrDatabase, withEngine } from "../engine.ts";
+import { apiOrDatabase, withEngine, withStore } from "../engine.ts";
 import { CommandFailedError, parsePositiveInt, UsageError } from "../errors.ts";
 import {
   formatDuration,
@@ -46,15 +46,12 @@ export function registerRunsCommands(program: Command): void {
     }
     const limit = opts.limit === undefined ? 20 : parsePositiveInt("--limit", opts.limit);
     const { values } = await resolveConfig(list);
-    const found = await withEngine(
-      values,
-      (cairn) =>
-        cairn.listRuns({
-          limit,
-          ...(opts.workflow ? { workflow: opts.workflow } : {}),
-          ...(opts.status ? { status: opts.status } : {}),
-        }),
-      { readOnly: true },
+    const found = await withStore(values, (store) =>
+      store.listRuns({
+        limit,
+        ...(opts.workflow ? { workflow: opts.workflow } : {}),
+        ...(opts.status ? { status: opts.status } : {}),
+      }),
     );
     const rows = found.map((r) => ({
       id: r.id,
@@ -88,14 +85,13 @@ export function registerRunsCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(show, ["db"]).action(async (id: string, opts) => {
     const { values } = await resolveConfig(show);
-    const { run, children } = await withEngine(
-      values,
-      async (cairn) => ({
-        run: await cairn.getRun(id),
-        children: await cairn.listRuns({ parentId: id as RunId, limit: 1000 }),
-      }),
-      { readOnly: true },
-    );
+    const { run, children } = await withStore(values, async (store) => {
+      const { readRunInfo } = await import("../../engine/to-run-info.ts");
+      return {
+        run: await readRunInfo(store, id),
+        children: await store.listRuns({ parentId: id as RunId, limit: 1000 }),
+      };
+    });
     const childIds = children.map((c) => ({ id: c.id, workflow: c.workflow, status: c.status }));
     if (opts.json) return printJson({ ...run, children: childIds });
     printRun(run, childIds);

@@ -6,6 +6,7 @@ import type { Store } from "../../store/store.ts";
 import { interpreterFor } from "../../worker/script/interpreters.ts";
 import { type CompiledFlow, compileFlow } from "./compiled-flow.ts";
 import type { FlowAction, FlowOptions, FlowServices } from "./flow-services.ts";
+import { flowStepWorkflow } from "./flow-step-test.ts";
 import { flowWorkflow } from "./flow-workflow.ts";
 import { prepareFlow } from "./prepare-flow.ts";
 import { runFlow } from "./run-flow.ts";
@@ -54,6 +55,18 @@ export class FlowCatalog {
       actionNames: () => [...host.actions.keys()],
       workflow: (name) => host.registered(name) ?? remoteWorkflow(name),
     };
+    host.register(flowStepWorkflow((name, version) => this.version(name, version), this.#services));
+  }
+
+  /** A deployed version, compiled (once per hash). @throws CairnError `NOT_FOUND`. */
+  async version(name: string, version: number): Promise<CompiledFlow> {
+    const cached = [...this.#compiled.values()].find(
+      (flow) => flow.name === name && flow.version === version,
+    );
+    if (cached) return cached;
+    const record = await this.#host.store.flows.get(name, version);
+    if (!record) throw new CairnError("NOT_FOUND", `Flow "${name}" has no version ${version}.`);
+    return this.#compile(record);
   }
 
   /** Names of the deployed flows this process knows. */

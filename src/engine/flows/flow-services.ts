@@ -3,6 +3,7 @@ import type { InterpreterPaths } from "../../worker/script/interpreters.ts";
 
 export { interpreterFor } from "../../worker/script/interpreters.ts";
 
+import type { PythonRequirementsOptions } from "../../worker/script/python-env.ts";
 import type { OutputSink } from "../../worker/script/run-script.ts";
 import type { HttpPolicy } from "./http-step.ts";
 
@@ -13,6 +14,8 @@ export type FlowAction = (input: Record<string, unknown>, info: StepRunInfo) => 
 export interface FlowOptions {
   /** Interpreter executables; unset ones come from CAIRN_PYTHON/CAIRN_BASH/CAIRN_NODE or PATH. */
   interpreters?: InterpreterPaths;
+  /** Installing Python scripts' `requirements` into cached virtualenvs. (Default: off) */
+  pythonRequirements?: PythonRequirementsOptions;
   /** Bytes of a script's stdout+stderr kept as its logs. (Default: 1 MiB) */
   maxLogBytes?: number;
   /** Between SIGTERM and SIGKILL of a script's process group. (Default: 2_000) */

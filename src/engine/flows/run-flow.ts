@@ -41,6 +41,37 @@ export async function runFlow(
   }
 }
 
+/** What a test run of one step sees in place of a run's earlier steps. */
+export interface StepSample {
+  input?: unknown;
+  /** Outputs of the steps it reads, by id, as `steps.<id>` in its expressions. */
+  steps?: Record<string, unknown>;
+  /** For a step inside a `forEach`: the item and its position. */
+  item?: unknown;
+  index?: number;
+}
+
+/**
+ * Runs one step of a flow alone, over sample data, exactly as a full run would run it (the
+ * same step runner, journaled under the key a full run gives it). Resolves with its output.
+ */
+export async function runFlowStep(
+  ctx: WorkflowContext,
+  flow: CompiledFlow,
+  located: { step: FlowStep; key: string },
+  sample: StepSample,
+  services: FlowServices,
+): Promise<unknown> {
+  const data: Data = {
+    input: sample.input ?? {},
+    steps: { ...sample.steps },
+    run: { id: ctx.runId },
+    ...("item" in sample ? { item: sample.item } : {}),
+    ...(sample.index === undefined ? {} : { index: sample.index }),
+  };
+  return new FlowRunner(ctx, flow, services).runOne(located.step, located.key, data);
+}
+
 /** Errors that end the execution rather than the flow (lease lost, cancel, shutdown). */
 function isEngineStop(error: Error): boolean {
   const code = (error as { code?: string }).code;
@@ -75,6 +106,11 @@ class FlowRunner {
     this.#ctx = ctx;
     this.#flow = flow;
     this.#services = services;
+  }
+
+  /** One step on its own, with the data its expressions see. */
+  runOne(step: FlowStep, key: string, data: Data): Promise<unknown> {
+    return this.#runStep(step, key, data);
   }
 
   /** Runs sibling steps as a DAG; resolves with their outputs and the last listed step's. */
@@ -127,7 +163,8 @@ class FlowRunner {
         const value = process.env[name];
         if (value !== undefined) secrets[name] = value;
       }
-      const { onOutput, interpreters, maxLogBytes, killGraceMs } = this.#services.options;
+      const { onOutput, interpreters, maxLogBytes, killGraceMs, pythonRequirements } =
+        this.#services.options;
       // The runner owns the timeout: it resolves only once the whole process group is dead.
       return ctx.step(key, options, async (info) => {
         const result = await runScript({
@@ -139,6 +176,8 @@ class FlowRunner {
           timeoutMs: timeout === undefined ? undefined : toMs(timeout, `timeout of step "${key}"`),
           signal: info.signal,
           interpreters,
+          requirements: script.requirements,
+          pythonRequirements,
           maxLogBytes,
           killGraceMs,
           name: key,

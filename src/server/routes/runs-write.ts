@@ -1,10 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { apiRoute } from "../api-route.ts";
 import { HttpProblem } from "../problems.ts";
-import { Run, RunIdParam, StartRunBody } from "../schemas.ts";
+import { Run, RunIdParam, StartedRun, StartRunBody } from "../schemas.ts";
 import { fromWire, toRunWire } from "../wire.ts";
 
 const runContent = { "application/json": { schema: Run } };
+const startedContent = { "application/json": { schema: StartedRun } };
 const runPath = (id: string) => `/api/v1/runs/${encodeURIComponent(id)}`;
 
 export const startRun = apiRoute({
@@ -16,13 +17,16 @@ export const startRun = apiRoute({
     tags: ["runs"],
     summary: "Start a run",
     description:
-      "Starts a run of a registered workflow. With `id`, starting again returns the existing run (200) instead of a new one (201). Input is validated against the workflow's schema first; a rejected start creates nothing.",
+      "Starts a run of a registered workflow. With `id`, starting again returns the existing run (200, `created: false`) instead of a new one (201, `created: true`); `inputMatches` is false when that run was started with a different input, which this start did not use. Input is validated against the workflow's schema first; a rejected start creates nothing.",
     request: {
       body: { required: true, content: { "application/json": { schema: StartRunBody } } },
     },
     responses: {
-      201: { description: "The new run", content: runContent },
-      200: { description: "A run with this id already existed; here it is", content: runContent },
+      201: { description: "The new run", content: startedContent },
+      200: {
+        description: "A run with this id already existed; here it is (see `inputMatches`)",
+        content: startedContent,
+      },
     },
   }),
   handler:
@@ -41,7 +45,11 @@ export const startRun = apiRoute({
           `Run "${handle.id}" already exists as a run of workflow "${handle.workflow}", not "${body.workflow}".`,
         );
       }
-      const run = toRunWire(await cairn.getRun(handle.id));
+      const run = {
+        ...toRunWire(await cairn.getRun(handle.id)),
+        created: handle.created,
+        inputMatches: handle.inputMatches,
+      };
       const headers = { Location: runPath(handle.id) };
       return handle.created ? c.json(run, 201, headers) : c.json(run, 200, headers);
     },

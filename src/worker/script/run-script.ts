@@ -1,12 +1,21 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { CairnError, NonRetryableError, StepTimeoutError } from "../../core/errors.ts";
 import type { ScriptLanguage } from "../../core/flow/flow-schema.ts";
 import { type InterpreterPaths, interpreterFor } from "./interpreters.ts";
+import { launchCommand, lifelineFd } from "./lifeline.ts";
+import {
+  installsRequirements,
+  type PythonRequirementsOptions,
+  pythonWithRequirements,
+} from "./python-env.ts";
 import { javascriptWrapper, pythonWrapper } from "./script-wrappers.ts";
 import { TailBuffer } from "./tail-buffer.ts";
+import { compileTypeScript } from "./typescript-compile.ts";
 
 /** Where a script's stdout and stderr go, chunk by chunk (the step's logs). */
 export type OutputSink = (stream: "stdout" | "stderr", chunk: string) => void;
@@ -27,6 +36,10 @@ export interface ScriptRequest {
   /** Receives the captured output, at most `maxLogBytes` of it. */
   onOutput?: OutputSink;
   interpreters?: InterpreterPaths;
+  /** Python packages (pip requirement lines) the script needs. */
+  requirements?: string[];
+  /** Whether and where `requirements` are installed. (Default: not installed) */
+  pythonRequirements?: PythonRequirementsOptions;
   /** Bytes of stdout+stderr handed to `onOutput`; the rest is counted, not kept. (Default: 1 MiB) */
   maxLogBytes?: number;
   /** Largest output value in bytes. (Default: 16 MiB) */
@@ -65,7 +78,7 @@ const errorTailBytes = 4_096;
  */
 export async function runScript(request: ScriptRequest): Promise<ScriptResult> {
   const { lang } = request;
-  const exe = interpreterFor(lang, request.interpreters);
+  let exe = interpreterFor(lang, request.interpreters);
   if (!exe) {
     throw new NonRetryableError(
       `No ${lang} interpreter found: install it or set its path (CAIRN_${lang === "python" ? "PYTHON" : lang === "bash" ? "BASH" : "NODE"}).`,
@@ -75,26 +88,58 @@ export async function runScript(request: ScriptRequest): Promise<ScriptResult> {
     throw new NonRetryableError("A script needs either `source` or `file`.");
   }
   request.signal?.throwIfAborted();
+  if (
+    lang === "python" &&
+    request.requirements?.length &&
+    installsRequirements(request.pythonRequirements)
+  ) {
+    exe = await pythonWithRequirements(
+      exe,
+      request.requirements,
+      request.pythonRequirements,
+      request.signal,
+    );
+  }
   const dir = await mkdtemp(join(tmpdir(), "cairn-script-"));
   try {
     const ext = { python: "py", bash: "sh", typescript: "mts", javascript: "mjs" }[lang];
     const scriptPath = request.file ?? join(dir, `script.${ext}`);
     if (request.source !== undefined) await writeFile(scriptPath, request.source);
-    const args: string[] = [];
-    if (lang === "python") {
-      await writeFile(join(dir, "cairn_wrapper.py"), pythonWrapper);
-      args.push("-u", join(dir, "cairn_wrapper.py"), scriptPath);
-    } else if (lang === "bash") {
-      args.push(scriptPath);
-    } else {
-      await writeFile(join(dir, "cairn-wrapper.mjs"), javascriptWrapper);
-      if (lang === "typescript") args.push("--import", import.meta.resolve("tsx/esm"));
-      args.push(join(dir, "cairn-wrapper.mjs"), scriptPath);
+    const args = await interpreterArgs(request, dir, scriptPath);
+    try {
+      await access(exe, constants.X_OK);
+    } catch (error) {
+      throw new NonRetryableError(
+        `${request.name ? `Script "${request.name}"` : "The script"} could not start ${exe}: ${(error as Error).message}`,
+      );
     }
-    return await execute(exe, args, request, request.cwd ?? dir);
+    return await execute(exe, args, request, request.cwd ?? dir, dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The interpreter's arguments: the wrapper that calls the script, and the script. */
+async function interpreterArgs(
+  request: ScriptRequest,
+  dir: string,
+  scriptPath: string,
+): Promise<string[]> {
+  if (request.lang === "bash") return [scriptPath];
+  if (request.lang === "python") {
+    await writeFile(join(dir, "cairn_wrapper.py"), pythonWrapper);
+    return ["-u", join(dir, "cairn_wrapper.py"), scriptPath];
+  }
+  const wrapper = join(dir, "cairn-wrapper.mjs");
+  await writeFile(wrapper, javascriptWrapper);
+  if (request.lang === "javascript") return [wrapper, scriptPath];
+  const text = request.source ?? (await readFile(scriptPath, "utf8").catch(() => null));
+  const compiled = text === null ? null : await compileTypeScript(text, request.file);
+  if (compiled === null) return ["--import", import.meta.resolve("tsx/esm"), wrapper, scriptPath];
+  const entry = join(dir, "script.mjs");
+  await writeFile(entry, compiled);
+  // The compiled code carries an inline source map: errors point into the TypeScript.
+  return ["--enable-source-maps", wrapper, entry];
 }
 
 function cleanEnv(request: ScriptRequest): Record<string, string> {
@@ -124,18 +169,24 @@ function execute(
   args: string[],
   request: ScriptRequest,
   cwd: string,
+  scratchDir: string,
 ): Promise<ScriptResult> {
   const maxLog = request.maxLogBytes ?? 1024 * 1024;
   const maxOutput = request.maxOutputBytes ?? 16 * 1024 * 1024;
   const grace = request.killGraceMs ?? 2_000;
   const label = request.name ? `Script "${request.name}"` : "The script";
   return new Promise<ScriptResult>((resolve, reject) => {
-    const child = spawn(exe, args, {
+    const launch = launchCommand(exe, args, scratchDir);
+    const child = spawn(launch.command, launch.args, {
       cwd,
       env: cleanEnv(request),
       detached: true, // its own process group: kill(-pid) reaches every descendant
-      stdio: ["pipe", "pipe", "pipe", ...(request.lang === "bash" ? [] : ["pipe" as const])],
+      // 3: the result (not for Bash); lifelineFd: held open by this process only.
+      stdio: ["pipe", "pipe", "pipe", request.lang === "bash" ? "ignore" : "pipe", "pipe"],
     });
+    const lifeline = child.stdio[lifelineFd] as Readable | undefined;
+    lifeline?.on("error", () => {});
+    lifeline?.resume(); // read to its end, so the child's "close" can come
     let logged = 0;
     let total = 0;
     let truncatedNotice = false;
@@ -200,6 +251,8 @@ function execute(
       // Background processes the script left behind die with it (and release its pipes).
       killGroup(child.pid, "SIGKILL");
       if (killTimer) clearTimeout(killTimer);
+      // Not waiting for the watchdog's death: "close" only needs the output pipes.
+      lifeline?.destroy();
     });
     // "close" comes after the exit and after the pipes delivered everything written to them.
     child.on("close", (code, signal) => {

@@ -87,3 +87,10 @@ export const startRun = (workflow: string, input: unknown) =>
     method: "POST",
     body: { workflow, input },
   });
+
+/** Runs one step of the latest deployed version alone over sample data (a `cairn.flow-step` run). */
+export const testStep = (flow: string, step: string, sample: unknown) =>
+  api<{ id: string; status: string }>(`/api/v1/flows/${enc(flow)}/steps/${enc(step)}/test`, {
+    method: "POST",
+    body: sample,
+  });

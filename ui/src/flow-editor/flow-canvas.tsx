@@ -7,6 +7,7 @@ import {
   MiniMap,
   type Node,
   type NodeChange,
+  Panel,
   ReactFlow,
   ReactFlowProvider,
   useNodesInitialized,
@@ -16,7 +17,7 @@ import "@xyflow/react/dist/style.css";
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { StepKind } from "./flow-document.ts";
 import type { FlowGraph } from "./flow-graph.ts";
-import { type FlowLayout, layoutFlow, sameShape } from "./flow-layout.ts";
+import { type ElkLike, type FlowLayout, layoutFlow, sameShape } from "./flow-layout.ts";
 import { type CanvasNodeData, nodeTypes } from "./flow-nodes.tsx";
 import type { FlowProblem } from "./flow-validate.ts";
 import type { NodeRunState } from "./run-states.ts";
@@ -42,13 +43,17 @@ export interface FlowCanvasProps {
   onDropKind?: (kind: StepKind, groupId: string | undefined) => void;
 }
 
-// One ELK for the page; its bundled build runs in this chunk, which only flow pages load.
-let elkPromise: Promise<{ layout: FlowLayoutEngine }> | undefined;
-type FlowLayoutEngine = Parameters<typeof layoutFlow>[1]["layout"];
-function loadElk() {
-  elkPromise ??= import("elkjs/lib/elk.bundled.js").then((m) => {
-    const elk = new m.default();
-    return { layout: elk.layout.bind(elk) as FlowLayoutEngine };
+// One ELK for the page, loaded on the first flow small enough for it (large ones never need
+// it). It runs in a Web Worker: a layout takes the page's main thread for nothing, so typing
+// and dragging never wait for it.
+let elkPromise: Promise<ElkLike> | undefined;
+function loadElk(): Promise<ElkLike> {
+  elkPromise ??= Promise.all([
+    import("elkjs/lib/elk-api.js"),
+    import("elkjs/lib/elk-worker.min.js?url"),
+  ]).then(([api, worker]) => {
+    const elk = new api.default({ workerUrl: worker.default });
+    return { layout: elk.layout.bind(elk) as ElkLike["layout"] };
   });
   return elkPromise;
 }
@@ -79,17 +84,13 @@ function Canvas(props: FlowCanvasProps) {
     }
     layoutFor.current = graph;
     let cancelled = false;
-    void loadElk()
-      .then((elk) => {
-        performance.mark("flow-layout-start");
-        return layoutFlow(graph, elk);
-      })
-      .then((boxes) => {
-        if (cancelled) return;
-        performance.mark("flow-layout-end");
-        performance.measure("flow-layout", "flow-layout-start", "flow-layout-end");
-        setLayout({ graph, boxes });
-      });
+    performance.mark("flow-layout-start");
+    void layoutFlow(graph, loadElk).then((boxes) => {
+      if (cancelled) return;
+      performance.mark("flow-layout-end");
+      performance.measure("flow-layout", "flow-layout-start", "flow-layout-end");
+      setLayout({ graph, boxes });
+    });
     return () => {
       cancelled = true;
     };
@@ -149,8 +150,8 @@ function Canvas(props: FlowCanvasProps) {
   }, [layout, measured, flow]);
 
   const edges = useMemo(
-    (): Edge[] =>
-      graph.edges.map((edge) => {
+    (): Edge[] => [
+      ...graph.edges.map((edge): Edge => {
         const change = edgeChanges?.get(edge.id);
         const running = runStates?.get(edge.target)?.status === "running";
         return {
@@ -162,6 +163,20 @@ function Canvas(props: FlowCanvasProps) {
           ...(change ? { className: `diff-${change}` } : {}),
         };
       }),
+      // Drawn dashed and left alone by gestures: they come from expressions, not `needs`.
+      ...graph.dataEdges.map(
+        (edge): Edge => ({
+          id: edge.id,
+          source: edge.source,
+          target: edge.target,
+          className: "fe-data-edge",
+          deletable: false,
+          reconnectable: false,
+          selectable: false,
+          ariaLabel: `${edge.target} reads the output of ${edge.source} (not in needs)`,
+        }),
+      ),
+    ],
     [graph, edgeChanges, runStates, readOnly],
   );
 
@@ -235,6 +250,12 @@ function Canvas(props: FlowCanvasProps) {
         proOptions={{ hideAttribution: true }}
       >
         <Background />
+        {graph.dataEdges.length > 0 ? (
+          <Panel position="top-right" className="fe-legend" data-testid="data-edge-legend">
+            <span className="fe-legend-dash" aria-hidden="true" /> reads an output without{" "}
+            <code>needs</code>
+          </Panel>
+        ) : null}
         <Controls showInteractive={false} />
         {graph.nodes.length > 40 ? <MiniMap pannable zoomable /> : null}
       </ReactFlow>

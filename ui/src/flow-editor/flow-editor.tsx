@@ -36,7 +36,13 @@ export interface FlowEditorProps {
   onSelectNode?: (nodeId: string | null) => void;
 }
 
-const emptyGraph: FlowGraph = { nodes: [], edges: [], meta: {}, unresolved: new Map() };
+const emptyGraph: FlowGraph = {
+  nodes: [],
+  edges: [],
+  dataEdges: [],
+  meta: {},
+  unresolved: new Map(),
+};
 
 /**
  * The flow editor: palette, graph and YAML side by side. The YAML text is the one source of

@@ -72,4 +72,39 @@ describe("documentToGraph", () => {
       { path: "steps[1].needs", message: 'unknown step "lod"', nodeId: "b" },
     ]);
   });
+
+  it("draws a dependency read from an expression but missing from needs, as the engine orders it", () => {
+    const graph = documentToGraph({
+      name: "f",
+      steps: [
+        { id: "load", action: "a", with: { who: "=input.customer" } },
+        { id: "listed", needs: ["load"], action: "a", with: { x: "=steps.load.n" } },
+        { id: "report", action: "a", with: { x: "=steps.load.n + $count(steps.listed)" } },
+        {
+          id: "each",
+          forEach: {
+            items: "=[1, 2]",
+            steps: [
+              { id: "one", action: "a", with: { x: "=steps.report" } },
+              { id: "two", action: "a", with: { x: "=steps.one" } },
+            ],
+          },
+        },
+        { id: "broken", action: "a", with: { x: "=steps.load.(" } },
+        { id: "ghost", action: "a", with: { x: "=steps.nowhere" } },
+      ],
+    });
+    const drawn = graph.dataEdges.map((edge) => `${edge.source} ~> ${edge.target}`);
+    // `listed` names load in needs: one ordinary edge, no dashed one. An inner step's read of
+    // an outer step makes its group wait, as in the engine.
+    expect(drawn.sort()).toEqual([
+      "each/one ~> each/two",
+      "listed ~> report",
+      "load ~> report",
+      "report ~> each",
+    ]);
+    expect(graph.edges.map((edge) => edge.id)).toEqual(["load->listed"]);
+    // The document does not change: dependencies read from expressions are drawn, not written.
+    expect(graphToDocument(graph).steps[2]).not.toHaveProperty("needs");
+  });
 });

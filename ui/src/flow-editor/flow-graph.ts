@@ -1,3 +1,4 @@
+import { unlistedDependencies } from "./data-dependencies.ts";
 import {
   type BranchCase,
   type FlowDocument,
@@ -40,7 +41,14 @@ export interface GraphEdge {
 
 export interface FlowGraph {
   nodes: GraphNode[];
+  /** The `needs` edges: what the document lists, and what editing changes. */
   edges: GraphEdge[];
+  /**
+   * Dependencies the document does not list: `target` reads `source`'s output (`steps.<id>`
+   * in an expression of it or of its inner steps), so the engine waits for `source` all the
+   * same. Drawn, never edited; a step that lists the dependency in `needs` has no such edge.
+   */
+  dataEdges: GraphEdge[];
   /** The document without `steps`. */
   meta: Record<string, unknown>;
   /** `needs` entries that name no step in reach, by node id (validation reports them). */
@@ -57,16 +65,28 @@ export function edgeId(source: string, target: string): string {
   return `${source}->${target}`;
 }
 
+export function dataEdgeId(source: string, target: string): string {
+  return `${source}~>${target}`;
+}
+
 /** Draws a flow document as nodes and `needs` edges, in document order. */
 export function documentToGraph(doc: FlowDocument): FlowGraph {
-  const graph: FlowGraph = { nodes: [], edges: [], meta: {}, unresolved: new Map() };
+  const graph: FlowGraph = {
+    nodes: [],
+    edges: [],
+    dataEdges: [],
+    meta: {},
+    unresolved: new Map(),
+  };
   for (const [key, value] of Object.entries(doc)) if (key !== "steps") graph.meta[key] = value;
   const pending: { node: string; needs: unknown; scope: Scope }[] = [];
+  const pendingReads: { node: string; read: string; scope: Scope }[] = [];
 
   const addSteps = (steps: unknown, basePath: DocPath, prefix: string, parentId?: string) => {
     if (!Array.isArray(steps)) return;
     const scope: Scope = { byStepId: new Map(), outer: scopes.get(parentId ?? "") };
     scopes.set(prefix, scope);
+    const reads = unlistedDependencies(steps);
     steps.forEach((raw, index) => {
       const step = isRecord(raw) ? raw : {};
       const stepId = typeof step.id === "string" ? step.id : `#${index}`;
@@ -97,6 +117,7 @@ export function documentToGraph(doc: FlowDocument): FlowGraph {
       });
       scope.byStepId.set(stepId, id);
       scopes.set(id, scope);
+      for (const read of reads.get(index) ?? []) pendingReads.push({ node: id, read, scope });
       if (step.needs !== undefined) pending.push({ node: id, needs: step.needs, scope });
       if (kind === "forEach" && isRecord(step.forEach)) {
         addSteps(step.forEach.steps, [...path, "forEach", "steps"], id, id);
@@ -137,6 +158,12 @@ export function documentToGraph(doc: FlowDocument): FlowGraph {
         continue;
       }
       graph.edges.push({ id: edgeId(source, node), source, target: node });
+    }
+  }
+  for (const { node, read, scope } of pendingReads) {
+    const source = scope.byStepId.get(read);
+    if (source !== undefined) {
+      graph.dataEdges.push({ id: dataEdgeId(source, node), source, target: node });
     }
   }
   return graph;

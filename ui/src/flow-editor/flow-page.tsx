@@ -1,6 +1,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import type { JsonSchema } from "../api/types.ts";
+import { initialValue, isFormable } from "../form/schema-model.ts";
 import {
   type Deployed,
   deployFlow,
@@ -8,11 +10,14 @@ import {
   getFlowFile,
   getVersion,
   startRun,
+  testStep,
 } from "./flow-api.ts";
 import { isRecord } from "./flow-document.ts";
 import { FlowEditor } from "./flow-editor.tsx";
 import { documentToGraph, type FlowGraph } from "./flow-graph.ts";
 import { serverProblems } from "./server-problems.ts";
+import { StepTestForm } from "./step-test-form.tsx";
+import { stepTestSample } from "./step-test-sample.ts";
 import { TestRunForm } from "./test-run-form.tsx";
 import { useRunStates } from "./use-run-states.ts";
 import { VersionsPanel } from "./versions-panel.tsx";
@@ -58,6 +63,9 @@ export function FlowPage() {
   const [rejected, setRejected] = useState<string[]>([]);
   const [status, setStatus] = useState<string>("");
   const [runId, setRunId] = useState<string | null>(null);
+  // The step whose test run `runId` is (null when it is a run of the whole flow).
+  const [testedStep, setTestedStep] = useState<string | null>(null);
+  const [selectedNode, setSelectedNode] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   const graph = useMemo((): FlowGraph | null => {
@@ -103,9 +111,23 @@ export function FlowPage() {
     try {
       const run = await startRun(deployed.name, input);
       setRunId(run.id);
+      setTestedStep(null);
       setStatus(`Run ${run.id} started`);
     } catch (error) {
       setStatus(`Run not started: ${(error as Error).message}`);
+    }
+  };
+
+  const runStep = async (stepId: string, sample: unknown) => {
+    const deployed = text === version.data?.source ? version.data : await deploy(text);
+    if (!deployed) return;
+    try {
+      const run = await testStep(deployed.name, stepId, sample);
+      setRunId(run.id);
+      setTestedStep(stepId);
+      setStatus(`Test run ${run.id} of step ${stepId} started`);
+    } catch (error) {
+      setStatus(`Step test not started: ${(error as Error).message}`);
     }
   };
 
@@ -118,6 +140,10 @@ export function FlowPage() {
   if (initialText === null) return <p>Loading flow…</p>;
   const readOnly = pinned !== null;
   const inputSchema = graph && isRecord(graph.meta.input) ? graph.meta.input : undefined;
+  const stepNode = graph?.nodes.find((n) => n.id === selectedNode && n.type === "step");
+  const sampleInput = isFormable(inputSchema as JsonSchema | undefined)
+    ? initialValue(inputSchema as JsonSchema)
+    : {};
 
   return (
     <div className="fe-page" data-testid="flow-page">
@@ -140,6 +166,7 @@ export function FlowPage() {
         serverProblems={placeRejected}
         runStates={live.states}
         onTextChange={setText}
+        onSelectNode={setSelectedNode}
         toolbar={
           <>
             <span data-testid="editor-status" role="status">
@@ -164,12 +191,24 @@ export function FlowPage() {
         }
         side={
           readOnly ? null : (
-            <TestRunForm
-              key={JSON.stringify(inputSchema ?? null)}
-              schema={inputSchema}
-              disabled={busy}
-              onStart={(input) => void testRun(input)}
-            />
+            <>
+              <TestRunForm
+                key={JSON.stringify(inputSchema ?? null)}
+                schema={inputSchema}
+                disabled={busy}
+                onStart={(input) => void testRun(input)}
+              />
+              {stepNode && graph ? (
+                <StepTestForm
+                  key={stepNode.id}
+                  stepId={stepNode.stepId}
+                  initial={stepTestSample(graph, stepNode.id, sampleInput)}
+                  disabled={busy}
+                  result={testedStep === stepNode.stepId && live.run ? live.run : null}
+                  onStart={(sample) => void runStep(stepNode.stepId, sample)}
+                />
+              ) : null}
+            </>
           )
         }
       />

@@ -10,6 +10,8 @@ interface RunRead {
   id: string;
   status: string;
   input?: unknown;
+  output?: unknown;
+  error?: { message: string } | null;
   steps?: { key: string; status: string; attempt: number; output?: unknown }[];
 }
 

@@ -10,7 +10,7 @@ function graphOf(text: string): FlowGraph {
   const parsed = parseFlowYaml(text);
   return parsed.value
     ? documentToGraph(parsed.value)
-    : { nodes: [], edges: [], meta: {}, unresolved: new Map() };
+    : { nodes: [], edges: [], dataEdges: [], meta: {}, unresolved: new Map() };
 }
 
 /** The newer version's graph with the older one's removed nodes and edges drawn in. */
@@ -29,7 +29,8 @@ function mergedGraph(older: FlowGraph, newer: FlowGraph): FlowGraph {
     ...newer.edges,
     ...older.edges.filter((e) => !edgeIds.has(e.id) && ids.has(e.source) && ids.has(e.target)),
   ];
-  return { nodes, edges, meta: newer.meta, unresolved: new Map() };
+  // Unlisted dependencies as the newer version has them: the diff is of what the document lists.
+  return { nodes, edges, dataEdges: newer.dataEdges, meta: newer.meta, unresolved: new Map() };
 }
 
 /** Two versions side by side: the graph with added, removed and changed nodes, and a line diff. */

@@ -1,0 +1,26 @@
+import { runStoreSuite } from "../store/conformance.ts";
+import { runFlowStoreSuite } from "../store/conformance-flows.ts";
+import { runInputStoreSuite } from "../store/conformance-inputs.ts";
+import { runOperationsStoreSuite } from "../store/conformance-operations.ts";
+import { runScheduleStoreSuite } from "../store/conformance-schedules.ts";
+import type { StoreSuiteOptions } from "../store/conformance-support.ts";
+import { runUiStoreSuite } from "../store/conformance-ui.ts";
+
+export type { StoreSuiteOptions } from "../store/conformance-support.ts";
+
+/**
+ * The store contract as vitest tests: every member of `Store`, each group in its own
+ * `describe`. Call it at the top level of a test file with a factory for a fresh, empty
+ * store; the bundled SQLite and PostgreSQL stores run this same suite.
+ * @example
+ * import { runStoreConformance } from "cairnjs/testing/conformance";
+ * runStoreConformance({ name: "my-store", newStore: async () => MyStore.open(freshDatabase()) });
+ */
+export function runStoreConformance(options: StoreSuiteOptions): void {
+  runStoreSuite(options);
+  runUiStoreSuite(options);
+  runFlowStoreSuite(options);
+  runScheduleStoreSuite(options);
+  runInputStoreSuite(options);
+  runOperationsStoreSuite(options);
+}
