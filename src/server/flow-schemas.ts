@@ -58,7 +58,10 @@ export const FlowVersionList = z
 
 export const ApprovalParams = z.object({
   id: lookupIdentifier("run id").openapi({ param: { name: "id", in: "path" }, example: "run-1" }),
-  step: lookupIdentifier("step key").openapi({ param: { name: "step", in: "path" }, example: "big" }),
+  step: lookupIdentifier("step key").openapi({
+    param: { name: "step", in: "path" },
+    example: "big",
+  }),
 });
 
 export const ApprovalBody = z
