@@ -22,6 +22,7 @@ export {
 } from "./core/errors.ts";
 export type { ReceivedEvent } from "./core/events.ts";
 export type { Logger } from "./core/logger.ts";
+export { InvalidNameError, maxNameLength } from "./core/names.ts";
 export type { RetryPolicy } from "./core/retry.ts";
 export type { RunInfo, StepInfo } from "./core/run-info.ts";
 export type { SerializedError } from "./core/serializer.ts";

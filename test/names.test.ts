@@ -178,6 +178,10 @@ describe("names inside a running workflow", () => {
       expected[c.label] = c.expected;
     }
     expect(actual).toEqual(expected);
+    // The recorded error comes back as an InvalidNameError with its code.
+    const error = await runs[0]?.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidNameError);
+    expect(CairnError.is(error) && error.code).toBe("INVALID_ARGUMENT");
   });
 
   it("keeps edge names exactly, for every ctx call", async () => {

@@ -11,6 +11,7 @@ import {
   SerializationError,
   StepTimeoutError,
 } from "./errors.ts";
+import { InvalidNameError } from "./names.ts";
 
 /**
  * Step inputs and outputs are stored as superjson text: plain JSON plus a `meta` section
@@ -112,6 +113,9 @@ export function deserializeError(text: string): Error {
       break;
     case "SerializationError":
       error = Object.create(SerializationError.prototype) as Error;
+      break;
+    case "InvalidNameError":
+      error = Object.create(InvalidNameError.prototype) as Error;
       break;
     default:
       // Only Cairn's own codes make a CairnError; a driver's or Node's coded error stays an Error.
