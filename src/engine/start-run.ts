@@ -4,6 +4,7 @@ import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { Engine } from "./engine.ts";
 import { hasFlowControl } from "./flow-control.ts";
+import { flowStepWorkflowName } from "./flows/flow-step-test.ts";
 import { buildNewRun } from "./new-run.ts";
 
 /** What a start did: created the run, or found one with this id (with this input or not). */
@@ -78,7 +79,8 @@ async function startWithoutCode(
   if (engine.registry.has(name)) return startRun(engine, name, input, id, tags);
   const known = (await engine.store.listWorkflows()).some((w) => w.name === name);
   if (!known) {
-    const local = [...engine.registry.keys()];
+    // The engine's own built-ins (`cairn.flow-step`) are no answer to a typo.
+    const local = [...engine.registry.keys()].filter((n) => n !== flowStepWorkflowName);
     throw new CairnError(
       "WORKFLOW_NOT_FOUND",
       `Unknown workflow "${name}": no worker has registered it (registered here: ${local.join(", ") || "none"}).`,
