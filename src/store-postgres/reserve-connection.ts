@@ -6,19 +6,24 @@ const nudgeEveryMs = 250;
 /**
  * `pool.reserve()`, made to arrive, or `undefined` once `abandon` resolves first.
  *
- * postgres.js 3.4.9 hands a waiting reservation a connection only when some connection of
- * the pool finishes a statement. When no connection is open, `reserve()` also opens one for
- * itself, but with `fetch_types: false` (which the store sets, see
- * `RecyclingPool.typesKnown`) that connection finishes its startup and then sits idle,
- * never handed over (porsager/postgres#751, #1219): with no other statement in flight the
- * reservation waits for good. Seen after PostgreSQL restarts: a worker's journal batch
- * waited for a connection while its pool had two idle ones, and the worker froze with its
- * runs. So a reservation that is not served at once nudges the pool with `SELECT 1`, and
- * again while it waits: the connection that answers it goes to the reservation next.
+ * With `fetch_types: false` (which the store sets, see `RecyclingPool.typesKnown`),
+ * postgres.js 3.4.9 can leave a reservation waiting for good (porsager/postgres#751,
+ * #1219). A reservation that finds no open connection has a closed one opened for it, but
+ * once that connection has started up nothing hands it over: the request waits in the
+ * pool's queue until some other statement finishes. Worse, a connection that closes takes
+ * the first queued request with it to reconnect, and a reservation taken that way is
+ * dropped once the connection is up: no longer queued, it never arrives. Both were seen
+ * after PostgreSQL restarts, freezing a worker's journal writer (and with it the worker's
+ * runs) while its pool had idle connections.
  *
- * `abandon` resolving means nobody will use this pool any more (it was replaced): a
- * reservation still queued in it would wait there for good, so the caller asks the current
- * pool instead, and a connection that arrives here later is released at once.
+ * So a reservation not served at once nudges the pool with `SELECT 1` and again every
+ * 250 ms while it waits: the connection that answers a nudge goes to the first request in
+ * the queue. A nudge answered while the reservation still waits means its request is
+ * lost, or behind others: another request is queued, and whichever arrives first is used;
+ * any that arrives later is released at once.
+ *
+ * `abandon` resolving means nobody will use this pool any more (it was replaced): requests
+ * still queued in it would wait there for good, so the caller asks the current pool.
  */
 export function reserveConnection(
   pool: Sql,
@@ -26,6 +31,7 @@ export function reserveConnection(
 ): Promise<ReservedSql | undefined> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    let latest = 0;
     let nudging = false;
     let timer: NodeJS.Timeout | undefined;
     let first: NodeJS.Immediate | undefined;
@@ -34,34 +40,44 @@ export function reserveConnection(
       clearTimeout(timer);
       clearImmediate(first);
     };
+    const request = () => {
+      const id = ++latest;
+      pool.reserve().then(
+        (reserved) => {
+          if (settled) return reserved.release();
+          settle();
+          resolve(reserved);
+        },
+        (error: unknown) => {
+          // A request given up on may fail later (its connection could not open): only the
+          // latest one speaks for the reservation.
+          if (settled || id !== latest) return;
+          settle();
+          reject(error);
+        },
+      );
+    };
     const nudge = () => {
       if (settled) return;
       timer = setTimeout(nudge, nudgeEveryMs);
       timer.unref();
       if (nudging) return;
       nudging = true;
-      // Its failure (the database still away) is the reservation's to report, not the nudge's.
       pool`SELECT 1`.then(
         () => {
           nudging = false;
+          // The answering connection has served the queue's head by now.
+          setImmediate(() => {
+            if (!settled) request();
+          });
         },
         () => {
+          // The database is still away: the reservation's own request reports it.
           nudging = false;
         },
       );
     };
-    pool.reserve().then(
-      (reserved) => {
-        if (settled) return reserved.release();
-        settle();
-        resolve(reserved);
-      },
-      (error: unknown) => {
-        if (settled) return;
-        settle();
-        reject(error);
-      },
-    );
+    request();
     void abandon.then(() => {
       if (settled) return;
       settle();
