@@ -1,5 +1,7 @@
 import type { ReservedSql, Sql } from "postgres";
+import { CairnError } from "../core/errors.ts";
 import { isConnectionError } from "./guarded-reservation.ts";
+import { reserveConnection } from "./reserve-connection.ts";
 
 /** How long a retired pool's statements in flight may take before its connections close, in s. */
 const retireTimeoutS = 1;
@@ -27,10 +29,11 @@ export function reconnectDelayS(failures: number): number {
  * restarts, every transaction attempted leaks a connection that way, so a worker soon has
  * none and waits forever (seen in Q-P1: a worker stalled until the next restart closed the
  * leaked connections). Hence, after such a failure, a fresh pool is opened; once it
- * answers, it replaces this one, which is ended: that closes the leaked connections and
- * rejects what waited in it. The replacement is tried every 250 ms until the database
- * answers, and by every reservation meanwhile; while the database is away the check fails
- * cheaply (a plain query leaves nothing behind) and the old pool stays.
+ * answers, it replaces this one, which is ended: that closes the leaked connections. Ending
+ * a postgres.js pool does not reject the reservations still queued in it, so those move to
+ * the fresh pool (see `reserveConnection`). The replacement is tried every 250 ms until the
+ * database answers, and by every reservation meanwhile; while the database is away the
+ * check fails cheaply (a plain query leaves nothing behind) and the old pool stays.
  *
  * `sql` is a stable handle that forwards to whichever pool is current, so everything that
  * holds it (statements, fragments, `begin`, `reserve`) follows the replacement.
@@ -44,6 +47,8 @@ export class RecyclingPool {
   #retry: NodeJS.Timeout | undefined;
   #replacing: Promise<void> | undefined;
   readonly #retiring = new Set<Promise<void>>();
+  /** Per pool: resolves when it is retired or ended, for the reservations waiting in it. */
+  readonly #retirements = new Map<Sql, { signal: Promise<void>; fire: () => void }>();
 
   constructor(open: () => Sql) {
     this.#open = open;
@@ -74,18 +79,46 @@ export class RecyclingPool {
   async end(options: { timeout?: number } = {}): Promise<void> {
     this.#ended = true;
     clearTimeout(this.#retry);
+    this.#retire(this.#current);
     await this.#replacing?.catch(() => {}); // a fresh pool being probed becomes current or is ended
     await Promise.all([this.#current.end(options), ...this.#retiring]);
   }
 
   async #reserve(): Promise<ReservedSql> {
     if (this.#leaky) await this.#replace();
-    try {
-      return await this.#current.reserve();
-    } catch (error) {
-      if (isConnectionError(error)) this.#markLeaky();
-      throw error;
+    for (;;) {
+      if (this.#ended) {
+        throw new CairnError("STORE_UNAVAILABLE", "The PostgreSQL store is closed.");
+      }
+      const pool = this.#current;
+      try {
+        const reserved = await reserveConnection(pool, this.#retirement(pool));
+        if (reserved) return reserved;
+        // The pool was replaced while the reservation waited in it: ask the current one.
+      } catch (error) {
+        if (isConnectionError(error)) this.#markLeaky();
+        throw error;
+      }
     }
+  }
+
+  /** Resolves once `pool` is retired or ended. */
+  #retirement(pool: Sql): Promise<void> {
+    let retirement = this.#retirements.get(pool);
+    if (!retirement) {
+      let fire = () => {};
+      const signal = new Promise<void>((resolve) => {
+        fire = resolve;
+      });
+      retirement = { signal, fire };
+      this.#retirements.set(pool, retirement);
+    }
+    return retirement.signal;
+  }
+
+  #retire(pool: Sql): void {
+    this.#retirements.get(pool)?.fire();
+    this.#retirements.delete(pool);
   }
 
   /**
@@ -123,6 +156,7 @@ export class RecyclingPool {
       const old = this.#current;
       this.#current = fresh;
       this.#leaky = false;
+      this.#retire(old);
       const retired = old
         .end({ timeout: retireTimeoutS })
         .catch(() => {})

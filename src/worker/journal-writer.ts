@@ -2,6 +2,9 @@ import { ensureError } from "../core/errors.ts";
 import type { JournalOp, JournalOpResult, Store } from "../store/store.ts";
 import { BatchQueue } from "./batch-queue.ts";
 
+/** Runs whose failed write is remembered (see `JournalWriter`). */
+const maxFailedRuns = 10_000;
+
 interface Pending {
   op: JournalOp;
   resolve: (result: JournalOpResult) => void;
@@ -13,6 +16,12 @@ interface Pending {
  * a single transaction as soon as the previous flush returns (natural group commit, no
  * timers): one fsync serves every run that finished a step meanwhile, while a lone run
  * still pays exactly one. Order is kept: ops commit in the order they were written.
+ *
+ * Order also holds across a failed commit: once a commit of a run's op fails, that run's
+ * later ops under the same lease (token) are refused unsent. A step's entry is not awaited
+ * before the run goes on (the next step or the run's end joins its batch), so without
+ * this a run whose last entry was lost with a restart could commit its completion in the
+ * next batch and end with that step missing from its journal.
  */
 export class JournalWriter {
   readonly #store: Store;
@@ -27,6 +36,8 @@ export class JournalWriter {
   /** Hear each commit's outcome (readiness): `undefined` on success, else the error. */
   readonly #listeners = new Set<(error: Error | undefined) => void>();
   #flushStartedAt: number | null = null;
+  /** Per run: the token under which a write failed, and why; its later ops are refused. */
+  readonly #failed = new Map<JournalOp["runId"], { token: number; error: unknown }>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -68,7 +79,14 @@ export class JournalWriter {
     return this.#queue.idle();
   }
 
-  async #flush(batch: Pending[]): Promise<void> {
+  async #flush(all: Pending[]): Promise<void> {
+    const batch: Pending[] = [];
+    for (const pending of all) {
+      const failed = this.#failed.get(pending.op.runId);
+      if (failed?.token === pending.op.token) pending.reject(failed.error);
+      else batch.push(pending);
+    }
+    if (batch.length === 0) return;
     this.#flushStartedAt = performance.now();
     try {
       const results = await this.#store.commit(batch.map((p) => p.op));
@@ -80,7 +98,16 @@ export class JournalWriter {
     } catch (error) {
       this.#flushStartedAt = null;
       for (const listener of this.#listeners) listener(ensureError(error));
-      for (const pending of batch) pending.reject(error);
+      for (const pending of batch) {
+        this.#failed.delete(pending.op.runId); // re-inserted last: the oldest go first
+        this.#failed.set(pending.op.runId, { token: pending.op.token, error });
+        pending.reject(error);
+      }
+      // A run's next lease has another token; remembering the last few thousand runs is plenty.
+      for (const runId of this.#failed.keys()) {
+        if (this.#failed.size <= maxFailedRuns) break;
+        this.#failed.delete(runId);
+      }
     }
   }
 }

@@ -18,6 +18,13 @@
  *   porsager/postgres#1208). Fixed by `GuardedReservation`: every statement of a
  *   transaction rejects once its connection is lost, nothing is sent after that, and the
  *   dead connection is not released back into the pool.
+ * - After a PostgreSQL restart a worker's journal writer waited for good (its runs held,
+ *   its leases renewed, nothing written; seen in Q-P1 as throughput collapsing after the
+ *   restart). With `fetch_types: false`, postgres.js 3.4.9 never hands a reservation the
+ *   connection it opened for it (porsager/postgres#751): it waits until another statement
+ *   of the pool finishes, and when the pool was replaced meanwhile (`RecyclingPool`) none
+ *   ever does. Fixed by `reserveConnection`: a waiting reservation nudges its pool, and
+ *   moves to the current pool when its own is retired.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -297,6 +304,31 @@ describe("store failures (deterministic repros of what the fault scenarios found
         expect(failures, "transactions failed while PostgreSQL was down").toBeGreaterThan(0);
         expect(parallelMs).toBeLessThan(550);
         expect(lost).toEqual([runId]);
+      } finally {
+        await store.close();
+      }
+    }, 60_000);
+
+    it("the first transaction after a restart, with nothing else in flight, gets a connection", async () => {
+      const postgres = await server();
+      const schema = "cold_reservation";
+      const setup = await Cairn.open({ db: `${postgres.url}?schema=${schema}` });
+      await setup.close();
+      const store = await PostgresStore.open({ url: postgres.url, schema });
+      const runId = "no-such-run" as RunId;
+      try {
+        // Every connection of the store's pool dies with the server; nothing reconnects one
+        // before the transaction, whose reservation has to open its own.
+        await postgres.restartImmediate();
+        const renewal = store
+          .renewLeases("cold:1:abc", [{ runId, token: 1 }], Date.now() + 2000)
+          .then((lost) => ({ lost }));
+        // A bound for the report, not a wait: the renewal answers in milliseconds or never.
+        const outcome = await Promise.race([
+          renewal,
+          delay(10_000).then(() => "still waiting for a connection after 10 s"),
+        ]);
+        expect(outcome).toEqual({ lost: [runId] });
       } finally {
         await store.close();
       }
