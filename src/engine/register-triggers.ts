@@ -2,6 +2,7 @@ import type { Clock } from "../core/clock.ts";
 import { serialize } from "../core/serializer.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { Store } from "../store/store.ts";
+import { userWorkflowNames } from "./built-in-workflows.ts";
 import { firstSlotAfter } from "./scheduler.ts";
 
 /** The parts of the engine trigger registration reads (the engine itself, without an import circle). */
@@ -20,7 +21,7 @@ export interface TriggerHost {
 export async function registerTriggers(engine: TriggerHost): Promise<void> {
   const { store } = engine;
   const now = engine.clock.now();
-  await store.registerWorkflows([...engine.registry.keys()], now);
+  await store.registerWorkflows(userWorkflowNames(engine.registry.keys()), now);
   const existing = await store.schedules.list();
   for (const workflow of engine.registry.values()) {
     const triggers = workflow.options.triggers ?? [];

@@ -2,9 +2,9 @@ import { CairnError } from "../core/errors.ts";
 import { sameSerialized } from "../core/same-serialized.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
+import { userWorkflowNames } from "./built-in-workflows.ts";
 import type { Engine } from "./engine.ts";
 import { hasFlowControl } from "./flow-control.ts";
-import { flowStepWorkflowName } from "./flows/flow-step-test.ts";
 import { buildNewRun } from "./new-run.ts";
 
 /** What a start did: created the run, or found one with this id (with this input or not). */
@@ -79,8 +79,7 @@ async function startWithoutCode(
   if (engine.registry.has(name)) return startRun(engine, name, input, id, tags);
   const known = (await engine.store.listWorkflows()).some((w) => w.name === name);
   if (!known) {
-    // The engine's own built-ins (`cairn.flow-step`) are no answer to a typo.
-    const local = [...engine.registry.keys()].filter((n) => n !== flowStepWorkflowName);
+    const local = userWorkflowNames(engine.registry.keys());
     throw new CairnError(
       "WORKFLOW_NOT_FOUND",
       `Unknown workflow "${name}": no worker has registered it (registered here: ${local.join(", ") || "none"}).`,

@@ -9,6 +9,7 @@ import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserialize, serialize, serializeError } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { AnyWorkflow, Workflow } from "../core/workflow.ts";
+import { userWorkflowNames } from "../engine/built-in-workflows.ts";
 import { type BulkRequest, type BulkResult, bulkRuns } from "../engine/bulk-runs.ts";
 import { checkRunFilter } from "../engine/check-run-filter.ts";
 import { checkTags } from "../engine/check-tags.ts";
@@ -164,7 +165,7 @@ export class Cairn {
     for (const w of await this.store.listWorkflows()) {
       byName.set(w.name, { name: w.name, local: false, seenAt: new Date(w.seenAt) });
     }
-    for (const name of this.#engine.registry.keys()) {
+    for (const name of userWorkflowNames(this.#engine.registry.keys())) {
       byName.set(name, { name, local: true, seenAt: byName.get(name)?.seenAt ?? null });
     }
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));

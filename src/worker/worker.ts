@@ -163,8 +163,11 @@ export class Worker {
     if (!this.#running) return;
     this.#running = false;
     this.notify();
-    await this.#loop;
+    // Drain now, not after the loop's last claim (which may wait on the database): a step
+    // that finishes meanwhile must not let its run start the next one.
     for (const execution of this.#active.values()) execution.drain();
+    await this.#loop;
+    for (const execution of this.#active.values()) execution.drain(); // claimed by that last pass
     const drained = Promise.all([...this.#active.values()].map((e) => e.done));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {
@@ -289,6 +292,7 @@ export class Worker {
       const execution = new RunExecution(this.#env, claimed, definition, entries);
       this.#active.set(runId, execution);
       this.#claimedAt.set(execution, claimedAt);
+      if (!this.#running) execution.drain(); // its journal loaded after stop() began
       this.#hooks.onStarted(claimed.run);
       const outcome = await tracer.startActiveSpan(
         `cairn.run ${claimed.run.workflow}`,
