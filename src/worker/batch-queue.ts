@@ -3,12 +3,12 @@
  * previous flush returns (no timers). `setImmediate` lets everything written in the same
  * event-loop turn join the batch. Order is kept. `flush` must not throw.
  *
- * `holdWhile` lets a flush wait, turn by turn and for at most `maxHoldMs`, while more items
- * are known to be on their way (see JournalWriter).
+ * `holdWhile(turnsHeld)` lets a flush wait, turn by turn and for at most `maxHoldMs`, while
+ * more items are known to be on their way (see JournalWriter).
  */
 export class BatchQueue<T> {
   readonly #flush: (batch: T[]) => Promise<void>;
-  readonly #holdWhile: () => boolean;
+  readonly #holdWhile: (turnsHeld: number) => boolean;
   readonly #maxHoldMs: number;
   #queue: T[] = [];
   #scheduled = false;
@@ -16,7 +16,7 @@ export class BatchQueue<T> {
 
   constructor(
     flush: (batch: T[]) => Promise<void>,
-    hold: { holdWhile: () => boolean; maxHoldMs: number } = {
+    hold: { holdWhile: (turnsHeld: number) => boolean; maxHoldMs: number } = {
       holdWhile: () => false,
       maxHoldMs: 0,
     },
@@ -43,8 +43,10 @@ export class BatchQueue<T> {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
     const since = performance.now();
+    let turnsHeld = 0;
     const tick = () => {
-      if (this.#holdWhile() && performance.now() - since < this.#maxHoldMs) {
+      if (this.#holdWhile(turnsHeld) && performance.now() - since < this.#maxHoldMs) {
+        turnsHeld++;
         setImmediate(tick);
         return;
       }

@@ -26,10 +26,11 @@ export class DeliveryOrder {
   readonly #onStall: (entry: JournalEntry) => void;
   readonly #onIdle: () => void;
   readonly #delivering: (() => () => void) | undefined;
-  /** Says the handing out ended; set while pumping. */
+  /** Says no outcome waits any more; set while some do. */
   #endDelivering: (() => void) | undefined;
   #nextSeq: number;
   #pumping = false;
+  #stalled = false;
 
   constructor(
     journal: readonly JournalEntry[],
@@ -55,6 +56,7 @@ export class DeliveryOrder {
   replayTurn(position: number): Promise<void> {
     return new Promise((resolve) => {
       this.#called.set(position, resolve);
+      this.#syncDelivering();
       this.#pump();
     });
   }
@@ -69,6 +71,7 @@ export class DeliveryOrder {
     const seq = this.#nextSeq++;
     const turn = new Promise<void>((resolve) => {
       this.#live.push(resolve);
+      this.#syncDelivering();
       this.#pump();
     });
     return { seq, turn };
@@ -82,7 +85,6 @@ export class DeliveryOrder {
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
-    this.#endDelivering = this.#delivering?.();
     setImmediate(() => this.#deliverNext(0));
   }
 
@@ -96,12 +98,14 @@ export class DeliveryOrder {
           setImmediate(() => this.#deliverNext(waited + 1));
           return;
         }
+        this.#stalled = true; // the run fails: calls still waiting will never be handed out
         this.#stopPumping();
         this.#onStall(head);
         return;
       }
       this.#replay.shift();
       this.#called.delete(head.position);
+      this.#syncDelivering();
       deliver();
     } else {
       const next = this.#live.shift();
@@ -110,6 +114,7 @@ export class DeliveryOrder {
         this.#onIdle();
         return;
       }
+      this.#syncDelivering();
       next();
     }
     // Drain the event loop before the next delivery: its continuation runs first.
@@ -118,7 +123,16 @@ export class DeliveryOrder {
 
   #stopPumping(): void {
     this.#pumping = false;
-    this.#endDelivering?.();
-    this.#endDelivering = undefined;
+    this.#syncDelivering();
+  }
+
+  /** Tells the journal writer whether outcomes wait to be handed out (see JournalWriter). */
+  #syncDelivering(): void {
+    const waiting = !this.#stalled && (this.#live.length > 0 || this.#called.size > 0);
+    if (waiting && !this.#endDelivering) this.#endDelivering = this.#delivering?.();
+    else if (!waiting && this.#endDelivering) {
+      this.#endDelivering();
+      this.#endDelivering = undefined;
+    }
   }
 }

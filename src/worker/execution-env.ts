@@ -5,6 +5,10 @@ import type { Workflow } from "../core/workflow.ts";
 import type { ClaimedRun, Store } from "../store/store.ts";
 import type { NewLogEntry } from "../store/ui-store.ts";
 import type { JournalWriter } from "./journal-writer.ts";
+
+/** What a run tells the journal writer so more of its steps share a commit. */
+export type GroupCommitHints = Pick<JournalWriter, "delivering" | "stepWaiting">;
+
 import type { LogLimits } from "./step-logger.ts";
 import type { UncaughtErrorInfo } from "./step-scope.ts";
 
@@ -14,8 +18,8 @@ export interface ExecutionEnv {
   /** Reports progress (steps starting and ending) to the engine's listeners. */
   emit(event: EngineEvent): void;
   store: Store;
-  /** `delivering`, when given, lets commits wait for outcomes being handed out (group commit). */
-  writer: Pick<JournalWriter, "write"> & Partial<Pick<JournalWriter, "delivering">>;
+  /** `delivering` and `stepWaiting`, when given, let a commit wait for steps to join it. */
+  writer: Pick<JournalWriter, "write"> & Partial<GroupCommitHints>;
   payloadLimitBytes: number;
   /** Where `ctx.log`, a step's `log` and its console output go (batched); absent: nowhere. */
   logs?: { write(entry: NewLogEntry): void; limits: LogLimits; captureConsole: boolean };

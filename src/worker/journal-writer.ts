@@ -26,11 +26,14 @@ interface Pending {
 export class JournalWriter {
   readonly #store: Store;
   readonly #queue = new BatchQueue<Pending>((batch) => this.#flush(batch), {
-    holdWhile: () => this.#delivering > 0,
+    // One turn to see whether the outcomes handed out start steps; then only while they do.
+    holdWhile: (turnsHeld) => this.#delivering > 0 && (turnsHeld === 0 || this.#stepsWaiting > 0),
     maxHoldMs: 1,
   });
-  /** Runs handing outcomes to their workflows right now (see `delivering`). */
+  /** Runs with outcomes waiting to be handed to their workflows (see `delivering`). */
   #delivering = 0;
+  /** Steps waiting for their run's earlier writes to commit before they start. */
+  #stepsWaiting = 0;
   /** Batches and ops flushed so far, for the benchmark's write-amplification figures. */
   readonly stats = { flushes: 0, ops: 0 };
   /** Hear each commit's outcome (readiness): `undefined` on success, else the error. */
@@ -48,19 +51,22 @@ export class JournalWriter {
   }
 
   /**
-   * A run hands outcomes to its workflow, one per event-loop turn (DeliveryOrder), and each
-   * may start a step whose record could share the next commit: the commit waits for the
-   * handing to end, a millisecond at most. Without it a fan-out of 50 branches commits once
-   * per step, not once per 50. Returns the function that says the handing ended.
+   * A run has outcomes waiting to be handed to its workflow, one per event-loop turn
+   * (DeliveryOrder). Each may start a step, which waits for the run's earlier writes to
+   * commit (`stepWaiting`): while that happens the commit waits for the handing to end, a
+   * millisecond at most, so those steps start, finish and commit together. Without it a
+   * fan-out of 50 branches commits once per step, not once per 50. Returns the function
+   * that says no outcome waits any more.
    */
   delivering(): () => void {
     this.#delivering++;
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      this.#delivering--;
-    };
+    return once(() => this.#delivering--);
+  }
+
+  /** A step waits for its run's earlier writes to commit. Returns the function that says it no longer does. */
+  stepWaiting(): () => void {
+    this.#stepsWaiting++;
+    return once(() => this.#stepsWaiting--);
   }
 
   /** Calls `listener` after each commit. Returns the function that stops it. */
@@ -110,4 +116,13 @@ export class JournalWriter {
       }
     }
   }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }

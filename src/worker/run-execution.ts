@@ -87,7 +87,7 @@ export class RunExecution implements WorkflowContext {
       (entry) => this.#writeEntry(entry),
       (error) => void this.#stopAndFail(error),
       () => this.#scheduleCheck(),
-      env.writer.delivering?.bind(env.writer),
+      env.writer,
     );
     this.log = this.#logger(null, null, () => this.#journal.live);
     this.done = new Promise((resolve) => {

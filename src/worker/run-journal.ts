@@ -4,6 +4,7 @@ import { deserialize, deserializeError, serialize } from "../core/serializer.ts"
 import type { EntryKind } from "../core/types.ts";
 import type { JournalEntry } from "../store/store.ts";
 import { DeliveryOrder } from "./delivery-order.ts";
+import type { GroupCommitHints } from "./execution-env.ts";
 
 /** A journal position handed to one ctx call, with what the journal recorded there if anything. */
 export interface Claim {
@@ -28,18 +29,19 @@ export class RunJournal {
   readonly #write: (entry: JournalEntry) => Promise<void>;
   #position = 0;
   #pendingWrites: Promise<void>[] = [];
+  readonly #stepWaiting: (() => () => void) | undefined;
 
   /**
    * `write` makes one entry durable (rejecting if it could not); `onUnclaimed` hears that a
    * recorded outcome's turn came with no call for it; `onTurnTaken` that a turn was taken;
-   * `delivering` that outcomes are being handed out (see DeliveryOrder).
+   * `hints` that outcomes wait to be handed out and steps wait for writes (group commit).
    */
   constructor(
     entries: readonly JournalEntry[],
     write: (entry: JournalEntry) => Promise<void>,
     onUnclaimed: (error: NonDeterminismError) => void,
     onTurnTaken: () => void,
-    delivering?: () => () => void,
+    hints: Partial<GroupCommitHints> = {},
   ) {
     this.#entries = new Map(entries.map((e) => [e.position, e]));
     this.#replayEnd = entries.reduce((end, e) => Math.max(end, e.position + 1), 0);
@@ -55,8 +57,9 @@ export class RunJournal {
           ),
         ),
       onTurnTaken,
-      delivering,
+      hints.delivering?.bind(hints),
     );
+    this.#stepWaiting = hints.stepWaiting?.bind(hints);
   }
 
   /** Past the recorded history: what happens now happens for the first time. */
@@ -146,6 +149,11 @@ export class RunJournal {
     if (this.#pendingWrites.length === 0) return;
     const writes = this.#pendingWrites;
     this.#pendingWrites = [];
-    await Promise.all(writes);
+    const stopWaiting = this.#stepWaiting?.();
+    try {
+      await Promise.all(writes);
+    } finally {
+      stopWaiting?.();
+    }
   }
 }
