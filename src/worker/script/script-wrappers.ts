@@ -5,19 +5,29 @@
  * output.
  */
 export const pythonWrapper = `
-import inspect, json, os, runpy, sys
+import json, os, sys, types
 path = sys.argv[1]
 args = json.loads(sys.stdin.read() or "{}")
-namespace = runpy.run_path(path, run_name="cairn_script")
-main = namespace.get("main")
+with open(path, "rb") as source:
+    code = compile(source.read(), path, "exec")
+# A real module, as runpy would make (dataclasses and pickle look the script up by name);
+# runpy itself is skipped with inspect: together ~5 ms of every start.
+module = types.ModuleType("cairn_script")
+module.__file__ = path
+sys.modules["cairn_script"] = module
+exec(code, module.__dict__)
+main = getattr(module, "main", None)
 if not callable(main):
     sys.stderr.write("The script defines no main(...) function.\\n")
     sys.exit(2)
-params = inspect.signature(main).parameters
-if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-    args = {k: v for k, v in args.items() if k in params}
+# Keyword parameters read from the code object rather than inspect.signature.
+fn = getattr(main, "__func__", main)
+co = getattr(fn, "__code__", None)
+if co is not None and not co.co_flags & 0x08:  # no **kwargs: pass only what main names
+    named = co.co_varnames[: co.co_argcount + co.co_kwonlyargcount]
+    args = {k: v for k, v in args.items() if k in named}
 result = main(**args)
-if inspect.iscoroutine(result):
+if type(result).__name__ == "coroutine":
     import asyncio
     result = asyncio.run(result)
 with os.fdopen(3, "w") as out:
