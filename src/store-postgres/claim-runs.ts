@@ -2,7 +2,13 @@ import type { Row, Sql } from "postgres";
 import type { ClaimedRun, ClaimScope, RunRecord } from "../store/store.ts";
 import { pipelinedTransaction } from "./pipeline.ts";
 import { toRun } from "./rows.ts";
-import { claimByIds, concurrencySlot, lockKey, resolveDueWaits } from "./run-statements.ts";
+import {
+  claimByIds,
+  concurrencySlot,
+  crashBookkeeping,
+  lockKey,
+  resolveDueWaits,
+} from "./run-statements.ts";
 
 /**
  * Claims up to `limit` due runs of `scope` for `owner`.
@@ -39,7 +45,8 @@ export async function claimRuns(
     ), claimed AS (
       UPDATE runs SET status = 'running', lease_owner = ${owner},
         available_at = ${now + leaseMs}, fencing_token = runs.fencing_token + 1,
-        started_at = coalesce(runs.started_at, ${now}), updated_at = ${now}
+        started_at = coalesce(runs.started_at, ${now}), updated_at = ${now},
+        ${sql.unsafe(crashBookkeeping)}
       FROM candidates WHERE runs.id = candidates.id AND NOT candidates.controlled
       RETURNING runs.*
     ), ${resolveDueWaits(sql, now)}, cleared AS (
@@ -51,7 +58,12 @@ export async function claimRuns(
     ORDER BY c.priority DESC, c.available_at, c.id`;
   const claimed: ClaimedRun[] = rows
     .filter((row) => !row.controlled)
-    .map((row) => ({ run: toRun(row), token: Number(row.fencing_token), takeover: row.takeover }));
+    .map((row) => ({
+      run: toRun(row),
+      token: Number(row.fencing_token),
+      takeover: row.takeover,
+      crashes: Number(row.crash_count),
+    }));
   const controlled = rows.filter((row) => row.controlled).map((row) => row.candidate as string);
   if (controlled.length === 0) return claimed;
   const admitted = await admitAndClaim(sql, controlled, owner, scope, now, leaseMs);
@@ -121,6 +133,7 @@ async function admitAndClaim(
       run: toRun(row),
       token: Number(row.fencing_token),
       takeover: false,
+      crashes: 0,
     }));
   });
 }

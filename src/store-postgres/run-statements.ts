@@ -59,6 +59,17 @@ export function insertRuns(
  * are due by `now`, once, so that every later replay sees the same outcome whatever its
  * own clock says. The caller holds the rows (claimed with SKIP LOCKED).
  */
+/**
+ * The claim's crash bookkeeping, in the claiming UPDATE itself: a takeover (the run was
+ * still running: its lease lapsed) that finds the journal as long as the previous claim
+ * did counts one more crash without progress; one after progress starts again at 1; any
+ * other claim resets it. The right-hand sides see the row as it was before the update.
+ */
+export const crashBookkeeping = `crash_count = CASE WHEN runs.status <> 'running' THEN 0
+    WHEN runs.claimed_journal_len = (SELECT count(*) FROM steps j WHERE j.run_id = runs.id)
+    THEN runs.crash_count + 1 ELSE 1 END,
+  claimed_journal_len = (SELECT count(*) FROM steps j WHERE j.run_id = runs.id)`;
+
 export function claimByIds(
   sql: Sql,
   ids: readonly string[],
@@ -69,7 +80,8 @@ export function claimByIds(
   return sql`WITH claimed AS (
       UPDATE runs SET status = 'running', lease_owner = ${owner},
         available_at = ${now + leaseMs}, fencing_token = fencing_token + 1,
-        started_at = coalesce(started_at, ${now}), updated_at = ${now}
+        started_at = coalesce(started_at, ${now}), updated_at = ${now},
+        ${sql.unsafe(crashBookkeeping)}
       WHERE id = ANY(${ids as string[]}::text[])
       RETURNING *
     ), ${resolveDueWaits(sql, now)}, cleared AS (

@@ -155,9 +155,13 @@ export class SqliteStore implements Store {
         const takeover = candidate.status === "running";
         // A takeover already holds its concurrency slot and has started.
         if (!takeover && !this.#admit(candidate, now)) continue;
-        const run = toRun(
-          this.#sql.claim.get({ owner, now, lease_until: now + leaseMs, id: candidate.id }),
-        );
+        const row = this.#sql.claim.get({
+          owner,
+          now,
+          lease_until: now + leaseMs,
+          id: candidate.id,
+        }) as Record<string, unknown>;
+        const run = toRun(row);
         // Sleeps and wait timeouts that are due resolve here, once, so that every later
         // replay sees the same outcome whatever its own clock says.
         for (const { position } of this.#sql.unnumbered.all(run.id) as { position: number }[]) {
@@ -168,7 +172,7 @@ export class SqliteStore implements Store {
           this.#sql.resolveDueWait.run(serializedNull, now, run.id, position);
         }
         if (due.length > 0) this.#sql.deleteResolvedWaits.run(run.id, run.id);
-        claimed.push({ run, token: run.fencingToken, takeover });
+        claimed.push({ run, token: run.fencingToken, takeover, crashes: Number(row.crash_count) });
       }
       return claimed;
     });

@@ -50,8 +50,14 @@ const statementSql = {
         AND queue IN (SELECT value FROM json_each(@queues))
         AND workflow NOT IN (SELECT workflow FROM paused_workflows)
       ORDER BY priority DESC, available_at LIMIT @limit`,
+  // A takeover (the run was still running: its lease lapsed) that finds the journal as long as
+  // the previous claim did counts one more crash without progress; see poison runs.
   claim: `UPDATE runs SET status = 'running', lease_owner = @owner, available_at = @lease_until,
-        fencing_token = fencing_token + 1, started_at = coalesce(started_at, @now), updated_at = @now
+        fencing_token = fencing_token + 1, started_at = coalesce(started_at, @now), updated_at = @now,
+        crash_count = CASE WHEN status <> 'running' THEN 0
+          WHEN claimed_journal_len = (SELECT count(*) FROM steps WHERE run_id = runs.id)
+          THEN crash_count + 1 ELSE 1 END,
+        claimed_journal_len = (SELECT count(*) FROM steps WHERE run_id = runs.id)
       WHERE id = @id RETURNING *`,
   dueWaits: `SELECT position FROM steps WHERE run_id = ? AND status = 'waiting' AND wake_at <= ?
       ORDER BY wake_at, position`,

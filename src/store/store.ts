@@ -52,6 +52,11 @@ export interface ClaimedRun {
   token: number;
   /** The run was running under another lease that had expired (a crashed or lost worker). */
   takeover?: boolean;
+  /**
+   * Takeovers in a row that found no journal entry added since the claim before: each is
+   * a worker that died (or lost the lease) running this run without progress.
+   */
+  crashes?: number;
 }
 
 /** What a suspended run waits for; registered when the run lets go of its lease. */

@@ -1,4 +1,5 @@
 import { runStoreSuite } from "../store/conformance.ts";
+import { runCrashCountStoreSuite } from "../store/conformance-crashes.ts";
 import { runFlowStoreSuite } from "../store/conformance-flows.ts";
 import { runInputStoreSuite } from "../store/conformance-inputs.ts";
 import { runOperationsStoreSuite } from "../store/conformance-operations.ts";
@@ -23,4 +24,5 @@ export function runStoreConformance(options: StoreSuiteOptions): void {
   runScheduleStoreSuite(options);
   runInputStoreSuite(options);
   runOperationsStoreSuite(options);
+  runCrashCountStoreSuite(options);
 }
