@@ -14,6 +14,7 @@ export {
   NonDeterminismError,
   NonRetryableError,
   PayloadTooLargeError,
+  PoisonRunError,
   RetryableError,
   RunCancelledError,
   RunTimeoutError,

@@ -25,6 +25,7 @@ export const errorCodes = [
   "STORE_UNAVAILABLE",
   "RUN_FAILED",
   "FLOW_INVALID",
+  "POISON_RUN",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -129,6 +130,30 @@ export class LeaseLostError extends CairnError {
   override name = "LeaseLostError";
   constructor(runId: string) {
     super("LEASE_LOST", `This worker lost the lease of run "${runId}"; its writes were rejected.`);
+  }
+}
+
+/**
+ * Quarantine: workers kept dying while they ran this run (the process exited, was killed,
+ * crashed in native code) without its journal moving on, so it is not run again.
+ */
+export class PoisonRunError extends CairnError {
+  override name = "PoisonRunError";
+  /**
+   * `inFlight`: the step whose attempt was running when they died, if the journal names it;
+   * otherwise `after`: the last step recorded (none: it died before its first).
+   */
+  constructor(deaths: number, where: { inFlight?: string; after?: string }) {
+    const place = where.inFlight
+      ? `in step "${where.inFlight}"`
+      : where.after
+        ? `after step "${where.after}", before the next step recorded anything`
+        : "before its first step recorded anything";
+    super(
+      "POISON_RUN",
+      `The run was quarantined: ${deaths} workers in a row died running it ${place}. ` +
+        "Fix the code that ends the process, then retry the run.",
+    );
   }
 }
 

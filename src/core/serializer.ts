@@ -6,6 +6,7 @@ import {
   NonDeterminismError,
   NonRetryableError,
   PayloadTooLargeError,
+  PoisonRunError,
   RunCancelledError,
   RunTimeoutError,
   SerializationError,
@@ -110,6 +111,9 @@ export function deserializeError(text: string): Error {
       break;
     case "PayloadTooLargeError":
       error = Object.create(PayloadTooLargeError.prototype) as Error;
+      break;
+    case "PoisonRunError":
+      error = Object.create(PoisonRunError.prototype) as Error;
       break;
     case "SerializationError":
       error = Object.create(SerializationError.prototype) as Error;

@@ -34,6 +34,12 @@ export interface WorkflowOptions<TInput> {
   priority?: number | ((input: TInput) => number);
   /** Only workers subscribed to this queue run it. (Default: "default") */
   queue?: string;
+  /**
+   * Workers that may die in a row running one run of this workflow (the process exits or
+   * is killed mid-step) without its journal moving on; then the run fails with
+   * `PoisonRunError` instead of being run again. (Default: the engine's `maxCrashes`)
+   */
+  maxCrashes?: number;
 }
 
 export type Trigger =

@@ -33,6 +33,12 @@ export interface EngineOptions {
   payloadLimitBytes?: number;
   /** Lease length in ms; a crashed worker's runs are resumed elsewhere after it. (Default: 15_000) */
   leaseMs?: number;
+  /**
+   * Workers that may die in a row running one run (the process exits or is killed mid-step)
+   * without its journal moving on; then the run fails with `PoisonRunError` instead of
+   * killing the next worker. A workflow's own `maxCrashes` wins. (Default: 3)
+   */
+  maxCrashes?: number;
   /** How often an idle worker looks for work from other processes, in ms. (Default: 1_000) */
   pollMs?: number;
   /** Deepest chain of child workflows. (Default: 32) */

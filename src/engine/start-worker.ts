@@ -1,6 +1,7 @@
 import { CairnError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
 import { captureConsole } from "../worker/log-capture.ts";
+import { defaultMaxCrashes } from "../worker/poison-run.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { admitPending } from "./admit-pending.ts";
@@ -60,6 +61,7 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
       queues: options.queues ?? ["default"],
       leaseMs: engine.leaseMs,
       pollMs: engine.options.pollMs ?? 1_000,
+      maxCrashes: engine.options.maxCrashes ?? defaultMaxCrashes,
     },
     {
       onStarted: (run) => bus.emitRun(run.id, run.workflow, "running"),

@@ -13,6 +13,7 @@ export function validateFlowControl<T>(options: WorkflowOptions<T>): void {
     }
   };
   if (options.concurrency) positiveInt(options.concurrency.limit, "concurrency.limit");
+  if (options.maxCrashes !== undefined) positiveInt(options.maxCrashes, "maxCrashes");
   if (options.rateLimit) {
     positiveInt(options.rateLimit.limit, "rateLimit.limit");
     if (toMs(options.rateLimit.period, `${where}: rateLimit.period`) <= 0) {

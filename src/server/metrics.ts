@@ -34,6 +34,12 @@ export function createMetrics(cairn: Cairn, logger: ServerLogger): Metrics {
     labelNames: ["workflow", "status"],
     registers: [registry],
   });
+  const poisonRuns = new Counter({
+    name: "cairn_poison_runs_total",
+    help: "Runs this process quarantined: workers kept dying running them without progress.",
+    labelNames: ["workflow"],
+    registers: [registry],
+  });
   const stepDuration = new Histogram({
     name: "cairn_step_duration_seconds",
     help: "Duration of step attempts executed by this process.",
@@ -81,6 +87,7 @@ export function createMetrics(cairn: Cairn, logger: ServerLogger): Metrics {
           if (event.reason === "created") runsStarted.inc({ workflow: event.workflow });
           else if (terminal.has(event.status)) {
             runsFinished.inc({ workflow: event.workflow, status: event.status });
+            if (event.error?.code === "POISON_RUN") poisonRuns.inc({ workflow: event.workflow });
           }
           return;
         case "step":

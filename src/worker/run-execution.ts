@@ -181,6 +181,12 @@ export class RunExecution implements WorkflowContext {
     return this.done;
   }
 
+  /** Ends the run failed without running its function (a quarantined poison run). */
+  failUnrun(error: Error): Promise<ExecutionOutcome> {
+    void this.#finishFailed(error);
+    return this.done;
+  }
+
   /** Stops at once (lease lost, run cancelled): running steps see their signal abort. */
   abort(reason: Error): void {
     if (this.#settled) return;

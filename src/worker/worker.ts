@@ -7,6 +7,7 @@ import { ensureError, LeaseLostError, RunCancelledError } from "../core/errors.t
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { ClaimedRun, JournalEntry, RunRecord, Store } from "../store/store.ts";
+import { poisonVerdict } from "./poison-run.ts";
 import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
 import { trapUncaughtErrors, type UnattributedErrorHandler } from "./uncaught-error-trap.ts";
 
@@ -26,6 +27,8 @@ export interface WorkerConfig {
   leaseMs: number;
   /** Fallback poll interval in ms, for work that arrives from other processes. */
   pollMs: number;
+  /** Workers dying in a row without progress before a run is quarantined (per workflow too). */
+  maxCrashes: number;
 }
 
 export interface WorkerHooks {
@@ -298,7 +301,9 @@ export class Worker {
         `cairn.run ${claimed.run.workflow}`,
         { attributes: { "cairn.run_id": runId, "cairn.workflow": claimed.run.workflow } },
         async (span) => {
-          const result = await execution.run();
+          const limit = definition.options.maxCrashes ?? this.#config.maxCrashes;
+          const poison = poisonVerdict(claimed, entries, limit);
+          const result = await (poison ? execution.failUnrun(poison) : execution.run());
           span.setAttribute("cairn.outcome", result.type);
           span.end();
           return result;

@@ -57,6 +57,7 @@ describe("/metrics", () => {
       "cairn_queue_depth",
       "cairn_queue_oldest_age_seconds",
       "cairn_lease_takeovers_total",
+      "cairn_poison_runs_total",
       "cairn_claim_latency_seconds",
     ]) {
       expect(text).toContain(`# TYPE ${name} `);
