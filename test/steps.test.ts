@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import type { RunId } from "../src/core/types.ts";
 import {
+  Cairn,
   CairnError,
   defineWorkflow,
   NonDeterminismError,
@@ -9,6 +11,7 @@ import {
   RetryableError,
   StepTimeoutError,
 } from "../src/index.ts";
+import { createMetrics } from "../src/server/metrics.ts";
 import {
   nextEngineEvent,
   type TestCairn,
@@ -435,5 +438,70 @@ describe("replaying outcomes resolved at a claim", () => {
     );
     t.clock.advance("1s");
     expect(await run.result()).toBe(3);
+  });
+});
+
+describe("poison runs", () => {
+  it("a run whose workers keep dying without progress fails with PoisonRunError, counted in metrics", async () => {
+    const name = "poison-in-process";
+    t = await testCairn({});
+    const { store } = t.cairn;
+    const at = t.clock.now();
+    const lease = 1000;
+    // Two dead workers, played at the store: the first recorded step "prepare" and a failed
+    // attempt of "explode", the second took the run over and recorded nothing.
+    await store.createRun({ id: "poisoned" as RunId, workflow: name, input: null, createdAt: at });
+    const [first] = await store.claimRuns("dead-1", { workflows: [name] }, at, lease, 1);
+    const entry = (position: number, key: string, status: "completed" | "retrying") => ({
+      position,
+      key,
+      kind: "step" as const,
+      status,
+      output: status === "completed" ? '{"json":1}' : null,
+      error: status === "retrying" ? '{"name":"Error","message":"boom"}' : null,
+      attempt: 1,
+      startedAt: at,
+      finishedAt: at,
+      wakeAt: status === "retrying" ? at : null,
+      detail: null,
+      seq: status === "completed" ? 1 : null,
+    });
+    const token = first?.token ?? 0;
+    await store.commit([
+      { type: "entry", runId: "poisoned" as RunId, token, entry: entry(0, "prepare", "completed") },
+      { type: "entry", runId: "poisoned" as RunId, token, entry: entry(1, "explode", "retrying") },
+    ]);
+    const [second] = await store.claimRuns(
+      "dead-2",
+      { workflows: [name] },
+      at + lease + 1,
+      lease,
+      1,
+    );
+    expect(second).toMatchObject({ takeover: true, crashes: 1 });
+    t.clock.advance(2 * lease + 2);
+
+    let executed = false;
+    const wf = defineWorkflow({ name, maxCrashes: 2 }, async (ctx) => {
+      executed = true;
+      await ctx.step("prepare", () => 1);
+      return ctx.step("explode", () => 2);
+    });
+    const other = await Cairn.open({ db: t.db, clock: t.clock, workflows: [wf] });
+    try {
+      const silent = { info() {}, warn() {}, error() {}, child: () => silent };
+      const metrics = createMetrics(other, silent);
+      const unsubscribe = other.subscribe((event) => metrics.observe(event));
+      await other.worker();
+      await waitForStatus(other, "poisoned", "failed");
+      unsubscribe();
+      const run = await other.getRun("poisoned");
+      expect(executed).toBe(false);
+      expect(run.error).toMatchObject({ name: "PoisonRunError", code: "POISON_RUN" });
+      expect(run.error?.message).toContain('2 workers in a row died running it in step "explode"');
+      expect(await metrics.render()).toContain(`cairn_poison_runs_total{workflow="${name}"} 1`);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -87,7 +87,8 @@ export function createMetrics(cairn: Cairn, logger: ServerLogger): Metrics {
           if (event.reason === "created") runsStarted.inc({ workflow: event.workflow });
           else if (terminal.has(event.status)) {
             runsFinished.inc({ workflow: event.workflow, status: event.status });
-            if (event.error?.code === "POISON_RUN") poisonRuns.inc({ workflow: event.workflow });
+            if (event.error?.name === "PoisonRunError")
+              poisonRuns.inc({ workflow: event.workflow });
           }
           return;
         case "step":
