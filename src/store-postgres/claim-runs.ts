@@ -31,7 +31,9 @@ export async function claimRuns(
 ): Promise<ClaimedRun[]> {
   if (limit <= 0 || scope.workflows.length === 0) return [];
   const queues = [...(scope.queues ?? ["default"])];
-  const rows = await sql`WITH candidates AS (
+  // Suspects (see ClaimScope.suspects) are picked apart, within their own limit.
+  const suspects = Math.min(limit, scope.suspects ?? limit);
+  const pick = (suspect: boolean, max: number) => sql`
       SELECT id, status, priority, available_at,
         status <> 'running' AND (concurrency_limit IS NOT NULL
           OR (rate_limit IS NOT NULL AND rate_period_ms IS NOT NULL AND started_at IS NULL))
@@ -40,8 +42,15 @@ export async function claimRuns(
       WHERE available_at <= ${now} AND workflow = ANY(${scope.workflows as string[]}::text[])
         AND queue = ANY(${queues}::text[])
         AND workflow NOT IN (SELECT workflow FROM paused_workflows)
-      ORDER BY priority DESC, available_at, id LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
+        AND (status = 'running' AND crash_count > 0) = ${suspect}
+      ORDER BY priority DESC, available_at, id LIMIT ${max}
+      FOR UPDATE SKIP LOCKED`;
+  const rows =
+    await sql`WITH plain AS (${pick(false, limit)}), suspects AS (${pick(true, suspects)}),
+    candidates AS (
+      SELECT * FROM suspects UNION ALL
+      (SELECT * FROM plain ORDER BY priority DESC, available_at, id
+        LIMIT ${limit} - (SELECT count(*) FROM suspects))
     ), claimed AS (
       UPDATE runs SET status = 'running', lease_owner = ${owner},
         available_at = ${now + leaseMs}, fencing_token = runs.fencing_token + 1,

@@ -148,10 +148,18 @@ export class SqliteStore implements Store {
           queues: JSON.stringify(scope.queues ?? ["default"]),
           limit: limit * 2 + 8,
         })
-        .map(toRun);
+        .map((row) => {
+          const { status, crash_count } = row as { status: string; crash_count: number };
+          return {
+            ...toRun(row as Record<string, unknown>),
+            suspect: status === "running" && crash_count > 0,
+          };
+        });
       const claimed: ClaimedRun[] = [];
+      let suspects = scope.suspects ?? Number.POSITIVE_INFINITY;
       for (const candidate of candidates) {
         if (claimed.length >= limit) break;
+        if (candidate.suspect && suspects-- <= 0) continue;
         const takeover = candidate.status === "running";
         // A takeover already holds its concurrency slot and has started.
         if (!takeover && !this.#admit(candidate, now)) continue;

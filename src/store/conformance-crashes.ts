@@ -56,5 +56,23 @@ export function runCrashCountStoreSuite(options: StoreSuiteOptions): void {
       // Counting starts over from the journal this claim saw.
       expect(await claim(store(), 5101)).toMatchObject({ takeover: true, crashes: 1 });
     });
+
+    test("a claim takes no more suspects than asked; fresh runs and first takeovers are none", async () => {
+      for (const id of ["s1", "s2", "fresh"]) {
+        await store().createRun({ id: runId(id), workflow: "wf", input: null, createdAt: 1000 });
+      }
+      const take = (now: number, suspects?: number) =>
+        store().claimRuns("w", { workflows: ["wf"], suspects }, now, lease, 10);
+      const ids = (claims: { run: { id: string } }[]) => claims.map((c) => c.run.id).sort();
+      expect(ids(await take(1000, 0))).toEqual(["fresh", "s1", "s2"]);
+      // First takeovers are no suspects yet; they come back with a crash counted.
+      expect(ids(await take(2001, 0))).toEqual(["fresh", "s1", "s2"]);
+      expect(await take(3002, 0)).toEqual([]);
+      const one = await take(3002, 1);
+      expect(one).toHaveLength(1);
+      expect(one[0]).toMatchObject({ takeover: true, crashes: 2 });
+      expect(await take(3002, 0)).toEqual([]);
+      expect(await take(3002)).toHaveLength(2);
+    });
   });
 }

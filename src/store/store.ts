@@ -19,6 +19,13 @@ export interface ClaimScope {
   workflows: readonly string[];
   /** (Default: ["default"]) */
   queues?: readonly string[];
+  /**
+   * How many suspects this claim may take: runs taken over again after a worker already
+   * died running them (`crash_count` ≥ 1). A worker takes at most one at a time, so runs
+   * that merely shared a process with a poison run are not killed with it again.
+   * (Default: no limit)
+   */
+  suspects?: number;
 }
 
 export type { CatchupPolicy, OverlapPolicy } from "../core/workflow.ts";

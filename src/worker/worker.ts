@@ -60,6 +60,12 @@ export class Worker {
   readonly #config: WorkerConfig;
   readonly #hooks: WorkerHooks;
   readonly #active = new Map<RunId, RunExecution>();
+  /**
+   * Runs executing here that were taken over from a dead or stalled worker. While any is,
+   * this worker takes no suspect (a run some worker already died running): a poison run
+   * then dies beside fresh runs only, never beside the runs it already took down once.
+   */
+  readonly #takeovers = new Set<RunId>();
   /** Runs claimed whose journal is still loading: they hold a slot too. */
   #loading = 0;
   #running = false;
@@ -202,7 +208,7 @@ export class Worker {
           const claimStarted = performance.now();
           const claimed = await this.#store.claimRuns(
             this.id,
-            this.#scope(),
+            { ...this.#scope(), suspects: this.#takeovers.size > 0 ? 0 : 1 },
             this.#clock.now(),
             this.#config.leaseMs,
             free,
@@ -276,6 +282,7 @@ export class Worker {
     if (previous && previous.token >= claimed.token) return;
     const definition = this.#registry.get(claimed.run.workflow);
     if (!definition) return; // claims are filtered by workflow; unreachable in practice
+    if (claimed.takeover) this.#takeovers.add(runId);
     const start = async () => {
       if (previous) {
         // We claimed the run again while our earlier execution still ran (its lease lapsed
@@ -310,11 +317,13 @@ export class Worker {
         },
       );
       if (this.#active.get(runId) === execution) this.#active.delete(runId);
+      this.#takeovers.delete(runId);
       this.#hooks.onSettled(claimed.run, outcome);
       this.notify();
     };
     start().catch((error) => {
       this.#active.delete(runId);
+      this.#takeovers.delete(runId);
       this.#hooks.onError(ensureError(error), `executing run ${runId}`);
       this.notify();
     });

@@ -49,6 +49,7 @@ describe.each(["exit", "sigkill"] as const)("a step that ends its process (%s)",
         }
       });
 
+      let lastSeen = new Map<string, string>();
       const statuses = async () => {
         const runs = await cairn.listRuns({ limit: NORMAL_RUNS + 1 });
         return new Map<string, string>(runs.map((r) => [r.id, r.status]));
@@ -57,12 +58,18 @@ describe.each(["exit", "sigkill"] as const)("a step that ends its process (%s)",
         cairn,
         async () => {
           const status = await statuses();
+          lastSeen = status;
           return (
             status.get("poison") === "failed" &&
             [...status].every(([id, s]) => id === "poison" || s === "completed")
           );
         },
-        `poison run failed and ${NORMAL_RUNS} normal runs completed`,
+        () =>
+          `poison run failed and ${NORMAL_RUNS} normal runs completed (deaths: ${exits.length}; ` +
+          `runs not so: ${[...lastSeen]
+            .filter(([id, s]) => s !== (id === "poison" ? "failed" : "completed"))
+            .map(([id, s]) => `${id} ${s}`)
+            .join(", ")})`,
         25_000,
       );
       stopped = true;
