@@ -147,6 +147,7 @@ export class SqliteStore implements Store {
           workflows: JSON.stringify(scope.workflows),
           queues: JSON.stringify(scope.queues ?? ["default"]),
           limit: limit * 2 + 8,
+          no_suspects: scope.suspects === 0 ? 1 : 0,
         })
         .map((row) => {
           const { status, crash_count } = row as { status: string; crash_count: number };

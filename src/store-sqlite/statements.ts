@@ -45,10 +45,13 @@ const statementSql = {
   // expired leases share one queue.
   // Over-fetches: some candidates may be held back by a concurrency or rate limit.
   // INDEXED BY: without statistics SQLite would rather scan a workflow's runs, finished ones too.
+  // Suspects a claim may not take are left out here, or a queue head of them would hide the
+  // runs behind them from the over-fetch.
   claimable: `SELECT * FROM runs INDEXED BY runs_available_at WHERE available_at <= @now
         AND workflow IN (SELECT value FROM json_each(@workflows))
         AND queue IN (SELECT value FROM json_each(@queues))
         AND workflow NOT IN (SELECT workflow FROM paused_workflows)
+        AND NOT (@no_suspects AND status = 'running' AND crash_count > 0)
       ORDER BY priority DESC, available_at LIMIT @limit`,
   // A takeover (the run was still running: its lease lapsed) that finds the journal as long as
   // the previous claim did counts one more crash without progress; see poison runs.
