@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { deserialize } from "../../core/serializer.ts";
 import type { RunId } from "../../core/types.ts";
+import { userWorkflowNames } from "../../engine/built-in-workflows.ts";
 import { apiRoute } from "../api-route.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
 import { EventPage, EventQuery, WorkerList } from "../schemas-ui.ts";
@@ -79,7 +80,7 @@ export const listWorkers = apiRoute({
         host: w.host,
         pid: w.pid,
         queues: w.queues,
-        workflows: w.workflows,
+        workflows: userWorkflowNames(w.workflows),
         concurrency: w.concurrency,
         startedAt: new Date(w.startedAt).toISOString(),
         lastSeenAt: new Date(w.lastSeenAt).toISOString(),
