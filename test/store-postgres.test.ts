@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { RunId } from "../src/core/types.ts";
 import { defineWorkflow } from "../src/index.ts";
 import { Cairn } from "../src/sdk/cairn.ts";
+import { stepEntry } from "../src/store/conformance-support.ts";
 import type { JournalEntry, NewRun, Store } from "../src/store/store.ts";
 import { loadPostgresMigrations, migratePostgres } from "../src/store-postgres/migrate.ts";
 import { PostgresStore } from "../src/store-postgres/postgres-store.ts";
@@ -232,20 +233,7 @@ describe("PostgreSQL store", () => {
         for (let i = 0; i < iterations; i++) {
           const runId = `c${i}`;
           const token = await claimed(a, runId);
-          const entry = (position: number): JournalEntry => ({
-            position,
-            key: `s${position}`,
-            kind: "step",
-            status: "completed",
-            output: "{}",
-            error: null,
-            attempt: 1,
-            startedAt: 1000,
-            finishedAt: 1001,
-            wakeAt: null,
-            detail: null,
-            seq: null,
-          });
+          const entry = (position: number) => stepEntry(position, `s${position}`, { output: "{}" });
           const [[first], cancelled] = await Promise.all([
             a.commit([{ type: "entry", runId: id(runId), token, entry: entry(0) }]),
             b.cancelRun(id(runId), "{}", 1001),
@@ -398,20 +386,8 @@ describe("PostgreSQL store", () => {
       await a.createRun(newRun("t1"));
       const [c] = await a.claimRuns("w", wf, 1000, 3_600_000, 1);
       const token = c?.token ?? 0;
-      const entry = (position: number): JournalEntry => ({
-        position,
-        key: `tx${position}`,
-        kind: "transaction",
-        status: "completed",
-        output: null,
-        error: null,
-        attempt: 1,
-        startedAt: 1000,
-        finishedAt: 1001,
-        wakeAt: null,
-        detail: null,
-        seq: null,
-      });
+      const entry = (position: number) =>
+        stepEntry(position, `tx${position}`, { kind: "transaction", output: null });
       const ok = await a.transactionalStep(
         { runId: id("t1"), token, entry: entry(0) },
         async (tx) => {
@@ -687,20 +663,16 @@ function makeScenario(round: number, random: () => number): Scenario {
 }
 
 function entryAt(position: number, key: string, n = 0): JournalEntry {
-  return {
-    position,
-    key,
-    kind: "step",
-    status: n % 4 === 3 ? "retrying" : "completed",
+  const retrying = n % 4 === 3;
+  return stepEntry(position, key, {
+    status: retrying ? "retrying" : "completed",
     output: `{"json":${n}}`,
-    error: null,
     attempt: 1 + (n % 2),
     startedAt: 1000 + n,
     finishedAt: 1001 + n,
-    wakeAt: n % 4 === 3 ? 5000 : null,
-    detail: null,
-    seq: n % 4 === 3 ? null : n + 1,
-  };
+    wakeAt: retrying ? 5000 : null,
+    seq: retrying ? null : n + 1,
+  });
 }
 
 async function snapshot(store: Store, runIds: string[]) {
