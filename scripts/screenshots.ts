@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { stringify } from "yaml";
 import { fanOutFanIn } from "../bench/flow-layout-shapes.ts";
-import { startUi } from "../test/ui/support/ui-harness.ts";
+import { startUi, viewportStill } from "../test/ui/support/ui-harness.ts";
 // @ts-expect-error a plain .mjs script without type declarations
 import { ensureUi } from "./ensure-ui.mjs";
 
@@ -44,21 +44,6 @@ steps:
     with: { orders: "=steps.load.orders", charged: "=steps.each" }
 `;
 
-/** Until the canvas has fitted the graph into view and holds still. */
-async function settled(page: Page): Promise<void> {
-  await page.evaluate(`new Promise((resolve) => {
-    let last = "";
-    let still = 0;
-    const check = () => {
-      const now = [...document.querySelectorAll(".react-flow__viewport")].map((v) => v.style.transform).join("|");
-      still = now === last ? still + 1 : 0;
-      last = now;
-      if (still >= 5) resolve(null);
-      else requestAnimationFrame(check);
-    };
-    check();
-  })`);
-}
 mkdirSync(out, { recursive: true });
 (ensureUi as () => boolean)();
 
@@ -133,7 +118,7 @@ try {
   await page.goto("/flows/orders");
   await page.locator('[data-testid="flow-canvas"][data-laid-out="yes"]').waitFor();
   await page.locator('[data-testid="node-each/charge"]').waitFor();
-  await settled(page);
+  await viewportStill(page, 5); // the canvas has fitted the graph into view
   await shot("flow-editor");
   await page.locator('[data-testid="node-report"]').click();
   await page.getByTestId("step-test-form").waitFor();
@@ -145,7 +130,7 @@ try {
   });
   await page.goto("/flows/large");
   await page.locator('[data-testid="flow-canvas"][data-laid-out="yes"]').waitFor();
-  await settled(page);
+  await viewportStill(page, 5); // the canvas has fitted the graph into view
   await shot("flow-large");
 
   await page.goto("/events");

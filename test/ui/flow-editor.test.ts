@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startUi, type UiHarness } from "./support/ui-harness.ts";
+import { startUi, type UiHarness, viewportStill } from "./support/ui-harness.ts";
 
 /**
  * The flow editor in Chromium against a real `cairn dev` whose folder holds one flow file:
@@ -37,18 +37,7 @@ async function laidOut(page: Page, ids: string[]): Promise<void> {
   for (const id of ids) await node(page, id).waitFor();
   await page.locator('[data-testid="flow-canvas"][data-laid-out="yes"]').first().waitFor();
   // The canvas fits the new layout into view on the next frame: wait until it holds still.
-  await page.evaluate(`new Promise((resolve) => {
-    let last = "";
-    let still = 0;
-    const check = () => {
-      const now = [...document.querySelectorAll(".react-flow__viewport")].map((v) => v.style.transform).join("|");
-      still = now === last ? still + 1 : 0;
-      last = now;
-      if (still >= 3) resolve(null);
-      else requestAnimationFrame(check);
-    };
-    check();
-  })`);
+  await viewportStill(page, 3);
 }
 
 /** Which ELK scripts the page fetched: the worker's, or the build that runs on the page. */

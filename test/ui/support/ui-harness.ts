@@ -181,3 +181,19 @@ export function describeViolations(violations: AxeViolation[]): string {
     )
     .join("\n");
 }
+
+/** Resolves once every flow canvas's viewport has held still for `frames` animation frames. */
+export async function viewportStill(page: Page, frames: number): Promise<void> {
+  await page.evaluate(`new Promise((resolve) => {
+    let last = "";
+    let still = 0;
+    const check = () => {
+      const now = [...document.querySelectorAll(".react-flow__viewport")].map((v) => v.style.transform).join("|");
+      still = now === last ? still + 1 : 0;
+      last = now;
+      if (still >= ${frames}) resolve(null);
+      else requestAnimationFrame(check);
+    };
+    check();
+  })`);
+}
