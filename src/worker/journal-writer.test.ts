@@ -97,4 +97,42 @@ describe("JournalWriter", () => {
       await inner.close();
     }
   });
+
+  it("holds a commit while outcomes handed out start steps, and for one turn when they start none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cairn-journal-writer-"));
+    dirs.push(dir);
+    const store = await openStore(`sqlite:${join(dir, "cairn.db")}`);
+    const writer = new JournalWriter(store, { maxHoldMs: 60_000 });
+    const op = (key: string): JournalOp => ({
+      type: "entry",
+      runId: "r" as RunId,
+      token: 1,
+      entry: entry(key),
+    });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      // Outcomes wait to be handed out and a step waits for the commit: writes made turns
+      // apart share one commit, made once the handing ends.
+      const endDelivering = writer.delivering();
+      const endWaiting = writer.stepWaiting();
+      const first = writer.write(op("a"));
+      await turn();
+      await turn();
+      const second = writer.write(op("b"));
+      await turn();
+      expect(writer.stats.flushes).toBe(0);
+      endDelivering();
+      endWaiting();
+      await Promise.all([first, second]);
+      expect(writer.stats).toEqual({ flushes: 1, ops: 2 });
+
+      // Outcomes wait but start no step: the commit waits one turn, not for the handing.
+      const stillDelivering = writer.delivering();
+      await writer.write(op("c"));
+      expect(writer.stats).toEqual({ flushes: 2, ops: 3 });
+      stillDelivering();
+    } finally {
+      await store.close();
+    }
+  });
 });

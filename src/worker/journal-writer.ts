@@ -25,11 +25,7 @@ interface Pending {
  */
 export class JournalWriter {
   readonly #store: Store;
-  readonly #queue = new BatchQueue<Pending>((batch) => this.#flush(batch), {
-    // One turn to see whether the outcomes handed out start steps; then only while they do.
-    holdWhile: (turnsHeld) => this.#delivering > 0 && (turnsHeld === 0 || this.#stepsWaiting > 0),
-    maxHoldMs: 1,
-  });
+  readonly #queue: BatchQueue<Pending>;
   /** Runs with outcomes waiting to be handed to their workflows (see `delivering`). */
   #delivering = 0;
   /** Steps waiting for their run's earlier writes to commit before they start. */
@@ -42,8 +38,14 @@ export class JournalWriter {
   /** Per run: the token under which a write failed, and why; its later ops are refused. */
   readonly #failed = new Map<JournalOp["runId"], { token: number; error: unknown }>();
 
-  constructor(store: Store) {
+  /** `maxHoldMs`: the longest a commit waits for steps to join it (see `delivering`). */
+  constructor(store: Store, { maxHoldMs = 1 }: { maxHoldMs?: number } = {}) {
     this.#store = store;
+    this.#queue = new BatchQueue<Pending>((batch) => this.#flush(batch), {
+      // One turn to see whether the outcomes handed out start steps; then only while they do.
+      holdWhile: (turnsHeld) => this.#delivering > 0 && (turnsHeld === 0 || this.#stepsWaiting > 0),
+      maxHoldMs,
+    });
   }
 
   write(op: JournalOp): Promise<JournalOpResult> {
