@@ -75,6 +75,29 @@ describe("script runner", () => {
     expect(js.output).toEqual(["z"]);
   }, 30_000);
 
+  it("calls a Python main by its named parameters, **kwargs or async, with the script as a module", async () => {
+    const dataclass = [
+      "from dataclasses import dataclass",
+      "@dataclass",
+      "class Point:",
+      "    x: int",
+      "def main(a, *, c=0):",
+      "    return {'a': Point(a).x, 'c': c, 'module': __name__}",
+    ].join("\n");
+    expect(
+      (await runScript({ lang: "python", source: dataclass, input: { a: 1, c: 2, extra: 3 } }))
+        .output,
+    ).toEqual({ a: 1, c: 2, module: "cairn_script" });
+    const kwargs = "def main(**kw):\n    return sorted(kw)\n";
+    expect(
+      (await runScript({ lang: "python", source: kwargs, input: { b: 1, a: 2 } })).output,
+    ).toEqual(["a", "b"]);
+    const asynchronous = "async def main(n):\n    return n * 2\n";
+    expect(
+      (await runScript({ lang: "python", source: asynchronous, input: { n: 21 } })).output,
+    ).toBe(42);
+  });
+
   it("fails with the tail of stderr: a Python traceback, a Bash exit code", async () => {
     await expect(
       runScript({ lang: "python", source: "def main():\n    raise KeyError('missing-key')\n" }),
