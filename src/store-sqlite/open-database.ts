@@ -6,7 +6,6 @@ import { CairnError } from "../core/errors.ts";
 import { migrate } from "./migrate.ts";
 import { retryWhileBusy } from "./retry-while-busy.ts";
 import { isStorageFault, storageError } from "./storage-error.ts";
-import { lockAttemptMs } from "./write-lock.ts";
 
 export interface SqliteStoreOptions {
   /**
@@ -66,9 +65,6 @@ export function openDatabase(path: string, options: SqliteStoreOptions): Databas
     db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
     db.pragma("foreign_keys = ON");
     migrate(db);
-    // From here on writes wait for the lock in `WriteLock`, between event-loop turns; this
-    // only bounds how long one attempt (or a read during another's recovery) blocks.
-    db.pragma(`busy_timeout = ${Math.min(busyTimeoutMs, lockAttemptMs)}`);
     return db;
   } catch (error) {
     db.close();

@@ -38,6 +38,9 @@ export class WriteLock {
   readonly #warnAfterMs: number;
   readonly #listeners = new Set<(wait: WriteLockWait) => void>();
   readonly #queue: Waiting[] = [];
+  /** `busy_timeout` for one attempt at the lock, and back to the store's for everything else. */
+  readonly #shortWait: Database.Statement;
+  readonly #longWait: Database.Statement;
   #episodeSince = 0;
   #warned = false;
   #gaveUp = false;
@@ -51,6 +54,12 @@ export class WriteLock {
     this.#path = path;
     this.#timeoutMs = options.timeoutMs;
     this.#warnAfterMs = options.warnAfterMs;
+    // Reads keep the full busy timeout: they wait only while another process recovers the
+    // WAL after a crash, which is short, and failing them would fail runs.
+    this.#shortWait = db.prepare(
+      `PRAGMA busy_timeout = ${Math.min(lockAttemptMs, options.timeoutMs)}`,
+    );
+    this.#longWait = db.prepare(`PRAGMA busy_timeout = ${options.timeoutMs}`);
   }
 
   /** Runs `fn` in an immediate transaction once this process holds the write lock. */
@@ -90,14 +99,17 @@ export class WriteLock {
   #attempt(fn: () => unknown): Attempt {
     let ran = false;
     try {
+      this.#shortWait.get();
       const value = this.#db
         .transaction(() => {
           ran = true;
+          this.#longWait.get();
           return fn();
         })
         .immediate();
       return { done: true, ok: true, value };
     } catch (error) {
+      if (!ran && this.#db.open) this.#longWait.get();
       if (!ran && sqliteCode(error).startsWith("SQLITE_BUSY") && this.#db.open)
         return { done: false };
       return {
@@ -152,7 +164,13 @@ export class WriteLock {
       waitedMs: Math.round(now - this.#episodeSince),
       ...(holder ? { holder } : {}),
     };
-    for (const listener of this.#listeners) listener(wait);
+    for (const listener of this.#listeners) {
+      try {
+        listener(wait);
+      } catch {
+        // A listener's failure must not stop the writes waiting in the queue.
+      }
+    }
   }
 
   #timedOut(waitedMs: number): CairnError {
