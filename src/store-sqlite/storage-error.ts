@@ -2,8 +2,8 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { CairnError } from "../core/errors.ts";
 
-/** SQLite's result code of a driver error (`SQLITE_FULL`, `SQLITE_IOERR_WRITE`, …). */
-export function sqliteCode(error: unknown): string {
+/** The `code` of a driver or Node error (`SQLITE_FULL`, `SQLITE_IOERR_WRITE`, `EROFS`, …). */
+export function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : "";
 }
@@ -14,7 +14,7 @@ export function sqliteCode(error: unknown): string {
  * one by one outside any transaction.
  */
 export function isStorageFault(error: unknown): boolean {
-  const code = sqliteCode(error);
+  const code = errorCode(error);
   return /^SQLITE_(FULL|IOERR|NOMEM|READONLY|CORRUPT|CANTOPEN|BUSY)/.test(code);
 }
 
@@ -35,7 +35,7 @@ export function whyNotWritable(path: string): string | undefined {
     try {
       accessSync(target, constants.W_OK);
     } catch (error) {
-      const code = sqliteCode(error);
+      const code = errorCode(error);
       if (code === "EROFS") return `${what} is on a read-only file system`;
       if (code === "EACCES" || code === "EPERM") {
         return `${what} is not writable by this process (uid ${process.getuid?.() ?? "?"})`;
@@ -52,7 +52,7 @@ export function whyNotWritable(path: string): string | undefined {
  * `STORE_UNAVAILABLE` naming the cause; anything else is returned as it is.
  */
 export function storageError(path: string, error: unknown): unknown {
-  const code = sqliteCode(error);
+  const code = errorCode(error);
   if (code === "SQLITE_FULL" || (code.startsWith("SQLITE_IOERR") && /ENOSPC/.test(String(error)))) {
     return new CairnError(
       "STORAGE_FULL",

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { CairnError } from "../core/errors.ts";
 import type { WriteLockWait } from "../store/store.ts";
-import { isStorageFault, sqliteCode, storageError } from "./storage-error.ts";
+import { errorCode, isStorageFault, storageError } from "./storage-error.ts";
 import { writeLockHolder } from "./write-lock-holder.ts";
 
 interface Waiting {
@@ -110,7 +110,7 @@ export class WriteLock {
       return { done: true, ok: true, value };
     } catch (error) {
       if (!ran && this.#db.open) this.#longWait.get();
-      if (!ran && sqliteCode(error).startsWith("SQLITE_BUSY") && this.#db.open)
+      if (!ran && errorCode(error).startsWith("SQLITE_BUSY") && this.#db.open)
         return { done: false };
       return {
         done: true,
