@@ -1,3 +1,4 @@
+import { redactUrl } from "../core/redact.ts";
 import type { Cairn } from "../sdk/cairn.ts";
 import type { Store } from "../store/store.ts";
 import { ApiClient, ApiUnavailableError } from "./api-client.ts";
@@ -73,7 +74,7 @@ export async function apiOrDatabase<T>(
       return await viaApi(apiClient(resolved.values));
     } catch (error) {
       if (!(error instanceof ApiUnavailableError) || !mayFallBack(resolved)) throw error;
-      note(`note: ${error.message} Using the database ${resolved.values.db} directly.`);
+      note(`note: ${error.message} Using the database ${redactUrl(resolved.values.db)} directly.`);
     }
   }
   return withEngine(resolved.values, viaDatabase);

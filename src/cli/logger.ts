@@ -55,6 +55,28 @@ export function logEvent(logger: pino.Logger, event: EngineEvent): void {
         "claimed runs",
       );
       return;
+    case "store-lock": {
+      const fields = {
+        database: event.path,
+        waitedMs: event.waitedMs,
+        ...(event.holderPid === undefined
+          ? {}
+          : { holderPid: event.holderPid, holderName: event.holderName }),
+      };
+      const by = event.holderPid === undefined ? "another process" : `pid ${event.holderPid}`;
+      if (event.state === "waiting")
+        logger.warn(
+          fields,
+          `database write lock held by ${by}: writes have waited ${event.waitedMs} ms`,
+        );
+      else if (event.state === "gave-up")
+        logger.error(
+          fields,
+          `database write lock still held by ${by}: writes failed after the busy timeout`,
+        );
+      else logger.info(fields, `database write lock acquired after ${event.waitedMs} ms`);
+      return;
+    }
     case "lease-expired":
       logger.warn(
         { runIds: event.runIds },

@@ -56,6 +56,20 @@ export type EngineEvent =
     }
   | {
       /**
+       * This process waited for another process's database write lock longer than the
+       * store's threshold (`waiting`), then got it (`acquired`) or gave its writes up at the
+       * busy timeout (`gave-up`). SQLite only; `holderPid` where the kernel says.
+       */
+      type: "store-lock";
+      state: "waiting" | "acquired" | "gave-up";
+      path: string;
+      waitedMs: number;
+      holderPid?: number;
+      holderName?: string;
+      at: number;
+    }
+  | {
+      /**
        * The store had not confirmed these runs' leases for a whole lease (it failed or did
        * not answer): this worker stopped executing them, since another may own them now.
        */

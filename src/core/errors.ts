@@ -23,6 +23,7 @@ export const errorCodes = [
   "MAX_DEPTH_EXCEEDED",
   "CLOSED",
   "STORE_UNAVAILABLE",
+  "STORAGE_FULL",
   "RUN_FAILED",
   "FLOW_INVALID",
   "POISON_RUN",

@@ -88,6 +88,7 @@ export class Engine {
   readonly paused = new Set<string>();
   worker: Worker | undefined;
   #databaseClock: DatabaseClock | undefined;
+  readonly #stopLockWatch: (() => void) | undefined;
   #closed = false;
 
   constructor(store: Store, clock: Clock, options: EngineOptions, databaseClock?: DatabaseClock) {
@@ -104,6 +105,14 @@ export class Engine {
       (error) => this.reportError(error, "storing log lines"),
     );
     this.#databaseClock = databaseClock;
+    this.#stopLockWatch = store.onWriteLockWait?.(({ holder, ...wait }) =>
+      this.bus.emit({
+        type: "store-lock",
+        ...wait,
+        ...(holder ? { holderPid: holder.pid, holderName: holder.name } : {}),
+        at: clock.now(),
+      }),
+    );
     for (const workflow of options.workflows ?? []) this.register(workflow);
     this.flows = new FlowCatalog({
       store,
@@ -202,6 +211,7 @@ export class Engine {
     await this.writer.idle();
     await this.logWriter.idle();
     this.#databaseClock?.stop();
+    this.#stopLockWatch?.();
     await this.store.close();
   }
 }

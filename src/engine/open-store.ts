@@ -1,15 +1,12 @@
 import { CairnError } from "../core/errors.ts";
+import { redactUrl } from "../core/redact.ts";
 import type { Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { sqliteFileProblem } from "./sqlite-file-problem.ts";
 
+export { redactUrl } from "../core/redact.ts";
 // Its own module so the CLI's configuration reads it without loading the store drivers.
 export { defaultDatabaseUrl } from "./default-database-url.ts";
-
-/** A database URL safe to print: its password replaced. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
-}
 
 /**
  * Opens the store a database URL names: `sqlite:path/to/file.db` (or a bare path ending in

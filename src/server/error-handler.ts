@@ -49,6 +49,14 @@ export function errorHandler(logger: ServerLogger) {
         return problemResponse(c, error.code, error.message, {}, list);
       }
       if (error.code === "CLOSED") return problemResponse(c, "CLOSED", error.message);
+      if (error.code === "STORAGE_FULL" || error.code === "STORE_UNAVAILABLE") {
+        // The message names the database file: for the operator's log, not for callers.
+        logger.error(
+          { err: error, requestId: c.get("requestId"), method: c.req.method, path: c.req.path },
+          "request failed: the database cannot take writes",
+        );
+        return problemResponse(c, error.code, storeDetail[error.code], { "Retry-After": "5" });
+      }
     }
     if (error instanceof HTTPException && error.status < 500) {
       return fromHttpException(c, error);
@@ -64,6 +72,14 @@ export function errorHandler(logger: ServerLogger) {
     );
   };
 }
+
+/** What callers are told of a database that cannot write; nothing was written. */
+const storeDetail = {
+  STORAGE_FULL:
+    "The database's storage is full: nothing of this request was written. Retry once space is freed; the server recovers by itself.",
+  STORE_UNAVAILABLE:
+    "The database cannot take writes right now (locked, read-only or unreachable): nothing of this request was written. Retry later.",
+};
 
 /** Hono's own 4xx errors (e.g. from its validators) in our vocabulary. */
 function fromHttpException(c: Context<AppEnv>, error: HTTPException): Response {

@@ -77,6 +77,7 @@ export const problemTable = {
   not_found: { status: 404, title: "Not found" },
   not_ready: { status: 503, title: "Not ready" },
   STORE_UNAVAILABLE: { status: 503, title: "Database unavailable" },
+  STORAGE_FULL: { status: 503, title: "Storage full" },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<ProblemCode, ProblemKind>;
 

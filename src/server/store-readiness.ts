@@ -24,7 +24,8 @@ export interface ReadinessOptions {
  * commits and the worker's claims (an engine `claim` event) prove or disprove it; when none
  * succeeded for an interval, a probe writes one row of `write_probes`. A write that failed
  * or has been pending (a probe or a journal commit) for `thresholdMs`
- * makes the store unready until a write succeeds again. Time here is real elapsed time
+ * makes the store unready until a write succeeds again; so does a wait for another process's
+ * write lock past `thresholdMs` (SQLite's `store-lock` event), until the lock is acquired. Time here is real elapsed time
  * (`performance.now()`), not the engine's clock: a test clock must not fake an outage.
  */
 export class StoreReadiness {
@@ -41,6 +42,9 @@ export class StoreReadiness {
   /** Since when the current probe has been waiting, or null when none is. */
   #probeSince: number | null = null;
   #lastSuccess = performance.now();
+  /** Since when a write has waited for another process's lock (a `store-lock` event), or null. */
+  #lockWaitSince: number | null = null;
+  #lockHolder = "";
   #timer: NodeJS.Timeout | undefined;
 
   readonly #writer: CommitWatch;
@@ -83,6 +87,14 @@ export class StoreReadiness {
 
   observe(event: EngineEvent): void {
     if (event.type === "claim") this.#succeeded();
+    if (event.type === "store-lock") {
+      if (event.state === "waiting") {
+        this.#lockWaitSince = performance.now() - event.waitedMs;
+        this.#lockHolder =
+          event.holderPid === undefined ? "another process" : `pid ${event.holderPid}`;
+      } else this.#lockWaitSince = null;
+      this.#evaluate(performance.now());
+    }
   }
 
   close(): void {
@@ -127,6 +139,7 @@ export class StoreReadiness {
     const pendingSince = Math.min(
       this.#probeSince ?? Number.POSITIVE_INFINITY,
       this.#writer.committingSince ?? Number.POSITIVE_INFINITY,
+      this.#lockWaitSince ?? Number.POSITIVE_INFINITY,
     );
     const pendingFor = pendingSince === Number.POSITIVE_INFINITY ? -1 : now - pendingSince;
     const ready = failedFor < this.#thresholdMs && pendingFor <= this.#thresholdMs;
@@ -134,9 +147,13 @@ export class StoreReadiness {
     const since = Math.max(failedFor, pendingFor);
     this.#ready = ready;
     this.#gauge.set(ready ? 1 : 0);
+    const locked =
+      this.#lockWaitSince !== null && now - this.#lockWaitSince >= this.#thresholdMs
+        ? ` (the database's write lock is held by ${this.#lockHolder})`
+        : "";
     const reason = ready
       ? "the store takes writes again"
-      : `the store has not completed a write for ${Math.round(since)} ms`;
+      : `the store has not completed a write for ${Math.round(since)} ms${locked}`;
     if (ready) this.#logger.info({ ready }, `readiness: ready (${reason})`);
     else this.#logger.error({ ready, err: this.#lastError }, `readiness: not ready (${reason})`);
     this.#onChange?.(ready, reason);

@@ -1,10 +1,11 @@
-import { mkdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { CairnError } from "../core/errors.ts";
 import { migrate } from "./migrate.ts";
 import { retryWhileBusy } from "./retry-while-busy.ts";
+import { isStorageFault, storageError } from "./storage-error.ts";
 
 export interface SqliteStoreOptions {
   /**
@@ -15,7 +16,14 @@ export interface SqliteStoreOptions {
   synchronous?: "FULL" | "NORMAL";
   /** How long a writer waits for another process's transaction, in ms. (Default: 10_000) */
   busyTimeoutMs?: number;
+  /**
+   * A wait for another process's write lock longer than this is reported (logged at warn
+   * with the holder's pid, and `/readyz` turns 503 until it ends), in ms. (Default: 5_000)
+   */
+  lockWarnMs?: number;
 }
+
+export const defaultBusyTimeoutMs = 10_000;
 
 let nativeBinding: string | null | undefined;
 
@@ -38,10 +46,15 @@ function installedNativeBinding(): string | null {
 
 /** Opens (creating if need be) and migrates a SQLite database; errors name the file. */
 export function openDatabase(path: string, options: SqliteStoreOptions): Database.Database {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") createFolder(path);
   const binding = installedNativeBinding();
-  const db = new Database(path, binding ? { nativeBinding: binding } : {});
-  const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+  let db: Database.Database;
+  try {
+    db = new Database(path, binding ? { nativeBinding: binding } : {});
+  } catch (error) {
+    throw namedOpenError(path, error);
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? defaultBusyTimeoutMs;
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // Switching to WAL needs a moment of exclusive access, for which SQLite does not call the
@@ -72,5 +85,47 @@ function namedOpenError(path: string, error: unknown): unknown {
       { cause: error },
     );
   }
+  if (isStorageFault(error)) return storageError(path, error);
   return error;
+}
+
+/** The database's folder, created if need be; a failure names the folder and why. */
+function createFolder(path: string): void {
+  const folder = dirname(path);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    // mkdir -p on a read-only file system says ENOENT: the nearest existing folder tells.
+    const code = nearestFolderCode(folder) ?? (error as { code?: string }).code;
+    const why =
+      code === "EROFS"
+        ? "the file system is read-only"
+        : code === "ENOTDIR"
+          ? "a part of that path is a file, not a folder"
+          : code === "EACCES" || code === "EPERM"
+            ? "permission denied"
+            : code === "ENOSPC"
+              ? "the disk is full"
+              : (error as Error).message;
+    throw new CairnError(
+      "STORE_UNAVAILABLE",
+      `Database ${path}: its folder ${folder} does not exist and cannot be created (${why}).`,
+      { cause: error },
+    );
+  }
+}
+
+/** The error code of writing into the nearest existing ancestor of `folder`, if any. */
+function nearestFolderCode(folder: string): string | undefined {
+  for (let dir = dirname(folder); ; dir = dirname(dir)) {
+    if (existsSync(dir)) {
+      try {
+        accessSync(dir, constants.W_OK);
+        return undefined;
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    }
+    if (dir === dirname(dir)) return undefined;
+  }
 }

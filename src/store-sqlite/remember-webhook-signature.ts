@@ -7,7 +7,7 @@ import type { Store } from "../store/store.ts";
  */
 export function sqliteRememberWebhookSignature(
   db: () => Database.Database,
-  write: <T>(fn: () => T) => T,
+  write: <T>(fn: () => T) => Promise<T>,
 ): Store["rememberWebhookSignature"] {
   return async (key, expiresAt, now) =>
     write(() => {

@@ -3,7 +3,10 @@ import { toFlowVersion, withoutText } from "../store/flow-rows.ts";
 import type { FlowStore } from "../store/flow-store.ts";
 
 /** The flows part of the SQLite store; `write` runs its argument in an immediate transaction. */
-export function sqliteFlows(db: () => Database.Database, write: <T>(fn: () => T) => T): FlowStore {
+export function sqliteFlows(
+  db: () => Database.Database,
+  write: <T>(fn: () => T) => Promise<T>,
+): FlowStore {
   let statements: ReturnType<typeof prepare> | undefined;
   const sql = () => {
     statements ??= prepare(db());

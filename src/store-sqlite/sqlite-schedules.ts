@@ -7,7 +7,7 @@ import { toSchedule } from "./rows.ts";
 /** The schedules part of the SQLite store; `write` runs its argument in an immediate transaction. */
 export function sqliteSchedules(
   db: () => Database.Database,
-  write: <T>(fn: () => T) => T,
+  write: <T>(fn: () => T) => Promise<T>,
   insertRun: (run: NewRun) => boolean,
 ): Store["schedules"] {
   let statements: ReturnType<typeof prepare> | undefined;

@@ -16,10 +16,12 @@ import type {
   RunFilter,
   RunRecord,
   Store,
+  WriteLockWait,
 } from "../store/store.ts";
 import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
+import { type CreateResult, createOneRun } from "./create-one-run.ts";
 import { listRuns } from "./list-runs.ts";
-import { openDatabase, type SqliteStoreOptions } from "./open-database.ts";
+import { defaultBusyTimeoutMs, openDatabase, type SqliteStoreOptions } from "./open-database.ts";
 import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { newRunParams, toEntryRow, toRun } from "./rows.ts";
 import { sqliteFlows } from "./sqlite-flows.ts";
@@ -27,7 +29,9 @@ import { sqliteSchedules } from "./sqlite-schedules.ts";
 import { sqliteTokens } from "./sqlite-tokens.ts";
 import { sqliteUi } from "./sqlite-ui.ts";
 import { prepareStatements } from "./statements.ts";
+import { isStorageFault } from "./storage-error.ts";
 import { transactionalStep } from "./transactional-step.ts";
+import { WriteLock } from "./write-lock.ts";
 import { sqliteWriteProbe, writeProbeUpsert } from "./write-probe.ts";
 
 export type { SqliteStoreOptions } from "./open-database.ts";
@@ -45,6 +49,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #sql: ReturnType<typeof prepareStatements>;
+  readonly #lock: WriteLock;
   #pendingCreates: {
     run: NewRun;
     claim: { owner: string; leaseUntil: number } | undefined;
@@ -56,11 +61,23 @@ export class SqliteStore implements Store {
     this.path = path;
     this.#db = openDatabase(path, options);
     this.#sql = prepareStatements(this.#db);
+    this.#lock = new WriteLock(this.#db, path, {
+      timeoutMs: options.busyTimeoutMs ?? defaultBusyTimeoutMs,
+      warnAfterMs: options.lockWarnMs ?? 5_000,
+    });
   }
 
-  /** Runs `fn` in an immediate (write-locking) transaction. */
-  #write<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+  /**
+   * Runs `fn` in an immediate (write-locking) transaction, waiting for another process's
+   * lock without blocking the event loop (`WriteLock`).
+   */
+  #write<T>(fn: () => T): Promise<T> {
+    return this.#lock.run(fn);
+  }
+
+  /** Hears waits for another process's write lock past `lockWarnMs`; returns the function that stops it. */
+  onWriteLockWait(listener: (wait: WriteLockWait) => void): () => void {
+    return this.#lock.onWait(listener);
   }
 
   /**
@@ -73,20 +90,23 @@ export class SqliteStore implements Store {
   ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }> {
     return new Promise((resolve, reject) => {
       this.#pendingCreates.push({ run, claim, resolve, reject });
-      if (this.#pendingCreates.length === 1) setImmediate(() => this.#flushCreates());
+      if (this.#pendingCreates.length === 1) setImmediate(() => void this.#flushCreates());
     });
   }
 
-  #flushCreates(): void {
+  async #flushCreates(): Promise<void> {
     const batch = this.#pendingCreates;
     this.#pendingCreates = [];
     let outcomes: ({ ok: true; value: CreateResult } | { ok: false; error: unknown })[];
     try {
-      outcomes = this.#write(() =>
+      outcomes = await this.#write(() =>
         batch.map(({ run, claim }) => {
           try {
-            return { ok: true as const, value: this.#createOne(run, claim) };
+            return { ok: true as const, value: createOneRun(this.#sql, run, claim) };
           } catch (error) {
+            // After a full disk or an I/O error SQLite may have rolled the whole transaction
+            // back: the next inserts would commit one by one. The batch fails as a whole.
+            if (isStorageFault(error) || !this.#db.inTransaction) throw error;
             return { ok: false as const, error };
           }
         }),
@@ -100,23 +120,6 @@ export class SqliteStore implements Store {
       if (outcome?.ok) pending.resolve(outcome.value);
       else pending.reject(outcome?.error);
     }
-  }
-
-  #createOne(run: NewRun, claim: { owner: string; leaseUntil: number } | undefined): CreateResult {
-    if (run.debounce && !claim) {
-      const at = run.createdAt + run.debounce.periodMs;
-      const row = this.#sql.debounceRun.get(
-        run.input,
-        at,
-        run.createdAt,
-        run.workflow,
-        run.debounce.key,
-      );
-      if (row) return { run: toRun(row), created: false, debounced: true };
-    }
-    const inserted = this.#sql.insertRun.get(newRunParams(run, claim));
-    if (inserted) return { run: toRun(inserted), created: true };
-    return { run: toRun(this.#sql.getRun.get(run.id)), created: false };
   }
 
   async getRun(id: RunId): Promise<RunRecord | undefined> {
@@ -359,7 +362,7 @@ export class SqliteStore implements Store {
     triggers: readonly { event: string; condition: string }[],
     at: number,
   ): Promise<void> {
-    this.#write(() => {
+    await this.#write(() => {
       this.#sql.deleteTriggers.run(workflow);
       for (const t of triggers) this.#sql.insertTrigger.run(workflow, t.event, t.condition, at);
     });
@@ -371,7 +374,7 @@ export class SqliteStore implements Store {
 
   async registerWorkflows(names: readonly string[], at: number): Promise<void> {
     if (names.length === 0) return;
-    this.#write(() => {
+    await this.#write(() => {
       for (const name of names) this.#sql.registerWorkflow.run(name, at);
     });
   }
@@ -389,7 +392,7 @@ export class SqliteStore implements Store {
   }
 
   async admitRun(id: RunId, admission: Admission, at: number): Promise<void> {
-    this.#write(() => {
+    await this.#write(() => {
       if ("error" in admission) {
         this.#sql.rejectAdmission.run(admission.error, at, at, id);
         return;
@@ -412,7 +415,7 @@ export class SqliteStore implements Store {
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {
-    this.#write(() => {
+    await this.#write(() => {
       if (paused) this.#sql.pauseWorkflow.run(workflow, at);
       else this.#sql.resumeWorkflow.run(workflow);
     });
@@ -483,5 +486,3 @@ export class SqliteStore implements Store {
     if (this.#db.open) this.#db.close();
   }
 }
-
-type CreateResult = { run: RunRecord; created: boolean; debounced?: boolean };

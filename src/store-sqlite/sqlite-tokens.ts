@@ -8,15 +8,17 @@ import type { prepareStatements } from "./statements.ts";
  */
 export function sqliteTokens(
   sql: () => ReturnType<typeof prepareStatements>,
-  write: <T>(fn: () => T) => T,
+  write: <T>(fn: () => T) => Promise<T>,
 ): Store["tokens"] {
   return {
     create: async (token) => {
       const { id, name, role, secretHash, createdAt, expiresAt } = token;
-      write(() => sql().insertToken.run(id, name, role, secretHash, createdAt, expiresAt ?? null));
+      await write(() =>
+        sql().insertToken.run(id, name, role, secretHash, createdAt, expiresAt ?? null),
+      );
     },
     touch: async (id, at) => {
-      write(() => sql().touchToken.run({ at, id }));
+      await write(() => sql().touchToken.run({ at, id }));
     },
     list: async () => sql().listTokens.all().map(toToken),
     revoke: async (id, at) => write(() => sql().revokeToken.run(at, id).changes > 0),

@@ -49,7 +49,7 @@ type Statements = { readonly [K in keyof typeof statementSql]: Database.Statemen
  */
 export function sqliteUi(
   db: () => Database.Database,
-  write: <T>(fn: () => T) => T,
+  write: <T>(fn: () => T) => Promise<T>,
   insertRun: (run: NewRun) => boolean,
 ): UiStore {
   let prepared: Statements | undefined;
@@ -97,7 +97,7 @@ export function sqliteUi(
     },
     workers: {
       async beat(worker) {
-        write(() => {
+        await write(() => {
           sql().expireWorkers.run(worker.lastSeenAt);
           sql().beat.run({
             id: worker.id,
@@ -122,13 +122,13 @@ export function sqliteUi(
         return rows.map((row) => ({ ...toWorker(row), runs: held.get(row.id as string) ?? [] }));
       },
       async remove(id) {
-        write(() => sql().removeWorker.run(id));
+        await write(() => sql().removeWorker.run(id));
       },
     },
     eventRuns: {
       async record(eventId, started, woke) {
         if (started.length === 0 && woke.length === 0) return;
-        write(() => {
+        await write(() => {
           for (const runId of started) sql().recordEventRun.run(eventId, "started", runId);
           for (const runId of woke) sql().recordEventRun.run(eventId, "woke", runId);
         });
@@ -148,7 +148,7 @@ export function sqliteUi(
     },
     tags: {
       async set(runId, tags) {
-        write(() => setTags(runId, tags));
+        await write(() => setTags(runId, tags));
       },
       async get(runIds) {
         const tags = new Map<RunId, Record<string, string>>(runIds.map((id) => [id, {}]));

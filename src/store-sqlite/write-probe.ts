@@ -12,9 +12,15 @@ const upsert =
  */
 export function sqliteWriteProbe(
   path: string,
-  fallback: (at: number) => void,
+  fallback: (at: number) => Promise<unknown>,
 ): { probe(at: number): Promise<void>; close(): void } {
-  if (path === ":memory:") return { probe: async (at) => fallback(at), close() {} };
+  if (path === ":memory:")
+    return {
+      async probe(at) {
+        await fallback(at);
+      },
+      close() {},
+    };
   let db: Database.Database | undefined;
   return {
     async probe(at) {

@@ -338,6 +338,12 @@ export interface Store extends UiStore {
   subscribe?(onWake: () => void): Promise<() => Promise<void>>;
 
   /**
+   * Hears waits for another process's write lock longer than the store's warning threshold
+   * (SQLite, whose writers share one lock). Returns the function that stops it.
+   */
+  onWriteLockWait?(listener: (wait: WriteLockWait) => void): () => void;
+
+  /**
    * Writes one row of `write_probes`: proves the database takes writes now (readiness).
    * Fails at once, or within the store's own limits, when it cannot.
    */
@@ -347,4 +353,19 @@ export interface Store extends UiStore {
   migrations(): Promise<{ id: number; name: string; appliedAt: number }[]>;
 
   close(): Promise<void>;
+}
+
+/**
+ * A long wait for another process's write lock: `waiting` once it passed the warning
+ * threshold, then `acquired` when the lock came, or `gave-up` when the waiting writes all
+ * failed at the busy timeout.
+ */
+export interface WriteLockWait {
+  state: "waiting" | "acquired" | "gave-up";
+  /** The database file. */
+  path: string;
+  /** How long this process has been waiting, in ms. */
+  waitedMs: number;
+  /** Who holds the lock, where the kernel says (Linux `/proc/locks`). */
+  holder?: { pid: number; name?: string };
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { redactUrl } from "../../core/redact.ts";
 import { addConfigOptions, allConfigKeys, type ConfigKey, configKeys } from "../config-keys.ts";
 import { formatTable, print, printJson } from "../output.ts";
 import { resolveConfig } from "../resolve-config.ts";
@@ -18,7 +19,9 @@ export function registerConfigCommands(program: Command): void {
     const { values, sources, file } = await resolveConfig(printCommand);
     const shown = (key: ConfigKey) => {
       const value = values[key];
-      return configKeys[key].secret && value !== undefined ? "(set, hidden)" : value;
+      if (value === undefined) return value;
+      if (configKeys[key].secret) return "(set, hidden)";
+      return key === "db" && typeof value === "string" ? redactUrl(value) : value;
     };
     if (opts.json) {
       const entries = allKeys.map((key) => [

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { redactUrl } from "../../core/redact.ts";
 import { addConfigOptions } from "../config-keys.ts";
 import { checkDatabasePath } from "../database-path.ts";
 import { print, printJson } from "../output.ts";
@@ -25,9 +26,10 @@ export function registerMigrateCommand(program: Command): void {
     // Opening applied what was missing; the rows stamped from now on are this run's.
     const applied = all.filter((m) => m.appliedAt >= since).map((m) => m.name);
     const names = all.map((m) => m.name);
-    if (opts.json) return printJson({ db: values.db, applied, migrations: names });
-    if (applied.length > 0) print(`Applied ${applied.length} migration(s) to ${values.db}:`);
-    else print(`${values.db} is up to date.`);
+    const db = redactUrl(values.db);
+    if (opts.json) return printJson({ db, applied, migrations: names });
+    if (applied.length > 0) print(`Applied ${applied.length} migration(s) to ${db}:`);
+    else print(`${db} is up to date.`);
     for (const m of all) print(`  ${m.name}${applied.includes(m.name) ? "  (applied now)" : ""}`);
   });
 }

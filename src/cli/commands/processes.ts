@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { redactUrl } from "../../core/redact.ts";
 import { addConfigOptions, type CairnConfig } from "../config-keys.ts";
 import { UsageError } from "../errors.ts";
 import { findFlowFiles } from "../find-flow-files.ts";
@@ -135,7 +136,7 @@ function summary(
         {
           kind,
           url: url ?? null,
-          db: config.db,
+          db: redactUrl(config.db),
           workflows: loaded.origins,
           skipped: loaded.skipped,
           worker,
@@ -146,7 +147,7 @@ function summary(
     );
     return;
   }
-  print(`Cairn ${kind} · database ${config.db}`);
+  print(`Cairn ${kind} · database ${redactUrl(config.db)}`);
   if (kind !== "server") {
     print(`Workflows (${loaded.origins.length}):`);
     const width = Math.max(0, ...loaded.origins.map((o) => o.name.length));

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { EngineEvent } from "../../core/engine-event.ts";
+import { redactUrl } from "../../core/redact.ts";
 import type { Cairn } from "../../sdk/cairn.ts";
 import { type ApiClient, ApiError, ApiUnavailableError } from "../api-client.ts";
 import type { ResolvedConfig } from "../config.ts";
@@ -62,7 +63,9 @@ run of that id has another input, nothing starts: its id is printed and the exit
         ({ started, final } = await viaApi(apiClient(resolved.values), request, opts));
       } catch (error) {
         if (!(error instanceof ApiUnavailableError) || !mayFallBack(resolved)) throw error;
-        note(`note: ${error.message} Starting the run in the database ${resolved.values.db}.`);
+        note(
+          `note: ${error.message} Starting the run in the database ${redactUrl(resolved.values.db)}.`,
+        );
       }
     }
     if (!started) ({ started, final } = await viaDatabase(resolved, request, opts));
@@ -127,7 +130,9 @@ async function viaDatabase(
     const started = { id: handle.id, created: handle.created, inputMatches: handle.inputMatches };
     if (!opts.wait || !started.inputMatches) return { started };
     announce(started, request.workflow);
-    note(`note: the run executes on a worker serving ${resolved.values.db}; waiting for it.`);
+    note(
+      `note: the run executes on a worker serving ${redactUrl(resolved.values.db)}; waiting for it.`,
+    );
     const view = createProgressView();
     const hintAt = Date.now() + 5_000;
     let hinted = false;
@@ -136,7 +141,7 @@ async function viaDatabase(
       if (run.status === "queued" && !hinted && Date.now() > hintAt) {
         hinted = true;
         view.note(
-          `note: still queued; is a cairn dev or cairn worker running on ${resolved.values.db}?`,
+          `note: still queued; is a cairn dev or cairn worker running on ${redactUrl(resolved.values.db)}?`,
         );
       }
       return run;

@@ -104,6 +104,12 @@ export function formatEngineEvent(
     }
     case "claim":
       return null;
+    case "store-lock": {
+      const by = event.holderPid === undefined ? "another process" : `pid ${event.holderPid}`;
+      if (event.state === "acquired")
+        return `${time} ${paint.green("✓")} database write lock acquired after ${event.waitedMs} ms`;
+      return `${time} ${paint.yellow("!")} database ${event.path} write-locked by ${by} for ${event.waitedMs} ms${event.state === "gave-up" ? ": writes failed" : ""}`;
+    }
     case "lease-expired":
       return `${time} ${paint.yellow("!")} stopped ${event.runIds.length} run(s) whose lease the database did not confirm`;
   }

@@ -87,7 +87,7 @@ function prettyListener(
 }
 
 function isTrouble(event: EngineEvent): boolean {
-  if (event.type === "lease-expired") return true;
+  if (event.type === "lease-expired" || event.type === "store-lock") return true;
   if (event.type === "run") return event.status === "failed";
   return event.type === "step" && (event.status === "failed" || event.status === "retrying");
 }
