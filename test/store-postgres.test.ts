@@ -194,6 +194,55 @@ describe("PostgreSQL store", () => {
       });
     });
 
+    it("an event or a signal sent while a run suspends on a waitForAny wakes it once", async () => {
+      const schema = await newSchema();
+      const [a, b] = [await openStore({ schema }), await openStore({ schema })];
+      await using([a, b], async () => {
+        for (let i = 0; i < iterations; i++) {
+          const runId = `any${i}`;
+          const token = await claimed(a, runId, `any${i}`);
+          const bySignal = i % 2 === 1;
+          await Promise.all([
+            a.commit([
+              {
+                type: "suspend",
+                runId: id(runId),
+                token,
+                waits: [
+                  {
+                    kind: "any",
+                    position: 0,
+                    key: "first",
+                    events: [{ event: "race-any", match: { n: i } }],
+                    signals: ["go"],
+                    timeoutAt: null,
+                  },
+                ],
+                availableAt: null,
+                at: 1002,
+              },
+            ]),
+            bySignal
+              ? b.sendSignal(id(runId), "go", '{"json":7}', 1001)
+              : b.sendEvent({
+                  id: `any-e${i}`,
+                  name: "race-any",
+                  data: JSON.stringify({ json: { n: i } }),
+                  createdAt: 1001,
+                }),
+          ]);
+          expect((await a.getRun(id(runId)))?.status).toBe("queued");
+          const [entry] = await a.getJournal(id(runId));
+          expect(entry?.status).toBe("completed");
+          expect(JSON.parse(entry?.output ?? "{}").json).toMatchObject(
+            bySignal ? { kind: "signal", name: "go", data: 7 } : { kind: "event", data: { n: i } },
+          );
+        }
+        expect(await a.sql`SELECT * FROM waits`).toHaveLength(0);
+        expect(await a.sql`SELECT * FROM signals WHERE consumed_at IS NULL`).toHaveLength(0);
+      });
+    });
+
     it("a child finishing while its parent suspends on it wakes the parent", async () => {
       const schema = await newSchema();
       const [a, b] = [await openStore({ schema }), await openStore({ schema })];

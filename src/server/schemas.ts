@@ -107,6 +107,7 @@ export const Step = z
       "event",
       "signal",
       "invoke",
+      "any",
       "now",
       "random",
       "uuid",

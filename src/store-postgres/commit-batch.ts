@@ -10,7 +10,7 @@ import {
   unblock,
   wakeChannel,
 } from "./run-statements.ts";
-import { suspendOnInput } from "./suspend-on-input.ts";
+import { eventNamesOf, suspendOnInput } from "./suspend-on-input.ts";
 
 type Op<K extends JournalOp["type"]> = Extract<JournalOp, { type: K }>;
 
@@ -214,7 +214,7 @@ function planBatch(ops: readonly JournalOp[]): Plan {
     changing.add(op.runId);
     if (op.type === "complete" || op.type === "fail") finishing.add(op.runId);
     if (op.type === "suspend") {
-      for (const w of op.waits) if (w.kind === "event") eventNames.add(w.event);
+      for (const w of op.waits) for (const name of eventNamesOf(w)) eventNames.add(name);
     }
   }
   return {

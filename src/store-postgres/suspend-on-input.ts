@@ -6,6 +6,9 @@ import type { JournalOp } from "../store/store.ts";
 import type { Send } from "./pipeline.ts";
 import { toEvent } from "./rows.ts";
 import { nextSeq, unblock, wakeChannel } from "./run-statements.ts";
+import { suspendOnAny } from "./suspend-on-any.ts";
+
+export { eventNamesOf } from "./suspend-on-any.ts";
 
 type Op<K extends JournalOp["type"]> = Extract<JournalOp, { type: K }>;
 
@@ -27,6 +30,10 @@ export async function suspendOnInput(
   let resolved = false;
   for (const wait of op.waits) {
     if (wait.kind === "retry") continue; // only the run's available_at waits for it
+    if (wait.kind === "any") {
+      if (await suspendOnAny(tx, send, op, wait, runCreatedAt)) resolved = true;
+      continue;
+    }
     const detail =
       wait.kind === "event"
         ? JSON.stringify({ event: wait.event, match: wait.match })
@@ -131,6 +138,6 @@ function insertWait(
 ) {
   return tx`INSERT INTO waits (run_id, position, kind, name, match, created_at)
     VALUES (${op.runId}, ${position}, ${kind}, ${name}, ${match}, ${op.at})
-    ON CONFLICT (run_id, position) DO UPDATE SET kind = excluded.kind, name = excluded.name,
+    ON CONFLICT (run_id, position, alt) DO UPDATE SET kind = excluded.kind, name = excluded.name,
       match = excluded.match, created_at = excluded.created_at`;
 }

@@ -8,6 +8,7 @@ import type {
   JournalOpResult,
   WaitRegistration,
 } from "../store/store.ts";
+import { registerAnyWait } from "./register-any-wait.ts";
 import { toRun } from "./rows.ts";
 import type { prepareStatements } from "./statements.ts";
 
@@ -68,6 +69,7 @@ export function applyOp(sql: Statements, op: JournalOp): JournalOpResult {
 /** Records a wait; returns true when it is already resolved (buffered input, finished child). */
 function registerWait(sql: Statements, runId: RunId, wait: WaitRegistration, at: number): boolean {
   if (wait.kind === "retry") return false; // only the run's available_at waits for it
+  if (wait.kind === "any") return registerAnyWait(sql, runId, wait, at);
   const detail =
     wait.kind === "event"
       ? JSON.stringify({ event: wait.event, match: wait.match })

@@ -79,6 +79,15 @@ export type WaitRegistration =
     }
   | { kind: "signal"; position: number; key: string; signal: string; timeoutAt: number | null }
   | { kind: "invoke"; position: number; key: string; childId: RunId }
+  /** `ctx.waitForAny`: the first of these events and signals, or the timeout. */
+  | {
+      kind: "any";
+      position: number;
+      key: string;
+      events: { event: string; match: Record<string, unknown> | null }[];
+      signals: string[];
+      timeoutAt: number | null;
+    }
   /** A step between attempts; its `retrying` entry already holds the time of the next one. */
   | { kind: "retry"; position: number; key: string; wakeAt: number };
 

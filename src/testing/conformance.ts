@@ -6,6 +6,7 @@ import { runOperationsStoreSuite } from "../store/conformance-operations.ts";
 import { runScheduleStoreSuite } from "../store/conformance-schedules.ts";
 import type { StoreSuiteOptions } from "../store/conformance-support.ts";
 import { runUiStoreSuite } from "../store/conformance-ui.ts";
+import { runWaitAnyStoreSuite } from "../store/conformance-wait-any.ts";
 
 export type { StoreSuiteOptions } from "../store/conformance-support.ts";
 
@@ -25,4 +26,5 @@ export function runStoreConformance(options: StoreSuiteOptions): void {
   runInputStoreSuite(options);
   runOperationsStoreSuite(options);
   runCrashCountStoreSuite(options);
+  runWaitAnyStoreSuite(options);
 }

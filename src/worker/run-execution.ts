@@ -10,6 +10,7 @@ import type {
   ScriptOptions,
   StepOptions,
   StepRunInfo,
+  WaitForAnyOptions,
   WaitForEventOptions,
   Workflow,
   WorkflowContext,
@@ -280,6 +281,10 @@ export class RunExecution implements WorkflowContext {
 
   waitForSignal<T = unknown>(name: string, options?: { timeout?: Duration }): Promise<T | null> {
     return this.#waits.waitForSignal<T>(name, options);
+  }
+
+  waitForAny<T = unknown>(name: string, options: WaitForAnyOptions) {
+    return this.#waits.waitForAny<T>(name, options);
   }
 
   invoke<I, O>(
