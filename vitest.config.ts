@@ -28,6 +28,7 @@ const engineTests = [
   "test/names.test.ts",
   "test/server/names-api.test.ts",
   "test/wait-any.test.ts",
+  "test/continue-as-new.test.ts",
 ];
 
 export default defineConfig({

@@ -239,6 +239,16 @@ export interface WorkflowContext {
   waitForAny<T = unknown>(name: string, options: WaitForAnyOptions): Promise<AnyOutcome<T> | null>;
 
   /**
+   * Ends this run and starts a new run of the same workflow with `input` and the same
+   * options: a loop that runs forever keeps each journal short. The new run links back to
+   * this one (`continuedFrom`), this one to it (`continuedTo`); this run completes with no
+   * output and `result()` of any run of the chain follows it to the last run's result.
+   * Steps still in flight on other branches are stopped. The returned promise never settles.
+   * @example return ctx.continueAsNew({ cursor: next });
+   */
+  continueAsNew(input: unknown): Promise<never>;
+
+  /**
    * Starts a child workflow and waits for its result without holding a worker slot.
    * Cancelling this run cancels the child; a failed child throws here.
    */

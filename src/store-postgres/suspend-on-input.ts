@@ -2,13 +2,15 @@ import type { ReservedSql } from "postgres";
 import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
 import { isTerminal, type RunStatus } from "../core/types.ts";
-import type { JournalOp } from "../store/store.ts";
+import type { JournalOp, WaitRegistration } from "../store/store.ts";
 import type { Send } from "./pipeline.ts";
 import { toEvent } from "./rows.ts";
 import { nextSeq, unblock, wakeChannel } from "./run-statements.ts";
 import { suspendOnAny } from "./suspend-on-any.ts";
 
 export { eventNamesOf } from "./suspend-on-any.ts";
+/** A sleep among a suspension's waits (the batch registers those with one statement). */
+export type SleepWait = Extract<WaitRegistration, { kind: "sleep" }>;
 
 type Op<K extends JournalOp["type"]> = Extract<JournalOp, { type: K }>;
 
@@ -63,7 +65,12 @@ export async function suspendOnInput(
               WHERE run_id = ${op.runId} AND name = ${wait.signal} AND consumed_at IS NULL
               ORDER BY seq LIMIT 1`)
           : wait.kind === "invoke"
-            ? send(tx`SELECT status, output, error FROM runs WHERE id = ${wait.childId}`)
+            ? // The last run of the child's chain: a child may have continued as new.
+              send(tx`WITH RECURSIVE chain AS (
+                  SELECT status, output, error, continued_to FROM runs WHERE id = ${wait.childId}
+                  UNION ALL SELECT r.status, r.output, r.error, r.continued_to
+                  FROM runs r JOIN chain ON r.id = chain.continued_to)
+                SELECT status, output, error FROM chain WHERE continued_to IS NULL`)
             : null;
     const [current] = await entry;
     if (current?.status !== "waiting") {

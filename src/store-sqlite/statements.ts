@@ -113,6 +113,12 @@ const statementSql = {
   insertAnyWait:
     "INSERT OR REPLACE INTO waits (run_id, position, alt, kind, name, match, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   deleteWait: "DELETE FROM waits WHERE run_id = ? AND position = ?",
+  // ctx.continueAsNew: the successor links back and takes the run's tags; the run links on.
+  linkSuccessor: "UPDATE runs SET continued_from = ? WHERE id = ?",
+  copyTags: `INSERT OR IGNORE INTO run_tags (run_id, key, value)
+      SELECT ?, key, value FROM run_tags WHERE run_id = ?`,
+  continueRun: `UPDATE runs SET status = 'completed', output = NULL, error = NULL, finished_at = ?,
+        updated_at = ?, available_at = NULL, lease_owner = NULL, continued_to = ? WHERE id = ?`,
   deleteWaits: "DELETE FROM waits WHERE run_id = ?",
   waitsForEvent:
     "SELECT run_id, position, alt, match FROM waits WHERE kind = 'event' AND name = ? ORDER BY run_id, position, alt",

@@ -1,4 +1,5 @@
 import { runStoreSuite } from "../store/conformance.ts";
+import { runContinueStoreSuite } from "../store/conformance-continue.ts";
 import { runCrashCountStoreSuite } from "../store/conformance-crashes.ts";
 import { runFlowStoreSuite } from "../store/conformance-flows.ts";
 import { runInputStoreSuite } from "../store/conformance-inputs.ts";
@@ -27,4 +28,5 @@ export function runStoreConformance(options: StoreSuiteOptions): void {
   runOperationsStoreSuite(options);
   runCrashCountStoreSuite(options);
   runWaitAnyStoreSuite(options);
+  runContinueStoreSuite(options);
 }
