@@ -24,7 +24,9 @@ afterAll(async () => {
   // One at a time: dozens of concurrent DROP SCHEMA … CASCADE hold so many locks at once
   // that the server ran out of shared memory for its lock table.
   for (const drop of drops) await drop();
-});
+  // Some hundred schemas of ~25 tables each: on a loaded machine this outlasts the default
+  // hook timeout (it timed out at 30 s with a load average of 20).
+}, 180_000);
 
 async function dropSchema(schema: string): Promise<void> {
   await withSql(url, (sql) => sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`);
