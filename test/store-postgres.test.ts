@@ -650,7 +650,16 @@ function makeScenario(round: number, random: () => number): Scenario {
     const runId = id(pick(runIds));
     const token = pick([1, 2, 2]);
     const at = 3000 + i;
-    const kind = pick(["entry", "entry", "entry", "complete", "fail", "release", "suspend"]);
+    const kind = pick([
+      "entry",
+      "entry",
+      "entry",
+      "complete",
+      "fail",
+      "release",
+      "suspend",
+      "continue",
+    ]);
     if (kind === "entry") {
       const position = pick([0, 1, 2]);
       const entry = entryAt(position, `k${position}`, i);
@@ -663,12 +672,18 @@ function makeScenario(round: number, random: () => number): Scenario {
       batch.push({ type: "complete", runId, token, output: `{"json":${i}}`, at });
     } else if (kind === "fail") {
       batch.push({ type: "fail", runId, token, error: `{"message":"${i}"}`, at });
+    } else if (kind === "continue") {
+      // A child's successor keeps its parent link, as the engine builds it.
+      const link =
+        runId === runIds[3] ? { parentId: id(runIds[0] as string), parentPosition: 3 } : {};
+      const successor = newRun(`${runId}~${i}`, { workflow: prefix, createdAt: at, ...link });
+      batch.push({ type: "continue", runId, token, successor, at });
     } else if (kind === "release") {
       batch.push({ type: "release", runId, token, at });
     } else {
       const waits = [] as import("../src/store/store.ts").WaitRegistration[];
       const position = 4 + Math.floor(random() * 3);
-      const wait = pick(["sleep", "sleep", "retry", "event", "signal", "invoke"]);
+      const wait = pick(["sleep", "sleep", "retry", "event", "signal", "invoke", "any"]);
       if (wait === "sleep")
         waits.push({ kind: "sleep", position, key: `w${position}`, wakeAt: 9000 });
       if (wait === "retry")
@@ -690,6 +705,16 @@ function makeScenario(round: number, random: () => number): Scenario {
           key: `w${position}`,
           signal: "sig",
           timeoutAt: null,
+        });
+      }
+      if (wait === "any") {
+        waits.push({
+          kind: "any",
+          position,
+          key: `w${position}`,
+          events: [{ event: `${prefix}ev`, match: pick([null, { k: 1 }, { k: 2 }]) }],
+          signals: pick([["sig"], ["other"], []]),
+          timeoutAt: pick([null, 7000]),
         });
       }
       if (wait === "invoke") {
@@ -741,6 +766,15 @@ async function snapshot(store: Store, runIds: string[]) {
         finishedAt: run?.finishedAt,
         blockedOn: run?.blockedOn,
         journal: await store.getJournal(id(runId)),
+        continuedTo: run?.continuedTo,
+        successor: run?.continuedTo
+          ? await store.getRun(run.continuedTo).then((r) => ({
+              status: r?.status,
+              parentId: r?.parentId,
+              continuedFrom: r?.continuedFrom,
+              availableAt: r?.availableAt,
+            }))
+          : null,
       };
     }),
   );
