@@ -27,6 +27,8 @@ const engineTests = [
   "test/server/webhook-replays.test.ts",
   "test/names.test.ts",
   "test/server/names-api.test.ts",
+  "test/wait-any.test.ts",
+  "test/continue-as-new.test.ts",
 ];
 
 export default defineConfig({

@@ -29,12 +29,14 @@ export type { RunInfo, StepInfo } from "./core/run-info.ts";
 export type { SerializedError } from "./core/serializer.ts";
 export type { EntryKind, EntryStatus, RunId, RunStatus } from "./core/types.ts";
 export type {
+  AnyOutcome,
   CatchupPolicy,
   OverlapPolicy,
   ScriptOptions,
   StepOptions,
   StepRunInfo,
   Trigger,
+  WaitForAnyOptions,
   WaitForEventOptions,
   WorkflowContext,
   WorkflowFunction,

@@ -24,7 +24,9 @@ afterAll(async () => {
   // One at a time: dozens of concurrent DROP SCHEMA … CASCADE hold so many locks at once
   // that the server ran out of shared memory for its lock table.
   for (const drop of drops) await drop();
-});
+  // Some hundred schemas of ~25 tables each: on a loaded machine this outlasts the default
+  // hook timeout (it timed out at 30 s with a load average of 20).
+}, 180_000);
 
 async function dropSchema(schema: string): Promise<void> {
   await withSql(url, (sql) => sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`);
@@ -191,6 +193,55 @@ describe("PostgreSQL store", () => {
             output: '{"json":7}',
           });
         }
+      });
+    });
+
+    it("an event or a signal sent while a run suspends on a waitForAny wakes it once", async () => {
+      const schema = await newSchema();
+      const [a, b] = [await openStore({ schema }), await openStore({ schema })];
+      await using([a, b], async () => {
+        for (let i = 0; i < iterations; i++) {
+          const runId = `any${i}`;
+          const token = await claimed(a, runId, `any${i}`);
+          const bySignal = i % 2 === 1;
+          await Promise.all([
+            a.commit([
+              {
+                type: "suspend",
+                runId: id(runId),
+                token,
+                waits: [
+                  {
+                    kind: "any",
+                    position: 0,
+                    key: "first",
+                    events: [{ event: "race-any", match: { n: i } }],
+                    signals: ["go"],
+                    timeoutAt: null,
+                  },
+                ],
+                availableAt: null,
+                at: 1002,
+              },
+            ]),
+            bySignal
+              ? b.sendSignal(id(runId), "go", '{"json":7}', 1001)
+              : b.sendEvent({
+                  id: `any-e${i}`,
+                  name: "race-any",
+                  data: JSON.stringify({ json: { n: i } }),
+                  createdAt: 1001,
+                }),
+          ]);
+          expect((await a.getRun(id(runId)))?.status).toBe("queued");
+          const [entry] = await a.getJournal(id(runId));
+          expect(entry?.status).toBe("completed");
+          expect(JSON.parse(entry?.output ?? "{}").json).toMatchObject(
+            bySignal ? { kind: "signal", name: "go", data: 7 } : { kind: "event", data: { n: i } },
+          );
+        }
+        expect(await a.sql`SELECT * FROM waits`).toHaveLength(0);
+        expect(await a.sql`SELECT * FROM signals WHERE consumed_at IS NULL`).toHaveLength(0);
       });
     });
 
@@ -599,7 +650,16 @@ function makeScenario(round: number, random: () => number): Scenario {
     const runId = id(pick(runIds));
     const token = pick([1, 2, 2]);
     const at = 3000 + i;
-    const kind = pick(["entry", "entry", "entry", "complete", "fail", "release", "suspend"]);
+    const kind = pick([
+      "entry",
+      "entry",
+      "entry",
+      "complete",
+      "fail",
+      "release",
+      "suspend",
+      "continue",
+    ]);
     if (kind === "entry") {
       const position = pick([0, 1, 2]);
       const entry = entryAt(position, `k${position}`, i);
@@ -612,12 +672,18 @@ function makeScenario(round: number, random: () => number): Scenario {
       batch.push({ type: "complete", runId, token, output: `{"json":${i}}`, at });
     } else if (kind === "fail") {
       batch.push({ type: "fail", runId, token, error: `{"message":"${i}"}`, at });
+    } else if (kind === "continue") {
+      // A child's successor keeps its parent link, as the engine builds it.
+      const link =
+        runId === runIds[3] ? { parentId: id(runIds[0] as string), parentPosition: 3 } : {};
+      const successor = newRun(`${runId}~${i}`, { workflow: prefix, createdAt: at, ...link });
+      batch.push({ type: "continue", runId, token, successor, at });
     } else if (kind === "release") {
       batch.push({ type: "release", runId, token, at });
     } else {
       const waits = [] as import("../src/store/store.ts").WaitRegistration[];
       const position = 4 + Math.floor(random() * 3);
-      const wait = pick(["sleep", "sleep", "retry", "event", "signal", "invoke"]);
+      const wait = pick(["sleep", "sleep", "retry", "event", "signal", "invoke", "any"]);
       if (wait === "sleep")
         waits.push({ kind: "sleep", position, key: `w${position}`, wakeAt: 9000 });
       if (wait === "retry")
@@ -639,6 +705,16 @@ function makeScenario(round: number, random: () => number): Scenario {
           key: `w${position}`,
           signal: "sig",
           timeoutAt: null,
+        });
+      }
+      if (wait === "any") {
+        waits.push({
+          kind: "any",
+          position,
+          key: `w${position}`,
+          events: [{ event: `${prefix}ev`, match: pick([null, { k: 1 }, { k: 2 }]) }],
+          signals: pick([["sig"], ["other"], []]),
+          timeoutAt: pick([null, 7000]),
         });
       }
       if (wait === "invoke") {
@@ -690,6 +766,15 @@ async function snapshot(store: Store, runIds: string[]) {
         finishedAt: run?.finishedAt,
         blockedOn: run?.blockedOn,
         journal: await store.getJournal(id(runId)),
+        continuedTo: run?.continuedTo,
+        successor: run?.continuedTo
+          ? await store.getRun(run.continuedTo).then((r) => ({
+              status: r?.status,
+              parentId: r?.parentId,
+              continuedFrom: r?.continuedFrom,
+              availableAt: r?.availableAt,
+            }))
+          : null,
       };
     }),
   );

@@ -157,6 +157,8 @@ export class RemoteCairn {
       for (;;) {
         updated = false;
         const info = await this.getRun<O>(id);
+        // A run that continued as new: its result is the last run's of the chain.
+        if (info.status === "completed" && info.continuedTo) return this.#result(info.continuedTo);
         if (isTerminal(info.status)) return outcomeOf(info);
         if (updated) continue;
         await new Promise<void>((resolve) => {

@@ -31,6 +31,9 @@ export interface WireRun {
   workflow: string;
   status: RunStatus;
   parentId: string | null;
+  /** Absent from servers older than continue-as-new. */
+  continuedFrom?: string | null;
+  continuedTo?: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -110,6 +113,8 @@ export function toRunInfo<O>(run: WireRun): RunInfo<O> {
     output: fromPayload(run.output, run.outputMeta) as O | undefined,
     error: run.error,
     parentId: run.parentId as RunId | null,
+    continuedFrom: (run.continuedFrom ?? null) as RunId | null,
+    continuedTo: (run.continuedTo ?? null) as RunId | null,
     createdAt: new Date(run.createdAt),
     startedAt: date(run.startedAt),
     finishedAt: date(run.finishedAt),

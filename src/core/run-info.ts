@@ -28,6 +28,10 @@ export interface RunInfo<TOutput = unknown> {
   output: TOutput | undefined;
   error: SerializedError | null;
   parentId: RunId | null;
+  /** The run this one continues: `ctx.continueAsNew` there started this run. */
+  continuedFrom: RunId | null;
+  /** The run that continues this one (it ended with `ctx.continueAsNew`). */
+  continuedTo: RunId | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -47,7 +51,10 @@ export interface RunHandle<TOutput = unknown> {
    * True for a new run, and for handles that carry no input of their own.
    */
   readonly inputMatches: boolean;
-  /** Waits for the run to end; returns its output or throws its error. */
+  /**
+   * Waits for the run to end; returns its output or throws its error. For a run that
+   * continued as new, follows the chain: the last run's output or error.
+   */
   result(): Promise<TOutput>;
   /** The run's current state. */
   info(): Promise<RunInfo<TOutput>>;

@@ -24,6 +24,7 @@ export type EntryKind =
   | "event"
   | "signal"
   | "invoke"
+  | "any"
   | "now"
   | "random"
   | "uuid";

@@ -134,6 +134,24 @@ export interface WaitForEventOptions {
   timeout?: Duration;
 }
 
+/** What `ctx.waitForAny` waits for: any of these events and signals, or its timeout. */
+export interface WaitForAnyOptions {
+  /** Events that end the wait, each with an optional match on its data. */
+  events?: readonly { event: string; match?: Record<string, unknown> }[];
+  /** Names of signals (`cairn.signal(runId, name, data)`) that end the wait. */
+  signals?: readonly string[];
+  /** How long to wait; on timeout the wait returns `null`. (Default: forever) */
+  timeout?: Duration;
+}
+
+/** Which alternative ended a `ctx.waitForAny`, with its data (the event's or the signal's). */
+export interface AnyOutcome<T = unknown> {
+  kind: "event" | "signal";
+  /** The event's or the signal's name. */
+  name: string;
+  data: T;
+}
+
 /**
  * What a workflow function receives. Every method is a journaled checkpoint: on resume its
  * recorded outcome is returned instead of running it again. Code between these calls is
@@ -204,6 +222,31 @@ export interface WorkflowContext {
 
   /** Waits for `cairn.signal(runId, name, payload)`; signals are buffered in order. `null` on timeout. */
   waitForSignal<T = unknown>(name: string, options?: { timeout?: Duration }): Promise<T | null>;
+
+  /**
+   * Waits for the first of several events and signals, or the timeout (`null`). The losers
+   * are withdrawn: an event that arrives later is not taken by this wait (a later
+   * `waitForEvent` of this run still sees it), and a signal not chosen stays buffered for a
+   * later `waitForSignal` of its name. The outcome is journaled: a replay returns it again.
+   * @example
+   * const first = await ctx.waitForAny("reply", {
+   *   events: [{ event: "order.paid", match: { orderId } }],
+   *   signals: ["cancel"],
+   *   timeout: "1d",
+   * });
+   * if (first?.kind === "signal") return "cancelled";
+   */
+  waitForAny<T = unknown>(name: string, options: WaitForAnyOptions): Promise<AnyOutcome<T> | null>;
+
+  /**
+   * Ends this run and starts a new run of the same workflow with `input` and the same
+   * options: a loop that runs forever keeps each journal short. The new run links back to
+   * this one (`continuedFrom`), this one to it (`continuedTo`); this run completes with no
+   * output and `result()` of any run of the chain follows it to the last run's result.
+   * Steps still in flight on other branches are stopped. The returned promise never settles.
+   * @example return ctx.continueAsNew({ cursor: next });
+   */
+  continueAsNew(input: unknown): Promise<never>;
 
   /**
    * Starts a child workflow and waits for its result without holding a worker slot.

@@ -9,7 +9,14 @@ import { validateInput } from "./validate-input.ts";
  * Where a run comes from. Every path that creates a run names itself here, so the builder
  * is the one place that decides which of the workflow's options apply.
  */
-export type RunOrigin = "start" | "child" | "event" | "schedule" | "admission" | "rerun";
+export type RunOrigin =
+  | "start"
+  | "child"
+  | "event"
+  | "schedule"
+  | "admission"
+  | "rerun"
+  | "continue";
 
 /** The options-derived columns of a new run: its deadline and its flow control. */
 export type RunOptions = Pick<
@@ -44,7 +51,10 @@ export function runOptionsFor(
     ...control,
     // A parent waits for its child by id (and a rerun's caller for the new id); a debounce
     // could fold the run into another of the same key, and they would wait forever.
-    ...(origin === "child" || origin === "rerun" ? { debounce: null } : {}),
+    // A continuation is created as its run ends: folding it into another run would end the chain.
+    ...(origin === "child" || origin === "rerun" || origin === "continue"
+      ? { debounce: null }
+      : {}),
   };
 }
 

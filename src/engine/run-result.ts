@@ -5,16 +5,23 @@ import type { RunRecord } from "../store/store.ts";
 import type { Engine } from "./engine.ts";
 
 /**
- * Waits for a run to end and returns its output or throws its error: woken by this
+ * Waits for a run to end and returns its output or throws its error (for a run that continued
+ * as new, those of the last run of its chain): woken by this
  * process's finish notices, polling the store (backing off to 1 s) for runs that end elsewhere.
  */
 export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
   let pollMs = 50;
-  for (;;) {
-    const run = await engine.store.getRun(id);
-    if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
+  for (let current = id; ; ) {
+    const run = await engine.store.getRun(current);
+    if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${current}".`);
+    // A run that continued as new: its result is the last run's of the chain.
+    if (run.status === "completed" && run.continuedTo) {
+      current = run.continuedTo;
+      pollMs = 50;
+      continue;
+    }
     if (isTerminal(run.status)) return outcomeOf<O>(run);
-    await engine.bus.nextFinish(id, pollMs);
+    await engine.bus.nextFinish(current, pollMs);
     pollMs = Math.min(pollMs * 2, 1_000);
   }
 }

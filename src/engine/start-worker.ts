@@ -5,6 +5,7 @@ import { defaultMaxCrashes } from "../worker/poison-run.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { admitPending } from "./admit-pending.ts";
+import { buildSuccessor } from "./continue-as-new.ts";
 import type { Engine } from "./engine.ts";
 import { fireSchedules } from "./fire-schedules.ts";
 import { resolveLogOptions } from "./log-options.ts";
@@ -48,6 +49,7 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
       captureConsole: logOptions.captureConsole,
     },
     startChild: (request) => startChild(engine, request),
+    buildSuccessor: (run, workflow, input) => buildSuccessor(engine, run, workflow, input),
     reportUncaught: onUncaught,
   };
   if (logOptions.captureConsole) captureConsole();
@@ -90,6 +92,10 @@ function onSettled(
   switch (outcome.type) {
     case "completed":
     case "failed":
+      if (outcome.type === "completed" && outcome.continuedTo) {
+        bus.emitRun(outcome.continuedTo, run.workflow, "queued", undefined, "created");
+        engine.notify();
+      }
       bus.finished(run.id);
       bus.emitRun(
         run.id,

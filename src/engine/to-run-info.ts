@@ -19,6 +19,8 @@ export function toRunInfo<TOutput>(
     output: run.output === null ? undefined : deserialize<TOutput>(run.output),
     error: run.error === null ? null : parseSerializedError(run.error),
     parentId: run.parentId,
+    continuedFrom: run.continuedFrom,
+    continuedTo: run.continuedTo,
     createdAt: new Date(run.createdAt),
     startedAt: date(run.startedAt),
     finishedAt: date(run.finishedAt),

@@ -107,6 +107,7 @@ export const Step = z
       "event",
       "signal",
       "invoke",
+      "any",
       "now",
       "random",
       "uuid",
@@ -146,6 +147,13 @@ export const Run = z
     workflow: z.string(),
     status: RunStatus,
     parentId: z.string().nullable(),
+    continuedFrom: z.string().nullable().openapi({
+      description: "The run this one continues (`ctx.continueAsNew` there started this run).",
+    }),
+    continuedTo: z.string().nullable().openapi({
+      description:
+        "The run that continues this one: it completed with `ctx.continueAsNew`, its result is the last run's of the chain.",
+    }),
     createdAt: isoTime,
     startedAt: isoTime.nullable(),
     finishedAt: isoTime.nullable(),

@@ -77,6 +77,14 @@ export function waitFor(entry: JournalEntry): Record<string, unknown> | undefine
       };
     case "invoke":
       return { childRunId: parseDetail(entry.detail).childId ?? null };
+    case "any": {
+      const detail = parseDetail(entry.detail);
+      return {
+        events: detail.events ?? [],
+        signals: detail.signals ?? [],
+        timeoutAt: iso(entry.wakeAt),
+      };
+    }
     default:
       return entry.status === "retrying" ? { retryAt: iso(entry.wakeAt) } : undefined;
   }

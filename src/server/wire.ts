@@ -86,6 +86,8 @@ export function toRunWire(info: RunInfo): z.infer<typeof Run> {
     workflow: info.workflow,
     status: info.status,
     parentId: info.parentId,
+    continuedFrom: info.continuedFrom,
+    continuedTo: info.continuedTo,
     createdAt: info.createdAt.toISOString(),
     startedAt: iso(info.startedAt),
     finishedAt: iso(info.finishedAt),

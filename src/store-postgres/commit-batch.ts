@@ -1,6 +1,6 @@
 import type { ReservedSql, Row, Sql } from "postgres";
 import type { RunId, RunStatus } from "../core/types.ts";
-import type { JournalEntry, JournalOp, JournalOpResult, WaitRegistration } from "../store/store.ts";
+import type { JournalEntry, SetOp as JournalOp, JournalOpResult } from "../store/store.ts";
 import type { Send } from "./pipeline.ts";
 import {
   clearUnblocked,
@@ -10,7 +10,7 @@ import {
   unblock,
   wakeChannel,
 } from "./run-statements.ts";
-import { suspendOnInput } from "./suspend-on-input.ts";
+import { eventNamesOf, type SleepWait, suspendOnInput } from "./suspend-on-input.ts";
 
 type Op<K extends JournalOp["type"]> = Extract<JournalOp, { type: K }>;
 
@@ -214,7 +214,7 @@ function planBatch(ops: readonly JournalOp[]): Plan {
     changing.add(op.runId);
     if (op.type === "complete" || op.type === "fail") finishing.add(op.runId);
     if (op.type === "suspend") {
-      for (const w of op.waits) if (w.kind === "event") eventNames.add(w.event);
+      for (const w of op.waits) for (const name of eventNamesOf(w)) eventNames.add(name);
     }
   }
   return {
@@ -458,9 +458,7 @@ function releaseRuns(tx: ReservedSql, ops: Op<"release">[]) {
  */
 function sendSleepSuspensions(tx: ReservedSql, send: Send, ops: Op<"suspend">[]) {
   const sleeps = ops.flatMap((op) =>
-    op.waits
-      .filter((w): w is Extract<WaitRegistration, { kind: "sleep" }> => w.kind === "sleep")
-      .map((w) => ({ op, w })),
+    op.waits.filter((w): w is SleepWait => w.kind === "sleep").map((w) => ({ op, w })),
   );
   if (sleeps.length > 0) {
     void send(tx`INSERT INTO steps (run_id, position, key, kind, status, started_at, wake_at)

@@ -13,11 +13,13 @@ import type {
   QueueStats,
   RunFilter,
   RunRecord,
+  SetOp,
   Store,
 } from "../store/store.ts";
 import { cancelRun } from "./cancel-run.ts";
 import { claimRuns } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
+import { commitWithContinuations } from "./continue-run.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
 import { eventTriggers, setEventTriggers } from "./event-triggers.ts";
 import { listRuns } from "./list-runs.ts";
@@ -276,11 +278,15 @@ export class PostgresStore implements Store {
 
   async commit(ops: readonly JournalOp[]): Promise<JournalOpResult[]> {
     if (ops.length === 0) return [];
+    if (ops.some((op) => op.type === "continue")) {
+      return commitWithContinuations(this.sql, ops, (set) => this.commit(set));
+    }
     if (ops.every((op) => op.type === "entry")) {
       const results = await retryingDeadlocks(() => commitEntries(this.sql, ops));
       if (results) return results;
     }
-    return pipelinedTransaction(this.sql, (tx, send, commit) => commitBatch(tx, send, commit, ops));
+    const set = ops as readonly SetOp[]; // no continuation left (see above)
+    return pipelinedTransaction(this.sql, (tx, send, commit) => commitBatch(tx, send, commit, set));
   }
 
   async nextWakeAt(scope: ClaimScope): Promise<number | null> {

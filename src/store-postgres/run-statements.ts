@@ -185,7 +185,7 @@ export function resolveDueWaits(sql: Sql, now: number) {
       WHERE (steps.status = 'waiting' AND steps.wake_at <= ${now})
         -- outcomes resolved while the run was running are numbered now, before due waits
         OR (steps.seq IS NULL AND steps.status IN ('completed', 'failed')
-          AND steps.kind IN ('sleep', 'event', 'signal', 'invoke'))
+          AND steps.kind IN ('sleep', 'event', 'signal', 'invoke', 'any'))
     ), resolved AS (
       UPDATE steps SET status = CASE WHEN due.due_now THEN 'completed' ELSE steps.status END,
         output = CASE WHEN NOT due.due_now THEN steps.output

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { serializeAnyOutcome } from "../core/any-outcome.ts";
 import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
@@ -26,8 +27,8 @@ export async function sendEvent(
     const inserted = send(tx`INSERT INTO events (id, name, data, created_at)
       VALUES (${event.id}, ${event.name}, ${event.data}, ${event.createdAt})
       ON CONFLICT DO NOTHING RETURNING id`);
-    const waits = send(tx`SELECT run_id, position, match FROM waits
-      WHERE kind = 'event' AND name = ${event.name} ORDER BY run_id, position`);
+    const waits = send(tx`SELECT run_id, position, alt, match FROM waits
+      WHERE kind = 'event' AND name = ${event.name} ORDER BY run_id, position, alt`);
     if ((await inserted).length === 0) {
       return { accepted: true, duplicate: true, woke: [], started: [] };
     }
@@ -44,18 +45,23 @@ export async function sendEvent(
       const ids = candidates.map((w) => w.runId);
       void send(tx`SELECT 1 FROM runs WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`);
       const chosen = pickWaits(
-        await send(tx`SELECT run_id, position, match FROM waits
+        await send(tx`SELECT run_id, position, alt, match FROM waits
           WHERE kind = 'event' AND name = ${event.name} AND run_id = ANY(${ids}::text[])
-          ORDER BY run_id, position`),
+          ORDER BY run_id, position, alt`),
         data,
       );
       if (chosen.length > 0) {
         const runIds = chosen.map((w) => w.runId);
         const positions = chosen.map((w) => w.position);
+        // A waitForAny position (alt > 0) records which alternative won; its other
+        // alternatives go with the position's waits below.
+        const anyOutput = serializeAnyOutcome("event", event.name, event.data);
+        const outputs = chosen.map((w) => (w.alt > 0 ? anyOutput : null));
         void send(tx`UPDATE steps SET status = 'completed',
-            output = ${serializeReceivedEvent(event)}, event_id = ${event.id},
+            output = coalesce(v.output, ${serializeReceivedEvent(event)}), event_id = ${event.id},
             finished_at = ${event.createdAt}, ${tx.unsafe(nextSeq)}
-          FROM unnest(${runIds}::text[], ${positions}::int[]) AS v(run_id, position)
+          FROM unnest(${runIds}::text[], ${positions}::int[], ${outputs}::text[])
+            AS v(run_id, position, output)
           WHERE steps.run_id = v.run_id AND steps.position = v.position
             AND steps.status = 'waiting'`);
         void send(tx`DELETE FROM waits w
@@ -75,13 +81,15 @@ export async function sendEvent(
 function pickWaits(
   rows: readonly Record<string, unknown>[],
   data: unknown,
-): { runId: string; position: number }[] {
-  const chosen = new Map<string, number>();
+): { runId: string; position: number; alt: number }[] {
+  const chosen = new Map<string, { position: number; alt: number }>();
   for (const row of rows) {
     const runId = row.run_id as string;
     if (chosen.has(runId)) continue; // one event resumes one wait per run
     const match = row.match ? (JSON.parse(row.match as string) as Record<string, unknown>) : null;
-    if (matchesEvent(data, match)) chosen.set(runId, Number(row.position));
+    if (matchesEvent(data, match)) {
+      chosen.set(runId, { position: Number(row.position), alt: Number(row.alt) });
+    }
   }
-  return [...chosen].map(([runId, position]) => ({ runId, position }));
+  return [...chosen].map(([runId, wait]) => ({ runId, ...wait }));
 }

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { serializeAnyOutcome } from "../core/any-outcome.ts";
 import { CairnError } from "../core/errors.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
 import { pipelinedTransaction } from "./pipeline.ts";
@@ -27,13 +28,15 @@ export async function sendSignal(
     }
     const inserted = send(tx`INSERT INTO signals (run_id, name, payload, created_at)
       VALUES (${runId}, ${name}, ${payload}, ${at}) RETURNING seq`);
-    const [wait] = await send(tx`SELECT position FROM waits
+    const [wait] = await send(tx`SELECT position, alt FROM waits
       WHERE kind = 'signal' AND run_id = ${runId} AND name = ${name}
-      ORDER BY position LIMIT 1`);
+      ORDER BY position, alt LIMIT 1`);
     if (!wait) return { woke: false };
     const [signal] = await inserted;
+    // A waitForAny position (alt > 0) records which alternative won.
+    const output = Number(wait.alt) > 0 ? serializeAnyOutcome("signal", name, payload) : payload;
     void send(tx`UPDATE signals SET consumed_at = ${at} WHERE seq = ${signal?.seq}`);
-    void send(tx`UPDATE steps SET status = 'completed', output = ${payload}, error = NULL,
+    void send(tx`UPDATE steps SET status = 'completed', output = ${output}, error = NULL,
         finished_at = ${at}, ${tx.unsafe(nextSeq)}
       WHERE run_id = ${runId} AND position = ${wait.position} AND status = 'waiting'`);
     void send(tx`DELETE FROM waits WHERE run_id = ${runId} AND position = ${wait.position}`);

@@ -2,10 +2,15 @@ import type { ReservedSql } from "postgres";
 import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
 import { isTerminal, type RunStatus } from "../core/types.ts";
-import type { JournalOp } from "../store/store.ts";
+import type { JournalOp, WaitRegistration } from "../store/store.ts";
 import type { Send } from "./pipeline.ts";
 import { toEvent } from "./rows.ts";
 import { nextSeq, unblock, wakeChannel } from "./run-statements.ts";
+import { suspendOnAny } from "./suspend-on-any.ts";
+
+export { eventNamesOf } from "./suspend-on-any.ts";
+/** A sleep among a suspension's waits (the batch registers those with one statement). */
+export type SleepWait = Extract<WaitRegistration, { kind: "sleep" }>;
 
 type Op<K extends JournalOp["type"]> = Extract<JournalOp, { type: K }>;
 
@@ -27,6 +32,10 @@ export async function suspendOnInput(
   let resolved = false;
   for (const wait of op.waits) {
     if (wait.kind === "retry") continue; // only the run's available_at waits for it
+    if (wait.kind === "any") {
+      if (await suspendOnAny(tx, send, op, wait, runCreatedAt)) resolved = true;
+      continue;
+    }
     const detail =
       wait.kind === "event"
         ? JSON.stringify({ event: wait.event, match: wait.match })
@@ -56,7 +65,12 @@ export async function suspendOnInput(
               WHERE run_id = ${op.runId} AND name = ${wait.signal} AND consumed_at IS NULL
               ORDER BY seq LIMIT 1`)
           : wait.kind === "invoke"
-            ? send(tx`SELECT status, output, error FROM runs WHERE id = ${wait.childId}`)
+            ? // The last run of the child's chain: a child may have continued as new.
+              send(tx`WITH RECURSIVE chain AS (
+                  SELECT status, output, error, continued_to FROM runs WHERE id = ${wait.childId}
+                  UNION ALL SELECT r.status, r.output, r.error, r.continued_to
+                  FROM runs r JOIN chain ON r.id = chain.continued_to)
+                SELECT status, output, error FROM chain WHERE continued_to IS NULL`)
             : null;
     const [current] = await entry;
     if (current?.status !== "waiting") {
@@ -131,6 +145,6 @@ function insertWait(
 ) {
   return tx`INSERT INTO waits (run_id, position, kind, name, match, created_at)
     VALUES (${op.runId}, ${position}, ${kind}, ${name}, ${match}, ${op.at})
-    ON CONFLICT (run_id, position) DO UPDATE SET kind = excluded.kind, name = excluded.name,
+    ON CONFLICT (run_id, position, alt) DO UPDATE SET kind = excluded.kind, name = excluded.name,
       match = excluded.match, created_at = excluded.created_at`;
 }

@@ -8,6 +8,8 @@ import type {
   JournalOpResult,
   WaitRegistration,
 } from "../store/store.ts";
+import { continueRun, lastOfChain } from "./continue-run.ts";
+import { registerAnyWait } from "./register-any-wait.ts";
 import { toRun } from "./rows.ts";
 import type { prepareStatements } from "./statements.ts";
 
@@ -48,6 +50,10 @@ export function applyOp(sql: Statements, op: JournalOp): JournalOpResult {
       freeSlot(sql, op.runId, op.at);
       resolveParent(sql, op.runId, "failed", null, op.error, op.at);
       return { ok: true, status: "failed" };
+    case "continue":
+      continueRun(sql, op);
+      freeSlot(sql, op.runId, op.at);
+      return { ok: true, status: "completed" };
     case "release":
       sql.setRunState.run("queued", op.at, op.at, op.runId);
       freeSlot(sql, op.runId, op.at);
@@ -68,6 +74,7 @@ export function applyOp(sql: Statements, op: JournalOp): JournalOpResult {
 /** Records a wait; returns true when it is already resolved (buffered input, finished child). */
 function registerWait(sql: Statements, runId: RunId, wait: WaitRegistration, at: number): boolean {
   if (wait.kind === "retry") return false; // only the run's available_at waits for it
+  if (wait.kind === "any") return registerAnyWait(sql, runId, wait, at);
   const detail =
     wait.kind === "event"
       ? JSON.stringify({ event: wait.event, match: wait.match })
@@ -115,7 +122,7 @@ function registerWait(sql: Statements, runId: RunId, wait: WaitRegistration, at:
       return false;
     }
     case "invoke": {
-      const child = sql.getRun.get(wait.childId);
+      const child = lastOfChain(sql, wait.childId);
       if (!child) return false;
       const { status, output, error } = toRun(child);
       if (!isTerminal(status)) return false;

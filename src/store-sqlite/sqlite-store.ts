@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { serializeAnyOutcome } from "../core/any-outcome.ts";
 import { CairnError } from "../core/errors.ts";
 import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
@@ -263,13 +264,15 @@ export class SqliteStore implements Store {
       const waits = this.#sql.waitsForEvent.all(event.name) as {
         run_id: RunId;
         position: number;
+        alt: number;
         match: string | null;
       }[];
       for (const wait of waits) {
         if (woke.has(wait.run_id)) continue; // one event resumes one wait per run
         if (!matchesEvent(data, wait.match ? JSON.parse(wait.match) : null)) continue;
+        // The other alternatives of a waitForAny go with the position's waits below.
         this.#sql.resolveEventEntry.run(
-          payload,
+          wait.alt > 0 ? serializeAnyOutcome("event", event.name, event.data) : payload,
           event.id,
           event.createdAt,
           wait.run_id,
@@ -295,10 +298,13 @@ export class SqliteStore implements Store {
         );
       }
       const seq = this.#sql.insertSignal.run(runId, name, payload, at).lastInsertRowid;
-      const wait = this.#sql.signalWait.get(runId, name) as { position: number } | undefined;
+      const wait = this.#sql.signalWait.get(runId, name) as
+        | { position: number; alt: number }
+        | undefined;
       if (!wait) return { woke: false };
       this.#sql.consumeSignal.run(at, seq);
-      this.#sql.resolveEntry.run("completed", payload, null, at, runId, wait.position);
+      const output = wait.alt > 0 ? serializeAnyOutcome("signal", name, payload) : payload;
+      this.#sql.resolveEntry.run("completed", output, null, at, runId, wait.position);
       this.#sql.deleteWait.run(runId, wait.position);
       this.#sql.wakeRun.run(at, at, runId);
       return { woke: true };

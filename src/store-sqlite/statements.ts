@@ -66,7 +66,7 @@ const statementSql = {
       ORDER BY wake_at, position`,
   // Outcomes resolved while the run was running, in the order they were resolved.
   unnumbered: `SELECT position FROM steps WHERE run_id = ? AND seq IS NULL
-        AND status IN ('completed', 'failed') AND kind IN ('sleep', 'event', 'signal', 'invoke')
+        AND status IN ('completed', 'failed') AND kind IN ('sleep', 'event', 'signal', 'invoke', 'any')
       ORDER BY finished_at, position`,
   numberEntry: `UPDATE steps SET seq = (SELECT coalesce(max(s.seq), 0) + 1 FROM steps s
         WHERE s.run_id = steps.run_id) WHERE run_id = ? AND position = ?`,
@@ -109,12 +109,21 @@ const statementSql = {
           AND workflow IN (SELECT value FROM json_each(@workflows)))`,
   insertWait:
     "INSERT OR REPLACE INTO waits (run_id, position, kind, name, match, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+  // One row per alternative of a waitForAny, numbered from 1 (`alt` 0: a plain wait).
+  insertAnyWait:
+    "INSERT OR REPLACE INTO waits (run_id, position, alt, kind, name, match, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   deleteWait: "DELETE FROM waits WHERE run_id = ? AND position = ?",
+  // ctx.continueAsNew: the successor links back and takes the run's tags; the run links on.
+  linkSuccessor: "UPDATE runs SET continued_from = ? WHERE id = ?",
+  copyTags: `INSERT OR IGNORE INTO run_tags (run_id, key, value)
+      SELECT ?, key, value FROM run_tags WHERE run_id = ?`,
+  continueRun: `UPDATE runs SET status = 'completed', output = NULL, error = NULL, finished_at = ?,
+        updated_at = ?, available_at = NULL, lease_owner = NULL, continued_to = ? WHERE id = ?`,
   deleteWaits: "DELETE FROM waits WHERE run_id = ?",
   waitsForEvent:
-    "SELECT run_id, position, match FROM waits WHERE kind = 'event' AND name = ? ORDER BY run_id, position",
+    "SELECT run_id, position, alt, match FROM waits WHERE kind = 'event' AND name = ? ORDER BY run_id, position, alt",
   signalWait:
-    "SELECT position FROM waits WHERE kind = 'signal' AND run_id = ? AND name = ? ORDER BY position LIMIT 1",
+    "SELECT position, alt FROM waits WHERE kind = 'signal' AND run_id = ? AND name = ? ORDER BY position, alt LIMIT 1",
   listEvents: `SELECT * FROM events WHERE (@name IS NULL OR name = @name)
         AND (@cursorAt IS NULL OR (created_at, id) < (@cursorAt, @cursorId))
       ORDER BY created_at DESC, id DESC LIMIT @limit`,
@@ -145,7 +154,7 @@ const statementSql = {
         AND id NOT IN (SELECT event_id FROM steps WHERE run_id = ? AND event_id IS NOT NULL)
       ORDER BY created_at, rowid`,
   insertSignal: "INSERT INTO signals (run_id, name, payload, created_at) VALUES (?, ?, ?, ?)",
-  oldestSignal: `SELECT seq, payload FROM signals WHERE run_id = ? AND name = ? AND consumed_at IS NULL
+  oldestSignal: `SELECT seq, payload, created_at FROM signals WHERE run_id = ? AND name = ? AND consumed_at IS NULL
       ORDER BY seq LIMIT 1`,
   consumeSignal: "UPDATE signals SET consumed_at = ? WHERE seq = ?",
   cancelTree: `WITH RECURSIVE tree (id) AS (

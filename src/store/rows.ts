@@ -49,6 +49,8 @@ export function toRun(row: Row): RunRecord {
     slotAt: num(row.slot_at),
     slotEndAt: num(row.slot_end_at),
     admitted: row.admitted === undefined ? true : Boolean(row.admitted),
+    continuedFrom: (str(row.continued_from) ?? null) as RunId | null,
+    continuedTo: (str(row.continued_to) ?? null) as RunId | null,
   };
 }
 

@@ -39,6 +39,10 @@ export interface RunRecord {
   slotEndAt: number | null;
   /** False until a worker with the workflow's code admitted a run started without it. */
   admitted: boolean;
+  /** The run this one continues (`ctx.continueAsNew` there started this run). */
+  continuedFrom: RunId | null;
+  /** The run that continues this one: it completed with `ctx.continueAsNew`. */
+  continuedTo: RunId | null;
 }
 
 /** One position of a run's journal. */

@@ -79,6 +79,15 @@ export type WaitRegistration =
     }
   | { kind: "signal"; position: number; key: string; signal: string; timeoutAt: number | null }
   | { kind: "invoke"; position: number; key: string; childId: RunId }
+  /** `ctx.waitForAny`: the first of these events and signals, or the timeout. */
+  | {
+      kind: "any";
+      position: number;
+      key: string;
+      events: { event: string; match: Record<string, unknown> | null }[];
+      signals: string[];
+      timeoutAt: number | null;
+    }
   /** A step between attempts; its `retrying` entry already holds the time of the next one. */
   | { kind: "retry"; position: number; key: string; wakeAt: number };
 
@@ -96,7 +105,17 @@ export type JournalOp =
       availableAt: number | null;
       at: number;
     }
-  | { type: "release"; runId: RunId; token: number; at: number };
+  | { type: "release"; runId: RunId; token: number; at: number }
+  /**
+   * `ctx.continueAsNew`: the run completes (no output) and `successor` is created in the
+   * same transaction, linked both ways (`continuedTo`, `continuedFrom`), with the run's tags.
+   * A child's successor carries its parent link: the parent is resolved by the last run of
+   * the chain, not by this one.
+   */
+  | { type: "continue"; runId: RunId; token: number; successor: NewRun; at: number };
+
+/** The journal ops but continue-as-new (which PostgreSQL applies in a transaction of its own). */
+export type SetOp = Exclude<JournalOp, { type: "continue" }>;
 
 /** `fenced`: the run is no longer this worker's (lease lost or run cancelled). */
 export type JournalOpResult =

@@ -1,4 +1,5 @@
 import { runStoreSuite } from "../store/conformance.ts";
+import { runContinueStoreSuite } from "../store/conformance-continue.ts";
 import { runCrashCountStoreSuite } from "../store/conformance-crashes.ts";
 import { runFlowStoreSuite } from "../store/conformance-flows.ts";
 import { runInputStoreSuite } from "../store/conformance-inputs.ts";
@@ -6,6 +7,7 @@ import { runOperationsStoreSuite } from "../store/conformance-operations.ts";
 import { runScheduleStoreSuite } from "../store/conformance-schedules.ts";
 import type { StoreSuiteOptions } from "../store/conformance-support.ts";
 import { runUiStoreSuite } from "../store/conformance-ui.ts";
+import { runWaitAnyStoreSuite } from "../store/conformance-wait-any.ts";
 
 export type { StoreSuiteOptions } from "../store/conformance-support.ts";
 
@@ -25,4 +27,6 @@ export function runStoreConformance(options: StoreSuiteOptions): void {
   runInputStoreSuite(options);
   runOperationsStoreSuite(options);
   runCrashCountStoreSuite(options);
+  runWaitAnyStoreSuite(options);
+  runContinueStoreSuite(options);
 }

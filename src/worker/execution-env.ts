@@ -2,7 +2,7 @@ import type { Clock } from "../core/clock.ts";
 import type { EngineEvent } from "../core/engine-event.ts";
 import type { EntryKind, RunId, RunStatus } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
-import type { ClaimedRun, Store } from "../store/store.ts";
+import type { ClaimedRun, NewRun, Store } from "../store/store.ts";
 import type { NewLogEntry } from "../store/ui-store.ts";
 import type { JournalWriter } from "./journal-writer.ts";
 
@@ -36,13 +36,23 @@ export interface ExecutionEnv {
     workflow: Workflow<unknown, unknown>;
     input: unknown;
   }): Promise<void>;
+  /**
+   * Builds the run that `ctx.continueAsNew(input)` starts (validated input, the workflow's
+   * options). Absent in replays, where a continuation ends the run like a return.
+   */
+  buildSuccessor?(
+    run: ClaimedRun,
+    workflow: Workflow<unknown, unknown>,
+    input: unknown,
+  ): Promise<NewRun>;
   /** Hears of errors a step attempt leaked past its own promise (timers, stray rejections). */
   reportUncaught?(error: Error, info: Omit<UncaughtErrorInfo, "runsInFlight">): void;
 }
 
 /** How an execution ended, as far as this worker is concerned. */
 export type ExecutionOutcome =
-  | { type: "completed" }
+  /** `continuedTo`: the run ended with `ctx.continueAsNew`; the store created this run. */
+  | { type: "completed"; continuedTo?: RunId }
   | { type: "failed"; error: Error }
   | { type: "suspended"; status: RunStatus }
   | { type: "released" }

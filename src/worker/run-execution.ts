@@ -10,6 +10,7 @@ import type {
   ScriptOptions,
   StepOptions,
   StepRunInfo,
+  WaitForAnyOptions,
   WaitForEventOptions,
   Workflow,
   WorkflowContext,
@@ -20,12 +21,14 @@ import { withLogSink } from "./log-capture.ts";
 import { type Claim, RunJournal } from "./run-journal.ts";
 import { runStep, type StepHost, stepArguments } from "./run-step.ts";
 import { runStepAttempt, type StepAttemptRun } from "./run-step-attempt.ts";
-import { RunWaits } from "./run-waits.ts";
+import { never, RunWaits } from "./run-waits.ts";
 import { scriptStep } from "./script-step.ts";
-import { defaultLogLimits, StepLogger } from "./step-logger.ts";
+import { runLogger, type StepLogger } from "./step-logger.ts";
 
 // Moved out of this file; re-exported so the engine keeps importing them from here.
 export type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
+
+type Continue = Extract<JournalOp, { type: "continue" }>;
 
 /**
  * One run, executing on this worker, from claim to completion or suspension.
@@ -282,6 +285,17 @@ export class RunExecution implements WorkflowContext {
     return this.#waits.waitForSignal<T>(name, options);
   }
 
+  waitForAny<T = unknown>(name: string, options: WaitForAnyOptions) {
+    return this.#waits.waitForAny<T>(name, options);
+  }
+
+  async continueAsNew(input: unknown): Promise<never> {
+    // Built first: a bad input throws here, into the workflow. Replays build none.
+    const successor = await this.#env.buildSuccessor?.(this.#claimed, this.#definition, input);
+    await this.#onReturn(undefined, successor);
+    return never();
+  }
+
   invoke<I, O>(
     name: string,
     workflow: Workflow<I, O>,
@@ -309,16 +323,7 @@ export class RunExecution implements WorkflowContext {
   }
 
   #logger(stepKey: string | null, attempt: number | null, enabled?: () => boolean): StepLogger {
-    const logs = this.#env.logs;
-    return new StepLogger({
-      runId: this.runId,
-      stepKey,
-      attempt,
-      limits: logs?.limits ?? defaultLogLimits,
-      write: logs ? (entry) => logs.write(entry) : () => {},
-      now: () => this.#now(),
-      ...(enabled ? { enabled } : {}),
-    });
+    return runLogger(this.#env.logs, this.runId, () => this.#now(), stepKey, attempt, enabled);
   }
 
   // ---- journal positions ----
@@ -420,7 +425,8 @@ export class RunExecution implements WorkflowContext {
 
   // ---- ending ----
 
-  async #onReturn(value: unknown): Promise<void> {
+  /** Ends the run as a return does, but as the store creates `successor` (continue-as-new). */
+  async #onReturn(value: unknown, successor?: Continue["successor"]): Promise<void> {
     if (this.#settled || this.#stopping) return;
     const unreached = this.#journal.unreached();
     if (unreached) return this.#stopAndFail(unreached);
@@ -431,9 +437,12 @@ export class RunExecution implements WorkflowContext {
       return this.#finishFailed(ensureError(error));
     }
     this.#stopping = true;
+    const [runId, token, at] = [this.runId, this.token, this.#now()];
     await this.#writeFinal(
-      { type: "complete", runId: this.runId, token: this.token, output, at: this.#now() },
-      { type: "completed" },
+      successor
+        ? { type: "continue", runId, token, successor, at }
+        : { type: "complete", runId, token, output, at },
+      { type: "completed", ...(successor ? { continuedTo: successor.id } : {}) },
     );
   }
 

@@ -2,11 +2,12 @@ import type { Clock } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
 import type { ReceivedEvent } from "../core/events.ts";
 import type { RunId } from "../core/types.ts";
-import type { WaitForEventOptions, Workflow } from "../core/workflow.ts";
+import type { WaitForAnyOptions, WaitForEventOptions, Workflow } from "../core/workflow.ts";
 import type { ClaimedRun, WaitRegistration } from "../store/store.ts";
 import { childRunId } from "./child-run-id.ts";
 import type { ExecutionEnv } from "./execution-env.ts";
 import type { Claim, RunJournal } from "./run-journal.ts";
+import { waitForAny } from "./wait-for-any.ts";
 
 /** A promise that never settles: a call blocked until the run suspends (and is dropped). */
 export const never = <T>() => new Promise<T>(() => {});
@@ -18,7 +19,7 @@ export interface WaitHost {
   readonly journal: RunJournal;
   readonly startChild: ExecutionEnv["startChild"];
   /** Claims the next journal position (or throws if the run may not go on). */
-  claim(kind: "sleep" | "event" | "signal" | "invoke", name: string): Claim;
+  claim(kind: "sleep" | "event" | "signal" | "invoke" | "any", name: string): Claim;
   /** Counts work in flight (+1) or no longer (-1): a run with some may not suspend. */
   track(delta: 1 | -1): void;
   /** Asks the run to check, soon, whether it should suspend or hand itself back. */
@@ -117,6 +118,10 @@ export class RunWaits {
     }
     const timeoutAt = recorded ? recorded.wakeAt : this.#timeoutAt(options.timeout, name);
     return this.waitFor({ kind: "signal", position, key, signal: name, timeoutAt });
+  }
+
+  waitForAny<T = unknown>(name: string, options: WaitForAnyOptions) {
+    return waitForAny<T>(this.#host, (wait) => this.waitFor(wait), name, options);
   }
 
   async invoke<I, O>(

@@ -107,3 +107,26 @@ function stringifyFields(fields: Record<string, unknown>): string {
     return JSON.stringify({ unserializable: String(error) });
   }
 }
+
+/**
+ * The logger of a run's workflow code (`stepKey` null) or of one step attempt, writing to
+ * the engine's batched `logs` (nowhere when absent).
+ */
+export function runLogger(
+  logs: { write(entry: NewLogEntry): void; limits: LogLimits } | undefined,
+  runId: RunId,
+  now: () => number,
+  stepKey: string | null,
+  attempt: number | null,
+  enabled?: () => boolean,
+): StepLogger {
+  return new StepLogger({
+    runId,
+    stepKey,
+    attempt,
+    limits: logs?.limits ?? defaultLogLimits,
+    write: logs ? (entry) => logs.write(entry) : () => {},
+    now,
+    ...(enabled ? { enabled } : {}),
+  });
+}

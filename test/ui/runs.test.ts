@@ -177,6 +177,24 @@ describe("run page", () => {
     await page.close();
   });
 
+  it("links a run that continued as new to the next run of its chain, and back", async () => {
+    await h.api<Run>("/api/v1/runs", {
+      method: "POST",
+      body: { workflow: "count-on", input: { n: 1, to: 2 }, id: "chain-1" },
+    });
+    const page = await h.newPage();
+    await page.goto("/runs/chain-1");
+    await page.locator('h1 [data-status="completed"]').waitFor();
+    await page.getByText("Continued as new: the result is the last run's").waitFor();
+    await page.locator("header").getByRole("link", { name: "chain-1~2" }).click();
+    await page.waitForURL("**/runs/chain-1~2");
+    await page.locator('h1 [data-status="completed"]').waitFor();
+    await page.locator("header").getByRole("link", { name: "chain-1", exact: true }).waitFor();
+    expect(describeViolations(await seriousA11yViolations(page))).toBe("");
+    h.assertNoConsoleErrors();
+    await page.close();
+  });
+
   it("says so for a run id that does not exist, without a script error", async () => {
     const page = await h.newPage();
     await page.goto("/runs/no-such-run");

@@ -235,6 +235,8 @@ function printRun(
   print(`status    ${run.status}${took}`);
   print(`created   ${formatTime(run.createdAt)}`);
   if (run.parentId) print(`parent    ${run.parentId}`);
+  if (run.continuedFrom) print(`previous  ${run.continuedFrom} (this run continues it)`);
+  if (run.continuedTo) print(`next      ${run.continuedTo} (this run continued as new)`);
   print(`input     ${oneLine(run.input)}`);
   if (run.steps.length > 0) {
     print("steps");
@@ -259,6 +261,7 @@ function printRun(
     for (const line of table.split("\n")) print(`  ${line}`);
   }
   for (const child of children) print(`child     ${child.id} (${child.workflow}, ${child.status})`);
-  if (run.status === "completed") print(`output    ${toJsonText(run.output)}`);
+  if (run.continuedTo) print("output    none: the chain's result is its last run's");
+  else if (run.status === "completed") print(`output    ${toJsonText(run.output)}`);
   if (run.error) print(`error     ${run.error.name}: ${run.error.message}`);
 }

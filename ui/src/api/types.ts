@@ -72,12 +72,19 @@ export interface Step {
     signal?: string;
     childRunId?: string;
     until?: string;
+    /** A waitForAny's alternatives. */
+    events?: { event: string; match?: unknown }[];
+    signals?: string[];
   };
   /** Like `status`, plus `timedOut` waits and `cancelled` leftovers. */
   state?: string;
 }
 
 export interface Run extends Omit<RunSummary, "updatedAt"> {
+  /** The run this one continues (`ctx.continueAsNew` there started it). */
+  continuedFrom?: string | null;
+  /** The run that continues this one (it ended with `ctx.continueAsNew`). */
+  continuedTo?: string | null;
   input?: unknown;
   output?: unknown;
   steps: Step[];

@@ -145,6 +145,24 @@ function RunView({ run }: { run: Run }) {
                 </Link>
               </>
             ) : null}
+            {run.continuedFrom ? (
+              <>
+                {" "}
+                · continues{" "}
+                <Link className="mono" to={`/runs/${encodeURIComponent(run.continuedFrom)}`}>
+                  {run.continuedFrom}
+                </Link>
+              </>
+            ) : null}
+            {run.continuedTo ? (
+              <>
+                {" "}
+                · continued as new in{" "}
+                <Link className="mono" to={`/runs/${encodeURIComponent(run.continuedTo)}`}>
+                  {run.continuedTo}
+                </Link>
+              </>
+            ) : null}
           </p>
         </div>
         <div className="head-actions">
@@ -227,7 +245,15 @@ function RunView({ run }: { run: Run }) {
         </section>
         <section className="panel" aria-label="Run output">
           <h2>Output</h2>
-          {finished || run.output !== undefined ? (
+          {run.continuedTo ? (
+            <p className="muted small">
+              Continued as new: the result is the last run's of the chain (follow{" "}
+              <Link className="mono" to={`/runs/${encodeURIComponent(run.continuedTo)}`}>
+                {run.continuedTo}
+              </Link>
+              ).
+            </p>
+          ) : finished || run.output !== undefined ? (
             <JsonView value={run.output} label="Output" />
           ) : (
             <p className="muted small">The run has not finished.</p>

@@ -19,7 +19,7 @@ export function StepDetail({
   onRerun?: () => void;
 }) {
   const logs = useStepLogs(runId, step.key);
-  const isWait = ["sleep", "event", "signal", "invoke", "child"].includes(step.kind);
+  const isWait = ["sleep", "event", "signal", "invoke", "child", "any"].includes(step.kind);
   return (
     <section className="panel step-detail" aria-label={`Step ${step.key}`}>
       <header className="panel-head">

@@ -25,7 +25,7 @@ export interface Waterfall {
   t1: number;
 }
 
-const waitKinds = new Set(["sleep", "event", "signal", "invoke", "child"]);
+const waitKinds = new Set(["sleep", "event", "signal", "invoke", "child", "any"]);
 const ms = (iso: string | null | undefined) => (iso ? new Date(iso).getTime() : null);
 
 /** What a wait waits for, in words: `sleep until 14:05`, `event order.paid`, `child run r-2`. */
@@ -41,6 +41,12 @@ export function waitLabel(step: Step): string {
       return `waits for event ${wait.event ?? step.key}${timedOut}`;
     case "signal":
       return `waits for signal ${wait.signal ?? step.key}${timedOut}`;
+    case "any": {
+      const events = wait.events?.map((e) => e.event) ?? [];
+      const signals = wait.signals ?? [];
+      const names = [...events, ...signals.map((s) => `signal ${s}`)].join(", ");
+      return `waits for the first of ${names || step.key}${timedOut}`;
+    }
     case "invoke":
     case "child":
       return `waits for child run ${step.childRunId ?? wait.childRunId ?? step.key}`;
