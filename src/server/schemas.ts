@@ -110,6 +110,7 @@ export const Step = z
       "now",
       "random",
       "uuid",
+      "patch",
     ]),
     status: z.enum(["completed", "failed", "retrying", "waiting"]),
     attempt: z.number().int(),
