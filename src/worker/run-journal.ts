@@ -95,7 +95,7 @@ export class RunJournal {
   }
 
   /** Takes the next position for a key unique in the run by construction (a patch marker). */
-  take(kind: EntryKind, key: string): Claim {
+  take(key: string): Claim {
     const position = this.#position++;
     return { key, position, recorded: this.#entries.get(position) };
   }

@@ -44,7 +44,7 @@ export class RunPatches {
     const key = patchKey(id);
     const { recorded, replaying } = host.journal.peek();
     let result = true;
-    if (recorded?.kind === "patch" && recorded.key === key) host.journal.take("patch", key);
+    if (recorded?.kind === "patch" && recorded.key === key) host.journal.take(key);
     else if (replaying) result = false;
     else this.#record(key);
     this.#decided.set(id, result);
@@ -59,13 +59,13 @@ export class RunPatches {
     const key = patchKey(id);
     const { recorded } = host.journal.peek();
     // A run that journaled the marker replays it; any other run journals nothing here.
-    if (recorded?.kind === "patch" && recorded.key === key) host.journal.take("patch", key);
+    if (recorded?.kind === "patch" && recorded.key === key) host.journal.take(key);
     this.#decided.set(id, true);
   }
 
   #record(key: string): void {
     const { journal, clock } = this.#host;
-    const { position } = journal.take("patch", key);
+    const { position } = journal.take(key);
     const at = clock.now();
     journal.record({
       position,
