@@ -13,6 +13,12 @@ export type CatchupPolicy = "none" | "latest" | "all";
 export interface WorkflowOptions<TInput> {
   /** Unique name; runs refer to their workflow by it. */
   name: string;
+  /**
+   * The version of this code, a positive integer. Several versions of one name may be
+   * registered side by side: new runs start on the highest, and each run stays on the
+   * version it started with (only workers that have it claim it). (Default: 1)
+   */
+  version?: number;
   /** Validates the input at `start` (zod or any Standard Schema). Invalid input creates no run. */
   input?: StandardSchemaV1<unknown, TInput>;
   /** Default retry policy of this workflow's steps. */

@@ -14,6 +14,7 @@ import type { LogOptions } from "./log-options.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { registerTriggers } from "./register-triggers.ts";
 import type { UncaughtErrorHook } from "./uncaught-error-policy.ts";
+import { WorkflowVersions } from "./workflow-versions.ts";
 
 export type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 
@@ -80,7 +81,10 @@ export class Engine {
   readonly options: EngineOptions;
   readonly payloadLimitBytes: number;
   readonly leaseMs: number;
+  /** Each workflow name's newest version: what new runs start on. */
   readonly registry = new Map<string, Workflow<unknown, unknown>>();
+  /** Every registered version of every workflow: what runs already started resume on. */
+  readonly versions = new WorkflowVersions();
   readonly bus: EventBus;
   /** Deployed flows: registered here as workflows, refreshed from the store. */
   readonly flows: FlowCatalog;
@@ -134,19 +138,16 @@ export class Engine {
     return new Engine(store, databaseClock ?? local, options, databaseClock);
   }
 
-  /** Adds a workflow this process can run; a name can only stand for one definition. */
+  /**
+   * Adds a workflow this process can run. A name stands for one definition per version;
+   * new runs start on its highest version.
+   */
   register(workflow: AnyWorkflow): void {
     if (!isWorkflow(workflow)) {
       throw new TypeError("Cairn: `workflows` must hold values made by defineWorkflow().");
     }
-    const existing = this.registry.get(workflow.name);
-    if (existing && existing !== (workflow as unknown)) {
-      throw new CairnError(
-        "INVALID_ARGUMENT",
-        `Two different workflows are named "${workflow.name}".`,
-      );
-    }
-    this.registry.set(workflow.name, workflow as unknown as Workflow<unknown, unknown>);
+    this.versions.add(workflow);
+    this.registry.set(workflow.name, this.versions.latest(workflow.name) as Workflow);
   }
 
   /** Registers `workflow`, replacing a definition of the same name (a reload in `cairn dev`). */
@@ -154,7 +155,8 @@ export class Engine {
     if (!isWorkflow(workflow)) {
       throw new TypeError("Cairn: `workflows` must hold values made by defineWorkflow().");
     }
-    this.registry.set(workflow.name, workflow as unknown as Workflow<unknown, unknown>);
+    this.versions.add(workflow, true);
+    this.registry.set(workflow.name, this.versions.latest(workflow.name) as Workflow);
   }
 
   /** The registered definition of `workflow`, or the given definition; throws for unknown names. */

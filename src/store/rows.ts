@@ -49,6 +49,7 @@ export function toRun(row: Row): RunRecord {
     slotAt: num(row.slot_at),
     slotEndAt: num(row.slot_end_at),
     admitted: row.admitted === undefined ? true : Boolean(row.admitted),
+    workflowVersion: Number(row.workflow_version ?? 1),
   };
 }
 

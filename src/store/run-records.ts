@@ -39,6 +39,11 @@ export interface RunRecord {
   slotEndAt: number | null;
   /** False until a worker with the workflow's code admitted a run started without it. */
   admitted: boolean;
+  /**
+   * The version of the workflow's code the run started with (`defineWorkflow({ version })`,
+   * 1 for a workflow without one); only a worker with that version claims it.
+   */
+  workflowVersion: number;
 }
 
 /** One position of a run's journal. */
