@@ -28,6 +28,7 @@ const engineTests = [
   "test/names.test.ts",
   "test/server/names-api.test.ts",
   "test/patching.test.ts",
+  "test/workflow-versions.test.ts",
 ];
 
 export default defineConfig({

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from "../core/clock.ts";
 import { CairnError } from "../core/errors.ts";
 import { type AnyWorkflow, isWorkflow, type Workflow } from "../core/workflow.ts";
+import { versionOf } from "../core/workflow-version.ts";
 import type { Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
@@ -169,7 +170,10 @@ export class Engine {
         "Start takes a workflow made by defineWorkflow() or its name.",
       );
     }
-    const registered = this.registry.get(name);
+    // A definition given starts on its own version (an older one kept registered, say).
+    const registered = isWorkflow(workflow)
+      ? this.versions.get(name, versionOf(workflow))
+      : this.registry.get(name);
     if (registered) return registered;
     if (isWorkflow(workflow)) {
       // Starting a workflow this process does not run is fine: another process's worker will.

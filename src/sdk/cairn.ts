@@ -124,6 +124,7 @@ export class Cairn {
     this.#engine.assertOpen();
     for (const workflow of workflows) this.#engine.replace(workflow);
     await registerTriggers(this.#engine);
+    this.#engine.notify(); // runs of a version only this code has may be waiting for it
   }
 
   /** The registered workflows. */

@@ -91,4 +91,6 @@ export interface NewRun {
    * until a worker with the code admits it (`admitRun`). (Default: true)
    */
   admitted?: boolean;
+  /** The version of the workflow's code it starts on. (Default: 1) */
+  workflowVersion?: number;
 }
