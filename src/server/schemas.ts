@@ -145,6 +145,8 @@ export const Run = z
   .object({
     id: z.string(),
     workflow: z.string(),
+    /** The version of the workflow's code the run started with. */
+    workflowVersion: z.number().int().optional(),
     status: RunStatus,
     parentId: z.string().nullable(),
     createdAt: isoTime,

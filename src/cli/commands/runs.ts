@@ -190,7 +190,8 @@ function printRun(
     ? ` in ${formatDuration(run.finishedAt.getTime() - run.createdAt.getTime())}`
     : "";
   print(`run       ${run.id}`);
-  print(`workflow  ${run.workflow}`);
+  const version = run.workflowVersion > 1 ? ` (version ${run.workflowVersion})` : "";
+  print(`workflow  ${run.workflow}${version}`);
   print(`status    ${run.status}${took}`);
   print(`created   ${formatTime(run.createdAt)}`);
   if (run.parentId) print(`parent    ${run.parentId}`);
