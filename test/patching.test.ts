@@ -152,3 +152,48 @@ describe("ctx.patched", () => {
     });
   });
 });
+
+describe("cairn.replayAll (the deploy gate)", () => {
+  it("lists the unfinished runs an inserted step breaks, and none once it is patched", async () => {
+    t = await testCairn({ workflows: [original] });
+    const done = await t.cairn.start(original, "done");
+    await waitForStatus(t.cairn, done.id, "waiting");
+    t.clock.advance("1d");
+    await done.result();
+    const waiting = await t.cairn.start(original, "waiting");
+    await waitForStatus(t.cairn, waiting.id, "waiting");
+
+    expect(await t.cairn.replayAll([original], { finished: 5 })).toEqual({
+      checked: 2,
+      consistent: 2,
+      diverged: [],
+    });
+    const broken = await t.cairn.replayAll([unpatched], { finished: 5 });
+    expect(broken).toEqual({
+      checked: 2,
+      consistent: 0,
+      diverged: [
+        {
+          runId: waiting.id,
+          workflow: "order",
+          version: 1,
+          status: "waiting",
+          position: 1,
+          expected: 'sleep "cool-off"',
+          found: 'step "sms"',
+          message:
+            'at journal position 1 the journal recorded sleep "cool-off" but the code now calls step "sms"',
+        },
+        expect.objectContaining({ runId: done.id, status: "completed", position: 1 }),
+      ],
+    });
+    expect(await t.cairn.replayAll([patched], { finished: 5 })).toMatchObject({ diverged: [] });
+    // Only the unfinished run without --finished; nothing was executed or written.
+    expect(await t.cairn.replayAll([unpatched])).toMatchObject({ checked: 1 });
+    expect(sent).toEqual([]);
+    expect((await t.cairn.getRun(waiting.id)).status).toBe("waiting");
+    await expect(t.cairn.replayAll([patched], { workflow: "nope" })).rejects.toMatchObject({
+      code: "WORKFLOW_NOT_FOUND",
+    });
+  });
+});
