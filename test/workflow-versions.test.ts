@@ -104,6 +104,23 @@ describe("workflow versions", () => {
     expect(await t.cairn.replayAll([orderV1, orderV2])).toMatchObject({ diverged: [] });
   });
 
+  it("a child whose code this process lacks waits for a worker with it, on that worker's newest version", async () => {
+    const report = defineWorkflow({ name: "report", version: 2 }, async () => "report v2");
+    const elsewhere = defineWorkflow({ name: "report" }, async () => "never run here");
+    const parent = defineWorkflow({ name: "parent" }, async (ctx) =>
+      ctx.invoke("report", elsewhere, undefined),
+    );
+    t = await testCairn({ workflows: [parent, probe] });
+    const run = await t.cairn.start(parent, undefined);
+    await waitForStatus(t.cairn, run.id, "waiting");
+    const [child] = await t.cairn.listRuns({ parentId: run.id });
+    expect(child).toMatchObject({ status: "queued", admitted: false });
+
+    await t.cairn.reload([report]); // a worker with the code (version 2) comes along
+    expect(await run.result()).toBe("report v2");
+    expect(await versionOf(child?.id as string)).toBe(2);
+  });
+
   it("refuses two definitions of one name and version, and a version that is no positive integer", async () => {
     const twin = defineWorkflow({ name: "order", version: 2 }, async () => "twin");
     t = await testCairn({ workflows: [orderV1, orderV2] });
