@@ -29,6 +29,8 @@ const engineTests = [
   "test/server/names-api.test.ts",
   "test/wait-any.test.ts",
   "test/continue-as-new.test.ts",
+  "test/patching.test.ts",
+  "test/workflow-versions.test.ts",
 ];
 
 export default defineConfig({

@@ -48,6 +48,11 @@ export type { FlowAction, FlowOptions } from "./engine/flows/flow-services.ts";
 export type { HttpPolicy } from "./engine/flows/http-step.ts";
 export type { LogOptions } from "./engine/log-options.ts";
 export type { ReplayReport } from "./engine/replay.ts";
+export type {
+  ReplayAllOptions,
+  ReplayAllReport,
+  RunDivergence,
+} from "./engine/replay-all.ts";
 export type { RerunOptions } from "./engine/rerun.ts";
 export type { ScheduleInfo, ScheduleSpec, Schedules } from "./engine/schedules-api.ts";
 export type { UncaughtErrorHook, UncaughtErrorInfo } from "./engine/uncaught-error-policy.ts";

@@ -327,7 +327,7 @@ describe("determinism", () => {
     expect(error).toBeInstanceOf(NonDeterminismError);
     expect(String((error as Error).message)).toBe(
       'Non-determinism at journal position 0: the journal recorded step "charge" but the code now calls step "refund". ' +
-        "Code between steps must be deterministic; deploy changed workflows under a new name or let old runs finish first.",
+        "Code between steps must be deterministic. To change a workflow under runs in flight, guard the change with ctx.patched(id) or register the new code as a new version beside the old one; `cairn replay --all` checks a deploy first.",
     );
   });
 

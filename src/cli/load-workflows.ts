@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative, resolve } from "node:path";
 import { type AnyWorkflow, isWorkflow } from "../core/workflow.ts";
+import { versionOf } from "../core/workflow-version.ts";
 import { CommandFailedError, UsageError } from "./errors.ts";
 import { describeLoadError } from "./load-error.ts";
 import { importUserModule } from "./load-module.ts";
@@ -42,6 +43,7 @@ export async function loadWorkflows(entry: string, generation = 0): Promise<Load
     files = [path];
   }
 
+  // Keyed by name and version: versions of one workflow are kept side by side.
   const byName = new Map<string, { workflow: AnyWorkflow; file: string }>();
   for (const file of files) {
     let module: Record<string, unknown>;
@@ -52,19 +54,21 @@ export async function loadWorkflows(entry: string, generation = 0): Promise<Load
     }
     for (const value of Object.values(module)) {
       if (!isWorkflow(value)) continue;
-      const existing = byName.get(value.name);
+      const key = `${value.name}@${versionOf(value)}`;
+      const existing = byName.get(key);
       if (existing && existing.workflow !== value) {
+        const which =
+          value.options.version === undefined ? "" : ` with version ${versionOf(value)}`;
         throw new UsageError(
-          `Two different workflows are named "${value.name}": in ${existing.file} and ${display(file)}.`,
+          `Two different workflows are named "${value.name}"${which}: in ${existing.file} and ${display(file)}.`,
         );
       }
-      if (!existing)
-        byName.set(value.name, { workflow: value as AnyWorkflow, file: display(file) });
+      if (!existing) byName.set(key, { workflow: value as AnyWorkflow, file: display(file) });
     }
   }
   return {
     workflows: [...byName.values()].map((w) => w.workflow),
-    origins: [...byName.entries()].map(([name, w]) => ({ name, file: w.file })),
+    origins: [...byName.values()].map((w) => ({ name: w.workflow.name, file: w.file })),
     skipped,
   };
 }
@@ -87,13 +91,22 @@ function display(file: string): string {
 }
 
 /**
- * The workflow named `name` in an entry, for `cairn replay`.
+ * The workflow named `name` (at `version`, when given) in an entry, for `cairn replay`.
  * @throws UsageError naming the workflows the entry does export.
  */
-export async function loadWorkflow(entry: string, name: string): Promise<AnyWorkflow> {
+export async function loadWorkflow(
+  entry: string,
+  name: string,
+  version?: number,
+): Promise<AnyWorkflow> {
   const { workflows } = await loadWorkflows(entry);
-  const found = workflows.find((w) => w.name === name);
+  const found = workflows.find(
+    (w) => w.name === name && (version === undefined || versionOf(w) === version),
+  );
   if (found) return found;
+  if (workflows.some((w) => w.name === name)) {
+    throw new UsageError(`${entry} exports no version ${version} of workflow "${name}".`);
+  }
   const known = workflows.map((w) => `"${w.name}"`).join(", ") || "none";
   throw new UsageError(`${entry} exports no workflow named "${name}" (found: ${known}).`);
 }

@@ -11,8 +11,8 @@ export function createLogger(level: LogLevel): pino.Logger {
   );
 }
 
-/** Journal kinds that record a value, not work: logged at debug. */
-const valueKinds = new Set(["now", "random", "uuid"]);
+/** Journal kinds that record a value or a patch marker, not work: logged at debug. */
+const valueKinds = new Set(["now", "random", "uuid", "patch"]);
 
 /**
  * Logs what the engine does in this process: one line per run status change and per step

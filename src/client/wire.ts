@@ -29,6 +29,7 @@ export interface WireStep {
 export interface WireRun {
   id: string;
   workflow: string;
+  workflowVersion?: number;
   status: RunStatus;
   parentId: string | null;
   /** Absent from servers older than continue-as-new. */
@@ -108,6 +109,7 @@ export function toRunInfo<O>(run: WireRun): RunInfo<O> {
   return {
     id: run.id as RunId,
     workflow: run.workflow,
+    workflowVersion: run.workflowVersion ?? 1, // servers from before versions send none
     status: run.status,
     input: fromPayload(run.input, run.inputMeta),
     output: fromPayload(run.output, run.outputMeta) as O | undefined,

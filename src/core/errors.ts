@@ -97,7 +97,7 @@ export class NonDeterminismError extends CairnError {
     super(
       "NON_DETERMINISM",
       `Non-determinism at journal position ${position}: the journal recorded ${expected} but the code now calls ${found}. ` +
-        "Code between steps must be deterministic; deploy changed workflows under a new name or let old runs finish first.",
+        "Code between steps must be deterministic. To change a workflow under runs in flight, guard the change with ctx.patched(id) or register the new code as a new version beside the old one; `cairn replay --all` checks a deploy first.",
     );
     this.position = position;
     this.expected = expected;

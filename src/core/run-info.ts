@@ -23,6 +23,8 @@ export interface StepInfo {
 export interface RunInfo<TOutput = unknown> {
   id: RunId;
   workflow: string;
+  /** The version of the workflow's code the run started with (1 for unversioned code). */
+  workflowVersion: number;
   status: RunStatus;
   input: unknown;
   output: TOutput | undefined;

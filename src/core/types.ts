@@ -27,7 +27,9 @@ export type EntryKind =
   | "any"
   | "now"
   | "random"
-  | "uuid";
+  | "uuid"
+  /** A `ctx.patched(id)` marker: this run reached the patch under the new code. */
+  | "patch";
 
 /**
  * `completed` and `failed` are final; `retrying` is a step between attempts; `waiting` is a

@@ -13,6 +13,12 @@ export type CatchupPolicy = "none" | "latest" | "all";
 export interface WorkflowOptions<TInput> {
   /** Unique name; runs refer to their workflow by it. */
   name: string;
+  /**
+   * The version of this code, a positive integer. Several versions of one name may be
+   * registered side by side: new runs start on the highest, and each run stays on the
+   * version it started with (only workers that have it claim it). (Default: 1)
+   */
+  version?: number;
   /** Validates the input at `start` (zod or any Standard Schema). Invalid input creates no run. */
   input?: StandardSchemaV1<unknown, TInput>;
   /** Default retry policy of this workflow's steps. */
@@ -265,4 +271,24 @@ export interface WorkflowContext {
   random(): number;
   /** A random UUID, journaled. */
   uuid(): string;
+
+  /**
+   * Lets a changed workflow keep its runs in flight: `true` for a run that reaches this
+   * point under the code that has the patch (a marker is journaled, so it stays `true` on
+   * every replay), `false` for a run whose journal already went past this point without
+   * the marker (it started under the old code, which it keeps replaying). Asked again in
+   * the same run, the same `id` gives the same answer. Takes no journal position when it
+   * returns `false`.
+   * @example
+   * if (ctx.patched("send-sms")) await ctx.step("sms", () => sendSms(order));
+   */
+  patched(id: string): boolean;
+
+  /**
+   * Once no run that started before the patch `id` remains, replaces `ctx.patched(id)`
+   * and its old branch: runs that journaled the marker still replay, new runs journal
+   * nothing. Remove the call once those runs have finished too.
+   * @example ctx.deprecatePatch("send-sms"); await ctx.step("sms", () => sendSms(order));
+   */
+  deprecatePatch(id: string): void;
 }

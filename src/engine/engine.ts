@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from "../core/clock.ts";
 import { CairnError } from "../core/errors.ts";
 import { type AnyWorkflow, isWorkflow, type Workflow } from "../core/workflow.ts";
+import { versionOf } from "../core/workflow-version.ts";
 import type { Store } from "../store/store.ts";
 import type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 import { JournalWriter } from "../worker/journal-writer.ts";
@@ -14,6 +15,7 @@ import type { LogOptions } from "./log-options.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { registerTriggers } from "./register-triggers.ts";
 import type { UncaughtErrorHook } from "./uncaught-error-policy.ts";
+import { WorkflowVersions } from "./workflow-versions.ts";
 
 export type { SqliteStoreOptions } from "../store-sqlite/sqlite-store.ts";
 
@@ -80,7 +82,10 @@ export class Engine {
   readonly options: EngineOptions;
   readonly payloadLimitBytes: number;
   readonly leaseMs: number;
+  /** Each workflow name's newest version: what new runs start on. */
   readonly registry = new Map<string, Workflow<unknown, unknown>>();
+  /** Every registered version of every workflow: what runs already started resume on. */
+  readonly versions = new WorkflowVersions();
   readonly bus: EventBus;
   /** Deployed flows: registered here as workflows, refreshed from the store. */
   readonly flows: FlowCatalog;
@@ -143,19 +148,16 @@ export class Engine {
     return new Engine(store, databaseClock ?? local, options, databaseClock);
   }
 
-  /** Adds a workflow this process can run; a name can only stand for one definition. */
+  /**
+   * Adds a workflow this process can run. A name stands for one definition per version;
+   * new runs start on its highest version.
+   */
   register(workflow: AnyWorkflow): void {
     if (!isWorkflow(workflow)) {
       throw new TypeError("Cairn: `workflows` must hold values made by defineWorkflow().");
     }
-    const existing = this.registry.get(workflow.name);
-    if (existing && existing !== (workflow as unknown)) {
-      throw new CairnError(
-        "INVALID_ARGUMENT",
-        `Two different workflows are named "${workflow.name}".`,
-      );
-    }
-    this.registry.set(workflow.name, workflow as unknown as Workflow<unknown, unknown>);
+    this.versions.add(workflow);
+    this.registry.set(workflow.name, this.versions.latest(workflow.name) as Workflow);
   }
 
   /** Registers `workflow`, replacing a definition of the same name (a reload in `cairn dev`). */
@@ -163,7 +165,8 @@ export class Engine {
     if (!isWorkflow(workflow)) {
       throw new TypeError("Cairn: `workflows` must hold values made by defineWorkflow().");
     }
-    this.registry.set(workflow.name, workflow as unknown as Workflow<unknown, unknown>);
+    this.versions.add(workflow, true);
+    this.registry.set(workflow.name, this.versions.latest(workflow.name) as Workflow);
   }
 
   /** The registered definition of `workflow`, or the given definition; throws for unknown names. */
@@ -176,7 +179,10 @@ export class Engine {
         "Start takes a workflow made by defineWorkflow() or its name.",
       );
     }
-    const registered = this.registry.get(name);
+    // A definition given starts on its own version (an older one kept registered, say).
+    const registered = isWorkflow(workflow)
+      ? this.versions.get(name, versionOf(workflow))
+      : this.registry.get(name);
     if (registered) return registered;
     if (isWorkflow(workflow)) {
       // Starting a workflow this process does not run is fine: another process's worker will.

@@ -1,6 +1,7 @@
 import { serialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
+import { versionOf } from "../core/workflow-version.ts";
 import type { NewRun } from "../store/store.ts";
 import { flowControlFor } from "./flow-control.ts";
 import { validateInput } from "./validate-input.ts";
@@ -21,7 +22,7 @@ export type RunOrigin =
 /** The options-derived columns of a new run: its deadline and its flow control. */
 export type RunOptions = Pick<
   NewRun,
-  "deadlineAt" | "queue" | "priority" | "concurrency" | "rateLimit" | "debounce"
+  "deadlineAt" | "queue" | "priority" | "concurrency" | "rateLimit" | "debounce" | "workflowVersion"
 >;
 
 /** The run's deadline: `now` plus the workflow's `timeout`, or none. */
@@ -48,6 +49,7 @@ export function runOptionsFor(
   const control = flowControlFor(workflow, input);
   return {
     deadlineAt: deadlineFor(workflow, now),
+    workflowVersion: versionOf(workflow),
     ...control,
     // A parent waits for its child by id (and a rerun's caller for the new id); a debounce
     // could fold the run into another of the same key, and they would wait forever.

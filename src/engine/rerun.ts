@@ -90,7 +90,11 @@ export async function rerunRun(
   engine.assertOpen();
   const original = await engine.store.getRun(runId as RunId);
   const plan = await planRerun(engine.store, runId, options, {
-    definition: original ? engine.registry.get(original.workflow) : undefined,
+    // The journal reused is the original version's: so is the code, while it is registered.
+    definition: original
+      ? (engine.versions.get(original.workflow, original.workflowVersion) ??
+        engine.registry.get(original.workflow))
+      : undefined,
     now: engine.clock.now(),
     payloadLimitBytes: engine.payloadLimitBytes,
   });

@@ -18,10 +18,14 @@ export async function startChild(
       `Child workflow depth ${depth} is over the limit of ${maxDepth}.`,
     );
   }
+  // Code this process lacks (a flow's `workflow:` step on a worker without user code) may be
+  // versioned elsewhere: the child waits unadmitted, and a worker with the code admits it
+  // on its newest version with its options, as a start by name does.
+  const local = engine.registry.has(definition.name);
   const newRun = await buildNewRun({
     id: childId,
     name: definition.name,
-    workflow: definition,
+    workflow: local ? definition : undefined,
     input,
     origin: "child",
     now: engine.clock.now(),

@@ -2,6 +2,7 @@ import { CairnError } from "../core/errors.ts";
 import { sameSerialized } from "../core/same-serialized.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
+import { versionOf } from "../core/workflow-version.ts";
 import { userWorkflowNames } from "./built-in-workflows.ts";
 import type { Engine } from "./engine.ts";
 import { hasFlowControl } from "./flow-control.ts";
@@ -52,7 +53,8 @@ export async function startRun(
     worker?.hasCapacity() &&
     worker.servesQueue(newRun.queue ?? "default") &&
     !hasFlowControl(definition) &&
-    !engine.paused.has(definition.name);
+    !engine.paused.has(definition.name) &&
+    engine.versions.get(definition.name, versionOf(definition)) !== undefined;
   const claim =
     direct && worker ? { owner: worker.id, leaseUntil: now + engine.leaseMs } : undefined;
   const { run, created } = await engine.store.createRun(newRun, claim);

@@ -77,6 +77,7 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
         await fireSchedules(engine);
       },
     },
+    engine.versions,
   );
   engine.worker = worker;
   worker.start();

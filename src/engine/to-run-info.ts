@@ -14,6 +14,7 @@ export function toRunInfo<TOutput>(
   return {
     id: run.id,
     workflow: run.workflow,
+    workflowVersion: run.workflowVersion,
     status: run.status,
     input: deserialize(run.input),
     output: run.output === null ? undefined : deserialize<TOutput>(run.output),

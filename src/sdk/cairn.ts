@@ -19,12 +19,14 @@ import type { FlowCatalog } from "../engine/flows/flow-catalog.ts";
 import { deadlineFor } from "../engine/new-run.ts";
 import { registerTriggers } from "../engine/register-triggers.ts";
 import { type ReplayReport, replayRun } from "../engine/replay.ts";
+import { type ReplayAllOptions, type ReplayAllReport, replayAll } from "../engine/replay-all.ts";
 import { type RerunOptions, rerunRun } from "../engine/rerun.ts";
 import { runResult } from "../engine/run-result.ts";
 import { Schedules } from "../engine/schedules-api.ts";
 import { startRun } from "../engine/start-run.ts";
 import { startWorker } from "../engine/start-worker.ts";
 import { readRunInfo } from "../engine/to-run-info.ts";
+import { WorkflowVersions } from "../engine/workflow-versions.ts";
 import type { QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
 import type { JournalWriter } from "../worker/journal-writer.ts";
 import type { LogWriter } from "../worker/log-writer.ts";
@@ -122,6 +124,7 @@ export class Cairn {
     this.#engine.assertOpen();
     for (const workflow of workflows) this.#engine.replace(workflow);
     await registerTriggers(this.#engine);
+    this.#engine.notify(); // runs of a version only this code has may be waiting for it
   }
 
   /** The registered workflows. */
@@ -302,10 +305,53 @@ export class Cairn {
   async replay(runId: string, workflow?: AnyWorkflow): Promise<ReplayReport> {
     const run = await this.store.getRun(runId as RunId);
     if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);
-    const definition = workflow
-      ? (workflow as Workflow<unknown, unknown>)
-      : this.#engine.resolve(run.workflow);
+    const definition = workflow ? (workflow as Workflow<unknown, unknown>) : this.#codeFor(run);
     return replayRun(run, await this.store.getJournal(run.id), definition, this.clock);
+  }
+
+  /**
+   * The deploy gate: replays every unfinished run (and, with `finished`, the newest finished
+   * runs of each workflow) against `workflows` — the code about to be deployed, every
+   * version it keeps — without executing a step or writing anything, and lists the runs it
+   * would not resume as recorded: a divergence, or no code for the run's workflow or
+   * version. Deployed flows replay against this process's flow definitions.
+   * @example
+   * const { diverged } = await cairn.replayAll([processOrder, processOrderV1]);
+   * for (const d of diverged) console.log(d.runId, d.message);
+   * @throws `WORKFLOW_NOT_FOUND` when `options.workflow` is in neither `workflows` nor here.
+   */
+  async replayAll(
+    workflows: readonly AnyWorkflow[],
+    options: ReplayAllOptions = {},
+  ): Promise<ReplayAllReport> {
+    const engine = this.#engine;
+    engine.assertOpen();
+    const code = new WorkflowVersions();
+    for (const workflow of workflows) code.add(workflow);
+    const only = options.workflow;
+    if (only !== undefined) {
+      checkName("workflow name", only);
+      if (!code.has(only) && !engine.registry.has(only)) {
+        const known = code.names().join(", ") || "none";
+        throw new CairnError(
+          "WORKFLOW_NOT_FOUND",
+          `Unknown workflow "${only}": the code given has ${known}.`,
+        );
+      }
+    }
+    // Flows and the engine's own workflows are no one's entry code: this process has them.
+    const ownCode = (name: string) =>
+      engine.flows.has(name) || userWorkflowNames([name]).length === 0;
+    return replayAll(
+      engine.store,
+      engine.clock,
+      code.names(),
+      (run) =>
+        !code.has(run.workflow) && ownCode(run.workflow)
+          ? engine.versions.codeFor(run)
+          : code.codeFor(run),
+      options,
+    );
   }
 
   /** Stops claiming runs of a workflow (they wait in the store) until it is resumed. */
@@ -364,6 +410,13 @@ export class Cairn {
    */
   subscribe(listener: EngineEventListener): () => void {
     return this.#engine.bus.subscribe(listener);
+  }
+
+  /** The registered code of a run's workflow at the run's version. */
+  #codeFor(run: RunRecord): Workflow<unknown, unknown> {
+    const code = this.#engine.versions.codeFor(run);
+    if (!("missing" in code)) return code;
+    throw new CairnError("WORKFLOW_NOT_FOUND", `Run "${run.id}": ${code.missing}.`);
   }
 
   #handle<O>(id: RunId, workflow: string, created: boolean, inputMatches = true): RunHandle<O> {

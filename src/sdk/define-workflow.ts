@@ -2,6 +2,7 @@ import { toMs } from "../core/duration.ts";
 import { checkName } from "../core/names.ts";
 import { resolveRetryPolicy } from "../core/retry.ts";
 import type { Workflow, WorkflowFunction, WorkflowOptions } from "../core/workflow.ts";
+import { checkVersion } from "../core/workflow-version.ts";
 import { validateFlowControl } from "../engine/validate-options.ts";
 
 /**
@@ -25,6 +26,7 @@ export function defineWorkflow<TInput, TOutput>(
   if (typeof fn !== "function") {
     throw new TypeError(`defineWorkflow("${options.name}") needs a workflow function.`);
   }
+  checkVersion(options.name, options.version);
   resolveRetryPolicy(options.retry); // fail at definition, not at the first retry
   validateFlowControl(options);
   const timeoutMs =

@@ -111,6 +111,7 @@ export const Step = z
       "now",
       "random",
       "uuid",
+      "patch",
     ]),
     status: z.enum(["completed", "failed", "retrying", "waiting"]),
     attempt: z.number().int(),
@@ -145,6 +146,8 @@ export const Run = z
   .object({
     id: z.string(),
     workflow: z.string(),
+    /** The version of the workflow's code the run started with. */
+    workflowVersion: z.number().int().optional(),
     status: RunStatus,
     parentId: z.string().nullable(),
     continuedFrom: z.string().nullable().openapi({

@@ -84,6 +84,7 @@ export function toRunWire(info: RunInfo): z.infer<typeof Run> {
   return {
     id: info.id,
     workflow: info.workflow,
+    workflowVersion: info.workflowVersion,
     status: info.status,
     parentId: info.parentId,
     continuedFrom: info.continuedFrom,

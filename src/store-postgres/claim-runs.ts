@@ -21,6 +21,15 @@ import {
  * decision that must not race other claimers; the statement leaves them to
  * {@link admitAndClaim}, which only runs when such runs were among the candidates.
  */
+/**
+ * Only the workflow versions the worker has (`ClaimScope.versions`): a run of another
+ * version waits for a worker that has it, instead of being claimed and handed back.
+ */
+export function versionFilter(sql: Sql, scope: ClaimScope) {
+  if (!scope.versions) return sql`TRUE`;
+  return sql`(workflow || '@' || workflow_version) = ANY(${scope.versions as string[]}::text[])`;
+}
+
 export async function claimRuns(
   sql: Sql,
   owner: string,
@@ -42,6 +51,7 @@ export async function claimRuns(
       WHERE available_at <= ${now} AND workflow = ANY(${scope.workflows as string[]}::text[])
         AND queue = ANY(${queues}::text[])
         AND workflow NOT IN (SELECT workflow FROM paused_workflows)
+        AND ${versionFilter(sql, scope)}
         AND (status = 'running' AND crash_count > 0) = ${suspect}
       ORDER BY priority DESC, available_at, id LIMIT ${max}
       FOR UPDATE SKIP LOCKED`;

@@ -17,7 +17,7 @@ import type {
   Store,
 } from "../store/store.ts";
 import { cancelRun } from "./cancel-run.ts";
-import { claimRuns } from "./claim-runs.ts";
+import { claimRuns, versionFilter } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { commitWithContinuations } from "./continue-run.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
@@ -297,6 +297,7 @@ export class PostgresStore implements Store {
         WHERE available_at IS NOT NULL AND workflow = ANY(${workflows}::text[])
           AND queue = ANY(${queues}::text[])
           AND workflow NOT IN (SELECT workflow FROM paused_workflows)
+          AND ${versionFilter(this.sql, scope)}
         UNION ALL SELECT min(next_at) FROM schedules
         WHERE NOT paused AND workflow = ANY(${workflows}::text[])) AS due`;
     return row?.at == null ? null : Number(row.at);
@@ -392,7 +393,8 @@ export class PostgresStore implements Store {
         concurrency_limit = ${fields.concurrency?.limit ?? null},
         rate_key = ${fields.rateLimit?.key ?? null}, rate_limit = ${fields.rateLimit?.limit ?? null},
         rate_period_ms = ${fields.rateLimit?.periodMs ?? null},
-        deadline_at = ${fields.deadlineAt ?? null}, available_at = ${at + delayMs}, updated_at = ${at}
+        deadline_at = ${fields.deadlineAt ?? null}, available_at = ${at + delayMs}, updated_at = ${at},
+        workflow_version = ${fields.workflowVersion ?? 1}
       WHERE id = ${id} AND NOT admitted AND status = 'queued'
       RETURNING pg_notify(${this.sql.unsafe(wakeChannel)}, workflow) AS notified`;
   }

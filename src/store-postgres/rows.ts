@@ -46,6 +46,7 @@ export function newRunValues(
     run.schedule?.slotAt ?? null,
     run.schedule?.slotEndAt ?? null,
     run.admitted !== false,
+    run.workflowVersion ?? 1,
   ];
 }
 
@@ -77,4 +78,5 @@ export const runColumns: readonly (readonly [name: string, type: string])[] = [
   ["slot_at", "bigint"],
   ["slot_end_at", "bigint"],
   ["admitted", "boolean"],
+  ["workflow_version", "int"],
 ];

@@ -40,6 +40,7 @@ export function newRunParams(
     schedule_id: run.schedule?.id ?? null,
     slot_at: run.schedule?.slotAt ?? null,
     slot_end_at: run.schedule?.slotEndAt ?? null,
+    workflow_version: run.workflowVersion ?? 1,
   };
 }
 

@@ -152,6 +152,7 @@ export class SqliteStore implements Store {
           queues: JSON.stringify(scope.queues ?? ["default"]),
           limit: limit * 2 + 8,
           no_suspects: scope.suspects === 0 ? 1 : 0,
+          versions: scope.versions ? JSON.stringify(scope.versions) : null,
         })
         .map((row) => {
           const { status, crash_count } = row as { status: string; crash_count: number };
@@ -244,6 +245,7 @@ export class SqliteStore implements Store {
     const row = this.#sql.nextWake.get({
       workflows: JSON.stringify(scope.workflows),
       queues: JSON.stringify(scope.queues ?? ["default"]),
+      versions: scope.versions ? JSON.stringify(scope.versions) : null,
     }) as { at: number | null };
     return row.at;
   }
@@ -416,6 +418,7 @@ export class SqliteStore implements Store {
         rate_period_ms: fields.rateLimit?.periodMs ?? null,
         deadline_at: fields.deadlineAt ?? null,
         available_at: at + delayMs,
+        workflow_version: fields.workflowVersion ?? 1,
       });
     });
   }

@@ -13,11 +13,11 @@ const statementSql = {
   insertRun: `INSERT INTO runs (id, workflow, status, input, parent_id, parent_position, depth,
         created_at, started_at, updated_at, available_at, deadline_at, lease_owner, fencing_token,
         queue, priority, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period_ms,
-        debounce_key, schedule_id, slot_at, slot_end_at, admitted)
+        debounce_key, schedule_id, slot_at, slot_end_at, admitted, workflow_version)
       VALUES (@id, @workflow, @status, @input, @parent_id, @parent_position, @depth,
         @created_at, @started_at, @created_at, @available_at, @deadline_at, @lease_owner, @fencing_token,
         @queue, @priority, @concurrency_key, @concurrency_limit, @rate_key, @rate_limit, @rate_period_ms,
-        @debounce_key, @schedule_id, @slot_at, @slot_end_at, @admitted)
+        @debounce_key, @schedule_id, @slot_at, @slot_end_at, @admitted, @workflow_version)
       ON CONFLICT DO NOTHING RETURNING *`,
   // The last start of a burst wins: its input, and the quiet period starts again.
   debounceRun: `UPDATE runs SET input = ?, available_at = ?, updated_at = ?
@@ -46,11 +46,13 @@ const statementSql = {
   // Over-fetches: some candidates may be held back by a concurrency or rate limit.
   // INDEXED BY: without statistics SQLite would rather scan a workflow's runs, finished ones too.
   // Suspects a claim may not take are left out here, or a queue head of them would hide the
-  // runs behind them from the over-fetch.
+  // runs behind them from the over-fetch; so are versions the worker lacks.
   claimable: `SELECT * FROM runs INDEXED BY runs_available_at WHERE available_at <= @now
         AND workflow IN (SELECT value FROM json_each(@workflows))
         AND queue IN (SELECT value FROM json_each(@queues))
         AND workflow NOT IN (SELECT workflow FROM paused_workflows)
+        AND (@versions IS NULL
+          OR workflow || '@' || workflow_version IN (SELECT value FROM json_each(@versions)))
         AND NOT (@no_suspects AND status = 'running' AND crash_count > 0)
       ORDER BY priority DESC, available_at LIMIT @limit`,
   // A takeover (the run was still running: its lease lapsed) that finds the journal as long as
@@ -105,6 +107,8 @@ const statementSql = {
           AND workflow IN (SELECT value FROM json_each(@workflows))
           AND queue IN (SELECT value FROM json_each(@queues))
           AND workflow NOT IN (SELECT workflow FROM paused_workflows)
+          AND (@versions IS NULL
+            OR workflow || '@' || workflow_version IN (SELECT value FROM json_each(@versions)))
         UNION ALL SELECT min(next_at) FROM schedules WHERE paused = 0
           AND workflow IN (SELECT value FROM json_each(@workflows)))`,
   insertWait:
@@ -139,7 +143,8 @@ const statementSql = {
   admit: `UPDATE runs SET admitted = 1, queue = @queue, priority = @priority,
         concurrency_key = @concurrency_key, concurrency_limit = @concurrency_limit,
         rate_key = @rate_key, rate_limit = @rate_limit, rate_period_ms = @rate_period_ms,
-        deadline_at = @deadline_at, available_at = @available_at, updated_at = @at
+        deadline_at = @deadline_at, available_at = @available_at, updated_at = @at,
+        workflow_version = @workflow_version
       WHERE id = @id AND admitted = 0 AND status = 'queued'`,
   rejectAdmission: `UPDATE runs SET admitted = 1, status = 'failed', error = ?, finished_at = ?,
         updated_at = ? WHERE id = ? AND admitted = 0 AND status = 'queued'`,

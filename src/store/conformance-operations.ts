@@ -85,6 +85,20 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
       expect(mail.map((c) => c.run.id)).toEqual(["mail"]);
     });
 
+    test("claims and wake-ups take only the workflow versions the worker has", async () => {
+      await store().createRun(newRun("v1", 1000));
+      await store().createRun(newRun("v2", 1001, { workflowVersion: 2 }));
+      expect((await store().getRun(runId("v2")))?.workflowVersion).toBe(2);
+      const onlyV2 = { workflows: ["wf"], versions: ["wf@2"] };
+      expect(await store().nextWakeAt({ ...onlyV2, versions: ["wf@3"] })).toBeNull();
+      expect(await store().nextWakeAt(onlyV2)).toBe(1001);
+      const claimed = await store().claimRuns("w", onlyV2, 2000, 1000, 5);
+      expect(claimed.map((c) => c.run.id)).toEqual(["v2"]);
+      // A run without a version is version 1; without `versions` any version is taken.
+      const rest = await store().claimRuns("w", { workflows: ["wf"] }, 2000, 1000, 5);
+      expect(rest.map((c) => [c.run.id, c.run.workflowVersion])).toEqual([["v1", 1]]);
+    });
+
     test("a run over its concurrency limit is parked until a run of its key stops", async () => {
       const concurrency = { key: "k", limit: 1 };
       await store().createRun(newRun("a", 1000, { concurrency }));

@@ -51,6 +51,7 @@ export function toRun(row: Row): RunRecord {
     admitted: row.admitted === undefined ? true : Boolean(row.admitted),
     continuedFrom: (str(row.continued_from) ?? null) as RunId | null,
     continuedTo: (str(row.continued_to) ?? null) as RunId | null,
+    workflowVersion: Number(row.workflow_version ?? 1),
   };
 }
 

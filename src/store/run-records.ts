@@ -43,6 +43,11 @@ export interface RunRecord {
   continuedFrom: RunId | null;
   /** The run that continues this one: it completed with `ctx.continueAsNew`. */
   continuedTo: RunId | null;
+  /**
+   * The version of the workflow's code the run started with (`defineWorkflow({ version })`,
+   * 1 for a workflow without one); only a worker with that version claims it.
+   */
+  workflowVersion: number;
 }
 
 /** One position of a run's journal. */
@@ -90,4 +95,6 @@ export interface NewRun {
    * until a worker with the code admits it (`admitRun`). (Default: true)
    */
   admitted?: boolean;
+  /** The version of the workflow's code it starts on. (Default: 1) */
+  workflowVersion?: number;
 }

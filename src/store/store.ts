@@ -9,7 +9,10 @@ export type { JournalEntry, NewRun, RunRecord } from "./run-records.ts";
 /** What a worker with the code decided for an unadmitted run. */
 export type Admission =
   | {
-      fields: Pick<NewRun, "queue" | "priority" | "concurrency" | "rateLimit" | "deadlineAt">;
+      fields: Pick<
+        NewRun,
+        "queue" | "priority" | "concurrency" | "rateLimit" | "deadlineAt" | "workflowVersion"
+      >;
       delayMs: number;
     }
   | { error: string };
@@ -19,6 +22,11 @@ export interface ClaimScope {
   workflows: readonly string[];
   /** (Default: ["default"]) */
   queues?: readonly string[];
+  /**
+   * `name@version` of every workflow version the worker has: runs of other versions are
+   * left for workers that have them. (Default: any version)
+   */
+  versions?: readonly string[];
   /**
    * How many suspects this claim may take: runs taken over again after a worker already
    * died running them (`crash_count` ≥ 1). A worker takes at most one at a time, so runs

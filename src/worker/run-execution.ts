@@ -19,6 +19,7 @@ import type { ClaimedRun, JournalEntry, JournalOp, JournalOpResult } from "../st
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
 import { withLogSink } from "./log-capture.ts";
 import { type Claim, RunJournal } from "./run-journal.ts";
+import { RunPatches } from "./run-patches.ts";
 import { runStep, type StepHost, stepArguments } from "./run-step.ts";
 import { runStepAttempt, type StepAttemptRun } from "./run-step-attempt.ts";
 import { never, RunWaits } from "./run-waits.ts";
@@ -56,6 +57,8 @@ export class RunExecution implements WorkflowContext {
   readonly workflow: string;
   readonly done: Promise<ExecutionOutcome>;
   readonly log: Logger;
+  readonly patched: WorkflowContext["patched"];
+  readonly deprecatePatch: WorkflowContext["deprecatePatch"];
 
   readonly #env: ExecutionEnv;
   readonly #claimed: ClaimedRun;
@@ -120,6 +123,9 @@ export class RunExecution implements WorkflowContext {
       throwIfStopped: () => this.#throwIfStopped(),
       checkName: (what: string, value: unknown) => this.#checkName(what, value),
     };
+    const patches = new RunPatches(shared);
+    this.patched = (id) => patches.patched(id);
+    this.deprecatePatch = (id) => patches.deprecatePatch(id);
     this.#waits = new RunWaits({ ...shared, claimed, startChild: (r) => env.startChild(r) });
     this.#stepHost = {
       ...shared,

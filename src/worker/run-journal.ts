@@ -85,6 +85,21 @@ export class RunJournal {
     return { key, position, recorded };
   }
 
+  /**
+   * The next position without taking it: what the journal recorded there, and whether the
+   * history goes on past it (`ctx.patched` asks before deciding to take it or not).
+   */
+  peek(): { position: number; recorded: JournalEntry | undefined; replaying: boolean } {
+    const position = this.#position;
+    return { position, recorded: this.#entries.get(position), replaying: !this.live };
+  }
+
+  /** Takes the next position for a key unique in the run by construction (a patch marker). */
+  take(key: string): Claim {
+    const position = this.#position++;
+    return { key, position, recorded: this.#entries.get(position) };
+  }
+
   /** The workflow returned before reaching a recorded position: the code changed (G6). */
   unreached(): NonDeterminismError | undefined {
     for (const [position, entry] of this.#entries) {

@@ -20,6 +20,13 @@ export interface WorkerOptions {
   queues?: string[];
 }
 
+/** Every version of every workflow the worker runs (the engine's `WorkflowVersions`). */
+export interface WorkflowCode {
+  /** `name@version` of each definition: claims are limited to these. */
+  claimKeys(): string[];
+  get(name: string, version: number): Workflow<unknown, unknown> | undefined;
+}
+
 export interface WorkerConfig {
   concurrency: number;
   queues: readonly string[];
@@ -57,6 +64,7 @@ export class Worker {
   readonly #clock: Clock;
   readonly #env: ExecutionEnv;
   readonly #registry: ReadonlyMap<string, Workflow<unknown, unknown>>;
+  readonly #code: WorkflowCode | undefined;
   readonly #config: WorkerConfig;
   readonly #hooks: WorkerHooks;
   readonly #active = new Map<RunId, RunExecution>();
@@ -95,7 +103,9 @@ export class Worker {
     registry: ReadonlyMap<string, Workflow<unknown, unknown>>,
     config: WorkerConfig,
     hooks: WorkerHooks,
+    code?: WorkflowCode,
   ) {
+    this.#code = code;
     this.#store = store;
     this.#clock = clock;
     this.#env = env;
@@ -264,7 +274,12 @@ export class Worker {
   }
 
   #scope() {
-    return { workflows: [...this.#registry.keys()], queues: this.#config.queues };
+    const versions = this.#code?.claimKeys();
+    return {
+      workflows: [...this.#registry.keys()],
+      queues: this.#config.queues,
+      ...(versions ? { versions } : {}),
+    };
   }
 
   /** True when this worker takes runs of `queue`. */
@@ -280,8 +295,11 @@ export class Worker {
     const runId = claimed.run.id;
     const previous = this.#active.get(runId);
     if (previous && previous.token >= claimed.token) return;
-    const definition = this.#registry.get(claimed.run.workflow);
-    if (!definition) return; // claims are filtered by workflow; unreachable in practice
+    const { workflow, workflowVersion } = claimed.run;
+    const definition = this.#code
+      ? this.#code.get(workflow, workflowVersion)
+      : this.#registry.get(workflow);
+    if (!definition) return; // claims are filtered by workflow and version; unreachable in practice
     if (claimed.takeover) this.#takeovers.add(runId);
     const start = async () => {
       if (previous) {

@@ -1,10 +1,9 @@
 import type { Command } from "commander";
 import type { RunInfo } from "../../core/run-info.ts";
 import { isTerminal, type RunId, type RunStatus } from "../../core/types.ts";
-import type { Cairn } from "../../sdk/cairn.ts";
 import { addConfigOptions } from "../config-keys.ts";
-import { apiOrDatabase, withEngine, withStore } from "../engine.ts";
-import { CommandFailedError, parsePositiveInt, UsageError } from "../errors.ts";
+import { apiOrDatabase, withStore } from "../engine.ts";
+import { parsePositiveInt, UsageError } from "../errors.ts";
 import {
   formatDuration,
   formatTable,
@@ -15,6 +14,7 @@ import {
   toJsonText,
 } from "../output.ts";
 import { resolveConfig } from "../resolve-config.ts";
+import { registerReplay } from "./replay.ts";
 import { collectFilter, registerRunsUiCommands, runBulk } from "./runs-ui.ts";
 
 const statuses: readonly RunStatus[] = [
@@ -177,47 +177,6 @@ export function registerRunsCommands(program: Command): void {
   registerReplay(program.command("replay").description(`${replayHelp}; same as runs replay`));
 }
 
-function registerReplay(command: Command): void {
-  command
-    .argument("<run-id>", "the recorded run")
-    .argument("<entry>", "file or folder with the workflow's (new) code")
-    .option("--json", "print the replay report as JSON");
-  addConfigOptions(command, ["db"]).action(async (runId: string, entry: string, opts) => {
-    const { values } = await resolveConfig(command);
-    const report = await withEngine(
-      values,
-      async (cairn: Cairn) => {
-        const run = await cairn.getRun(runId);
-        return cairn.replay(
-          runId,
-          await (await import("../load-workflows.ts")).loadWorkflow(entry, run.workflow),
-        );
-      },
-      { readOnly: true },
-    );
-    if (opts.json) printJson(report);
-    else if (report.divergence) {
-      const d = report.divergence;
-      print(`Run ${runId} (${report.workflow}): DIVERGED at journal position ${d.position}`);
-      print(`  recorded: ${d.expected}`);
-      print(`  code now: ${d.found}`);
-    } else {
-      const end = report.finished
-        ? `the code ${report.finished} on recorded outcomes alone`
-        : report.next
-          ? `the run would continue with ${report.next.kind} "${report.next.key}" at position ${report.next.position}`
-          : "";
-      print(
-        `Run ${runId} (${report.workflow}): consistent, ${report.replayedPositions} journal position${report.replayedPositions === 1 ? "" : "s"} replayed${end ? `; ${end}` : ""}.`,
-      );
-    }
-    if (report.result === "diverged") {
-      if (opts.json) process.exitCode = 1;
-      else throw new CommandFailedError(report.divergence?.message ?? "The run diverged.");
-    }
-  });
-}
-
 function statusOf(body: unknown): RunStatus {
   const b = body as { status?: RunStatus; run?: { status: RunStatus } };
   return (b.status ?? b.run?.status) as RunStatus;
@@ -231,7 +190,8 @@ function printRun(
     ? ` in ${formatDuration(run.finishedAt.getTime() - run.createdAt.getTime())}`
     : "";
   print(`run       ${run.id}`);
-  print(`workflow  ${run.workflow}`);
+  const version = run.workflowVersion > 1 ? ` (version ${run.workflowVersion})` : "";
+  print(`workflow  ${run.workflow}${version}`);
   print(`status    ${run.status}${took}`);
   print(`created   ${formatTime(run.createdAt)}`);
   if (run.parentId) print(`parent    ${run.parentId}`);

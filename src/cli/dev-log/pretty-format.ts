@@ -44,8 +44,8 @@ export function clockTime(at: number): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** Journal kinds that record a value, not work: not worth a line. */
-const valueKinds = new Set(["now", "random", "uuid"]);
+/** Journal kinds that record a value or a patch marker, not work: not worth a line. */
+const valueKinds = new Set(["now", "random", "uuid", "patch"]);
 
 /**
  * One human line for an engine event, or null for events not worth one (step starts,
