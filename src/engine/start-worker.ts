@@ -90,7 +90,12 @@ function onSettled(
   switch (outcome.type) {
     case "completed":
     case "failed":
-      bus.finished(run.id);
+      bus.finished(
+        run.id,
+        outcome.type === "completed"
+          ? { status: "completed", output: outcome.output }
+          : { status: "failed", error: outcome.stored },
+      );
       bus.emitRun(
         run.id,
         run.workflow,

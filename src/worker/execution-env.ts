@@ -42,8 +42,10 @@ export interface ExecutionEnv {
 
 /** How an execution ended, as far as this worker is concerned. */
 export type ExecutionOutcome =
-  | { type: "completed" }
-  | { type: "failed"; error: Error }
+  /** `output`: as the store now holds it (serialized). */
+  | { type: "completed"; output: string }
+  /** `stored`: the error as the store now holds it (serialized). */
+  | { type: "failed"; error: Error; stored: string }
   | { type: "suspended"; status: RunStatus }
   | { type: "released" }
   /** Replay-only execution reached a position the journal has no final outcome for. */

@@ -433,7 +433,7 @@ export class RunExecution implements WorkflowContext {
     this.#stopping = true;
     await this.#writeFinal(
       { type: "complete", runId: this.runId, token: this.token, output, at: this.#now() },
-      { type: "completed" },
+      { type: "completed", output },
     );
   }
 
@@ -452,15 +452,10 @@ export class RunExecution implements WorkflowContext {
   async #finishFailed(error: Error): Promise<void> {
     if (this.#settled) return;
     this.#stopping = true;
+    const stored = serializeError(error);
     await this.#writeFinal(
-      {
-        type: "fail",
-        runId: this.runId,
-        token: this.token,
-        error: serializeError(error),
-        at: this.#now(),
-      },
-      { type: "failed", error },
+      { type: "fail", runId: this.runId, token: this.token, error: stored, at: this.#now() },
+      { type: "failed", error, stored },
     );
   }
 
