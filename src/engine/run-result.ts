@@ -12,10 +12,16 @@ import type { Engine } from "./engine.ts";
  */
 export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
   let pollMs = 50;
+  // A run executing here is not over, and its end here sends a notice: waiting for it first
+  // spares a read. The check and the wait start in the same turn, so no notice slips between.
+  let read = !engine.worker?.isExecuting(id);
   for (;;) {
-    const run = await engine.store.getRun(id);
-    if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
-    if (isTerminal(run.status)) return outcomeOf<O>(run);
+    if (read) {
+      const run = await engine.store.getRun(id);
+      if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
+      if (isTerminal(run.status)) return outcomeOf<O>(run);
+    }
+    read = true;
     const notice = await engine.bus.nextFinish(id, pollMs);
     if (notice) return outcomeOf<O>({ id, output: null, error: null, ...notice });
     pollMs = Math.min(pollMs * 2, 1_000);

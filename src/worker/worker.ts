@@ -115,6 +115,11 @@ export class Worker {
     return [...this.#active.keys()];
   }
 
+  /** True while the run executes here: its end, if it ends here, reaches `onSettled`. */
+  isExecuting(runId: RunId): boolean {
+    return this.#active.has(runId);
+  }
+
   get concurrency(): number {
     return this.#config.concurrency;
   }
