@@ -333,11 +333,12 @@ export class Worker {
       // woke, runs waiting for its concurrency slot) is notified at its commit. The pass
       // saved (schedules, admissions, a claim, the next wake-up time) is four or five
       // statements per finished run, competing with the next run for the CPU.
+      // The end of a taken-over run lets the loop claim suspects again: a pass too.
       const wasFull = this.activeCount >= this.#config.concurrency;
       if (this.#active.get(runId) === execution) this.#active.delete(runId);
-      this.#takeovers.delete(runId);
+      const wasTakeover = this.#takeovers.delete(runId);
       this.#hooks.onSettled(claimed.run, outcome);
-      if (wasFull || !this.#hearsWakeUps || !isFinal(outcome)) this.notify();
+      if (wasFull || wasTakeover || !this.#hearsWakeUps || !isFinal(outcome)) this.notify();
     };
     start().catch((error) => {
       this.#active.delete(runId);
