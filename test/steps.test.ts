@@ -505,3 +505,25 @@ describe("poison runs", () => {
     }
   });
 });
+
+describe("awaiting a run that executes in this process", () => {
+  it("result() takes the output, or the error, from the run's finish here, not from a read of the store", async () => {
+    const ok = defineWorkflow({ name: "local-ok" }, (ctx) => ctx.step("a", () => ({ n: 1 })));
+    const bad = defineWorkflow({ name: "local-bad" }, (ctx) =>
+      ctx.step("a", () => {
+        throw new NonRetryableError("refused");
+      }),
+    );
+    t = await testCairn({ workflows: [ok, bad] });
+    // Reads see the runs as still running (as a read racing the commit would): only the
+    // finish notice can end the waits. A poll on a slow machine changes nothing.
+    const store = t.cairn.store;
+    const getRun = store.getRun.bind(store);
+    store.getRun = async (id) => {
+      const run = await getRun(id);
+      return run && { ...run, status: "running", output: null, error: null };
+    };
+    expect(await (await t.cairn.start(ok, undefined)).result()).toEqual({ n: 1 });
+    await expect((await t.cairn.start(bad, undefined)).result()).rejects.toThrow("refused");
+  });
+});

@@ -5,6 +5,14 @@ import { ensureError } from "../core/errors.ts";
 import type { RunId, RunStatus } from "../core/types.ts";
 
 /**
+ * How a run ended, as this process committed it (serialized, as the store holds it): a
+ * `result()` waiting here needs no read of the store to return it.
+ */
+export type FinishNotice =
+  | { status: "completed"; output: string }
+  | { status: "failed"; error: string };
+
+/**
  * What the engine reports in this process: engine events for listeners (logs, metrics,
  * streams, tests) and per-run finish notices that wake `result()` waiters.
  */
@@ -56,18 +64,24 @@ export class EventBus {
     });
   }
 
-  /** Tells `result()` waiters in this process that the run may have ended. */
-  finished(runId: RunId): void {
-    this.#finished.emit(runId);
+  /**
+   * Tells `result()` waiters in this process that the run may have ended; `notice`, once
+   * the end is committed, says how (else they read the store).
+   */
+  finished(runId: RunId, notice?: FinishNotice): void {
+    this.#finished.emit(runId, notice);
   }
 
-  /** Resolves at the run's next finish notice or after `ms` (runs ending elsewhere). */
-  nextFinish(runId: RunId, ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
+  /**
+   * Resolves at the run's next finish notice (with how it ended, when the notice says) or
+   * after `ms` (runs ending elsewhere) with undefined.
+   */
+  nextFinish(runId: RunId, ms: number): Promise<FinishNotice | undefined> {
+    return new Promise((resolve) => {
+      const done = (notice?: FinishNotice) => {
         clearTimeout(timer);
         this.#finished.off(runId, done);
-        resolve();
+        resolve(notice);
       };
       const timer = setTimeout(done, ms);
       this.#finished.on(runId, done);

@@ -97,7 +97,15 @@ function onSettled(
         bus.emitRun(outcome.continuedTo, run.workflow, "queued", undefined, "created");
         engine.notify();
       }
-      bus.finished(run.id);
+      // A continued run's result is its successor's: its notice carries no outcome.
+      bus.finished(
+        run.id,
+        outcome.type === "failed"
+          ? { status: "failed", error: outcome.stored }
+          : outcome.continuedTo
+            ? undefined
+            : { status: "completed", output: outcome.output },
+      );
       bus.emitRun(
         run.id,
         run.workflow,

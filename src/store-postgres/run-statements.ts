@@ -40,19 +40,29 @@ export function insertRuns(
   // too) as false: every run was stored unadmitted.
   const cell = (value: string | number | boolean | null | undefined) =>
     typeof value === "boolean" ? String(value) : (value ?? null);
-  const arrays = runColumns
-    .map(([, type], i) => {
-      const cells = values.map((v) => cell(v[i]));
-      return type === "boolean"
-        ? sql`${cells}::text[]::boolean[]`
-        : sql`${cells}::${sql.unsafe(type)}[]`;
-    })
-    .reduce((list, array) => sql`${list}, ${array}`);
-  return sql`INSERT INTO runs (${sql(runColumns.map(([name]) => name))})
-    SELECT * FROM unnest(${arrays})
-    ON CONFLICT DO NOTHING
-    RETURNING *, (SELECT pg_notify(${sql.unsafe(wakeChannel)}, workflow) WHERE status = 'queued') AS notified`;
+  const arrays = runColumns.map((_, i) => values.map((v) => cell(v[i])));
+  return sql(insertRunsText, ...arrays) as PendingQuery<Row[]>;
 }
+
+/**
+ * `insertRuns`'s statement, one parameter per column, as a template built once: composing
+ * it from a fragment per column cost ≈ 0.3 ms of CPU per start (two fragments a column,
+ * each a postgres.js query object), on the critical path of every run started.
+ */
+const insertRunsText: TemplateStringsArray = (() => {
+  const casts = runColumns.map(([, type]) =>
+    type === "boolean" ? "::text[]::boolean[]" : `::${type}[]`,
+  );
+  const names = runColumns.map(([name]) => `"${name}"`).join(", ");
+  const strings = [
+    `INSERT INTO runs (${names})\n    SELECT * FROM unnest(`,
+    ...casts.slice(0, -1).map((cast) => `${cast}, `),
+    `${casts[casts.length - 1]})
+    ON CONFLICT DO NOTHING
+    RETURNING *, (SELECT pg_notify(${wakeChannel}, workflow) WHERE status = 'queued') AS notified`,
+  ];
+  return Object.assign(strings, { raw: strings });
+})();
 
 /**
  * Leases runs to `owner` with a new token, and resolves their sleeps and wait timeouts that

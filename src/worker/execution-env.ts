@@ -51,9 +51,13 @@ export interface ExecutionEnv {
 
 /** How an execution ended, as far as this worker is concerned. */
 export type ExecutionOutcome =
-  /** `continuedTo`: the run ended with `ctx.continueAsNew`; the store created this run. */
-  | { type: "completed"; continuedTo?: RunId }
-  | { type: "failed"; error: Error }
+  /**
+   * `output`: as the store now holds it (serialized). `continuedTo`: the run ended with
+   * `ctx.continueAsNew`; the store created this run.
+   */
+  | { type: "completed"; output: string; continuedTo?: RunId }
+  /** `stored`: the error as the store now holds it (serialized). */
+  | { type: "failed"; error: Error; stored: string }
   | { type: "suspended"; status: RunStatus }
   | { type: "released" }
   /** Replay-only execution reached a position the journal has no final outcome for. */

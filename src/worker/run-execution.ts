@@ -448,7 +448,7 @@ export class RunExecution implements WorkflowContext {
       successor
         ? { type: "continue", runId, token, successor, at }
         : { type: "complete", runId, token, output, at },
-      { type: "completed", ...(successor ? { continuedTo: successor.id } : {}) },
+      { type: "completed", output, ...(successor ? { continuedTo: successor.id } : {}) },
     );
   }
 
@@ -467,15 +467,10 @@ export class RunExecution implements WorkflowContext {
   async #finishFailed(error: Error): Promise<void> {
     if (this.#settled) return;
     this.#stopping = true;
+    const stored = serializeError(error);
     await this.#writeFinal(
-      {
-        type: "fail",
-        runId: this.runId,
-        token: this.token,
-        error: serializeError(error),
-        at: this.#now(),
-      },
-      { type: "failed", error },
+      { type: "fail", runId: this.runId, token: this.token, error: stored, at: this.#now() },
+      { type: "failed", error, stored },
     );
   }
 

@@ -94,6 +94,8 @@ export class Worker {
   #cancelHeartbeat: (() => void) | undefined;
   #startedAt = 0;
   #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
+  /** The store's wake-ups reach this worker (see `#execute`'s end). */
+  #hearsWakeUps = false;
   #untrap: (() => void) | undefined;
 
   constructor(
@@ -123,6 +125,11 @@ export class Worker {
     return [...this.#active.keys()];
   }
 
+  /** True while the run executes here: its end, if it ends here, reaches `onSettled`. */
+  isExecuting(runId: RunId): boolean {
+    return this.#active.has(runId);
+  }
+
   get concurrency(): number {
     return this.#config.concurrency;
   }
@@ -141,6 +148,10 @@ export class Worker {
     // Other processes' new work wakes us at once where the store can tell (LISTEN/NOTIFY).
     this.#unsubscribe = this.#store
       .subscribe?.(() => this.notify())
+      .then((unsubscribe) => {
+        this.#hearsWakeUps = true;
+        return unsubscribe;
+      })
       .catch((error) => {
         this.#hooks.onError(ensureError(error), "subscribing to wake-ups; polling instead");
         return undefined;
@@ -334,10 +345,18 @@ export class Worker {
           return result;
         },
       );
+      // A settled run may let the loop claim more (it held the last slot) or wake it later
+      // (a suspension's wake-up time): then a claim pass follows. A run that ended for good
+      // on a store whose wake-ups we hear needs none: what it made claimable (a parent it
+      // woke, runs waiting for its concurrency slot) is notified at its commit. The pass
+      // saved (schedules, admissions, a claim, the next wake-up time) is four or five
+      // statements per finished run, competing with the next run for the CPU.
+      // The end of a taken-over run lets the loop claim suspects again: a pass too.
+      const wasFull = this.activeCount >= this.#config.concurrency;
       if (this.#active.get(runId) === execution) this.#active.delete(runId);
-      this.#takeovers.delete(runId);
+      const wasTakeover = this.#takeovers.delete(runId);
       this.#hooks.onSettled(claimed.run, outcome);
-      this.notify();
+      if (wasFull || wasTakeover || !this.#hearsWakeUps || !isFinal(outcome)) this.notify();
     };
     start().catch((error) => {
       this.#active.delete(runId);
@@ -458,4 +477,9 @@ export class Worker {
       );
     }
   }
+}
+
+/** The run ended for good: completed or failed. */
+function isFinal(outcome: ExecutionOutcome): boolean {
+  return outcome.type === "completed" || outcome.type === "failed";
 }
