@@ -8,6 +8,7 @@ export type { Duration, DurationUnit } from "./core/duration.ts";
 export type { EngineEvent, EngineEventListener } from "./core/engine-event.ts";
 export {
   CairnError,
+  ContextInStepError,
   type ErrorCode,
   errorCodes,
   LeaseLostError,
@@ -20,6 +21,7 @@ export {
   RunTimeoutError,
   SerializationError,
   StepTimeoutError,
+  UnawaitedCallError,
 } from "./core/errors.ts";
 export type { ReceivedEvent } from "./core/events.ts";
 export type { Logger } from "./core/logger.ts";

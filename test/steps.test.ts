@@ -327,7 +327,9 @@ describe("determinism", () => {
     expect(error).toBeInstanceOf(NonDeterminismError);
     expect(String((error as Error).message)).toBe(
       'Non-determinism at journal position 0: the journal recorded step "charge" but the code now calls step "refund". ' +
-        "Code between steps must be deterministic; deploy changed workflows under a new name or let old runs finish first.",
+        "Code between steps must be deterministic; deploy changed workflows under a new name or let old runs finish first. " +
+        "A value that differs from one execution to the next (Math.random(), Date.now(), new Date(), crypto.randomUUID()) " +
+        "must not steer which ctx calls the workflow makes: use ctx.random(), ctx.now() or ctx.uuid(), or compute it inside a step.",
     );
   });
 
