@@ -28,6 +28,7 @@ const engineTests = [
   "test/names.test.ts",
   "test/server/names-api.test.ts",
   "test/misuse.test.ts",
+  "test/retention.test.ts",
 ];
 
 export default defineConfig({

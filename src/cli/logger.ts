@@ -55,6 +55,10 @@ export function logEvent(logger: pino.Logger, event: EngineEvent): void {
         "claimed runs",
       );
       return;
+    case "purge":
+      if (event.runs > 0)
+        logger.info({ runs: event.runs, before: event.before }, "retention deleted finished runs");
+      return;
     case "lease-expired":
       logger.warn(
         { runIds: event.runIds },

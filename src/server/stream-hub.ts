@@ -74,7 +74,12 @@ export class StreamHub {
 
   /** Called for every local engine event; must be cheap and never throw. */
   observe(event: EngineEvent): void {
-    if (this.#listeners.size === 0 || event.type === "claim" || event.type === "lease-expired")
+    if (
+      this.#listeners.size === 0 ||
+      event.type === "claim" ||
+      event.type === "lease-expired" ||
+      event.type === "purge"
+    )
       return;
     if (event.type === "log") {
       this.#send({ type: "log", runId: event.runId, ...toLogLine(event.entry) });

@@ -106,6 +106,9 @@ export function formatEngineEvent(
       return null;
     case "lease-expired":
       return `${time} ${paint.yellow("!")} stopped ${event.runIds.length} run(s) whose lease the database did not confirm`;
+    case "purge":
+      if (event.runs === 0) return null;
+      return `${time} ${paint.dim("·")} retention deleted ${event.runs} finished run(s)`;
   }
 }
 
