@@ -29,6 +29,7 @@ const engineTests = [
   "test/server/names-api.test.ts",
   "test/misuse.test.ts",
   "test/retention.test.ts",
+  "test/server/purge-api.test.ts",
 ];
 
 export default defineConfig({

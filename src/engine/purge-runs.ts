@@ -2,7 +2,10 @@ import type { Store } from "../store/store.ts";
 
 /** How a purge goes about its work. */
 export interface PurgeLimits {
-  /** Runs deleted per chunk, each chunk one short transaction. (Default: 500) */
+  /**
+   * Runs deleted per chunk, each chunk one short transaction. (Default: adapted as it goes,
+   * 10 to 2,000 runs, so that a chunk takes about 100 ms whatever the runs' journal sizes)
+   */
   chunkRuns?: number;
   /** Stop after this many runs; the rest waits for the next pass. (Default: no limit) */
   maxRuns?: number;
@@ -11,7 +14,8 @@ export interface PurgeLimits {
 /** One chunk's report: runs deleted; `done` on the last one, `more` if a bound stopped it. */
 export type PurgeReport = (runs: number, done: boolean, more: boolean) => void;
 
-const defaultChunkRuns = 500;
+/** The adapted chunk: its first size, its bounds, and the time a chunk should take. */
+const adaptive = { first: 100, min: 10, max: 2_000, targetMs: 100 };
 /** The longest rest between two chunks, in ms; see below. */
 const longestRestMs = 1_000;
 
@@ -31,7 +35,7 @@ export async function purgeFinishedRuns(
   report: PurgeReport,
   signal?: AbortSignal,
 ): Promise<number> {
-  const chunkRuns = limits.chunkRuns ?? defaultChunkRuns;
+  let chunkRuns = limits.chunkRuns ?? adaptive.first;
   const maxRuns = limits.maxRuns ?? Number.POSITIVE_INFINITY;
   let runs = 0;
   for (;;) {
@@ -48,8 +52,17 @@ export async function purgeFinishedRuns(
       return runs;
     }
     report(deleted, false, false);
-    await rest(Math.min(performance.now() - started, longestRestMs));
+    const tookMs = performance.now() - started;
+    if (limits.chunkRuns === undefined) chunkRuns = nextChunk(chunkRuns, tookMs);
+    await rest(Math.min(tookMs, longestRestMs));
   }
+}
+
+/** Halves a chunk that took over twice the target, doubles one under half of it. */
+function nextChunk(runs: number, tookMs: number): number {
+  if (tookMs > 2 * adaptive.targetMs) return Math.max(adaptive.min, Math.floor(runs / 2));
+  if (tookMs < adaptive.targetMs / 2) return Math.min(adaptive.max, runs * 2);
+  return runs;
 }
 
 // Real time, not the engine's clock: this paces the database's work, it schedules nothing.

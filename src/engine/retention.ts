@@ -11,7 +11,10 @@ export interface RetentionOptions {
   olderThan: Duration;
   /** Time between two passes. (Default: "1h") */
   every?: Duration;
-  /** Runs deleted per chunk, each chunk one short transaction. (Default: 500) */
+  /**
+   * Runs deleted per chunk, each chunk one short transaction. (Default: adapted so that a
+   * chunk takes about 100 ms)
+   */
   chunkRuns?: number;
   /**
    * Runs deleted per pass at most; a pass that reaches it is followed by the next one after
@@ -29,9 +32,12 @@ export interface RetentionHost {
 }
 
 /** `retention` as given to `Cairn.open`, checked: a duration, or the options object. */
-export function resolveRetention(
-  retention: Duration | RetentionOptions,
-): Required<Omit<RetentionOptions, "olderThan" | "every">> & { olderMs: number; everyMs: number } {
+export function resolveRetention(retention: Duration | RetentionOptions): {
+  olderMs: number;
+  everyMs: number;
+  chunkRuns: number | undefined;
+  maxRunsPerPass: number;
+} {
   const options = typeof retention === "object" ? retention : { olderThan: retention };
   if (options === null || options.olderThan === undefined) {
     throw new TypeError(
@@ -41,7 +47,11 @@ export function resolveRetention(
   const olderMs = toMs(options.olderThan, "retention");
   const everyMs = toMs(options.every ?? "1h", "retention.every");
   if (everyMs <= 0) throw new TypeError("Cairn.open: retention.every must be longer than 0.");
-  const positive = (value: number | undefined, field: string, fallback: number) => {
+  const positive = <F extends number | undefined>(
+    value: number | undefined,
+    field: string,
+    fallback: F,
+  ): number | F => {
     if (value === undefined) return fallback;
     if (!Number.isInteger(value) || value < 1) {
       throw new TypeError(
@@ -53,7 +63,7 @@ export function resolveRetention(
   return {
     olderMs,
     everyMs,
-    chunkRuns: positive(options.chunkRuns, "chunkRuns", 500),
+    chunkRuns: positive(options.chunkRuns, "chunkRuns", undefined),
     maxRunsPerPass: positive(options.maxRunsPerPass, "maxRunsPerPass", 100_000),
   };
 }
@@ -113,7 +123,10 @@ export class RetentionSweeper {
       await purgeFinishedRuns(
         this.#host.store,
         before,
-        { chunkRuns: this.#options.chunkRuns, maxRuns: this.#options.maxRunsPerPass },
+        {
+          maxRuns: this.#options.maxRunsPerPass,
+          ...(this.#options.chunkRuns === undefined ? {} : { chunkRuns: this.#options.chunkRuns }),
+        },
         (runs, done, more) => {
           // Armed before the pass reports its end: whoever hears it finds the next pass set.
           if (done && more) this.#arm(clock.now() + Math.min(backlogPassMs, this.#options.everyMs));
