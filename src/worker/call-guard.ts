@@ -4,8 +4,9 @@ import { currentStepScope } from "./step-scope.ts";
 
 /** One `ctx` call that returned a promise, until the workflow observes (awaits) it. */
 interface PendingCall {
-  /** How the error names it: `ctx.step("charge")`. */
-  readonly call: string;
+  /** The method and its arguments, to name the call in an error: `ctx.step("charge")`. */
+  readonly method: string;
+  readonly args: readonly unknown[];
   /** The turn it was made in (see CallGuard). */
   readonly turn: number;
   observed: boolean;
@@ -85,7 +86,8 @@ export class CallGuard {
     const value = await fn(this.context(ctx), input);
     const unawaited = this.#pending.find((p) => !p.observed);
     if (unawaited) {
-      throw this.#failWith(new UnawaitedCallError(unawaited.call, "when the workflow returned"));
+      const call = describeCall(unawaited.method, unawaited.args);
+      throw this.#failWith(new UnawaitedCallError(call, "when the workflow returned"));
     }
     return value;
   }
@@ -114,18 +116,18 @@ export class CallGuard {
   }
 
   #call(method: string, args: unknown[], invoke: () => unknown): unknown {
-    const call = describeCall(method, args);
     const scope = currentStepScope();
     if (scope && scope.runId === this.#runId) {
-      throw this.#failWith(new ContextInStepError(call, scope.step));
+      throw this.#failWith(new ContextInStepError(describeCall(method, args), scope.step));
     }
     const unawaited = this.#unawaitedFromEarlierTurns();
     if (unawaited) {
-      throw this.#failWith(new UnawaitedCallError(unawaited.call, `before ${call}`));
+      const call = describeCall(unawaited.method, unawaited.args);
+      throw this.#failWith(new UnawaitedCallError(call, `before ${describeCall(method, args)}`));
     }
     const result = invoke();
     if (!(result instanceof Promise)) return result;
-    const pending: PendingCall = { call, turn: this.#turn, observed: false };
+    const pending: PendingCall = { method, args, turn: this.#turn, observed: false };
     this.#pending.push(pending);
     this.#endTurnSoon();
     return CallPromise.of(result, pending);
