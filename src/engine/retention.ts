@@ -74,8 +74,8 @@ const backlogPassMs = 60_000;
 /**
  * Runs retention passes on the engine's clock: the first when started, then every `every`
  * (after a minute while a backlog remains). The next pass is armed before a pass begins, so
- * a pass's end is always followed by a timer; a pass still running when its successor is due
- * skips that one. Each pass purges in bounded chunks (see purgeFinishedRuns); a failed pass
+ * a pass's end is always followed by a timer; a pass that falls due while one runs follows
+ * it (never two at once, several due meanwhile make one). Each pass purges in bounded chunks (see purgeFinishedRuns); a failed pass
  * is reported and the next one tries again. Any number of processes may run it on one
  * database: chunks skip rows another one holds.
  */
@@ -85,6 +85,7 @@ export class RetentionSweeper {
   readonly #abort = new AbortController();
   #cancelTimer: (() => void) | undefined;
   #pass: Promise<void> | undefined;
+  #again = false;
 
   constructor(host: RetentionHost, options: ReturnType<typeof resolveRetention>) {
     this.#host = host;
@@ -110,10 +111,20 @@ export class RetentionSweeper {
 
   #due(): void {
     this.#arm(this.#host.clock.now() + this.#options.everyMs);
-    if (this.#pass) return;
-    this.#pass = this.#runPass().finally(() => {
-      this.#pass = undefined;
-    });
+    if (this.#pass) {
+      this.#again = true;
+      return;
+    }
+    this.#pass = this.#passes();
+  }
+
+  /** Runs a pass, and one more if another fell due meanwhile (never two at once). */
+  async #passes(): Promise<void> {
+    do {
+      this.#again = false;
+      await this.#runPass();
+    } while (this.#again && !this.#abort.signal.aborted);
+    this.#pass = undefined;
   }
 
   async #runPass(): Promise<void> {
