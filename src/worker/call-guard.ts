@@ -10,6 +10,7 @@ interface PendingCall {
   /** The turn it was made in (see CallGuard). */
   readonly turn: number;
   observed: boolean;
+  promise?: Promise<unknown>;
 }
 
 /**
@@ -30,10 +31,6 @@ class CallPromise<T> extends Promise<T> {
       inner.then(resolve, reject);
     });
     promise.#pending = pending;
-    // Not the workflow's subscription: keeps a failure nobody awaited from becoming an
-    // unhandled rejection (the process-wide policy could end the worker); the guard
-    // reports the call itself instead.
-    Promise.prototype.then.call(promise, undefined, () => {});
     return promise;
   }
 
@@ -130,7 +127,9 @@ export class CallGuard {
     const pending: PendingCall = { method, args, turn: this.#turn, observed: false };
     this.#pending.push(pending);
     this.#endTurnSoon();
-    return CallPromise.of(result, pending);
+    const promise = CallPromise.of(result, pending);
+    pending.promise = promise;
+    return promise;
   }
 
   /** The first call of an earlier turn nobody subscribed to; forgets the observed ones. */
@@ -145,9 +144,20 @@ export class CallGuard {
   #endTurnSoon(): void {
     if (this.#turnEnding) return;
     this.#turnEnding = true;
+    const ending = this.#turn;
     process.nextTick(() => {
       this.#turnEnding = false;
       this.#turn++;
+      // Calls of the turn nobody subscribed to: keep a failure of theirs from becoming an
+      // unhandled rejection (the process-wide policy could end the worker); the guard
+      // reports the call itself. Node checks for unhandled rejections only after this tick.
+      for (let i = this.#pending.length - 1; i >= 0; i--) {
+        const pending = this.#pending[i] as PendingCall;
+        if (pending.turn !== ending) break;
+        if (!pending.observed && pending.promise) {
+          Promise.prototype.then.call(pending.promise, undefined, () => {});
+        }
+      }
     });
   }
 
