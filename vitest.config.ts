@@ -31,6 +31,9 @@ const engineTests = [
   "test/continue-as-new.test.ts",
   "test/patching.test.ts",
   "test/workflow-versions.test.ts",
+  "test/misuse.test.ts",
+  "test/retention.test.ts",
+  "test/server/purge-api.test.ts",
 ];
 
 export default defineConfig({

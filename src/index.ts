@@ -8,6 +8,7 @@ export type { Duration, DurationUnit } from "./core/duration.ts";
 export type { EngineEvent, EngineEventListener } from "./core/engine-event.ts";
 export {
   CairnError,
+  ContextInStepError,
   type ErrorCode,
   errorCodes,
   LeaseLostError,
@@ -20,6 +21,7 @@ export {
   RunTimeoutError,
   SerializationError,
   StepTimeoutError,
+  UnawaitedCallError,
 } from "./core/errors.ts";
 export type { ReceivedEvent } from "./core/events.ts";
 export type { Logger } from "./core/logger.ts";
@@ -47,6 +49,7 @@ export type { DeployResult, FlowCatalog } from "./engine/flows/flow-catalog.ts";
 export type { FlowAction, FlowOptions } from "./engine/flows/flow-services.ts";
 export type { HttpPolicy } from "./engine/flows/http-step.ts";
 export type { LogOptions } from "./engine/log-options.ts";
+export type { PurgeLimits } from "./engine/purge-runs.ts";
 export type { ReplayReport } from "./engine/replay.ts";
 export type {
   ReplayAllOptions,
@@ -54,6 +57,7 @@ export type {
   RunDivergence,
 } from "./engine/replay-all.ts";
 export type { RerunOptions } from "./engine/rerun.ts";
+export type { RetentionOptions } from "./engine/retention.ts";
 export type { ScheduleInfo, ScheduleSpec, Schedules } from "./engine/schedules-api.ts";
 export type { UncaughtErrorHook, UncaughtErrorInfo } from "./engine/uncaught-error-policy.ts";
 export { Cairn, type CairnOptions, type RunHandle, type StartOptions } from "./sdk/cairn.ts";

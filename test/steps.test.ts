@@ -327,7 +327,9 @@ describe("determinism", () => {
     expect(error).toBeInstanceOf(NonDeterminismError);
     expect(String((error as Error).message)).toBe(
       'Non-determinism at journal position 0: the journal recorded step "charge" but the code now calls step "refund". ' +
-        "Code between steps must be deterministic. To change a workflow under runs in flight, guard the change with ctx.patched(id) or register the new code as a new version beside the old one; `cairn replay --all` checks a deploy first.",
+        "Code between steps must be deterministic. To change a workflow under runs in flight, guard the change with ctx.patched(id) or register the new code as a new version beside the old one; `cairn replay --all` checks a deploy first. " +
+        "A value that differs from one execution to the next (Math.random(), Date.now(), new Date(), crypto.randomUUID()) " +
+        "must not steer which ctx calls the workflow makes: use ctx.random(), ctx.now() or ctx.uuid(), or compute it inside a step.",
     );
   });
 

@@ -100,4 +100,5 @@ export const configChecks: Record<ConfigKey, Check> = {
   allowedHosts: list,
   allowedOrigins: list,
   webhooks,
+  retention: duration,
 };

@@ -20,6 +20,8 @@ export interface CairnConfig {
   allowedHosts: string[] | undefined;
   allowedOrigins: string[] | undefined;
   webhooks: Record<string, WebhookOptions> | undefined;
+  /** In ms: finished runs older than this are purged in the background. */
+  retention: number | undefined;
 }
 
 export type ConfigKey = keyof CairnConfig;
@@ -109,6 +111,13 @@ export const configKeys: Record<ConfigKey, KeySpec> = {
     flag: "--allowed-origins <list>",
     env: "CAIRN_ALLOWED_ORIGINS",
     description: "comma-separated browser origins allowed to call the API",
+  },
+  retention: {
+    kind: "duration",
+    flag: "--retention <duration>",
+    env: "CAIRN_RETENTION",
+    description:
+      "delete finished runs older than this in the background, e.g. 30d (default: keep them)",
   },
   webhooks: {
     kind: "object",

@@ -68,6 +68,7 @@ export async function resolveLayers(
       allowedHosts: v.allowedHosts,
       allowedOrigins: v.allowedOrigins,
       webhooks: v.webhooks,
+      retention: v.retention,
     },
     sources,
     file,

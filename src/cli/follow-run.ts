@@ -57,13 +57,7 @@ export class RunFollower {
 
   /** An engine event of any run; events that arrive before the run id is known are kept. */
   event(event: EngineEvent): void {
-    if (
-      event.type === "claim" ||
-      event.type === "lease-expired" ||
-      event.type === "store-lock" ||
-      event.type === "log"
-    )
-      return;
+    if (event.type !== "run" && event.type !== "step") return;
     if (this.#runId === undefined) {
       this.#early.push(event);
       return;

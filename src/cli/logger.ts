@@ -77,6 +77,10 @@ export function logEvent(logger: pino.Logger, event: EngineEvent): void {
       else logger.info(fields, `database write lock acquired after ${event.waitedMs} ms`);
       return;
     }
+    case "purge":
+      if (event.runs > 0)
+        logger.info({ runs: event.runs, before: event.before }, "retention deleted finished runs");
+      return;
     case "lease-expired":
       logger.warn(
         { runIds: event.runIds },

@@ -58,6 +58,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     // Scoped so that console output of workflow code can name its run and step.
     workflows: scopeWorkflows(options.workflows),
     drainMs: config.drainTimeout,
+    ...(config.retention ? { retention: config.retention } : {}),
     ...(options.flows ? { flows: options.flows } : {}),
     onError: (error, context) => logger.error({ err: error }, `error while ${context}`),
     onUncaughtError: (error, info) => {

@@ -70,6 +70,22 @@ export type EngineEvent =
     }
   | {
       /**
+       * Retention deleted a chunk of finished runs (`cairn.purgeRuns` or a background pass).
+       * Every purge ends with a `done` report, with `runs: 0` if its last chunk found none.
+       */
+      type: "purge";
+      /** Runs deleted by this chunk, with their journals. */
+      runs: number;
+      /** The cut-off: runs that finished before it were eligible. */
+      before: number;
+      /** The purge's last report. */
+      done: boolean;
+      /** With `done`: the purge stopped at its bound, expired runs may remain. */
+      more: boolean;
+      at: number;
+    }
+  | {
+      /**
        * The store had not confirmed these runs' leases for a whole lease (it failed or did
        * not answer): this worker stopped executing them, since another may own them now.
        */

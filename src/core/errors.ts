@@ -27,6 +27,8 @@ export const errorCodes = [
   "RUN_FAILED",
   "FLOW_INVALID",
   "POISON_RUN",
+  "UNAWAITED_CALL",
+  "CONTEXT_IN_STEP",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -97,11 +99,58 @@ export class NonDeterminismError extends CairnError {
     super(
       "NON_DETERMINISM",
       `Non-determinism at journal position ${position}: the journal recorded ${expected} but the code now calls ${found}. ` +
-        "Code between steps must be deterministic. To change a workflow under runs in flight, guard the change with ctx.patched(id) or register the new code as a new version beside the old one; `cairn replay --all` checks a deploy first.",
+        "Code between steps must be deterministic. To change a workflow under runs in flight, guard the change with ctx.patched(id) or register the new code as a new version beside the old one; `cairn replay --all` checks a deploy first. " +
+        "A value that differs from one execution to the next (Math.random(), Date.now(), new Date(), crypto.randomUUID()) " +
+        "must not steer which ctx calls the workflow makes: use ctx.random(), ctx.now() or ctx.uuid(), or compute it inside a step.",
     );
     this.position = position;
     this.expected = expected;
     this.found = found;
+  }
+}
+
+/**
+ * A `ctx` call whose promise the workflow did not await: found at the next `ctx` call made
+ * in a later turn, or when the workflow function returned. Its step would otherwise run
+ * unseen, possibly after the run completed. Never retried; the run fails.
+ */
+export class UnawaitedCallError extends CairnError {
+  override name = "UnawaitedCallError";
+  /** The call that was not awaited, e.g. `ctx.step("charge")`. */
+  readonly call: string;
+  /** `where` says when it was found: `before ctx.step("ship")` or `when the workflow returned`. */
+  constructor(call: string, where: string) {
+    super(
+      "UNAWAITED_CALL",
+      `${call} was not awaited: it was still pending, unobserved, ${where}. ` +
+        `Fix: write \`await ${call}\`; to run calls concurrently, start them together and await ` +
+        "them together (`await Promise.all([ctx.step(...), ctx.step(...)])`).",
+    );
+    this.call = call;
+  }
+}
+
+/**
+ * A `ctx` call made inside the body of a step (or from a timer or promise the body
+ * started): the body runs once and only its result is recorded, so the call would happen
+ * again, or not at all, when the run replays. Never retried; the run fails.
+ */
+export class ContextInStepError extends CairnError {
+  override name = "ContextInStepError";
+  /** The call, e.g. `ctx.now()`. */
+  readonly call: string;
+  /** The key of the step whose body made it. */
+  readonly step: string;
+  constructor(call: string, step: string) {
+    super(
+      "CONTEXT_IN_STEP",
+      `${call} was called inside the body of step "${step}"; ctx calls belong to the workflow function, between steps. ` +
+        "Fix: make the call before the step and pass its result in, start a nested step after this one returns, " +
+        "or inside the body use plain code (Date.now(), crypto.randomUUID(); the step's output is what is recorded) " +
+        "and the step's own argument (signal, attempt, idempotencyKey, log).",
+    );
+    this.call = call;
+    this.step = step;
   }
 }
 

@@ -1,6 +1,7 @@
 import superjson from "superjson";
 import {
   CairnError,
+  ContextInStepError,
   isErrorCode,
   LeaseLostError,
   NonDeterminismError,
@@ -11,6 +12,7 @@ import {
   RunTimeoutError,
   SerializationError,
   StepTimeoutError,
+  UnawaitedCallError,
 } from "./errors.ts";
 import { InvalidNameError } from "./names.ts";
 
@@ -117,6 +119,12 @@ export function deserializeError(text: string): Error {
       break;
     case "SerializationError":
       error = Object.create(SerializationError.prototype) as Error;
+      break;
+    case "UnawaitedCallError":
+      error = Object.create(UnawaitedCallError.prototype) as Error;
+      break;
+    case "ContextInStepError":
+      error = Object.create(ContextInStepError.prototype) as Error;
       break;
     case "InvalidNameError":
       error = Object.create(InvalidNameError.prototype) as Error;

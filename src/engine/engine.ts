@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from "../core/clock.ts";
+import type { Duration } from "../core/duration.ts";
 import { CairnError } from "../core/errors.ts";
 import { type AnyWorkflow, isWorkflow, type Workflow } from "../core/workflow.ts";
 import { versionOf } from "../core/workflow-version.ts";
@@ -14,6 +15,7 @@ import type { FlowAction, FlowOptions } from "./flows/flow-services.ts";
 import type { LogOptions } from "./log-options.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { registerTriggers } from "./register-triggers.ts";
+import { type RetentionOptions, RetentionSweeper, resolveRetention } from "./retention.ts";
 import type { UncaughtErrorHook } from "./uncaught-error-policy.ts";
 import { WorkflowVersions } from "./workflow-versions.ts";
 
@@ -64,6 +66,11 @@ export interface EngineOptions {
   actions?: Record<string, FlowAction>;
   /** Flow execution settings: interpreters, script log limits, the `http` steps' SSRF policy. */
   flows?: FlowOptions;
+  /**
+   * Deletes finished runs older than this in the background, in bounded chunks: `"30d"`, or
+   * options (pass interval, chunk size, runs per pass). (Default: runs are kept)
+   */
+  retention?: Duration | RetentionOptions;
 }
 
 const defaultPayloadLimit = 2 * 1024 * 1024;
@@ -92,6 +99,8 @@ export class Engine {
   /** Workflows known to be paused; runs of these are never handed to the local worker directly. */
   readonly paused = new Set<string>();
   worker: Worker | undefined;
+  /** The background retention passes, when `retention` is set. */
+  readonly retention: RetentionSweeper | undefined;
   #databaseClock: DatabaseClock | undefined;
   readonly #stopLockWatch: (() => void) | undefined;
   #closed = false;
@@ -118,6 +127,18 @@ export class Engine {
         at: clock.now(),
       }),
     );
+    this.retention =
+      options.retention === undefined
+        ? undefined
+        : new RetentionSweeper(
+            {
+              store,
+              clock,
+              emit: (event) => this.bus.emit(event),
+              reportError: (error, context) => this.reportError(error, context),
+            },
+            resolveRetention(options.retention),
+          );
     for (const workflow of options.workflows ?? []) this.register(workflow);
     this.flows = new FlowCatalog({
       store,
@@ -136,6 +157,8 @@ export class Engine {
    * the database keeps the time (PostgreSQL), the clock follows it unless `clock` is given.
    */
   static async open(options: EngineOptions): Promise<Engine> {
+    // Bad options are refused before the database is touched.
+    if (options.retention !== undefined) resolveRetention(options.retention);
     const store =
       options.store ??
       (await openStore(options.db ?? process.env.CAIRN_DB ?? defaultDatabaseUrl, options.sqlite));
@@ -213,6 +236,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.retention?.stop();
     await this.worker?.stop(this.options.drainMs ?? 10_000);
     await this.writer.idle();
     await this.logWriter.idle();

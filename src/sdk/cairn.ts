@@ -17,6 +17,7 @@ import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { runsForEvent } from "../engine/event-triggers.ts";
 import type { FlowCatalog } from "../engine/flows/flow-catalog.ts";
 import { deadlineFor } from "../engine/new-run.ts";
+import { type PurgeLimits, purgeFinishedRuns } from "../engine/purge-runs.ts";
 import { registerTriggers } from "../engine/register-triggers.ts";
 import { type ReplayReport, replayRun } from "../engine/replay.ts";
 import { type ReplayAllOptions, type ReplayAllReport, replayAll } from "../engine/replay-all.ts";
@@ -86,6 +87,7 @@ export class Cairn {
     const engine = await Engine.open(options);
     await engine.flows.refresh(); // registers the deployed flows (and their triggers)
     await registerTriggers(engine);
+    engine.retention?.start();
     return new Cairn(engine);
   }
 
@@ -391,11 +393,18 @@ export class Cairn {
 
   /**
    * Retention: deletes finished runs (completed, failed, cancelled) that finished more than
-   * `olderThan` ago, with their journals. Returns how many runs were deleted.
+   * `olderThan` ago, with their journals, oldest first, in chunks of short transactions with
+   * a rest between them (live runs keep going meanwhile). Returns how many runs were deleted.
+   * `retention` in {@link CairnOptions} does the same in the background.
+   * @example const deleted = await cairn.purgeRuns("30d");
    */
-  async purgeRuns(olderThan: Duration): Promise<number> {
+  async purgeRuns(olderThan: Duration, limits: PurgeLimits = {}): Promise<number> {
     this.#engine.assertOpen();
-    return this.store.deleteFinishedRuns(this.clock.now() - toMs(olderThan, "olderThan"));
+    const engine = this.#engine;
+    const before = engine.clock.now() - toMs(olderThan, "olderThan");
+    return purgeFinishedRuns(engine.store, before, limits, (runs, done, more) =>
+      engine.bus.emit({ type: "purge", runs, before, done, more, at: engine.clock.now() }),
+    );
   }
 
   /** Stops the worker (in-flight steps finish, their runs are handed back) and closes the store. */

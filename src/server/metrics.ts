@@ -40,6 +40,11 @@ export function createMetrics(cairn: Cairn, logger: ServerLogger): Metrics {
     labelNames: ["workflow"],
     registers: [registry],
   });
+  const runsPurged = new Counter({
+    name: "cairn_runs_purged_total",
+    help: "Finished runs this process deleted (retention passes and purges), with their journals.",
+    registers: [registry],
+  });
   const stepDuration = new Histogram({
     name: "cairn_step_duration_seconds",
     help: "Duration of step attempts executed by this process.",
@@ -98,6 +103,9 @@ export function createMetrics(cairn: Cairn, logger: ServerLogger): Metrics {
               event.durationMs / 1000,
             );
           }
+          return;
+        case "purge":
+          runsPurged.inc(event.runs);
           return;
         case "claim":
           if (event.takeovers > 0) takeovers.inc(event.takeovers);

@@ -57,6 +57,8 @@ export const problemTable = {
   RUN_TIMEOUT: { status: 500, title: "Internal error" },
   RUN_FAILED: { status: 500, title: "Internal error" },
   POISON_RUN: { status: 500, title: "Internal error" },
+  UNAWAITED_CALL: { status: 500, title: "Internal error" },
+  CONTEXT_IN_STEP: { status: 500, title: "Internal error" },
 
   invalid_json: { status: 400, title: "Body is not a JSON document" },
   too_deep: { status: 400, title: "JSON nested too deeply" },

@@ -14,6 +14,7 @@ import {
 import { receiveWebhook } from "./routes/hooks.ts";
 import { sendEvent, sendSignal } from "./routes/messages.ts";
 import { healthz, metrics, readyz } from "./routes/operations.ts";
+import { purgeRuns } from "./routes/runs-purge.ts";
 import { getRun, getRunSteps, listRuns, replayRun } from "./routes/runs-read.ts";
 import { bulkRuns, getRunLogs, rerunRun } from "./routes/runs-ui.ts";
 import { cancelRun, retryRun, startRun } from "./routes/runs-write.ts";
@@ -44,6 +45,7 @@ import { listWorkflows } from "./routes/workflows.ts";
  * | POST /api/v1/runs/{id}/replay          | viewer (no side effects) |
  * | POST /api/v1/runs, /runs/{id}/cancel, /runs/{id}/retry, /runs/{id}/signals/{name}, /events | operator |
  * | POST /api/v1/runs/bulk, /runs/{id}/rerun | operator |
+ * | POST /api/v1/runs/purge (retention)    | admin    |
  * | GET  /api/v1/schedules, /schedules/{id} | viewer |
  * | POST /api/v1/schedules, /schedules/{id}/pause, /resume, /backfill; DELETE /schedules/{id} | operator |
  * | GET  /api/v1/flows, /flows/schema, /flows/{name}, /flows/{name}/versions, /versions/{v} | viewer |
@@ -61,6 +63,7 @@ export const routeTable: readonly ApiRoute[] = [
   docs,
   startRun,
   bulkRuns,
+  purgeRuns,
   listRuns,
   getRun,
   getRunSteps,

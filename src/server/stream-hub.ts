@@ -78,7 +78,8 @@ export class StreamHub {
       this.#listeners.size === 0 ||
       event.type === "claim" ||
       event.type === "lease-expired" ||
-      event.type === "store-lock"
+      event.type === "store-lock" ||
+      event.type === "purge"
     )
       return;
     if (event.type === "log") {

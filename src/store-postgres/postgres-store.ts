@@ -431,8 +431,8 @@ export class PostgresStore implements Store {
     return queueStats(this.sql, now);
   }
 
-  deleteFinishedRuns(before: number): Promise<number> {
-    return deleteFinishedRuns(this.sql, before);
+  deleteFinishedRuns(before: number, limit?: number): Promise<number> {
+    return deleteFinishedRuns(this.sql, before, limit);
   }
 
   /**

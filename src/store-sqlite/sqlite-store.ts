@@ -355,8 +355,17 @@ export class SqliteStore implements Store {
     return { due: row.due, oldestDueAt: row.oldest, running: row.running, waiting: row.waiting };
   }
 
-  async deleteFinishedRuns(before: number): Promise<number> {
-    return this.#write(() => this.#sql.deleteFinished.run(before).changes);
+  async deleteFinishedRuns(before: number, limit?: number): Promise<number> {
+    if (limit !== undefined)
+      return this.#write(() => this.#sql.deleteFinished.run(before, limit).changes);
+    // All of them: chunk by chunk, letting other writers in between.
+    let deleted = 0;
+    for (;;) {
+      const count = await this.#write(() => this.#sql.deleteFinished.run(before, 1_000).changes);
+      deleted += count;
+      if (count < 1_000) return deleted;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async listEvents(filter: Parameters<Store["listEvents"]>[0]): Promise<EventRecord[]> {

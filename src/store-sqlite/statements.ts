@@ -187,8 +187,12 @@ const statementSql = {
         count(*) FILTER (WHERE status = 'running') AS running,
         count(*) FILTER (WHERE status = 'waiting') AS waiting
       FROM runs WHERE available_at IS NOT NULL OR status = 'waiting'`,
-  deleteFinished: `DELETE FROM runs WHERE finished_at < ?
-      AND status IN ('completed', 'failed', 'cancelled')`,
+  // Oldest first, at most ? runs: one bounded transaction (the single writer is held for
+  // it alone); the journal, waits, signals, tags and log lines go with it (ON DELETE CASCADE).
+  deleteFinished: `DELETE FROM runs WHERE id IN (
+      SELECT id FROM runs WHERE finished_at < ?
+        AND status IN ('completed', 'failed', 'cancelled')
+      ORDER BY finished_at LIMIT ?)`,
 } as const;
 
 export type Statements = { readonly [K in keyof typeof statementSql]: Database.Statement };

@@ -271,6 +271,29 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
       expect(await store().deleteFinishedRuns(2000)).toBe(0);
     });
 
+    test("retention with a limit deletes at most that many runs, the oldest first, and never an active one", async () => {
+      for (const id of ["a", "b", "c", "d", "active"]) await store().createRun(newRun(id));
+      const claimed = await store().claimRuns("w", { workflows: ["wf"] }, 1000, 60_000, 5);
+      const finishAt = { a: 1400, b: 1100, c: 1300, d: 1200 } as Record<string, number>;
+      await store().commit(
+        claimed
+          .filter((c) => c.run.id !== "active")
+          .map((c) => ({
+            type: "complete" as const,
+            runId: c.run.id,
+            token: c.token,
+            output: "{}",
+            at: finishAt[c.run.id] ?? 0,
+          })),
+      );
+      const left = async () => (await store().listRuns({})).map((r) => r.id).sort();
+      expect(await store().deleteFinishedRuns(5000, 2)).toBe(2);
+      expect(await left()).toEqual(["a", "active", "c"]);
+      expect(await store().deleteFinishedRuns(5000, 2)).toBe(2);
+      expect(await store().deleteFinishedRuns(5000, 2)).toBe(0);
+      expect(await left()).toEqual(["active"]);
+    });
+
     test("a transactional step records its outcome with the value, and nothing when fenced", async () => {
       await store().createRun(newRun("r"));
       const token = await claimOne(store(), "r");

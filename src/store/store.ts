@@ -310,8 +310,13 @@ export interface Store extends UiStore {
    */
   retryRun(id: RunId, at: number, deadlineAt: number | null): Promise<RunRecord>;
   queueStats(now: number): Promise<QueueStats>;
-  /** Deletes finished runs older than `before`; returns how many. */
-  deleteFinishedRuns(before: number): Promise<number>;
+  /**
+   * Deletes finished runs (completed, failed, cancelled) that finished before `before`, with
+   * their journals, waits, signals, tags and log lines; returns how many. With `limit`, at
+   * most that many — the oldest — in one short transaction (retention's chunks); without,
+   * all of them, chunk by chunk.
+   */
+  deleteFinishedRuns(before: number, limit?: number): Promise<number>;
 
   /**
    * Runs a step's function inside a database transaction that also records the step's

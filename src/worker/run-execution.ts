@@ -16,6 +16,7 @@ import type {
   WorkflowContext,
 } from "../core/workflow.ts";
 import type { ClaimedRun, JournalEntry, JournalOp, JournalOpResult } from "../store/store.ts";
+import { CallGuard } from "./call-guard.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
 import { withLogSink } from "./log-capture.ts";
 import { type Claim, RunJournal } from "./run-journal.ts";
@@ -181,8 +182,10 @@ export class RunExecution implements WorkflowContext {
       void this.#finishFailed(ensureError(error));
       return this.done;
     }
+    // Fails the run on a ctx call left un-awaited or made inside a step body.
+    const guard = new CallGuard(this.runId, (error) => void this.#stopAndFail(error));
     Promise.resolve()
-      .then(() => this.#definition.fn(this, input))
+      .then(() => guard.run(this.#definition.fn, this, input))
       .then(
         (value) => this.#onReturn(value),
         (error) => this.#onThrow(error),

@@ -103,3 +103,21 @@ describe("webhooks in the configuration file", () => {
     );
   });
 });
+
+describe("retention in the configuration file", () => {
+  it('reads "retention" as a duration and refuses one that is not, naming the key', async () => {
+    const file = join(dir.path, "cairn.config.json");
+    writeFileSync(file, JSON.stringify({ retention: "30d" }));
+    const accepted = await printConfig();
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(accepted.printed?.values.retention).toEqual({
+      value: 30 * 86_400_000,
+      source: "file",
+      from: "cairn.config.json",
+    });
+    writeFileSync(file, JSON.stringify({ retention: "a month" }));
+    const refused = await printConfig();
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/cairn\.config\.json: "retention": Invalid duration "a month"/);
+  });
+});

@@ -124,7 +124,11 @@ describe("auth matrix (a token exists, so auth is on even on loopback)", () => {
 
     it(`${route.method} ${route.path} admits its role and stronger ones`, async () => {
       const allowed =
-        route.policy === "viewer" ? ["viewer", "operator", "admin"] : ["operator", "admin"];
+        route.policy === "viewer"
+          ? ["viewer", "operator", "admin"]
+          : route.policy === "operator"
+            ? ["operator", "admin"]
+            : ["admin"];
       for (const role of allowed) {
         const code = await status(route, `Bearer ${secrets[role as "admin"]}`);
         expect([401, 403], `${role}: ${code}`).not.toContain(code);
@@ -136,6 +140,12 @@ describe("auth matrix (a token exists, so auth is on even on loopback)", () => {
   for (const route of operatorRoutes) {
     it(`${route.method} ${route.path} refuses a viewer with 403`, async () => {
       expect(await status(route, `Bearer ${secrets.viewer}`)).toBe(403);
+    });
+  }
+
+  for (const route of guarded.filter((r) => r.policy === "admin")) {
+    it(`${route.method} ${route.path} refuses an operator with 403`, async () => {
+      expect(await status(route, `Bearer ${secrets.operator}`)).toBe(403);
     });
   }
 

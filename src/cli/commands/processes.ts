@@ -11,7 +11,7 @@ import { resolveConfig } from "../resolve-config.ts";
 import { supervise, supervisedVariable } from "../supervise.ts";
 
 const httpKeys = ["host", "port", "bodyLimitBytes", "allowedHosts", "allowedOrigins"] as const;
-const common = ["db", "drainTimeout", "logLevel"] as const;
+const common = ["db", "drainTimeout", "logLevel", "retention"] as const;
 
 /** `cairn dev`, `cairn worker`, `cairn server`: the long-running processes. */
 export function registerProcessCommands(program: Command): void {

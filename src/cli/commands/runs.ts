@@ -15,6 +15,7 @@ import {
 } from "../output.ts";
 import { resolveConfig } from "../resolve-config.ts";
 import { registerReplay } from "./replay.ts";
+import { registerRunsPurgeCommand } from "./runs-purge.ts";
 import { collectFilter, registerRunsUiCommands, runBulk } from "./runs-ui.ts";
 
 const statuses: readonly RunStatus[] = [
@@ -27,7 +28,7 @@ const statuses: readonly RunStatus[] = [
 ];
 
 /**
- * `cairn runs list|show|cancel|retry|replay` and the top-level `cairn replay`. Reads go to
+ * `cairn runs list|show|cancel|retry|replay|purge` and the top-level `cairn replay`. Reads go to
  * the database; cancel and retry go through the API when one answers (see `apiOrDatabase`).
  */
 export function registerRunsCommands(program: Command): void {
@@ -171,6 +172,7 @@ export function registerRunsCommands(program: Command): void {
   });
 
   registerRunsUiCommands(runs);
+  registerRunsPurgeCommand(runs);
 
   const replayHelp = "check a recorded run against workflow code (exit 1 if it diverged)";
   registerReplay(runs.command("replay").description(replayHelp));

@@ -112,6 +112,9 @@ export function formatEngineEvent(
     }
     case "lease-expired":
       return `${time} ${paint.yellow("!")} stopped ${event.runIds.length} run(s) whose lease the database did not confirm`;
+    case "purge":
+      if (event.runs === 0) return null;
+      return `${time} ${paint.dim("·")} retention deleted ${event.runs} finished run(s)`;
   }
 }
 
