@@ -8,6 +8,7 @@ export type { Duration, DurationUnit } from "./core/duration.ts";
 export type { EngineEvent, EngineEventListener } from "./core/engine-event.ts";
 export {
   CairnError,
+  ConfigError,
   type ErrorCode,
   errorCodes,
   LeaseLostError,

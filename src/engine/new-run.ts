@@ -3,6 +3,7 @@ import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { NewRun } from "../store/store.ts";
 import { flowControlFor } from "./flow-control.ts";
+import { idempotencyFor, type StartIdempotency } from "./idempotency.ts";
 import { validateInput } from "./validate-input.ts";
 
 /**
@@ -14,7 +15,7 @@ export type RunOrigin = "start" | "child" | "event" | "schedule" | "admission" |
 /** The options-derived columns of a new run: its deadline and its flow control. */
 export type RunOptions = Pick<
   NewRun,
-  "deadlineAt" | "queue" | "priority" | "concurrency" | "rateLimit" | "debounce"
+  "deadlineAt" | "queue" | "priority" | "concurrency" | "rateLimit" | "debounce" | "idempotency"
 >;
 
 /** The run's deadline: `now` plus the workflow's `timeout`, or none. */
@@ -36,12 +37,20 @@ export function runOptionsFor(
   input: unknown,
   now: number,
   origin: RunOrigin,
+  startIdempotency?: StartIdempotency,
 ): RunOptions {
-  if (!workflow) return { deadlineAt: null };
+  // Starts honour a key; a child or a rerun is awaited by its own id, and a scheduled run
+  // is already unique per slot. A run admitted later exists already: its key was the start's.
+  const keyed = origin === "start" || origin === "event";
+  const idempotency = keyed
+    ? { idempotency: idempotencyFor(startIdempotency ?? workflow?.options.idempotency, input) }
+    : {};
+  if (!workflow) return { deadlineAt: null, ...idempotency };
   const control = flowControlFor(workflow, input);
   return {
     deadlineAt: deadlineFor(workflow, now),
     ...control,
+    ...idempotency,
     // A parent waits for its child by id (and a rerun's caller for the new id); a debounce
     // could fold the run into another of the same key, and they would wait forever.
     ...(origin === "child" || origin === "rerun" ? { debounce: null } : {}),
@@ -60,11 +69,14 @@ export interface RunRequest {
   label: string;
   payloadLimitBytes: number;
   parent?: { id: RunId; position: number; depth: number };
+  /** A start's own `idempotency`, over the workflow's. */
+  idempotency?: StartIdempotency;
 }
 
 /**
  * The one run builder: validates the input against the workflow's schema, serializes it
- * under the payload limit and applies every option of the workflow (`runOptionsFor`).
+ * under the payload limit and applies every option of the workflow (`runOptionsFor`),
+ * idempotency included: the stores honour `NewRun.idempotency` wherever they insert a start.
  * Start, `ctx.invoke`, event triggers and admission all create their rows here; schedules
  * and backfills, whose input is stored serialized, use `runOptionsFor` directly.
  * @throws CairnError `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`
@@ -77,7 +89,7 @@ export async function buildNewRun(request: RunRequest): Promise<NewRun> {
     workflow: request.name,
     input: serialize(valid, request.label, request.payloadLimitBytes),
     createdAt: now,
-    ...runOptionsFor(workflow, valid, now, origin),
+    ...runOptionsFor(workflow, valid, now, origin, request.idempotency),
     ...(parent
       ? { parentId: parent.id, parentPosition: parent.position, depth: parent.depth }
       : {}),

@@ -11,11 +11,13 @@ import type { RunId } from "../core/types.ts";
 import type { AnyWorkflow, Workflow } from "../core/workflow.ts";
 import { userWorkflowNames } from "../engine/built-in-workflows.ts";
 import { type BulkRequest, type BulkResult, bulkRuns } from "../engine/bulk-runs.ts";
+import { checkKnownOptions } from "../engine/check-known-options.ts";
 import { checkRunFilter } from "../engine/check-run-filter.ts";
 import { checkTags } from "../engine/check-tags.ts";
 import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { runsForEvent } from "../engine/event-triggers.ts";
 import type { FlowCatalog } from "../engine/flows/flow-catalog.ts";
+import { checkIdempotency, type StartIdempotency } from "../engine/idempotency.ts";
 import { deadlineFor } from "../engine/new-run.ts";
 import { registerTriggers } from "../engine/register-triggers.ts";
 import { type ReplayReport, replayRun } from "../engine/replay.ts";
@@ -138,15 +140,19 @@ export class Cairn {
    * Starts a run, or returns the existing one when `options.id` is taken (G5): then
    * `created` is false, and `inputMatches` is false if that run had a different input (this
    * start's input is not used). The input is validated against the workflow's schema first;
-   * invalid input creates nothing.
-   * @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`.
+   * invalid input creates nothing. With `idempotency` (or the workflow's), a start whose key
+   * a run of the workflow took less than `ttl` ago returns that run, `created: false`.
+   * @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`;
+   * `ConfigError` for an unknown or malformed option.
    */
   async start<I, O>(
     workflow: Workflow<I, O> | string,
     input: I,
-    options: StartOptions = {},
+    options: StartOptions<I> = {},
   ): Promise<RunHandle<O>> {
     this.#engine.assertOpen();
+    checkKnownOptions(options, "start", "cairn.start");
+    checkIdempotency(options.idempotency as never, "cairn.start");
     const id = checkName("run id", options.id ?? crypto.randomUUID()) as RunId;
     if (typeof workflow === "string") checkName("workflow name", workflow);
     const run = await startRun(
@@ -154,7 +160,10 @@ export class Cairn {
       workflow as Workflow<unknown, unknown> | string,
       input,
       id,
-      options.tags === undefined ? undefined : checkTags(options.tags),
+      {
+        ...(options.tags === undefined ? {} : { tags: checkTags(options.tags) }),
+        ...(options.idempotency ? { idempotency: options.idempotency as StartIdempotency } : {}),
+      },
     );
     return this.#handle<O>(run.id, run.workflow, run.created, run.inputMatches);
   }

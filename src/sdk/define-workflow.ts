@@ -2,6 +2,8 @@ import { toMs } from "../core/duration.ts";
 import { checkName } from "../core/names.ts";
 import { resolveRetryPolicy } from "../core/retry.ts";
 import type { Workflow, WorkflowFunction, WorkflowOptions } from "../core/workflow.ts";
+import { checkKnownOptions } from "../engine/check-known-options.ts";
+import { checkIdempotency } from "../engine/idempotency.ts";
 import { validateFlowControl } from "../engine/validate-options.ts";
 
 /**
@@ -12,7 +14,8 @@ import { validateFlowControl } from "../engine/validate-options.ts";
  *   return ctx.step("ship", () => ship(payment));
  * });
  * @throws TypeError when the name is empty or an option is malformed; `InvalidNameError` when
- * the name is too long or holds a control character.
+ * the name is too long or holds a control character; `ConfigError` for an unknown option or
+ * a malformed `idempotency`.
  */
 export function defineWorkflow<TInput, TOutput>(
   options: WorkflowOptions<TInput>,
@@ -25,6 +28,9 @@ export function defineWorkflow<TInput, TOutput>(
   if (typeof fn !== "function") {
     throw new TypeError(`defineWorkflow("${options.name}") needs a workflow function.`);
   }
+  const where = `defineWorkflow("${options.name}")`;
+  checkKnownOptions(options, "workflow", where);
+  checkIdempotency(options.idempotency as never, where);
   resolveRetryPolicy(options.retry); // fail at definition, not at the first retry
   validateFlowControl(options);
   const timeoutMs =

@@ -20,6 +20,7 @@ import { claimRuns } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
 import { eventTriggers, setEventTriggers } from "./event-triggers.ts";
+import { idempotencyHolder } from "./idempotency-holder.ts";
 import { listRuns } from "./list-runs.ts";
 import { appliedMigrations, migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
@@ -204,21 +205,26 @@ export class PostgresStore implements Store {
     claim?: { owner: string; leaseUntil: number },
   ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }> {
     const { debounce } = run;
+    const debounced = debounce && !claim;
     // A run created claimed goes straight to this process's worker; any other notifies.
-    if (!debounce || claim) return this.#starts.start(run, claim);
-    // The last start of a burst wins: its input, and the quiet period starts again. The
-    // debounce key's lock makes concurrent starts of one burst find each other.
+    if (!debounced && !run.idempotency) return this.#starts.start(run, claim);
     return pipelinedTransaction(this.sql, async (tx, send) => {
-      void send(lockAdvisory(tx, [lockKey.debounce(run.workflow, debounce.key)]));
-      const [debounced] = await send(tx`UPDATE runs SET input = ${run.input},
-          available_at = ${run.createdAt + debounce.periodMs}, updated_at = ${run.createdAt}
-        WHERE id = (SELECT id FROM runs WHERE workflow = ${run.workflow}
-            AND debounce_key = ${debounce.key} AND status = 'queued' AND started_at IS NULL
-            ORDER BY created_at LIMIT 1)
-          AND status = 'queued' AND started_at IS NULL
-        RETURNING *`);
-      if (debounced) return { run: toRun(debounced), created: false, debounced: true };
-      const [inserted] = await send(insertRuns(tx, [run]));
+      const holder = await idempotencyHolder(tx, send, run);
+      if (holder) return { run: toRun(holder), created: false };
+      // The last start of a burst wins: its input, and the quiet period starts again. The
+      // debounce key's lock makes concurrent starts of one burst find each other.
+      if (debounced) {
+        void send(lockAdvisory(tx, [lockKey.debounce(run.workflow, debounce.key)]));
+        const [folded] = await send(tx`UPDATE runs SET input = ${run.input},
+            available_at = ${run.createdAt + debounce.periodMs}, updated_at = ${run.createdAt}
+          WHERE id = (SELECT id FROM runs WHERE workflow = ${run.workflow}
+              AND debounce_key = ${debounce.key} AND status = 'queued' AND started_at IS NULL
+              ORDER BY created_at LIMIT 1)
+            AND status = 'queued' AND started_at IS NULL
+          RETURNING *`);
+        if (folded) return { run: toRun(folded), created: false, debounced: true };
+      }
+      const [inserted] = await send(insertRuns(tx, [run], [claim]));
       if (inserted) return { run: toRun(inserted), created: true };
       const [existing] = await send(tx`SELECT * FROM runs WHERE id = ${run.id}`);
       if (!existing) throw new CairnError("RUN_NOT_FOUND", `Run "${run.id}" vanished.`);

@@ -18,6 +18,7 @@ import type {
   Store,
 } from "../store/store.ts";
 import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
+import { idempotencyHolder } from "./idempotency-holder.ts";
 import { listRuns } from "./list-runs.ts";
 import { openDatabase, type SqliteStoreOptions } from "./open-database.ts";
 import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
@@ -103,6 +104,8 @@ export class SqliteStore implements Store {
   }
 
   #createOne(run: NewRun, claim: { owner: string; leaseUntil: number } | undefined): CreateResult {
+    const holder = idempotencyHolder(this.#sql, run);
+    if (holder) return { run: holder, created: false };
     if (run.debounce && !claim) {
       const at = run.createdAt + run.debounce.periodMs;
       const row = this.#sql.debounceRun.get(
@@ -252,6 +255,7 @@ export class SqliteStore implements Store {
       }
       const started: RunId[] = [];
       for (const run of starts) {
+        if (idempotencyHolder(this.#sql, run)) continue; // the key's run within its window stands
         if (this.#sql.insertRun.get(newRunParams(run, undefined))) started.push(run.id);
       }
       const data = deserialize(event.data);

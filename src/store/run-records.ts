@@ -86,4 +86,10 @@ export interface NewRun {
    * until a worker with the code admits it (`admitRun`). (Default: true)
    */
   admitted?: boolean;
+  /**
+   * A start whose `key` (per workflow) is held by a run created less than `ttlMs` before
+   * this one's `createdAt` returns that run instead of creating this one. Claimed through a
+   * unique key row in the same transaction as the insert, so concurrent starts agree.
+   */
+  idempotency?: { key: string; ttlMs: number } | null;
 }
