@@ -28,6 +28,7 @@ const engineTests = [
   "test/names.test.ts",
   "test/server/names-api.test.ts",
   "test/idempotency.test.ts",
+  "test/tags-search.test.ts",
 ];
 
 export default defineConfig({

@@ -69,6 +69,8 @@ export type {
   JournalOpResult,
   QueueStats,
   RunFilter,
+  RunSearch,
+  RunWhere,
   SchedulePlan,
   ScheduleRecord,
   Store,

@@ -19,6 +19,7 @@ import { runsForEvent } from "../engine/event-triggers.ts";
 import type { FlowCatalog } from "../engine/flows/flow-catalog.ts";
 import { checkIdempotency, type StartIdempotency } from "../engine/idempotency.ts";
 import { deadlineFor } from "../engine/new-run.ts";
+import { parseRunWheres } from "../engine/parse-run-where.ts";
 import { registerTriggers } from "../engine/register-triggers.ts";
 import { type ReplayReport, replayRun } from "../engine/replay.ts";
 import { type RerunOptions, rerunRun } from "../engine/rerun.ts";
@@ -27,7 +28,7 @@ import { Schedules } from "../engine/schedules-api.ts";
 import { startRun } from "../engine/start-run.ts";
 import { startWorker } from "../engine/start-worker.ts";
 import { readRunInfo } from "../engine/to-run-info.ts";
-import type { QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
+import type { QueueStats, RunFilter, RunRecord, RunSearch, Store } from "../store/store.ts";
 import type { JournalWriter } from "../worker/journal-writer.ts";
 import type { LogWriter } from "../worker/log-writer.ts";
 import type { Worker, WorkerOptions } from "../worker/worker.ts";
@@ -193,6 +194,25 @@ export class Cairn {
   /** Runs, newest first (keyset-paginated with `filter.before`). */
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     return this.store.listRuns(checkRunFilter(filter));
+  }
+
+  /**
+   * Runs whose input or output holds a value at a JSON path, newest first, with the other
+   * filters of `listRuns`. Paths are not indexed: each call examines at most `scanLimit`
+   * runs (default 10,000) picked by the indexed filters; when it stopped there, `scannedTo`
+   * is the cursor to go on from (`before`), so a page may be short and still not the last.
+   * @example await cairn.searchRuns({ where: ["input.customer.id:c-17"], workflow: "charge" })
+   * @throws CairnError `INVALID_ARGUMENT` for a malformed condition, naming it.
+   */
+  async searchRuns(
+    filter: Omit<RunFilter, "where"> & { where: readonly string[] },
+  ): Promise<RunSearch> {
+    const { where, ...rest } = filter;
+    if (rest.updatedAfter !== undefined) {
+      throw new CairnError("INVALID_ARGUMENT", "A where search lists by creation, not by update.");
+    }
+    const conditions = parseRunWheres(where);
+    return this.store.searchRuns({ ...checkRunFilter(rest), where: conditions });
   }
 
   /**

@@ -13,6 +13,7 @@ import type {
   QueueStats,
   RunFilter,
   RunRecord,
+  RunSearch,
   Store,
 } from "../store/store.ts";
 import { cancelRun } from "./cancel-run.ts";
@@ -21,7 +22,7 @@ import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
 import { eventTriggers, setEventTriggers } from "./event-triggers.ts";
 import { idempotencyHolder } from "./idempotency-holder.ts";
-import { listRuns } from "./list-runs.ts";
+import { listRuns, searchRuns } from "./list-runs.ts";
 import { appliedMigrations, migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
 import { postgresFlows } from "./postgres-flows.ts";
@@ -239,6 +240,10 @@ export class PostgresStore implements Store {
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return listRuns(this.sql, filter);
+  }
+
+  async searchRuns(filter: RunFilter): Promise<RunSearch> {
+    return searchRuns(this.sql, filter);
   }
 
   async getJournal(id: RunId): Promise<JournalEntry[]> {

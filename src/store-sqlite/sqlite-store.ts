@@ -15,11 +15,12 @@ import type {
   QueueStats,
   RunFilter,
   RunRecord,
+  RunSearch,
   Store,
 } from "../store/store.ts";
 import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { idempotencyHolder } from "./idempotency-holder.ts";
-import { listRuns } from "./list-runs.ts";
+import { listRuns, searchRuns } from "./list-runs.ts";
 import { openDatabase, type SqliteStoreOptions } from "./open-database.ts";
 import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { newRunParams, toEntryRow, toRun } from "./rows.ts";
@@ -129,6 +130,10 @@ export class SqliteStore implements Store {
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return listRuns(this.#db, filter);
+  }
+
+  async searchRuns(filter: RunFilter): Promise<RunSearch> {
+    return searchRuns(this.#db, filter);
   }
 
   async getJournal(id: RunId): Promise<JournalEntry[]> {

@@ -1,7 +1,10 @@
 import type { Command } from "commander";
+import { CairnError } from "../../core/errors.ts";
 import type { RunInfo } from "../../core/run-info.ts";
 import { isTerminal, type RunId, type RunStatus } from "../../core/types.ts";
+import { parseRunWheres } from "../../engine/parse-run-where.ts";
 import type { Cairn } from "../../sdk/cairn.ts";
+import type { RunFilter } from "../../store/store.ts";
 import { addConfigOptions } from "../config-keys.ts";
 import { apiOrDatabase, withEngine, withStore } from "../engine.ts";
 import { CommandFailedError, parsePositiveInt, UsageError } from "../errors.ts";
@@ -38,6 +41,13 @@ export function registerRunsCommands(program: Command): void {
     .description("list runs, newest first")
     .option("--workflow <name>", "only runs of this workflow")
     .option("--status <status>", `only runs in this status: ${statuses.join(", ")}`)
+    .option("--tag <key:value>", "only runs carrying this tag; repeatable", collect, [])
+    .option(
+      "--where <path:value>",
+      "only runs whose input or output holds this value, e.g. input.customer.id:c-17; repeatable (examines at most the 10,000 newest runs the other filters pick)",
+      collect,
+      [],
+    )
     .option("--limit <n>", "at most this many runs (default: 20)")
     .option("--json", "print JSON");
   addConfigOptions(list, ["db"]).action(async (opts) => {
@@ -45,13 +55,18 @@ export function registerRunsCommands(program: Command): void {
       throw new UsageError(`--status must be one of ${statuses.join(", ")}, got "${opts.status}".`);
     }
     const limit = opts.limit === undefined ? 20 : parsePositiveInt("--limit", opts.limit);
+    const filter: RunFilter = {
+      limit,
+      ...(opts.workflow ? { workflow: opts.workflow } : {}),
+      ...(opts.status ? { status: opts.status } : {}),
+      ...(opts.tag.length > 0 ? { tags: parseTagOptions(opts.tag) } : {}),
+    };
+    const where = usageErrors(() => parseRunWheres(opts.where));
     const { values } = await resolveConfig(list);
-    const found = await withStore(values, (store) =>
-      store.listRuns({
-        limit,
-        ...(opts.workflow ? { workflow: opts.workflow } : {}),
-        ...(opts.status ? { status: opts.status } : {}),
-      }),
+    const found = await withStore(values, async (store) =>
+      where.length > 0
+        ? (await store.searchRuns({ ...filter, where })).runs
+        : store.listRuns(filter),
     );
     const rows = found.map((r) => ({
       id: r.id,
@@ -261,4 +276,29 @@ function printRun(
   for (const child of children) print(`child     ${child.id} (${child.workflow}, ${child.status})`);
   if (run.status === "completed") print(`output    ${toJsonText(run.output)}`);
   if (run.error) print(`error     ${run.error.name}: ${run.error.message}`);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `--tag key:value` options as a filter's tags. */
+function parseTagOptions(tags: readonly string[]): { key: string; value: string }[] {
+  return tags.map((tag) => {
+    const at = tag.indexOf(":");
+    if (at < 1) throw new UsageError(`--tag must be key:value, got "${tag}".`);
+    return { key: tag.slice(0, at), value: tag.slice(at + 1) };
+  });
+}
+
+/** A bad argument the engine's parser refuses is a usage error (exit 2), with its message. */
+function usageErrors<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (CairnError.is(error) && error.code === "INVALID_ARGUMENT") {
+      throw new UsageError(`--where ${error.message}`);
+    }
+    throw error;
+  }
 }
