@@ -79,6 +79,17 @@ describe("idempotency windows", () => {
     expect(handles.filter((h) => h?.created)).toHaveLength(1);
     const runs = await t.cairn.listRuns({ workflow: "charge", limit: 100 });
     expect(runs).toHaveLength(1);
+
+    // Past the window, racing starts take the key over once: one new run, shared by all.
+    t.clock.advance("25h");
+    const later = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        (i % 2 === 0 ? t?.cairn : second)?.start(charge, { orderId: "race", total: i }),
+      ),
+    );
+    expect(new Set(later.map((h) => h?.id)).size).toBe(1);
+    expect(later.filter((h) => h?.created)).toHaveLength(1);
+    expect(later[0]?.id).not.toBe(handles[0]?.id);
   });
 
   it("applies to runs that events start", async () => {

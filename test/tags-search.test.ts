@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { defineWorkflow } from "../src/index.ts";
+import { Cairn, defineWorkflow } from "../src/index.ts";
 import { waitForStatus } from "../src/testing/index.ts";
 import { type Harness, json, startHarness } from "./server/harness.ts";
 
@@ -85,6 +85,16 @@ describe("tags", () => {
     expect(await json(again)).toMatchObject({ id, created: false });
     await waitForStatus(h.cairn, id, "completed");
     expect(await ids("/api/v1/runs?tag=source:api")).toEqual([id]);
+    // The remote client sends tags and the key (a key function runs on the client).
+    const remote = Cairn.connect(h.url);
+    const options = {
+      idempotency: { key: (o: Order) => `remote-${o.customer.id}`, ttl: "1h" as const },
+    };
+    const viaClient = await remote.start<Order, unknown>("tagged", order("c4", 9), options);
+    const viaClientAgain = await remote.start<Order, unknown>("tagged", order("c4", 9), options);
+    expect(viaClient.created).toBe(true);
+    expect(viaClientAgain).toMatchObject({ id: viaClient.id, created: false });
+
     const bad = await h.post("/api/v1/runs", { ...body, idempotency: { key: "k", ttl: "later" } });
     expect(bad.status).toBe(400);
   });
