@@ -4,6 +4,7 @@ import type { RunInfo } from "../../core/run-info.ts";
 import { isTerminal, type RunId, type RunStatus } from "../../core/types.ts";
 import { parseRunWheres } from "../../engine/parse-run-where.ts";
 import type { Cairn } from "../../sdk/cairn.ts";
+import { defaultScanLimit } from "../../store/run-where.ts";
 import type { RunFilter } from "../../store/store.ts";
 import { addConfigOptions } from "../config-keys.ts";
 import { apiOrDatabase, withEngine, withStore } from "../engine.ts";
@@ -12,6 +13,7 @@ import {
   formatDuration,
   formatTable,
   formatTime,
+  note,
   oneLine,
   print,
   printJson,
@@ -63,11 +65,16 @@ export function registerRunsCommands(program: Command): void {
     };
     const where = usageErrors(() => parseRunWheres(opts.where));
     const { values } = await resolveConfig(list);
-    const found = await withStore(values, async (store) =>
-      where.length > 0
-        ? (await store.searchRuns({ ...filter, where })).runs
-        : store.listRuns(filter),
-    );
+    const found = await withStore(values, async (store) => {
+      if (where.length === 0) return store.listRuns(filter);
+      const search = await store.searchRuns({ ...filter, where });
+      if (search.scannedTo && search.runs.length < limit) {
+        note(
+          `Searched the ${defaultScanLimit.toLocaleString("en")} newest runs the other filters pick; older runs were not examined. Narrow with --workflow, --status or --tag.`,
+        );
+      }
+      return search.runs;
+    });
     const rows = found.map((r) => ({
       id: r.id,
       workflow: r.workflow,
