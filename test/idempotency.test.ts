@@ -112,6 +112,31 @@ describe("idempotency windows", () => {
     expect(three.started[0]).not.toBe(one.started[0]);
   });
 
+  it("applies to flows that declare it", async () => {
+    t = await testCairn({ workflows: [] });
+    await t.cairn.flows.deploy(`
+name: keyed-flow
+idempotency: { key: "=input.orderId", ttl: 1h }
+steps:
+  - id: nap
+    sleep: 1d
+`);
+    const first = await t.cairn.start("keyed-flow", { orderId: "f1" });
+    const again = await t.cairn.start("keyed-flow", { orderId: "f1" });
+    const other = await t.cairn.start("keyed-flow", { orderId: "f2" });
+    expect(again).toMatchObject({ id: first.id, created: false });
+    expect(other.created).toBe(true);
+    await expect(
+      t.cairn.flows.deploy(`
+name: bad-key
+idempotency: { key: "=steps.x", ttl: 1h }
+steps:
+  - id: nap
+    sleep: 1d
+`),
+    ).rejects.toThrow(/idempotency.key/);
+  });
+
   it("lets a start take over the key of a run that was purged", async () => {
     t = await testCairn({ workflows: [charge] });
     const first = await t.cairn.start(charge, { orderId: "p1", total: 1 });
