@@ -34,6 +34,8 @@ const engineTests = [
   "test/misuse.test.ts",
   "test/retention.test.ts",
   "test/server/purge-api.test.ts",
+  "test/idempotency.test.ts",
+  "test/tags-search.test.ts",
 ];
 
 export default defineConfig({

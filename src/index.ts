@@ -8,6 +8,7 @@ export type { Duration, DurationUnit } from "./core/duration.ts";
 export type { EngineEvent, EngineEventListener } from "./core/engine-event.ts";
 export {
   CairnError,
+  ConfigError,
   ContextInStepError,
   type ErrorCode,
   errorCodes,
@@ -79,6 +80,8 @@ export type {
   JournalOpResult,
   QueueStats,
   RunFilter,
+  RunSearch,
+  RunWhere,
   SchedulePlan,
   ScheduleRecord,
   Store,

@@ -23,6 +23,10 @@ export interface RemoteRunFilter {
   createdAfter?: Date | number;
   /** Runs created before this time. */
   createdBefore?: Date | number;
+  /** `key:value`: runs carrying every one of these tags. */
+  tag?: readonly string[];
+  /** `input.customer.id:c-17`: runs whose input/output holds these values (a bounded scan). */
+  where?: readonly string[];
   /** Page size, 1–200. (Default: 50) */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -58,13 +62,26 @@ export class RemoteCairn {
   async start<I, O>(
     workflow: Workflow<I, O> | string,
     input: I,
-    options: StartOptions = {},
+    options: StartOptions<I> = {},
   ): Promise<RunHandle<O>> {
     const name = typeof workflow === "string" ? workflow : workflow.name;
+    const { idempotency } = options;
     const { body } = await this.#request<WireStartedRun>("POST", "/api/v1/runs", {
       workflow: name,
       ...toPayload(input, "input"),
       ...(options.id === undefined ? {} : { id: options.id }),
+      ...(options.tags === undefined ? {} : { tags: options.tags }),
+      // A key function runs here, on the input as given; the server gets the key.
+      ...(idempotency === undefined
+        ? {}
+        : {
+            idempotency: {
+              key: String(
+                typeof idempotency.key === "function" ? idempotency.key(input) : idempotency.key,
+              ),
+              ttl: idempotency.ttl,
+            },
+          }),
     });
     return this.#handle<O>(body.id as RunId, body.workflow, body.created, body.inputMatches);
   }
@@ -85,7 +102,8 @@ export class RemoteCairn {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(filter)) {
       if (value === undefined) continue;
-      query.set(key, value instanceof Date ? value.toISOString() : String(value));
+      if (Array.isArray(value)) for (const one of value) query.append(key, String(one));
+      else query.set(key, value instanceof Date ? value.toISOString() : String(value));
     }
     const search = query.size > 0 ? `?${query}` : "";
     return (await this.#request<RunPage>("GET", `/api/v1/runs${search}`)).body;

@@ -29,6 +29,7 @@ export const errorCodes = [
   "POISON_RUN",
   "UNAWAITED_CALL",
   "CONTEXT_IN_STEP",
+  "INVALID_CONFIG",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -222,6 +223,17 @@ export class SerializationError extends CairnError {
   override name = "SerializationError";
   constructor(what: string, cause: unknown) {
     super("SERIALIZATION", `${what} cannot be serialized: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+/**
+ * An option Cairn does not know, or one it knows with a value it cannot use, caught where
+ * the options are given (`defineWorkflow`, `cairn.start`) instead of being silently ignored.
+ */
+export class ConfigError extends CairnError {
+  override name = "ConfigError";
+  constructor(message: string) {
+    super("INVALID_CONFIG", message);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Duration } from "./duration.ts";
 import type { SerializedError } from "./serializer.ts";
 import type { EntryKind, EntryStatus, RunId, RunStatus } from "./types.ts";
 
@@ -62,7 +63,7 @@ export interface RunHandle<TOutput = unknown> {
   info(): Promise<RunInfo<TOutput>>;
 }
 
-export interface StartOptions {
+export interface StartOptions<TInput = unknown> {
   /**
    * The run's id; starting again with the same id returns the existing run (G5), with
    * `created: false` and `inputMatches` telling whether its input was the same.
@@ -70,4 +71,10 @@ export interface StartOptions {
   id?: string;
   /** Searchable labels (`GET /api/v1/runs?tag=customer:c1`), set when the run is created. */
   tags?: Record<string, string>;
+  /**
+   * Overrides the workflow's `idempotency`: a start whose key matches a run of the same
+   * workflow created less than `ttl` ago returns that run (`created: false`).
+   * @example cairn.start(charge, order, { idempotency: { key: `charge-${order.id}`, ttl: "24h" } })
+   */
+  idempotency?: { key: string | ((input: TInput) => string | number); ttl: Duration };
 }

@@ -46,6 +46,21 @@ export interface WorkflowOptions<TInput> {
    * `PoisonRunError` instead of being run again. (Default: the engine's `maxCrashes`)
    */
   maxCrashes?: number;
+  /**
+   * A start whose `key(input)` matches a run of this workflow started less than `ttl` ago
+   * returns that run (`created: false`) instead of creating one; after the window a start
+   * creates a new run. Applies to every start: `cairn.start`, the HTTP API, event triggers
+   * and flows (not to child runs, reruns or scheduled runs, which have ids of their own).
+   * @example idempotency: { key: (order) => order.id, ttl: "24h" }
+   */
+  idempotency?: IdempotencyOptions<TInput>;
+}
+
+export interface IdempotencyOptions<TInput> {
+  /** The run's idempotency key, per workflow; an empty key means none. */
+  key: (input: TInput) => string | number;
+  /** How long after a run was created a start with its key returns it. */
+  ttl: Duration;
 }
 
 export type Trigger =
@@ -264,6 +279,14 @@ export interface WorkflowContext {
     input: I,
     options?: { id?: string },
   ): Promise<O>;
+
+  /**
+   * Adds tags to this run (or changes their values), searchable like the tags given at
+   * start (`GET /api/v1/runs?tag=key:value`). Journaled as a step named `setTags`: set once,
+   * not again on replay. Bad tags throw here, before anything is recorded.
+   * @example await ctx.setTags({ customer: order.customerId });
+   */
+  setTags(tags: Record<string, string>): Promise<void>;
 
   /** The current time, journaled: the same on every replay. */
   now(): Date;

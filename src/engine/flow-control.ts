@@ -38,7 +38,8 @@ export function hasFlowControl(workflow: Workflow<unknown, unknown>): boolean {
   return Boolean(concurrency || rateLimit || debounce);
 }
 
-function keyOf(
+/** A flow-control key from `key(input)`: a string or number that obeys the rules of names. */
+export function keyOf(
   key: ((input: never) => unknown) | undefined,
   input: unknown,
   option: string,

@@ -4,6 +4,7 @@ import type { Workflow } from "../core/workflow.ts";
 import { versionOf } from "../core/workflow-version.ts";
 import type { NewRun } from "../store/store.ts";
 import { flowControlFor } from "./flow-control.ts";
+import { idempotencyFor, type StartIdempotency } from "./idempotency.ts";
 import { validateInput } from "./validate-input.ts";
 
 /**
@@ -22,7 +23,14 @@ export type RunOrigin =
 /** The options-derived columns of a new run: its deadline and its flow control. */
 export type RunOptions = Pick<
   NewRun,
-  "deadlineAt" | "queue" | "priority" | "concurrency" | "rateLimit" | "debounce" | "workflowVersion"
+  | "deadlineAt"
+  | "queue"
+  | "priority"
+  | "concurrency"
+  | "rateLimit"
+  | "debounce"
+  | "workflowVersion"
+  | "idempotency"
 >;
 
 /** The run's deadline: `now` plus the workflow's `timeout`, or none. */
@@ -44,13 +52,21 @@ export function runOptionsFor(
   input: unknown,
   now: number,
   origin: RunOrigin,
+  startIdempotency?: StartIdempotency,
 ): RunOptions {
-  if (!workflow) return { deadlineAt: null };
+  // Starts honour a key; a child or a rerun is awaited by its own id, and a scheduled run
+  // is already unique per slot. A run admitted later exists already: its key was the start's.
+  const keyed = origin === "start" || origin === "event";
+  const idempotency = keyed
+    ? { idempotency: idempotencyFor(startIdempotency ?? workflow?.options.idempotency, input) }
+    : {};
+  if (!workflow) return { deadlineAt: null, ...idempotency };
   const control = flowControlFor(workflow, input);
   return {
     deadlineAt: deadlineFor(workflow, now),
     workflowVersion: versionOf(workflow),
     ...control,
+    ...idempotency,
     // A parent waits for its child by id (and a rerun's caller for the new id); a debounce
     // could fold the run into another of the same key, and they would wait forever.
     // A continuation is created as its run ends: folding it into another run would end the chain.
@@ -72,11 +88,14 @@ export interface RunRequest {
   label: string;
   payloadLimitBytes: number;
   parent?: { id: RunId; position: number; depth: number };
+  /** A start's own `idempotency`, over the workflow's. */
+  idempotency?: StartIdempotency;
 }
 
 /**
  * The one run builder: validates the input against the workflow's schema, serializes it
- * under the payload limit and applies every option of the workflow (`runOptionsFor`).
+ * under the payload limit and applies every option of the workflow (`runOptionsFor`),
+ * idempotency included: the stores honour `NewRun.idempotency` wherever they insert a start.
  * Start, `ctx.invoke`, event triggers and admission all create their rows here; schedules
  * and backfills, whose input is stored serialized, use `runOptionsFor` directly.
  * @throws CairnError `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`
@@ -89,7 +108,7 @@ export async function buildNewRun(request: RunRequest): Promise<NewRun> {
     workflow: request.name,
     input: serialize(valid, request.label, request.payloadLimitBytes),
     createdAt: now,
-    ...runOptionsFor(workflow, valid, now, origin),
+    ...runOptionsFor(workflow, valid, now, origin, request.idempotency),
     ...(parent
       ? { parentId: parent.id, parentPosition: parent.position, depth: parent.depth }
       : {}),

@@ -6,7 +6,15 @@ import { versionOf } from "../core/workflow-version.ts";
 import { userWorkflowNames } from "./built-in-workflows.ts";
 import type { Engine } from "./engine.ts";
 import { hasFlowControl } from "./flow-control.ts";
+import type { StartIdempotency } from "./idempotency.ts";
 import { buildNewRun } from "./new-run.ts";
+
+/** What a start carries besides its input and id. */
+export interface StartExtras {
+  tags?: Record<string, string>;
+  /** Over the workflow's own `idempotency`. */
+  idempotency?: StartIdempotency;
+}
 
 /** What a start did: created the run, or found one with this id (with this input or not). */
 export interface StartedRun {
@@ -18,7 +26,8 @@ export interface StartedRun {
 }
 
 /**
- * Starts a run, or returns the existing one when `id` is taken (G5). The input is
+ * Starts a run, or returns the existing one when `id` is taken (G5) or when its idempotency
+ * key is held by a run created within the key's window. The input is
  * validated against the workflow's schema first; invalid input creates nothing.
  * @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`.
  */
@@ -27,10 +36,11 @@ export async function startRun(
   workflow: Workflow<unknown, unknown> | string,
   input: unknown,
   id: RunId,
-  tags?: Record<string, string>,
+  extras: StartExtras = {},
 ): Promise<StartedRun> {
+  const { tags } = extras;
   if (typeof workflow === "string" && !engine.registry.has(workflow)) {
-    return startWithoutCode(engine, workflow, input, id, tags);
+    return startWithoutCode(engine, workflow, input, id, extras);
   }
   // A flow's input schema and options come from its latest version, maybe deployed elsewhere.
   if (typeof workflow === "string" && engine.flows.has(workflow)) await engine.flows.refreshIfDue();
@@ -45,6 +55,7 @@ export async function startRun(
     now,
     label: `The input of workflow "${definition.name}"`,
     payloadLimitBytes: engine.payloadLimitBytes,
+    ...(extras.idempotency ? { idempotency: extras.idempotency } : {}),
   });
   // A local worker with a free slot takes the run in the same write: no claim round trip.
   // Runs under flow control, on other queues or of paused workflows go through the store.
@@ -75,10 +86,11 @@ async function startWithoutCode(
   name: string,
   input: unknown,
   id: RunId,
-  tags: Record<string, string> | undefined,
+  extras: StartExtras,
 ): Promise<StartedRun> {
+  const { tags } = extras;
   await engine.flows.refresh(); // a flow deployed by another process since the last look
-  if (engine.registry.has(name)) return startRun(engine, name, input, id, tags);
+  if (engine.registry.has(name)) return startRun(engine, name, input, id, extras);
   const known = (await engine.store.listWorkflows()).some((w) => w.name === name);
   if (!known) {
     const local = userWorkflowNames(engine.registry.keys());
@@ -96,6 +108,8 @@ async function startWithoutCode(
     now: engine.clock.now(),
     label: `The input of workflow "${name}"`,
     payloadLimitBytes: engine.payloadLimitBytes,
+    // Without the code only the start's own key applies; the workflow's is not known here.
+    ...(extras.idempotency ? { idempotency: extras.idempotency } : {}),
   });
   const { run, created } = await engine.store.createRun(newRun);
   if (created && tags) await engine.store.tags.set(run.id, tags);

@@ -11,12 +11,15 @@ import type { RunId } from "../core/types.ts";
 import type { AnyWorkflow, Workflow } from "../core/workflow.ts";
 import { userWorkflowNames } from "../engine/built-in-workflows.ts";
 import { type BulkRequest, type BulkResult, bulkRuns } from "../engine/bulk-runs.ts";
+import { checkKnownOptions } from "../engine/check-known-options.ts";
 import { checkRunFilter } from "../engine/check-run-filter.ts";
 import { checkTags } from "../engine/check-tags.ts";
 import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { runsForEvent } from "../engine/event-triggers.ts";
 import type { FlowCatalog } from "../engine/flows/flow-catalog.ts";
+import { checkIdempotency, type StartIdempotency } from "../engine/idempotency.ts";
 import { deadlineFor } from "../engine/new-run.ts";
+import { parseRunWheres } from "../engine/parse-run-where.ts";
 import { type PurgeLimits, purgeFinishedRuns } from "../engine/purge-runs.ts";
 import { registerTriggers } from "../engine/register-triggers.ts";
 import { type ReplayReport, replayRun } from "../engine/replay.ts";
@@ -28,7 +31,7 @@ import { startRun } from "../engine/start-run.ts";
 import { startWorker } from "../engine/start-worker.ts";
 import { readRunInfo } from "../engine/to-run-info.ts";
 import { WorkflowVersions } from "../engine/workflow-versions.ts";
-import type { QueueStats, RunFilter, RunRecord, Store } from "../store/store.ts";
+import type { QueueStats, RunFilter, RunRecord, RunSearch, Store } from "../store/store.ts";
 import type { JournalWriter } from "../worker/journal-writer.ts";
 import type { LogWriter } from "../worker/log-writer.ts";
 import type { Worker, WorkerOptions } from "../worker/worker.ts";
@@ -143,15 +146,19 @@ export class Cairn {
    * Starts a run, or returns the existing one when `options.id` is taken (G5): then
    * `created` is false, and `inputMatches` is false if that run had a different input (this
    * start's input is not used). The input is validated against the workflow's schema first;
-   * invalid input creates nothing.
-   * @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`.
+   * invalid input creates nothing. With `idempotency` (or the workflow's), a start whose key
+   * a run of the workflow took less than `ttl` ago returns that run, `created: false`.
+   * @throws CairnError `WORKFLOW_NOT_FOUND`, `INVALID_INPUT`, `PAYLOAD_TOO_LARGE`;
+   * `ConfigError` for an unknown or malformed option.
    */
   async start<I, O>(
     workflow: Workflow<I, O> | string,
     input: I,
-    options: StartOptions = {},
+    options: StartOptions<I> = {},
   ): Promise<RunHandle<O>> {
     this.#engine.assertOpen();
+    checkKnownOptions(options, "start", "cairn.start");
+    checkIdempotency(options.idempotency as never, "cairn.start");
     const id = checkName("run id", options.id ?? crypto.randomUUID()) as RunId;
     if (typeof workflow === "string") checkName("workflow name", workflow);
     const run = await startRun(
@@ -159,7 +166,10 @@ export class Cairn {
       workflow as Workflow<unknown, unknown> | string,
       input,
       id,
-      options.tags === undefined ? undefined : checkTags(options.tags),
+      {
+        ...(options.tags === undefined ? {} : { tags: checkTags(options.tags) }),
+        ...(options.idempotency ? { idempotency: options.idempotency as StartIdempotency } : {}),
+      },
     );
     return this.#handle<O>(run.id, run.workflow, run.created, run.inputMatches);
   }
@@ -189,6 +199,25 @@ export class Cairn {
   /** Runs, newest first (keyset-paginated with `filter.before`). */
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     return this.store.listRuns(checkRunFilter(filter));
+  }
+
+  /**
+   * Runs whose input or output holds a value at a JSON path, newest first, with the other
+   * filters of `listRuns`. Paths are not indexed: each call examines at most `scanLimit`
+   * runs (default 10,000) picked by the indexed filters; when it stopped there, `scannedTo`
+   * is the cursor to go on from (`before`), so a page may be short and still not the last.
+   * @example await cairn.searchRuns({ where: ["input.customer.id:c-17"], workflow: "charge" })
+   * @throws CairnError `INVALID_ARGUMENT` for a malformed condition, naming it.
+   */
+  async searchRuns(
+    filter: Omit<RunFilter, "where"> & { where: readonly string[] },
+  ): Promise<RunSearch> {
+    const { where, ...rest } = filter;
+    if (rest.updatedAfter !== undefined) {
+      throw new CairnError("INVALID_ARGUMENT", "A where search lists by creation, not by update.");
+    }
+    const conditions = parseRunWheres(where);
+    return this.store.searchRuns({ ...checkRunFilter(rest), where: conditions });
   }
 
   /**

@@ -3,6 +3,8 @@ import { checkName } from "../core/names.ts";
 import { resolveRetryPolicy } from "../core/retry.ts";
 import type { Workflow, WorkflowFunction, WorkflowOptions } from "../core/workflow.ts";
 import { checkVersion } from "../core/workflow-version.ts";
+import { checkKnownOptions } from "../engine/check-known-options.ts";
+import { checkIdempotency } from "../engine/idempotency.ts";
 import { validateFlowControl } from "../engine/validate-options.ts";
 
 /**
@@ -13,7 +15,8 @@ import { validateFlowControl } from "../engine/validate-options.ts";
  *   return ctx.step("ship", () => ship(payment));
  * });
  * @throws TypeError when the name is empty or an option is malformed; `InvalidNameError` when
- * the name is too long or holds a control character.
+ * the name is too long or holds a control character; `ConfigError` for an unknown option or
+ * a malformed `idempotency`.
  */
 export function defineWorkflow<TInput, TOutput>(
   options: WorkflowOptions<TInput>,
@@ -27,6 +30,9 @@ export function defineWorkflow<TInput, TOutput>(
     throw new TypeError(`defineWorkflow("${options.name}") needs a workflow function.`);
   }
   checkVersion(options.name, options.version);
+  const where = `defineWorkflow("${options.name}")`;
+  checkKnownOptions(options, "workflow", where);
+  checkIdempotency(options.idempotency as never, where);
   resolveRetryPolicy(options.retry); // fail at definition, not at the first retry
   validateFlowControl(options);
   const timeoutMs =

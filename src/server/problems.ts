@@ -40,6 +40,7 @@ export const problemTable = {
   WORKFLOW_NOT_FOUND: { status: 404, title: "Workflow not found" },
   INVALID_INPUT: { status: 422, title: "Input rejected by the workflow's schema" },
   INVALID_ARGUMENT: { status: 400, title: "Invalid argument" },
+  INVALID_CONFIG: { status: 400, title: "Unknown or malformed option" },
   FLOW_INVALID: { status: 422, title: "Invalid flow document" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
   SERIALIZATION: { status: 422, title: "Value cannot be serialized" },

@@ -58,6 +58,9 @@ const timestamp = z
   })
   .openapi({ example: "2030-01-01T00:00:00Z" });
 
+/** Checked by the engine's parser, whose 400 says what is wrong in the path or value. */
+const whereText = z.string().min(1).max(1024);
+
 const tagText = z
   .string()
   .max(600)
@@ -196,6 +199,20 @@ export const StartRunBody = z
     id: identifier("run id")
       .optional()
       .openapi({ description: "Idempotency: a taken id returns that run" }),
+    tags: z
+      .record(z.string(), z.string())
+      .optional()
+      .openapi({ description: "Searchable labels: `GET /api/v1/runs?tag=key:value`" }),
+    idempotency: z
+      .strictObject({
+        key: z.string().min(1).max(256),
+        ttl: z.union([z.string().min(1).max(64), z.number()]),
+      })
+      .optional()
+      .openapi({
+        description:
+          "A start whose key matches a run of this workflow created less than `ttl` ago (e.g. `24h`) returns that run (200, `created: false`); over the workflow's own `idempotency`",
+      }),
   })
   .openapi("StartRun");
 
@@ -207,6 +224,13 @@ export const ListRunsQuery = z.object({
     .union([tagText, z.array(tagText).max(20)])
     .optional()
     .openapi({ description: "`key:value`, repeatable: runs carrying every tag" }),
+  where: z
+    .union([whereText, z.array(whereText).max(8)])
+    .optional()
+    .openapi({
+      description:
+        "`input.path.to.field:value` or `output.…:value`, repeatable: runs whose input/output JSON holds the value there. Not indexed: each page examines at most 10,000 runs picked by the other filters, so a page may hold fewer than `limit` runs while `nextCursor` is not null",
+    }),
   idPrefix: z.string().min(1).max(256).superRefine(refuseUnsafeText("idPrefix")).optional(),
   status: RunStatus.optional(),
   createdAfter: timestamp.optional(),

@@ -13,6 +13,7 @@ import type {
   QueueStats,
   RunFilter,
   RunRecord,
+  RunSearch,
   SetOp,
   Store,
 } from "../store/store.ts";
@@ -22,7 +23,8 @@ import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { commitWithContinuations } from "./continue-run.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
 import { eventTriggers, setEventTriggers } from "./event-triggers.ts";
-import { listRuns } from "./list-runs.ts";
+import { idempotencyHolder } from "./idempotency-holder.ts";
+import { listRuns, searchRuns } from "./list-runs.ts";
 import { appliedMigrations, migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
 import { postgresFlows } from "./postgres-flows.ts";
@@ -206,21 +208,26 @@ export class PostgresStore implements Store {
     claim?: { owner: string; leaseUntil: number },
   ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }> {
     const { debounce } = run;
+    const debounced = debounce && !claim;
     // A run created claimed goes straight to this process's worker; any other notifies.
-    if (!debounce || claim) return this.#starts.start(run, claim);
-    // The last start of a burst wins: its input, and the quiet period starts again. The
-    // debounce key's lock makes concurrent starts of one burst find each other.
+    if (!debounced && !run.idempotency) return this.#starts.start(run, claim);
     return pipelinedTransaction(this.sql, async (tx, send) => {
-      void send(lockAdvisory(tx, [lockKey.debounce(run.workflow, debounce.key)]));
-      const [debounced] = await send(tx`UPDATE runs SET input = ${run.input},
-          available_at = ${run.createdAt + debounce.periodMs}, updated_at = ${run.createdAt}
-        WHERE id = (SELECT id FROM runs WHERE workflow = ${run.workflow}
-            AND debounce_key = ${debounce.key} AND status = 'queued' AND started_at IS NULL
-            ORDER BY created_at LIMIT 1)
-          AND status = 'queued' AND started_at IS NULL
-        RETURNING *`);
-      if (debounced) return { run: toRun(debounced), created: false, debounced: true };
-      const [inserted] = await send(insertRuns(tx, [run]));
+      const holder = await idempotencyHolder(tx, send, run);
+      if (holder) return { run: toRun(holder), created: false };
+      // The last start of a burst wins: its input, and the quiet period starts again. The
+      // debounce key's lock makes concurrent starts of one burst find each other.
+      if (debounced) {
+        void send(lockAdvisory(tx, [lockKey.debounce(run.workflow, debounce.key)]));
+        const [folded] = await send(tx`UPDATE runs SET input = ${run.input},
+            available_at = ${run.createdAt + debounce.periodMs}, updated_at = ${run.createdAt}
+          WHERE id = (SELECT id FROM runs WHERE workflow = ${run.workflow}
+              AND debounce_key = ${debounce.key} AND status = 'queued' AND started_at IS NULL
+              ORDER BY created_at LIMIT 1)
+            AND status = 'queued' AND started_at IS NULL
+          RETURNING *`);
+        if (folded) return { run: toRun(folded), created: false, debounced: true };
+      }
+      const [inserted] = await send(insertRuns(tx, [run], [claim]));
       if (inserted) return { run: toRun(inserted), created: true };
       const [existing] = await send(tx`SELECT * FROM runs WHERE id = ${run.id}`);
       if (!existing) throw new CairnError("RUN_NOT_FOUND", `Run "${run.id}" vanished.`);
@@ -235,6 +242,10 @@ export class PostgresStore implements Store {
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return listRuns(this.sql, filter);
+  }
+
+  async searchRuns(filter: RunFilter): Promise<RunSearch> {
+    return searchRuns(this.sql, filter);
   }
 
   async getJournal(id: RunId): Promise<JournalEntry[]> {

@@ -4,6 +4,7 @@ import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { EventRecord, NewRun } from "../store/store.ts";
+import { idempotencyHolder } from "./idempotency-holder.ts";
 import { pipelinedTransaction } from "./pipeline.ts";
 import { insertRuns, lockAdvisory, lockKey, nextSeq, wakeRuns } from "./run-statements.ts";
 
@@ -33,8 +34,12 @@ export async function sendEvent(
       return { accepted: true, duplicate: true, woke: [], started: [] };
     }
     // Before any run row is locked: a start that collides with another transaction's
-    // insert of the same id waits for it, and must not hold run locks meanwhile.
-    const started = starts.length > 0 ? send(insertRuns(tx, starts)) : null;
+    // insert of the same id (or key) waits for it, and must not hold run locks meanwhile.
+    const fresh: NewRun[] = [];
+    for (const run of starts) {
+      if (!(await idempotencyHolder(tx, send, run))) fresh.push(run); // else its run stands
+    }
+    const started = fresh.length > 0 ? send(insertRuns(tx, fresh)) : null;
     const data = deserialize(event.data);
     const candidates = pickWaits(await waits, data);
     let woke: RunId[] = [];

@@ -16,12 +16,14 @@ import type {
   QueueStats,
   RunFilter,
   RunRecord,
+  RunSearch,
   Store,
   WriteLockWait,
 } from "../store/store.ts";
 import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
-import { listRuns } from "./list-runs.ts";
+import { idempotencyHolder } from "./idempotency-holder.ts";
+import { listRuns, searchRuns } from "./list-runs.ts";
 import { defaultBusyTimeoutMs, openDatabase, type SqliteStoreOptions } from "./open-database.ts";
 import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { newRunParams, toEntryRow, toRun } from "./rows.ts";
@@ -130,6 +132,10 @@ export class SqliteStore implements Store {
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return listRuns(this.#db, filter);
+  }
+
+  async searchRuns(filter: RunFilter): Promise<RunSearch> {
+    return searchRuns(this.#db, filter);
   }
 
   async getJournal(id: RunId): Promise<JournalEntry[]> {
@@ -258,6 +264,7 @@ export class SqliteStore implements Store {
       }
       const started: RunId[] = [];
       for (const run of starts) {
+        if (idempotencyHolder(this.#sql, run)) continue; // the key's run within its window stands
         if (this.#sql.insertRun.get(newRunParams(run, undefined))) started.push(run.id);
       }
       const data = deserialize(event.data);

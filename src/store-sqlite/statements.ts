@@ -19,6 +19,14 @@ const statementSql = {
         @queue, @priority, @concurrency_key, @concurrency_limit, @rate_key, @rate_limit, @rate_period_ms,
         @debounce_key, @schedule_id, @slot_at, @slot_end_at, @admitted, @workflow_version)
       ON CONFLICT DO NOTHING RETURNING *`,
+  // Takes the key unless a run that still exists took it after the cutoff (see 0009).
+  claimIdempotency: `INSERT INTO run_idempotency (workflow, key, run_id, created_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (workflow, key) DO UPDATE SET run_id = excluded.run_id, created_at = excluded.created_at
+      WHERE run_idempotency.created_at <= ?
+        OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = run_idempotency.run_id)
+      RETURNING run_id`,
+  idempotencyHolder: `SELECT r.* FROM run_idempotency k JOIN runs r ON r.id = k.run_id
+      WHERE k.workflow = ? AND k.key = ?`,
   // The last start of a burst wins: its input, and the quiet period starts again.
   debounceRun: `UPDATE runs SET input = ?, available_at = ?, updated_at = ?
       WHERE id = (SELECT id FROM runs WHERE workflow = ? AND debounce_key = ? AND status = 'queued'

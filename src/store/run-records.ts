@@ -97,4 +97,10 @@ export interface NewRun {
   admitted?: boolean;
   /** The version of the workflow's code it starts on. (Default: 1) */
   workflowVersion?: number;
+  /**
+   * A start whose `key` (per workflow) is held by a run created less than `ttlMs` before
+   * this one's `createdAt` returns that run instead of creating this one. Claimed through a
+   * unique key row in the same transaction as the insert, so concurrent starts agree.
+   */
+  idempotency?: { key: string; ttlMs: number } | null;
 }

@@ -144,7 +144,34 @@ export interface RunFilter {
   idPrefix?: string;
   /** Runs carrying every one of these tags. */
   tags?: readonly { key: string; value: string }[];
+  /**
+   * Runs whose input or output JSON holds these values at these paths (`searchRuns` only).
+   * No index covers them: they are checked on at most `scanLimit` runs, the newest that
+   * match the other (indexed) fields after the cursor.
+   */
+  where?: readonly RunWhere[];
+  /** How many runs a `where` search examines per call. (Default: 10_000; at most 100_000) */
+  scanLimit?: number;
   limit?: number;
+}
+
+/** `input.customer.id:c-17`: the value at a JSON path of the run's input or output. */
+export interface RunWhere {
+  source: "input" | "output";
+  /** Object keys, and array indexes as numbers. */
+  path: readonly (string | number)[];
+  /** Matches a JSON string equal to it, or a number, boolean or null written this way. */
+  value: string;
+}
+
+/** What a `where` search found, and how far it looked. */
+export interface RunSearch {
+  runs: RunRecord[];
+  /**
+   * The last run examined when the scan stopped at `scanLimit` before the page was full:
+   * older runs were not looked at; pass it as `before` to go on. Null when nothing is left.
+   */
+  scannedTo: { createdAt: number; id: RunId } | null;
 }
 
 /** How much work is due and how long the oldest due run has waited. */
@@ -206,6 +233,8 @@ export interface Store extends UiStore {
   ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }>;
   getRun(id: RunId): Promise<RunRecord | undefined>;
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
+  /** `listRuns` with `filter.where` conditions on input/output JSON, over a bounded scan. */
+  searchRuns(filter: RunFilter): Promise<RunSearch>;
   getJournal(id: RunId): Promise<JournalEntry[]>;
 
   /**

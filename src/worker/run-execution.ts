@@ -25,6 +25,7 @@ import { runStep, type StepHost, stepArguments } from "./run-step.ts";
 import { runStepAttempt, type StepAttemptRun } from "./run-step-attempt.ts";
 import { never, RunWaits } from "./run-waits.ts";
 import { scriptStep } from "./script-step.ts";
+import { setTagsStep } from "./set-tags-step.ts";
 import { runLogger, type StepLogger } from "./step-logger.ts";
 
 // Moved out of this file; re-exported so the engine keeps importing them from here.
@@ -312,6 +313,10 @@ export class RunExecution implements WorkflowContext {
     options?: { id?: string },
   ): Promise<O> {
     return this.#waits.invoke(name, workflow, input, options);
+  }
+
+  setTags(tags: Record<string, string>): Promise<void> {
+    return setTagsStep(this, this.#env.store, this.runId, tags);
   }
 
   now(): Date {

@@ -57,6 +57,37 @@ describe("runs page", () => {
   });
 });
 
+describe("tags and search", () => {
+  it("filters by a tag and by a value in the input, from the URL and the fields", async () => {
+    for (const [id, orderId, channel] of [
+      ["find-1", "o-17", "web"],
+      ["find-2", "o-18", "web"],
+      ["find-3", "o-17", "shop"],
+    ] as const) {
+      await h.api("/api/v1/runs", {
+        method: "POST",
+        body: { ...checkout(orderId), id, tags: { channel } },
+      });
+    }
+    const page = await h.newPage();
+    await page.goto("/runs?idPrefix=find-&tag=channel:web");
+    await page.locator('tr[data-run-id="find-2"]').waitFor();
+    expect(await page.locator("tbody tr").count()).toBe(2);
+
+    await page.getByLabel("Input/output has").fill("input.orderId:o-17");
+    await page.waitForURL(/where=input.orderId/);
+    await page.locator('tr[data-run-id="find-2"]').waitFor({ state: "detached" });
+    expect(await page.locator("tbody tr").count()).toBe(1);
+    await page.locator('tr[data-run-id="find-1"]').waitFor();
+    // Bulk by filter cannot honour a search: only selected runs can be acted on.
+    expect(await page.getByRole("button", { name: "Cancel all matching…" }).isDisabled()).toBe(
+      true,
+    );
+    h.assertNoConsoleErrors();
+    await page.close();
+  });
+});
+
 describe("bulk actions", () => {
   it("cancels selected runs, and every run of a filter after a dry-run count", async () => {
     for (const id of ["sel-1", "sel-2", "bulk-1", "bulk-2", "bulk-3"]) {

@@ -1,6 +1,10 @@
 import type { Command } from "commander";
+import { CairnError } from "../../core/errors.ts";
 import type { RunInfo } from "../../core/run-info.ts";
 import { isTerminal, type RunId, type RunStatus } from "../../core/types.ts";
+import { parseRunWheres } from "../../engine/parse-run-where.ts";
+import { defaultScanLimit } from "../../store/run-where.ts";
+import type { RunFilter } from "../../store/store.ts";
 import { addConfigOptions } from "../config-keys.ts";
 import { apiOrDatabase, withStore } from "../engine.ts";
 import { parsePositiveInt, UsageError } from "../errors.ts";
@@ -8,6 +12,7 @@ import {
   formatDuration,
   formatTable,
   formatTime,
+  note,
   oneLine,
   print,
   printJson,
@@ -39,6 +44,13 @@ export function registerRunsCommands(program: Command): void {
     .description("list runs, newest first")
     .option("--workflow <name>", "only runs of this workflow")
     .option("--status <status>", `only runs in this status: ${statuses.join(", ")}`)
+    .option("--tag <key:value>", "only runs carrying this tag; repeatable", collect, [])
+    .option(
+      "--where <path:value>",
+      "only runs whose input or output holds this value, e.g. input.customer.id:c-17; repeatable (examines at most the 10,000 newest runs the other filters pick)",
+      collect,
+      [],
+    )
     .option("--limit <n>", "at most this many runs (default: 20)")
     .option("--json", "print JSON");
   addConfigOptions(list, ["db"]).action(async (opts) => {
@@ -46,14 +58,24 @@ export function registerRunsCommands(program: Command): void {
       throw new UsageError(`--status must be one of ${statuses.join(", ")}, got "${opts.status}".`);
     }
     const limit = opts.limit === undefined ? 20 : parsePositiveInt("--limit", opts.limit);
+    const filter: RunFilter = {
+      limit,
+      ...(opts.workflow ? { workflow: opts.workflow } : {}),
+      ...(opts.status ? { status: opts.status } : {}),
+      ...(opts.tag.length > 0 ? { tags: parseTagOptions(opts.tag) } : {}),
+    };
+    const where = usageErrors(() => parseRunWheres(opts.where));
     const { values } = await resolveConfig(list);
-    const found = await withStore(values, (store) =>
-      store.listRuns({
-        limit,
-        ...(opts.workflow ? { workflow: opts.workflow } : {}),
-        ...(opts.status ? { status: opts.status } : {}),
-      }),
-    );
+    const found = await withStore(values, async (store) => {
+      if (where.length === 0) return store.listRuns(filter);
+      const search = await store.searchRuns({ ...filter, where });
+      if (search.scannedTo && search.runs.length < limit) {
+        note(
+          `Searched the ${defaultScanLimit.toLocaleString("en")} newest runs the other filters pick; older runs were not examined. Narrow with --workflow, --status or --tag.`,
+        );
+      }
+      return search.runs;
+    });
     const rows = found.map((r) => ({
       id: r.id,
       workflow: r.workflow,
@@ -226,4 +248,29 @@ function printRun(
   if (run.continuedTo) print("output    none: the chain's result is its last run's");
   else if (run.status === "completed") print(`output    ${toJsonText(run.output)}`);
   if (run.error) print(`error     ${run.error.name}: ${run.error.message}`);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `--tag key:value` options as a filter's tags. */
+function parseTagOptions(tags: readonly string[]): { key: string; value: string }[] {
+  return tags.map((tag) => {
+    const at = tag.indexOf(":");
+    if (at < 1) throw new UsageError(`--tag must be key:value, got "${tag}".`);
+    return { key: tag.slice(0, at), value: tag.slice(at + 1) };
+  });
+}
+
+/** A bad argument the engine's parser refuses is a usage error (exit 2), with its message. */
+function usageErrors<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (CairnError.is(error) && error.code === "INVALID_ARGUMENT") {
+      throw new UsageError(`--where ${error.message}`);
+    }
+    throw error;
+  }
 }

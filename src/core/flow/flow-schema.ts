@@ -183,6 +183,7 @@ export const flowDocumentSchema = z
       .strictObject({ limit: z.number().int().min(1), period: duration, ...keyed })
       .optional(),
     debounce: z.strictObject({ period: duration, ...keyed }).optional(),
+    idempotency: z.strictObject({ key: expression, ttl: duration }).optional(),
     priority: z.union([z.number().int(), expression]).optional(),
     queue: z.string().min(1).optional(),
     retry: retry.optional(),

@@ -247,6 +247,7 @@ function semanticErrors(doc: FlowDocument, options: ValidateFlowOptions): string
     ["concurrency", doc.concurrency?.key],
     ["rateLimit", doc.rateLimit?.key],
     ["debounce", doc.debounce?.key],
+    ["idempotency", doc.idempotency?.key],
     ["priority", typeof doc.priority === "string" ? doc.priority : undefined],
   ] as const) {
     if (key !== undefined && !plainInputPath(key)) {
@@ -258,6 +259,7 @@ function semanticErrors(doc: FlowDocument, options: ValidateFlowOptions): string
   duration(doc.timeout, "timeout");
   duration(doc.rateLimit?.period, "rateLimit.period");
   duration(doc.debounce?.period, "debounce.period");
+  duration(doc.idempotency?.ttl, "idempotency.ttl");
   doc.triggers?.forEach((t, i) => {
     if ("event" in t && t.if !== undefined) {
       try {

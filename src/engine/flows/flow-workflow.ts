@@ -43,6 +43,10 @@ export function flowOptions(flow: CompiledFlow): WorkflowOptions<unknown> {
   if (doc.debounce) {
     options.debounce = { period: doc.debounce.period as never, key: keyFn(doc.debounce.key) };
   }
+  const idempotencyKey = keyFn(doc.idempotency?.key);
+  if (doc.idempotency && idempotencyKey) {
+    options.idempotency = { key: idempotencyKey, ttl: doc.idempotency.ttl as never };
+  }
   if (typeof doc.priority === "number") options.priority = doc.priority;
   else if (typeof doc.priority === "string") {
     const key = keyFn(doc.priority);

@@ -33,7 +33,7 @@ export const listRuns = apiRoute({
     tags: ["runs"],
     summary: "List runs",
     description:
-      "Runs, newest first, filtered by workflow, status and creation time (`createdAfter` inclusive, `createdBefore` exclusive). Keyset pagination: pass `nextCursor` back as `cursor` for the next page; it is null on the last page.",
+      "Runs, newest first, filtered by workflow, status, creation time (`createdAfter` inclusive, `createdBefore` exclusive), tags (`tag=key:value`, repeatable) and values in the input or output (`where=input.customer.id:c-17`, repeatable). Keyset pagination: pass `nextCursor` back as `cursor` for the next page; it is null on the last page.",
     request: { query: ListRunsQuery },
     responses: {
       200: { description: "A page of runs", content: { "application/json": { schema: RunPage } } },
@@ -54,13 +54,14 @@ export const listRuns = apiRoute({
       if (query.cursor !== undefined) filter.before = decodeCursor(query.cursor);
       Object.assign(filter, toRunFilter({ ...query, workflow: undefined, status: undefined }));
       // One row more than the page tells whether another page exists without a count query.
-      const rows = await cairn.listRuns(filter);
+      const where = query.where === undefined ? [] : [query.where].flat();
+      const search = where.length > 0 ? await cairn.searchRuns({ ...filter, where }) : undefined;
+      const rows = search ? search.runs : await cairn.listRuns(filter);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
-      const nextCursor =
-        rows.length > limit && last
-          ? encodeCursor({ createdAt: last.createdAt, id: last.id })
-          : null;
+      // A search that stopped at its scan limit goes on from where it stopped.
+      const edge = rows.length > limit && last ? last : (search?.scannedTo ?? null);
+      const nextCursor = edge ? encodeCursor({ createdAt: edge.createdAt, id: edge.id }) : null;
       return c.json({ runs: page.map(toRunSummary), nextCursor }, 200);
     },
 });

@@ -17,7 +17,7 @@ export const startRun = apiRoute({
     tags: ["runs"],
     summary: "Start a run",
     description:
-      "Starts a run of a registered workflow. With `id`, starting again returns the existing run (200, `created: false`) instead of a new one (201, `created: true`); `inputMatches` is false when that run was started with a different input, which this start did not use. Input is validated against the workflow's schema first; a rejected start creates nothing.",
+      "Starts a run of a registered workflow. With `id`, or with an idempotency key held by a run created within its window (the workflow's `idempotency`, or `idempotency` here), starting again returns the existing run (200, `created: false`) instead of a new one (201, `created: true`); `inputMatches` is false when that run was started with a different input, which this start did not use. Input is validated against the workflow's schema first; a rejected start creates nothing.",
     request: {
       body: { required: true, content: { "application/json": { schema: StartRunBody } } },
     },
@@ -34,11 +34,11 @@ export const startRun = apiRoute({
     async (c) => {
       const body = c.req.valid("json");
       const input = fromWire(body.input, body.inputMeta, "input");
-      const handle = await cairn.start(
-        body.workflow,
-        input,
-        body.id === undefined ? {} : { id: body.id },
-      );
+      const handle = await cairn.start(body.workflow, input, {
+        ...(body.id === undefined ? {} : { id: body.id }),
+        ...(body.tags === undefined ? {} : { tags: body.tags }),
+        ...(body.idempotency === undefined ? {} : { idempotency: body.idempotency as never }),
+      });
       if (!handle.created && handle.workflow !== body.workflow) {
         throw new HttpProblem(
           "INVALID_STATE",

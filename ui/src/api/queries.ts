@@ -20,6 +20,7 @@ export function runsQuery(filter: RunFilter, cursor?: string, limit = 50): strin
     from: filter.from,
     to: filter.to,
     tag: filter.tag,
+    where: filter.where,
     idPrefix: filter.idPrefix,
     cursor,
     limit,

@@ -192,5 +192,7 @@ export interface RunFilter {
   from?: string;
   to?: string;
   tag?: string;
+  /** `input.customer.id:c-17`: a value in the run's input or output (a bounded scan). */
+  where?: string;
   idPrefix?: string;
 }

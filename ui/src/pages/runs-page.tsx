@@ -10,7 +10,10 @@ import { TimeText } from "../components/time-text.tsx";
 import { formatDuration, fromLocalInput, runDuration, toLocalInput } from "../lib/format.ts";
 import { BulkDialog } from "../runs/bulk-dialog.tsx";
 
-const filterKeys = ["workflow", "status", "from", "to", "tag", "idPrefix"] as const;
+const filterKeys = ["workflow", "status", "from", "to", "tag", "where", "idPrefix"] as const;
+
+const bulkBySearch =
+  "Bulk actions by filter cannot search inputs and outputs: select the runs on the page instead.";
 
 function filterOf(params: URLSearchParams): RunFilter {
   const filter: RunFilter = {};
@@ -97,6 +100,9 @@ export function RunsPage() {
   };
 
   const selectedRuns = page.filter((r) => selected.has(r.id));
+  // Bulk actions select by the indexed filters only: with a search they would reach runs
+  // the search does not show. Selecting runs on the page still works.
+  const searching = filter.where !== undefined;
   const canCancel = selectedRuns.some((r) => !terminalStatuses.has(r.status));
   const canRetry = selectedRuns.some((r) => r.status === "failed" || r.status === "cancelled");
 
@@ -108,10 +114,22 @@ export function RunsPage() {
           <p className="muted">Every run of every workflow, newest first. Updates live.</p>
         </div>
         <div className="head-actions">
-          <button type="button" className="btn" onClick={() => setBulk("cancel")}>
+          <button
+            type="button"
+            className="btn"
+            disabled={searching}
+            title={searching ? bulkBySearch : undefined}
+            onClick={() => setBulk("cancel")}
+          >
             Cancel all matching…
           </button>
-          <button type="button" className="btn" onClick={() => setBulk("retry")}>
+          <button
+            type="button"
+            className="btn"
+            disabled={searching}
+            title={searching ? bulkBySearch : undefined}
+            onClick={() => setBulk("retry")}
+          >
             Retry all matching…
           </button>
         </div>
@@ -166,6 +184,15 @@ export function RunsPage() {
             placeholder="key:value"
             value={filter.tag ?? ""}
             onCommit={(v) => setFilter("tag", v)}
+          />
+        </label>
+        <label className="field" htmlFor={`${formId}-where`}>
+          <span className="field-label">Input/output has</span>
+          <DebouncedInput
+            id={`${formId}-where`}
+            placeholder="input.customer.id:c-17"
+            value={filter.where ?? ""}
+            onCommit={(v) => setFilter("where", v)}
           />
         </label>
         <label className="field" htmlFor={`${formId}-id`}>
