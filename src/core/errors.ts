@@ -26,6 +26,7 @@ export const errorCodes = [
   "RUN_FAILED",
   "FLOW_INVALID",
   "POISON_RUN",
+  "LIMIT_EXCEEDED",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
