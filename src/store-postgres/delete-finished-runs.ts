@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 
 /** Deletes finished runs older than `before` (ms), with their journal and log lines; returns how many. */
 export async function deleteFinishedRuns(sql: Sql, before: number): Promise<number> {
@@ -20,5 +21,6 @@ export async function deleteFinishedRuns(sql: Sql, before: number): Promise<numb
     const count = Number(result[0]?.count ?? 0);
     deleted += count;
     if (count < chunk) return deleted;
+    await yieldToEventLoop();
   }
 }

@@ -3,6 +3,7 @@ import { CairnError } from "../core/errors.ts";
 import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
+import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 import type {
   Admission,
   ClaimedRun,
@@ -345,7 +346,15 @@ export class SqliteStore implements Store {
   }
 
   async deleteFinishedRuns(before: number): Promise<number> {
-    return this.#write(() => this.#sql.deleteFinished.run(before).changes);
+    // In chunks, the loop and write lock let go between them: one statement held both for seconds.
+    const chunk = 500;
+    let deleted = 0;
+    for (;;) {
+      const count = this.#write(() => this.#sql.deleteFinished.run(before, chunk).changes);
+      deleted += count;
+      if (count < chunk) return deleted;
+      await yieldToEventLoop();
+    }
   }
 
   async listEvents(filter: Parameters<Store["listEvents"]>[0]): Promise<EventRecord[]> {

@@ -173,8 +173,8 @@ const statementSql = {
         count(*) FILTER (WHERE status = 'running') AS running,
         count(*) FILTER (WHERE status = 'waiting') AS waiting
       FROM runs WHERE available_at IS NOT NULL OR status = 'waiting'`,
-  deleteFinished: `DELETE FROM runs WHERE finished_at < ?
-      AND status IN ('completed', 'failed', 'cancelled')`,
+  deleteFinished: `DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE finished_at < ?
+      AND status IN ('completed', 'failed', 'cancelled') LIMIT ?)`,
 } as const;
 
 export type Statements = { readonly [K in keyof typeof statementSql]: Database.Statement };
