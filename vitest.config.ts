@@ -28,6 +28,7 @@ const engineTests = [
   "test/names.test.ts",
   "test/server/names-api.test.ts",
   "test/event-loop-stalls.test.ts",
+  "test/server/stream-limits.test.ts",
 ];
 
 export default defineConfig({
