@@ -18,12 +18,16 @@ export const missedAfterMs = 60_000;
  */
 export const maxCatchupRunsPerPass = 100;
 
+// Parsed crons by zone and expression. Bounded: previews take any expression a client
+// sends, and an unbounded cache grew with every distinct one; the oldest goes first.
 const parsed = new Map<string, Cron>();
+const maxParsed = 1_000;
 function cronOf(schedule: Pick<ScheduleRecord, "cron" | "tz">): Cron {
   const key = `${schedule.tz}\u0000${schedule.cron}`;
   let cron = parsed.get(key);
   if (!cron) {
     cron = parseCron(schedule.cron, schedule.tz);
+    if (parsed.size >= maxParsed) parsed.delete(parsed.keys().next().value as string);
     parsed.set(key, cron);
   }
   return cron;
