@@ -29,6 +29,7 @@ const engineTests = [
   "test/server/names-api.test.ts",
   "test/event-loop-stalls.test.ts",
   "test/server/stream-limits.test.ts",
+  "test/server/bad-requests-memory.test.ts",
 ];
 
 export default defineConfig({
