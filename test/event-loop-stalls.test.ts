@@ -21,22 +21,43 @@ const tick = defineWorkflow({ name: "tick", queue: "nobody-serves-this" }, async
 );
 
 /**
- * The longest the event loop waited while `work` ran, in ms. A stall detector, not a speed
- * test: the bound it is held to is four times the 50 ms any engine duty may hold the loop,
- * room for a busy machine, and far below the seconds a duty doing its whole job at once takes.
+ * How long the event loop was held while `work` ran, in ms. A stall detector, not a speed
+ * test. `loopMaxMs` is the event loop's longest delay (`monitorEventLoopDelay`); on a busy
+ * machine it also counts time the OS gave the CPU to other processes, so what is held to
+ * four times the 50 ms any engine duty may take is `busyMaxMs`: over each 5 ms tick's
+ * delay, the CPU time this process spent in it (a duty that holds the loop spends it; a
+ * process made to wait does not). The loop's own delay is still held to 2 s, far below the
+ * seconds a duty doing its whole job at once took.
  */
-async function longestLoopDelayMs(work: () => Promise<void>): Promise<number> {
+async function loopHeld(
+  work: () => Promise<void>,
+): Promise<{ loopMaxMs: number; busyMaxMs: number }> {
   const delay = monitorEventLoopDelay({ resolution: 10 });
+  let busyMaxMs = 0;
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    const cpu = process.cpuUsage(lastCpu);
+    busyMaxMs = Math.max(busyMaxMs, Math.min(now - last, (cpu.user + cpu.system) / 1000));
+    last = now;
+    lastCpu = process.cpuUsage();
+  }, 5);
   delay.enable();
   try {
     await work();
   } finally {
     delay.disable();
+    clearInterval(tick);
   }
-  return delay.max / 1e6;
+  return { loopMaxMs: delay.max / 1e6, busyMaxMs };
 }
 
-const stallBoundMs = 200;
+function expectNoStall(held: { loopMaxMs: number; busyMaxMs: number }): void {
+  const figures = `loop delay max ${held.loopMaxMs.toFixed(0)} ms, busy max ${held.busyMaxMs.toFixed(0)} ms`;
+  expect(held.busyMaxMs, figures).toBeLessThan(200);
+  expect(held.loopMaxMs, figures).toBeLessThan(2_000);
+}
 
 describe("no engine duty stalls the event loop", () => {
   // Four hours of per-second slots: enough chunks to see a stall; a day's backfill (86,400
@@ -50,12 +71,12 @@ describe("no engine duty stalls the event loop", () => {
       paused: true,
     });
     let result: { slots: number; created: string[] } | undefined;
-    const longest = await longestLoopDelayMs(async () => {
+    const held = await loopHeld(async () => {
       result = await t?.cairn.schedules.backfill("s", { from: start - hours, to: start });
     });
     expect(result?.slots).toBe(4 * 3600);
     expect(result?.created).toHaveLength(4 * 3600);
-    expect(longest).toBeLessThan(stallBoundMs);
+    expectNoStall(held);
   });
 
   it("refuses a backfill over the cap, naming the cap and the count, and creates nothing", async () => {
@@ -68,7 +89,7 @@ describe("no engine duty stalls the event loop", () => {
     });
     const tenYears = { from: start - 3650 * day, to: start };
     let error: unknown;
-    const longest = await longestLoopDelayMs(async () => {
+    const held = await loopHeld(async () => {
       error = await t?.cairn.schedules.backfill("s", tenYears).catch((e: unknown) => e);
     });
     expect(error).toMatchObject({ code: "LIMIT_EXCEEDED" });
@@ -76,7 +97,7 @@ describe("no engine duty stalls the event loop", () => {
       /about 315,\d{3},\d{3} slots, over the cap of 100,000/,
     );
     expect(await t.cairn.listRuns({ workflow: "tick", limit: 1 })).toEqual([]);
-    expect(longest).toBeLessThan(stallBoundMs);
+    expectNoStall(held);
   });
 
   it("catches up hours of missed per-second slots over several passes", {
@@ -91,7 +112,7 @@ describe("no engine duty stalls the event loop", () => {
       overlap: "allow",
     });
     const missed = 3 * 3600;
-    const longest = await longestLoopDelayMs(async () => {
+    const held = await loopHeld(async () => {
       const cairn = t?.cairn;
       if (!t || !cairn) return;
       t.clock.advance(missed * 1000);
@@ -104,6 +125,6 @@ describe("no engine duty stalls the event loop", () => {
     });
     const runs = await t.cairn.listRuns({ workflow: "tick", limit: 1000 });
     expect(runs).toHaveLength(1000);
-    expect(longest).toBeLessThan(stallBoundMs);
+    expectNoStall(held);
   });
 });

@@ -11,8 +11,8 @@ import { validateInput } from "./validate-input.ts";
 
 /** The most slots one backfill creates runs for; a larger range is refused, never cut. */
 export const maxBackfillSlots = 100_000;
-/** Runs a backfill inserts per transaction. */
-const backfillChunk = 500;
+/** About how long one backfill transaction may take, in ms. */
+const chunkMs = 20;
 
 export interface ScheduleSpec {
   /** (Default: a random id) */
@@ -143,7 +143,7 @@ export class Schedules {
   /**
    * Creates one run per slot in `[from, to)`, each with its slot's logical interval;
    * slots that already have a run are left alone. Returns the new run ids. Runs are
-   * inserted in chunks of {@link backfillChunk}, the event loop let go between chunks; a
+   * inserted in chunks of about 20 ms each, the event loop let go between chunks; a
    * backfill stopped half-way (a crash) is finished by repeating it, since each slot's run
    * id is fixed.
    * @throws `LIMIT_EXCEEDED` when the range holds more than {@link maxBackfillSlots} slots
@@ -167,9 +167,13 @@ export class Schedules {
     const now = this.#engine.now();
     const workflow = this.#engine.registered(schedule.workflow);
     const created: RunId[] = [];
-    for (let start = 0; start < slots.length; start += backfillChunk) {
+    // Sized to take about `chunkMs` each, whatever the machine and store: on SQLite a
+    // chunk is one synchronous transaction, and 500 runs took 100 ms on a busy machine.
+    let size = 100;
+    for (let start = 0, end = size; start < slots.length; start = end, end = start + size) {
+      const t0 = performance.now();
       const runs = slots
-        .slice(start, start + backfillChunk)
+        .slice(start, end)
         .map((slot, i) =>
           slotRun(
             schedule,
@@ -181,6 +185,8 @@ export class Schedules {
         );
       created.push(...(await this.#engine.store.schedules.createRuns(runs)));
       this.#engine.notify();
+      const took = Math.max(1, performance.now() - t0);
+      size = Math.max(10, Math.min(1_000, Math.round((size * chunkMs) / took)));
       await yieldToEventLoop();
     }
     return { slots: slots.length, created };
