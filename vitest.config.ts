@@ -36,6 +36,9 @@ const engineTests = [
   "test/server/purge-api.test.ts",
   "test/idempotency.test.ts",
   "test/tags-search.test.ts",
+  "test/event-loop-stalls.test.ts",
+  "test/server/stream-limits.test.ts",
+  "test/server/bad-requests-memory.test.ts",
 ];
 
 export default defineConfig({

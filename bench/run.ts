@@ -3,6 +3,7 @@
  * and worker in this process. Prints a table against the targets and writes JSON to
  * bench/results/. Flags: see args.ts (`npm run bench -- --help`).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs, usage, type WorkloadId } from "./args.ts";
 import { DatabaseOpenError, type DatabaseTarget, databaseTarget } from "./database.ts";
@@ -95,9 +96,15 @@ async function bench(target: DatabaseTarget, only: WorkloadId[], quick: boolean)
     process.stdout.write(`${id} ${names[id]} … `);
     // Probed before each workload: a test suite started meanwhile shows up beside its figures.
     report.conditions.workloads[id] = measureConditions(target.directory);
+    // The engine runs in this process: a duty that holds the loop shows as a long delay.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     try {
       await steps[id]();
-      console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      loopDelay.disable();
+      console.log(
+        `done in ${((performance.now() - t0) / 1000).toFixed(1)} s · event-loop delay max ${(loopDelay.max / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms`,
+      );
     } catch (error) {
       console.log("failed");
       // A store that cannot open fails every workload the same way: stop at the first.

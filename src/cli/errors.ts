@@ -28,6 +28,7 @@ const usageCodes = new Set([
   "PAYLOAD_TOO_LARGE",
   "SERIALIZATION",
   "FLOW_INVALID",
+  "LIMIT_EXCEEDED",
 ]);
 
 /** The exit code for an error that ended a command. */

@@ -30,6 +30,7 @@ export const errorCodes = [
   "UNAWAITED_CALL",
   "CONTEXT_IN_STEP",
   "INVALID_CONFIG",
+  "LIMIT_EXCEEDED",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -4,7 +4,10 @@ import { CairnError } from "../core/errors.ts";
 /** Parses a cron expression (5 or 6 fields, seconds first when 6) in an IANA time zone. */
 export function parseCron(expression: string, tz: string, where = "cron"): Cron {
   try {
-    return new Cron(expression, { timezone: tz, paused: true, mode: "5-or-6-parts" });
+    // In UTC a fixed offset gives the same slots ten times faster than the zone, which
+    // croner converts through Intl at every step (~250 µs): backfills walk many steps.
+    const zone = tz === "UTC" ? { utcOffset: 0 } : { timezone: tz };
+    return new Cron(expression, { ...zone, paused: true, mode: "5-or-6-parts" });
   } catch (error) {
     throw new CairnError(
       "INVALID_ARGUMENT",

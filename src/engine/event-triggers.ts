@@ -1,5 +1,6 @@
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
+import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 import type { EventRecord, NewRun, Store } from "../store/store.ts";
 import { buildNewRun } from "./new-run.ts";
 import { compileCondition } from "./validate-options.ts";
@@ -19,8 +20,10 @@ export async function runsForEvent(
   const subscriptions = await store.eventTriggers(event.name);
   const runs: NewRun[] = [];
   const started = new Set<string>();
-  for (const { workflow: name, condition } of subscriptions) {
+  for (const [i, { workflow: name, condition }] of subscriptions.entries()) {
     if (started.has(name)) continue;
+    // Conditions and inputs cost CPU each: many subscribers are handled in turns.
+    if (i > 0 && i % 50 === 0) await yieldToEventLoop();
     try {
       if (condition !== "") {
         const subject = {

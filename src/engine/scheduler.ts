@@ -1,6 +1,7 @@
 import type { Cron } from "croner";
 import { deserialize } from "../core/serializer.ts";
 import type { Workflow } from "../core/workflow.ts";
+import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 import type { NewRun, SchedulePlan, ScheduleRecord } from "../store/store.ts";
 import { nextSlot, parseCron } from "./cron.ts";
 import { runOptionsFor } from "./new-run.ts";
@@ -10,17 +11,23 @@ import { scheduleRunId } from "./schedule-run-id.ts";
 export const missedAfterMs = 60_000;
 /**
  * Catch-up `all` creates at most this many runs per scheduler pass, over all schedules
- * together; the rest fire on the following passes. One pass then costs about this many cron
- * steps and inserts, however long the downtime was.
+ * together; the rest fire on the following passes, each its own transaction with the event
+ * loop free between them. One pass then costs about this many cron steps and inserts,
+ * however long the downtime was: a few ms to tens of ms, where a thousand held the loop (and,
+ * on SQLite, the write lock) for about 400 ms on a busy machine.
  */
-export const maxCatchupRunsPerPass = 1_000;
+export const maxCatchupRunsPerPass = 100;
 
+// Parsed crons by zone and expression. Bounded: previews take any expression a client
+// sends, and an unbounded cache grew with every distinct one; the oldest goes first.
 const parsed = new Map<string, Cron>();
+const maxParsed = 1_000;
 function cronOf(schedule: Pick<ScheduleRecord, "cron" | "tz">): Cron {
   const key = `${schedule.tz}\u0000${schedule.cron}`;
   let cron = parsed.get(key);
   if (!cron) {
     cron = parseCron(schedule.cron, schedule.tz);
+    if (parsed.size >= maxParsed) parsed.delete(parsed.keys().next().value as string);
     parsed.set(key, cron);
   }
   return cron;
@@ -119,21 +126,34 @@ function recentSlots(cron: Cron, first: number, now: number): number[] {
   return slots;
 }
 
-/** The slots in `[from, to)`, for backfills and previews. */
-export function slotsBetween(
+/** The longest a walk over slots holds the event loop before letting it go, in ms. */
+const turnMs = 10;
+
+/**
+ * The slots in `[from, to)`, at most `limit` of them, walked in turns of about 10 ms with
+ * the event loop let go between turns: a per-second range of a day is 86,400 cron steps,
+ * seconds of work in a zone other than UTC. `more` says the range holds more than `limit`.
+ */
+export async function slotsBetween(
   schedule: Pick<ScheduleRecord, "cron" | "tz">,
   from: number,
   to: number,
-  limit = 100_000,
-): number[] {
+  limit: number,
+): Promise<{ slots: number[]; more: boolean }> {
   const cron = cronOf(schedule);
   const slots: number[] = [];
+  let turnStart = performance.now();
   let slot = nextSlot(cron, from - 1);
-  while (slot !== null && slot < to && slots.length < limit) {
+  while (slot !== null && slot < to) {
+    if (slots.length === limit) return { slots, more: true };
     slots.push(slot);
     slot = nextSlot(cron, slot);
+    if (slots.length % 64 === 0 && performance.now() - turnStart > turnMs) {
+      await yieldToEventLoop();
+      turnStart = performance.now();
+    }
   }
-  return slots;
+  return { slots, more: false };
 }
 
 /** The next `count` fire times after `after`. */

@@ -47,7 +47,10 @@ export function validateFlowControl<T>(options: WorkflowOptions<T>): void {
   }
 }
 
+// Bounded, oldest first out: conditions come from code and deployed flows, but nothing
+// here should grow with what clients send.
 const compiled = new Map<string, jsonata.Expression>();
+const maxCompiled = 1_000;
 
 /** A jsonata condition, compiled once; a syntax error names where it is. */
 export function compileCondition(expression: string, where: string): jsonata.Expression {
@@ -55,6 +58,7 @@ export function compileCondition(expression: string, where: string): jsonata.Exp
   if (cached) return cached;
   try {
     const result = jsonata(expression);
+    if (compiled.size >= maxCompiled) compiled.delete(compiled.keys().next().value as string);
     compiled.set(expression, result);
     return result;
   } catch (error) {

@@ -136,6 +136,7 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
     dispose() {
       unsubscribe();
       hub.close();
+      metrics.close();
       tokenWatch.close();
       readiness.close();
     },

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineEvent } from "../core/engine-event.ts";
 import type { Cairn } from "../sdk/cairn.ts";
@@ -10,6 +11,8 @@ export interface Metrics {
   observe(event: EngineEvent): void;
   /** The exposition text; reads queue figures from the store at scrape time. */
   render(): Promise<string>;
+  /** Stops sampling the event-loop delay. */
+  close(): void;
 }
 
 const terminal = new Set(["completed", "failed", "cancelled"]);
@@ -84,6 +87,25 @@ export function createMetrics(cairn: Cairn, logger: ServerLogger): Metrics {
     registers: [registry],
   });
 
+  // Sampled every 10 ms; read and reset at each scrape, so a figure covers the time since the
+  // previous scrape. An engine duty that holds the loop shows here as a long delay.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  new Gauge({
+    name: "cairn_event_loop_delay_seconds",
+    help: "Event-loop delay of this process since the previous scrape (quantile 1 = max).",
+    labelNames: ["quantile"],
+    registers: [registry],
+    collect() {
+      // A histogram with no sample yet reports NaN/0; report 0 then.
+      const seconds = (ns: number) => (Number.isFinite(ns) ? ns / 1e9 : 0);
+      this.set({ quantile: "0.5" }, seconds(loopDelay.percentile(50)));
+      this.set({ quantile: "0.99" }, seconds(loopDelay.percentile(99)));
+      this.set({ quantile: "1" }, seconds(loopDelay.max));
+      loopDelay.reset();
+    },
+  });
+
   return {
     registry,
     observe(event) {
@@ -129,6 +151,9 @@ export function createMetrics(cairn: Cairn, logger: ServerLogger): Metrics {
         for (const gauge of [queueDepth, running, waiting, oldestAge]) gauge.set(Number.NaN);
       }
       return registry.metrics();
+    },
+    close() {
+      loopDelay.disable();
     },
   };
 }

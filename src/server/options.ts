@@ -29,6 +29,16 @@ export interface ServerOptions {
   streamPollMs?: number;
   /** Interval of the event stream's keep-alive comments, in ms. (Default: 15_000) */
   streamHeartbeatMs?: number;
+  /**
+   * An event stream whose client lets more than this many bytes of updates wait unsent is
+   * dropped (it reconnects and re-reads state). (Default: 4 MiB)
+   */
+  streamMaxBufferedBytes?: number;
+  /**
+   * An event stream whose client reads nothing for this long while updates wait for it is
+   * dropped, in ms. (Default: 60_000)
+   */
+  streamIdleTimeoutMs?: number;
   /** When `/readyz` says the store cannot write (see `store-readiness.ts`). */
   readiness?: ReadinessOptions;
   /** Flow files loaded by `cairn dev`: the web editor saves edits of their flows back to them. */
@@ -51,6 +61,8 @@ export interface ResolvedOptions {
   logger: ServerLogger;
   streamPollMs: number;
   streamHeartbeatMs: number;
+  streamMaxBufferedBytes: number;
+  streamIdleTimeoutMs: number;
   flowFiles: FlowFileWriter;
   ui: boolean | string;
 }
@@ -86,9 +98,21 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     streamPollMs: options.streamPollMs ?? 500,
     streamHeartbeatMs: options.streamHeartbeatMs ?? 15_000,
+    streamMaxBufferedBytes: positive(
+      "streamMaxBufferedBytes",
+      options.streamMaxBufferedBytes ?? 4 * 1024 * 1024,
+    ),
+    streamIdleTimeoutMs: positive("streamIdleTimeoutMs", options.streamIdleTimeoutMs ?? 60_000),
     flowFiles: new FlowFileWriter(options.flowFiles ?? []),
     ui: options.ui ?? true,
   };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new TypeError(`${name} must be a positive integer, got ${value}.`);
+  }
+  return value;
 }
 
 /**

@@ -50,6 +50,7 @@ export const problemTable = {
   NON_DETERMINISM: { status: 409, title: "Workflow code diverged from the journal" },
   LEASE_LOST: { status: 409, title: "Lease lost" },
   MAX_DEPTH_EXCEEDED: { status: 422, title: "Child workflow depth exceeded" },
+  LIMIT_EXCEEDED: { status: 422, title: "Request over a limit" },
   CLOSED: { status: 503, title: "Engine is closed" },
   // Run outcomes: recorded on runs, never thrown by an API call. One escaping is a bug.
   NON_RETRYABLE: { status: 500, title: "Internal error" },

@@ -28,12 +28,24 @@ export type StreamUpdate =
     }
   | ({ type: "log"; runId: string } & LogLine);
 
-export type StreamListener = (update: StreamUpdate) => void;
+/** Gets each update with its JSON, serialized once for every stream. */
+export type StreamListener = (update: StreamUpdate, json: string) => void;
 
 // The last status sent per run, so a change seen both as a local engine event and by the
 // poll goes out once. Bounded: forgetting an old run only risks one repeated update.
 const maxRemembered = 10_000;
 const pollBatch = 500;
+// Listener calls per turn of the event loop: each wakes a stream that then writes to its
+// socket, so 500 open streams handed an update at once held the loop for hundreds of ms.
+const listenersPerTurn = 100;
+
+interface Delivery {
+  update: StreamUpdate;
+  json: string;
+  /** The streams open when the update came, and how many of them have it. */
+  listeners: StreamListener[];
+  next: number;
+}
 
 /**
  * Fans engine updates out to the open event streams. Local engine events arrive at once;
@@ -49,6 +61,9 @@ export class StreamHub {
   readonly #listeners = new Map<StreamListener, () => void>();
   readonly #lastStatus = new Map<string, RunStatus>();
   #timer: NodeJS.Timeout | undefined;
+  /** Updates being handed out, in order; the rest of a long fan-out waits for the next turn. */
+  readonly #deliveries: Delivery[] = [];
+  #nextTurn: NodeJS.Immediate | undefined;
   #cursor = 0;
   #polling = false;
 
@@ -119,18 +134,49 @@ export class StreamHub {
   /** Stops polling and drops every stream (server shutdown). */
   close(): void {
     this.#stopPolling();
+    if (this.#nextTurn !== undefined) clearImmediate(this.#nextTurn);
+    this.#nextTurn = undefined;
+    this.#deliveries.length = 0;
     const closers = [...this.#listeners.values()];
     this.#listeners.clear();
     for (const close of closers) close();
   }
 
   #send(update: StreamUpdate): void {
-    for (const listener of this.#listeners.keys()) {
-      try {
-        listener(update);
-      } catch (error) {
-        this.#logger.warn({ err: error }, "event stream listener failed");
+    if (this.#listeners.size === 0) return;
+    this.#deliveries.push({
+      update,
+      json: JSON.stringify(update),
+      listeners: [...this.#listeners.keys()],
+      next: 0,
+    });
+    // While a fan-out waits for its next turn, later updates queue behind it (order kept).
+    if (this.#nextTurn === undefined) this.#deliver();
+  }
+
+  /** Hands out queued updates, at most `listenersPerTurn` calls before letting the loop go. */
+  #deliver(): void {
+    let calls = 0;
+    for (let delivery = this.#deliveries[0]; delivery; delivery = this.#deliveries[0]) {
+      while (delivery.next < delivery.listeners.length) {
+        if (calls === listenersPerTurn) {
+          this.#nextTurn = setImmediate(() => {
+            this.#nextTurn = undefined;
+            this.#deliver();
+          });
+          return;
+        }
+        const listener = delivery.listeners[delivery.next++] as StreamListener;
+        calls++;
+        // A stream closed since the update came gets nothing.
+        if (!this.#listeners.has(listener)) continue;
+        try {
+          listener(delivery.update, delivery.json);
+        } catch (error) {
+          this.#logger.warn({ err: error }, "event stream listener failed");
+        }
       }
+      this.#deliveries.shift();
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 
 /**
  * Deletes finished runs older than `before` (ms), with their journal and log lines; returns
@@ -21,6 +22,7 @@ export async function deleteFinishedRuns(
     const count = await deleteChunk(sql, before, chunk);
     deleted += count;
     if (count < chunk) return deleted;
+    await yieldToEventLoop();
   }
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { ReservedSql, Sql } from "postgres";
 import { CairnError } from "../core/errors.ts";
 import { isConnectionError } from "./guarded-reservation.ts";
@@ -48,7 +49,7 @@ export class RecyclingPool {
   #replacing: Promise<void> | undefined;
   readonly #retiring = new Set<Promise<void>>();
   /** Per pool: resolves when it is retired or ended, for the reservations waiting in it. */
-  readonly #retirements = new Map<Sql, { signal: Promise<void>; fire: () => void }>();
+  readonly #retirements = new Map<Sql, AbortController>();
 
   constructor(open: () => Sql) {
     this.#open = open;
@@ -102,22 +103,20 @@ export class RecyclingPool {
     }
   }
 
-  /** Resolves once `pool` is retired or ended. */
-  #retirement(pool: Sql): Promise<void> {
+  /** Fires once `pool` is retired or ended. */
+  #retirement(pool: Sql): AbortSignal {
     let retirement = this.#retirements.get(pool);
     if (!retirement) {
-      let fire = () => {};
-      const signal = new Promise<void>((resolve) => {
-        fire = resolve;
-      });
-      retirement = { signal, fire };
+      retirement = new AbortController();
+      // Every reservation waiting in the pool listens (then stops): no leak to warn about.
+      setMaxListeners(0, retirement.signal);
       this.#retirements.set(pool, retirement);
     }
     return retirement.signal;
   }
 
   #retire(pool: Sql): void {
-    this.#retirements.get(pool)?.fire();
+    this.#retirements.get(pool)?.abort();
     this.#retirements.delete(pool);
   }
 

@@ -4,7 +4,7 @@ import type { ReservedSql, Sql } from "postgres";
 const nudgeEveryMs = 250;
 
 /**
- * `pool.reserve()`, made to arrive, or `undefined` once `abandon` resolves first.
+ * `pool.reserve()`, made to arrive, or `undefined` once `abandon` fires first.
  *
  * With `fetch_types: false` (which the store sets, see `RecyclingPool.typesKnown`),
  * postgres.js 3.4.9 can leave a reservation waiting for good (porsager/postgres#751,
@@ -22,12 +22,16 @@ const nudgeEveryMs = 250;
  * lost, or behind others: another request is queued, and whichever arrives first is used;
  * any that arrives later is released at once.
  *
- * `abandon` resolving means nobody will use this pool any more (it was replaced): requests
- * still queued in it would wait there for good, so the caller asks the current pool.
+ * `abandon` firing means nobody will use this pool any more (it was replaced): requests
+ * still queued in it would wait there for good, so the caller asks the current pool. It is
+ * a signal whose listener is removed once the reservation settles: a `.then` on the pool's
+ * long-lived retirement promise stayed attached for as long as the pool lived, holding each
+ * reservation's closures (about 3 KB per transaction, for good: the server's heap grew with
+ * every PostgreSQL transaction it ever ran, bad requests included).
  */
 export function reserveConnection(
   pool: Sql,
-  abandon: Promise<void>,
+  abandon: AbortSignal,
 ): Promise<ReservedSql | undefined> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -35,10 +39,16 @@ export function reserveConnection(
     let nudging = false;
     let timer: NodeJS.Timeout | undefined;
     let first: NodeJS.Immediate | undefined;
+    const onAbandon = () => {
+      if (settled) return;
+      settle();
+      resolve(undefined);
+    };
     const settle = () => {
       settled = true;
       clearTimeout(timer);
       clearImmediate(first);
+      abandon.removeEventListener("abort", onAbandon);
     };
     const request = () => {
       const id = ++latest;
@@ -77,12 +87,9 @@ export function reserveConnection(
         },
       );
     };
+    if (abandon.aborted) return onAbandon();
+    abandon.addEventListener("abort", onAbandon);
     request();
-    void abandon.then(() => {
-      if (settled) return;
-      settle();
-      resolve(undefined);
-    });
     // A reservation served by an open connection is in hand before this runs.
     first = setImmediate(nudge);
   });

@@ -4,6 +4,7 @@ import { CairnError } from "../core/errors.ts";
 import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
+import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 import type {
   Admission,
   ClaimedRun,
@@ -365,13 +366,15 @@ export class SqliteStore implements Store {
   async deleteFinishedRuns(before: number, limit?: number): Promise<number> {
     if (limit !== undefined)
       return this.#write(() => this.#sql.deleteFinished.run(before, limit).changes);
-    // All of them: chunk by chunk, letting other writers in between.
+    // All of them, in chunks: the loop and the write lock let go between them (one statement
+    // held both for seconds).
+    const chunk = 500;
     let deleted = 0;
     for (;;) {
-      const count = await this.#write(() => this.#sql.deleteFinished.run(before, 1_000).changes);
+      const count = await this.#write(() => this.#sql.deleteFinished.run(before, chunk).changes);
       deleted += count;
-      if (count < 1_000) return deleted;
-      await new Promise((resolve) => setImmediate(resolve));
+      if (count < chunk) return deleted;
+      await yieldToEventLoop();
     }
   }
 

@@ -114,5 +114,19 @@ describe("cairn schedules", () => {
     ]);
     expect(badTime.code).toBe(2);
     expect(badTime.stderr).toContain('--from must be an ISO date or time, got "soon"');
+    const perSecond = ["--workflow", "greet", "--cron", "* * * * * *", "--id", "s", ...db];
+    expect((await cli(["schedules", "create", ...perSecond])).code).toBe(0);
+    const overCap = await cli([
+      "schedules",
+      "backfill",
+      "s",
+      "--from",
+      "2020-01-01",
+      "--to",
+      "2030-01-01",
+      ...db,
+    ]);
+    expect(overCap.code).toBe(2);
+    expect(overCap.stderr).toMatch(/over the cap of 100,000 per backfill; nothing was created/);
   });
 });

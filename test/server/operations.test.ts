@@ -67,6 +67,9 @@ describe("/metrics", () => {
       /cairn_step_duration_seconds_count\{workflow="greet",status="completed"\} [1-9]/,
     );
     expect(text).toMatch(/cairn_runs_waiting [1-9]/);
+    // The loop's delay since the previous scrape, in seconds: a number, never NaN.
+    expect(text).toMatch(/cairn_event_loop_delay_seconds\{quantile="1"\} \d/);
+    expect(text).toMatch(/cairn_event_loop_delay_seconds\{quantile="0.99"\} \d/);
   });
 });
 

@@ -1,8 +1,9 @@
 // A server in a process of its own, so its memory can be measured apart from the test's
-// (poison test). SIGUSR2 asks for a garbage collection and the RSS after it, on stdout.
+// (poison and memory tests). `CAIRN_DB` picks the database (default: a temporary SQLite
+// file). SIGUSR2 asks for a garbage collection and the RSS after it, on stdout.
 import { type RunningServer, startServer } from "../../src/server/index.ts";
 import { createTestCairn } from "../../src/testing/index.ts";
-import { echo } from "./workflows.ts";
+import { echo, greet } from "./workflows.ts";
 
 // Handlers first: a signal that arrives before them would kill the process.
 let stop = async () => {};
@@ -14,7 +15,8 @@ process.on("SIGTERM", () => {
   void stop().then(() => process.exit(0));
 });
 
-const t = await createTestCairn({ workflows: [echo] });
+const db = process.env.CAIRN_DB;
+const t = await createTestCairn({ workflows: [echo, greet], ...(db ? { db } : {}) });
 const server: RunningServer = await startServer(t.cairn, { port: 0 });
 stop = async () => {
   await server.close();

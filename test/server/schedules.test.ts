@@ -56,6 +56,27 @@ describe("schedules resources", () => {
     expect(backfill.status).toBe(200);
     expect(await json(backfill)).toMatchObject({ slots: 3 });
 
+    // Ten years of seconds: refused whole with the cap and the count, never cut short.
+    const perSecond = await h.post("/api/v1/schedules", {
+      id: "per-second",
+      workflow: "greet",
+      cron: "* * * * * *",
+      input: { name: "Ada" },
+      paused: true,
+    });
+    expect(perSecond.status, await perSecond.clone().text()).toBe(201);
+    const overCap = await h.post("/api/v1/schedules/per-second/backfill", {
+      from: "2020-01-01",
+      to: "2030-01-01",
+    });
+    expect(overCap.status).toBe(422);
+    expect(await json(overCap)).toMatchObject({
+      code: "LIMIT_EXCEEDED",
+      detail: expect.stringMatching(/about 315,\d{3},\d{3} slots, over the cap of 100,000/),
+    });
+    expect(await h.cairn.listRuns({ workflow: "greet", limit: 10 })).toHaveLength(3);
+    await h.fetch("/api/v1/schedules/per-second", { method: "DELETE" });
+
     const deleted = await h.fetch("/api/v1/schedules/nightly", { method: "DELETE" });
     expect(deleted.status).toBe(200);
     expect((await h.fetch("/api/v1/schedules/nightly")).status).toBe(404);

@@ -167,6 +167,10 @@ export const backfillSchedule = apiRoute({
         description: "Slots in range and the runs created (existing slots are left alone)",
         content: json(z.object({ slots: z.number().int(), created: z.array(z.string()) })),
       },
+      422: {
+        description:
+          "The range holds more slots than one backfill may create (100,000); nothing was created",
+      },
     },
   }),
   handler:
