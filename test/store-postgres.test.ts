@@ -95,7 +95,7 @@ describe("PostgreSQL store", () => {
     const applied = await Promise.all(
       [1, 2, 3, 4].map(() => withSql(url, (sql) => migratePostgres(sql, { schema: other }))),
     );
-    expect(applied.flat().sort()).toEqual(loadPostgresMigrations().map((m) => m.id));
+    expect(applied.flat().sort((a, b) => a - b)).toEqual(loadPostgresMigrations().map((m) => m.id));
   });
 
   it("claimers in two processes never take the same run", async () => {

@@ -1,5 +1,4 @@
 import postgres, { type Sql } from "postgres";
-import { CairnError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
 import type {
   Admission,
@@ -21,9 +20,9 @@ import { cancelRun } from "./cancel-run.ts";
 import { claimRuns, versionFilter } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { commitWithContinuations } from "./continue-run.ts";
+import { createOneRun } from "./create-run.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
 import { eventTriggers, setEventTriggers } from "./event-triggers.ts";
-import { idempotencyHolder } from "./idempotency-holder.ts";
 import { listRuns, searchRuns } from "./list-runs.ts";
 import { appliedMigrations, migratePostgres, quoteIdentifier } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
@@ -36,7 +35,7 @@ import { RecyclingPool, reconnectDelayS } from "./recycling-pool.ts";
 import { postgresRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
-import { insertRuns, lockAdvisory, lockKey, wakeChannel } from "./run-statements.ts";
+import { wakeChannel } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
 import { sendSignal } from "./send-signal.ts";
 import { StartBatcher } from "./start-batcher.ts";
@@ -211,28 +210,7 @@ export class PostgresStore implements Store {
     const debounced = debounce && !claim;
     // A run created claimed goes straight to this process's worker; any other notifies.
     if (!debounced && !run.idempotency) return this.#starts.start(run, claim);
-    return pipelinedTransaction(this.sql, async (tx, send) => {
-      const holder = await idempotencyHolder(tx, send, run);
-      if (holder) return { run: toRun(holder), created: false };
-      // The last start of a burst wins: its input, and the quiet period starts again. The
-      // debounce key's lock makes concurrent starts of one burst find each other.
-      if (debounced) {
-        void send(lockAdvisory(tx, [lockKey.debounce(run.workflow, debounce.key)]));
-        const [folded] = await send(tx`UPDATE runs SET input = ${run.input},
-            available_at = ${run.createdAt + debounce.periodMs}, updated_at = ${run.createdAt}
-          WHERE id = (SELECT id FROM runs WHERE workflow = ${run.workflow}
-              AND debounce_key = ${debounce.key} AND status = 'queued' AND started_at IS NULL
-              ORDER BY created_at LIMIT 1)
-            AND status = 'queued' AND started_at IS NULL
-          RETURNING *`);
-        if (folded) return { run: toRun(folded), created: false, debounced: true };
-      }
-      const [inserted] = await send(insertRuns(tx, [run], [claim]));
-      if (inserted) return { run: toRun(inserted), created: true };
-      const [existing] = await send(tx`SELECT * FROM runs WHERE id = ${run.id}`);
-      if (!existing) throw new CairnError("RUN_NOT_FOUND", `Run "${run.id}" vanished.`);
-      return { run: toRun(existing), created: false };
-    });
+    return createOneRun(this.sql, run, claim);
   }
 
   async getRun(id: RunId): Promise<RunRecord | undefined> {

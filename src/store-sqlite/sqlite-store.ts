@@ -1,8 +1,6 @@
 import type Database from "better-sqlite3";
 import { serializeAnyOutcome } from "../core/any-outcome.ts";
 import { CairnError } from "../core/errors.ts";
-import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
-import { deserialize } from "../core/serializer.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
 import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 import type {
@@ -21,13 +19,14 @@ import type {
   Store,
   WriteLockWait,
 } from "../store/store.ts";
-import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
+import { claimRuns } from "./claim-runs.ts";
+import { applyOp, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
-import { idempotencyHolder } from "./idempotency-holder.ts";
 import { listRuns, searchRuns } from "./list-runs.ts";
 import { defaultBusyTimeoutMs, openDatabase, type SqliteStoreOptions } from "./open-database.ts";
 import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { newRunParams, toEntryRow, toRun } from "./rows.ts";
+import { sendEvent } from "./send-event.ts";
 import { sqliteFlows } from "./sqlite-flows.ts";
 import { sqliteSchedules } from "./sqlite-schedules.ts";
 import { sqliteTokens } from "./sqlite-tokens.ts";
@@ -39,9 +38,6 @@ import { WriteLock } from "./write-lock.ts";
 import { sqliteWriteProbe, writeProbeUpsert } from "./write-probe.ts";
 
 export type { SqliteStoreOptions } from "./open-database.ts";
-
-/** `superjson.stringify(null)`: what a wait that timed out resolves to. */
-const serializedNull = '{"json":null}';
 
 /**
  * The embedded store: one better-sqlite3 connection in WAL mode. Every write runs in an
@@ -151,82 +147,7 @@ export class SqliteStore implements Store {
     limit: number,
   ): Promise<ClaimedRun[]> {
     if (limit <= 0 || scope.workflows.length === 0) return [];
-    return this.#write(() => {
-      const candidates = this.#sql.claimable
-        .all({
-          now,
-          workflows: JSON.stringify(scope.workflows),
-          queues: JSON.stringify(scope.queues ?? ["default"]),
-          limit: limit * 2 + 8,
-          no_suspects: scope.suspects === 0 ? 1 : 0,
-          versions: scope.versions ? JSON.stringify(scope.versions) : null,
-        })
-        .map((row) => {
-          const { status, crash_count } = row as { status: string; crash_count: number };
-          return {
-            ...toRun(row as Record<string, unknown>),
-            suspect: status === "running" && crash_count > 0,
-          };
-        });
-      const claimed: ClaimedRun[] = [];
-      let suspects = scope.suspects ?? Number.POSITIVE_INFINITY;
-      for (const candidate of candidates) {
-        if (claimed.length >= limit) break;
-        if (candidate.suspect && suspects-- <= 0) continue;
-        const takeover = candidate.status === "running";
-        // A takeover already holds its concurrency slot and has started.
-        if (!takeover && !this.#admit(candidate, now)) continue;
-        const row = this.#sql.claim.get({
-          owner,
-          now,
-          lease_until: now + leaseMs,
-          id: candidate.id,
-        }) as Record<string, unknown>;
-        const run = toRun(row);
-        // Sleeps and wait timeouts that are due resolve here, once, so that every later
-        // replay sees the same outcome whatever its own clock says.
-        for (const { position } of this.#sql.unnumbered.all(run.id) as { position: number }[]) {
-          this.#sql.numberEntry.run(run.id, position);
-        }
-        const due = this.#sql.dueWaits.all(run.id, now) as { position: number }[];
-        for (const { position } of due) {
-          this.#sql.resolveDueWait.run(serializedNull, now, run.id, position);
-        }
-        if (due.length > 0) this.#sql.deleteResolvedWaits.run(run.id, run.id);
-        claimed.push({ run, token: run.fencingToken, takeover, crashes: Number(row.crash_count) });
-      }
-      return claimed;
-    });
-  }
-
-  /**
-   * Flow control at the door: a run over its concurrency limit is parked (unclaimable
-   * until a run of its key stops running); a first start over its rate limit is deferred
-   * until the window frees. Both wait in the store, not in any worker's memory.
-   */
-  #admit(run: RunRecord, now: number): boolean {
-    if (run.concurrencyLimit !== null) {
-      const { n } = this.#sql.runningWithKey.get(run.workflow, run.concurrencyKey) as { n: number };
-      if (n >= run.concurrencyLimit) {
-        this.#sql.block.run(concurrencySlot(run.workflow, run.concurrencyKey), run.id);
-        return false;
-      }
-    }
-    if (run.rateLimit !== null && run.ratePeriodMs !== null && run.startedAt === null) {
-      const window = this.#sql.startsInWindow.get(
-        run.workflow,
-        run.rateKey,
-        now - run.ratePeriodMs,
-      ) as {
-        n: number;
-        oldest: number | null;
-      };
-      if (window.n >= run.rateLimit) {
-        this.#sql.deferTo.run((window.oldest ?? now) + run.ratePeriodMs, run.id);
-        return false;
-      }
-    }
-    return true;
+    return this.#write(() => claimRuns(this.#sql, owner, scope, now, leaseMs, limit));
   }
 
   async renewLeases(
@@ -258,42 +179,7 @@ export class SqliteStore implements Store {
   }
 
   async sendEvent(event: EventRecord, starts: readonly NewRun[] = []) {
-    return this.#write(() => {
-      const inserted = this.#sql.insertEvent.run(event.id, event.name, event.data, event.createdAt);
-      if (inserted.changes === 0) {
-        return { accepted: true, duplicate: true, woke: [] as RunId[], started: [] as RunId[] };
-      }
-      const started: RunId[] = [];
-      for (const run of starts) {
-        if (idempotencyHolder(this.#sql, run)) continue; // the key's run within its window stands
-        if (this.#sql.insertRun.get(newRunParams(run, undefined))) started.push(run.id);
-      }
-      const data = deserialize(event.data);
-      const payload = serializeReceivedEvent(event);
-      const woke = new Set<RunId>();
-      const waits = this.#sql.waitsForEvent.all(event.name) as {
-        run_id: RunId;
-        position: number;
-        alt: number;
-        match: string | null;
-      }[];
-      for (const wait of waits) {
-        if (woke.has(wait.run_id)) continue; // one event resumes one wait per run
-        if (!matchesEvent(data, wait.match ? JSON.parse(wait.match) : null)) continue;
-        // The other alternatives of a waitForAny go with the position's waits below.
-        this.#sql.resolveEventEntry.run(
-          wait.alt > 0 ? serializeAnyOutcome("event", event.name, event.data) : payload,
-          event.id,
-          event.createdAt,
-          wait.run_id,
-          wait.position,
-        );
-        this.#sql.deleteWait.run(wait.run_id, wait.position);
-        this.#sql.wakeRun.run(event.createdAt, event.createdAt, wait.run_id);
-        woke.add(wait.run_id);
-      }
-      return { accepted: true, duplicate: false, woke: [...woke], started };
-    });
+    return this.#write(() => sendEvent(this.#sql, event, starts));
   }
 
   async sendSignal(runId: RunId, name: string, payload: string | null, at: number) {

@@ -18,15 +18,16 @@ import type {
 import type { ClaimedRun, JournalEntry, JournalOp, JournalOpResult } from "../store/store.ts";
 import { CallGuard } from "./call-guard.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
-import { withLogSink } from "./log-capture.ts";
 import { type Claim, RunJournal } from "./run-journal.ts";
 import { RunPatches } from "./run-patches.ts";
 import { runStep, type StepHost, stepArguments } from "./run-step.ts";
 import { runStepAttempt, type StepAttemptRun } from "./run-step-attempt.ts";
 import { never, RunWaits } from "./run-waits.ts";
+import { scheduledSlot } from "./scheduled-slot.ts";
 import { scriptStep } from "./script-step.ts";
 import { setTagsStep } from "./set-tags-step.ts";
 import { runLogger, type StepLogger } from "./step-logger.ts";
+import { transactionStep } from "./transaction-step.ts";
 
 // Moved out of this file; re-exported so the engine keeps importing them from here.
 export type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
@@ -151,13 +152,7 @@ export class RunExecution implements WorkflowContext {
   }
 
   get scheduled(): WorkflowContext["scheduled"] {
-    const { scheduleId, slotAt, slotEndAt } = this.#claimed.run;
-    if (scheduleId === null || slotAt === null) return undefined;
-    return {
-      scheduleId,
-      start: new Date(slotAt),
-      end: slotEndAt === null ? null : new Date(slotEndAt),
-    };
+    return scheduledSlot(this.#claimed.run);
   }
 
   get token(): number {
@@ -246,30 +241,24 @@ export class RunExecution implements WorkflowContext {
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: the handle's type depends on the store
-  async transaction<T, Tx = any>(
+  transaction<T, Tx = any>(
     name: string,
     fn: (tx: Tx) => T | Promise<T>,
     options: Omit<StepOptions, "timeout"> = {},
   ): Promise<Awaited<T>> {
-    if (typeof fn !== "function") {
-      throw new TypeError(`ctx.transaction("${name}") needs a function as its last argument.`);
-    }
-    const host = this.#stepHost;
-    return runStep<Awaited<T>>(host, "transaction", name, options, async (key, attempt, entry) => {
-      const logger = this.#logger(key, attempt);
-      const result = await this.#env.store.transactionalStep(
-        { runId: this.runId, token: this.token, entry: entry() },
-        (tx) =>
-          withLogSink(
-            (level, message) => logger.log(level, message),
-            () => fn(tx as Tx),
-          ),
-        (value) =>
-          serialize(value, `The output of transaction "${key}"`, this.#env.payloadLimitBytes),
-      );
-      if (!result.ok) throw this.#fenced();
-      return result.output;
-    });
+    return transactionStep<T, Tx>(
+      {
+        runId: this.runId,
+        token: this.token,
+        env: this.#env,
+        stepHost: this.#stepHost,
+        logger: (key, attempt) => this.#logger(key, attempt),
+        fenced: () => this.#fenced(),
+      },
+      name,
+      fn,
+      options,
+    );
   }
 
   script<T = unknown>(name: string, options: ScriptOptions): Promise<T> {
