@@ -15,6 +15,13 @@ export const missedAfterMs = 60_000;
  */
 export const maxCatchupRunsPerPass = 1_000;
 
+/**
+ * Due schedules one scheduler pass takes (in one transaction of a few statements, whatever
+ * the number): a thousand schedules due in the same second are created together, rather
+ * than in passes that wait behind the runs the previous pass created.
+ */
+export const maxSchedulesPerPass = 1_000;
+
 const parsed = new Map<string, Cron>();
 function cronOf(schedule: Pick<ScheduleRecord, "cron" | "tz">): Cron {
   const key = `${schedule.tz}\u0000${schedule.cron}`;
