@@ -27,6 +27,7 @@ const engineTests = [
   "test/server/webhook-replays.test.ts",
   "test/names.test.ts",
   "test/server/names-api.test.ts",
+  "test/cross-process-wake.test.ts",
 ];
 
 export default defineConfig({

@@ -18,6 +18,7 @@ import type {
   Store,
 } from "../store/store.ts";
 import { applyOp, concurrencySlot, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
+import { watchDataVersion } from "./data-version-watch.ts";
 import { listRuns } from "./list-runs.ts";
 import { openDatabase, type SqliteStoreOptions } from "./open-database.ts";
 import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
@@ -476,6 +477,12 @@ export class SqliteStore implements Store {
       this.#write(() => this.#db.prepare(writeProbeUpsert).run(time)),
     );
     return this.#probe.probe(at);
+  }
+
+  /** Other processes' commits wake the worker (data-version-watch.ts): no LISTEN in SQLite. */
+  async subscribe(onWake: () => void): Promise<() => Promise<void>> {
+    const stop = watchDataVersion(this.path, () => this.#db.open, onWake);
+    return async () => stop();
   }
 
   async close(): Promise<void> {
