@@ -124,6 +124,13 @@ function endOf(cron: Cron, slot: number): number | null {
  * a per-second schedule through days of missed slots would stall the event loop.
  */
 function latestSlot(cron: Cron, first: number, now: number): number {
+  // The common case, one slot due, costs two remembered cron steps (shared by every
+  // schedule of the same expression due together) instead of a search.
+  const firstSlot = cachedNextSlot(cron, first - 1);
+  if (firstSlot !== null && firstSlot <= now) {
+    const second = cachedNextSlot(cron, firstSlot);
+    if (second === null || second > now) return firstSlot;
+  }
   // Invariant: the first slot after `lo` is at or before `now`; the first after `hi` is not.
   let lo = first - 1;
   let hi = now;
