@@ -39,6 +39,7 @@ const engineTests = [
   "test/event-loop-stalls.test.ts",
   "test/server/stream-limits.test.ts",
   "test/server/bad-requests-memory.test.ts",
+  "test/cross-process-wake.test.ts",
 ];
 
 export default defineConfig({

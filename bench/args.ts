@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench`. */
 
-export const workloadIds = ["W1", "W2", "W3", "W4", "W5"] as const;
+export const workloadIds = ["W1", "W2", "W3", "W4", "W5", "W7"] as const;
 export type WorkloadId = (typeof workloadIds)[number];
 
 export interface BenchArgs {
@@ -13,20 +13,31 @@ export interface BenchArgs {
   only: WorkloadId[];
   /** Fewer repeats and a shorter idle window: a smoke test, not a measurement. */
   quick: boolean;
+  /** W6 instead of the in-process workloads: `cairn server` + separate `cairn worker`s. */
+  topology: boolean;
   help: boolean;
 }
 
-export const usage = `Usage: npm run bench -- [--db <url>] [--only W1,W3] [--quick]
+export const usage = `Usage: npm run bench -- [--db <url>] [--only W1,W3] [--quick] [--topology]
 
   --db <url>     sqlite:<path>  fresh SQLite files in a temp dir created beside <path>
                  postgres://user@host:5432/name  a PostgreSQL database
                  (default: fresh SQLite files in the OS temp dir)
   --only <ids>   run a subset of ${workloadIds.join(", ")} (comma-separated)
   --quick        fewer repeats and a shorter idle window (smoke test)
+  --topology     W6, the production topology: runs started over HTTP by a \`cairn server\`
+                 process without workers, claimed by 1 and then 2 \`cairn worker\`
+                 processes, against the same workloads in one process (W3- and W4-like)
   --help         this text`;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { db: undefined, only: [...workloadIds], quick: false, help: false };
+  const args: BenchArgs = {
+    db: undefined,
+    only: [...workloadIds],
+    quick: false,
+    topology: false,
+    help: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     // Accept both `--db url` and `--db=url`.
@@ -45,6 +56,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--quick":
         args.quick = true;
+        break;
+      case "--topology":
+        args.topology = true;
         break;
       case "--help":
       case "-h":

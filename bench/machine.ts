@@ -66,18 +66,24 @@ export interface Conditions {
    * about 1 on a quiet machine, about 0.5 when another process competes for its core.
    */
   cpuAvailability: number;
-  /** The disk's fsync floor now; null where there is no SQLite directory (PostgreSQL). */
+  /** The store's durable commit floor now (floor.ts); null when it could not be measured. */
   commitFloor: CommitFloor | null;
 }
 
-export function measureConditions(directory: string | undefined, floorSamples = 100): Conditions {
-  return {
-    ...measureCpu(),
-    commitFloor: directory === undefined ? null : measureCommitFloor(directory, floorSamples),
-  };
+export async function measureConditions(
+  floor: (samples: number) => Promise<CommitFloor>,
+  floorSamples = 100,
+): Promise<Conditions> {
+  const cpu = measureCpu();
+  try {
+    return { ...cpu, commitFloor: await floor(floorSamples) };
+  } catch (error) {
+    console.error(`(could not measure the commit floor: ${(error as Error).message})`);
+    return { ...cpu, commitFloor: null };
+  }
 }
 
-function measureCpu(spinMs = 250): Omit<Conditions, "commitFloor"> {
+export function measureCpu(spinMs = 250): Omit<Conditions, "commitFloor"> {
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   while (performance.now() - t0 < spinMs) {
@@ -103,6 +109,8 @@ export interface CommitFloor {
   commitMs: number;
   commitP90Ms: number;
   samples: number;
+  /** What one sample is, in words (store, statement, durability settings). */
+  probe: string;
 }
 
 /**
@@ -128,7 +136,12 @@ export function measureCommitFloor(directory: string, samples = 300): CommitFloo
       if (i >= 10) times.push(performance.now() - t0); // the first ones create the WAL
     }
     const s = summarize(times);
-    return { commitMs: round(s.median, 4), commitP90Ms: round(s.p90, 4), samples };
+    return {
+      commitMs: round(s.median, 4),
+      commitP90Ms: round(s.p90, 4),
+      samples,
+      probe: "one synchronous=FULL single-row SQLite insert (WAL)",
+    };
   } finally {
     db.close();
     for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });

@@ -26,7 +26,7 @@ export function formatReport(report: BenchReport): string {
   if (start.commitFloor) {
     const f = start.commitFloor;
     lines.push(
-      `  floor     one fsync'd SQLite commit: ${f.commitMs.toFixed(3)} ms median, ${f.commitP90Ms.toFixed(3)} ms p90 (n=${f.samples}; spec's machines: 0.8–1.3 ms)`,
+      `  floor     ${f.probe}: ${f.commitMs.toFixed(3)} ms p50, ${f.commitP90Ms.toFixed(3)} ms p90 (n=${f.samples}); W1's floor is 40 of them, W4's 2, each re-measured before its workload`,
     );
   }
   if (Object.values(workloads).some((c) => c && isBusy(c, m.cores))) {
@@ -65,7 +65,10 @@ export function formatReport(report: BenchReport): string {
  * Writes `<ISO date>-<dialect>.json` and `latest-<dialect>.json`; returns both paths. A
  * --quick smoke test goes to `…-<dialect>-quick.json` so it never replaces a measurement.
  */
-export function writeReport(report: BenchReport, directory: string): string[] {
+export function writeReport(
+  report: Pick<BenchReport, "date" | "quick"> & { dialect: string },
+  directory: string,
+): string[] {
   mkdirSync(directory, { recursive: true });
   // An ISO timestamp with the colons a file name cannot always hold replaced.
   const stamp = report.date.replace(/\.\d+Z$/, "Z").replaceAll(":", "-");

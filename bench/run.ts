@@ -7,11 +7,14 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs, usage, type WorkloadId } from "./args.ts";
 import { DatabaseOpenError, type DatabaseTarget, databaseTarget } from "./database.ts";
+import { measureFloor } from "./floor.ts";
 import { idleCost, idlePlan } from "./idle.ts";
 import { describeMachine, describeSource, measureConditions } from "./machine.ts";
 import { formatReport, writeReport } from "./print.ts";
-import { type BenchReport, names, verdicts } from "./report.ts";
-import { targets } from "./targets.ts";
+import { type BenchReport, floorRatio, names, verdicts } from "./report.ts";
+import { schedulerLag } from "./scheduler-lag.ts";
+import { floorCommits, targets } from "./targets.ts";
+import { topologyBench } from "./topology.ts";
 import { dedupeWarnings, warningCounts } from "./warnings.ts";
 import { fanOut40, plan, seed40, startLatency, throughput } from "./workloads.ts";
 
@@ -39,6 +42,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
+    if (args.topology) return await topologyBench(target, args.quick, resultsDir);
     return await bench(target, args.only, args.quick);
   } catch (error) {
     if (error instanceof DatabaseOpenError) {
@@ -53,6 +57,7 @@ async function main(): Promise<number> {
 
 async function bench(target: DatabaseTarget, only: WorkloadId[], quick: boolean): Promise<number> {
   const machine = describeMachine();
+  const floor = (samples: number) => measureFloor(target, samples);
   const report: BenchReport = {
     version: 1,
     date: machine.date,
@@ -63,7 +68,7 @@ async function bench(target: DatabaseTarget, only: WorkloadId[], quick: boolean)
     machine,
     source: describeSource(fileURLToPath(new URL("..", import.meta.url))),
     conditions: {
-      start: measureConditions(target.directory, 300),
+      start: await measureConditions(floor, 300),
       workloads: {},
       end: undefined,
     },
@@ -76,7 +81,8 @@ async function bench(target: DatabaseTarget, only: WorkloadId[], quick: boolean)
   const p = plan(quick);
   const steps: Record<WorkloadId, () => Promise<void>> = {
     W1: async () => {
-      report.results.W1 = await seed40(target, p.w1);
+      const r = await seed40(target, p.w1);
+      report.results.W1 = { ...r, floor: floorOf(r.summary.median, "W1") };
     },
     W2: async () => {
       report.results.W2 = await fanOut40(target, p.w2);
@@ -85,17 +91,26 @@ async function bench(target: DatabaseTarget, only: WorkloadId[], quick: boolean)
       report.results.W3 = await throughput(target, p.w3);
     },
     W4: async () => {
-      report.results.W4 = await startLatency(target, p.w4);
+      const r = await startLatency(target, p.w4);
+      report.results.W4 = { ...r, floor: floorOf(r.summary.median, "W4") };
     },
     W5: async () => {
       report.results.W5 = await idleCost(target.fresh("w5-idle-cost"), idlePlan(quick));
     },
+    W7: async () => {
+      report.results.W7 = await schedulerLag(target.fresh("w7-scheduler-lag"));
+    },
+  };
+  // The floor measured just before the workload: the disk's speed drifts under load.
+  const floorOf = (value: number, id: keyof typeof floorCommits) => {
+    const commit = report.conditions.workloads[id]?.commitFloor;
+    return commit ? floorRatio(value, floorCommits[id], commit.commitMs) : undefined;
   };
   for (const id of only) {
     const t0 = performance.now();
     process.stdout.write(`${id} ${names[id]} … `);
     // Probed before each workload: a test suite started meanwhile shows up beside its figures.
-    report.conditions.workloads[id] = measureConditions(target.directory);
+    report.conditions.workloads[id] = await measureConditions(floor);
     // The engine runs in this process: a duty that holds the loop shows as a long delay.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
@@ -113,7 +128,7 @@ async function bench(target: DatabaseTarget, only: WorkloadId[], quick: boolean)
       report.errors[id] = error instanceof Error ? (error.stack ?? error.message) : String(error);
     }
   }
-  report.conditions.end = measureConditions(target.directory);
+  report.conditions.end = await measureConditions(floor);
   const childWarnings = report.results.W5?.warnings ?? [];
   report.warnings = [
     ...warningCounts(),

@@ -1,6 +1,6 @@
 import type { RunId } from "../core/types.ts";
 import type { Engine } from "./engine.ts";
-import { maxCatchupRunsPerPass, planSchedule } from "./scheduler.ts";
+import { maxCatchupRunsPerPass, maxSchedulesPerPass, planSchedule } from "./scheduler.ts";
 
 /** Fires the due schedules of this process's workflows (the worker's scheduler duty). */
 export async function fireSchedules(engine: Engine): Promise<void> {
@@ -11,7 +11,7 @@ export async function fireSchedules(engine: Engine): Promise<void> {
   let budget = maxCatchupRunsPerPass;
   const { created } = await engine.store.schedules.fireDue(
     now,
-    100,
+    maxSchedulesPerPass,
     (schedule, hasActiveRun) => {
       const workflow = engine.registry.get(schedule.workflow);
       const plan = planSchedule(schedule, hasActiveRun, now, workflow, budget);

@@ -48,28 +48,25 @@ export function postgresSchedules(sql: Sql): Store["schedules"] {
     /**
      * Due schedules are locked with SKIP LOCKED: schedulers in several processes share the
      * due ones without waiting for each other, and a slot's run is created at most once
-     * (the unique index on `(schedule_id, slot_at)` backs this up).
+     * (the unique index on `(schedule_id, slot_at)` backs this up). Set-based: one read of
+     * every due schedule, then one insert of all their runs and one update of all their
+     * next slots, pipelined with the commit; two round trips whatever the number due.
      */
     async fireDue(now, limit, plan, workflows) {
       return pipelinedTransaction(sql, async (tx, send, commit) => {
-        const due = (
-          await send(tx`SELECT * FROM schedules WHERE NOT paused AND next_at <= ${now}
-            ${workflows ? tx`AND workflow = ANY(${workflows as string[]}::text[])` : tx``}
-            ORDER BY next_at, id LIMIT ${limit}
-            FOR UPDATE SKIP LOCKED`)
-        ).map(toSchedule);
-        if (due.length === 0) return { schedules: 0, created: [] as RunId[] };
-        const active = new Set(
-          (
-            await send(tx`SELECT DISTINCT schedule_id FROM runs
-              WHERE schedule_id = ANY(${due.map((s) => s.id)}::text[])
-                AND status NOT IN ('completed', 'failed', 'cancelled')`)
-          ).map((row) => row.schedule_id as string),
-        );
-        const decided = due.map((schedule) => ({
-          schedule,
-          ...plan(schedule, active.has(schedule.id)),
-        }));
+        // Whether each has an active run comes with it: one round trip before the plan.
+        const rows = await send(tx`SELECT s.*, EXISTS (SELECT 1 FROM runs r
+              WHERE r.schedule_id = s.id
+                AND r.status NOT IN ('completed', 'failed', 'cancelled')) AS has_active
+            FROM schedules s WHERE NOT s.paused AND s.next_at <= ${now}
+            ${workflows ? tx`AND s.workflow = ANY(${workflows as string[]}::text[])` : tx``}
+            ORDER BY s.next_at, s.id LIMIT ${limit}
+            FOR UPDATE OF s SKIP LOCKED`);
+        if (rows.length === 0) return { schedules: 0, created: [] as RunId[] };
+        const decided = rows.map((row) => {
+          const schedule = toSchedule(row);
+          return { schedule, ...plan(schedule, row.has_active === true) };
+        });
         const runs = decided.flatMap((d) => d.runs);
         const inserted = runs.length > 0 ? send(insertRuns(tx, runs)) : null;
         void send(tx`UPDATE schedules s SET next_at = v.next_at, updated_at = ${now}
@@ -78,7 +75,7 @@ export function postgresSchedules(sql: Sql): Store["schedules"] {
           WHERE s.id = v.id`);
         await commit();
         const created = inserted ? (await inserted).map((row) => row.id as RunId) : [];
-        return { schedules: due.length, created };
+        return { schedules: decided.length, created };
       });
     },
     async createRuns(runs) {

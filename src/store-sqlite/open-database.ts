@@ -31,7 +31,7 @@ let nativeBinding: string | null | undefined;
  * Where an npm install puts better-sqlite3's native module, or null. Without it the driver
  * asks the `bindings` package, which probes a dozen paths: up to 15 ms of every CLI command.
  */
-function installedNativeBinding(): string | null {
+export function installedNativeBinding(): string | null {
   if (nativeBinding === undefined) {
     try {
       nativeBinding = createRequire(import.meta.url).resolve(

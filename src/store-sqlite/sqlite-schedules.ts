@@ -61,20 +61,27 @@ export function sqliteSchedules(
     async delete(id) {
       return write(() => sql().delete.run(id).changes > 0);
     },
+    /**
+     * Set-based: one read finds every due schedule with whether it has an active run, the
+     * plans are made in memory, and one statement moves every schedule's next slot on, so a
+     * pass over a thousand schedules costs the same few statements as a pass over one.
+     */
     async fireDue(now, limit, plan, workflows) {
       // The common case, nothing due, costs one read and no write lock.
       if (sql().anyDue.get(now) === undefined) return { schedules: 0, created: [] };
       return write(() => {
-        const due = sql()
-          .due.all({ now, workflows: JSON.stringify(workflows ?? null), limit })
-          .map(toSchedule);
-        const created: RunId[] = [];
-        for (const schedule of due) {
-          const hasActiveRun = sql().activeRun.get(schedule.id) !== undefined;
-          const decided = plan(schedule, hasActiveRun);
-          created.push(...insertRuns(decided.runs));
-          sql().advance.run(decided.nextAt, now, schedule.id);
-        }
+        const due = sql().due.all({
+          now,
+          workflows: JSON.stringify(workflows ?? null),
+          limit,
+        }) as Record<string, unknown>[];
+        const decided = due.map((row) => {
+          const schedule = toSchedule(row);
+          return { schedule, ...plan(schedule, row.has_active === 1) };
+        });
+        const created = insertRuns(decided.flatMap((d) => d.runs));
+        const nextSlots = decided.map((d) => [d.schedule.id, d.nextAt]);
+        if (nextSlots.length > 0) sql().advance.run({ list: JSON.stringify(nextSlots), now });
         return { schedules: due.length, created };
       });
     },
@@ -104,12 +111,14 @@ function prepare(db: Database.Database) {
     setPaused: p(`UPDATE schedules SET paused = ?, next_at = coalesce(?, next_at), updated_at = ?
       WHERE id = ?`),
     delete: p("DELETE FROM schedules WHERE id = ?"),
-    due: p(`SELECT * FROM schedules WHERE paused = 0 AND next_at <= @now
-        AND (@workflows = 'null' OR workflow IN (SELECT value FROM json_each(@workflows)))
-      ORDER BY next_at LIMIT @limit`),
+    due: p(`SELECT s.*, EXISTS (SELECT 1 FROM runs r WHERE r.schedule_id = s.id
+          AND r.status NOT IN ('completed', 'failed', 'cancelled')) AS has_active
+      FROM schedules s WHERE s.paused = 0 AND s.next_at <= @now
+        AND (@workflows = 'null' OR s.workflow IN (SELECT value FROM json_each(@workflows)))
+      ORDER BY s.next_at LIMIT @limit`),
     anyDue: p("SELECT 1 FROM schedules WHERE paused = 0 AND next_at <= ? LIMIT 1"),
-    activeRun: p(`SELECT 1 FROM runs WHERE schedule_id = ?
-        AND status NOT IN ('completed', 'failed', 'cancelled') LIMIT 1`),
-    advance: p("UPDATE schedules SET next_at = ?, updated_at = ? WHERE id = ?"),
+    // Every fired schedule's next slot at once, from a JSON list of [id, nextAt] pairs.
+    advance: p(`UPDATE schedules SET next_at = json_extract(v.value, '$[1]'), updated_at = @now
+      FROM json_each(@list) AS v WHERE schedules.id = json_extract(v.value, '$[0]')`),
   };
 }

@@ -22,6 +22,7 @@ import type {
 import { claimRuns } from "./claim-runs.ts";
 import { applyOp, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
+import { watchDataVersion } from "./data-version-watch.ts";
 import { listRuns, searchRuns } from "./list-runs.ts";
 import { defaultBusyTimeoutMs, openDatabase, type SqliteStoreOptions } from "./open-database.ts";
 import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
@@ -393,6 +394,12 @@ export class SqliteStore implements Store {
       this.#write(() => this.#db.prepare(writeProbeUpsert).run(time)),
     );
     return this.#probe.probe(at);
+  }
+
+  /** Other processes' commits wake the worker (data-version-watch.ts): no LISTEN in SQLite. */
+  async subscribe(onWake: () => void): Promise<() => Promise<void>> {
+    const stop = watchDataVersion(this.path, () => this.#db.open, onWake);
+    return async () => stop();
   }
 
   async close(): Promise<void> {

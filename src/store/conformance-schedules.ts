@@ -250,6 +250,27 @@ export function runScheduleStoreSuite(options: StoreSuiteOptions): void {
       expect(active).toEqual([false, true, false]);
     });
 
+    test("one fireDue call fires many schedules, each with its own activity and next slot", async () => {
+      const ids = Array.from({ length: 150 }, (_, i) => `many-${String(i).padStart(3, "0")}`);
+      for (const id of ids) await store().schedules.upsert(schedule(id, { nextAt: minute }), 0);
+      // Every third schedule still has a run of an earlier slot queued.
+      const busy = ids.filter((_, i) => i % 3 === 0);
+      await store().schedules.createRuns(busy.map((id) => slotRun(id, 0)));
+      const seen = new Map<string, boolean>();
+      const fired = await store().schedules.fireDue(minute, 1_000, (s, hasActiveRun) => {
+        seen.set(s.id, hasActiveRun);
+        // A next slot of its own per schedule: the bulk update must not mix them up.
+        return { runs: [slotRun(s.id, minute)], nextAt: 2 * minute + ids.indexOf(s.id) };
+      });
+      expect(fired.schedules).toBe(ids.length);
+      expect(fired.created).toHaveLength(ids.length);
+      expect([...seen.keys()].sort()).toEqual(ids);
+      for (const id of ids) expect(seen.get(id)).toBe(busy.includes(id));
+      for (const [i, id] of ids.entries()) {
+        expect((await store().schedules.get(id))?.nextAt).toBe(2 * minute + i);
+      }
+    });
+
     test("createRuns creates the given slot runs and leaves existing slots alone", async () => {
       await store().schedules.upsert(schedule("s"), 0);
       expect(await store().schedules.createRuns([])).toEqual([]);

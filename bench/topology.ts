@@ -1,0 +1,252 @@
+/**
+ * W6, the production topology (`npm run bench -- --topology`): a `cairn server` process with
+ * no worker starts the runs it is asked for over HTTP, and 1, then 2, separate `cairn worker`
+ * processes claim them, on one database. Measured against the same workloads with the worker
+ * in the starting process, in the same run: W3-like throughput (200 runs × 10 steps started
+ * at once) and W4-like latency (one-step runs one after another, from the HTTP start until
+ * the run is seen completed in the database).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { Cairn } from "../src/index.ts";
+import type { DatabaseTarget } from "./database.ts";
+import { describeMachine, describeSource, measureCpu } from "./machine.ts";
+import { writeReport } from "./print.ts";
+import { median, round, roundSummary, type Summary, summarize } from "./stats.ts";
+import { plan, startLatency, throughput } from "./workloads.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+const workflowsFile = fileURLToPath(new URL("./workflows.ts", import.meta.url));
+
+const w3Runs = 200;
+const w3Steps = 10;
+/** W6 targets: the production topology against the same workloads in one process. */
+export const topologyTargets = { minThroughputRatio: 0.8, maxP50Ratio: 2 };
+
+interface TopologyFigures {
+  workers: number;
+  stepsPerSecond: number;
+  passes: number[];
+  latency: Summary;
+  /** Against the in-process figures of the same run. */
+  throughputRatio: number;
+  p50Ratio: number;
+  load1m: number;
+}
+
+export async function topologyBench(
+  target: DatabaseTarget,
+  quick: boolean,
+  resultsDir: string,
+): Promise<number> {
+  const machine = describeMachine();
+  const p = plan(quick);
+  const latencyRuns = quick ? 30 : 100;
+  const passes = quick ? 2 : 3;
+  console.log(`W6 production topology · ${target.dialect} · ${machine.date}`);
+  process.stdout.write("in-process W3 and W4 … ");
+  const inProcess = {
+    w3: await throughput(target, { warmups: 1, passes }),
+    w4: await startLatency(target, { warmups: p.w4.warmups, runs: latencyRuns }),
+    load1m: measureCpu().loadAverage1m,
+  };
+  console.log(
+    `${Math.round(inProcess.w3.stepsPerSecond)} steps/s, p50 ${inProcess.w4.summary.median.toFixed(2)} ms`,
+  );
+  const topologies: TopologyFigures[] = [];
+  for (const workers of [1, 2]) {
+    process.stdout.write(`cairn server + ${workers} cairn worker process(es) … `);
+    const figures = await measureTopology(target, workers, passes, latencyRuns);
+    const load1m = measureCpu().loadAverage1m;
+    const entry: TopologyFigures = {
+      workers,
+      ...figures,
+      throughputRatio: round(figures.stepsPerSecond / inProcess.w3.stepsPerSecond, 2),
+      p50Ratio: round(figures.latency.median / inProcess.w4.summary.median, 2),
+      load1m,
+    };
+    topologies.push(entry);
+    console.log(
+      `${Math.round(entry.stepsPerSecond)} steps/s, p50 ${entry.latency.median.toFixed(2)} ms`,
+    );
+  }
+  const lines = [
+    "",
+    `W6 production topology · ${target.dialect} · ${target.description}`,
+    `  machine ${machine.cpuModel} · ${machine.cores} cores · Node ${machine.node} · ${machine.date}`,
+    `  in-process: W3 ${int(inProcess.w3.stepsPerSecond)} steps/s (passes ${inProcess.w3.passes.map((x) => int(x.stepsPerSecond)).join(", ")}), W4 p50 ${inProcess.w4.summary.median.toFixed(2)} ms p99 ${inProcess.w4.summary.p99.toFixed(2)} ms (load ${inProcess.load1m})`,
+    "",
+    "workers  W3-like steps/s (× in-process, target ≥ 0.8)  W4-like p50 / p99 (× in-process p50, target ≤ 2)  verdict",
+  ];
+  let met = 0;
+  for (const t of topologies) {
+    const ok =
+      t.throughputRatio >= topologyTargets.minThroughputRatio &&
+      t.p50Ratio <= topologyTargets.maxP50Ratio;
+    if (ok) met++;
+    lines.push(
+      `${String(t.workers).padEnd(7)}  ${`${int(t.stepsPerSecond)} (${t.throughputRatio.toFixed(2)}×; passes ${t.passes.map(int).join(", ")})`.padEnd(44)}  ${`${t.latency.median.toFixed(2)} / ${t.latency.p99.toFixed(2)} ms (${t.p50Ratio.toFixed(2)}×)`.padEnd(49)}  ${ok ? "PASS" : "MISS"}   load ${t.load1m}`,
+    );
+  }
+  lines.push("", `${met}/${topologies.length} topologies met the W6 target.`);
+  console.log(lines.join("\n"));
+  const report = {
+    version: 1,
+    kind: "topology",
+    date: machine.date,
+    dialect: target.dialect,
+    database: target.description,
+    quick,
+    machine,
+    source: describeSource(root),
+    targets: topologyTargets,
+    inProcess: {
+      stepsPerSecond: inProcess.w3.stepsPerSecond,
+      passes: inProcess.w3.passes.map((x) => x.stepsPerSecond),
+      latency: inProcess.w4.summary,
+      load1m: inProcess.load1m,
+    },
+    topologies,
+  };
+  const paths = writeReport({ ...report, dialect: `${target.dialect}-topology` }, resultsDir);
+  console.log(`JSON: ${paths.join("\n      ")}`);
+  return 0;
+}
+
+const int = (x: number) => Math.round(x).toLocaleString("en-US");
+
+async function measureTopology(
+  target: DatabaseTarget,
+  workers: number,
+  passes: number,
+  latencyRuns: number,
+): Promise<{ stepsPerSecond: number; passes: number[]; latency: Summary }> {
+  const db = target.fresh(`w6-topology-${workers}`);
+  // Creates the schema (or file) once, before several processes race to migrate it.
+  const observer = await Cairn.open({ db, workflows: [], sqlite: { synchronous: "FULL" } });
+  const children: ChildProcess[] = [];
+  try {
+    const port = await freePort();
+    const server = await startProcess(
+      ["server", "--db", db, "--port", String(port), "--json"],
+      children,
+    );
+    const base = (server.url as string | null) ?? `http://127.0.0.1:${port}`;
+    for (let i = 0; i < workers; i++) {
+      await startProcess(
+        [
+          "worker",
+          workflowsFile,
+          "--db",
+          db,
+          "--concurrency",
+          String(w3Runs),
+          "--no-supervise",
+          "--json",
+        ],
+        children,
+      );
+    }
+    const start = async (steps: number): Promise<string> => {
+      const response = await fetch(`${base}/api/v1/runs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ workflow: "bench-sequential", input: { steps } }),
+      });
+      if (!response.ok) {
+        throw new Error(`POST /api/v1/runs: ${response.status} ${await response.text()}`);
+      }
+      return ((await response.json()) as { id: string }).id;
+    };
+    const waitCompleted = async (id: string): Promise<void> => {
+      const until = performance.now() + 30_000;
+      for (;;) {
+        const run = await observer.getRun(id);
+        if (run.status === "completed") return;
+        if (run.status === "failed" || run.status === "cancelled") {
+          throw new Error(`run ${id} ended ${run.status}`);
+        }
+        if (performance.now() > until) throw new Error(`run ${id} still ${run.status} after 30 s`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    // W3-like: 200 runs of 10 steps started at once over HTTP, until all have completed.
+    const rates: number[] = [];
+    for (let pass = 0; pass <= passes; pass++) {
+      const t0 = performance.now();
+      const ids = await Promise.all(Array.from({ length: w3Runs }, () => start(w3Steps)));
+      for (;;) {
+        const stats = await observer.queueStats();
+        if (stats.due + stats.running === 0) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      for (const id of ids) await waitCompleted(id);
+      if (pass > 0) rates.push(round((w3Runs * w3Steps) / seconds, 0)); // pass 0 warms up
+    }
+    // W4-like: one-step runs one after another, HTTP start until seen completed.
+    const samples: number[] = [];
+    for (let i = 0; i < latencyRuns + 10; i++) {
+      const t0 = performance.now();
+      await waitCompleted(await start(1));
+      if (i >= 10) samples.push(performance.now() - t0);
+    }
+    return {
+      stepsPerSecond: median(rates),
+      passes: rates,
+      latency: roundSummary(summarize(samples)),
+    };
+  } finally {
+    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode === null ? new Promise((r) => c.once("exit", r)) : Promise.resolve(),
+      ),
+    );
+    await observer.close();
+  }
+}
+
+/** Spawns `cairn <args>` from source and waits for its one-line JSON startup summary. */
+function startProcess(args: string[], children: ChildProcess[]): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
+    cwd: root,
+    env: { ...process.env, CAIRN_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (const line of buffered.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+          const summary = JSON.parse(line) as Record<string, unknown>;
+          if (summary.kind === undefined) continue;
+          child.stdout?.off("data", onData);
+          child.stdout?.resume(); // keep draining: a full pipe would block the process
+          resolve(summary);
+          return;
+        } catch {
+          // a partial line: wait for the rest
+        }
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`cairn ${args[0]} exited with ${code}`)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}

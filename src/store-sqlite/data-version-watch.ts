@@ -1,0 +1,51 @@
+import Database from "better-sqlite3";
+import { installedNativeBinding } from "./open-database.ts";
+
+/** How often a subscriber looks whether the file changed (a read of shared memory). */
+export const dataVersionCheckMs = 10;
+
+/**
+ * Calls `onChange` soon after any connection commits to the database file: SQLite has no
+ * LISTEN/NOTIFY, and without this a worker learned of runs started by another process (a
+ * `cairn server`, another worker) only at its next poll, a second later. `PRAGMA
+ * data_version` changes when a connection other than the one asking committed, so the watch
+ * asks on a read-only connection of its own and sees this process's writes too, as a
+ * PostgreSQL listener hears its own notifications. It reads the WAL index in shared memory:
+ * checking it every few ms costs microseconds. Wake-ups are hints (the worker still polls),
+ * so a failed check is skipped. Returns the function that stops watching; `isOpen` false
+ * (the store closed) stops it too. An in-memory database has no other connection to watch.
+ */
+export function watchDataVersion(
+  path: string,
+  isOpen: () => boolean,
+  onChange: () => void,
+  everyMs = dataVersionCheckMs,
+): () => void {
+  if (path === ":memory:" || path === "") return () => {};
+  const binding = installedNativeBinding();
+  const db = new Database(path, {
+    readonly: true,
+    fileMustExist: true,
+    ...(binding ? { nativeBinding: binding } : {}),
+  });
+  const version = db.prepare("PRAGMA data_version").pluck();
+  let last = version.get();
+  const stop = () => {
+    clearInterval(timer);
+    if (db.open) db.close();
+  };
+  const timer = setInterval(() => {
+    if (!isOpen()) return stop();
+    try {
+      const now = version.get();
+      if (now === last) return;
+      last = now;
+    } catch {
+      return; // busy or closing: the next check or the poll catches up
+    }
+    onChange();
+  }, everyMs);
+  // A watch must never keep a process alive that has nothing else to do.
+  timer.unref();
+  return stop;
+}
