@@ -28,12 +28,14 @@ export async function deleteFinishedRuns(
 
 async function deleteChunk(sql: Sql, before: number, limit: number): Promise<number> {
   // Oldest first (runs_finished_at), so a bounded pass makes steady progress.
-  // Log lines have no foreign key (see migration 0005): they go with their run here.
+  // Log lines have no foreign key (see migration 0005) and idempotency keys none either: they
+  // go with their run here.
   const result = await sql`WITH gone AS (DELETE FROM runs WHERE id IN (
       SELECT id FROM runs WHERE finished_at < ${before}
         AND status IN ('completed', 'failed', 'cancelled')
       ORDER BY finished_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) RETURNING id),
-    logs AS (DELETE FROM step_logs WHERE run_id IN (SELECT id FROM gone))
+    logs AS (DELETE FROM step_logs WHERE run_id IN (SELECT id FROM gone)),
+    keys AS (DELETE FROM run_idempotency WHERE run_id IN (SELECT id FROM gone))
     SELECT count(*)::int AS count FROM gone`;
   return Number(result[0]?.count ?? 0);
 }

@@ -251,14 +251,23 @@ export class SqliteStore implements Store {
   }
 
   async deleteFinishedRuns(before: number, limit?: number): Promise<number> {
-    if (limit !== undefined)
-      return this.#write(() => this.#sql.deleteFinished.run(before, limit).changes);
+    // One bounded transaction: the runs, and the idempotency keys they held (a key row left
+    // behind would outlive its run forever, one per distinct key ever used).
+    const deleteChunk = (size: number) =>
+      this.#write(() => {
+        const ids = (this.#sql.deleteFinished.all(before, size) as { id: string }[]).map(
+          (r) => r.id,
+        );
+        if (ids.length > 0) this.#sql.deleteKeysOf.run(JSON.stringify(ids));
+        return ids.length;
+      });
+    if (limit !== undefined) return deleteChunk(limit);
     // All of them, in chunks: the loop and the write lock let go between them (one statement
     // held both for seconds).
     const chunk = 500;
     let deleted = 0;
     for (;;) {
-      const count = await this.#write(() => this.#sql.deleteFinished.run(before, chunk).changes);
+      const count = await deleteChunk(chunk);
       deleted += count;
       if (count < chunk) return deleted;
       await yieldToEventLoop();

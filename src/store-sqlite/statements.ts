@@ -196,11 +196,13 @@ const statementSql = {
         count(*) FILTER (WHERE status = 'waiting') AS waiting
       FROM runs WHERE available_at IS NOT NULL OR status = 'waiting'`,
   // Oldest first, at most ? runs: one bounded transaction (the single writer is held for
-  // it alone); the journal, waits, signals, tags and log lines go with it (ON DELETE CASCADE).
+  // it alone); the journal, waits, signals, tags and log lines go with it (ON DELETE CASCADE),
+  // the idempotency keys the runs held by deleteKeysOf.
   deleteFinished: `DELETE FROM runs WHERE id IN (
       SELECT id FROM runs WHERE finished_at < ?
         AND status IN ('completed', 'failed', 'cancelled')
-      ORDER BY finished_at LIMIT ?)`,
+      ORDER BY finished_at LIMIT ?) RETURNING id`,
+  deleteKeysOf: "DELETE FROM run_idempotency WHERE run_id IN (SELECT value FROM json_each(?))",
 } as const;
 
 export type Statements = { readonly [K in keyof typeof statementSql]: Database.Statement };

@@ -9,3 +9,5 @@ CREATE TABLE run_idempotency (
   created_at BIGINT NOT NULL,
   PRIMARY KEY (workflow, key)
 );
+-- Purging a run deletes the key it held, found through this index.
+CREATE INDEX run_idempotency_run ON run_idempotency (run_id);
