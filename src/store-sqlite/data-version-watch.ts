@@ -1,8 +1,16 @@
 import Database from "better-sqlite3";
 import { installedNativeBinding } from "./open-database.ts";
 
-/** How often a subscriber looks whether the file changed (a read of shared memory). */
+/** How often a subscriber looks whether the file changed (a read of shared memory) while it does. */
 export const dataVersionCheckMs = 10;
+
+/**
+ * The longest pause between checks: a quiet file is checked less and less often (each quiet
+ * check doubles the pause), so an idle process wakes 5 times a second, not 100 (an idle
+ * worker's CPU went from 1.5 to 16 ms per second with a fixed 10 ms check). A change resets
+ * the pause, so a busy file is checked every 10 ms.
+ */
+export const dataVersionIdleCheckMs = 200;
 
 /**
  * Calls `onChange` soon after any connection commits to the database file: SQLite has no
@@ -20,6 +28,7 @@ export function watchDataVersion(
   isOpen: () => boolean,
   onChange: () => void,
   everyMs = dataVersionCheckMs,
+  idleMs = dataVersionIdleCheckMs,
 ): () => void {
   if (path === ":memory:" || path === "") return () => {};
   const binding = installedNativeBinding();
@@ -30,22 +39,31 @@ export function watchDataVersion(
   });
   const version = db.prepare("PRAGMA data_version").pluck();
   let last = version.get();
+  let pauseMs = everyMs;
+  let timer: NodeJS.Timeout;
   const stop = () => {
-    clearInterval(timer);
+    clearTimeout(timer);
     if (db.open) db.close();
   };
-  const timer = setInterval(() => {
+  const check = () => {
     if (!isOpen()) return stop();
+    let changed = false;
     try {
       const now = version.get();
-      if (now === last) return;
+      changed = now !== last;
       last = now;
     } catch {
-      return; // busy or closing: the next check or the poll catches up
+      // busy or closing: the next check or the poll catches up
     }
-    onChange();
-  }, everyMs);
-  // A watch must never keep a process alive that has nothing else to do.
-  timer.unref();
+    pauseMs = changed ? everyMs : Math.min(pauseMs * 2, idleMs);
+    schedule();
+    if (changed) onChange();
+  };
+  const schedule = () => {
+    timer = setTimeout(check, pauseMs);
+    // A watch must never keep a process alive that has nothing else to do.
+    timer.unref();
+  };
+  schedule();
   return stop;
 }
