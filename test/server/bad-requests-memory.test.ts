@@ -1,11 +1,7 @@
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { describe, expect, inject, it } from "vitest";
 import { testStore } from "../support/engine.ts";
 import { freshSchema } from "../support/postgres.ts";
-
-const serverScript = fileURLToPath(new URL("./rss-server.ts", import.meta.url));
+import { startRssServer } from "./rss-server-process.ts";
 
 const pad = "p".repeat(8 * 1024);
 
@@ -63,24 +59,10 @@ describe("bad requests leave memory where it was", () => {
     const db = schema
       ? `${schema.url}${schema.url.includes("?") ? "&" : "?"}schema=${schema.schema}`
       : undefined;
-    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", serverScript], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, ...(db ? { CAIRN_DB: db } : {}) },
-    });
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const next = async (prefix: string) => {
-      for (;;) {
-        const { value, done } = await lines.next();
-        if (done) throw new Error("the server process ended");
-        if (value.startsWith(prefix)) return value.slice(prefix.length);
-      }
-    };
-    const rss = async () => {
-      child.kill("SIGUSR2");
-      return Number(await next("rss "));
-    };
+    const server = startRssServer(db ? { CAIRN_DB: db } : {});
+    const { child, rss } = server;
     try {
-      const url = await next("url ");
+      const url = await server.url();
       const statuses = new Map<number, number>();
       const send = async (i: number) => {
         const request = badRequests[i % badRequests.length]?.(i);

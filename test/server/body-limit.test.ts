@@ -1,15 +1,12 @@
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/server/index.ts";
 import { type Harness, rawRequest, startHarness } from "./harness.ts";
+import { startRssServer } from "./rss-server-process.ts";
 
 /** The body size limit, on both sides of the threshold. */
 
 const limit = 2 * 1024 * 1024;
-const serverScript = fileURLToPath(new URL("./rss-server.ts", import.meta.url));
 
 let h: Harness;
 beforeAll(async () => {
@@ -55,23 +52,10 @@ describe("size limit → 413 before the body is buffered", () => {
   // their allocations), after a GC there, and after a warm-up: the first requests grow the
   // allocator's arenas by a few MB each, once, which is not the server keeping bodies.
   it("a 10 MB body, declared or chunked, is refused with RSS growth under 5 MB", async () => {
-    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", serverScript], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const next = async (prefix: string) => {
-      for (;;) {
-        const { value, done } = await lines.next();
-        if (done) throw new Error("the server process ended");
-        if (value.startsWith(prefix)) return value.slice(prefix.length);
-      }
-    };
-    const rss = async () => {
-      child.kill("SIGUSR2");
-      return Number(await next("rss "));
-    };
+    const server = startRssServer();
+    const { child, rss } = server;
     try {
-      const url = await next("url ");
+      const url = await server.url();
       const send = (declared: boolean) =>
         rawRequest(url, {
           method: "POST",
