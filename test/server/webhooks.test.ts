@@ -104,12 +104,14 @@ describe("POST /api/v1/hooks/{name}", () => {
 
   it("refuses timestamps outside ±300 s and accepts ones just inside", async () => {
     const raw = () => body();
-    for (const skew of [-301, 301]) {
+    // 20 s from the edge: the signature's clock and the server's are read apart, seconds
+    // apart on a loaded machine, so ±301 could arrive as ±300 and be accepted.
+    for (const skew of [-320, 320]) {
       const b = raw();
       const res = await deliver(b, signWebhook(current, b, now() + skew));
       expect(res.status, `${skew}`).toBe(401);
     }
-    for (const skew of [-290, 290]) {
+    for (const skew of [-280, 280]) {
       const b = raw();
       expect((await deliver(b, signWebhook(current, b, now() + skew))).status, `${skew}`).toBe(202);
     }
