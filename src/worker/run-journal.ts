@@ -129,13 +129,34 @@ export class RunJournal {
     const { key, position, recorded } = claim;
     if (recorded) return deserialize(recorded.output);
     const value = produce();
+    this.recordInstant(
+      position,
+      key,
+      kind,
+      serialize(value, kind, Number.POSITIVE_INFINITY),
+      clock,
+    );
+    return value;
+  }
+
+  /**
+   * Records an entry that completes as it is made (a journaled value, a patch marker): one
+   * attempt, started and finished now. Queued like any entry.
+   */
+  recordInstant(
+    position: number,
+    key: string,
+    kind: EntryKind,
+    output: string | null,
+    clock: Clock,
+  ): void {
     const at = clock.now();
     this.record({
       position,
       key,
       kind,
       status: "completed",
-      output: serialize(value, kind, Number.POSITIVE_INFINITY),
+      output,
       error: null,
       attempt: 1,
       startedAt: at,
@@ -144,7 +165,6 @@ export class RunJournal {
       detail: null,
       seq: null,
     });
-    return value;
   }
 
   /** Queues an entry; the next step or the run's end waits for it to be durable. */

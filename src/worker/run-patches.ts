@@ -65,21 +65,6 @@ export class RunPatches {
 
   #record(key: string): void {
     const { journal, clock } = this.#host;
-    const { position } = journal.take(key);
-    const at = clock.now();
-    journal.record({
-      position,
-      key,
-      kind: "patch",
-      status: "completed",
-      output: null,
-      error: null,
-      attempt: 1,
-      startedAt: at,
-      finishedAt: at,
-      wakeAt: null,
-      detail: null,
-      seq: null,
-    });
+    journal.recordInstant(journal.take(key).position, key, "patch", null, clock);
   }
 }
