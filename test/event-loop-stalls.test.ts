@@ -59,17 +59,23 @@ function expectNoStall(held: { loopMaxMs: number; busyMaxMs: number }): void {
   expect(held.loopMaxMs, figures).toBeLessThan(2_000);
 }
 
+/** An engine with schedule "s" of workflow "tick", every second, paused (backfills only). */
+async function withPausedPerSecondSchedule(): Promise<TestCairn> {
+  const engine = await testCairn({ workflows: [tick], start });
+  await engine.cairn.schedules.create({
+    id: "s",
+    workflow: "tick",
+    cron: "* * * * * *",
+    paused: true,
+  });
+  return engine;
+}
+
 describe("no engine duty stalls the event loop", () => {
   // Four hours of per-second slots: enough chunks to see a stall; a day's backfill (86,400
-  // runs) is measured against /healthz in the guide's figures, not run on every test pass.
+  // runs) is measured against /healthz in docs/scaling.md, not run on every test pass.
   it("backfills hours of per-second slots in chunks", { timeout: 120_000 }, async () => {
-    t = await testCairn({ workflows: [tick], start });
-    await t.cairn.schedules.create({
-      id: "s",
-      workflow: "tick",
-      cron: "* * * * * *",
-      paused: true,
-    });
+    t = await withPausedPerSecondSchedule();
     let result: { slots: number; created: string[] } | undefined;
     const held = await loopHeld(async () => {
       result = await t?.cairn.schedules.backfill("s", { from: start - hours, to: start });
@@ -80,13 +86,7 @@ describe("no engine duty stalls the event loop", () => {
   });
 
   it("refuses a backfill over the cap, naming the cap and the count, and creates nothing", async () => {
-    t = await testCairn({ workflows: [tick], start });
-    await t.cairn.schedules.create({
-      id: "s",
-      workflow: "tick",
-      cron: "* * * * * *",
-      paused: true,
-    });
+    t = await withPausedPerSecondSchedule();
     const tenYears = { from: start - 3650 * day, to: start };
     let error: unknown;
     const held = await loopHeld(async () => {
