@@ -72,6 +72,22 @@ async function using<T>(stores: Store[], fn: () => Promise<T>): Promise<T> {
 }
 
 describe("PostgreSQL store", () => {
+  it("deletes the idempotency key a purged run held", async () => {
+    const store = await openStore();
+    await using([store], async () => {
+      await store.createRun(newRun("a", { idempotency: { key: "k", ttlMs: 1e9 } }));
+      const [claimed] = await store.claimRuns("w", wf, 1000, 60_000, 1);
+      if (!claimed) throw new Error("the run was not claimed");
+      const { run, token } = claimed;
+      await store.commit([{ type: "complete", runId: run.id, token, output: "{}", at: 1100 }]);
+      const keys = async () =>
+        Number((await store.sql`SELECT count(*)::int AS n FROM run_idempotency`)[0]?.n);
+      expect(await keys()).toBe(1);
+      expect(await store.deleteFinishedRuns(5000)).toBe(1);
+      expect(await keys()).toBe(0);
+    });
+  });
+
   it("has the same numbered migrations as the SQLite store", () => {
     const names = (list: { id: number; name: string }[]) => list.map((m) => [m.id, m.name]);
     expect(names(loadPostgresMigrations())).toEqual(names(loadSqliteMigrations()));

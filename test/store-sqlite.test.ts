@@ -1,6 +1,9 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { newRun } from "../src/store/conformance-support.ts";
 import { SqliteStore } from "../src/store-sqlite/sqlite-store.ts";
 import { runStoreConformance } from "../src/testing/conformance.ts";
 
@@ -8,4 +11,31 @@ runStoreConformance({
   name: "sqlite",
   newStore: async () =>
     new SqliteStore(join(mkdtempSync(join(tmpdir(), "cairn-store-")), "store.db")),
+});
+
+describe("SQLite retention", () => {
+  it("deletes the idempotency key a purged run held", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "cairn-store-")), "store.db");
+    const store = new SqliteStore(path);
+    const keys = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (db.prepare("SELECT count(*) AS n FROM run_idempotency").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      await store.createRun(newRun("a", 1000, { idempotency: { key: "k", ttlMs: 1e9 } }));
+      const [claimed] = await store.claimRuns("w", { workflows: ["wf"] }, 1000, 60_000, 1);
+      if (!claimed) throw new Error("the run was not claimed");
+      const { run, token } = claimed;
+      await store.commit([{ type: "complete", runId: run.id, token, output: "{}", at: 1100 }]);
+      expect(keys()).toBe(1);
+      expect(await store.deleteFinishedRuns(5000)).toBe(1);
+      expect(keys()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
 });
