@@ -34,12 +34,12 @@ describe("the scheduler under SIGKILL", () => {
     };
     const steady = await spawnScheduler();
     let victim = await spawnScheduler();
-    const startedAt = Date.now();
-    let kills = 0;
-    while (Date.now() - startedAt < 12_000) {
+    // A fixed number of kills, not a fixed time: on a busy machine a scheduler can take
+    // seconds to start, and a time window would then hold too few kills to prove anything.
+    const kills = 4;
+    for (let kill = 0; kill < kills; kill++) {
       await sleep(1_000 + random() * 2_000);
       victim.kill("SIGKILL");
-      kills++;
       await sleep(200);
       victim = await spawnScheduler();
     }
@@ -82,6 +82,5 @@ describe("the scheduler under SIGKILL", () => {
       Array.from({ length: (last - first) / 1000 + 1 }, (_, i) => first + i * 1000),
     );
     expect(last).toBeGreaterThanOrEqual(Math.floor(endedAt / 1000) * 1000 - 1000);
-    expect(kills).toBeGreaterThanOrEqual(3);
-  }, 60_000);
+  }, 120_000);
 });

@@ -51,7 +51,8 @@ const outputs: { what: string; text: string }[] = [];
 const collect = (what: string, ...texts: string[]) =>
   outputs.push({ what, text: texts.join("\n") });
 
-describe("the canary-secret sweep", () => {
+// Each test starts several CLI processes one after another: minutes on a busy machine.
+describe("the canary-secret sweep", { timeout: 90_000 }, () => {
   it("config print shows no secret, in text and JSON", async () => {
     const env = { CAIRN_DB: deadDb, CAIRN_TOKEN: canaries.token };
     for (const args of [

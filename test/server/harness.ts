@@ -1,7 +1,12 @@
 import { request as httpRequest } from "node:http";
 import type { Readable } from "node:stream";
 import type { AnyWorkflow, Cairn } from "../../src/index.ts";
-import { type RunningServer, type ServerOptions, startServer } from "../../src/server/index.ts";
+import {
+  type RunningServer,
+  type ServerLogger,
+  type ServerOptions,
+  startServer,
+} from "../../src/server/index.ts";
 import { createTestCairn, type TestClock } from "../../src/testing/index.ts";
 import { testCairn, testStore } from "../support/engine.ts";
 import { testWorkflows } from "./workflows.ts";
@@ -43,6 +48,19 @@ export interface Harness extends TestEngine {
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
 }
 
+/**
+ * The server's errors go to stderr: a test that meets a 500 then shows its cause, which the
+ * response only names by request id.
+ */
+const errorsToStderr: ServerLogger = {
+  info() {},
+  warn() {},
+  error(obj, msg) {
+    console.error(`server: ${msg ?? "error"}`, obj);
+  },
+  child: () => errorsToStderr,
+};
+
 /** A real server on a free port over a fresh engine. */
 export async function startHarness(
   options: {
@@ -52,7 +70,11 @@ export async function startHarness(
   } = {},
 ): Promise<Harness> {
   const engine = await (options.engine ?? engineFactory())(options.workflows ?? testWorkflows);
-  const server = await startServer(engine.cairn, { port: 0, ...options.server });
+  const server = await startServer(engine.cairn, {
+    port: 0,
+    logger: errorsToStderr,
+    ...options.server,
+  });
   const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
   return {
     ...engine,
