@@ -5,7 +5,6 @@ import type { MessageStore } from "./message-store.ts";
 import type { RegistryStore } from "./registry-store.ts";
 import type { RunStore } from "./run-store.ts";
 import type { ScheduleStore } from "./schedule-store.ts";
-import type { TokenRecord } from "./token-records.ts";
 import type { UiStore } from "./ui-store.ts";
 
 export type { AdminStore, StoreCapabilities, WriteLockWait } from "./admin-store.ts";
@@ -30,7 +29,6 @@ export type {
   ScheduleRecord,
   ScheduleStore,
 } from "./schedule-store.ts";
-export type { TokenRecord, TokenRole } from "./token-records.ts";
 export type { UiStore } from "./ui-store.ts";
 
 /**
@@ -40,6 +38,8 @@ export type { UiStore } from "./ui-store.ts";
  * which database it talks to; the conformance suite (`conformance*.ts`, run by
  * `runStoreConformance`) holds every adapter to one contract.
  * Times are parameters (ms since the epoch from the injected Clock), never read in SQL.
+ * API tokens are not part of it: they are the HTTP server's own port (`TokenStore` in
+ * `server/token-store.ts`), which the bundled stores provide as their `tokens` member.
  */
 export interface Store
   extends RunStore,
@@ -51,22 +51,4 @@ export interface Store
     AdminStore {
   /** Versioned flow documents (YAML/JSON DAGs). */
   flows: FlowStore;
-
-  /** API tokens for the HTTP server (`cairn tokens create|list|revoke`). */
-  tokens: {
-    create(
-      token: Omit<TokenRecord, "revokedAt" | "lastUsedAt" | "expiresAt"> & {
-        expiresAt?: number | null;
-      },
-    ): Promise<void>;
-    /** Records a use at `at` (never moving it backwards). */
-    touch(id: string, at: number): Promise<void>;
-    list(): Promise<TokenRecord[]>;
-    /** Marks a token revoked; false when no such active token exists. */
-    revoke(id: string, at: number): Promise<boolean>;
-    /** The active (not revoked) token with this secret hash, if any. */
-    findActiveByHash(secretHash: string): Promise<TokenRecord | undefined>;
-    /** True when any active token exists: the server then requires auth even on loopback. */
-    anyActive(): Promise<boolean>;
-  };
 }

@@ -16,3 +16,8 @@ export interface TokenRecord {
   /** When the token stops working; null: never. */
   expiresAt: number | null;
 }
+
+/** A token as created: not yet used nor revoked; `expiresAt` absent or null never expires. */
+export type NewTokenRecord = Omit<TokenRecord, "revokedAt" | "lastUsedAt" | "expiresAt"> & {
+  expiresAt?: number | null;
+};
