@@ -32,8 +32,8 @@ export function registerTokensCommands(program: Command): void {
     }
     const { values } = await resolveConfig(create);
     const { createToken } = await import("../../server/tokens.ts");
-    const token = await withTokens(values, (store, clock) =>
-      createToken(store, clock, {
+    const token = await withTokens(values, (apiTokens, clock) =>
+      createToken(apiTokens, clock, {
         name: opts.name,
         role: opts.role,
         ...(expires === undefined ? {} : { expiresIn: expires as `${number}d` }),
@@ -54,7 +54,7 @@ export function registerTokensCommands(program: Command): void {
     const { values } = await resolveConfig(list);
     const all = await withTokens(
       values,
-      async (store) => (await import("../../server/tokens.ts")).listTokens(store),
+      async (apiTokens) => (await import("../../server/tokens.ts")).listTokens(apiTokens),
       { readOnly: true },
     );
     if (opts.json) return printJson(all);
@@ -84,8 +84,8 @@ export function registerTokensCommands(program: Command): void {
     const { values } = await resolveConfig(revoke);
     const revoked = await withTokens(
       values,
-      async (store, clock) =>
-        (await import("../../server/tokens.ts")).revokeToken(store, clock, id),
+      async (apiTokens, clock) =>
+        (await import("../../server/tokens.ts")).revokeToken(apiTokens, clock, id),
       { readOnly: true },
     );
     if (!revoked) throw new UsageError(`No active token with id "${id}".`);
