@@ -5,6 +5,7 @@
  * Flags: `--db <url>` as for `npm run bench` (default: SQLite in a temp dir).
  */
 import type { RunId } from "../src/core/types.ts";
+import { openStore } from "../src/engine/open-store.ts";
 import { Cairn } from "../src/sdk/cairn.ts";
 import { startServer } from "../src/server/index.ts";
 import type { JournalEntry, NewRun } from "../src/store/store.ts";
@@ -30,10 +31,8 @@ async function main(): Promise<void> {
   const dbIndex = process.argv.indexOf("--db");
   const target = databaseTarget(dbIndex > 0 ? process.argv[dbIndex + 1] : undefined);
   try {
-    const cairn = await Cairn.open({
-      db: target.fresh("ui-reads"),
-      sqlite: { synchronous: "NORMAL" },
-    });
+    const store = await openStore(target.fresh("ui-reads"), { synchronous: "NORMAL" });
+    const cairn = await Cairn.open({ store });
     const started = performance.now();
     const now = Date.now();
     for (let i = 0; i < runCount; i += 1000) {
@@ -69,7 +68,7 @@ async function main(): Promise<void> {
       {},
     );
     const seeded = performance.now() - started;
-    const server = await startServer(cairn, { port: 0 });
+    const server = await startServer(cairn, store.tokens, { port: 0 });
     const get = (path: string) => async () => {
       const res = await fetch(`${server.url}${path}`);
       if (!res.ok) throw new Error(`${path}: ${res.status}`);

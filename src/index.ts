@@ -70,25 +70,31 @@ export {
 } from "./sdk/define-workflow.ts";
 export type { FlowStore, FlowVersionRecord } from "./store/flow-store.ts";
 export type { JournalEntry, NewRun, RunRecord } from "./store/run-records.ts";
-// The storage contract, for a `store` passed to `Cairn.open` and for reading `cairn.store`.
+// The storage contract, for a `store` passed to `Cairn.open` and for reading `cairn.store`:
+// `Store` is the sum of its roles.
 export type {
+  AdminStore,
   Admission,
   ClaimedRun,
   ClaimScope,
   EventRecord,
   JournalOp,
   JournalOpResult,
+  JournalStore,
+  MessageStore,
   QueueStats,
+  RegistryStore,
   RunFilter,
   RunSearch,
+  RunStore,
   RunWhere,
   SchedulePlan,
   ScheduleRecord,
+  ScheduleStore,
   Store,
   StoreCapabilities,
-  TokenRecord,
-  TokenRole,
   WaitRegistration,
+  WriteLockWait,
 } from "./store/store.ts";
 export type { LogLevel, LogRecord, NewLogEntry, UiStore, WorkerRecord } from "./store/ui-store.ts";
 export type { Worker, WorkerOptions } from "./worker/worker.ts";

@@ -10,6 +10,7 @@ import {
 import { createToken } from "../src/server/index.ts";
 import { type TestCairn, waitForRun, waitForStatus } from "../src/testing/index.ts";
 import { testCairn } from "./support/engine.ts";
+import { tokensOf } from "./support/tokens-of.ts";
 
 /**
  * The differential test of names and payloads: this file runs once per store (it is in
@@ -250,7 +251,10 @@ describe("names given to the engine's API", () => {
         'defineWorkflow("t"): queue',
         (name) => defineWorkflow({ name: "t", queue: name }, async () => 1),
       ],
-      token: ["token name", (name) => createToken(cairn, { name, role: "viewer" })],
+      token: [
+        "token name",
+        (name) => createToken(tokensOf(cairn), cairn.clock, { name, role: "viewer" }),
+      ],
       "listRuns workflow": ["workflow name", (name) => cairn.listRuns({ workflow: name })],
       "listRuns tag": ["tag key", (name) => cairn.listRuns({ tags: [{ key: name, value: "v" }] })],
       "listRuns idPrefix": ["idPrefix", (name) => cairn.listRuns({ idPrefix: name })],
@@ -305,7 +309,7 @@ describe("names given to the engine's API", () => {
     expect(actual).toEqual(expected);
     expect((await cairn.listRuns()).map((r) => r.id)).toEqual(["r"]);
     expect(await cairn.schedules.list()).toEqual([]);
-    expect(await cairn.store.tokens.list()).toEqual([]);
+    expect(await tokensOf(cairn).list()).toEqual([]);
     // Edge names pass the same calls; the run still waits for its own signal.
     const edge = "rocket \ud83d\ude80 launch";
     await cairn.signal("r", edge, 1);

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { RunId } from "../src/core/types.ts";
 import { defineWorkflow } from "../src/index.ts";
 import { Cairn } from "../src/sdk/cairn.ts";
+import type { TokenStore } from "../src/server/token-store.ts";
 import { stepEntry } from "../src/store/conformance-support.ts";
 import type { JournalEntry, NewRun, Store } from "../src/store/store.ts";
 import { loadPostgresMigrations, migratePostgres } from "../src/store-postgres/migrate.ts";
@@ -50,7 +51,12 @@ async function openStore(
   });
 }
 
-runStoreConformance({ name: "postgres", newStore: () => openStore() });
+runStoreConformance({
+  name: "postgres",
+  newStore: () => openStore(),
+  // Typed as the server's port: the store provides it by shape alone.
+  tokens: (store): TokenStore => store.tokens,
+});
 
 const id = (s: string) => s as RunId;
 const newRun = (runId: string, extra: Partial<NewRun> = {}): NewRun => ({

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import type { TokenStore } from "../src/server/token-store.ts";
 import { newRun } from "../src/store/conformance-support.ts";
 import { SqliteStore } from "../src/store-sqlite/sqlite-store.ts";
 import { runStoreConformance } from "../src/testing/conformance.ts";
@@ -11,6 +12,8 @@ runStoreConformance({
   name: "sqlite",
   newStore: async () =>
     new SqliteStore(join(mkdtempSync(join(tmpdir(), "cairn-store-")), "store.db")),
+  // Typed as the server's port: the store provides it by shape alone.
+  tokens: (store): TokenStore => store.tokens,
 });
 
 describe("SQLite retention", () => {

@@ -1,5 +1,7 @@
+import type { Clock } from "../core/clock.ts";
 import { redactUrl } from "../core/redact.ts";
 import type { Cairn } from "../sdk/cairn.ts";
+import type { TokenStore } from "../server/token-store.ts";
 import type { Store } from "../store/store.ts";
 import { ApiClient, ApiUnavailableError } from "./api-client.ts";
 import type { ResolvedConfig } from "./config.ts";
@@ -23,6 +25,31 @@ export async function withEngine<T>(
   const cairn = await Cairn.open({ db: config.db });
   try {
     return await fn(cairn);
+  } finally {
+    await cairn.close();
+  }
+}
+
+/**
+ * Opens the configured database's API tokens (the HTTP server's `TokenStore`), runs `fn`
+ * with them and the engine's clock (the one the server checks expiry by: on PostgreSQL the
+ * database's), closes it. `readOnly` as for {@link withEngine}.
+ */
+export async function withTokens<T>(
+  config: CairnConfig,
+  fn: (tokens: TokenStore, clock: Clock) => Promise<T>,
+  options: { readOnly?: boolean } = {},
+): Promise<T> {
+  checkDatabasePath(config.db, { mustExist: options.readOnly === true });
+  const { openStore } = await import("../engine/open-store.ts");
+  const { Cairn } = await import("../sdk/cairn.ts");
+  const store = await openStore(config.db);
+  const cairn = await Cairn.open({ store }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  try {
+    return await fn(store.tokens, cairn.clock);
   } finally {
     await cairn.close();
   }

@@ -1,6 +1,7 @@
 import type pino from "pino";
 import type { AnyWorkflow } from "../core/workflow.ts";
 import type { FlowOptions } from "../engine/flows/flow-services.ts";
+import { openStore } from "../engine/open-store.ts";
 import { describeUncaught } from "../engine/uncaught-error-policy.ts";
 import { Cairn } from "../sdk/cairn.ts";
 import { startServer } from "../server/index.ts";
@@ -53,8 +54,11 @@ export async function serve(options: ServeOptions): Promise<number> {
     stopEarly ??= reason;
     stop?.(reason);
   };
-  const cairn = await Cairn.open({
-    db: config.db,
+  // Opened here rather than by the engine: the engine takes it as its Store, the HTTP
+  // server takes its API tokens (a port of the server's, not part of Store).
+  const store = await openStore(config.db);
+  const opening = Cairn.open({
+    store,
     // Scoped so that console output of workflow code can name its run and step.
     workflows: scopeWorkflows(options.workflows),
     drainMs: config.drainTimeout,
@@ -67,6 +71,10 @@ export async function serve(options: ServeOptions): Promise<number> {
       logger.error(fields, describeUncaught(info));
       requestStop("uncaught error");
     },
+  });
+  const cairn = await opening.catch(async (error: unknown) => {
+    await store.close();
+    throw error;
   });
   if (process.env[supervisedVariable])
     process.once("disconnect", () => requestStop("supervisor gone"));
@@ -81,7 +89,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       await cairn.worker({ concurrency: config.concurrency, queues: queuesOf(config.queue) });
     }
     if (options.http) {
-      server = await startServer(cairn, {
+      server = await startServer(cairn, store.tokens, {
         host: config.host,
         port: config.port,
         logger,

@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.ts";
-import type { Store } from "../store/store.ts";
+import type { AdminStore } from "../store/admin-store.ts";
 
 /** A clock that follows the database's, with its offset refreshed in the background. */
 export interface DatabaseClock extends Clock {
@@ -15,7 +15,7 @@ export interface DatabaseClock extends Clock {
  * `clock_timestamp()`, measured at the midpoint of a round trip and refreshed periodically.
  */
 export async function createDatabaseClock(
-  store: Store & { serverTime(): Promise<number> },
+  store: Required<Pick<AdminStore, "serverTime">>,
   local: Clock,
   refreshMs = 30_000,
 ): Promise<DatabaseClock> {

@@ -159,7 +159,7 @@ export class Engine {
   static async open(options: EngineOptions): Promise<Engine> {
     // Bad options are refused before the database is touched.
     if (options.retention !== undefined) resolveRetention(options.retention);
-    const store =
+    const store: Store =
       options.store ??
       (await openStore(options.db ?? process.env.CAIRN_DB ?? defaultDatabaseUrl, options.sqlite));
     if (options.clock) return new Engine(store, options.clock, options);

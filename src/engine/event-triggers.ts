@@ -1,7 +1,9 @@
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
-import type { EventRecord, NewRun, Store } from "../store/store.ts";
+import type { EventRecord } from "../store/message-store.ts";
+import type { RegistryStore } from "../store/registry-store.ts";
+import type { NewRun } from "../store/run-records.ts";
 import { buildNewRun } from "./new-run.ts";
 import { compileCondition } from "./validate-options.ts";
 
@@ -11,7 +13,7 @@ import { compileCondition } from "./validate-options.ts";
  * (same id) starts nothing twice.
  */
 export async function runsForEvent(
-  store: Store,
+  store: Pick<RegistryStore, "eventTriggers">,
   event: EventRecord & { value: unknown },
   registered: (name: string) => Workflow<unknown, unknown> | undefined,
   payloadLimitBytes: number,

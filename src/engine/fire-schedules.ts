@@ -1,9 +1,15 @@
 import type { RunId } from "../core/types.ts";
+import type { ScheduleStore } from "../store/schedule-store.ts";
 import type { Engine } from "./engine.ts";
 import { maxCatchupRunsPerPass, maxSchedulesPerPass, planSchedule } from "./scheduler.ts";
 
+/** The parts of the engine the scheduler duty uses. */
+export type ScheduleFiringHost = Pick<Engine, "clock" | "registry" | "bus" | "notify"> & {
+  store: ScheduleStore;
+};
+
 /** Fires the due schedules of this process's workflows (the worker's scheduler duty). */
-export async function fireSchedules(engine: Engine): Promise<void> {
+export async function fireSchedules(engine: ScheduleFiringHost): Promise<void> {
   const now = engine.clock.now();
   const planned = new Map<RunId, string>();
   // Shared by the schedules of this pass, so one transaction never inserts more than this

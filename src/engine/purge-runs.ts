@@ -1,4 +1,4 @@
-import type { Store } from "../store/store.ts";
+import type { RunStore } from "../store/run-store.ts";
 
 /** How a purge goes about its work. */
 export interface PurgeLimits {
@@ -29,7 +29,7 @@ const longestRestMs = 1_000;
  * aborts. Resolves with the number of runs deleted.
  */
 export async function purgeFinishedRuns(
-  store: Pick<Store, "deleteFinishedRuns">,
+  store: Pick<RunStore, "deleteFinishedRuns">,
   before: number,
   limits: PurgeLimits,
   report: PurgeReport,

@@ -1,13 +1,15 @@
 import type { Clock } from "../core/clock.ts";
 import { serialize } from "../core/serializer.ts";
 import type { Workflow } from "../core/workflow.ts";
-import type { Store } from "../store/store.ts";
+import type { RegistryStore } from "../store/registry-store.ts";
+import type { ScheduleStore } from "../store/schedule-store.ts";
 import { userWorkflowNames } from "./built-in-workflows.ts";
 import { firstSlotAfter } from "./scheduler.ts";
 
 /** The parts of the engine trigger registration reads (the engine itself, without an import circle). */
 export interface TriggerHost {
-  store: Store;
+  store: Pick<RegistryStore, "registerWorkflows" | "setEventTriggers" | "pausedWorkflows"> &
+    ScheduleStore;
   clock: Clock;
   registry: Map<string, Workflow<unknown, unknown>>;
   payloadLimitBytes: number;

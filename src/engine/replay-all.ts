@@ -1,7 +1,8 @@
 import type { Clock } from "../core/clock.ts";
 import type { RunId, RunStatus } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
-import type { RunRecord, Store } from "../store/store.ts";
+import type { RunRecord } from "../store/run-records.ts";
+import type { RunStore } from "../store/run-store.ts";
 import { replayRun } from "./replay.ts";
 
 export interface ReplayAllOptions {
@@ -58,7 +59,7 @@ const page = 1000;
  * anything, and lists the runs whose journal the code no longer reproduces.
  */
 export async function replayAll(
-  store: Store,
+  store: Pick<RunStore, "listRuns" | "getJournal">,
   clock: Clock,
   names: readonly string[],
   codeFor: CodeFor,
@@ -80,7 +81,7 @@ export async function replayAll(
 }
 
 async function check(
-  store: Store,
+  store: Pick<RunStore, "listRuns" | "getJournal">,
   clock: Clock,
   run: RunRecord,
   codeFor: CodeFor,
@@ -109,7 +110,7 @@ async function check(
 
 /** Unfinished runs (of `options.workflow` or all), then the newest finished ones per workflow. */
 async function runsToCheck(
-  store: Store,
+  store: Pick<RunStore, "listRuns" | "getJournal">,
   names: readonly string[],
   options: ReplayAllOptions,
 ): Promise<RunRecord[]> {
@@ -134,7 +135,7 @@ async function runsToCheck(
 
 /** Up to `limit` runs in `status` (of `workflow`), newest first, page by page. */
 async function listAll(
-  store: Store,
+  store: Pick<RunStore, "listRuns" | "getJournal">,
   status: RunStatus,
   workflow: string | undefined,
   limit: number,

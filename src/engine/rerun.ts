@@ -3,7 +3,8 @@ import { checkName } from "../core/names.ts";
 import { deserialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
-import type { JournalEntry, NewRun, Store } from "../store/store.ts";
+import type { JournalEntry, NewRun } from "../store/run-records.ts";
+import type { RunStore } from "../store/run-store.ts";
 import type { Engine } from "./engine.ts";
 import { buildNewRun } from "./new-run.ts";
 
@@ -34,7 +35,7 @@ export interface RerunPlan {
  * @throws CairnError `RUN_NOT_FOUND`, `INVALID_ARGUMENT` (no such step), `INVALID_INPUT`.
  */
 export async function planRerun(
-  store: Store,
+  store: Pick<RunStore, "getRun" | "getJournal">,
   runId: string,
   options: RerunOptions,
   context: {

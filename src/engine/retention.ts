@@ -2,7 +2,7 @@ import type { Clock } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
 import type { EngineEvent } from "../core/engine-event.ts";
 import { ensureError } from "../core/errors.ts";
-import type { Store } from "../store/store.ts";
+import type { RunStore } from "../store/run-store.ts";
 import { purgeFinishedRuns } from "./purge-runs.ts";
 
 /** Background retention: finished runs older than `olderThan` are purged, pass by pass. */
@@ -25,7 +25,7 @@ export interface RetentionOptions {
 
 /** What the sweeper needs from its engine. */
 export interface RetentionHost {
-  readonly store: Pick<Store, "deleteFinishedRuns">;
+  readonly store: Pick<RunStore, "deleteFinishedRuns">;
   readonly clock: Clock;
   emit(event: EngineEvent): void;
   reportError(error: Error, context: string): void;

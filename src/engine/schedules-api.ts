@@ -4,7 +4,12 @@ import { deserialize, serialize } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
-import type { CatchupPolicy, OverlapPolicy, ScheduleRecord, Store } from "../store/store.ts";
+import type {
+  CatchupPolicy,
+  OverlapPolicy,
+  ScheduleRecord,
+  ScheduleStore,
+} from "../store/schedule-store.ts";
 import { validateCron } from "./cron.ts";
 import { firstSlotAfter, previewSlots, slotRun, slotsBetween } from "./scheduler.ts";
 import { validateInput } from "./validate-input.ts";
@@ -48,7 +53,7 @@ export interface ScheduleInfo {
 }
 
 interface Engine {
-  store: Store;
+  store: ScheduleStore;
   now(): number;
   payloadLimitBytes: number;
   /** The workflow's name if this process or any worker registered it; throws `WORKFLOW_NOT_FOUND`. */

@@ -3,7 +3,8 @@ import { checkLookupId } from "../core/names.ts";
 import type { RunInfo } from "../core/run-info.ts";
 import { deserialize, parseSerializedError } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
-import type { JournalEntry, RunRecord, Store } from "../store/store.ts";
+import type { JournalEntry, RunRecord } from "../store/run-records.ts";
+import type { RunStore } from "../store/run-store.ts";
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -45,7 +46,10 @@ export function toRunInfo<TOutput>(
 }
 
 /** A run's status, steps and outcome, read from the store. @throws `RUN_NOT_FOUND` */
-export async function readRunInfo<TOutput>(store: Store, runId: string): Promise<RunInfo<TOutput>> {
+export async function readRunInfo<TOutput>(
+  store: Pick<RunStore, "getRun" | "getJournal">,
+  runId: string,
+): Promise<RunInfo<TOutput>> {
   checkLookupId("run id", runId);
   const run = await store.getRun(runId as RunId);
   if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);

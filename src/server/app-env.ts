@@ -1,4 +1,4 @@
-import type { TokenRole } from "../store/store.ts";
+import type { TokenRole } from "./token-store.ts";
 
 /** Who made a request, once `authorize` has run. */
 export interface Principal {

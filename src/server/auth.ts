@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import type { Cairn } from "../sdk/cairn.ts";
-import type { TokenRole } from "../store/store.ts";
 import type { AppEnv, Principal } from "./app-env.ts";
 import { HttpProblem } from "./problems.ts";
+import type { TokenRole, TokenStore } from "./token-store.ts";
 import type { TokenUsage } from "./token-usage.ts";
 import { hashesEqual, hashSecret, roleAllows, tokenExpired, tokenSecretPattern } from "./tokens.ts";
 
@@ -14,7 +14,9 @@ import { hashesEqual, hashSecret, roleAllows, tokenExpired, tokenSecretPattern }
 export type Policy = "public" | "webhook" | TokenRole;
 
 export interface AuthContext {
+  /** Its clock dates requests against tokens' expiry. */
   cairn: Cairn;
+  tokens: Pick<TokenStore, "anyActive" | "findActiveByHash">;
   /** The server listens on loopback only; auth is then off until a token exists. */
   loopbackOnly: boolean;
   /** Records tokens' last use (coalesced); none: not recorded. */
@@ -39,7 +41,7 @@ export function authorize(policy: Policy, auth: AuthContext): MiddlewareHandler<
     if (policy === "public" || policy === "webhook") return next();
     const header = c.req.header("authorization");
     if (header === undefined) {
-      const required = !auth.loopbackOnly || (await auth.cairn.store.tokens.anyActive());
+      const required = !auth.loopbackOnly || (await auth.tokens.anyActive());
       if (required) {
         throw new HttpProblem(
           "missing_token",
@@ -67,7 +69,10 @@ export function authorize(policy: Policy, auth: AuthContext): MiddlewareHandler<
  * RFC 6750 writes it; variants are refused rather than guessed at), a well-formed secret,
  * and an active token whose stored hash equals the secret's, compared in constant time.
  */
-async function verifyBearer(header: string, { cairn, usage }: AuthContext): Promise<Principal> {
+async function verifyBearer(
+  header: string,
+  { cairn, tokens, usage }: AuthContext,
+): Promise<Principal> {
   // Checked before any regex or hash so a huge header costs nothing.
   if (header.length > 200 || !header.startsWith("Bearer ")) {
     throw new HttpProblem(
@@ -85,7 +90,7 @@ async function verifyBearer(header: string, { cairn, usage }: AuthContext): Prom
     );
   }
   const hash = hashSecret(secret);
-  const record = await cairn.store.tokens.findActiveByHash(hash);
+  const record = await tokens.findActiveByHash(hash);
   if (!record || !hashesEqual(record.secretHash, hash)) {
     throw new HttpProblem(
       "invalid_token",

@@ -12,6 +12,7 @@ import { requestContext } from "./request-context.ts";
 import { routeTable } from "./route-table.ts";
 import { StoreReadiness } from "./store-readiness.ts";
 import { StreamHub } from "./stream-hub.ts";
+import type { TokenStore } from "./token-store.ts";
 import { TokenUsage } from "./token-usage.ts";
 import { TokenWatch } from "./token-watch.ts";
 import { defaultUiDir, serveUi } from "./ui-assets.ts";
@@ -56,12 +57,17 @@ function validationHook(
  * `app.request(path)`, or serve it with {@link startServer}. Every route is declared with its
  * auth policy in `route-table.ts`; Host, Origin and query-token checks run before all of them.
  * Serving it yourself, pass the `host` it listens on: auth is off only for a loopback host
- * with no active token.
+ * with no active token. Bearer tokens are checked against `tokens` (the bundled stores'
+ * `tokens`, say: `openStore(url)`, then `Cairn.open({ store })`).
  * @example
- * const app = createApp(cairn);
+ * const app = createApp(cairn, store.tokens);
  * const res = await app.request("/api/v1/workflows");
  */
-export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHono<AppEnv> {
+export function createApp(
+  cairn: Cairn,
+  tokens: TokenStore,
+  options: ServerOptions = {},
+): OpenAPIHono<AppEnv> {
   const resolved = resolveOptions(options);
   const { logger } = resolved;
   const metrics = createMetrics(cairn, logger);
@@ -80,7 +86,7 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
   });
   const health: HealthState = { ready: true };
   // Revoked tokens' streams end within this; a second is what operators are promised.
-  const tokenWatch = new TokenWatch(cairn.store, () => cairn.clock.now(), 250, logger);
+  const tokenWatch = new TokenWatch(tokens, () => cairn.clock.now(), 250, logger);
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
   app.onError(errorHandler(logger));
@@ -108,8 +114,9 @@ export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHon
     options: resolved,
     auth: {
       cairn,
+      tokens,
       loopbackOnly: isLoopbackHost(resolved.host),
-      usage: new TokenUsage(cairn.store, logger),
+      usage: new TokenUsage(tokens, logger),
     },
     metrics,
     hub,

@@ -14,5 +14,6 @@ export {
 } from "./problems.ts";
 export { routeTable } from "./route-table.ts";
 export { type RunningServer, startServer } from "./start-server.ts";
+export type { NewTokenRecord, TokenRecord, TokenRole, TokenStore } from "./token-store.ts";
 export { createToken, listTokens, revokeToken, type TokenInfo } from "./tokens.ts";
 export { signWebhook } from "./webhook-verifier.ts";

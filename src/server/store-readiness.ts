@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from "prom-client";
 import type { EngineEvent } from "../core/engine-event.ts";
 import { ensureError } from "../core/errors.ts";
-import type { Store } from "../store/store.ts";
+import type { AdminStore } from "../store/admin-store.ts";
 import type { ServerLogger } from "./server-logger.ts";
 
 /** What readiness watches of the journal writer: its commits and how long one has waited. */
@@ -29,7 +29,7 @@ export interface ReadinessOptions {
  * (`performance.now()`), not the engine's clock: a test clock must not fake an outage.
  */
 export class StoreReadiness {
-  readonly #store: Store;
+  readonly #store: Pick<AdminStore, "probeWrite">;
   readonly #logger: ServerLogger;
   readonly #thresholdMs: number;
   readonly #intervalMs: number;
@@ -51,7 +51,7 @@ export class StoreReadiness {
   readonly #stopListening: () => void;
 
   constructor(
-    store: Store,
+    store: Pick<AdminStore, "probeWrite">,
     writer: CommitWatch,
     registry: Registry,
     logger: ServerLogger,

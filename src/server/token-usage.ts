@@ -1,5 +1,5 @@
-import type { Store, TokenRecord } from "../store/store.ts";
 import type { ServerLogger } from "./options.ts";
+import type { TokenRecord, TokenStore } from "./token-store.ts";
 
 /** How often a token's `lastUsedAt` is written at most, in ms. */
 export const tokenUsageIntervalMs = 60_000;
@@ -11,12 +11,12 @@ export const tokenUsageIntervalMs = 60_000;
  * The write is not awaited: a request never waits for, or fails because of, bookkeeping.
  */
 export class TokenUsage {
-  readonly #store: Store;
+  readonly #tokens: Pick<TokenStore, "touch">;
   readonly #logger: ServerLogger;
   readonly #written = new Map<string, number>();
 
-  constructor(store: Store, logger: ServerLogger) {
-    this.#store = store;
+  constructor(tokens: Pick<TokenStore, "touch">, logger: ServerLogger) {
+    this.#tokens = tokens;
     this.#logger = logger;
   }
 
@@ -24,7 +24,7 @@ export class TokenUsage {
     const last = Math.max(token.lastUsedAt ?? -Infinity, this.#written.get(token.id) ?? -Infinity);
     if (now - last < tokenUsageIntervalMs) return;
     this.#written.set(token.id, now);
-    this.#store.tokens.touch(token.id, now).catch((error: unknown) => {
+    this.#tokens.touch(token.id, now).catch((error: unknown) => {
       this.#written.delete(token.id);
       this.#logger.warn({ err: error, tokenId: token.id }, "could not record a token's last use");
     });

@@ -1,5 +1,5 @@
-import type { Store } from "../store/store.ts";
 import type { ServerLogger } from "./options.ts";
+import type { TokenStore } from "./token-store.ts";
 import { tokenExpired } from "./tokens.ts";
 
 /**
@@ -9,7 +9,7 @@ import { tokenExpired } from "./tokens.ts";
  * streams, and a revoked token's streams end within one tick.
  */
 export class TokenWatch {
-  readonly #store: Store;
+  readonly #tokens: Pick<TokenStore, "list">;
   readonly #now: () => number;
   readonly #logger: ServerLogger;
   readonly #checkMs: number;
@@ -17,8 +17,13 @@ export class TokenWatch {
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
 
-  constructor(store: Store, now: () => number, checkMs: number, logger: ServerLogger) {
-    this.#store = store;
+  constructor(
+    tokens: Pick<TokenStore, "list">,
+    now: () => number,
+    checkMs: number,
+    logger: ServerLogger,
+  ) {
+    this.#tokens = tokens;
     this.#now = now;
     this.#checkMs = checkMs;
     this.#logger = logger;
@@ -43,7 +48,7 @@ export class TokenWatch {
     if (this.#checking) return;
     this.#checking = true;
     try {
-      const tokens = new Map((await this.#store.tokens.list()).map((t) => [t.id, t]));
+      const tokens = new Map((await this.#tokens.list()).map((t) => [t.id, t]));
       const now = this.#now();
       for (const [end, tokenId] of this.#streams) {
         const token = tokens.get(tokenId);

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Clock } from "../core/clock.ts";
 import { type Duration, toMs } from "../core/duration.ts";
 import { CairnError } from "../core/errors.ts";
 import { checkName } from "../core/names.ts";
-import type { Cairn } from "../sdk/cairn.ts";
-import type { TokenRecord, TokenRole } from "../store/store.ts";
+import type { TokenRecord, TokenRole, TokenStore } from "./token-store.ts";
 
 /** Roles from least to most powerful: each includes every role before it. */
 export const roles: readonly TokenRole[] = ["viewer", "operator", "admin"];
@@ -53,11 +53,13 @@ export function tokenExpired(record: Pick<TokenRecord, "expiresAt">, now: number
  * Creates an API token and returns its secret, the only time it is ever visible: the store
  * keeps its SHA-256 hash. Once any active token exists, the server requires auth even on
  * loopback.
- * @example const { secret } = await createToken(cairn, { name: "ci", role: "operator" });
+ * `clock` dates it: pass the engine's (the server checks expiry by it).
+ * @example const { secret } = await createToken(tokens, cairn.clock, { name: "ci", role: "operator" });
  * @throws CairnError `INVALID_ARGUMENT` for an empty name or unknown role.
  */
 export async function createToken(
-  cairn: Cairn,
+  tokens: Pick<TokenStore, "create">,
+  clock: Clock,
   options: {
     name: string;
     role: TokenRole /** Lifetime, e.g. `"30d"`; none: never expires. */;
@@ -93,16 +95,16 @@ export async function createToken(
     name,
     role,
     secretHash: hashSecret(secret),
-    createdAt: cairn.clock.now(),
-    expiresAt: lifetimeMs === undefined ? null : cairn.clock.now() + lifetimeMs,
+    createdAt: clock.now(),
+    expiresAt: lifetimeMs === undefined ? null : clock.now() + lifetimeMs,
   };
-  await cairn.store.tokens.create(record);
+  await tokens.create(record);
   return { ...toInfo({ ...record, revokedAt: null, lastUsedAt: null }), secret };
 }
 
 /** Every token, active and revoked, oldest first. */
-export async function listTokens(cairn: Cairn): Promise<TokenInfo[]> {
-  return (await cairn.store.tokens.list()).map(toInfo);
+export async function listTokens(tokens: Pick<TokenStore, "list">): Promise<TokenInfo[]> {
+  return (await tokens.list()).map(toInfo);
 }
 
 /**
@@ -110,8 +112,12 @@ export async function listTokens(cairn: Cairn): Promise<TokenInfo[]> {
  * fail from the next one on. Returns false when no such active token exists.
  * @throws CairnError `INVALID_ARGUMENT` when a name matches several active tokens.
  */
-export async function revokeToken(cairn: Cairn, idOrName: string): Promise<boolean> {
-  const active = (await cairn.store.tokens.list()).filter((t) => t.revokedAt === null);
+export async function revokeToken(
+  tokens: Pick<TokenStore, "list" | "revoke">,
+  clock: Clock,
+  idOrName: string,
+): Promise<boolean> {
+  const active = (await tokens.list()).filter((t) => t.revokedAt === null);
   let target = active.find((t) => t.id === idOrName);
   if (!target) {
     const named = active.filter((t) => t.name === idOrName);
@@ -124,7 +130,7 @@ export async function revokeToken(cairn: Cairn, idOrName: string): Promise<boole
     target = named[0];
   }
   if (!target) return false;
-  return cairn.store.tokens.revoke(target.id, cairn.clock.now());
+  return tokens.revoke(target.id, clock.now());
 }
 
 function toInfo(record: TokenRecord): TokenInfo {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Store } from "../store/store.ts";
+import type { MessageStore } from "../store/message-store.ts";
 import { HttpProblem } from "./problems.ts";
 import type { ServerLogger } from "./server-logger.ts";
 import {
@@ -48,7 +48,7 @@ const refusal =
  */
 export class WebhookVerifier {
   readonly #hooks: ReadonlyMap<string, WebhookConfig>;
-  readonly #store: Pick<Store, "rememberWebhookSignature">;
+  readonly #store: Pick<MessageStore, "rememberWebhookSignature">;
   readonly #logger: ServerLogger;
   readonly #now: () => number;
   // Unknown hooks are checked against this, so they cost the same work as known ones.
@@ -56,7 +56,7 @@ export class WebhookVerifier {
 
   constructor(
     hooks: ReadonlyMap<string, WebhookConfig>,
-    store: Pick<Store, "rememberWebhookSignature">,
+    store: Pick<MessageStore, "rememberWebhookSignature">,
     logger: ServerLogger,
     now: () => number = Date.now,
   ) {

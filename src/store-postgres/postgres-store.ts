@@ -436,7 +436,8 @@ export class PostgresStore implements Store {
     return transactionalStep(this.sql, op, fn, serializeOutput);
   }
 
-  readonly tokens: Store["tokens"] = postgresTokens(() => this.sql);
+  /** API tokens, for the HTTP server (not part of `Store`). */
+  readonly tokens = postgresTokens(() => this.sql);
   readonly rememberWebhookSignature = postgresRememberWebhookSignature(() => this.sql);
 
   async probeWrite(at: number): Promise<void> {

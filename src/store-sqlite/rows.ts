@@ -1,12 +1,7 @@
 import type { EntryKind, EntryStatus } from "../core/types.ts";
 import * as rows from "../store/rows.ts";
-import type {
-  JournalEntry,
-  NewRun,
-  RunRecord,
-  ScheduleRecord,
-  TokenRecord,
-} from "../store/store.ts";
+import type { JournalEntry, NewRun, RunRecord, ScheduleRecord } from "../store/store.ts";
+import type { TokenRecord } from "../store/token-records.ts";
 
 /** The row of a new run: every column `insertRun` takes. */
 export function newRunParams(

@@ -380,7 +380,8 @@ export class SqliteStore implements Store {
     return this.#write(() => transactionalStep(this.#db, this.#sql, op, fn, serializeOutput));
   }
 
-  readonly tokens: Store["tokens"] = sqliteTokens(
+  /** API tokens, for the HTTP server (not part of `Store`). */
+  readonly tokens = sqliteTokens(
     () => this.#sql,
     (fn) => this.#write(fn),
   );

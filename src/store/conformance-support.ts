@@ -1,34 +1,55 @@
 import { afterEach, beforeEach, describe, it } from "vitest";
 import type { RunId } from "../core/types.ts";
 import type { JournalEntry, NewRun, Store } from "./store.ts";
+import type { NewTokenRecord, TokenRecord } from "./token-records.ts";
+
+/**
+ * The HTTP server's `TokenStore` port as the token group drives it. The server declares the
+ * port; a store cannot import the server, so the suite spells out what it calls (the
+ * bundled stores' test files pass their `tokens` typed as the server's port, which keeps
+ * the two the same).
+ */
+export interface TokenStoreUnderTest {
+  create(token: NewTokenRecord): Promise<void>;
+  touch(id: string, at: number): Promise<void>;
+  list(): Promise<TokenRecord[]>;
+  revoke(id: string, at: number): Promise<boolean>;
+  findActiveByHash(secretHash: string): Promise<TokenRecord | undefined>;
+  anyActive(): Promise<boolean>;
+}
 
 /** What every conformance group takes: a factory for a fresh, empty store. */
-export interface StoreSuiteOptions {
+export interface StoreSuiteOptions<S extends Store = Store> {
   /** Names the adapter in the test titles. */
   name: string;
-  newStore: () => Promise<Store>;
+  newStore: () => Promise<S>;
+  /**
+   * The API tokens the store keeps for the HTTP server (the bundled stores' `tokens`), when
+   * it keeps them: they are not part of `Store`. Absent: the token group is skipped.
+   */
+  tokens?(store: S): TokenStoreUnderTest;
   /** Tests (by title) a store cannot pass, each with the reason shown in the report. */
   skip?: { test: string; reason: string }[];
 }
 
-export interface StoreGroup {
+export interface StoreGroup<S extends Store = Store> {
   /** The store of the running test (a fresh one per test). */
-  store: () => Store;
+  store: () => S;
   /** `it`, honouring `skip`. */
   test: (name: string, fn: () => Promise<void>) => void;
 }
 
 /** One `describe` block of the contract: a fresh store per test, closed after it. */
-export function describeStoreGroup(
+export function describeStoreGroup<S extends Store>(
   group: string,
-  options: StoreSuiteOptions,
-  body: (group: StoreGroup) => void,
+  options: StoreSuiteOptions<S>,
+  body: (group: StoreGroup<S>) => void,
 ): void {
   const skipped = new Map((options.skip ?? []).map((s) => [s.test, s.reason]));
   const test = (name: string, fn: () => Promise<void>) =>
     skipped.has(name) ? it.skip(`${name} (skipped: ${skipped.get(name)})`, fn) : it(name, fn);
   describe(`store conformance (${group}): ${options.name}`, () => {
-    let current: Store | undefined;
+    let current: S | undefined;
     beforeEach(async () => {
       current = await options.newStore();
     });

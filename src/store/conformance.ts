@@ -9,9 +9,9 @@ import {
 
 /**
  * The contract every store adapter keeps: runs, leases and the journal, waits, cancel,
- * retry, queue stats, tokens, retention. Each adapter's test file calls this with a
+ * retry, queue stats, retention. Each adapter's test file calls this with a
  * factory for a fresh, empty store; a capability an adapter lacks is skipped with a reason.
- * The other groups (flows, schedules, outside input, operations, web UI) live in the
+ * The other groups (flows, schedules, outside input, operations, web UI, the server's tokens) live in the
  * `conformance-*.ts` files; `runStoreConformance` (src/testing/conformance.ts) runs them all.
  */
 export function runStoreSuite(options: StoreSuiteOptions): void {
@@ -360,46 +360,6 @@ export function runStoreSuite(options: StoreSuiteOptions): void {
       await store().claimRuns("w1", { workflows: ["wf"] }, 1500, 1000, 1); // claims "a", updated at 1500
       expect((await store().listRuns({ updatedAfter: 1200 })).map((r) => r.id)).toEqual(["a", "b"]);
       expect((await store().listRuns({ updatedAfter: 1600 })).map((r) => r.id)).toEqual(["b"]);
-    });
-
-    test("tokens are stored by hash, found while active, and revoked", async () => {
-      expect(await store().tokens.anyActive()).toBe(false);
-      await store().tokens.create({
-        id: "t1",
-        name: "ci",
-        role: "operator",
-        secretHash: "h1",
-        createdAt: 1000,
-      });
-      expect(await store().tokens.anyActive()).toBe(true);
-      expect(await store().tokens.findActiveByHash("h1")).toMatchObject({
-        id: "t1",
-        role: "operator",
-        revokedAt: null,
-      });
-      expect(await store().tokens.revoke("t1", 2000)).toBe(true);
-      expect(await store().tokens.revoke("t1", 2001)).toBe(false);
-      expect(await store().tokens.findActiveByHash("h1")).toBeUndefined();
-      expect(await store().tokens.anyActive()).toBe(false);
-      expect((await store().tokens.list())[0]).toMatchObject({ id: "t1", revokedAt: 2000 });
-    });
-
-    test("tokens keep their expiry and a last use that never moves backwards", async () => {
-      await store().tokens.create({
-        id: "t2",
-        name: "short",
-        role: "viewer",
-        secretHash: "h2",
-        createdAt: 1000,
-        expiresAt: 5000,
-      });
-      expect(await store().tokens.findActiveByHash("h2")).toMatchObject({
-        expiresAt: 5000,
-        lastUsedAt: null,
-      });
-      await store().tokens.touch("t2", 3000);
-      await store().tokens.touch("t2", 2000); // a late, older use from another server
-      expect((await store().tokens.list())[0]).toMatchObject({ id: "t2", lastUsedAt: 3000 });
     });
 
     test("the write probe succeeds on a writable store, first and again", async () => {

@@ -6,9 +6,8 @@ import type {
   OverlapPolicy,
   RunRecord,
   ScheduleRecord,
-  TokenRecord,
-  TokenRole,
 } from "./store.ts";
+import type { TokenRecord, TokenRole } from "./token-records.ts";
 
 export type Row = Record<string, unknown>;
 

@@ -2,8 +2,9 @@ import type { Clock } from "../core/clock.ts";
 import type { EngineEvent } from "../core/engine-event.ts";
 import type { EntryKind, RunId, RunStatus } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
-import type { ClaimedRun, NewRun, Store } from "../store/store.ts";
-import type { NewLogEntry } from "../store/ui-store.ts";
+import type { ClaimedRun, JournalStore } from "../store/journal-store.ts";
+import type { NewRun } from "../store/run-records.ts";
+import type { NewLogEntry, UiStore } from "../store/ui-store.ts";
 import type { JournalWriter } from "./journal-writer.ts";
 
 /** What a run tells the journal writer so more of its steps share a commit. */
@@ -17,7 +18,8 @@ export interface ExecutionEnv {
   clock: Clock;
   /** Reports progress (steps starting and ending) to the engine's listeners. */
   emit(event: EngineEvent): void;
-  store: Store;
+  /** Steps that run in the store's transaction, and `ctx.setTags`. */
+  store: Pick<JournalStore, "transactionalStep"> & Pick<UiStore, "tags">;
   /** `delivering` and `stepWaiting`, when given, let a commit wait for steps to join it. */
   writer: Pick<JournalWriter, "write"> & Partial<GroupCommitHints>;
   payloadLimitBytes: number;

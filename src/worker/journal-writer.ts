@@ -1,5 +1,5 @@
 import { ensureError } from "../core/errors.ts";
-import type { JournalOp, JournalOpResult, Store } from "../store/store.ts";
+import type { JournalOp, JournalOpResult, JournalStore } from "../store/journal-store.ts";
 import { BatchQueue } from "./batch-queue.ts";
 
 /** Runs whose failed write is remembered (see `JournalWriter`). */
@@ -24,7 +24,7 @@ interface Pending {
  * next batch and end with that step missing from its journal.
  */
 export class JournalWriter {
-  readonly #store: Store;
+  readonly #store: Pick<JournalStore, "commit">;
   readonly #queue: BatchQueue<Pending>;
   /** Runs with outcomes waiting to be handed to their workflows (see `delivering`). */
   #delivering = 0;
@@ -39,7 +39,7 @@ export class JournalWriter {
   readonly #failed = new Map<JournalOp["runId"], { token: number; error: unknown }>();
 
   /** `maxHoldMs`: the longest a commit waits for steps to join it (see `delivering`). */
-  constructor(store: Store, { maxHoldMs = 1 }: { maxHoldMs?: number } = {}) {
+  constructor(store: Pick<JournalStore, "commit">, { maxHoldMs = 1 }: { maxHoldMs?: number } = {}) {
     this.#store = store;
     this.#queue = new BatchQueue<Pending>((batch) => this.#flush(batch), {
       // One turn to see whether the outcomes handed out start steps; then only while they do.

@@ -1,6 +1,5 @@
 import { ensureError } from "../core/errors.ts";
-import type { Store } from "../store/store.ts";
-import type { LogRecord, NewLogEntry } from "../store/ui-store.ts";
+import type { LogRecord, NewLogEntry, UiStore } from "../store/ui-store.ts";
 import { BatchQueue } from "./batch-queue.ts";
 
 /**
@@ -12,7 +11,7 @@ export class LogWriter {
   readonly #queue: BatchQueue<NewLogEntry>;
 
   constructor(
-    store: Store,
+    store: Pick<UiStore, "logs">,
     onWritten: (record: LogRecord) => void,
     onError: (error: Error) => void,
   ) {

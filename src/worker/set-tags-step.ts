@@ -1,7 +1,7 @@
 import { checkTags } from "../core/tags.ts";
 import type { RunId } from "../core/types.ts";
 import type { WorkflowContext } from "../core/workflow.ts";
-import type { Store } from "../store/store.ts";
+import type { UiStore } from "../store/ui-store.ts";
 
 /**
  * `ctx.setTags`: a step named `setTags` whose body writes the tags, so a replay returns the
@@ -11,7 +11,7 @@ import type { Store } from "../store/store.ts";
  */
 export function setTagsStep(
   ctx: Pick<WorkflowContext, "step">,
-  store: Pick<Store, "tags">,
+  store: Pick<UiStore, "tags">,
   runId: RunId,
   tags: Record<string, string>,
 ): Promise<void> {

@@ -6,7 +6,10 @@ import type { EngineEvent } from "../core/engine-event.ts";
 import { ensureError, LeaseLostError, RunCancelledError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
-import type { ClaimedRun, JournalEntry, RunRecord, Store } from "../store/store.ts";
+import type { ClaimedRun, JournalStore } from "../store/journal-store.ts";
+import type { JournalEntry, RunRecord } from "../store/run-records.ts";
+import type { RunStore } from "../store/run-store.ts";
+import type { UiStore } from "../store/ui-store.ts";
 import { poisonVerdict } from "./poison-run.ts";
 import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
 import { trapUncaughtErrors, type UnattributedErrorHandler } from "./uncaught-error-trap.ts";
@@ -50,6 +53,14 @@ export interface WorkerHooks {
 }
 
 /**
+ * What the claim loop needs of the store: claims, leases, wake-ups, the claimed runs'
+ * rows and journals, and its own heartbeat row (journal writes go through the writer).
+ */
+export type WorkerStore = Omit<JournalStore, "commit" | "transactionalStep"> &
+  Pick<RunStore, "getRun" | "getJournal"> &
+  Pick<UiStore, "workers">;
+
+/**
  * Claims due runs and executes them, up to `concurrency` at once.
  *
  * States: idle (waiting for a wake-up) → claiming → idle …; stopping → drained.
@@ -60,7 +71,7 @@ export interface WorkerHooks {
  */
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-  readonly #store: Store;
+  readonly #store: WorkerStore;
   readonly #clock: Clock;
   readonly #env: ExecutionEnv;
   readonly #registry: ReadonlyMap<string, Workflow<unknown, unknown>>;
@@ -99,7 +110,7 @@ export class Worker {
   #untrap: (() => void) | undefined;
 
   constructor(
-    store: Store,
+    store: WorkerStore,
     clock: Clock,
     env: ExecutionEnv,
     registry: ReadonlyMap<string, Workflow<unknown, unknown>>,

@@ -52,11 +52,11 @@ beforeAll(async () => {
     server: { allowedOrigins: ["http://ui.example"], allowedHosts: ["cairn.internal"] },
   });
   for (const role of ["admin", "operator", "viewer"] as const) {
-    secrets[role] = (await createToken(h.cairn, { name: role, role })).secret;
+    secrets[role] = (await createToken(h.tokens, h.clock, { name: role, role })).secret;
   }
-  const revoked = await createToken(h.cairn, { name: "old", role: "admin" });
+  const revoked = await createToken(h.tokens, h.clock, { name: "old", role: "admin" });
   secrets.revoked = revoked.secret;
-  expect(await revokeToken(h.cairn, revoked.id)).toBe(true);
+  expect(await revokeToken(h.tokens, h.clock, revoked.id)).toBe(true);
   await h.post(
     "/api/v1/runs",
     { workflow: "gated", id: "auth-run" },
@@ -75,7 +75,7 @@ async function status(route: ApiRoute, authorization?: string, query = ""): Prom
 
 describe("route table", () => {
   it("declares a policy for every route the app serves", () => {
-    expect(undeclaredRoutes(createApp(h.cairn))).toEqual([]);
+    expect(undeclaredRoutes(createApp(h.cairn, h.tokens))).toEqual([]);
     for (const route of routeTable) {
       expect(["public", "webhook", "viewer", "operator", "admin"]).toContain(route.policy);
     }
@@ -84,7 +84,7 @@ describe("route table", () => {
   });
 
   it("notices a route added without going through the table", () => {
-    const app = createApp(h.cairn);
+    const app = createApp(h.cairn, h.tokens);
     app.get("/api/v1/sneaky", (c) => c.text("no policy"));
     expect(undeclaredRoutes(app)).toEqual(["GET /api/v1/sneaky"]);
   });
@@ -155,7 +155,7 @@ describe("auth matrix (a token exists, so auth is on even on loopback)", () => {
     expect(res.status).toBe(431);
     expect(res.headers["content-type"]).toBe("application/problem+json");
     expect(JSON.parse(res.body)).toMatchObject({ code: "headers_too_large" });
-    const app = createApp(h.cairn);
+    const app = createApp(h.cairn, h.tokens);
     expect((await app.request("/api/v1/runs", { headers: { Authorization: huge } })).status).toBe(
       401,
     );
@@ -220,17 +220,20 @@ describe("auth off: loopback and no token", () => {
   });
 
   it("turns auth on with the first token, at once", async () => {
-    const { secret, id } = await createToken(open.cairn, { name: "first", role: "viewer" });
+    const { secret, id } = await createToken(open.tokens, open.clock, {
+      name: "first",
+      role: "viewer",
+    });
     expect((await open.fetch("/api/v1/runs")).status).toBe(401);
     expect(
       (await open.fetch("/api/v1/runs", { headers: { Authorization: `Bearer ${secret}` } })).status,
     ).toBe(200);
-    await revokeToken(open.cairn, id);
+    await revokeToken(open.tokens, open.clock, id);
     expect((await open.fetch("/api/v1/runs")).status).toBe(200);
   });
 
   it("requires auth when listening beyond loopback, even without tokens", async () => {
-    const app = createApp(open.cairn, { host: "0.0.0.0" });
+    const app = createApp(open.cairn, open.tokens, { host: "0.0.0.0" });
     expect((await app.request("/api/v1/runs")).status).toBe(401);
     expect((await app.request("/healthz")).status).toBe(200);
   });
@@ -238,20 +241,22 @@ describe("auth off: loopback and no token", () => {
 
 describe("token helpers", () => {
   it("create returns the secret once; list never shows it; revoke works by id or unique name", async () => {
-    const created = await createToken(h.cairn, { name: "ci", role: "operator" });
+    const created = await createToken(h.tokens, h.clock, { name: "ci", role: "operator" });
     expect(created.secret).toMatch(/^cairn_[A-Za-z0-9_-]{43}$/);
-    const listed = await listTokens(h.cairn);
+    const listed = await listTokens(h.tokens);
     const row = listed.find((t) => t.id === created.id);
     expect(row).toMatchObject({ name: "ci", role: "operator", revokedAt: null });
     expect(JSON.stringify(listed)).not.toContain(created.secret);
     expect(JSON.stringify(listed)).not.toMatch(/[0-9a-f]{64}/); // nor its hash
-    expect(await revokeToken(h.cairn, "ci")).toBe(true);
-    expect(await revokeToken(h.cairn, "ci")).toBe(false);
-    await createToken(h.cairn, { name: "twin", role: "viewer" });
-    await createToken(h.cairn, { name: "twin", role: "viewer" });
-    await expect(revokeToken(h.cairn, "twin")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    expect(await revokeToken(h.tokens, h.clock, "ci")).toBe(true);
+    expect(await revokeToken(h.tokens, h.clock, "ci")).toBe(false);
+    await createToken(h.tokens, h.clock, { name: "twin", role: "viewer" });
+    await createToken(h.tokens, h.clock, { name: "twin", role: "viewer" });
+    await expect(revokeToken(h.tokens, h.clock, "twin")).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
     await expect(
-      createToken(h.cairn, { name: "x", role: "root" as "admin" }),
+      createToken(h.tokens, h.clock, { name: "x", role: "root" as "admin" }),
     ).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
     });

@@ -133,7 +133,10 @@ describe("connect(url)", () => {
   it("sends its token, and reports a bad one", async () => {
     const other = await startHarness();
     try {
-      const { secret } = await createToken(other.cairn, { name: "client", role: "operator" });
+      const { secret } = await createToken(other.tokens, other.clock, {
+        name: "client",
+        role: "operator",
+      });
       const run = await connect(other.url, { token: secret }).start(echo, "with token");
       expect(await run.result()).toBe("with token");
       await expect(connect(other.url).getRun(run.id)).rejects.toMatchObject({

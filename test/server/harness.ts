@@ -7,8 +7,10 @@ import {
   type ServerOptions,
   startServer,
 } from "../../src/server/index.ts";
+import type { TokenStore } from "../../src/server/token-store.ts";
 import { createTestCairn, type TestClock } from "../../src/testing/index.ts";
 import { testCairn, testStore } from "../support/engine.ts";
+import { tokensOf } from "../support/tokens-of.ts";
 import { testWorkflows } from "./workflows.ts";
 
 /** An engine for the server tests; one per store the suite runs against. */
@@ -41,6 +43,8 @@ export function engineFactory(): EngineFactory {
 
 export interface Harness extends TestEngine {
   server: RunningServer;
+  /** The API tokens the server checks (its store's). */
+  tokens: TokenStore;
   url: string;
   /** `fetch` relative to the server's URL. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
@@ -70,7 +74,8 @@ export async function startHarness(
   } = {},
 ): Promise<Harness> {
   const engine = await (options.engine ?? engineFactory())(options.workflows ?? testWorkflows);
-  const server = await startServer(engine.cairn, {
+  const tokens = tokensOf(engine.cairn);
+  const server = await startServer(engine.cairn, tokens, {
     port: 0,
     logger: errorsToStderr,
     ...options.server,
@@ -79,6 +84,7 @@ export async function startHarness(
   return {
     ...engine,
     server,
+    tokens,
     url: server.url,
     fetch: fetchPath,
     post: (path, body, headers = {}) =>

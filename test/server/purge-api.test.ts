@@ -19,8 +19,9 @@ describe("POST /api/v1/runs/purge", () => {
     for (const id of ["old-1", "old-2"]) await (await h.cairn.start(quick, 1, { id })).result();
     h.clock.advance("31d");
     await (await h.cairn.start(quick, 1, { id: "young" })).result();
-    const admin = (await createToken(h.cairn, { name: "admin", role: "admin" })).secret;
-    const operator = (await createToken(h.cairn, { name: "ops", role: "operator" })).secret;
+    const admin = (await createToken(h.tokens, h.clock, { name: "admin", role: "admin" })).secret;
+    const operator = (await createToken(h.tokens, h.clock, { name: "ops", role: "operator" }))
+      .secret;
 
     const refused = await h.post("/api/v1/runs/purge", { olderThan: "30d" }, bearer(operator));
     expect(refused.status).toBe(403);

@@ -12,7 +12,7 @@ beforeAll(async () => {
     server: { allowedOrigins: ["http://ui.example"], allowedHosts: ["cairn.internal"] },
   });
   for (const role of ["admin", "operator", "viewer"] as const) {
-    secrets[role] = (await createToken(h.cairn, { name: role, role })).secret;
+    secrets[role] = (await createToken(h.tokens, h.clock, { name: role, role })).secret;
   }
   await h.post(
     "/api/v1/runs",

@@ -10,11 +10,11 @@ afterAll(() => h.close());
 
 const bearer = (secret: string) => ({ headers: { Authorization: `Bearer ${secret}` } });
 const lastUsed = async (id: string) =>
-  (await listTokens(h.cairn)).find((t) => t.id === id)?.lastUsedAt?.getTime() ?? null;
+  (await listTokens(h.tokens)).find((t) => t.id === id)?.lastUsedAt?.getTime() ?? null;
 
 describe("token lifecycle", () => {
   it("records lastUsedAt at most once a minute per token", async () => {
-    const token = await createToken(h.cairn, { name: "usage", role: "viewer" });
+    const token = await createToken(h.tokens, h.clock, { name: "usage", role: "viewer" });
     expect(await lastUsed(token.id)).toBeNull();
     const first = h.clock.now();
     expect((await h.fetch("/api/v1/runs", bearer(token.secret))).status).toBe(200);
@@ -30,7 +30,11 @@ describe("token lifecycle", () => {
   });
 
   it("refuses an expired token with a 401 that says it expired", async () => {
-    const token = await createToken(h.cairn, { name: "short", role: "viewer", expiresIn: "1h" });
+    const token = await createToken(h.tokens, h.clock, {
+      name: "short",
+      role: "viewer",
+      expiresIn: "1h",
+    });
     expect(token.expiresAt?.getTime()).toBe(h.clock.now() + 3_600_000);
     expect((await h.fetch("/api/v1/runs", bearer(token.secret))).status).toBe(200);
     h.clock.advance("1h");
@@ -44,16 +48,16 @@ describe("token lifecycle", () => {
 
   it("rejects a lifetime that is not a positive duration", async () => {
     await expect(
-      createToken(h.cairn, { name: "x", role: "viewer", expiresIn: "soon" as never }),
+      createToken(h.tokens, h.clock, { name: "x", role: "viewer", expiresIn: "soon" as never }),
     ).rejects.toThrow(/Invalid token expiry "soon"/);
-    await expect(createToken(h.cairn, { name: "x", role: "viewer", expiresIn: 0 })).rejects.toThrow(
-      /must be in the future/,
-    );
+    await expect(
+      createToken(h.tokens, h.clock, { name: "x", role: "viewer", expiresIn: 0 }),
+    ).rejects.toThrow(/must be in the future/);
   });
 
   it("closes a revoked token's open streams and refuses its next request", async () => {
-    const token = await createToken(h.cairn, { name: "streamer", role: "viewer" });
-    const keep = await createToken(h.cairn, { name: "other", role: "viewer" });
+    const token = await createToken(h.tokens, h.clock, { name: "streamer", role: "viewer" });
+    const keep = await createToken(h.tokens, h.clock, { name: "other", role: "viewer" });
     const open = async (secret: string) => {
       const res = await h.fetch("/api/v1/stream", bearer(secret));
       expect(res.status).toBe(200);
@@ -63,7 +67,7 @@ describe("token lifecycle", () => {
     };
     const revokedStream = await open(token.secret);
     const otherStream = await open(keep.secret);
-    expect(await revokeToken(h.cairn, token.id)).toBe(true);
+    expect(await revokeToken(h.tokens, h.clock, token.id)).toBe(true);
     const revokedAt = performance.now();
     for (;;) {
       const { done } = await revokedStream.read();

@@ -28,7 +28,7 @@ beforeAll(async () => {
     },
   });
   // Auth is on (a token exists): hooks still need no bearer token, only their signature.
-  await createToken(h.cairn, { name: "admin", role: "admin" });
+  await createToken(h.tokens, h.clock, { name: "admin", role: "admin" });
 });
 afterAll(async () => {
   await h.close();
@@ -65,7 +65,7 @@ describe("POST /api/v1/hooks/{name}", () => {
       "/api/v1/runs",
       { workflow: "on-push", input: "main", id: "push-1" },
       {
-        Authorization: `Bearer ${(await createToken(h.cairn, { name: "op", role: "operator" })).secret}`,
+        Authorization: `Bearer ${(await createToken(h.tokens, h.clock, { name: "op", role: "operator" })).secret}`,
       },
     );
     await waitForStatus(h.cairn, "push-1", "waiting");

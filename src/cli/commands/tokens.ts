@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import type { TokenRole } from "../../store/store.ts";
+import type { TokenRole } from "../../server/token-store.ts";
 import { addConfigOptions } from "../config-keys.ts";
-import { withEngine } from "../engine.ts";
+import { withTokens } from "../engine.ts";
 import { UsageError } from "../errors.ts";
 import { formatTable, formatTime, note, print, printJson } from "../output.ts";
 import { resolveConfig } from "../resolve-config.ts";
@@ -32,8 +32,8 @@ export function registerTokensCommands(program: Command): void {
     }
     const { values } = await resolveConfig(create);
     const { createToken } = await import("../../server/tokens.ts");
-    const token = await withEngine(values, (cairn) =>
-      createToken(cairn, {
+    const token = await withTokens(values, (apiTokens, clock) =>
+      createToken(apiTokens, clock, {
         name: opts.name,
         role: opts.role,
         ...(expires === undefined ? {} : { expiresIn: expires as `${number}d` }),
@@ -52,9 +52,9 @@ export function registerTokensCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(list, ["db"]).action(async (opts) => {
     const { values } = await resolveConfig(list);
-    const all = await withEngine(
+    const all = await withTokens(
       values,
-      async (cairn) => (await import("../../server/tokens.ts")).listTokens(cairn),
+      async (apiTokens) => (await import("../../server/tokens.ts")).listTokens(apiTokens),
       { readOnly: true },
     );
     if (opts.json) return printJson(all);
@@ -82,9 +82,10 @@ export function registerTokensCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(revoke, ["db"]).action(async (id: string, opts) => {
     const { values } = await resolveConfig(revoke);
-    const revoked = await withEngine(
+    const revoked = await withTokens(
       values,
-      async (cairn) => (await import("../../server/tokens.ts")).revokeToken(cairn, id),
+      async (apiTokens, clock) =>
+        (await import("../../server/tokens.ts")).revokeToken(apiTokens, clock, id),
       { readOnly: true },
     );
     if (!revoked) throw new UsageError(`No active token with id "${id}".`);

@@ -1,8 +1,8 @@
 import { CairnError, ensureError } from "../../core/errors.ts";
 import type { ScriptLanguage } from "../../core/flow/flow-schema.ts";
 import type { Workflow, WorkflowContext } from "../../core/workflow.ts";
-import type { FlowVersionRecord } from "../../store/flow-store.ts";
-import type { Store } from "../../store/store.ts";
+import type { FlowStore, FlowVersionRecord } from "../../store/flow-store.ts";
+import type { RunStore } from "../../store/run-store.ts";
 import { interpreterFor } from "../../worker/script/interpreters.ts";
 import { type CompiledFlow, compileFlow } from "./compiled-flow.ts";
 import type { FlowAction, FlowOptions, FlowServices } from "./flow-services.ts";
@@ -13,7 +13,8 @@ import { runFlow } from "./run-flow.ts";
 
 /** What the catalog needs from the engine (the `Cairn` instance). */
 export interface FlowHost {
-  store: Store;
+  /** The flow documents, and the run rows that pin a flow's version. */
+  store: { flows: FlowStore } & Pick<RunStore, "getRun">;
   now(): number;
   /** Registers a workflow so this process can start and run it. */
   register(workflow: Workflow<unknown, unknown>): void;

@@ -1,0 +1,38 @@
+import type { RunId } from "../core/types.ts";
+import type { NewRun, RunRecord } from "./run-records.ts";
+
+/** What a worker with the code decided for an unadmitted run. */
+export type Admission =
+  | {
+      fields: Pick<
+        NewRun,
+        "queue" | "priority" | "concurrency" | "rateLimit" | "deadlineAt" | "workflowVersion"
+      >;
+      delayMs: number;
+    }
+  | { error: string };
+
+/**
+ * The workflows every process on the database knows of, including processes without their
+ * code: which are registered, their event triggers, which are paused, and the runs started
+ * without the code that wait for a worker to admit them. Part of {@link Store}.
+ */
+export interface RegistryStore {
+  /** Records that a process runs these workflows, so code-less processes may start them by name. */
+  registerWorkflows(names: readonly string[], at: number): Promise<void>;
+  listWorkflows(): Promise<{ name: string; seenAt: number }[]>;
+  /** Replaces a workflow's event triggers (conditions are jsonata expressions, '' for none). */
+  setEventTriggers(
+    workflow: string,
+    triggers: readonly { event: string; condition: string }[],
+    at: number,
+  ): Promise<void>;
+  eventTriggers(event: string): Promise<{ workflow: string; condition: string }[]>;
+  /** Unadmitted runs of these workflows, oldest first. */
+  pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]>;
+  /** Admits a run (flow-control columns set, claimable after `delayMs`) or fails it. */
+  admitRun(id: RunId, admission: Admission, at: number): Promise<void>;
+  /** A paused workflow's runs are not claimed (they wait in the store) until it is resumed. */
+  setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void>;
+  pausedWorkflows(): Promise<string[]>;
+}
