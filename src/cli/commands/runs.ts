@@ -141,9 +141,9 @@ export function registerRunsCommands(program: Command): void {
     const resolved = await resolveConfig(cancel);
     const status = await apiOrDatabase(
       resolved,
-      async (api) => {
-        await api.request("POST", `/api/v1/runs/${encodeURIComponent(id)}/cancel`);
-        return statusOf(await api.request("GET", `/api/v1/runs/${encodeURIComponent(id)}`));
+      async (remote) => {
+        await remote.cancel(id);
+        return (await remote.getRun(id)).status;
       },
       async (cairn) => {
         const before = await cairn.getRun(id);
@@ -180,9 +180,9 @@ export function registerRunsCommands(program: Command): void {
     const resolved = await resolveConfig(retry);
     const status = await apiOrDatabase(
       resolved,
-      async (api) => {
-        await api.request("POST", `/api/v1/runs/${encodeURIComponent(id)}/retry`);
-        return statusOf(await api.request("GET", `/api/v1/runs/${encodeURIComponent(id)}`));
+      async (remote) => {
+        await remote.retry(id);
+        return (await remote.getRun(id)).status;
       },
       async (cairn) => {
         await cairn.retry(id);
@@ -199,11 +199,6 @@ export function registerRunsCommands(program: Command): void {
   const replayHelp = "check a recorded run against workflow code (exit 1 if it diverged)";
   registerReplay(runs.command("replay").description(replayHelp));
   registerReplay(program.command("replay").description(`${replayHelp}; same as runs replay`));
-}
-
-function statusOf(body: unknown): RunStatus {
-  const b = body as { status?: RunStatus; run?: { status: RunStatus } };
-  return (b.status ?? b.run?.status) as RunStatus;
 }
 
 function printRun(
