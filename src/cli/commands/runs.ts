@@ -108,16 +108,18 @@ export function registerRunsCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(show, ["db"]).action(async (id: string, opts) => {
     const { values } = await resolveConfig(show);
-    const { run, children } = await withStore(values, async (store) => {
+    const { run, tags, children } = await withStore(values, async (store) => {
       const { readRunInfo } = await import("../../engine/to-run-info.ts");
+      const run = await readRunInfo(store, id);
       return {
-        run: await readRunInfo(store, id),
+        run,
+        tags: (await store.tags.get([run.id])).get(run.id) ?? {},
         children: await store.listRuns({ parentId: id as RunId, limit: 1000 }),
       };
     });
     const childIds = children.map((c) => ({ id: c.id, workflow: c.workflow, status: c.status }));
-    if (opts.json) return printJson({ ...run, children: childIds });
-    printRun(run, childIds);
+    if (opts.json) return printJson({ ...run, tags, children: childIds });
+    printRun(run, tags, childIds);
   });
 
   const cancel = runs
@@ -203,6 +205,7 @@ export function registerRunsCommands(program: Command): void {
 
 function printRun(
   run: RunInfo,
+  tags: Record<string, string>,
   children: { id: string; workflow: string; status: RunStatus }[],
 ): void {
   const took = run.finishedAt
@@ -213,6 +216,12 @@ function printRun(
   print(`workflow  ${run.workflow}${version}`);
   print(`status    ${run.status}${took}`);
   print(`created   ${formatTime(run.createdAt)}`);
+  // As `--tag key:value` selects them, in key order.
+  const tagText = Object.entries(tags)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => `${key}:${value}`)
+    .join(", ");
+  if (tagText) print(`tags      ${tagText}`);
   if (run.parentId) print(`parent    ${run.parentId}`);
   if (run.continuedFrom) print(`previous  ${run.continuedFrom} (this run continues it)`);
   if (run.continuedTo) print(`next      ${run.continuedTo} (this run continued as new)`);
