@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 const engineTests = [
   "test/server/api.test.ts",
   "test/server/client.test.ts",
+  "test/server/client-operations.test.ts",
   "test/server/schedules.test.ts",
   "test/server/stream.test.ts",
   "test/steps.test.ts",

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       {},
     );
     const seeded = performance.now() - started;
-    const server = await startServer(cairn, store.tokens, { port: 0 });
+    const server = await startServer(cairn, { port: 0 });
     const get = (path: string) => async () => {
       const res = await fetch(`${server.url}${path}`);
       if (!res.ok) throw new Error(`${path}: ${res.status}`);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Cairn, defineWorkflow } from "../src/index.ts";
-import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
+import { type TestCairn, waitForEngine, waitForStatus } from "../src/testing/index.ts";
 import { claimPass, probeWorkflow } from "./support/claim-pass.ts";
 import { testCairn } from "./support/engine.ts";
 
@@ -10,30 +10,48 @@ afterEach(async () => {
   t = undefined;
 });
 
-const tick = (ms = 10) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until `condition` holds, or `ms` passed (a loaded machine answers late, not never). */
-async function until(condition: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await tick(10);
-}
-
 /**
- * Counts how many step bodies of each key run at the same moment: the overlap ledger. A body
- * waits (up to 2 s) until `expected` bodies of its key run, then a little longer, so that the
- * maximum shows what the engine allows, not how fast this machine starts runs.
+ * Counts how many step bodies of each key run at the same moment: the overlap ledger. Bodies
+ * hold until all `runsPerKey` runs of their key exist, the engine has decided on every one
+ * (running, parked on its key, or finished) with a body started for each running one, and
+ * `expected` bodies run (or none is left queued to join them); then they all let go. So a run admitted over the limit is always counted:
+ * the maximum shows what the engine allows, not how fast this machine starts runs.
  */
-function overlapLedger() {
+function overlapLedger(workflow: string, runsPerKey: Record<string, number>) {
   const current = new Map<string, number>();
   const max = new Map<string, number>();
+  // Bumped when a key's holders may let go: those that came before it all do.
+  const releases = new Map<string, number>();
+  const count = (key: string) => current.get(key) ?? 0;
+  /** Whether the bodies of `key` may let go now. */
+  const settled = async (key: string, expected: number) => {
+    const cairn = t?.cairn as Cairn;
+    const runs = (await cairn.store.listRuns({ workflow, limit: 1000 })).filter(
+      (run) => run.concurrencyKey === key,
+    );
+    // Every run that could be admitted over the limit must exist and have met the claim (a
+    // queued run not parked has not yet), and each running one must show up here.
+    if (runs.length < (runsPerKey[key] ?? 0)) return false;
+    if (runs.some((run) => run.status === "queued" && run.blockedOn === null)) return false;
+    if (runs.filter((run) => run.status === "running").length !== count(key)) return false;
+    return count(key) >= expected || !runs.some((run) => run.status === "queued");
+  };
   return {
     async hold(key: string, expected: number) {
-      const now = (current.get(key) ?? 0) + 1;
-      current.set(key, now);
-      max.set(key, Math.max(max.get(key) ?? 0, now));
-      await until(() => (current.get(key) ?? 0) >= expected, 2000);
-      await tick(30); // room for a run over the limit to show up
-      current.set(key, (current.get(key) ?? 1) - 1);
+      const released = releases.get(key) ?? 0;
+      current.set(key, count(key) + 1);
+      max.set(key, Math.max(max.get(key) ?? 0, count(key)));
+      await waitForEngine(
+        t?.cairn as Cairn,
+        async () => {
+          if ((releases.get(key) ?? 0) > released) return true;
+          if (!(await settled(key, expected))) return false;
+          releases.set(key, (releases.get(key) ?? 0) + 1);
+          return true;
+        },
+        () => `${expected} bodies of key ${key} running and every run of it decided`,
+      );
+      current.set(key, count(key) - 1);
     },
     max,
   };
@@ -41,7 +59,7 @@ function overlapLedger() {
 
 describe("concurrency", () => {
   it("never runs more than the limit per key at once, and keys do not block each other", async () => {
-    const ledger = overlapLedger();
+    const ledger = overlapLedger("per-customer", { a: 6, b: 2 });
     const wf = defineWorkflow(
       {
         name: "per-customer",

@@ -13,7 +13,6 @@ import { type RunningServer, startServer } from "../src/server/index.ts";
 import { SqliteStore } from "../src/store-sqlite/sqlite-store.ts";
 import { nextEngineEvent } from "../src/testing/next-engine-event.ts";
 import { tempDir } from "./cli/cli.ts";
-import { tokensOf } from "./support/tokens-of.ts";
 
 const lockHolder = resolve(import.meta.dirname, "fixtures/hold-sqlite-lock.ts");
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -39,7 +38,7 @@ async function holdLock(path: string): Promise<ChildProcess> {
 }
 
 async function serve(cairn: Cairn, onReady?: (ready: boolean) => void): Promise<RunningServer> {
-  const server = await startServer(cairn, tokensOf(cairn), {
+  const server = await startServer(cairn, {
     port: 0,
     readiness: { thresholdMs: 300, probeIntervalMs: 50, onChange: onReady },
   });

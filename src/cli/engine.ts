@@ -1,9 +1,10 @@
+import type { RemoteCairn } from "../client/remote-cairn.ts";
+import { RemoteUnavailableError } from "../client/remote-error.ts";
 import type { Clock } from "../core/clock.ts";
 import { redactUrl } from "../core/redact.ts";
 import type { Cairn } from "../sdk/cairn.ts";
 import type { TokenStore } from "../server/token-store.ts";
 import type { Store } from "../store/store.ts";
-import { ApiClient, ApiUnavailableError } from "./api-client.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { CairnConfig } from "./config-keys.ts";
 import { checkDatabasePath } from "./database-path.ts";
@@ -74,8 +75,27 @@ export async function withStore<T>(
   }
 }
 
-export function apiClient(config: CairnConfig): ApiClient {
-  return new ApiClient(config.url, config.token);
+// A request the API takes longer than this to answer is an error, not a hang.
+const apiTimeoutMs = 30_000;
+
+/**
+ * The client of the API at `url` (`cairnjs/client`, the one HTTP client). Imported here, not
+ * at start-up, so commands that only read the database do not load it.
+ */
+export async function remoteCairn(config: CairnConfig): Promise<RemoteCairn> {
+  const { RemoteCairn } = await import("../client/remote-cairn.ts");
+  return new RemoteCairn(config.url, {
+    ...(config.token ? { token: config.token } : {}),
+    timeoutMs: apiTimeoutMs,
+  });
+}
+
+/**
+ * True when `error` proves the API never got the request (the connection never opened):
+ * only then may a command do the same on the database without doing it twice.
+ */
+export function neverReachedApi(error: unknown): error is RemoteUnavailableError {
+  return error instanceof RemoteUnavailableError && error.reason === "unreachable";
 }
 
 /**
@@ -93,14 +113,14 @@ export function wantsDatabase({ sources }: ResolvedConfig): boolean {
  */
 export async function apiOrDatabase<T>(
   resolved: ResolvedConfig,
-  viaApi: (api: ApiClient) => Promise<T>,
+  viaApi: (remote: RemoteCairn) => Promise<T>,
   viaDatabase: (cairn: Cairn) => Promise<T>,
 ): Promise<T> {
   if (!wantsDatabase(resolved)) {
     try {
-      return await viaApi(apiClient(resolved.values));
+      return await viaApi(await remoteCairn(resolved.values));
     } catch (error) {
-      if (!(error instanceof ApiUnavailableError) || !mayFallBack(resolved)) throw error;
+      if (!neverReachedApi(error) || !mayFallBack(resolved)) throw error;
       note(`note: ${error.message} Using the database ${redactUrl(resolved.values.db)} directly.`);
     }
   }

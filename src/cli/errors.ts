@@ -1,3 +1,4 @@
+import { RemoteCairnError } from "../client/remote-error.ts";
 import { CairnError } from "../core/errors.ts";
 
 /**
@@ -39,6 +40,12 @@ export function exitCodeFor(error: unknown): number {
   // HTTP API errors: 4xx is the caller's mistake (unknown workflow, bad input, no token).
   if (typeof status === "number" && status >= 400 && status < 500) return exitCodes.usage;
   return exitCodes.failed;
+}
+
+/** What `error: …` says of an error that ended a command; an API's answer names its status. */
+export function messageOf(error: unknown): string {
+  if (error instanceof RemoteCairnError) return `${error.message} (HTTP ${error.status})`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Parses a JSON flag value; the error names the flag and what is wrong with the text. */

@@ -1,9 +1,9 @@
-import type { EngineEvent } from "../core/engine-event.ts";
+import type { RemoteUpdate } from "../client/wire-operations.ts";
 import type { RunInfo } from "../core/run-info.ts";
 import { isTerminal, type RunStatus } from "../core/types.ts";
 import type { ProgressView, StepUpdate } from "./run-view.ts";
 
-/** A run as `cairn run --wait` sees it, from `getRun` or from `GET /api/v1/runs/{id}`. */
+/** A run as `cairn run --wait` sees it: `getRun`, of the engine or of the API. */
 export interface RunSnapshot {
   id: string;
   workflow: string;
@@ -38,7 +38,7 @@ export class RunFollower {
   readonly #snapshot: () => Promise<RunSnapshot>;
   readonly #pollMs: number;
   #runId: string | undefined;
-  readonly #early: EngineEvent[] = [];
+  readonly #early: RemoteUpdate[] = [];
   #poke: (() => void) | undefined;
   /** The stream said the run ended: fetch the final snapshot without waiting. */
   #endSeen = false;
@@ -55,8 +55,8 @@ export class RunFollower {
     this.#pollMs = pollMs;
   }
 
-  /** An engine event of any run; events that arrive before the run id is known are kept. */
-  event(event: EngineEvent): void {
+  /** An update of any run; updates that arrive before the run id is known are kept. */
+  event(event: RemoteUpdate): void {
     if (event.type !== "run" && event.type !== "step") return;
     if (this.#runId === undefined) {
       this.#early.push(event);

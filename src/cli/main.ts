@@ -17,7 +17,7 @@ import { registerRunsCommands } from "./commands/runs.ts";
 import { registerScheduleCommands } from "./commands/schedules.ts";
 import { registerSignalCommand } from "./commands/signal.ts";
 import { registerTokensCommands } from "./commands/tokens.ts";
-import { exitCodeFor, exitCodes } from "./errors.ts";
+import { exitCodeFor, exitCodes, messageOf } from "./errors.ts";
 
 // src/cli/main.ts and dist/cli/main.js both sit two levels below package.json.
 const { version } = JSON.parse(
@@ -63,8 +63,7 @@ try {
     code = error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
   } else {
     code = exitCodeFor(error);
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`error: ${message}\n`);
+    process.stderr.write(`error: ${messageOf(error)}\n`);
     if (process.env.CAIRN_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   }
 }

@@ -89,7 +89,8 @@ export async function serve(options: ServeOptions): Promise<number> {
       await cairn.worker({ concurrency: config.concurrency, queues: queuesOf(config.queue) });
     }
     if (options.http) {
-      server = await startServer(cairn, store.tokens, {
+      server = await startServer(cairn, {
+        tokens: store.tokens,
         host: config.host,
         port: config.port,
         logger,

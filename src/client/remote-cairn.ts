@@ -1,19 +1,22 @@
+import type { Duration } from "../core/duration.ts";
 import { RunCancelledError } from "../core/errors.ts";
 import { observed } from "../core/observed.ts";
 import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
-import { errorFromResponse } from "./remote-error.ts";
-import { readServerSentEvents } from "./sse.ts";
+import { RemoteFlows } from "./remote-flows.ts";
+import { type ConnectOptions, Transport } from "./transport.ts";
 import { type RunPage, toPayload, toRunInfo, type WireRun, type WireStartedRun } from "./wire.ts";
+import type {
+  BulkResult,
+  LogPage,
+  PurgeResult,
+  RemoteBulkRequest,
+  RemoteUpdate,
+} from "./wire-operations.ts";
 
-export interface ConnectOptions {
-  /** API token (`cairn tokens create`), sent as `Authorization: Bearer …`. */
-  token?: string;
-  /** The fetch to use. (Default: the global `fetch`) */
-  fetch?: typeof fetch;
-}
+export type { ConnectOptions } from "./transport.ts";
 
 /** Filters of {@link RemoteCairn.listRuns}. */
 export interface RemoteRunFilter {
@@ -39,19 +42,21 @@ const maxPollMs = 2_000;
 
 /**
  * A Cairn server seen through its HTTP API, with the embedded API's shape: `start` returns a
- * handle whose `result()` waits for the run, errors are {@link RemoteCairnError}s (`CairnError`s) with the server's
- * codes. Made by {@link connect}.
+ * handle whose `result()` waits for the run, errors are {@link RemoteCairnError}s
+ * (`CairnError`s) with the server's codes, and a server that does not answer at all is a
+ * {@link RemoteUnavailableError} naming the URL and the cause. Made by {@link connect}.
  */
 export class RemoteCairn {
   /** The server's base URL. */
   readonly url: string;
-  readonly #token: string | undefined;
-  readonly #fetch: typeof fetch;
+  /** Deployed flows: deploy, list, get, versions. */
+  readonly flows: RemoteFlows;
+  readonly #transport: Transport;
 
   constructor(url: string, options: ConnectOptions = {}) {
-    this.url = url.replace(/\/+$/, "");
-    this.#token = options.token;
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#transport = new Transport(url, options);
+    this.url = this.#transport.url;
+    this.flows = new RemoteFlows(this.#transport);
   }
 
   /**
@@ -66,7 +71,7 @@ export class RemoteCairn {
   ): Promise<RunHandle<O>> {
     const name = typeof workflow === "string" ? workflow : workflow.name;
     const { idempotency } = options;
-    const { body } = await this.#request<WireStartedRun>("POST", "/api/v1/runs", {
+    const { body } = await this.#transport.request<WireStartedRun>("POST", "/api/v1/runs", {
       workflow: name,
       ...toPayload(input, "input"),
       ...(options.id === undefined ? {} : { id: options.id }),
@@ -93,7 +98,7 @@ export class RemoteCairn {
 
   /** The run's status, steps and outcome. @throws CairnError `RUN_NOT_FOUND` */
   async getRun<O = unknown>(runId: string): Promise<RunInfo<O>> {
-    const { body } = await this.#request<WireRun>("GET", runPath(runId));
+    const { body } = await this.#transport.request<WireRun>("GET", runPath(runId));
     return toRunInfo<O>(body);
   }
 
@@ -106,43 +111,135 @@ export class RemoteCairn {
       else query.set(key, value instanceof Date ? value.toISOString() : String(value));
     }
     const search = query.size > 0 ? `?${query}` : "";
-    return (await this.#request<RunPage>("GET", `/api/v1/runs${search}`)).body;
+    return (await this.#transport.request<RunPage>("GET", `/api/v1/runs${search}`)).body;
   }
 
-  /** Sends an event; a repeated `id` is a no-op reported as `duplicate`. */
+  /**
+   * Sends an event; a repeated `id` is a no-op reported as `duplicate`. `started` lists the
+   * runs the event triggered, `woke` the waiting runs it resumed.
+   */
   async sendEvent(
     name: string,
     data?: unknown,
     options: { id?: string } = {},
-  ): Promise<{ id: string; duplicate: boolean }> {
-    const { body } = await this.#request<{ id: string; duplicate: boolean }>(
-      "POST",
-      "/api/v1/events",
-      {
-        name,
-        ...toPayload(data, "data"),
-        ...(options.id === undefined ? {} : { id: options.id }),
-      },
-    );
-    return { id: body.id, duplicate: body.duplicate };
+  ): Promise<{ id: string; duplicate: boolean; started: string[]; woke: string[] }> {
+    const { body } = await this.#transport.request<{
+      id: string;
+      duplicate: boolean;
+      started?: string[];
+      woke?: string[];
+    }>("POST", "/api/v1/events", {
+      name,
+      ...toPayload(data, "data"),
+      ...(options.id === undefined ? {} : { id: options.id }),
+    });
+    return {
+      id: body.id,
+      duplicate: body.duplicate,
+      started: body.started ?? [],
+      woke: body.woke ?? [],
+    };
   }
 
   /** Sends a signal to one run. @throws CairnError `RUN_NOT_FOUND`, `RUN_NOT_ACTIVE` */
   async signal(runId: string, name: string, payload?: unknown): Promise<void> {
-    await this.#request("POST", `${runPath(runId)}/signals/${encodeURIComponent(name)}`, {
+    await this.#transport.request("POST", `${runPath(runId)}/signals/${encodeURIComponent(name)}`, {
       ...toPayload(payload, "payload"),
     });
   }
 
   /** Cancels a run and its children; a finished run is left as it is. */
   async cancel(runId: string): Promise<void> {
-    await this.#request("POST", `${runPath(runId)}/cancel`);
+    await this.#transport.request("POST", `${runPath(runId)}/cancel`);
   }
 
   /** Retries a failed or cancelled run from its last checkpoint. @throws `INVALID_STATE` */
   async retry(runId: string): Promise<RunHandle> {
-    const { body } = await this.#request<WireRun>("POST", `${runPath(runId)}/retry`);
+    const { body } = await this.#transport.request<WireRun>("POST", `${runPath(runId)}/retry`);
     return this.#handle(body.id as RunId, body.workflow, false);
+  }
+
+  /**
+   * Cancels or retries every run a selection (or a list of ids) picks; with `dryRun`, only
+   * counts them. @example await remote.bulk({ action: "cancel", filter: { workflow: "charge", status: "waiting" } })
+   */
+  async bulk(request: RemoteBulkRequest): Promise<BulkResult> {
+    return (await this.#transport.request<BulkResult>("POST", "/api/v1/runs/bulk", request)).body;
+  }
+
+  /**
+   * A new run of the same workflow that reuses `runId`'s journal before step `fromStep` and
+   * executes from that step on, with the original input or `options.input`.
+   * @throws CairnError `RUN_NOT_FOUND`, `INVALID_ARGUMENT`, `INVALID_INPUT`
+   */
+  async rerun(
+    runId: string,
+    options: { fromStep: string; input?: unknown; id?: string },
+  ): Promise<RunHandle> {
+    const { body } = await this.#transport.request<WireRun>("POST", `${runPath(runId)}/rerun`, {
+      fromStep: options.fromStep,
+      ...("input" in options ? toPayload(options.input, "input") : {}),
+      ...(options.id === undefined ? {} : { id: options.id }),
+    });
+    return this.#handle(body.id as RunId, body.workflow, true);
+  }
+
+  /**
+   * Retention: deletes finished runs that finished more than `olderThan` ago ("30d", ms),
+   * with their journals, and answers once done. Needs an admin token. Unlike the embedded
+   * `purgeRuns`, it also says which cut-off the server's clock gave.
+   */
+  async purgeRuns(olderThan: Duration): Promise<PurgeResult> {
+    const { body } = await this.#transport.request<{ purged: number; before: string }>(
+      "POST",
+      "/api/v1/runs/purge",
+      { olderThan },
+    );
+    return { purged: body.purged, before: new Date(body.before) };
+  }
+
+  /** A page of a run's log lines, oldest first, after `afterSeq`. @throws `RUN_NOT_FOUND` */
+  async runLogs(
+    runId: string,
+    options: { afterSeq?: number; limit?: number; step?: string } = {},
+  ): Promise<LogPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options)) {
+      if (value !== undefined) query.set(key, String(value));
+    }
+    const search = query.size > 0 ? `?${query}` : "";
+    return (await this.#transport.request<LogPage>("GET", `${runPath(runId)}/logs${search}`)).body;
+  }
+
+  /**
+   * Listens to the server's run and step updates (all runs, or only `options.run`'s, which
+   * starts with its current status). Resolves, with the function that stops listening, once
+   * the server accepted the stream, so no later update is missed. A stream that breaks
+   * just stops: re-read the run (`getRun`) for the truth.
+   */
+  async subscribe(
+    listener: (update: RemoteUpdate) => void,
+    options: { run?: string; signal?: AbortSignal } = {},
+  ): Promise<() => void> {
+    const stop = new AbortController();
+    // Node 20.0–20.2 have no AbortSignal.any.
+    if (options.signal?.aborted) stop.abort();
+    options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
+    const search = options.run === undefined ? "" : `?run=${encodeURIComponent(options.run)}`;
+    await this.#transport.stream(
+      `/api/v1/stream${search}`,
+      (event) => {
+        let update: RemoteUpdate;
+        try {
+          update = JSON.parse(event.data) as RemoteUpdate;
+        } catch {
+          return; // not an update of this server's
+        }
+        listener(update);
+      },
+      stop.signal,
+    );
+    return () => stop.abort();
   }
 
   #handle<O>(id: RunId, workflow: string, created: boolean, inputMatches = true): RunHandle<O> {
@@ -197,43 +294,10 @@ export class RemoteCairn {
   /** Calls `onUpdate` for every stream update of run `id`; gives up quietly on failure. */
   async #watch(id: RunId, signal: AbortSignal, onUpdate: () => void): Promise<void> {
     try {
-      const response = await this.#fetch(
-        `${this.url}/api/v1/stream?run=${encodeURIComponent(id)}`,
-        {
-          headers: this.#headers({ Accept: "text/event-stream" }),
-          signal,
-        },
-      );
-      if (!response.ok || !response.body) {
-        await response.body?.cancel();
-        return;
-      }
-      await readServerSentEvents(
-        response.body,
-        (event) => event.event === "run" && onUpdate(),
-        signal,
-      );
+      await this.subscribe((update) => update.type === "run" && onUpdate(), { run: id, signal });
     } catch {
       // Polling alone still finishes `result()`.
     }
-  }
-
-  #headers(extra: Record<string, string> = {}): Record<string, string> {
-    return this.#token === undefined ? extra : { ...extra, Authorization: `Bearer ${this.#token}` };
-  }
-
-  async #request<T = unknown>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ response: Response; body: T }> {
-    const response = await this.#fetch(`${this.url}${path}`, {
-      method,
-      headers: this.#headers(body === undefined ? {} : { "Content-Type": "application/json" }),
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!response.ok) throw await errorFromResponse(response);
-    return { response, body: (await response.json()) as T };
   }
 }
 

@@ -12,7 +12,7 @@ import { requestContext } from "./request-context.ts";
 import { routeTable } from "./route-table.ts";
 import { StoreReadiness } from "./store-readiness.ts";
 import { StreamHub } from "./stream-hub.ts";
-import type { TokenStore } from "./token-store.ts";
+import { serverTokens } from "./token-store.ts";
 import { TokenUsage } from "./token-usage.ts";
 import { TokenWatch } from "./token-watch.ts";
 import { defaultUiDir, serveUi } from "./ui-assets.ts";
@@ -57,18 +57,15 @@ function validationHook(
  * `app.request(path)`, or serve it with {@link startServer}. Every route is declared with its
  * auth policy in `route-table.ts`; Host, Origin and query-token checks run before all of them.
  * Serving it yourself, pass the `host` it listens on: auth is off only for a loopback host
- * with no active token. Bearer tokens are checked against `tokens` (the bundled stores'
- * `tokens`, say: `openStore(url)`, then `Cairn.open({ store })`).
+ * with no active token. Bearer tokens are checked against `options.tokens`, by default the
+ * engine's store's own.
  * @example
- * const app = createApp(cairn, store.tokens);
+ * const app = createApp(cairn);
  * const res = await app.request("/api/v1/workflows");
  */
-export function createApp(
-  cairn: Cairn,
-  tokens: TokenStore,
-  options: ServerOptions = {},
-): OpenAPIHono<AppEnv> {
+export function createApp(cairn: Cairn, options: ServerOptions = {}): OpenAPIHono<AppEnv> {
   const resolved = resolveOptions(options);
+  const tokens = serverTokens(options.tokens, cairn.store);
   const { logger } = resolved;
   const metrics = createMetrics(cairn, logger);
   const hub = new StreamHub(cairn, resolved.streamPollMs, logger);

@@ -2,6 +2,7 @@ import { FlowFileWriter } from "./flow-file-writer.ts";
 import { resolveWebhooks, type WebhookOptions } from "./resolve-webhooks.ts";
 import type { ServerLogger } from "./server-logger.ts";
 import type { ReadinessOptions } from "./store-readiness.ts";
+import type { TokenStore } from "./token-store.ts";
 import type { WebhookConfig } from "./webhook-verifier.ts";
 
 /** What the server logs through: pino, or anything with the same four methods. */
@@ -23,6 +24,11 @@ export interface ServerOptions {
    * rotation), or `{ scheme, secrets, toleranceSeconds }` for another signature scheme.
    */
   webhooks?: Record<string, WebhookOptions>;
+  /**
+   * Where the API tokens live. (Default: the engine's store's own `tokens`, which the bundled
+   * SQLite and PostgreSQL stores have)
+   */
+  tokens?: TokenStore;
   /** pino logger (or any with info/warn/error/child). (Default: logs nothing) */
   logger?: ServerLogger;
   /** How often the event stream looks for changes made by other processes, in ms. (Default: 500) */

@@ -6,7 +6,7 @@ import { answerClientError } from "./client-error.ts";
 import { appLifecycle, createApp } from "./create-app.ts";
 import { isLoopbackHost, resolveOptions, type ServerOptions } from "./options.ts";
 import { problemBody } from "./problems.ts";
-import type { TokenStore } from "./token-store.ts";
+import { serverTokens } from "./token-store.ts";
 
 /** A listening server. */
 export interface RunningServer {
@@ -24,19 +24,18 @@ const closeGraceMs = 5_000;
 /**
  * Serves {@link createApp} on `host:port` (default 127.0.0.1:7420). Listening beyond loopback
  * turns auth on: without tokens every API call is then refused, and a warning says so.
- * `tokens` holds the API tokens (see {@link createApp}).
  * @example
- * const server = await startServer(cairn, store.tokens, { port: 0 });
+ * const server = await startServer(cairn, { port: 0 });
  * console.log(`API on ${server.url}`);
  * await server.close();
  */
 export async function startServer(
   cairn: Cairn,
-  tokens: TokenStore,
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const resolved = resolveOptions(options);
-  const app = createApp(cairn, tokens, options);
+  const tokens = serverTokens(options.tokens, cairn.store);
+  const app = createApp(cairn, { ...options, tokens });
   const lifecycle = appLifecycle(app);
   if (!lifecycle) throw new Error("createApp returned an app without a lifecycle.");
   const listener = getRequestListener(app.fetch, {

@@ -1,5 +1,5 @@
 import type { EngineEvent } from "../core/engine-event.ts";
-import type { RunStatus } from "../core/types.ts";
+import type { EntryKind, EntryStatus, RunStatus } from "../core/types.ts";
 import type { Cairn } from "../sdk/cairn.ts";
 import type { ServerLogger } from "./options.ts";
 import { type LogLine, toLogLine } from "./wire-logs.ts";
@@ -19,8 +19,8 @@ export type StreamUpdate =
       runId: string;
       workflow: string;
       key: string;
-      kind: string;
-      status: string;
+      kind: EntryKind;
+      status: "started" | EntryStatus;
       attempt: number;
       at: string;
       durationMs?: number;

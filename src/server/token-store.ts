@@ -22,3 +22,21 @@ export interface TokenStore {
   /** True when any active token exists: the server then requires auth even on loopback. */
   anyActive(): Promise<boolean>;
 }
+
+const tokenMethods = ["create", "touch", "list", "revoke", "findActiveByHash", "anyActive"];
+
+/**
+ * The token store a server uses: the one given, else the engine's store's own `tokens`
+ * member (the bundled stores have one).
+ * @throws TypeError when neither exists: a server without tokens could not check a caller.
+ */
+export function serverTokens(given: TokenStore | undefined, store: object): TokenStore {
+  if (given) return given;
+  const own = (store as { tokens?: Record<string, unknown> }).tokens;
+  if (own && tokenMethods.every((method) => typeof own[method] === "function")) {
+    return own as unknown as TokenStore;
+  }
+  throw new TypeError(
+    "This engine's store keeps no API tokens: pass the server a token store (`tokens` option).",
+  );
+}

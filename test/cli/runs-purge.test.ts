@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { defineWorkflow } from "../../src/index.ts";
 import { type RunningServer, startServer } from "../../src/server/index.ts";
 import { createTestCairn, type TestCairn } from "../../src/testing/index.ts";
-import { tokensOf } from "../support/tokens-of.ts";
 import { cli } from "./cli.ts";
 
 // Each test spawns CLI processes; a loaded CI machine can make them slow.
@@ -16,7 +15,7 @@ let t: TestCairn;
 let server: RunningServer;
 beforeAll(async () => {
   t = await createTestCairn({ workflows: [quick], start: Date.now() - 90 * 86_400_000 });
-  server = await startServer(t.cairn, tokensOf(t.cairn), { port: 0 });
+  server = await startServer(t.cairn, { port: 0 });
   for (const id of ["old-1", "old-2"]) await (await t.cairn.start(quick, 1, { id })).result();
   t.clock.advance("89d");
   await (await t.cairn.start(quick, 1, { id: "young" })).result();

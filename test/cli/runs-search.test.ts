@@ -53,3 +53,13 @@ describe("cairn runs list --tag | --where", () => {
     expect(badTag.code).toBe(2);
   });
 });
+
+describe("cairn runs show", () => {
+  it("prints a run's tags, from the start option and from ctx.setTags", async () => {
+    const shown = await cli(["runs", "show", "o1", ...db]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^tags {6}customer:c-17, tier:gold$/m);
+    const json = await cli(["runs", "show", "o1", "--json", ...db]);
+    expect(JSON.parse(json.stdout).tags).toEqual({ customer: "c-17", tier: "gold" });
+  });
+});

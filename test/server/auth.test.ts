@@ -75,7 +75,7 @@ async function status(route: ApiRoute, authorization?: string, query = ""): Prom
 
 describe("route table", () => {
   it("declares a policy for every route the app serves", () => {
-    expect(undeclaredRoutes(createApp(h.cairn, h.tokens))).toEqual([]);
+    expect(undeclaredRoutes(createApp(h.cairn))).toEqual([]);
     for (const route of routeTable) {
       expect(["public", "webhook", "viewer", "operator", "admin"]).toContain(route.policy);
     }
@@ -84,7 +84,7 @@ describe("route table", () => {
   });
 
   it("notices a route added without going through the table", () => {
-    const app = createApp(h.cairn, h.tokens);
+    const app = createApp(h.cairn);
     app.get("/api/v1/sneaky", (c) => c.text("no policy"));
     expect(undeclaredRoutes(app)).toEqual(["GET /api/v1/sneaky"]);
   });
@@ -155,7 +155,7 @@ describe("auth matrix (a token exists, so auth is on even on loopback)", () => {
     expect(res.status).toBe(431);
     expect(res.headers["content-type"]).toBe("application/problem+json");
     expect(JSON.parse(res.body)).toMatchObject({ code: "headers_too_large" });
-    const app = createApp(h.cairn, h.tokens);
+    const app = createApp(h.cairn);
     expect((await app.request("/api/v1/runs", { headers: { Authorization: huge } })).status).toBe(
       401,
     );
@@ -233,7 +233,7 @@ describe("auth off: loopback and no token", () => {
   });
 
   it("requires auth when listening beyond loopback, even without tokens", async () => {
-    const app = createApp(open.cairn, open.tokens, { host: "0.0.0.0" });
+    const app = createApp(open.cairn, { host: "0.0.0.0" });
     expect((await app.request("/api/v1/runs")).status).toBe(401);
     expect((await app.request("/healthz")).status).toBe(200);
   });

@@ -1,7 +1,6 @@
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/server/index.ts";
-import { tokensOf } from "../support/tokens-of.ts";
 import { type Harness, rawRequest, startHarness } from "./harness.ts";
 import { startRssServer } from "./rss-server-process.ts";
 
@@ -96,7 +95,7 @@ describe("size limit → 413 before the body is buffered", () => {
 
   it("an input over the engine's payload limit is 413 PAYLOAD_TOO_LARGE, and nothing is created", async () => {
     // A second server on the same engine, with a body limit above the engine's payload limit.
-    const big: RunningServer = await startServer(h.cairn, tokensOf(h.cairn), {
+    const big: RunningServer = await startServer(h.cairn, {
       port: 0,
       bodyLimitBytes: 8 * 1024 * 1024,
     });

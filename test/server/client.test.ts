@@ -83,6 +83,8 @@ describe("connect(url)", () => {
     ).toEqual({
       id: "e-r",
       duplicate: false,
+      started: [],
+      woke: [run.id],
     });
     expect((await cairn.sendEvent("order.approved", {}, { id: "e-r" })).duplicate).toBe(true);
     expect(await run.result()).toBe("approved by api");

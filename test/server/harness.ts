@@ -75,7 +75,8 @@ export async function startHarness(
 ): Promise<Harness> {
   const engine = await (options.engine ?? engineFactory())(options.workflows ?? testWorkflows);
   const tokens = tokensOf(engine.cairn);
-  const server = await startServer(engine.cairn, tokens, {
+  const server = await startServer(engine.cairn, {
+    tokens,
     port: 0,
     logger: errorsToStderr,
     ...options.server,

@@ -7,7 +7,6 @@ import { SqliteStore } from "../../src/store-sqlite/sqlite-store.ts";
 import { tempDir } from "../cli/cli.ts";
 import { testStore } from "../support/engine.ts";
 import { freshSchema, withSql } from "../support/postgres.ts";
-import { tokensOf } from "../support/tokens-of.ts";
 
 const lockHolder = resolve(import.meta.dirname, "../fixtures/hold-sqlite-lock.ts");
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -20,7 +19,7 @@ async function serverOn(db: string) {
   const cairn = await Cairn.open({ db });
   const transitions: boolean[] = [];
   const waiters: { ready: boolean; resolve: () => void }[] = [];
-  const server: RunningServer = await startServer(cairn, tokensOf(cairn), {
+  const server: RunningServer = await startServer(cairn, {
     port: 0,
     readiness: {
       thresholdMs: 300,

@@ -3,7 +3,6 @@
 // file). SIGUSR2 asks for a garbage collection and the RSS after it, on stdout.
 import { type RunningServer, startServer } from "../../src/server/index.ts";
 import { createTestCairn } from "../../src/testing/index.ts";
-import { tokensOf } from "../support/tokens-of.ts";
 import { echo, greet } from "./workflows.ts";
 
 // Handlers first: a signal that arrives before them would kill the process.
@@ -18,7 +17,7 @@ process.on("SIGTERM", () => {
 
 const db = process.env.CAIRN_DB;
 const t = await createTestCairn({ workflows: [echo, greet], ...(db ? { db } : {}) });
-const server: RunningServer = await startServer(t.cairn, tokensOf(t.cairn), { port: 0 });
+const server: RunningServer = await startServer(t.cairn, { port: 0 });
 stop = async () => {
   await server.close();
   await t.close();

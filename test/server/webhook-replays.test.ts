@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cairn } from "../../src/index.ts";
 import { type RunningServer, signWebhook, startServer } from "../../src/server/index.ts";
-import { tokensOf } from "../support/tokens-of.ts";
 import { type Harness, json, startHarness } from "./harness.ts";
 import { testWorkflows } from "./workflows.ts";
 
@@ -19,7 +18,7 @@ afterAll(async () => {
 /** Another process: its own engine and server on the same database. */
 async function otherServer(): Promise<{ server: RunningServer; close(): Promise<void> }> {
   const cairn = await Cairn.open({ db: h.db, clock: h.clock, workflows: [...testWorkflows] });
-  const server = await startServer(cairn, tokensOf(cairn), { port: 0, webhooks });
+  const server = await startServer(cairn, { port: 0, webhooks });
   return {
     server,
     async close() {

@@ -21,20 +21,7 @@ export function registerEventsCommands(program: Command): void {
     const resolved = await resolveConfig(send);
     const result = await apiOrDatabase(
       resolved,
-      async (api) => {
-        const body = await api.request<{
-          id: string;
-          duplicate?: boolean;
-          started?: string[];
-          woke?: string[];
-        }>("POST", "/api/v1/events", { name, data, ...(opts.id ? { id: opts.id } : {}) });
-        return {
-          id: body.id,
-          duplicate: body.duplicate ?? false,
-          started: body.started ?? [],
-          woke: body.woke ?? [],
-        };
-      },
+      (remote) => remote.sendEvent(name, data, opts.id ? { id: opts.id } : {}),
       (cairn) => cairn.sendEvent(name, data, opts.id ? { id: opts.id } : {}),
     );
     if (opts.json) return printJson({ name, ...result });

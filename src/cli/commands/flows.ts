@@ -72,12 +72,7 @@ export function registerFlowCommands(program: Command): void {
       const { source, files: scripts } = readFlowFile(file);
       const result = await apiOrDatabase(
         resolved,
-        (api) =>
-          api.request<{ name: string; version: number; hash: string; created: boolean }>(
-            "POST",
-            "/api/v1/flows",
-            { source, files: scripts },
-          ),
+        (remote) => remote.flows.deploy(source, { files: scripts }),
         (cairn) =>
           cairn.flows.deploy(source, {
             baseDir: dirname(resolve(file)),
@@ -105,7 +100,7 @@ export function registerFlowCommands(program: Command): void {
     const resolved = await resolveConfig(list);
     const found = await apiOrDatabase(
       resolved,
-      async (api) => (await api.request<{ flows: Summary[] }>("GET", "/api/v1/flows")).flows,
+      (remote): Promise<Summary[]> => remote.flows.list(),
       async (cairn) => await cairn.store.flows.latest(),
     );
     if (opts.json) return printJson(found);
@@ -131,10 +126,9 @@ export function registerFlowCommands(program: Command): void {
       if (version !== undefined && !(Number.isInteger(version) && version > 0)) {
         throw new UsageError(`The version must be a positive integer, got "${v}".`);
       }
-      const path = `/api/v1/flows/${encodeURIComponent(name)}${version ? `/versions/${version}` : ""}`;
       const found = await apiOrDatabase(
         resolved,
-        (api) => api.request<{ source: string; version: number }>("GET", path),
+        (remote): Promise<{ source: string }> => remote.flows.get(name, version),
         async (cairn) => {
           const record = await cairn.store.flows.get(name, version);
           if (!record)
@@ -156,13 +150,7 @@ export function registerFlowCommands(program: Command): void {
     const resolved = await resolveConfig(versions);
     const found = await apiOrDatabase(
       resolved,
-      async (api) =>
-        (
-          await api.request<{ versions: Summary[] }>(
-            "GET",
-            `/api/v1/flows/${encodeURIComponent(name)}/versions`,
-          )
-        ).versions,
+      (remote): Promise<Summary[]> => remote.flows.versions(name),
       async (cairn) => await cairn.store.flows.versions(name),
     );
     if (found.length === 0) throw new UsageError(`No flow "${name}".`);

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import type { EngineEvent } from "../../core/engine-event.ts";
+import type { RemoteCairn } from "../../client/remote-cairn.ts";
+import { RemoteCairnError } from "../../client/remote-error.ts";
 import { redactUrl } from "../../core/redact.ts";
 import type { Cairn } from "../../sdk/cairn.ts";
-import { type ApiClient, ApiError, ApiUnavailableError } from "../api-client.ts";
 import type { ResolvedConfig } from "../config.ts";
 import { addConfigOptions } from "../config-keys.ts";
-import { apiClient, mayFallBack, wantsDatabase, withEngine } from "../engine.ts";
+import { mayFallBack, neverReachedApi, remoteCairn, wantsDatabase, withEngine } from "../engine.ts";
 import { exitCodes, parseJsonFlag } from "../errors.ts";
 import { elapsedMs, RunFollower, type RunSnapshot, snapshotOf } from "../follow-run.ts";
 import { formatDuration, note, print, printJson, toJsonText } from "../output.ts";
@@ -60,9 +60,9 @@ run of that id has another input, nothing starts: its id is printed and the exit
     let started: Started | undefined;
     if (!wantsDatabase(resolved)) {
       try {
-        ({ started, final } = await viaApi(apiClient(resolved.values), request, opts));
+        ({ started, final } = await viaApi(await remoteCairn(resolved.values), request, opts));
       } catch (error) {
-        if (!(error instanceof ApiUnavailableError) || !mayFallBack(resolved)) throw error;
+        if (!neverReachedApi(error) || !mayFallBack(resolved)) throw error;
         note(
           `note: ${error.message} Starting the run in the database ${redactUrl(resolved.values.db)}.`,
         );
@@ -74,45 +74,41 @@ run of that id has another input, nothing starts: its id is printed and the exit
 }
 
 async function viaApi(
-  api: ApiClient,
+  remote: RemoteCairn,
   request: { workflow: string; input: unknown; id?: string },
   opts: RunOptions,
 ): Promise<{ started: Started; final?: RunSnapshot }> {
-  if (!opts.wait) return { started: startedFrom(await api.send("POST", "/api/v1/runs", request)) };
+  const start = async (): Promise<Started> => {
+    const handle = await remote.start(request.workflow, request.input, {
+      ...(request.id ? { id: request.id } : {}),
+    });
+    return { id: handle.id, created: handle.created, inputMatches: handle.inputMatches };
+  };
+  if (!opts.wait) return { started: await start() };
   let runId = "";
   const follower = new RunFollower(
     createProgressView(),
-    async () => runFrom(await api.request("GET", `/api/v1/runs/${encodeURIComponent(runId)}`)),
+    async () => snapshotOf(await remote.getRun(runId)),
     300,
   );
-  const stop = new AbortController();
+  let unsubscribe: (() => void) | undefined;
   try {
     // Subscribed before the start, so not even the first step's events are missed.
-    await api.stream(
-      "/api/v1/stream",
-      (message) => {
-        try {
-          follower.event(JSON.parse(message.data) as EngineEvent);
-        } catch {
-          // not an engine event
-        }
-      },
-      stop.signal,
-    );
+    unsubscribe = await remote.subscribe((update) => follower.event(update));
     follower.live = true;
   } catch (error) {
     // Without the stream, polling still shows every step as it ends.
-    if (!(error instanceof ApiError)) throw error;
+    if (!(error instanceof RemoteCairnError)) throw error;
     note("note: the API offers no event stream; progress is polled.");
   }
   try {
-    const started = startedFrom(await api.send("POST", "/api/v1/runs", request));
+    const started = await start();
     runId = started.id;
     announce(started, request.workflow);
     if (!started.inputMatches) return { started };
     return { started, final: await follower.follow(started.id) };
   } finally {
-    stop.abort();
+    unsubscribe?.();
   }
 }
 
@@ -181,24 +177,4 @@ function report(started: Started, final: RunSnapshot | undefined, opts: RunOptio
   const error = final.error ? `: ${final.error.name}: ${final.error.message}` : "";
   note(`run ${final.status} after ${took}${error}`);
   process.exitCode = 1;
-}
-
-/** `POST /api/v1/runs` answers 201 with a new run, 200 with the existing run of that id. */
-function startedFrom(response: { status: number; body: unknown }): Started {
-  const { id, inputMatches } = response.body as { id?: unknown; inputMatches?: unknown };
-  if (typeof id !== "string") {
-    throw new Error(`Unexpected answer from the API: ${toJsonText(response.body, 0)}`);
-  }
-  return { id, created: response.status === 201, inputMatches: inputMatches !== false };
-}
-
-/** A run of the API: its output is JSON plus superjson metadata for Date, BigInt, Map, Set. */
-async function runFrom(body: unknown): Promise<RunSnapshot> {
-  const run = body as RunSnapshot & { outputMeta?: Record<string, unknown> };
-  if (!run.outputMeta) return run;
-  const { default: superjson } = await import("superjson");
-  return {
-    ...run,
-    output: superjson.deserialize({ json: run.output as never, meta: run.outputMeta as never }),
-  };
 }

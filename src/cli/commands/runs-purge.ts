@@ -23,10 +23,10 @@ export function registerRunsPurgeCommand(runs: Command): void {
     const resolved = await resolveConfig(purge);
     const result = await apiOrDatabase(
       resolved,
-      (api) =>
-        api.request<{ purged: number; before: string }>("POST", "/api/v1/runs/purge", {
-          olderThan,
-        }),
+      async (remote) => {
+        const { purged, before } = await remote.purgeRuns(olderThan);
+        return { purged, before: before.toISOString() };
+      },
       async (cairn) => {
         const before = new Date(cairn.clock.now() - toMs(olderThan)).toISOString();
         return { purged: await cairn.purgeRuns(olderThan), before };

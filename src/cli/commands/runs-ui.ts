@@ -1,5 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
+import type { LogLine, RemoteRunSelection } from "../../client/wire-operations.ts";
 import type { RunId, RunStatus } from "../../core/types.ts";
 import type { BulkAction, BulkResult } from "../../engine/bulk-runs.ts";
 import type { RunFilter } from "../../store/store.ts";
@@ -76,7 +77,7 @@ export async function runBulk(
   const call = (dryRun: boolean) =>
     apiOrDatabase<BulkResult>(
       resolved,
-      (api) => api.request("POST", "/api/v1/runs/bulk", { action, filter: selection, dryRun }),
+      (remote) => remote.bulk({ action, filter: selection as RemoteRunSelection, dryRun }),
       (cairn) => cairn.bulk({ action, filter: toStoreFilter(selection), dryRun }),
     );
   const dry = await call(true);
@@ -106,16 +107,6 @@ export async function runBulk(
   );
 }
 
-type LogLine = {
-  seq: number;
-  stepKey: string | null;
-  attempt: number | null;
-  level: string;
-  message: string;
-  fields?: Record<string, unknown>;
-  at: string;
-};
-
 function printLine(line: LogLine): void {
   const where = line.stepKey === null ? "workflow" : `${line.stepKey}#${line.attempt}`;
   const fields = line.fields ? ` ${JSON.stringify(line.fields)}` : "";
@@ -131,19 +122,11 @@ async function readLogs(
   afterSeq: number,
   step: string | undefined,
 ): Promise<{ logs: LogLine[]; status: RunStatus }> {
-  const query = `afterSeq=${afterSeq}&limit=1000${step ? `&step=${encodeURIComponent(step)}` : ""}`;
   return apiOrDatabase(
     resolved,
-    async (api) => {
-      const page = await api.request<{ logs: LogLine[] }>(
-        "GET",
-        `/api/v1/runs/${encodeURIComponent(id)}/logs?${query}`,
-      );
-      const run = await api.request<{ status: RunStatus }>(
-        "GET",
-        `/api/v1/runs/${encodeURIComponent(id)}`,
-      );
-      return { logs: page.logs, status: run.status };
+    async (remote) => {
+      const page = await remote.runLogs(id, { afterSeq, limit: 1000, ...(step ? { step } : {}) });
+      return { logs: page.logs, status: (await remote.getRun(id)).status };
     },
     async (cairn) => {
       const run = await cairn.store.getRun(id as RunId);
@@ -208,8 +191,7 @@ export function registerRunsUiCommands(runs: Command): void {
     const body = { fromStep: opts.fromStep, ...(opts.input === undefined ? {} : { input }) };
     const created = await apiOrDatabase(
       resolved,
-      (api) =>
-        api.request<{ id: string }>("POST", `/api/v1/runs/${encodeURIComponent(id)}/rerun`, body),
+      async (remote) => ({ id: (await remote.rerun(id, body)).id }),
       async (cairn) => ({ id: (await cairn.rerun(id, body)).id }),
     );
     if (opts.json) return printJson({ id: created.id, rerunOf: id, fromStep: opts.fromStep });

@@ -108,16 +108,18 @@ export function registerRunsCommands(program: Command): void {
     .option("--json", "print JSON");
   addConfigOptions(show, ["db"]).action(async (id: string, opts) => {
     const { values } = await resolveConfig(show);
-    const { run, children } = await withStore(values, async (store) => {
+    const { run, tags, children } = await withStore(values, async (store) => {
       const { readRunInfo } = await import("../../engine/to-run-info.ts");
+      const run = await readRunInfo(store, id);
       return {
-        run: await readRunInfo(store, id),
+        run,
+        tags: (await store.tags.get([run.id])).get(run.id) ?? {},
         children: await store.listRuns({ parentId: id as RunId, limit: 1000 }),
       };
     });
     const childIds = children.map((c) => ({ id: c.id, workflow: c.workflow, status: c.status }));
-    if (opts.json) return printJson({ ...run, children: childIds });
-    printRun(run, childIds);
+    if (opts.json) return printJson({ ...run, tags, children: childIds });
+    printRun(run, tags, childIds);
   });
 
   const cancel = runs
@@ -141,9 +143,9 @@ export function registerRunsCommands(program: Command): void {
     const resolved = await resolveConfig(cancel);
     const status = await apiOrDatabase(
       resolved,
-      async (api) => {
-        await api.request("POST", `/api/v1/runs/${encodeURIComponent(id)}/cancel`);
-        return statusOf(await api.request("GET", `/api/v1/runs/${encodeURIComponent(id)}`));
+      async (remote) => {
+        await remote.cancel(id);
+        return (await remote.getRun(id)).status;
       },
       async (cairn) => {
         const before = await cairn.getRun(id);
@@ -180,9 +182,9 @@ export function registerRunsCommands(program: Command): void {
     const resolved = await resolveConfig(retry);
     const status = await apiOrDatabase(
       resolved,
-      async (api) => {
-        await api.request("POST", `/api/v1/runs/${encodeURIComponent(id)}/retry`);
-        return statusOf(await api.request("GET", `/api/v1/runs/${encodeURIComponent(id)}`));
+      async (remote) => {
+        await remote.retry(id);
+        return (await remote.getRun(id)).status;
       },
       async (cairn) => {
         await cairn.retry(id);
@@ -201,13 +203,9 @@ export function registerRunsCommands(program: Command): void {
   registerReplay(program.command("replay").description(`${replayHelp}; same as runs replay`));
 }
 
-function statusOf(body: unknown): RunStatus {
-  const b = body as { status?: RunStatus; run?: { status: RunStatus } };
-  return (b.status ?? b.run?.status) as RunStatus;
-}
-
 function printRun(
   run: RunInfo,
+  tags: Record<string, string>,
   children: { id: string; workflow: string; status: RunStatus }[],
 ): void {
   const took = run.finishedAt
@@ -218,6 +216,12 @@ function printRun(
   print(`workflow  ${run.workflow}${version}`);
   print(`status    ${run.status}${took}`);
   print(`created   ${formatTime(run.createdAt)}`);
+  // As `--tag key:value` selects them, in key order.
+  const tagText = Object.entries(tags)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => `${key}:${value}`)
+    .join(", ");
+  if (tagText) print(`tags      ${tagText}`);
   if (run.parentId) print(`parent    ${run.parentId}`);
   if (run.continuedFrom) print(`previous  ${run.continuedFrom} (this run continues it)`);
   if (run.continuedTo) print(`next      ${run.continuedTo} (this run continued as new)`);

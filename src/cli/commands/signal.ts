@@ -21,12 +21,7 @@ export function registerSignalCommand(program: Command): void {
       const resolved = await resolveConfig(signal);
       await apiOrDatabase(
         resolved,
-        (api) =>
-          api.request(
-            "POST",
-            `/api/v1/runs/${encodeURIComponent(runId)}/signals/${encodeURIComponent(name)}`,
-            payload === undefined ? {} : { payload },
-          ),
+        (remote) => remote.signal(runId, name, payload),
         (cairn) => cairn.signal(runId, name, payload),
       );
       if (opts.json) return printJson({ runId, name, sent: true });
