@@ -20,7 +20,7 @@ export interface BenchArgs {
   help: boolean;
 }
 
-export const usage = `Usage: npm run bench -- [--db <url>] [--only W1,W3] [--quick] [--topology]
+export const usage = `Usage: npm run bench -- [--db <url>] [--only W1,W3] [--quick] [--topology] [--out <dir>]
 
   --db <url>     sqlite:<path>  fresh SQLite files in a temp dir created beside <path>
                  postgres://user@host:5432/name  a PostgreSQL database
