@@ -125,4 +125,6 @@ export const ratioLegend =
   "Cairn ÷ best peer: for times (ms) below 1 means Cairn is faster; for W3 (steps/s) above 1 " +
   "means Cairn is faster. The best peer's figure is in bold. The floor is the durable commits a " +
   "run must wait for one after another (W1: 40, W4: 2) × one PostgreSQL commit measured in " +
-  "the same run; W2, W3 and W4's p99 have none.";
+  "the same run, for the engines that commit to PostgreSQL; " +
+  "Restate writes to its own log and Cairn's SQLite store to its own file. W2, W3 and W4's " +
+  "p99 have no floor.";

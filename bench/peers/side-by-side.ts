@@ -89,6 +89,9 @@ function machineState(): MachineState {
     busiest = execFileSync("ps", ["-eo", "pcpu=,args=", "--sort=-pcpu"], { encoding: "utf8" })
       .trim()
       .split("\n")
+      .map((line) => line.trim())
+      // ps itself, just started, shows as the busiest process.
+      .filter((line) => !/^\S+\s+ps\s/.test(line))
       .slice(0, 5)
       .map((line) => {
         const [pcpu, ...argv] = line.trim().split(/\s+/);
@@ -306,7 +309,7 @@ function tryUptime(): string | null {
   }
 }
 
-/** What the table's figures are: when, how, on what, and how busy the machine was. */
+/** What the table's figures are: when, how, on what, how busy the machine was (a Markdown list). */
 function heading(
   command: string,
   machine: ReturnType<typeof describeMachine>,
@@ -321,7 +324,9 @@ function heading(
       `PostgreSQL ${pg?.version ?? "?"} on the same machine (synchronous_commit=${pg?.synchronousCommit}, fsync=${pg?.fsync})`,
     `1-minute load average when each engine began: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; ` +
       `one PostgreSQL commit ${floor.commitMs.toFixed(3)} ms p50 (${floor.commitP90Ms.toFixed(3)} ms p90)`,
-  ].join("\n");
+  ]
+    .map((line) => `- ${line}`)
+    .join("\n");
 }
 
 function describeStates(states: Record<string, MachineState>): string {
