@@ -235,7 +235,9 @@ async function main(): Promise<number> {
   try {
     const machine = { ...describeMachine(args.db), uptime: tryUptime() };
     console.log(`\n— PostgreSQL commit floor (300 autocommit INSERTs) —`);
-    const floor = await postgresFloor(args.db);
+    const floor = await postgresFloor(args.db).catch((error: Error) => {
+      throw new Error(`the commit floor could not be measured on --db: ${error.message}`);
+    });
     console.log(`${floor.commitMs} ms p50, ${floor.commitP90Ms} ms p90: ${floor.probe}`);
 
     const states: Record<string, MachineState> = {};
@@ -273,7 +275,9 @@ async function main(): Promise<number> {
     ];
     const table = formatTable(columns, floor.commitMs);
     const date = new Date().toISOString();
-    const command = `npm run bench:peers${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+    // A password in --db stays out of the printed command and the JSON.
+    const given = process.argv.slice(2).map((a) => a.replace(/(:\/\/[^:/@]+:)[^@]*@/, "$1***@"));
+    const command = `npm run bench:peers${given.length > 0 ? ` -- ${given.join(" ")}` : ""}`;
     console.log(`\n${heading(command, machine, states, floor)}\n\n${table}\n\n${ratioLegend}\n`);
     console.log(describeStates(states));
     const stamp = `${date.slice(0, 19).replaceAll(":", "-")}Z${args.quick ? "-quick" : ""}`;
@@ -337,4 +341,8 @@ function describeStates(states: Record<string, MachineState>): string {
   return `Machine state when each engine began (load average 1/5/15 min; ${os.cpus().length} cores):\n${lines.join("\n")}`;
 }
 
-process.exitCode = await main();
+process.exitCode = await main().catch((error: unknown) => {
+  // An install that failed or a PostgreSQL that does not answer: say which, without a stack.
+  console.error(`\nnpm run bench:peers stopped: ${(error as Error).message ?? String(error)}`);
+  return 1;
+});
