@@ -279,6 +279,7 @@ async function main(): Promise<number> {
     const given = process.argv.slice(2).map((a) => a.replace(/(:\/\/[^:/@]+:)[^@]*@/, "$1***@"));
     const command = `npm run bench:peers${given.length > 0 ? ` -- ${given.join(" ")}` : ""}`;
     console.log(`\n${heading(command, machine, states, floor)}\n\n${table}\n\n${ratioLegend}\n`);
+    console.log(`${cairnFloors(cairn)}\n`);
     console.log(describeStates(states));
     const stamp = `${date.slice(0, 19).replaceAll(":", "-")}Z${args.quick ? "-quick" : ""}`;
     writeResult(here(`./results/side-by-side-${stamp}.json`), {
@@ -311,6 +312,26 @@ function tryUptime(): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Cairn's bench re-measures its store's commit floor just before each workload; on a busy
+ * machine that differs from the one taken before all engines, and it is what W1 and W4 waited on.
+ */
+function cairnFloors(runs: readonly CairnRun[]): string {
+  const parts = runs.flatMap((run) => {
+    const results = (run.report as Pick<BenchReport, "results"> | null)?.results;
+    const one = (id: "W1" | "W4") => {
+      const f = results?.[id]?.floor;
+      return f ? `${id} ${f.ratio.toFixed(2)}× (${f.commits} × ${f.commitMs.toFixed(3)} ms)` : null;
+    };
+    const figures = [one("W1"), one("W4")].filter((x) => x !== null);
+    const store = run.store === "postgres" ? "PostgreSQL" : "SQLite";
+    return figures.length > 0 ? [`${store} ${figures.join(", ")}`] : [];
+  });
+  return parts.length === 0
+    ? ""
+    : `Cairn against its own store's floor, re-measured just before the workload: ${parts.join("; ")}.`;
 }
 
 /** What the table's figures are: when, how, on what, how busy the machine was (a Markdown list). */
