@@ -15,10 +15,12 @@ export interface BenchArgs {
   quick: boolean;
   /** W6 instead of the in-process workloads: `cairn server` + separate `cairn worker`s. */
   topology: boolean;
+  /** Where the JSON report goes; `undefined`: bench/results/. */
+  out: string | undefined;
   help: boolean;
 }
 
-export const usage = `Usage: npm run bench -- [--db <url>] [--only W1,W3] [--quick] [--topology]
+export const usage = `Usage: npm run bench -- [--db <url>] [--only W1,W3] [--quick] [--topology] [--out <dir>]
 
   --db <url>     sqlite:<path>  fresh SQLite files in a temp dir created beside <path>
                  postgres://user@host:5432/name  a PostgreSQL database
@@ -28,6 +30,7 @@ export const usage = `Usage: npm run bench -- [--db <url>] [--only W1,W3] [--qui
   --topology     W6, the production topology: runs started over HTTP by a \`cairn server\`
                  process without workers, claimed by 1 and then 2 \`cairn worker\`
                  processes, against the same workloads in one process (W3- and W4-like)
+  --out <dir>    write the JSON report to <dir> (default: bench/results/)
   --help         this text`;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
@@ -36,6 +39,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     only: [...workloadIds],
     quick: false,
     topology: false,
+    out: undefined,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -59,6 +63,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--topology":
         args.topology = true;
+        break;
+      case "--out":
+        args.out = value();
         break;
       case "--help":
       case "-h":

@@ -3,6 +3,7 @@
  * and worker in this process. Prints a table against the targets and writes JSON to
  * bench/results/. Flags: see args.ts (`npm run bench -- --help`).
  */
+import { resolve } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs, usage, type WorkloadId } from "./args.ts";
@@ -18,7 +19,7 @@ import { topologyBench } from "./topology.ts";
 import { dedupeWarnings, warningCounts } from "./warnings.ts";
 import { fanOut40, plan, seed40, startLatency, throughput } from "./workloads.ts";
 
-const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
+const defaultResultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 
 async function main(): Promise<number> {
   let args: ReturnType<typeof parseArgs>;
@@ -42,8 +43,9 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
+    const resultsDir = args.out === undefined ? defaultResultsDir : resolve(args.out);
     if (args.topology) return await topologyBench(target, args.quick, resultsDir);
-    return await bench(target, args.only, args.quick);
+    return await bench(target, args.only, args.quick, resultsDir);
   } catch (error) {
     if (error instanceof DatabaseOpenError) {
       console.error(`\nThe bench could not open its database.\n${error.message}`);
@@ -55,7 +57,12 @@ async function main(): Promise<number> {
   }
 }
 
-async function bench(target: DatabaseTarget, only: WorkloadId[], quick: boolean): Promise<number> {
+async function bench(
+  target: DatabaseTarget,
+  only: WorkloadId[],
+  quick: boolean,
+  resultsDir: string,
+): Promise<number> {
   const machine = describeMachine();
   const floor = (samples: number) => measureFloor(target, samples);
   const report: BenchReport = {

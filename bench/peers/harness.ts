@@ -16,7 +16,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { median, percentile } from "../stats.ts";
 
 export interface PeerEngine {
@@ -42,6 +42,16 @@ export function options(argv: readonly string[] = process.argv.slice(2)): Option
   return quick
     ? { passes, w1Repeats: 3, w2Repeats: 3, w4Runs: 10, warmups: 1 }
     : { passes, w1Repeats: 20, w2Repeats: 20, w4Runs: 100, warmups: 3 };
+}
+
+/**
+ * Where the raw result goes: `--out=<path>` (relative to the current directory), else
+ * `fallback`, the engine's file under results/. `npm run bench:peers` passes its own path so
+ * a smoke run does not overwrite an engine's last full run.
+ */
+export function resultPath(fallback: string, argv: readonly string[] = process.argv.slice(2)) {
+  const out = argv.find((a) => a.startsWith("--out="));
+  return out ? resolve(out.slice("--out=".length)) : fallback;
 }
 
 export interface Summary {

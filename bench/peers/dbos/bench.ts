@@ -16,6 +16,7 @@ import {
   describeMachine,
   options,
   type PeerEngine,
+  resultPath,
   runWorkloads,
   writeResult,
 } from "../harness.ts";
@@ -82,7 +83,7 @@ console.log(
 );
 try {
   const { passes, figures } = await runWorkloads(engine, opts);
-  writeResult(fileURLToPath(new URL("../results/dbos.json", import.meta.url)), {
+  writeResult(resultPath(fileURLToPath(new URL("../results/dbos.json", import.meta.url))), {
     engine: "dbos",
     package: `@dbos-inc/dbos-sdk@${version}`,
     setup:

@@ -24,6 +24,7 @@ import {
   describeMachine,
   options,
   type PeerEngine,
+  resultPath,
   runWorkloads,
   writeResult,
 } from "../harness.ts";
@@ -150,18 +151,21 @@ console.log(
 );
 try {
   const { passes, figures } = await runWorkloads(engine, opts);
-  writeResult(fileURLToPath(new URL("../results/graphile-worker.json", import.meta.url)), {
-    engine: "graphile-worker",
-    package: `graphile-worker@${version}`,
-    setup:
-      `jobs chained (one job per step, next job added by the step's job; fan-out by addJobs + a ` +
-      `counter row), result row committed before the caller is told; runner in the bench ` +
-      `process, concurrency ${concurrency}, pool ${concurrency + 2}, local PostgreSQL over loopback`,
-    options: opts,
-    machine,
-    figures,
-    passes,
-  });
+  writeResult(
+    resultPath(fileURLToPath(new URL("../results/graphile-worker.json", import.meta.url))),
+    {
+      engine: "graphile-worker",
+      package: `graphile-worker@${version}`,
+      setup:
+        `jobs chained (one job per step, next job added by the step's job; fan-out by addJobs + a ` +
+        `counter row), result row committed before the caller is told; runner in the bench ` +
+        `process, concurrency ${concurrency}, pool ${concurrency + 2}, local PostgreSQL over loopback`,
+      options: opts,
+      machine,
+      figures,
+      passes,
+    },
+  );
 } finally {
   await runner.stop();
 }

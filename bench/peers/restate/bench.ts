@@ -21,6 +21,7 @@ import {
   describeMachine,
   options,
   type PeerEngine,
+  resultPath,
   runWorkloads,
   writeResult,
 } from "../harness.ts";
@@ -167,7 +168,7 @@ try {
   const sdk = `@restatedev/restate-sdk@${version("@restatedev/restate-sdk")}`;
   console.log(`${server_}, ${sdk}, ${machine.cpuModel} x${machine.cores}, Node ${machine.node}`);
   const { passes, figures } = await runWorkloads(engine, opts);
-  writeResult(here("../results/restate.json"), {
+  writeResult(resultPath(here("../results/restate.json")), {
     engine: "restate",
     package: `${server_} + ${sdk}`,
     setup:
