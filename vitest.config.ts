@@ -41,6 +41,7 @@ const engineTests = [
   "test/server/stream-limits.test.ts",
   "test/server/bad-requests-memory.test.ts",
   "test/cross-process-wake.test.ts",
+  "test/crash/poison.test.ts",
 ];
 
 export default defineConfig({

@@ -1,8 +1,9 @@
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { defineWorkflow } from "../src/index.ts";
 import { type TestCairn, waitForEngine } from "../src/testing/index.ts";
-import { testCairn } from "./support/engine.ts";
+import { testCairn, testStore } from "./support/engine.ts";
 
 let t: TestCairn | undefined;
 afterEach(async () => {
@@ -20,28 +21,61 @@ const tick = defineWorkflow({ name: "tick", queue: "nobody-serves-this" }, async
   ctx.step("tick", () => 1),
 );
 
+interface LoopHeld {
+  /** The event loop's longest and 99th-percentile delay (`monitorEventLoopDelay`). */
+  loopMaxMs: number;
+  loopP99Ms: number;
+  /** The longest and 99th-percentile CPU time this process spent in one 5 ms tick's delay. */
+  busyMaxMs: number;
+  busyP99Ms: number;
+  /**
+   * The longest and 99th-percentile tick lateness less the time the loop's thread waited for
+   * a CPU (Linux schedstat): CPU time and blocking I/O (a synchronous fsync) both count here,
+   * other processes do not. Printed, not asserted: a shared disk's fsyncs vary as much as
+   * the load does. Undefined where `/proc/thread-self/schedstat` is missing.
+   */
+  heldMaxMs?: number;
+  heldP99Ms?: number;
+}
+
+/** Nanoseconds the calling thread has waited on a run queue, or undefined off Linux. */
+function runQueueWaitNs(): number | undefined {
+  try {
+    return Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
 /**
  * How long the event loop was held while `work` ran, in ms. A stall detector, not a speed
- * test. `loopMaxMs` is the event loop's longest delay (`monitorEventLoopDelay`); on a busy
- * machine it also counts time the OS gave the CPU to other processes, so what is held to
- * four times the 50 ms any engine duty may take is `busyMaxMs`: over each 5 ms tick's
- * delay, the CPU time this process spent in it (a duty that holds the loop spends it; a
- * process made to wait does not). The loop's own delay is still held to 2 s, far below the
- * seconds a duty doing its whole job at once took.
+ * test. The loop's delay (`monitorEventLoopDelay`) also counts time the OS gave the CPU to
+ * other processes, which on a busy shared 2-core machine is tens of ms at a time whatever
+ * this process does; so the bounds are put on `busy`: over each 5 ms tick's delay, the CPU
+ * time this process spent in it (a duty that holds the loop spends it; a process made to
+ * wait does not).
  */
-async function loopHeld(
-  work: () => Promise<void>,
-): Promise<{ loopMaxMs: number; busyMaxMs: number }> {
+async function loopHeld(work: () => Promise<void>): Promise<LoopHeld> {
   const delay = monitorEventLoopDelay({ resolution: 10 });
-  let busyMaxMs = 0;
+  const busy: number[] = [];
+  const held: number[] = [];
   let last = performance.now();
   let lastCpu = process.cpuUsage();
+  let lastWait = runQueueWaitNs();
   const tick = setInterval(() => {
     const now = performance.now();
     const cpu = process.cpuUsage(lastCpu);
-    busyMaxMs = Math.max(busyMaxMs, Math.min(now - last, (cpu.user + cpu.system) / 1000));
+    busy.push(Math.min(now - last, (cpu.user + cpu.system) / 1000));
+    const wait = runQueueWaitNs();
+    if (wait !== undefined && lastWait !== undefined) {
+      held.push(Math.max(0, now - last - 5 - (wait - lastWait) / 1e6));
+    }
     last = now;
     lastCpu = process.cpuUsage();
+    lastWait = wait;
   }, 5);
   delay.enable();
   try {
@@ -50,11 +84,32 @@ async function loopHeld(
     delay.disable();
     clearInterval(tick);
   }
-  return { loopMaxMs: delay.max / 1e6, busyMaxMs };
+  busy.sort((a, b) => a - b);
+  held.sort((a, b) => a - b);
+  return {
+    loopMaxMs: delay.max / 1e6,
+    loopP99Ms: delay.percentile(99) / 1e6,
+    busyMaxMs: busy.at(-1) ?? 0,
+    busyP99Ms: percentile(busy, 0.99),
+    ...(held.length > 0 ? { heldMaxMs: held.at(-1), heldP99Ms: percentile(held, 0.99) } : {}),
+  };
 }
 
-function expectNoStall(held: { loopMaxMs: number; busyMaxMs: number }): void {
-  const figures = `loop delay max ${held.loopMaxMs.toFixed(0)} ms, busy max ${held.busyMaxMs.toFixed(0)} ms`;
+/**
+ * The rule is that no engine duty holds the loop for more than 50 ms. What is held to 50 ms
+ * is the 99th percentile of `busy`: a duty chunked as it should be stays far below it, while
+ * one doing its whole job at once holds every tick of it. The single worst tick is held to
+ * four times that (200 ms): a garbage collection or a JIT compile lands on some tick of a
+ * long duty. The loop's own delay is held to 2 s, far below the seconds a duty doing its
+ * whole job at once took; its p99 is printed, not asserted (other processes set it).
+ */
+function expectNoStall(duty: string, held: LoopHeld): void {
+  const figures =
+    `${duty} on ${testStore}: busy p99 ${held.busyP99Ms.toFixed(1)} ms, max ${held.busyMaxMs.toFixed(1)} ms; ` +
+    `loop delay p99 ${held.loopP99Ms.toFixed(1)} ms, max ${held.loopMaxMs.toFixed(1)} ms; ` +
+    `held (lateness less run-queue wait) p99 ${held.heldP99Ms?.toFixed(1)} ms, max ${held.heldMaxMs?.toFixed(1)} ms`;
+  console.log(figures);
+  expect(held.busyP99Ms, figures).toBeLessThanOrEqual(50);
   expect(held.busyMaxMs, figures).toBeLessThan(200);
   expect(held.loopMaxMs, figures).toBeLessThan(2_000);
 }
@@ -82,7 +137,7 @@ describe("no engine duty stalls the event loop", () => {
     });
     expect(result?.slots).toBe(4 * 3600);
     expect(result?.created).toHaveLength(4 * 3600);
-    expectNoStall(held);
+    expectNoStall("backfill", held);
   });
 
   it("refuses a backfill over the cap, naming the cap and the count, and creates nothing", async () => {
@@ -97,7 +152,7 @@ describe("no engine duty stalls the event loop", () => {
       /about 315,\d{3},\d{3} slots, over the cap of 100,000/,
     );
     expect(await t.cairn.listRuns({ workflow: "tick", limit: 1 })).toEqual([]);
-    expectNoStall(held);
+    expectNoStall("backfill refused", held);
   });
 
   it("catches up hours of missed per-second slots over several passes", {
@@ -125,6 +180,24 @@ describe("no engine duty stalls the event loop", () => {
     });
     const runs = await t.cairn.listRuns({ workflow: "tick", limit: 1000 });
     expect(runs).toHaveLength(1000);
-    expectNoStall(held);
+    expectNoStall("catch-up", held);
+  });
+
+  it("purges finished per-second runs in chunks", { timeout: 120_000 }, async () => {
+    t = await withPausedPerSecondSchedule();
+    const cairn = t.cairn;
+    // 20 minutes of slots: 1,200 runs, several purge chunks. Cancelling them is one
+    // transaction a run, the slow part of this test on PostgreSQL.
+    await cairn.schedules.backfill("s", { from: start - 1_200_000, to: start });
+    const cancelled = await cairn.bulk({ action: "cancel", filter: { workflow: "tick" } });
+    expect(cancelled.affected).toBe(1200);
+    t.clock.advance(2 * day);
+    let deleted = 0;
+    const held = await loopHeld(async () => {
+      deleted = await cairn.purgeRuns("1d");
+    });
+    expect(deleted).toBe(1200);
+    expect(await cairn.listRuns({ workflow: "tick", limit: 1 })).toEqual([]);
+    expectNoStall("purge", held);
   });
 });

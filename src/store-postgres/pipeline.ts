@@ -1,5 +1,6 @@
 import type { PendingQuery, ReservedSql, Row, RowList, Sql } from "postgres";
 import { GuardedReservation } from "./guarded-reservation.ts";
+import { postgresStorageError } from "./storage-error.ts";
 
 export { isConnectionError } from "./guarded-reservation.ts";
 
@@ -66,7 +67,7 @@ export async function pipelinedTransaction<T>(
       const cause = settled.find((s) => s.status === "rejected")?.reason ?? thrown;
       const error = reservation.lost ?? (isAbortedNotice(thrown) ? cause : thrown);
       if (attempt < attempts && retryable.has((error as { code?: string }).code ?? "")) continue;
-      throw error;
+      throw postgresStorageError(error);
     } finally {
       reservation.finish();
     }
@@ -85,7 +86,7 @@ export async function retryingDeadlocks<T>(fn: () => Promise<T>, attempts = 3): 
       return await fn();
     } catch (error) {
       if (attempt < attempts && retryable.has((error as { code?: string }).code ?? "")) continue;
-      throw error;
+      throw postgresStorageError(error);
     }
   }
 }

@@ -3,6 +3,7 @@ import { CairnError } from "../core/errors.ts";
 import type { NewRun, RunRecord } from "../store/store.ts";
 import { toRun } from "./rows.ts";
 import { insertRuns, type RunClaim } from "./run-statements.ts";
+import { postgresStorageError } from "./storage-error.ts";
 
 interface PendingStart {
   run: NewRun;
@@ -63,7 +64,7 @@ export class StartBatcher {
       );
     } catch (error) {
       // Nothing was inserted (one statement): try the starts one by one.
-      if (batch.length === 1) batch[0]?.reject(error);
+      if (batch.length === 1) batch[0]?.reject(postgresStorageError(error));
       else for (const start of batch) await this.#flush([start]);
       return;
     }
