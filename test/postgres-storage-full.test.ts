@@ -44,8 +44,9 @@ describe("postgresStorageError", () => {
     expect((mapped as Error).message).toContain("No space left on device");
     expect((mapped as Error).cause).toBe(real);
 
-    // 53200 out_of_memory and 53300 too_many_connections are other conditions: not a full disk.
-    for (const code of ["53200", "53300", "23505", undefined]) {
+    // 53200 out_of_memory is another condition, not a full disk (53300 too_many_connections
+    // is a server out of reach: storage-error.test.ts).
+    for (const code of ["53200", "23505", undefined]) {
       const other = Object.assign(new Error("other"), { code });
       expect(postgresStorageError(other)).toBe(other);
     }
