@@ -4,7 +4,6 @@ import { CairnError } from "../core/errors.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
 import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 import type {
-  Admission,
   ClaimedRun,
   ClaimScope,
   EventRecord,
@@ -13,6 +12,7 @@ import type {
   JournalOpResult,
   NewRun,
   QueueStats,
+  RunAdmission,
   RunFilter,
   RunRecord,
   RunSearch,
@@ -314,27 +314,30 @@ export class SqliteStore implements Store {
     return this.#sql.pendingAdmission.all(JSON.stringify(workflows), limit).map(toRun);
   }
 
-  async admitRun(id: RunId, admission: Admission, at: number): Promise<void> {
+  async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void> {
+    if (admissions.length === 0) return;
     await this.#write(() => {
-      if ("error" in admission) {
-        this.#sql.rejectAdmission.run(admission.error, at, at, id);
-        return;
+      for (const { id, admission } of admissions) {
+        if ("error" in admission) {
+          this.#sql.rejectAdmission.run(admission.error, at, at, id);
+          continue;
+        }
+        const { fields, delayMs } = admission;
+        this.#sql.admit.run({
+          id,
+          at,
+          queue: fields.queue ?? "default",
+          priority: fields.priority ?? 0,
+          concurrency_key: fields.concurrency?.key ?? null,
+          concurrency_limit: fields.concurrency?.limit ?? null,
+          rate_key: fields.rateLimit?.key ?? null,
+          rate_limit: fields.rateLimit?.limit ?? null,
+          rate_period_ms: fields.rateLimit?.periodMs ?? null,
+          deadline_at: fields.deadlineAt ?? null,
+          available_at: at + delayMs,
+          workflow_version: fields.workflowVersion ?? 1,
+        });
       }
-      const { fields, delayMs } = admission;
-      this.#sql.admit.run({
-        id,
-        at,
-        queue: fields.queue ?? "default",
-        priority: fields.priority ?? 0,
-        concurrency_key: fields.concurrency?.key ?? null,
-        concurrency_limit: fields.concurrency?.limit ?? null,
-        rate_key: fields.rateLimit?.key ?? null,
-        rate_limit: fields.rateLimit?.limit ?? null,
-        rate_period_ms: fields.rateLimit?.periodMs ?? null,
-        deadline_at: fields.deadlineAt ?? null,
-        available_at: at + delayMs,
-        workflow_version: fields.workflowVersion ?? 1,
-      });
     });
   }
 

@@ -17,6 +17,12 @@ export type Admission =
     }
   | { error: string };
 
+/** One run's admission, for `admitRuns`. */
+export interface RunAdmission {
+  id: RunId;
+  admission: Admission;
+}
+
 /** Which runs a worker takes. */
 export interface ClaimScope {
   workflows: readonly string[];
@@ -287,8 +293,12 @@ export interface Store extends UiStore {
   listWorkflows(): Promise<{ name: string; seenAt: number }[]>;
   /** Unadmitted runs of these workflows, oldest first. */
   pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]>;
-  /** Admits a run (flow-control columns set, claimable after `delayMs`) or fails it. */
-  admitRun(id: RunId, admission: Admission, at: number): Promise<void>;
+  /**
+   * Admits runs (flow-control columns set, claimable after `delayMs`) or fails them, in one
+   * transaction: a worker admitting a hundred runs started elsewhere pays one commit, not a
+   * hundred. A run no longer waiting for admission (another worker admitted it) is skipped.
+   */
+  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void>;
 
   /** A paused workflow's runs are not claimed (they wait in the store) until it is resumed. */
   setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void>;
