@@ -232,6 +232,15 @@ export class PostgresStore implements Store {
     return rows.map(toEntry);
   }
 
+  async getJournals(ids: readonly RunId[]): Promise<Map<RunId, JournalEntry[]>> {
+    const journals = new Map<RunId, JournalEntry[]>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return journals;
+    const rows = await this.sql`SELECT * FROM steps WHERE run_id = ANY(${ids as RunId[]}::text[])
+      ORDER BY run_id, position`;
+    for (const row of rows) journals.get(row.run_id as RunId)?.push(toEntry(row));
+    return journals;
+  }
+
   // ---- leases and the journal ----
 
   async claimRuns(

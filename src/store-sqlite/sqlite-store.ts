@@ -140,6 +140,11 @@ export class SqliteStore implements Store {
     return this.#sql.getJournal.all(id).map(toEntryRow);
   }
 
+  async getJournals(ids: readonly RunId[]): Promise<Map<RunId, JournalEntry[]>> {
+    // Reads of the local file: one statement per run costs no round trip here.
+    return new Map(ids.map((id) => [id, this.#sql.getJournal.all(id).map(toEntryRow)]));
+  }
+
   async claimRuns(
     owner: string,
     scope: ClaimScope,

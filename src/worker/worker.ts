@@ -243,7 +243,15 @@ export class Worker {
               at: this.#clock.now(),
             });
           }
-          for (const run of claimed) this.#execute(run, undefined, claimStarted);
+          // One read for the batch's journals, not one per run: on PostgreSQL 200 claimed
+          // runs each waited for a pooled connection to load theirs.
+          const ids = claimed.map((c) => c.run.id);
+          const journals = ids.length > 1 ? this.#store.getJournals(ids) : undefined;
+          for (const run of claimed) {
+            const journal = journals?.then((all) => all.get(run.run.id) ?? []);
+            journal?.catch(() => {}); // reported where awaited; a run skipped never awaits it
+            this.#execute(run, journal, claimStarted);
+          }
           claimedAll = claimed.length === free && free > 0;
         } catch (error) {
           failed = true;
@@ -300,7 +308,7 @@ export class Worker {
 
   #execute(
     claimed: ClaimedRun,
-    journal: readonly JournalEntry[] | undefined,
+    journal: readonly JournalEntry[] | Promise<readonly JournalEntry[]> | undefined,
     claimedAt: number,
   ): void {
     const runId = claimed.run.id;
@@ -319,11 +327,12 @@ export class Worker {
         previous.abort(new LeaseLostError(runId));
         await previous.done;
       }
-      let entries = journal;
-      if (!entries) {
+      let entries: readonly JournalEntry[];
+      if (Array.isArray(journal)) entries = journal;
+      else {
         this.#loading++;
         try {
-          entries = await this.#store.getJournal(runId);
+          entries = await (journal ?? this.#store.getJournal(runId));
         } finally {
           this.#loading--;
         }
