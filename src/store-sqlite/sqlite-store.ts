@@ -57,6 +57,8 @@ export class SqliteStore implements Store {
     resolve: (result: CreateResult) => void;
     reject: (error: unknown) => void;
   }[] = [];
+  /** A batch of creates is committing: new ones wait for the next. */
+  #creating = false;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -84,6 +86,10 @@ export class SqliteStore implements Store {
   /**
    * Creates a run. Starts made in the same turn of the event loop share one transaction
    * (one fsync), as journal writes do: 200 runs started at once cost one commit, not 200.
+   * Starts made while a batch is still committing (waiting for another process's write
+   * lock, say) join the next batch rather than queue a transaction each: a `cairn server`
+   * whose HTTP starts arrive one per turn, beside a worker holding the lock, paid one fsync
+   * and one lock wait per run.
    */
   createRun(
     run: NewRun,
@@ -91,11 +97,23 @@ export class SqliteStore implements Store {
   ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }> {
     return new Promise((resolve, reject) => {
       this.#pendingCreates.push({ run, claim, resolve, reject });
-      if (this.#pendingCreates.length === 1) setImmediate(() => void this.#flushCreates());
+      if (this.#pendingCreates.length === 1 && !this.#creating) {
+        setImmediate(() => void this.#flushCreates());
+      }
     });
   }
 
   async #flushCreates(): Promise<void> {
+    this.#creating = true;
+    try {
+      await this.#createBatch();
+    } finally {
+      this.#creating = false;
+      if (this.#pendingCreates.length > 0) setImmediate(() => void this.#flushCreates());
+    }
+  }
+
+  async #createBatch(): Promise<void> {
     const batch = this.#pendingCreates;
     this.#pendingCreates = [];
     let outcomes: ({ ok: true; value: CreateResult } | { ok: false; error: unknown })[];
