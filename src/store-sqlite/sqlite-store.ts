@@ -19,7 +19,7 @@ import type {
   Store,
   WriteLockWait,
 } from "../store/store.ts";
-import { claimRuns } from "./claim-runs.ts";
+import { anyClaimable, claimRuns } from "./claim-runs.ts";
 import { applyOp, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
@@ -171,6 +171,7 @@ export class SqliteStore implements Store {
     limit: number,
   ): Promise<ClaimedRun[]> {
     if (limit <= 0 || scope.workflows.length === 0) return [];
+    if (!anyClaimable(this.#sql, scope, now)) return [];
     return this.#write(() => claimRuns(this.#sql, owner, scope, now, leaseMs, limit));
   }
 
