@@ -211,7 +211,10 @@ async function measureTopology(
 
 /** Spawns `cairn <args>` from source and waits for its one-line JSON startup summary. */
 function startProcess(args: string[], children: ChildProcess[]): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
+  // CAIRN_BENCH_CPU_PROF=<dir>: each child writes a V8 CPU profile there when it exits.
+  const profileDir = process.env.CAIRN_BENCH_CPU_PROF;
+  const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", cli, ...args], {
     cwd: root,
     env: { ...process.env, CAIRN_LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "inherit"],

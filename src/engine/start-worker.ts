@@ -73,8 +73,10 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
       onUnattributedError: (error, source) => onUncaught(error, { source, attributed: "none" }),
       beforeClaim: async () => {
         await engine.flows.refreshIfDue();
-        await admitPending(engine);
-        await fireSchedules(engine);
+        // Independent duties, run side by side: on PostgreSQL each is a round trip, and
+        // a claim waited for both in turn before it could take the runs just admitted.
+        const duties = await Promise.allSettled([admitPending(engine), fireSchedules(engine)]);
+        for (const duty of duties) if (duty.status === "rejected") throw duty.reason;
       },
     },
     engine.versions,

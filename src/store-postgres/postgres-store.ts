@@ -1,7 +1,6 @@
 import postgres, { type Sql } from "postgres";
 import type { RunId } from "../core/types.ts";
 import type {
-  Admission,
   ClaimedRun,
   ClaimScope,
   EventRecord,
@@ -10,12 +9,14 @@ import type {
   JournalOpResult,
   NewRun,
   QueueStats,
+  RunAdmission,
   RunFilter,
   RunRecord,
   RunSearch,
   SetOp,
   Store,
 } from "../store/store.ts";
+import { admitRuns } from "./admit-runs.ts";
 import { cancelRun } from "./cancel-run.ts";
 import { claimRuns, versionFilter } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
@@ -231,6 +232,15 @@ export class PostgresStore implements Store {
     return rows.map(toEntry);
   }
 
+  async getJournals(ids: readonly RunId[]): Promise<Map<RunId, JournalEntry[]>> {
+    const journals = new Map<RunId, JournalEntry[]>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return journals;
+    const rows = await this.sql`SELECT * FROM steps WHERE run_id = ANY(${ids as RunId[]}::text[])
+      ORDER BY run_id, position`;
+    for (const row of rows) journals.get(row.run_id as RunId)?.push(toEntry(row));
+    return journals;
+  }
+
   // ---- leases and the journal ----
 
   async claimRuns(
@@ -365,27 +375,8 @@ export class PostgresStore implements Store {
     return rows.map(toRun);
   }
 
-  /**
-   * Admits a run started without its workflow's code, or fails it. Conditional on the run
-   * still waiting for admission: when two workers admit it at once, the second does nothing.
-   */
-  async admitRun(id: RunId, admission: Admission, at: number): Promise<void> {
-    if ("error" in admission) {
-      await this.sql`UPDATE runs SET admitted = TRUE, status = 'failed', error = ${admission.error},
-          finished_at = ${at}, updated_at = ${at}
-        WHERE id = ${id} AND NOT admitted AND status = 'queued'`;
-      return;
-    }
-    const { fields, delayMs } = admission;
-    await this.sql`UPDATE runs SET admitted = TRUE, queue = ${fields.queue ?? "default"},
-        priority = ${fields.priority ?? 0}, concurrency_key = ${fields.concurrency?.key ?? null},
-        concurrency_limit = ${fields.concurrency?.limit ?? null},
-        rate_key = ${fields.rateLimit?.key ?? null}, rate_limit = ${fields.rateLimit?.limit ?? null},
-        rate_period_ms = ${fields.rateLimit?.periodMs ?? null},
-        deadline_at = ${fields.deadlineAt ?? null}, available_at = ${at + delayMs}, updated_at = ${at},
-        workflow_version = ${fields.workflowVersion ?? 1}
-      WHERE id = ${id} AND NOT admitted AND status = 'queued'
-      RETURNING pg_notify(${this.sql.unsafe(wakeChannel)}, workflow) AS notified`;
+  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void> {
+    return admitRuns(this.sql, admissions, at);
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {

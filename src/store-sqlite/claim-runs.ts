@@ -7,6 +7,27 @@ import type { Statements } from "./statements.ts";
 const serializedNull = '{"json":null}';
 
 /**
+ * True when a claim may find something: a read, outside any transaction. Most claim passes
+ * of a worker beside others find nothing (each process's commits wake the others), and an
+ * empty claim still took the file's write lock, making the commits of the workers that had
+ * work wait for it. A run that becomes due just after this read wakes the worker again.
+ */
+export function anyClaimable(sql: Statements, scope: ClaimScope, now: number): boolean {
+  return sql.claimable.all(claimableParams(scope, now, 1)).length > 0;
+}
+
+function claimableParams(scope: ClaimScope, now: number, limit: number) {
+  return {
+    now,
+    workflows: JSON.stringify(scope.workflows),
+    queues: JSON.stringify(scope.queues ?? ["default"]),
+    limit,
+    no_suspects: scope.suspects === 0 ? 1 : 0,
+    versions: scope.versions ? JSON.stringify(scope.versions) : null,
+  };
+}
+
+/**
  * Claims up to `limit` due runs of the scope for `owner`, inside the caller's write
  * transaction: admits each past flow control, takes its lease and fencing token, and resolves
  * its due sleeps and wait timeouts.
@@ -19,22 +40,13 @@ export function claimRuns(
   leaseMs: number,
   limit: number,
 ): ClaimedRun[] {
-  const candidates = sql.claimable
-    .all({
-      now,
-      workflows: JSON.stringify(scope.workflows),
-      queues: JSON.stringify(scope.queues ?? ["default"]),
-      limit: limit * 2 + 8,
-      no_suspects: scope.suspects === 0 ? 1 : 0,
-      versions: scope.versions ? JSON.stringify(scope.versions) : null,
-    })
-    .map((row) => {
-      const { status, crash_count } = row as { status: string; crash_count: number };
-      return {
-        ...toRun(row as Record<string, unknown>),
-        suspect: status === "running" && crash_count > 0,
-      };
-    });
+  const candidates = sql.claimable.all(claimableParams(scope, now, limit * 2 + 8)).map((row) => {
+    const { status, crash_count } = row as { status: string; crash_count: number };
+    return {
+      ...toRun(row as Record<string, unknown>),
+      suspect: status === "running" && crash_count > 0,
+    };
+  });
   const claimed: ClaimedRun[] = [];
   let suspects = scope.suspects ?? Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {

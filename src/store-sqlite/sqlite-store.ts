@@ -4,7 +4,6 @@ import { CairnError } from "../core/errors.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
 import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 import type {
-  Admission,
   ClaimedRun,
   ClaimScope,
   EventRecord,
@@ -13,13 +12,14 @@ import type {
   JournalOpResult,
   NewRun,
   QueueStats,
+  RunAdmission,
   RunFilter,
   RunRecord,
   RunSearch,
   Store,
   WriteLockWait,
 } from "../store/store.ts";
-import { claimRuns } from "./claim-runs.ts";
+import { anyClaimable, claimRuns } from "./claim-runs.ts";
 import { applyOp, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
@@ -57,6 +57,8 @@ export class SqliteStore implements Store {
     resolve: (result: CreateResult) => void;
     reject: (error: unknown) => void;
   }[] = [];
+  /** A batch of creates is committing: new ones wait for the next. */
+  #creating = false;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -84,6 +86,10 @@ export class SqliteStore implements Store {
   /**
    * Creates a run. Starts made in the same turn of the event loop share one transaction
    * (one fsync), as journal writes do: 200 runs started at once cost one commit, not 200.
+   * Starts made while a batch is still committing (waiting for another process's write
+   * lock, say) join the next batch rather than queue a transaction each: a `cairn server`
+   * whose HTTP starts arrive one per turn, beside a worker holding the lock, paid one fsync
+   * and one lock wait per run.
    */
   createRun(
     run: NewRun,
@@ -91,11 +97,23 @@ export class SqliteStore implements Store {
   ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }> {
     return new Promise((resolve, reject) => {
       this.#pendingCreates.push({ run, claim, resolve, reject });
-      if (this.#pendingCreates.length === 1) setImmediate(() => void this.#flushCreates());
+      if (this.#pendingCreates.length === 1 && !this.#creating) {
+        setImmediate(() => void this.#flushCreates());
+      }
     });
   }
 
   async #flushCreates(): Promise<void> {
+    this.#creating = true;
+    try {
+      await this.#createBatch();
+    } finally {
+      this.#creating = false;
+      if (this.#pendingCreates.length > 0) setImmediate(() => void this.#flushCreates());
+    }
+  }
+
+  async #createBatch(): Promise<void> {
     const batch = this.#pendingCreates;
     this.#pendingCreates = [];
     let outcomes: ({ ok: true; value: CreateResult } | { ok: false; error: unknown })[];
@@ -140,6 +158,11 @@ export class SqliteStore implements Store {
     return this.#sql.getJournal.all(id).map(toEntryRow);
   }
 
+  async getJournals(ids: readonly RunId[]): Promise<Map<RunId, JournalEntry[]>> {
+    // Reads of the local file: one statement per run costs no round trip here.
+    return new Map(ids.map((id) => [id, this.#sql.getJournal.all(id).map(toEntryRow)]));
+  }
+
   async claimRuns(
     owner: string,
     scope: ClaimScope,
@@ -148,6 +171,7 @@ export class SqliteStore implements Store {
     limit: number,
   ): Promise<ClaimedRun[]> {
     if (limit <= 0 || scope.workflows.length === 0) return [];
+    if (!anyClaimable(this.#sql, scope, now)) return [];
     return this.#write(() => claimRuns(this.#sql, owner, scope, now, leaseMs, limit));
   }
 
@@ -314,27 +338,30 @@ export class SqliteStore implements Store {
     return this.#sql.pendingAdmission.all(JSON.stringify(workflows), limit).map(toRun);
   }
 
-  async admitRun(id: RunId, admission: Admission, at: number): Promise<void> {
+  async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void> {
+    if (admissions.length === 0) return;
     await this.#write(() => {
-      if ("error" in admission) {
-        this.#sql.rejectAdmission.run(admission.error, at, at, id);
-        return;
+      for (const { id, admission } of admissions) {
+        if ("error" in admission) {
+          this.#sql.rejectAdmission.run(admission.error, at, at, id);
+          continue;
+        }
+        const { fields, delayMs } = admission;
+        this.#sql.admit.run({
+          id,
+          at,
+          queue: fields.queue ?? "default",
+          priority: fields.priority ?? 0,
+          concurrency_key: fields.concurrency?.key ?? null,
+          concurrency_limit: fields.concurrency?.limit ?? null,
+          rate_key: fields.rateLimit?.key ?? null,
+          rate_limit: fields.rateLimit?.limit ?? null,
+          rate_period_ms: fields.rateLimit?.periodMs ?? null,
+          deadline_at: fields.deadlineAt ?? null,
+          available_at: at + delayMs,
+          workflow_version: fields.workflowVersion ?? 1,
+        });
       }
-      const { fields, delayMs } = admission;
-      this.#sql.admit.run({
-        id,
-        at,
-        queue: fields.queue ?? "default",
-        priority: fields.priority ?? 0,
-        concurrency_key: fields.concurrency?.key ?? null,
-        concurrency_limit: fields.concurrency?.limit ?? null,
-        rate_key: fields.rateLimit?.key ?? null,
-        rate_limit: fields.rateLimit?.limit ?? null,
-        rate_period_ms: fields.rateLimit?.periodMs ?? null,
-        deadline_at: fields.deadlineAt ?? null,
-        available_at: at + delayMs,
-        workflow_version: fields.workflowVersion ?? 1,
-      });
     });
   }
 

@@ -224,7 +224,7 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
       expect(claimed.map((c) => c.run.id)).toEqual(["normal"]);
     });
 
-    test("admitRun sets the run's flow control and delay, or fails it, once", async () => {
+    test("admitRuns sets each run's flow control and delay, or fails it, once", async () => {
       await store().createRun(newRun("ok", 1000, { admitted: false }));
       await store().createRun(newRun("bad", 1000, { admitted: false }));
       const fields = {
@@ -234,7 +234,13 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
         rateLimit: { key: "r", limit: 3, periodMs: 1000 },
         deadlineAt: 9000,
       };
-      await store().admitRun(runId("ok"), { fields, delayMs: 500 }, 2000);
+      await store().admitRuns(
+        [
+          { id: runId("ok"), admission: { fields, delayMs: 500 } },
+          { id: runId("bad"), admission: { error: '{"message":"bad input"}' } },
+        ],
+        2000,
+      );
       expect(await store().getRun(runId("ok"))).toMatchObject({
         admitted: true,
         status: "queued",
@@ -249,7 +255,6 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
         availableAt: 2500,
         updatedAt: 2000,
       });
-      await store().admitRun(runId("bad"), { error: '{"message":"bad input"}' }, 2000);
       expect(await store().getRun(runId("bad"))).toMatchObject({
         admitted: true,
         status: "failed",
@@ -257,8 +262,13 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
         finishedAt: 2000,
       });
       // A second worker admitting the same run does nothing.
-      await store().admitRun(runId("ok"), { error: "late" }, 3000);
-      await store().admitRun(runId("bad"), { fields: {}, delayMs: 0 }, 3000);
+      await store().admitRuns(
+        [
+          { id: runId("ok"), admission: { error: "late" } },
+          { id: runId("bad"), admission: { fields: {}, delayMs: 0 } },
+        ],
+        3000,
+      );
       expect(await store().getRun(runId("ok"))).toMatchObject({ status: "queued", priority: 5 });
       expect((await store().getRun(runId("bad")))?.status).toBe("failed");
       expect(await store().pendingAdmission(["wf"], 10)).toEqual([]);

@@ -95,6 +95,26 @@ export function runStoreSuite(options: StoreSuiteOptions): void {
       expect(after?.ok).toBe(false);
     });
 
+    test("getJournals reads several runs' journals at once, in position order", async () => {
+      await store().createRun(newRun("r1"));
+      await store().createRun(newRun("r2"));
+      await store().createRun(newRun("r3"));
+      const claimed = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 3);
+      const token = (run: string) => claimed.find((c) => c.run.id === run)?.token ?? 0;
+      await store().commit([
+        { type: "entry", runId: id("r2"), token: token("r2"), entry: entry(1, "b") },
+        { type: "entry", runId: id("r1"), token: token("r1"), entry: entry(0, "x") },
+        { type: "entry", runId: id("r2"), token: token("r2"), entry: entry(0, "a") },
+      ]);
+      const journals = await store().getJournals([id("r1"), id("r2"), id("r3")]);
+      expect([...journals.keys()].sort()).toEqual(["r1", "r2", "r3"]);
+      expect(journals.get(id("r2"))).toEqual(await store().getJournal(id("r2")));
+      expect(journals.get(id("r2"))?.map((e) => e.key)).toEqual(["a", "b"]);
+      expect(journals.get(id("r1"))?.map((e) => e.key)).toEqual(["x"]);
+      expect(journals.get(id("r3"))).toEqual([]);
+      expect((await store().getJournals([])).size).toBe(0);
+    });
+
     test("one recorded outcome per step key", async () => {
       await store().createRun(newRun("r1"));
       const [c] = await store().claimRuns("w1", { workflows: ["wf"] }, 1000, 1000, 1);

@@ -12,6 +12,12 @@ export type Admission =
     }
   | { error: string };
 
+/** One run's admission, for `admitRuns`. */
+export interface RunAdmission {
+  id: RunId;
+  admission: Admission;
+}
+
 /**
  * The workflows every process on the database knows of, including processes without their
  * code: which are registered, their event triggers, which are paused, and the runs started
@@ -30,8 +36,12 @@ export interface RegistryStore {
   eventTriggers(event: string): Promise<{ workflow: string; condition: string }[]>;
   /** Unadmitted runs of these workflows, oldest first. */
   pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]>;
-  /** Admits a run (flow-control columns set, claimable after `delayMs`) or fails it. */
-  admitRun(id: RunId, admission: Admission, at: number): Promise<void>;
+  /**
+   * Admits runs (flow-control columns set, claimable after `delayMs`) or fails them, in one
+   * transaction: a worker admitting a hundred runs started elsewhere pays one commit, not a
+   * hundred. A run no longer waiting for admission (another worker admitted it) is skipped.
+   */
+  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void>;
   /** A paused workflow's runs are not claimed (they wait in the store) until it is resumed. */
   setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void>;
   pausedWorkflows(): Promise<string[]>;

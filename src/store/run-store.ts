@@ -72,6 +72,11 @@ export interface RunStore {
   /** `listRuns` with `filter.where` conditions on input/output JSON, over a bounded scan. */
   searchRuns(filter: RunFilter): Promise<RunSearch>;
   getJournal(id: RunId): Promise<JournalEntry[]>;
+  /**
+   * The journals of several runs in one read (a run without entries maps to `[]`): a worker
+   * that claimed a batch loads them in one round trip, not one per run.
+   */
+  getJournals(ids: readonly RunId[]): Promise<Map<RunId, JournalEntry[]>>;
   /** Cancels a run and its descendants; returns the ids that were cancelled. */
   cancelRun(id: RunId, error: string, at: number): Promise<RunId[]>;
   /**

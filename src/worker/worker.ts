@@ -10,6 +10,7 @@ import type { ClaimedRun, JournalStore } from "../store/journal-store.ts";
 import type { JournalEntry, RunRecord } from "../store/run-records.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { UiStore } from "../store/ui-store.ts";
+import { claimedJournals } from "./claimed-journals.ts";
 import { poisonVerdict } from "./poison-run.ts";
 import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
 import { trapUncaughtErrors, type UnattributedErrorHandler } from "./uncaught-error-trap.ts";
@@ -57,7 +58,7 @@ export interface WorkerHooks {
  * rows and journals, and its own heartbeat row (journal writes go through the writer).
  */
 export type WorkerStore = Omit<JournalStore, "commit" | "transactionalStep"> &
-  Pick<RunStore, "getRun" | "getJournal"> &
+  Pick<RunStore, "getRun" | "getJournal" | "getJournals"> &
   Pick<UiStore, "workers">;
 
 /**
@@ -254,7 +255,8 @@ export class Worker {
               at: this.#clock.now(),
             });
           }
-          for (const run of claimed) this.#execute(run, undefined, claimStarted);
+          const journals = claimedJournals(this.#store, claimed);
+          for (const [i, run] of claimed.entries()) this.#execute(run, journals[i], claimStarted);
           claimedAll = claimed.length === free && free > 0;
         } catch (error) {
           failed = true;
@@ -311,7 +313,7 @@ export class Worker {
 
   #execute(
     claimed: ClaimedRun,
-    journal: readonly JournalEntry[] | undefined,
+    journal: readonly JournalEntry[] | Promise<readonly JournalEntry[]> | undefined,
     claimedAt: number,
   ): void {
     const runId = claimed.run.id;
@@ -330,11 +332,12 @@ export class Worker {
         previous.abort(new LeaseLostError(runId));
         await previous.done;
       }
-      let entries = journal;
-      if (!entries) {
+      let entries: readonly JournalEntry[];
+      if (Array.isArray(journal)) entries = journal;
+      else {
         this.#loading++;
         try {
-          entries = await this.#store.getJournal(runId);
+          entries = await (journal ?? this.#store.getJournal(runId));
         } finally {
           this.#loading--;
         }
