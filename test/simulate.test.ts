@@ -81,6 +81,64 @@ describe("simulate", () => {
     expect(report.totals.takeovers).toBeGreaterThan(0);
   }, 120_000);
 
+  it("catches a database that loses writes it acknowledged: a recorded step runs again", async () => {
+    const report = await simulate([order, receiptFlow, retrying], {
+      seeds: 20,
+      runs: runs(4),
+      faults: { lostWrites: 0.3 },
+      stopOnFailure: true,
+    });
+    const said = report.failures.flatMap((f) => f.violations).join("\n");
+    expect(report.failures.length).toBeGreaterThan(0);
+    expect(said).toMatch(/ran again on worker-\d+ after its outcome was recorded/);
+    expect(report.failures[0]?.message).toMatch(
+      /^Simulation seed \d+ failed \(replay it with SEED=\d+\)/,
+    );
+  });
+
+  // An outside system without idempotency: a second call for one order is refused.
+  const shipped = new Set<string>();
+  const ship = (order: string, key: string, idempotent: boolean) => {
+    if (shipped.has(idempotent ? key : order)) {
+      if (idempotent) return `shipped ${order}`;
+      throw new NonRetryableError(`order ${order} shipped twice`);
+    }
+    shipped.add(idempotent ? key : order);
+    return `shipped ${order}`;
+  };
+  const shipping = (idempotent: boolean) =>
+    defineWorkflow({ name: `sim-ship-${idempotent}` }, async (ctx, order: string) => {
+      await ctx.step("check", () => order.length);
+      return ctx.step("ship", ({ idempotencyKey }) => ship(order, idempotencyKey, idempotent));
+    });
+
+  it("catches a step that is not idempotent: a crash mid-step calls the outside system twice", async () => {
+    const workflow = shipping(false);
+    const report = await simulate([workflow], {
+      seeds: 60,
+      runs: [0, 1, 2, 3].map((i) => ({ workflow, input: `o${i}` })),
+      faults: { crashes: 0.5 },
+      setup: () => shipped.clear(),
+      stopOnFailure: true,
+    });
+    expect(report.failures.length).toBeGreaterThan(0);
+    expect(report.failures[0]?.violations.join("\n")).toMatch(
+      /is failed \(NonRetryableError: order o\d shipped twice\); without faults it is completed/,
+    );
+  });
+
+  it("passes the same step made idempotent with its idempotencyKey", async () => {
+    const workflow = shipping(true);
+    const report = await simulate([workflow], {
+      seeds: 30,
+      runs: [0, 1, 2, 3].map((i) => ({ workflow, input: `o${i}` })),
+      faults: { crashes: 0.5 },
+      setup: () => shipped.clear(),
+    });
+    expect(report.failures).toEqual([]);
+    expect(report.totals.repeatedSteps).toBeGreaterThan(0);
+  });
+
   it("replays a seed exactly: the same store calls, faults and clock, twice", async () => {
     const traces = async () => {
       const seen: string[] = [];

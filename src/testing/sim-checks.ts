@@ -1,6 +1,12 @@
 import type { RunId } from "../core/types.ts";
 import type { RunEnd, SimWorld } from "./sim-world.ts";
 
+/** How the same runs end in a world without faults, and the client requests refused there. */
+export interface Reference {
+  ends: ReadonlyMap<string, RunEnd>;
+  refused: readonly string[];
+}
+
 const show = (text: string | null) =>
   text === null ? "nothing" : text.length > 200 ? `${text.slice(0, 200)}…` : text;
 
@@ -8,11 +14,12 @@ const show = (text: string | null) =>
  * What must hold after a seed, each violation said in words: every run ended as it ends
  * without faults (same status, same output or error), no step body ran after its outcome
  * was recorded, the journal holds one outcome per step, no sleep ended before its time,
- * a repeated start made no second run, and nothing is left running with nobody on it.
+ * a repeated start made no second run, the client's requests were taken as without faults,
+ * and nothing is left running with nobody on it.
  */
 export async function checkWorld(
   world: SimWorld,
-  reference: ReadonlyMap<string, RunEnd>,
+  { ends: expectedEnds, refused }: Reference,
   healed: boolean,
 ): Promise<string[]> {
   const violations: string[] = [];
@@ -28,7 +35,7 @@ export async function checkWorld(
         .join(", ")}`,
     );
   }
-  for (const [id, expected] of reference) {
+  for (const [id, expected] of expectedEnds) {
     const found = ends.get(id);
     if (!found) {
       violations.push(`run "${id}" is missing (without faults it ended ${expected.status})`);
@@ -49,7 +56,10 @@ export async function checkWorld(
     }
   }
   for (const id of ends.keys()) {
-    if (!reference.has(id)) violations.push(`run "${id}" exists, but not without faults`);
+    if (!expectedEnds.has(id)) violations.push(`run "${id}" exists, but not without faults`);
+  }
+  for (const request of world.refused) {
+    if (!refused.includes(request)) violations.push(`the client's ${request}`);
   }
   for (const start of world.duplicateStarts) {
     violations.push(`the ${start}, sent again with the same id, created a second run`);

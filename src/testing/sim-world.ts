@@ -89,6 +89,8 @@ export class SimWorld {
     takeovers: 0,
     engineErrors: [],
   };
+  /** Client requests the engine refused (not a fault the simulation injected). */
+  readonly refused: string[] = [];
   /** Start requests repeated on purpose after one succeeded, that created a second run. */
   readonly duplicateStarts: string[] = [];
   readonly processes: SimProcess[] = [];
@@ -288,8 +290,13 @@ export class SimWorld {
         if (op.repeat && this.random.chance(0.3))
           this.#ops.push({ ...op, repeat: false, again: true });
       } catch (error) {
-        if (!isSimulated(error)) throw error;
-        await this.settle();
+        if (isSimulated(error)) {
+          await this.settle(); // sent again later, as a client retries
+          continue;
+        }
+        // The engine refused it (a signal to a run that already ended): the client gives up.
+        this.#ops.shift();
+        this.refused.push(`${op.describe}: ${ensureError(error).message}`);
       }
     }
   }

@@ -1,14 +1,8 @@
 import type { AnyWorkflow } from "../core/workflow.ts";
-import { checkWorld } from "./sim-checks.ts";
+import { checkWorld, type Reference } from "./sim-checks.ts";
 import type { SimRun } from "./sim-client.ts";
 import { SimRandom } from "./sim-random.ts";
-import {
-  type RunEnd,
-  type SimFaults,
-  SimWorld,
-  type WorldSettings,
-  type WorldStats,
-} from "./sim-world.ts";
+import { type SimFaults, SimWorld, type WorldSettings, type WorldStats } from "./sim-world.ts";
 
 export type { SimRun } from "./sim-client.ts";
 export type { SimFaults, WorldStats as SimulationStats } from "./sim-world.ts";
@@ -26,10 +20,15 @@ export interface SimulateOptions {
   concurrency?: number;
   /** Lease length on the simulated clock, in ms. (Default: 15_000) */
   leaseMs?: number;
-  /** How often an idle worker polls, on the simulated clock. (Default: 1_000) */
+  /** How often an idle worker polls, on the simulated clock. (Default: 5_000) */
   pollMs?: number;
-  /** Scheduler turns with faults in each world, before the faults stop. (Default: 30) */
+  /** Scheduler turns with faults in each world, before the faults stop. (Default: 24) */
   turns?: number;
+  /**
+   * Called before every world (the one without faults too): reset the fakes of outside
+   * systems your steps call, so each world starts from the same state.
+   */
+  setup?: (seed: number) => void | Promise<void>;
   /** Called after each seed: progress, or a log of each world. */
   onSeed?: (result: SeedResult) => void;
   /** Stop at the first seed that fails. (Default: false) */
@@ -114,14 +113,14 @@ export async function simulate(
   options: SimulateOptions,
 ): Promise<SimulationReport> {
   const seeds = seedList(options.seeds);
-  const started = performance.now();
+  const started = Date.now();
   const base = {
     workflows,
     processes: options.processes ?? 2,
     concurrency: options.concurrency ?? 8,
     leaseMs: options.leaseMs ?? 15_000,
-    pollMs: options.pollMs ?? 1_000,
-    turns: options.turns ?? 30,
+    pollMs: options.pollMs ?? 5_000,
+    turns: options.turns ?? 24,
   };
   const faults: Required<SimFaults> =
     options.faults === false ? noFaults : { ...defaultFaults, ...options.faults };
@@ -143,19 +142,21 @@ export async function simulate(
     },
     engineErrors: [],
   };
-  let staticReference: Map<string, RunEnd> | undefined;
+  let staticReference: Reference | undefined;
   for (const seed of seeds) {
     const runs = typeof options.runs === "function" ? options.runs(seed) : options.runs;
     const settings: WorldSettings = { ...base, runs, faults };
     if (typeof options.runs === "function" || !staticReference) {
+      await options.setup?.(0);
       staticReference = await referenceEnds(settings);
     }
     const reference = staticReference;
+    await options.setup?.(seed);
     const result = await runSeed(seed, settings, reference);
     options.onSeed?.(result);
     report.seeds++;
     const t = report.totals;
-    t.runs += reference.size;
+    t.runs += reference.ends.size;
     t.stepExecutions += result.stepExecutions;
     t.repeatedSteps += result.repeatedSteps;
     t.staleExecutions += result.staleExecutions;
@@ -177,7 +178,7 @@ export async function simulate(
       if (options.stopOnFailure) break;
     }
   }
-  report.elapsedMs = performance.now() - started;
+  report.elapsedMs = Date.now() - started;
   return report;
 }
 
@@ -185,10 +186,11 @@ export async function simulate(
 async function runSeed(
   seed: number,
   settings: WorldSettings,
-  reference: ReadonlyMap<string, RunEnd>,
+  reference: Reference,
 ): Promise<SeedResult> {
   const world = new SimWorld(settings, new SimRandom(seed));
   const restoreRandom = seedMathRandom(seed);
+  const restoreTime = followClock(world.clock);
   try {
     await world.open();
     for (let turn = 0; turn < settings.turns; turn++) await world.turn();
@@ -206,7 +208,24 @@ async function runSeed(
   } finally {
     await world.close();
     restoreRandom();
+    restoreTime();
   }
+}
+
+/**
+ * Makes `performance.now()` follow the simulated clock while a world runs. The engine reads
+ * elapsed real time in two places: how long a group commit may wait for more writes (1 ms),
+ * and how long a worker went without its leases confirmed (it then stops its steps). On a
+ * busy machine the first made the same seed batch its commits differently from one run to
+ * the next; in a world where all time is simulated, both follow the simulated clock.
+ */
+function followClock(clock: { now(): number }): () => void {
+  const start = clock.now();
+  const base = performance.now();
+  performance.now = () => base + (clock.now() - start);
+  return () => {
+    Reflect.deleteProperty(performance, "now");
+  };
 }
 
 /**
@@ -223,9 +242,10 @@ function seedMathRandom(seed: number): () => void {
 }
 
 /** How every run ends in the same world without faults and with one worker. */
-async function referenceEnds(settings: WorldSettings): Promise<Map<string, RunEnd>> {
+async function referenceEnds(settings: WorldSettings): Promise<Reference> {
   const world = new SimWorld({ ...settings, faults: noFaults, processes: 1 }, new SimRandom(0));
   const restoreRandom = seedMathRandom(0);
+  const restoreTime = followClock(world.clock);
   try {
     await world.open();
     if (!(await world.heal())) {
@@ -233,10 +253,11 @@ async function referenceEnds(settings: WorldSettings): Promise<Map<string, RunEn
         "simulate: without any fault, these runs never settle (each must end or wait for input nobody sends).",
       );
     }
-    return await world.ends();
+    return { ends: await world.ends(), refused: world.refused };
   } finally {
     await world.close();
     restoreRandom();
+    restoreTime();
   }
 }
 
