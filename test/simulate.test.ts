@@ -68,18 +68,30 @@ const runs = (n: number): SimRun[] =>
   );
 
 describe("simulate", () => {
-  it(`holds every guarantee over ${seeds} seeds of crashes, failed commits, lost leases and stalls`, async () => {
-    const report = await simulate([order, receiptFlow, retrying], { seeds, runs: runs(4) });
-    console.log(
-      `simulate: ${report.seeds} seeds in ${Math.round(report.elapsedMs)} ms (${Math.round(
-        (report.seeds * 1000) / report.elapsedMs,
-      )} seeds/s); ${JSON.stringify(report.totals)}; engine errors: ${report.engineErrors.length}`,
-    );
-    for (const e of report.engineErrors.slice(0, 5)) console.log(e);
-    expect(report.failures.map((f) => f.message)).toEqual([]);
-    expect(report.totals.crashes).toBeGreaterThan(0);
-    expect(report.totals.takeovers).toBeGreaterThan(0);
-  }, 120_000);
+  it(
+    `holds every guarantee over ${seeds} seeds of crashes, failed commits, lost leases and stalls`,
+    async () => {
+      const report = await simulate([order, receiptFlow, retrying], {
+        seeds,
+        runs: runs(4),
+        // A soak of many seeds says how far it got.
+        onSeed: ({ seed }) => {
+          if (seeds > 1_000 && seed % 1_000 === 0)
+            console.log(`simulate: seed ${seed} of ${seeds}`);
+        },
+      });
+      console.log(
+        `simulate: ${report.seeds} seeds in ${Math.round(report.elapsedMs)} ms (${Math.round(
+          (report.seeds * 1000) / report.elapsedMs,
+        )} seeds/s); ${JSON.stringify(report.totals)}; engine errors: ${report.engineErrors.length}`,
+      );
+      for (const e of report.engineErrors.slice(0, 5)) console.log(e);
+      expect(report.failures.map((f) => f.message)).toEqual([]);
+      expect(report.totals.crashes).toBeGreaterThan(0);
+      expect(report.totals.takeovers).toBeGreaterThan(0);
+    },
+    Math.max(180_000, seeds * 1_000),
+  );
 
   it("catches a database that loses writes it acknowledged: a recorded step runs again", async () => {
     const report = await simulate([order, receiptFlow, retrying], {
