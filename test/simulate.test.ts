@@ -151,6 +151,21 @@ describe("simulate", () => {
     expect(report.totals.repeatedSteps).toBeGreaterThan(0);
   });
 
+  it("refuses options that would prove nothing, saying which", async () => {
+    await expect(simulate([order], { seeds: 1, runs: [{ workflow: retrying }] })).rejects.toThrow(
+      'runs[0] (seed 1) starts workflow "sim-retrying", which is not among the workflows given (sim-order)',
+    );
+    await expect(simulate([order], { seeds: 1, runs: [] })).rejects.toThrow(
+      "must list at least one run",
+    );
+    await expect(
+      simulate([retrying], { seeds: 1, runs: runs(2).slice(1), faults: { crashes: 2 } }),
+    ).rejects.toThrow("`faults.crashes` must be a chance from 0 to 1, got 2");
+    await expect(simulate([retrying], { seeds: 0, runs: runs(2).slice(1) })).rejects.toThrow(
+      "`seeds` must be a positive integer or a list, got 0",
+    );
+  });
+
   it("replays a seed exactly: the same store calls, faults and clock, twice", async () => {
     const traces = async () => {
       const seen: string[] = [];

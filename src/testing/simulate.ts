@@ -1,6 +1,7 @@
 import type { AnyWorkflow } from "../core/workflow.ts";
 import { checkWorld, type Reference } from "./sim-checks.ts";
 import type { SimRun } from "./sim-client.ts";
+import { checkRuns, checkSimulateOptions } from "./sim-options.ts";
 import { SimRandom } from "./sim-random.ts";
 import { type SimFaults, SimWorld, type WorldSettings, type WorldStats } from "./sim-world.ts";
 
@@ -112,6 +113,7 @@ export async function simulate(
   workflows: readonly AnyWorkflow[],
   options: SimulateOptions,
 ): Promise<SimulationReport> {
+  checkSimulateOptions(workflows, options);
   const seeds = seedList(options.seeds);
   const started = Date.now();
   const base = {
@@ -145,6 +147,7 @@ export async function simulate(
   let staticReference: Reference | undefined;
   for (const seed of seeds) {
     const runs = typeof options.runs === "function" ? options.runs(seed) : options.runs;
+    checkRuns(workflows, runs, seed);
     const settings: WorldSettings = { ...base, runs, faults };
     if (typeof options.runs === "function" || !staticReference) {
       await options.setup?.(0);
@@ -251,6 +254,11 @@ async function referenceEnds(settings: WorldSettings): Promise<Reference> {
     if (!(await world.heal())) {
       throw new Error(
         "simulate: without any fault, these runs never settle (each must end or wait for input nobody sends).",
+      );
+    }
+    if (world.refused.length > 0) {
+      throw new Error(
+        `simulate: without any fault, the engine refused the client's ${world.refused[0]}. Every event and signal in \`runs\` must be one its run takes.`,
       );
     }
     return { ends: await world.ends(), refused: world.refused };
