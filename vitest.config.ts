@@ -40,6 +40,7 @@ const engineTests = [
   "test/server/stream-limits.test.ts",
   "test/server/bad-requests-memory.test.ts",
   "test/cross-process-wake.test.ts",
+  "test/child-start-failure.test.ts",
 ];
 
 export default defineConfig({

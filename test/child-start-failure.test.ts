@@ -6,10 +6,26 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, it } from "vitest";
+import { expect, inject, it } from "vitest";
 import { openStore } from "../src/engine/open-store.ts";
 import { Cairn, defineWorkflow, type Store } from "../src/index.ts";
 import { TestClock, waitForEngine, waitForStatus } from "../src/testing/index.ts";
+import { testStore } from "./support/engine.ts";
+import { freshSchema } from "./support/postgres.ts";
+
+/** A fresh database of the store under test, and the function that removes it. */
+async function freshDatabase(): Promise<{ url: string; remove: () => Promise<void> }> {
+  if (testStore === "postgres") {
+    const base = inject("cairnTestPgUrl");
+    const { schema, drop } = await freshSchema(base);
+    return { url: `${base}${base.includes("?") ? "&" : "?"}schema=${schema}`, remove: drop };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "cairn-child-start-"));
+  return {
+    url: `sqlite:${join(dir, "cairn.db")}`,
+    remove: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
 
 const child = defineWorkflow({ name: "child" }, async (ctx, n: number) =>
   ctx.step("double", () => n * 2),
@@ -20,8 +36,8 @@ const parent = defineWorkflow({ name: "parent" }, async (ctx, n: number) => {
 });
 
 it("a child run whose creation fails in the store once is created on resume; the parent completes", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "cairn-child-start-"));
-  const inner = await openStore(`sqlite:${join(dir, "cairn.db")}`);
+  const database = await freshDatabase();
+  const inner = await openStore(database.url);
   let failed = 0;
   const store = new Proxy(inner, {
     get(target, prop) {
@@ -56,6 +72,6 @@ it("a child run whose creation fails in the store once is created on resume; the
     expect(await run.result()).toBe(41);
   } finally {
     await cairn.close();
-    rmSync(dir, { recursive: true, force: true });
+    await database.remove();
   }
 });
