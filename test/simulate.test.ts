@@ -170,7 +170,7 @@ describe("simulate", () => {
     const traces = async () => {
       const seen: string[] = [];
       await simulate([order, receiptFlow, retrying], {
-        seeds: [3, 7, 11],
+        seeds: 20,
         runs: runs(4),
         onSeed: (result) => seen.push(`${result.seed}:${result.trace}`),
       });

@@ -65,8 +65,10 @@ const failOnlyBefore = new Set(["sendSignal"]);
  */
 export function faultyStoreView(inner: Store, process: SimProcess, hooks: StoreCallHooks): Store {
   const call = async (method: string, args: unknown[]): Promise<unknown> => {
-    hooks.activity();
+    // A dead process's engine still winds down (its close runs on a real 0 ms timer): its
+    // calls must not count as activity, or when they land would decide when a turn ends.
     if (process.dead) throw new SimulatedCrash(`${process.name} is dead`);
+    hooks.activity();
     if (process.stalled) {
       await new Promise<void>((resume) => process.held.push(resume));
       if (process.dead) throw new SimulatedCrash(`${process.name} is dead`);
@@ -88,7 +90,7 @@ export function faultyStoreView(inner: Store, process: SimProcess, hooks: StoreC
       result = await (target[method] as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
     }
     learn(method, args, result, hooks);
-    hooks.activity();
+    if (!process.dead) hooks.activity();
     if (crash === "after") {
       hooks.crash(process);
       throw new SimulatedCrash(`${process.name} crashed after ${method} was applied`);

@@ -224,7 +224,10 @@ async function runSeed(
  */
 function followClock(clock: { now(): number }): () => void {
   const start = clock.now();
-  const base = performance.now();
+  // Whole milliseconds: with a fractional base, the same simulated lapse came out a hair
+  // under or over the lease depending on the real start (float rounding), so a worker
+  // stopped its steps in one replay of a seed and not in the other.
+  const base = Math.ceil(performance.now());
   performance.now = () => base + (clock.now() - start);
   return () => {
     Reflect.deleteProperty(performance, "now");
