@@ -2,7 +2,9 @@
  * Deterministic simulation of the engine (`simulate` from `cairnjs/testing`): seeded worlds of
  * worker processes on a real SQLite database, with crashes at store calls, failed and
  * ambiguous commits, lost leases, stalled workers and clock jumps. `CAIRN_SIM_SEEDS` sets how
- * many seeds (`npm run soak` runs 100,000); `SEED=n` replays one.
+ * many seeds (`npm run soak` runs 100,000). `SEED=n` replays one seed in every simulate call:
+ * run it with `-t "holds every"`, since the tests that must find a violation need their
+ * own seeds.
  */
 import { describe, expect, it } from "vitest";
 import { defineWorkflow, NonRetryableError } from "../src/index.ts";
