@@ -102,6 +102,8 @@ const noFaults: Required<SimFaults> = {
  * After each world's faults stop and its runs settle, it checks that every run ended as
  * it does without faults, that no completed step ran again, that the journal holds one
  * outcome per step and that no sleep ended early. A failing seed replays with `SEED=<n>`.
+ * While a world runs, `Math.random` is seeded and `performance.now()` follows its simulated
+ * clock (process-wide: run nothing else alongside). SQLite only.
  * @example
  * const report = await simulate([checkout], {
  *   seeds: 200,
