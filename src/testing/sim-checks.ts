@@ -14,7 +14,8 @@ const show = (text: string | null) =>
  * What must hold after a seed, each violation said in words: every run ended as it ends
  * without faults (same status, same output or error), no step body ran after its outcome
  * was recorded, the journal holds one outcome per step, no sleep ended before its time,
- * a repeated start made no second run, the client's requests were taken as without faults,
+ * a repeated start made no second run, every acknowledged event is stored once, the
+ * client's requests were taken as without faults,
  * and nothing is left running with nobody on it.
  */
 export async function checkWorld(
@@ -63,6 +64,19 @@ export async function checkWorld(
   }
   for (const start of world.duplicateStarts) {
     violations.push(`the ${start}, sent again with the same id, created a second run`);
+  }
+  const stored = new Map<string, number>();
+  let before: { createdAt: number; id: string } | undefined;
+  for (;;) {
+    const page = await world.store.listEvents({ limit: 1_000, ...(before ? { before } : {}) });
+    for (const event of page) stored.set(event.id, (stored.get(event.id) ?? 0) + 1);
+    const last = page.at(-1);
+    if (page.length < 1_000 || !last) break;
+    before = { createdAt: last.createdAt, id: last.id };
+  }
+  for (const id of world.acknowledgedEvents) {
+    const count = stored.get(id) ?? 0;
+    if (count !== 1) violations.push(`event "${id}" was acknowledged but is stored ${count} times`);
   }
   for (const again of world.ledger.reexecutions.slice(0, 5)) {
     violations.push(

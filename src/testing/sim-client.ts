@@ -21,6 +21,8 @@ export interface ClientOp {
   repeat: boolean;
   /** This is that second sending. */
   again?: boolean;
+  /** The id of the event this request sends, if it sends one. */
+  eventId?: string;
   /** Resolves to "created-again" when a repeated start made a second run. */
   send(cairn: Cairn, again: boolean): Promise<"created-again" | undefined>;
 }
@@ -49,6 +51,7 @@ export function clientOpsFor(runs: readonly SimRun[], random: SimRandom): Client
       ops.push({
         describe: `event "${event.name}" (${eventId})`,
         repeat: true,
+        eventId,
         async send(cairn) {
           await cairn.sendEvent(event.name, event.data, { id: eventId });
           return undefined;

@@ -93,6 +93,8 @@ export class SimWorld {
   readonly refused: string[] = [];
   /** Start requests repeated on purpose after one succeeded, that created a second run. */
   readonly duplicateStarts: string[] = [];
+  /** Events the engine acknowledged to the client: each must be stored, once. */
+  readonly acknowledgedEvents = new Set<string>();
   readonly processes: SimProcess[] = [];
   #store: Store | undefined;
   #ops: ClientOp[] = [];
@@ -287,6 +289,7 @@ export class SimWorld {
         const repeat = await op.send(sender.cairn, op.again === true);
         this.#ops.shift();
         if (repeat === "created-again") this.duplicateStarts.push(op.describe);
+        if (op.eventId !== undefined) this.acknowledgedEvents.add(op.eventId);
         if (op.repeat && this.random.chance(0.3))
           this.#ops.push({ ...op, repeat: false, again: true });
       } catch (error) {
