@@ -42,6 +42,7 @@ const engineTests = [
   "test/server/bad-requests-memory.test.ts",
   "test/cross-process-wake.test.ts",
   "test/crash/poison.test.ts",
+  "test/child-start-failure.test.ts",
 ];
 
 export default defineConfig({

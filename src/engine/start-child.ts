@@ -1,9 +1,13 @@
 import { CairnError } from "../core/errors.ts";
 import type { ExecutionEnv } from "../worker/run-execution.ts";
+import { StoreFailure } from "../worker/store-failure.ts";
 import type { Engine } from "./engine.ts";
 import { buildNewRun } from "./new-run.ts";
 
-/** Creates (idempotently) the child run of a `ctx.invoke`, with its workflow's options. */
+/**
+ * Creates (idempotently) the child run of a `ctx.invoke`, with its workflow's options.
+ * @throws StoreFailure when the store fails: the parent's execution stops, not the parent.
+ */
 export async function startChild(
   engine: Engine,
   request: Parameters<ExecutionEnv["startChild"]>[0],
@@ -33,7 +37,9 @@ export async function startChild(
     payloadLimitBytes: engine.payloadLimitBytes,
     parent: { id: parent.run.id, position, depth },
   });
-  const { run, created } = await engine.store.createRun(newRun);
+  const { run, created } = await engine.store.createRun(newRun).catch((error: unknown) => {
+    throw new StoreFailure(error);
+  });
   if (!created) return;
   engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
   engine.notify();

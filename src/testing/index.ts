@@ -12,6 +12,16 @@ import { TestClock } from "./test-clock.ts";
 import { waitForRun } from "./wait-for-run.ts";
 
 export { nextEngineEvent } from "./next-engine-event.ts";
+export {
+  type SeedResult,
+  type SimFaults,
+  type SimRun,
+  type SimulateOptions,
+  type SimulationFailure,
+  type SimulationReport,
+  type SimulationStats,
+  simulate,
+} from "./simulate.ts";
 export { TestClock } from "./test-clock.ts";
 export { waitForEngine, waitForRun } from "./wait-for-run.ts";
 

@@ -129,7 +129,8 @@ export class RunExecution implements WorkflowContext {
     const patches = new RunPatches(shared);
     this.patched = (id) => patches.patched(id);
     this.deprecatePatch = (id) => patches.deprecatePatch(id);
-    this.#waits = new RunWaits({ ...shared, claimed, startChild: (r) => env.startChild(r) });
+    const abort = (reason: Error) => this.abort(reason);
+    this.#waits = new RunWaits({ ...shared, abort, claimed, startChild: (r) => env.startChild(r) });
     this.#stepHost = {
       ...shared,
       runId: this.runId,

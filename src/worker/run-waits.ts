@@ -7,6 +7,7 @@ import type { ClaimedRun, WaitRegistration } from "../store/store.ts";
 import { childRunId } from "./child-run-id.ts";
 import type { ExecutionEnv } from "./execution-env.ts";
 import type { Claim, RunJournal } from "./run-journal.ts";
+import { StoreFailure } from "./store-failure.ts";
 import { waitForAny } from "./wait-for-any.ts";
 
 /** A promise that never settles: a call blocked until the run suspends (and is dropped). */
@@ -20,6 +21,8 @@ export interface WaitHost {
   readonly startChild: ExecutionEnv["startChild"];
   /** Claims the next journal position (or throws if the run may not go on). */
   claim(kind: "sleep" | "event" | "signal" | "invoke" | "any", name: string): Claim;
+  /** Stops this execution without an outcome; the run resumes from its journal elsewhere. */
+  abort(reason: Error): void;
   /** Counts work in flight (+1) or no longer (-1): a run with some may not suspend. */
   track(delta: 1 | -1): void;
   /** Asks the run to check, soon, whether it should suspend or hand itself back. */
@@ -154,6 +157,10 @@ export class RunWaits {
           workflow: workflow as Workflow<unknown, unknown>,
           input,
         });
+      } catch (error) {
+        // The child's creation failed in the store, not in the workflow: stop, resume later.
+        if (error instanceof StoreFailure) host.abort(error);
+        throw error;
       } finally {
         host.track(-1);
       }
