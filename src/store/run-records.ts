@@ -92,7 +92,7 @@ export interface NewRun {
   schedule?: { id: string; slotAt: number; slotEndAt: number | null } | null;
   /**
    * False for a run started by a process without the workflow's code: it waits, unclaimable,
-   * until a worker with the code admits it (`admitRun`). (Default: true)
+   * until a worker with the code admits it (`admitRuns`). (Default: true)
    */
   admitted?: boolean;
   /** The version of the workflow's code it starts on. (Default: 1) */

@@ -40,6 +40,7 @@ const guarded = new Set([
   "createRun",
   "getRun",
   "getJournal",
+  "getJournals",
   "claimRuns",
   "renewLeases",
   "commit",
@@ -49,7 +50,7 @@ const guarded = new Set([
   "transactionalStep",
   "cancelRun",
   "pendingAdmission",
-  "admitRun",
+  "admitRuns",
 ]);
 
 /**
@@ -115,6 +116,7 @@ export function faultyStoreView(inner: Store, process: SimProcess, hooks: StoreC
 /** Notes what reached the database: final journal outcomes, fenced writes, journal reads. */
 function learn(method: string, args: unknown[], result: unknown, hooks: StoreCallHooks): void {
   if (method === "getJournal") hooks.journalRead(args[0] as string);
+  else if (method === "getJournals") for (const id of args[0] as string[]) hooks.journalRead(id);
   else if (method === "commit") {
     const ops = args[0] as JournalOp[];
     const results = result as JournalOpResult[];
