@@ -43,6 +43,7 @@ const engineTests = [
   "test/cross-process-wake.test.ts",
   "test/crash/poison.test.ts",
   "test/child-start-failure.test.ts",
+  "test/journal-load-failure.test.ts",
 ];
 
 export default defineConfig({

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { openStore } from "../src/engine/open-store.ts";
 import { Cairn } from "../src/index.ts";
 import {
   healthy,
@@ -134,7 +135,20 @@ describe(`uncaught errors in a worker process (${testStore})`, () => {
     expect(report.message).toBe("thrown outside any step");
     expect(report.context).toContain(`runs in flight: ${run.id}`);
     expect(await worker.exited).toBe(1);
-    // Drained, not lost: the run was handed back for the next worker.
-    expect((await cairn.getRun(run.id)).status).toBe("queued");
+    // Drained, not lost, but not released either: the process went down in an unknown state,
+    // so the run's lease was ended and the next worker takes it over with a crash counted
+    // (a run that throws outside its steps is quarantined like one that kills its worker).
+    expect((await cairn.getRun(run.id)).status).toBe("running");
+    const store = await openStore(db);
+    cleanups.push(() => store.close());
+    // A second ahead: the lease ended on the worker's clock (PostgreSQL's, there).
+    const claimed = await store.claimRuns(
+      "probe",
+      { workflows: [parked.name] },
+      Date.now() + 1_000,
+      60_000,
+      1,
+    );
+    expect(claimed.map((c) => [c.run.id, c.takeover, c.crashes])).toEqual([[run.id, true, 1]]);
   });
 });

@@ -76,6 +76,7 @@ export class RunExecution implements WorkflowContext {
   #settled = false;
   #stopping = false;
   #draining = false;
+  #crashed = false;
   #checkScheduled = false;
   #cancelDeadline: (() => void) | undefined;
   #settle!: (outcome: ExecutionOutcome) => void;
@@ -203,21 +204,26 @@ export class RunExecution implements WorkflowContext {
     this.#settle({ type: "aborted", reason });
   }
 
-  /** Shutdown: start no new step; once in-flight steps finish, hand the run back. */
-  drain(): void {
+  /** Shutdown: start no new step; then hand the run back (`crashed`: see CrashedRuns). */
+  drain(crashed = false): void {
     this.#draining = true;
+    this.#crashed ||= crashed;
     this.#scheduleCheck();
   }
 
   /** Shutdown deadline passed: hand the run back now; interrupted steps run again elsewhere. */
   async release(): Promise<void> {
     if (this.#settled || this.#stopping) return this.done.then(() => {});
-    this.#stopping = true;
     this.#abort.abort(new CairnError("CLOSED", "The worker is shutting down."));
-    await this.#writeFinal(
-      { type: "release", runId: this.runId, token: this.token, at: this.#now() },
-      { type: "released" },
-    );
+    await this.#handBack();
+  }
+
+  async #handBack(): Promise<void> {
+    this.#stopping = true;
+    // Crashed: not released; the worker ends the lease, and the next claim counts a crash.
+    if (this.#crashed) return this.abort(new CairnError("CLOSED", "Uncaught error; exiting."));
+    const op = { type: "release", runId: this.runId, token: this.token, at: this.#now() } as const;
+    await this.#writeFinal(op, { type: "released" });
   }
 
   // ---- the workflow context ----
@@ -402,13 +408,8 @@ export class RunExecution implements WorkflowContext {
     setImmediate(() => {
       this.#checkScheduled = false;
       if (this.#settled || this.#stopping || this.#inFlight > 0 || this.#journal.order.busy) return;
-      if (this.#draining) {
-        this.#stopping = true;
-        void this.#writeFinal(
-          { type: "release", runId: this.runId, token: this.token, at: this.#now() },
-          { type: "released" },
-        );
-      } else if (this.#waits.registered.length > 0) {
+      if (this.#draining) void this.#handBack();
+      else if (this.#waits.registered.length > 0) {
         void this.#suspend();
       }
     });

@@ -11,9 +11,11 @@ import type { JournalEntry, RunRecord } from "../store/run-records.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { UiStore } from "../store/ui-store.ts";
 import { claimedJournals } from "./claimed-journals.ts";
+import { CrashedRuns, releaseUnrun } from "./crashed-runs.ts";
 import { poisonVerdict } from "./poison-run.ts";
 import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
 import { trapUncaughtErrors, type UnattributedErrorHandler } from "./uncaught-error-trap.ts";
+import { beatWorkerRow } from "./worker-row.ts";
 
 const tracer = trace.getTracer("cairn");
 
@@ -109,6 +111,8 @@ export class Worker {
   /** The store's wake-ups reach this worker (see `#execute`'s end). */
   #hearsWakeUps = false;
   #untrap: (() => void) | undefined;
+  /** Runs in flight when an uncaught error outside any step hit the process. */
+  readonly #crashed: CrashedRuns;
 
   constructor(
     store: WorkerStore,
@@ -126,6 +130,7 @@ export class Worker {
     this.#registry = registry;
     this.#config = config;
     this.#hooks = hooks;
+    this.#crashed = new CrashedRuns({ store, owner: this.id, clock, hooks });
   }
 
   get activeCount(): number {
@@ -149,9 +154,10 @@ export class Worker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#untrap = trapUncaughtErrors((error, source) =>
-      this.#hooks.onUnattributedError?.(error, source),
-    );
+    this.#untrap = trapUncaughtErrors((error, source) => {
+      this.#crashed.mark(this.#active.values());
+      this.#hooks.onUnattributedError?.(error, source);
+    });
     this.#lastRenewal = this.#clock.now();
     this.#lastConfirmed = performance.now();
     this.#startedAt = this.#clock.now();
@@ -207,10 +213,11 @@ export class Worker {
     this.notify();
     // Drain now, not after the loop's last claim (which may wait on the database): a step
     // that finishes meanwhile must not let its run start the next one.
-    for (const execution of this.#active.values()) execution.drain();
+    for (const execution of this.#active.values()) this.#crashed.drain(execution);
     await this.#loop;
-    for (const execution of this.#active.values()) execution.drain(); // claimed by that last pass
-    const drained = Promise.all([...this.#active.values()].map((e) => e.done));
+    for (const execution of this.#active.values()) this.#crashed.drain(execution); // claimed by that last pass
+    const executions = [...this.#active.values()];
+    const drained = Promise.all(executions.map((e) => e.done));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), drainMs);
@@ -219,6 +226,7 @@ export class Worker {
       await Promise.all([...this.#active.values()].map((e) => e.release()));
     }
     clearTimeout(timer);
+    await this.#crashed.endLeases(executions, this.#renewal); // after it: it could extend them
     this.#cancelHeartbeat?.();
     await this.#store.workers.remove(this.id).catch(() => {});
     const unsubscribe = await this.#unsubscribe;
@@ -338,6 +346,9 @@ export class Worker {
         this.#loading++;
         try {
           entries = await (journal ?? this.#store.getJournal(runId));
+        } catch (error) {
+          await releaseUnrun(this.#env.writer, claimed, this.#clock.now(), this.#hooks);
+          throw error;
         } finally {
           this.#loading--;
         }
@@ -345,7 +356,7 @@ export class Worker {
       const execution = new RunExecution(this.#env, claimed, definition, entries);
       this.#active.set(runId, execution);
       this.#claimedAt.set(execution, claimedAt);
-      if (!this.#running) execution.drain(); // its journal loaded after stop() began
+      if (!this.#running) this.#crashed.drain(execution); // its journal loaded after stop() began
       this.#hooks.onStarted(claimed.run);
       const outcome = await tracer.startActiveSpan(
         `cairn.run ${claimed.run.workflow}`,
@@ -406,21 +417,11 @@ export class Worker {
    */
   #beat(): void {
     if (!this.#running) return;
-    const now = this.#clock.now();
-    const interval = Math.max(10, Math.floor(this.#config.leaseMs / 3));
-    this.#store.workers
-      .beat({
-        id: this.id,
-        host: hostname(),
-        pid: process.pid,
-        queues: [...this.#config.queues],
-        workflows: [...this.#registry.keys()],
-        concurrency: this.#config.concurrency,
-        startedAt: this.#startedAt,
-        lastSeenAt: now,
-        expiresAt: now + 3 * interval,
-      })
-      .catch((error) => this.#hooks.onError(ensureError(error), "writing the worker heartbeat"));
+    const row = { ...this.#config, id: this.id, workflows: [...this.#registry.keys()] };
+    const at = this.#clock.now();
+    beatWorkerRow(this.#store.workers, { ...row, startedAt: this.#startedAt }, at).catch((error) =>
+      this.#hooks.onError(ensureError(error), "writing the worker heartbeat"),
+    );
   }
 
   /**
