@@ -2,7 +2,9 @@
  * Poison runs with real worker processes, on the store under test (SQLite, or PostgreSQL in
  * the "postgres" project). A poison run's step either ends its own process (`exit`,
  * `sigkill`: every worker that takes the run dies; after three deaths without progress the
- * run fails with PoisonRunError) or leaks an uncaught exception from a timer of the step
+ * run fails with PoisonRunError), or its workflow body throws from a timer outside any step
+ * (`timer-throw`: the engine drains the worker and exits 1, ending the run's lease rather
+ * than releasing it, so the deaths count as for `exit`), or it leaks an uncaught exception from a timer of the step
  * (`step-throw`: the engine traps it and fails that attempt, so no worker dies and the run
  * fails with the leaked error once its retries are spent). Either way the run must end, and
  * normal runs must keep flowing beside it.
@@ -140,7 +142,7 @@ function flowWindow(calm: RunRecord[], poisoned: RunRecord[]) {
   };
 }
 
-describe.each(["exit", "sigkill", "step-throw"] as const)(
+describe.each(["exit", "sigkill", "step-throw", "timer-throw"] as const)(
   `a poison step (%s) on ${testStore}`,
   (kind) => {
     it("ends its run while normal runs keep flowing as in a calm twin", async () => {
@@ -238,7 +240,7 @@ describe.each(["exit", "sigkill", "step-throw"] as const)(
         expect(exits).toHaveLength(3);
         for (const exit of exits) {
           expect(exit).toEqual(
-            kind === "exit" ? { code: 1, signal: null } : { code: null, signal: "SIGKILL" },
+            kind === "sigkill" ? { code: null, signal: "SIGKILL" } : { code: 1, signal: null },
           );
         }
       }
