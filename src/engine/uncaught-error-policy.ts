@@ -11,8 +11,8 @@ export type UncaughtErrorHook = (error: Error, info: UncaughtErrorInfo) => void;
  * error has already failed its step attempt (retried per policy) whatever happens here.
  * With a hook, the hook decides the rest. Without one: attributed and late errors are
  * reported; an unattributed one is reported with the runs in flight, the engine drains
- * (`close()`: in-flight steps finish, runs are handed back) and the process exits with 1 —
- * what Node would have done at once, minus the lost runs.
+ * (`close()`: in-flight steps finish, runs are handed back as crashed, their leases ended)
+ * and the process exits with 1 — what Node would have done at once, minus the lost runs.
  */
 export function uncaughtErrorPolicy(deps: {
   hook: UncaughtErrorHook | undefined;
