@@ -1,6 +1,7 @@
 /**
  * A claimed run whose journal fails to load (PostgreSQL "sorry, too many clients", say) is
- * handed back at once and runs, rather than sitting out its whole lease. The failure is
+ * handed back at once and runs, rather than sitting out its whole lease; so is every run of
+ * a claimed batch whose one journal read (`getJournals`) fails. The failure is
  * injected by a wrapper around the real store that throws from one `getJournal`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -40,59 +41,82 @@ const double = defineWorkflow({ name: "double" }, async (ctx, n: number) =>
 /** Ten minutes: a run that waited out its lease would time the test out many times over. */
 const LEASE_MS = 600_000;
 
+/**
+ * Starts `runs` runs with no worker, then starts one on a store whose first journal read
+ * after the first claim fails: `getJournal` for a claim of one run, `getJournals` for a
+ * batch. Returns what the runs returned, the errors reported and each claim's takeover flag.
+ */
+async function failFirstJournalRead(runs: number) {
+  const inner = await openStore(await database());
+  const claims: boolean[] = [];
+  let armed = false;
+  let failedRead = "";
+  let injected!: () => void;
+  const failed = new Promise<void>((resolve) => {
+    injected = resolve;
+  });
+  const failOnce = (read: string) => {
+    armed = false;
+    failedRead = read;
+    injected();
+    throw tooManyClients();
+  };
+  const store: Store = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "claimRuns") {
+        return async (...args: Parameters<Store["claimRuns"]>) => {
+          const claimed = await target.claimRuns(...args);
+          if (claims.length === 0 && claimed.length > 0) armed = true;
+          claims.push(...claimed.map((c) => !!c.takeover));
+          return claimed;
+        };
+      }
+      if (prop === "getJournal" || prop === "getJournals") {
+        type Read = (...args: unknown[]) => Promise<unknown>;
+        const read = (Reflect.get(target, prop, target) as Read).bind(target);
+        return async (...args: unknown[]) => (armed ? failOnce(prop) : read(...args));
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const errors: string[] = [];
+  const cairn = await Cairn.open({
+    store,
+    workflows: [double],
+    leaseMs: LEASE_MS,
+    pollMs: 50,
+    onError: (error, context) => errors.push(`${context}: ${error.message}`),
+  });
+  cleanups.push(async () => {
+    await cairn.close();
+    await inner.close();
+  });
+  // Started before the worker: they are claimed from the store, journal loads and all.
+  const handles = await Promise.all(Array.from({ length: runs }, (_, n) => cairn.start(double, n)));
+  await cairn.worker();
+  await failed;
+  const outputs = await Promise.all(handles.map((h) => h.result()));
+  return { ids: handles.map((h) => h.id), outputs, errors, claims, failedRead };
+}
+
 describe(`a claimed run whose journal fails to load (${testStore})`, () => {
   it("is handed back and runs at once, not after its lease", async () => {
-    const inner = await openStore(await database());
-    const claims: { token: number; takeover: boolean }[] = [];
-    let failOn: string | undefined;
-    let injected!: () => void;
-    const failed = new Promise<void>((resolve) => {
-      injected = resolve;
-    });
-    const store: Store = new Proxy(inner, {
-      get(target, prop) {
-        if (prop === "claimRuns") {
-          return async (...args: Parameters<Store["claimRuns"]>) => {
-            const claimed = await target.claimRuns(...args);
-            for (const c of claimed) claims.push({ token: c.token, takeover: !!c.takeover });
-            // The first claim of the run: its journal load fails once.
-            if (claims.length === claimed.length && claimed[0]) failOn = claimed[0].run.id;
-            return claimed;
-          };
-        }
-        if (prop === "getJournal") {
-          return async (runId: string) => {
-            if (runId === failOn) {
-              failOn = undefined;
-              injected();
-              throw tooManyClients();
-            }
-            return target.getJournal(runId as never);
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const errors: string[] = [];
-    const cairn = await Cairn.open({
-      store,
-      workflows: [double],
-      leaseMs: LEASE_MS,
-      pollMs: 50,
-      onError: (error, context) => errors.push(`${context}: ${error.message}`),
-    });
-    cleanups.push(async () => {
-      await cairn.close();
-      await inner.close();
-    });
-    // Started before the worker: it is claimed from the store, journal load and all.
-    const run = await cairn.start(double, 21);
-    await cairn.worker();
-    await failed;
-    expect(await run.result()).toBe(42);
-    expect(errors).toEqual([`executing run ${run.id}: sorry, too many clients already`]);
+    const { ids, outputs, errors, claims, failedRead } = await failFirstJournalRead(1);
+    expect(failedRead).toBe("getJournal");
+    expect(outputs).toEqual([0]);
+    expect(errors).toEqual([`executing run ${ids[0]}: sorry, too many clients already`]);
     // Claimed twice, the second time fresh: released, not taken over after a lapsed lease.
-    expect(claims.map((c) => c.takeover)).toEqual([false, false]);
+    expect(claims).toEqual([false, false]);
+  });
+
+  it("hands back every run of a claimed batch whose journals fail to load", async () => {
+    const { ids, outputs, errors, claims, failedRead } = await failFirstJournalRead(3);
+    expect(failedRead).toBe("getJournals");
+    expect(outputs).toEqual([0, 2, 4]);
+    expect(errors.sort()).toEqual(
+      ids.map((id) => `executing run ${id}: sorry, too many clients already`).sort(),
+    );
+    expect(claims).toEqual([false, false, false, false, false, false]);
   });
 });
