@@ -2,7 +2,7 @@
  * A claimed run whose journal fails to load (PostgreSQL "sorry, too many clients", say) is
  * handed back at once and runs, rather than sitting out its whole lease; so is every run of
  * a claimed batch whose one journal read (`getJournals`) fails. The failure is
- * injected by a wrapper around the real store that throws from one `getJournal`.
+ * injected by a wrapper around the real store that throws from one journal read.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
