@@ -234,7 +234,10 @@ describe("flow editor", () => {
     await page
       .locator('[data-testid="step-test-result"][data-status="completed"]')
       .waitFor({ timeout: 30_000 });
-    expect(JSON.parse((await page.getByTestId("step-test-output").textContent()) ?? "")).toEqual({
+    // The status can show a moment before the output it fetched is rendered.
+    const output = page.getByTestId("step-test-output");
+    await output.filter({ hasText: /\S/ }).waitFor();
+    expect(JSON.parse((await output.textContent()) ?? "")).toEqual({
       line: "ann has 42",
     });
     // Only the tested step ran, and its node says so.
