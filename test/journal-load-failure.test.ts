@@ -1,33 +1,18 @@
-/**
- * A claimed run whose journal fails to load (PostgreSQL "sorry, too many clients", say) is
- * handed back at once and runs, rather than sitting out its whole lease; so is every run of
- * a claimed batch whose one journal read (`getJournals`) fails. The failure is
- * injected by a wrapper around the real store that throws from one journal read.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { openStore } from "../src/engine/open-store.ts";
 import { Cairn, defineWorkflow, type Store } from "../src/index.ts";
-import { testStore } from "./support/engine.ts";
-import { freshSchema } from "./support/postgres.ts";
+import { freshTestDatabase, testStore } from "./support/engine.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A fresh database on the store under test, removed after the test. */
 async function database(): Promise<string> {
-  if (testStore === "sqlite") {
-    const dir = mkdtempSync(join(tmpdir(), "cairn-journal-load-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    return `sqlite:${join(dir, "cairn.db")}`;
-  }
-  const base = inject("cairnTestPgUrl");
-  const { schema, drop } = await freshSchema(base);
-  cleanups.push(drop);
-  return `${base}${base.includes("?") ? "&" : "?"}schema=${schema}`;
+  const { url, remove } = await freshTestDatabase("journal-load");
+  cleanups.push(remove);
+  return url;
 }
 
 /** The error PostgreSQL answers when its connections are all taken. */

@@ -1,27 +1,9 @@
-/**
- * Poison runs with real worker processes, on the store under test (SQLite, or PostgreSQL in
- * the "postgres" project). A poison run's step either ends its own process (`exit`,
- * `sigkill`: every worker that takes the run dies; after three deaths without progress the
- * run fails with PoisonRunError), or its workflow body throws from a timer outside any step
- * (`timer-throw`: the engine drains the worker and exits 1, ending the run's lease rather
- * than releasing it, so the deaths count as for `exit`), or it leaks an uncaught exception from a timer of the step
- * (`step-throw`: the engine traps it and fails that attempt, so no worker dies and the run
- * fails with the leaked error once its retries are spent). Either way the run must end, and
- * normal runs must keep flowing beside it.
- *
- * "Keep flowing" is measured against a calm twin run at the same time: two databases, each
- * with WORKERS worker processes (restarted whenever one dies), the same normal runs arriving
- * over ARRIVAL_SPAN_MS, and the poison run only in the poisoned one. See `flowWindow`.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { Cairn } from "../../src/index.ts";
 import type { RunRecord } from "../../src/store/run-records.ts";
 import { waitForEngine } from "../../src/testing/index.ts";
-import { testStore } from "../support/engine.ts";
-import { freshSchema } from "../support/postgres.ts";
+import { freshTestDatabase, testStore } from "../support/engine.ts";
 import { normal, type PoisonKind, poison, poisonStore } from "./fixtures/poison-worker.ts";
 import { type CrashChild, type Exit, killAll, repoRoot, spawnWorker } from "./spawn.ts";
 
@@ -54,17 +36,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A fresh database on the store under test: a temporary SQLite file or a PostgreSQL schema. */
+/** A fresh database on the store under test, removed after the test. */
 async function freshDatabase(label: string): Promise<string> {
-  if (testStore === "sqlite") {
-    const dir = mkdtempSync(join(tmpdir(), `cairn-poison-${label}-`));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    return `sqlite:${join(dir, "cairn.db")}`;
-  }
-  const base = inject("cairnTestPgUrl");
-  const { schema, drop } = await freshSchema(base);
-  cleanups.push(drop);
-  return `${base}${base.includes("?") ? "&" : "?"}schema=${schema}`;
+  const { url, remove } = await freshTestDatabase(`poison-${label}`);
+  cleanups.push(remove);
+  return url;
 }
 
 /** WORKERS worker processes on `db`, each restarted as soon as it dies, until `stop()`. */

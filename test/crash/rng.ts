@@ -25,32 +25,8 @@ export function pick(min: number, max: number, ...parts: (string | number)[]): n
   return min + (hash32(...parts) % (max - min + 1));
 }
 
-/** A seeded generator (mulberry32). */
-export class Rng {
-  #state: number;
-
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+/** A seeded generator (mulberry32): the simulation's own, so both draw the same way. */
+export { SimRandom as Rng } from "../../src/testing/sim-random.ts";
 
 /** `SEED` from the environment, else a fresh one; either way the caller prints it. */
 export function seedFromEnv(): number {
