@@ -26,6 +26,26 @@ describe("the token group of the conformance suite", () => {
   });
 });
 
+describe("in-memory SQLite stores", () => {
+  it("open migrated from the process's first one, each with its own data", async () => {
+    const first = new SqliteStore(":memory:");
+    await first.createRun(newRun("only-in-first"));
+    // Opened from the image the first one left: migrated, yet sharing none of its rows.
+    const second = new SqliteStore(":memory:");
+    try {
+      expect((await second.migrations()).map((m) => m.id)).toEqual(
+        (await first.migrations()).map((m) => m.id),
+      );
+      expect(await second.getRun(newRun("only-in-first").id)).toBeUndefined();
+      await second.createRun(newRun("only-in-second"));
+      expect(await first.getRun(newRun("only-in-second").id)).toBeUndefined();
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+
 describe("SQLite retention", () => {
   it("deletes the idempotency key a purged run held", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "cairn-store-")), "store.db");
