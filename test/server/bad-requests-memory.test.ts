@@ -4,6 +4,7 @@ import { freshSchema } from "../support/postgres.ts";
 import { startRssServer } from "./rss-server-process.ts";
 
 const pad = "p".repeat(8 * 1024);
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 /**
  * Bad requests of many kinds, most of which reach the store before they are refused: unknown
@@ -89,6 +90,7 @@ describe("bad requests leave memory where it was", () => {
       statuses.clear();
       await sendAll(1_000, 11_000);
       const after = await rss();
+      console.log(`bad requests on ${testStore}: RSS ${mb(before)} -> ${mb(after)} MB`);
       // Every one was refused as the client's mistake; none was a server error.
       expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
       expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(10_000);
