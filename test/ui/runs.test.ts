@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   describeViolations,
+  runHeadingShows,
   seriousA11yViolations,
   startUi,
   type UiHarness,
@@ -198,8 +199,8 @@ describe("run page", () => {
     await page.waitForURL(
       (url) => url.pathname.startsWith("/runs/") && !url.pathname.endsWith(run.id),
     );
-    await page.locator('h1 [data-status="completed"]').waitFor();
     const rerunId = decodeURIComponent(new URL(page.url()).pathname.slice("/runs/".length));
+    await runHeadingShows(page, rerunId, "completed");
     const rerun = await h.api<{ steps: { key: string }[]; output: unknown }>(
       `/api/v1/runs/${rerunId}`,
     );
@@ -219,7 +220,7 @@ describe("run page", () => {
     await page.getByText("Continued as new: the result is the last run's").waitFor();
     await page.locator("header").getByRole("link", { name: "chain-1~2" }).click();
     await page.waitForURL("**/runs/chain-1~2");
-    await page.locator('h1 [data-status="completed"]').waitFor();
+    await runHeadingShows(page, "chain-1~2", "completed");
     await page.locator("header").getByRole("link", { name: "chain-1", exact: true }).waitFor();
     expect(describeViolations(await seriousA11yViolations(page))).toBe("");
     h.assertNoConsoleErrors();

@@ -197,3 +197,16 @@ export async function viewportStill(page: Page, frames: number): Promise<void> {
     check();
   })`);
 }
+
+/**
+ * Resolves once the run page shows run `runId` with `status`. After a client-side
+ * navigation from another run's page, a bare `h1 [data-status=…]` can still match the
+ * previous run's heading until the new run has loaded.
+ */
+export async function runHeadingShows(page: Page, runId: string, status: string): Promise<void> {
+  await page
+    .locator("h1.run-title")
+    .filter({ has: page.getByText(runId, { exact: true }) })
+    .locator(`[data-status="${status}"]`)
+    .waitFor();
+}
