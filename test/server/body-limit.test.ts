@@ -7,6 +7,8 @@ import { startRssServer } from "./rss-server-process.ts";
 /** The body size limit, on both sides of the threshold. */
 
 const limit = 2 * 1024 * 1024;
+/** The oversized body of the memory test: five times the limit. */
+const bodySize = 10 * 1024 * 1024;
 
 let h: Harness;
 beforeAll(async () => {
@@ -51,7 +53,10 @@ describe("size limit → 413 before the body is buffered", () => {
   // Measured on a server in its own process (client and server in one process would mix
   // their allocations), after a GC there, and after a warm-up: the first requests grow the
   // allocator's arenas by a few MB each, once, which is not the server keeping bodies.
-  it("a 10 MB body, declared or chunked, is refused with RSS growth under 5 MB", async () => {
+  // The bound is one body: a server that kept any refused body, or read one whole before
+  // refusing it, grows by at least that much. Noise stays under it: growth was 0.1-1.6 MB on
+  // a quiet machine, and once 5.7 MB on a loaded one (the bound was 5 MB then).
+  it("a 10 MB body, declared or chunked, is refused with RSS growth under one body (10 MB)", async () => {
     const server = startRssServer();
     const { child, rss } = server;
     try {
@@ -62,9 +67,9 @@ describe("size limit → 413 before the body is buffered", () => {
           path: "/api/v1/runs",
           headers: {
             "Content-Type": "application/json",
-            ...(declared ? { "Content-Length": String(10 * 1024 * 1024) } : {}),
+            ...(declared ? { "Content-Length": String(bodySize) } : {}),
           },
-          body: lazyBody(10 * 1024 * 1024),
+          body: lazyBody(bodySize),
         });
       for (let i = 0; i < 8; i++) await send(i % 2 === 0);
       const before = await rss();
@@ -73,7 +78,7 @@ describe("size limit → 413 before the body is buffered", () => {
         expect(res.status).toBe(413);
         expect(problem(res).code).toBe("body_too_large");
       }
-      expect((await rss()) - before).toBeLessThan(5 * 1024 * 1024);
+      expect((await rss()) - before).toBeLessThan(bodySize);
     } finally {
       child.kill("SIGTERM");
     }
