@@ -8,9 +8,8 @@ import { echo, greet } from "./workflows.ts";
 // Handlers first: a signal that arrives before them would kill the process.
 let stop = async () => {};
 process.on("SIGUSR2", () => {
-  // Two full collections: what the first finds unreachable behind weak callbacks (sockets,
-  // handles) is freed only by the second. After one, the heap in use was sometimes 8 MB over
-  // its mark after a burst of requests (gone by the next burst); after two, within 3 MB.
+  // Two full collections: after one, the heap in use was sometimes 8 MB over its mark after a
+  // burst of requests, freed by a later collection (not a leak); after two, within 3 MB.
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();
