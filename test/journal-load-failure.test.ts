@@ -1,3 +1,9 @@
+/**
+ * A claimed run whose journal fails to load (PostgreSQL "sorry, too many clients", say) is
+ * handed back at once and runs, rather than sitting out its whole lease; so is every run of
+ * a claimed batch whose one journal read (`getJournals`) fails. The failure is
+ * injected by a wrapper around the real store that throws from one journal read.
+ */
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore } from "../src/engine/open-store.ts";
 import { Cairn, defineWorkflow, type Store } from "../src/index.ts";

@@ -1,3 +1,18 @@
+/**
+ * Poison runs with real worker processes, on the store under test (SQLite, or PostgreSQL in
+ * the "postgres" project). A poison run's step either ends its own process (`exit`,
+ * `sigkill`: every worker that takes the run dies; after three deaths without progress the
+ * run fails with PoisonRunError), or its workflow body throws from a timer outside any step
+ * (`timer-throw`: the engine drains the worker and exits 1, ending the run's lease rather
+ * than releasing it, so the deaths count as for `exit`), or it leaks an uncaught exception from a timer of the step
+ * (`step-throw`: the engine traps it and fails that attempt, so no worker dies and the run
+ * fails with the leaked error once its retries are spent). Either way the run must end, and
+ * normal runs must keep flowing beside it.
+ *
+ * "Keep flowing" is measured against a calm twin run at the same time: two databases, each
+ * with WORKERS worker processes (restarted whenever one dies), the same normal runs arriving
+ * over ARRIVAL_SPAN_MS, and the poison run only in the poisoned one. See `flowWindow`.
+ */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Cairn } from "../../src/index.ts";
