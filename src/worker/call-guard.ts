@@ -114,7 +114,7 @@ export class CallGuard {
 
   #call(method: string, args: unknown[], invoke: () => unknown): unknown {
     const scope = currentStepScope();
-    if (scope && scope.runId === this.#runId) {
+    if (scope?.kind === "step" && scope.runId === this.#runId) {
       throw this.#failWith(new ContextInStepError(describeCall(method, args), scope.step));
     }
     const unawaited = this.#unawaitedFromEarlierTurns();

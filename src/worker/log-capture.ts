@@ -1,11 +1,7 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { format } from "node:util";
 import type { LogLevel } from "../store/ui-store.ts";
+import { currentStepScope, outsideStepScope } from "./step-scope.ts";
 
-/** Where the console output of the code running in a step goes (besides the console). */
-export type LogSink = (level: LogLevel, message: string) => void;
-
-const scope = new AsyncLocalStorage<LogSink>();
 let patched = false;
 
 const consoleLevels = {
@@ -29,15 +25,10 @@ export function captureConsole(): void {
     const name = method as keyof typeof consoleLevels;
     const original = console[name].bind(console) as (...args: unknown[]) => void;
     console[name] = (...args: unknown[]) => {
-      const sink = scope.getStore();
+      const sink = currentStepScope()?.log;
       // The sink runs outside the scope: anything it prints cannot loop back into it.
-      if (sink) scope.exit(() => sink(level, format(...args)));
+      if (sink) outsideStepScope(() => sink(level, format(...args)));
       original(...args);
     };
   }
-}
-
-/** Runs `fn` (a step attempt) with its console output going to `sink`. */
-export function withLogSink<T>(sink: LogSink, fn: () => T): T {
-  return scope.run(sink, fn);
 }

@@ -3,7 +3,6 @@ import { StepTimeoutError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
 import type { StepRunInfo } from "../core/workflow.ts";
 import type { ExecutionEnv } from "./execution-env.ts";
-import { withLogSink } from "./log-capture.ts";
 import type { StepLogger } from "./step-logger.ts";
 import { leakTrap, runInStepScope } from "./step-scope.ts";
 
@@ -51,15 +50,14 @@ export async function runStepAttempt<T>(
     run.workflow,
     key,
     attempt,
+    run.captureConsole ? (level, message) => log.log(level, message) : undefined,
     (error, leak) => {
       run.reportUncaught(error, leak);
       if (leak.attributed === "step") controller.abort(error);
     },
   );
   const racers: Promise<T>[] = [
-    captured(run.captureConsole, log, () =>
-      Promise.resolve().then(() => runInStepScope(scope, () => fn(info))),
-    ),
+    Promise.resolve().then(() => runInStepScope(scope, () => fn(info))),
     run.aborted,
     leaked,
   ];
@@ -82,14 +80,4 @@ export async function runStepAttempt<T>(
     cancelTimer?.();
     run.signal.removeEventListener("abort", onRunAbort);
   }
-}
-
-/**
- * Runs a step attempt with its console output going to `logger`. Without console capture
- * no async context is entered (on Node 20 an AsyncLocalStorage in use adds a hook to
- * every promise).
- */
-function captured<T>(captureConsole: boolean, logger: StepLogger, fn: () => T): T {
-  if (!captureConsole) return fn();
-  return withLogSink((level, message) => logger.log(level, message), fn);
 }

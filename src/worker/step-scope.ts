@@ -1,5 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { RunId } from "../core/types.ts";
+import type { LogLevel } from "../store/ui-store.ts";
+
+/** Where the console output of the code running in a step goes (besides the console). */
+export type LogSink = (level: LogLevel, message: string) => void;
 
 /** Where an uncaught error came from, as far as the async context tells. */
 export interface UncaughtErrorInfo {
@@ -19,28 +23,41 @@ export interface UncaughtErrorInfo {
   runsInFlight: RunId[];
 }
 
-/** The async context of one step attempt: what its timers and promises inherit. */
+/**
+ * The async context of the code a step runs: what its timers and promises inherit. A step
+ * attempt's scope traps the errors it leaks; a transaction body's only collects its logs.
+ */
 export interface StepScope {
+  readonly kind: "step" | "transaction";
   readonly runId: RunId;
   readonly workflow: string;
   readonly step: string;
   readonly attempt: number;
-  /** Called with an uncaught error raised anywhere in this attempt's async context. */
-  onUncaught(error: Error, source: UncaughtErrorInfo["source"]): void;
+  /** Called with an uncaught error raised anywhere in a step attempt's async context. */
+  readonly onUncaught?: (error: Error, source: UncaughtErrorInfo["source"]) => void;
+  /** Where the console output of the code in this scope goes, when the worker captures it. */
+  readonly log?: LogSink;
 }
 
 // AsyncLocalStorage follows the attempt into every timer, promise and callback it creates,
 // and Node reports uncaught errors and unhandled rejections inside the originating context.
+// One storage serves error attribution and console capture alike: on Node 20 every storage
+// in use adds its own propagation work to every promise the process creates.
 const storage = new AsyncLocalStorage<StepScope>();
 
-/** Runs `fn` (a step attempt) inside `scope`, so errors it leaks can be traced back to it. */
+/** Runs `fn` (a step attempt or transaction body) inside `scope`. */
 export function runInStepScope<T>(scope: StepScope, fn: () => T): T {
   return storage.run(scope, fn);
 }
 
-/** The step attempt whose async context is current, if any. */
+/** The step whose async context is current, if any. */
 export function currentStepScope(): StepScope | undefined {
   return storage.getStore();
+}
+
+/** Runs `fn` outside any step's scope (what it prints or leaks is not that step's). */
+export function outsideStepScope<T>(fn: () => T): T {
+  return storage.exit(fn);
 }
 
 /**
@@ -54,6 +71,7 @@ export function leakTrap(
   workflow: string,
   step: string,
   attempt: number,
+  log: LogSink | undefined,
   report: (error: Error, info: Omit<UncaughtErrorInfo, "runsInFlight">) => void,
 ): { scope: StepScope; leaked: Promise<never>; settle(): void } {
   let settled = false;
@@ -64,10 +82,12 @@ export function leakTrap(
   // The race subscribes to it; this keeps a rejection after the race from counting as unhandled.
   leaked.catch(() => {});
   const scope: StepScope = {
+    kind: "step",
     runId,
     workflow,
     step,
     attempt,
+    ...(log ? { log } : {}),
     onUncaught(error, source) {
       report(error, {
         source,

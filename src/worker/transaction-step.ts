@@ -1,9 +1,9 @@
 import { serialize } from "../core/serializer.ts";
 import type { StepOptions } from "../core/workflow.ts";
 import type { ExecutionEnv } from "./execution-env.ts";
-import { withLogSink } from "./log-capture.ts";
 import { runStep, type StepHost } from "./run-step.ts";
 import type { StepLogger } from "./step-logger.ts";
+import { runInStepScope, type StepScope } from "./step-scope.ts";
 
 /** What `ctx.transaction` needs of the run executing it. */
 export interface TransactionRun {
@@ -37,13 +37,18 @@ export function transactionStep<T, Tx>(
     options,
     async (key, attempt, entry) => {
       const logger = run.logger(key, attempt);
+      // No leak trap: the body runs inside the store's transaction, whose outcome is the step's.
+      const scope: StepScope = {
+        kind: "transaction",
+        runId: run.runId as never,
+        workflow: run.stepHost.workflow,
+        step: key,
+        attempt,
+        log: (level, message) => logger.log(level, message),
+      };
       const result = await env.store.transactionalStep(
         { runId: run.runId as never, token: run.token, entry: entry() },
-        (tx) =>
-          withLogSink(
-            (level, message) => logger.log(level, message),
-            () => fn(tx as Tx),
-          ),
+        (tx) => runInStepScope(scope, () => fn(tx as Tx)),
         (value) => serialize(value, `The output of transaction "${key}"`, env.payloadLimitBytes),
       );
       if (!result.ok) throw run.fenced();

@@ -8,8 +8,8 @@ const handlers = new Set<UnattributedErrorHandler>();
 
 function dispatch(value: unknown, source: UncaughtErrorInfo["source"]): void {
   const error = ensureError(value);
-  const scope = currentStepScope();
-  if (scope) scope.onUncaught(error, source);
+  const onUncaught = currentStepScope()?.onUncaught;
+  if (onUncaught) onUncaught(error, source);
   else for (const handler of handlers) handler(error, source);
 }
 
