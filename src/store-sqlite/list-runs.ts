@@ -9,7 +9,7 @@ export function listRuns(db: Database.Database, filter: RunFilter): RunRecord[] 
   const order =
     filter.updatedAfter !== undefined ? "updated_at ASC, id ASC" : "created_at DESC, id DESC";
   const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-    ORDER BY ${order} LIMIT @limit`;
+    ORDER BY ${order} LIMIT (SELECT @limit)`;
   return db.prepare(sql).all(params).map(toRun);
 }
 
@@ -34,7 +34,7 @@ export function searchRuns(db: Database.Database, filter: RunFilter): RunSearch 
     .prepare(
       `SELECT * FROM (SELECT * FROM runs ${indexed} ORDER BY created_at DESC, id DESC LIMIT ${scan})
       ${json.length ? `WHERE ${json.join(" AND ")}` : ""}
-      ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      ORDER BY created_at DESC, id DESC LIMIT (SELECT @limit)`,
     )
     .all(params)
     .map(toRun);

@@ -115,7 +115,7 @@ function prepare(db: Database.Database) {
           AND r.status NOT IN ('completed', 'failed', 'cancelled')) AS has_active
       FROM schedules s WHERE s.paused = 0 AND s.next_at <= @now
         AND (@workflows = 'null' OR s.workflow IN (SELECT value FROM json_each(@workflows)))
-      ORDER BY s.next_at LIMIT @limit`),
+      ORDER BY s.next_at LIMIT (SELECT @limit)`),
     anyDue: p("SELECT 1 FROM schedules WHERE paused = 0 AND next_at <= ? LIMIT 1"),
     // Every fired schedule's next slot at once, from a JSON list of [id, nextAt] pairs.
     advance: p(`UPDATE schedules SET next_at = json_extract(v.value, '$[1]'), updated_at = @now

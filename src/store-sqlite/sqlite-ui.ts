@@ -14,7 +14,7 @@ const statementSql = {
       WHERE EXISTS (SELECT 1 FROM runs WHERE id = @run_id) RETURNING seq`,
   listLogs: `SELECT * FROM step_logs WHERE run_id = @run_id AND seq > @after
         AND (@step_key IS NULL OR step_key = @step_key)
-      ORDER BY seq LIMIT @limit`,
+      ORDER BY seq LIMIT (SELECT @limit)`,
   beat: `INSERT INTO workers (id, host, pid, queues, workflows, concurrency, started_at,
         last_seen_at, expires_at)
       VALUES (@id, @host, @pid, @queues, @workflows, @concurrency, @started_at, @last_seen_at, @expires_at)

@@ -8,7 +8,13 @@ import type Database from "better-sqlite3";
 const nextSeq = `seq = CASE WHEN (SELECT status FROM runs WHERE id = steps.run_id) = 'running' THEN NULL
   ELSE (SELECT coalesce(max(s.seq), 0) + 1 FROM steps s WHERE s.run_id = steps.run_id) END`;
 
-/** The SQL of every statement the store runs more than once. */
+/**
+ * The SQL of every statement the store runs more than once.
+ *
+ * Limits are written `LIMIT (SELECT ?)`, never `LIMIT ?`: measured on SQLite 3.53, a bare
+ * bound LIMIT made each execution of a prepared statement cost about 20 µs more (the claim
+ * and admission checks run on every pass of every worker).
+ */
 const statementSql = {
   insertRun: `INSERT INTO runs (id, workflow, status, input, parent_id, parent_position, depth,
         created_at, started_at, updated_at, available_at, deadline_at, lease_owner, fencing_token,
@@ -62,7 +68,7 @@ const statementSql = {
         AND (@versions IS NULL
           OR workflow || '@' || workflow_version IN (SELECT value FROM json_each(@versions)))
         AND NOT (@no_suspects AND status = 'running' AND crash_count > 0)
-      ORDER BY priority DESC, available_at LIMIT @limit`,
+      ORDER BY priority DESC, available_at LIMIT (SELECT @limit)`,
   // A takeover (the run was still running: its lease lapsed) that finds the journal as long as
   // the previous claim did counts one more crash without progress; see poison runs.
   claim: `UPDATE runs SET status = 'running', lease_owner = @owner, available_at = @lease_until,
@@ -138,7 +144,7 @@ const statementSql = {
     "SELECT position, alt FROM waits WHERE kind = 'signal' AND run_id = ? AND name = ? ORDER BY position, alt LIMIT 1",
   listEvents: `SELECT * FROM events WHERE (@name IS NULL OR name = @name)
         AND (@cursorAt IS NULL OR (created_at, id) < (@cursorAt, @cursorId))
-      ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      ORDER BY created_at DESC, id DESC LIMIT (SELECT @limit)`,
   deleteTriggers: "DELETE FROM event_triggers WHERE workflow = ?",
   insertTrigger:
     "INSERT OR REPLACE INTO event_triggers (workflow, event, condition, updated_at) VALUES (?, ?, ?, ?)",
@@ -147,7 +153,7 @@ const statementSql = {
       ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at`,
   listWorkflows: "SELECT name, seen_at FROM workflows ORDER BY name",
   pendingAdmission: `SELECT * FROM runs WHERE admitted = 0 AND status = 'queued'
-        AND workflow IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT ?`,
+        AND workflow IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT (SELECT ?)`,
   admit: `UPDATE runs SET admitted = 1, queue = @queue, priority = @priority,
         concurrency_key = @concurrency_key, concurrency_limit = @concurrency_limit,
         rate_key = @rate_key, rate_limit = @rate_limit, rate_period_ms = @rate_period_ms,
@@ -201,7 +207,7 @@ const statementSql = {
   deleteFinished: `DELETE FROM runs WHERE id IN (
       SELECT id FROM runs WHERE finished_at < ?
         AND status IN ('completed', 'failed', 'cancelled')
-      ORDER BY finished_at LIMIT ?) RETURNING id`,
+      ORDER BY finished_at LIMIT (SELECT ?)) RETURNING id`,
   deleteKeysOf: "DELETE FROM run_idempotency WHERE run_id IN (SELECT value FROM json_each(?))",
 } as const;
 

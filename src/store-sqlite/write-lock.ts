@@ -41,6 +41,10 @@ export class WriteLock {
   /** `busy_timeout` for one attempt at the lock, and back to the store's for everything else. */
   readonly #shortWait: Database.Statement;
   readonly #longWait: Database.Statement;
+  /** Built once: better-sqlite3 compiles a new wrapper on every `transaction()` call. */
+  readonly #transaction: Database.Transaction<
+    (fn: () => unknown, ran: { ran: boolean }) => unknown
+  >;
   #episodeSince = 0;
   #warned = false;
   #gaveUp = false;
@@ -60,6 +64,11 @@ export class WriteLock {
       `PRAGMA busy_timeout = ${Math.min(lockAttemptMs, options.timeoutMs)}`,
     );
     this.#longWait = db.prepare(`PRAGMA busy_timeout = ${options.timeoutMs}`);
+    this.#transaction = db.transaction((fn: () => unknown, ran: { ran: boolean }) => {
+      ran.ran = true;
+      this.#longWait.get();
+      return fn();
+    });
   }
 
   /** Runs `fn` in an immediate transaction once this process holds the write lock. */
@@ -97,18 +106,13 @@ export class WriteLock {
   }
 
   #attempt(fn: () => unknown): Attempt {
-    let ran = false;
+    const state = { ran: false };
     try {
       this.#shortWait.get();
-      const value = this.#db
-        .transaction(() => {
-          ran = true;
-          this.#longWait.get();
-          return fn();
-        })
-        .immediate();
+      const value = this.#transaction.immediate(fn, state);
       return { done: true, ok: true, value };
     } catch (error) {
+      const ran = state.ran;
       if (!ran && this.#db.open) this.#longWait.get();
       if (!ran && errorCode(error).startsWith("SQLITE_BUSY") && this.#db.open)
         return { done: false };
