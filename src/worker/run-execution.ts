@@ -16,6 +16,7 @@ import type {
   WorkflowContext,
 } from "../core/workflow.ts";
 import type { ClaimedRun, JournalEntry, JournalOp, JournalOpResult } from "../store/store.ts";
+import { abortListeners } from "./attempt-signal.ts";
 import { CallGuard } from "./call-guard.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
 import { type Claim, RunJournal } from "./run-journal.ts";
@@ -71,7 +72,6 @@ export class RunExecution implements WorkflowContext {
   readonly #stepHost: StepHost;
   readonly #attemptRun: StepAttemptRun;
   readonly #abort = new AbortController();
-  readonly #aborted: Promise<never>;
   #inFlight = 0;
   #settled = false;
   #stopping = false;
@@ -108,12 +108,8 @@ export class RunExecution implements WorkflowContext {
         resolve(outcome);
       };
     });
-    // Each attempt of each parallel step listens to the run's abort: no fixed cap fits.
+    // Parallel waits and in-memory backoffs each listen to the run's abort: no fixed cap fits.
     setMaxListeners(0, this.#abort.signal);
-    this.#aborted = new Promise<never>((_, reject) => {
-      this.#abort.signal.addEventListener("abort", () => reject(this.#abort.signal.reason));
-    });
-    this.#aborted.catch(() => {});
 
     // What the extracted modules may touch of this run, and nothing more.
     const shared = {
@@ -147,7 +143,7 @@ export class RunExecution implements WorkflowContext {
       workflow: this.workflow,
       clock: env.clock,
       signal: this.#abort.signal,
-      aborted: this.#aborted,
+      onAbort: abortListeners(this.#abort.signal),
       captureConsole: env.logs?.captureConsole ?? false,
       reportUncaught: (error, leak) => env.reportUncaught?.(error, leak),
     };

@@ -2,19 +2,17 @@ import type { Clock } from "../core/clock.ts";
 import { StepTimeoutError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
 import type { StepRunInfo } from "../core/workflow.ts";
+import { AttemptSignal, type RunAbort } from "./attempt-signal.ts";
 import type { ExecutionEnv } from "./execution-env.ts";
 import type { StepLogger } from "./step-logger.ts";
 import { leakTrap, runInStepScope } from "./step-scope.ts";
 
 /** What one attempt of a step needs from its run; passed in so the attempt owns no run state. */
-export interface StepAttemptRun {
+export interface StepAttemptRun extends RunAbort {
   runId: RunId;
   workflow: string;
   clock: Clock;
-  /** The run's abort signal: aborting it aborts the attempt's own signal. */
-  signal: AbortSignal;
-  /** Rejects with the run's abort reason, so an attempt that ignores its signal still ends. */
-  aborted: Promise<never>;
+  /** The run's abort (`signal`, `onAbort`) ends the attempt and aborts the attempt's own signal. */
   /** Whether the attempt's console output goes to its log. */
   captureConsole: boolean;
   /** Hears of an error the attempt leaked past its own promise. */
@@ -24,9 +22,13 @@ export interface StepAttemptRun {
 /**
  * Runs one attempt of a step function. The attempt settles with the first of: the function's
  * own outcome, the run aborting, an error it leaked (timer, stray rejection) or its timeout.
- * Whatever ends it aborts the attempt's signal, so well-behaved code stops too.
+ * Whatever ends it early aborts the attempt's signal, so well-behaved code stops too.
+ *
+ * One promise settled by whichever comes first, not a `Promise.race`: this runs for every
+ * step, and a race adds a promise per contender (and a reaction on the run's abort that
+ * would stay until the run ends).
  */
-export async function runStepAttempt<T>(
+export function runStepAttempt<T>(
   run: StepAttemptRun,
   fn: (info: StepRunInfo) => T | Promise<T>,
   key: string,
@@ -34,50 +36,64 @@ export async function runStepAttempt<T>(
   log: StepLogger,
   timeoutMs: number | undefined,
 ): Promise<T> {
-  const controller = new AbortController();
-  const onRunAbort = () => controller.abort(run.signal.reason);
-  run.signal.addEventListener("abort", onRunAbort, { once: true });
-  const info: StepRunInfo = {
-    signal: controller.signal,
-    attempt,
-    idempotencyKey: `${run.runId}:${key}`,
-    runId: run.runId,
-    step: key,
-    log,
-  };
-  const { scope, leaked, settle } = leakTrap(
-    run.runId,
-    run.workflow,
-    key,
-    attempt,
-    run.captureConsole ? (level, message) => log.log(level, message) : undefined,
-    (error, leak) => {
-      run.reportUncaught(error, leak);
-      if (leak.attributed === "step") controller.abort(error);
-    },
-  );
-  const racers: Promise<T>[] = [
-    Promise.resolve().then(() => runInStepScope(scope, () => fn(info))),
-    run.aborted,
-    leaked,
-  ];
-  let cancelTimer: (() => void) | undefined;
-  if (timeoutMs !== undefined) {
-    racers.push(
-      new Promise<never>((_, reject) => {
-        cancelTimer = run.clock.setTimer(run.clock.now() + timeoutMs, () => {
-          const timeout = new StepTimeoutError(key, timeoutMs);
-          controller.abort(timeout);
-          reject(timeout);
-        });
-      }),
+  return new Promise<T>((resolve, reject) => {
+    const signal = new AttemptSignal(run);
+    let settled = false;
+    let cancelTimer: (() => void) | undefined;
+    let stopListening: (() => void) | undefined;
+    const end = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      trap.settle();
+      cancelTimer?.();
+      stopListening?.();
+      signal.detach();
+      return true;
+    };
+    const fail = (error: unknown) => {
+      signal.abort(error);
+      if (end()) reject(error);
+    };
+    const trap = leakTrap(
+      run.runId,
+      run.workflow,
+      key,
+      attempt,
+      run.captureConsole ? (level, message) => log.log(level, message) : undefined,
+      (error, leak) => {
+        run.reportUncaught(error, leak);
+        if (leak.attributed === "step") fail(error);
+      },
     );
-  }
-  try {
-    return await Promise.race(racers);
-  } finally {
-    settle();
-    cancelTimer?.();
-    run.signal.removeEventListener("abort", onRunAbort);
-  }
+    if (run.signal.aborted) {
+      fail(run.signal.reason);
+      return;
+    }
+    stopListening = run.onAbort(() => fail(run.signal.reason));
+    if (timeoutMs !== undefined) {
+      cancelTimer = run.clock.setTimer(run.clock.now() + timeoutMs, () =>
+        fail(new StepTimeoutError(key, timeoutMs)),
+      );
+    }
+    const info: StepRunInfo = {
+      get signal() {
+        return signal.signal;
+      },
+      attempt,
+      idempotencyKey: `${run.runId}:${key}`,
+      runId: run.runId,
+      step: key,
+      log,
+    };
+    Promise.resolve()
+      .then(() => runInStepScope(trap.scope, () => fn(info)))
+      .then(
+        (value) => {
+          if (end()) resolve(value);
+        },
+        (error: unknown) => {
+          if (end()) reject(error);
+        },
+      );
+  });
 }

@@ -4,7 +4,12 @@ import { delay } from "../core/clock.ts";
 import { toMs } from "../core/duration.ts";
 import type { EngineEvent } from "../core/engine-event.ts";
 import { CairnError, ensureError, NonRetryableError, RetryableError } from "../core/errors.ts";
-import { backoffDelay, type RetryPolicy, resolveRetryPolicy } from "../core/retry.ts";
+import {
+  backoffDelay,
+  type ResolvedRetryPolicy,
+  type RetryPolicy,
+  resolveRetryPolicy,
+} from "../core/retry.ts";
 import { deserialize, serializeError } from "../core/serializer.ts";
 import type { RunId } from "../core/types.ts";
 import type { StepOptions } from "../core/workflow.ts";
@@ -75,7 +80,7 @@ export async function runStep<T>(
     return journal.replayed<T>(recorded);
   }
 
-  const policy = resolveRetryPolicy(host.retry, options.retry);
+  const policy = retryPolicyFor(host.retry, options.retry);
   let attempt = recorded?.status === "retrying" ? recorded.attempt + 1 : 1;
   let retryAt = recorded?.status === "retrying" ? recorded.wakeAt : null;
 
@@ -156,6 +161,24 @@ export async function runStep<T>(
     if (counted) host.track(-1);
     host.scheduleCheck();
   }
+}
+
+const defaultPolicy = resolveRetryPolicy();
+const workflowPolicies = new WeakMap<RetryPolicy, ResolvedRetryPolicy>();
+
+/** The policy of a step: resolved once per workflow unless the step has its own. */
+function retryPolicyFor(
+  workflow: RetryPolicy | undefined,
+  step: RetryPolicy | undefined,
+): ResolvedRetryPolicy {
+  if (step) return resolveRetryPolicy(workflow, step);
+  if (!workflow) return defaultPolicy;
+  let policy = workflowPolicies.get(workflow);
+  if (!policy) {
+    policy = resolveRetryPolicy(workflow);
+    workflowPolicies.set(workflow, policy);
+  }
+  return policy;
 }
 
 function emitStep(

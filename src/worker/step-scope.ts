@@ -61,10 +61,10 @@ export function outsideStepScope<T>(fn: () => T): T {
 }
 
 /**
- * The scope of one attempt, with `leaked`: a promise that rejects with the first error the
- * attempt leaks while it runs (raced against the attempt itself). Leaks after `settle()` are
- * only reported (`late`): the attempt's outcome may already be recorded, and failing a
- * completed step would make the journal say two things.
+ * The scope of one attempt and the function that says it has ended. A leak while the attempt
+ * runs is reported as `step` (the caller fails the attempt with it); after `settle()` only as
+ * `late`: the attempt's outcome may already be recorded, and failing a completed step would
+ * make the journal say two things.
  */
 export function leakTrap(
   runId: RunId,
@@ -73,14 +73,8 @@ export function leakTrap(
   attempt: number,
   log: LogSink | undefined,
   report: (error: Error, info: Omit<UncaughtErrorInfo, "runsInFlight">) => void,
-): { scope: StepScope; leaked: Promise<never>; settle(): void } {
+): { scope: StepScope; settle(): void } {
   let settled = false;
-  let reject: (error: Error) => void = () => {};
-  const leaked = new Promise<never>((_, r) => {
-    reject = r;
-  });
-  // The race subscribes to it; this keeps a rejection after the race from counting as unhandled.
-  leaked.catch(() => {});
   const scope: StepScope = {
     kind: "step",
     runId,
@@ -97,12 +91,10 @@ export function leakTrap(
         step,
         attempt,
       });
-      if (!settled) reject(error);
     },
   };
   return {
     scope,
-    leaked,
     settle() {
       settled = true;
     },
