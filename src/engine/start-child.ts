@@ -1,5 +1,5 @@
 import { CairnError } from "../core/errors.ts";
-import type { ExecutionEnv } from "../worker/run-execution.ts";
+import type { ExecutionEnv } from "../worker/execution-env.ts";
 import { StoreFailure } from "../worker/store-failure.ts";
 import type { Engine } from "./engine.ts";
 import { buildNewRun } from "./new-run.ts";

@@ -1,8 +1,8 @@
 import { CairnError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
+import type { ExecutionEnv, ExecutionOutcome } from "../worker/execution-env.ts";
 import { captureConsole } from "../worker/log-capture.ts";
 import { defaultMaxCrashes } from "../worker/poison-run.ts";
-import type { ExecutionEnv, ExecutionOutcome } from "../worker/run-execution.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { admitPending } from "./admit-pending.ts";
 import { buildSuccessor } from "./continue-as-new.ts";

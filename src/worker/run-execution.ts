@@ -30,9 +30,6 @@ import { setTagsStep } from "./set-tags-step.ts";
 import { runLogger, type StepLogger } from "./step-logger.ts";
 import { transactionStep } from "./transaction-step.ts";
 
-// Moved out of this file; re-exported so the engine keeps importing them from here.
-export type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
-
 type Continue = Extract<JournalOp, { type: "continue" }>;
 
 /**
@@ -230,17 +227,24 @@ export class RunExecution implements WorkflowContext {
     options: StepOptions,
     fn: (info: StepRunInfo) => T | Promise<T>,
   ): Promise<Awaited<T>>;
-  async step<T>(
+  // Not async, nor its attempt: each promise costs every step (and async hooks, see StepScope).
+  step<T>(
     name: string,
     optionsOrFn: StepOptions | ((info: StepRunInfo) => T | Promise<T>),
     maybeFn?: (info: StepRunInfo) => T | Promise<T>,
   ): Promise<Awaited<T>> {
-    const { options, fn, timeoutMs } = stepArguments(name, optionsOrFn, maybeFn);
-    return runStep<Awaited<T>>(this.#stepHost, "step", name, options, async (key, attempt) => {
-      const log = this.#logger(key, attempt);
-      const value = await runStepAttempt(this.#attemptRun, fn, key, attempt, log, timeoutMs);
-      return serialize(value, `The output of step "${key}"`, this.#env.payloadLimitBytes);
-    });
+    try {
+      const { options, fn, timeoutMs } = stepArguments(name, optionsOrFn, maybeFn);
+      return runStep<Awaited<T>>(this.#stepHost, "step", name, options, (key, attempt) => {
+        const log = this.#logger(key, attempt);
+        const output = `The output of step "${key}"`;
+        return runStepAttempt(this.#attemptRun, fn, key, attempt, log, timeoutMs).then((value) =>
+          serialize(value, output, this.#env.payloadLimitBytes),
+        );
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: the handle's type depends on the store

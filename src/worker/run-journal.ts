@@ -181,12 +181,13 @@ export class RunJournal {
 
   /** Waits for every queued write: before the next side effect, or the run's end. */
   async flushPending(): Promise<void> {
-    if (this.#pendingWrites.length === 0) return;
     const writes = this.#pendingWrites;
+    if (writes.length === 0) return;
     this.#pendingWrites = [];
     const stopWaiting = this.#stepWaiting?.();
     try {
-      await Promise.all(writes);
+      // Usually one (the previous step's entry): awaiting it alone spares a Promise.all.
+      await (writes.length === 1 ? writes[0] : Promise.all(writes));
     } finally {
       stopWaiting?.();
     }

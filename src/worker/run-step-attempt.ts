@@ -85,15 +85,31 @@ export function runStepAttempt<T>(
       step: key,
       log,
     };
-    Promise.resolve()
-      .then(() => runInStepScope(trap.scope, () => fn(info)))
-      .then(
-        (value) => {
-          if (end()) resolve(value);
-        },
-        (error: unknown) => {
-          if (end()) reject(error);
-        },
-      );
+    const succeed = (value: T) => {
+      if (end()) resolve(value);
+    };
+    const failWith = (error: unknown) => {
+      if (end()) reject(error);
+    };
+    // Called here, not a microtask later: the step already waited for its run's writes, and
+    // a step that returns a plain value then costs no promise of its own.
+    let result: T | Promise<T>;
+    try {
+      result = runInStepScope(trap.scope, () => fn(info));
+    } catch (error) {
+      failWith(error);
+      return;
+    }
+    if (result instanceof Promise) result.then(succeed, failWith);
+    else if (isThenable(result)) Promise.resolve(result).then(succeed, failWith);
+    else succeed(result);
   });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }

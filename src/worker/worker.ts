@@ -12,8 +12,9 @@ import type { RunStore } from "../store/run-store.ts";
 import type { UiStore } from "../store/ui-store.ts";
 import { claimedJournals } from "./claimed-journals.ts";
 import { CrashedRuns, releaseUnrun } from "./crashed-runs.ts";
+import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
 import { poisonVerdict } from "./poison-run.ts";
-import { type ExecutionEnv, type ExecutionOutcome, RunExecution } from "./run-execution.ts";
+import { RunExecution } from "./run-execution.ts";
 import { trapUncaughtErrors, type UnattributedErrorHandler } from "./uncaught-error-trap.ts";
 import { beatWorkerRow } from "./worker-row.ts";
 
@@ -211,8 +212,8 @@ export class Worker {
     if (!this.#running) return;
     this.#running = false;
     this.notify();
-    // Drain now, not after the loop's last claim (which may wait on the database): a step
-    // that finishes meanwhile must not let its run start the next one.
+    // Drain now, not after the last claim (it may wait on the database): a step that
+    // finishes meanwhile must not let its run start the next one.
     for (const execution of this.#active.values()) this.#crashed.drain(execution);
     await this.#loop;
     for (const execution of this.#active.values()) this.#crashed.drain(execution); // claimed by that last pass
@@ -371,12 +372,11 @@ export class Worker {
         },
       );
       // A settled run may let the loop claim more (it held the last slot) or wake it later
-      // (a suspension's wake-up time): then a claim pass follows. A run that ended for good
-      // on a store whose wake-ups we hear needs none: what it made claimable (a parent it
-      // woke, runs waiting for its concurrency slot) is notified at its commit. The pass
-      // saved (schedules, admissions, a claim, the next wake-up time) is four or five
-      // statements per finished run, competing with the next run for the CPU.
-      // The end of a taken-over run lets the loop claim suspects again: a pass too.
+      // (a suspension's wake-up time), and a taken-over run's end lets it claim suspects
+      // again: then a claim pass follows. A run that ended for good on a store whose wake-ups
+      // we hear needs none: what it made claimable (a parent it woke, runs waiting for its
+      // concurrency slot) is notified at its commit. The pass saved (schedules, admissions,
+      // a claim, the next wake-up time) is four or five statements per finished run.
       const wasFull = this.activeCount >= this.#config.concurrency;
       if (this.#active.get(runId) === execution) this.#active.delete(runId);
       const wasTakeover = this.#takeovers.delete(runId);
