@@ -372,24 +372,21 @@ export class RunExecution implements WorkflowContext {
     }
   }
 
-  /** Makes one journal entry durable; the journal queues or awaits it. */
-  async #writeEntry(entry: JournalEntry): Promise<void> {
-    let result: JournalOpResult;
-    try {
-      result = await this.#env.writer.write({
-        type: "entry",
-        runId: this.runId,
-        token: this.token,
-        entry,
-      });
-    } catch (error) {
-      // The store failed (a lost connection, a restart): that is no outcome of the workflow.
-      // Stop here; the run keeps its journal and is resumed once its lease lapses.
-      const reason = ensureError(error);
-      this.abort(reason);
-      throw reason;
-    }
-    if (!result.ok) throw this.#fenced();
+  /** Makes one journal entry durable; the journal queues or awaits it. Not async: once per step. */
+  #writeEntry(entry: JournalEntry): Promise<void> {
+    const op = { type: "entry", runId: this.runId, token: this.token, entry } as const;
+    return this.#env.writer.write(op).then(
+      (result: JournalOpResult) => {
+        if (!result.ok) throw this.#fenced();
+      },
+      (error: unknown) => {
+        // The store failed (a lost connection, a restart): that is no outcome of the workflow.
+        // Stop here; the run keeps its journal and is resumed once its lease lapses.
+        const reason = ensureError(error);
+        this.abort(reason);
+        throw reason;
+      },
+    );
   }
 
   /** The store rejected a write: the run is no longer ours (lease lost or run cancelled). */
