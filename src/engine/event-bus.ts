@@ -35,6 +35,11 @@ export class EventBus {
     };
   }
 
+  /** Whether any listener is subscribed: events need not be built otherwise. */
+  get listening(): boolean {
+    return this.#listeners.size > 0;
+  }
+
   emit(event: EngineEvent): void {
     for (const listener of this.#listeners) {
       try {

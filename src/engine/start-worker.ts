@@ -40,6 +40,7 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
   const env: ExecutionEnv = {
     clock: engine.clock,
     emit: (event) => bus.emit(event),
+    listening: () => bus.listening,
     store: engine.store,
     writer: engine.writer,
     payloadLimitBytes: engine.payloadLimitBytes,

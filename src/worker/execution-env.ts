@@ -18,6 +18,8 @@ export interface ExecutionEnv {
   clock: Clock;
   /** Reports progress (steps starting and ending) to the engine's listeners. */
   emit(event: EngineEvent): void;
+  /** Whether anyone hears `emit`, so that no event is built for nobody; absent: always. */
+  listening?(): boolean;
   /** Steps that run in the store's transaction, and `ctx.setTags`. */
   store: Pick<JournalStore, "transactionalStep"> & Pick<UiStore, "tags">;
   /** `delivering` and `stepWaiting`, when given, let a commit wait for steps to join it. */

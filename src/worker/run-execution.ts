@@ -132,6 +132,7 @@ export class RunExecution implements WorkflowContext {
       signal: this.#abort.signal,
       retry: definition.options.retry,
       emit: (event) => env.emit(event),
+      listening: () => env.listening?.() ?? true,
       draining: () => this.#draining,
       waitFor: (wait) => this.#waits.waitFor(wait),
     };
@@ -236,7 +237,7 @@ export class RunExecution implements WorkflowContext {
     try {
       const { options, fn, timeoutMs } = stepArguments(name, optionsOrFn, maybeFn);
       return runStep<Awaited<T>>(this.#stepHost, "step", name, options, (key, attempt) => {
-        const log = this.#logger(key, attempt);
+        const log = () => this.#logger(key, attempt);
         const output = `The output of step "${key}"`;
         return runStepAttempt(this.#attemptRun, fn, key, attempt, log, timeoutMs).then((value) =>
           serialize(value, output, this.#env.payloadLimitBytes),

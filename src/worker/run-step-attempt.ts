@@ -33,10 +33,16 @@ export function runStepAttempt<T>(
   fn: (info: StepRunInfo) => T | Promise<T>,
   key: string,
   attempt: number,
-  log: StepLogger,
+  makeLog: () => StepLogger,
   timeoutMs: number | undefined,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    // Made on first use too: most steps never log.
+    let logger: StepLogger | undefined;
+    const log = () => {
+      logger ??= makeLog();
+      return logger;
+    };
     const signal = new AttemptSignal(run);
     let settled = false;
     let cancelTimer: (() => void) | undefined;
@@ -59,7 +65,7 @@ export function runStepAttempt<T>(
       run.workflow,
       key,
       attempt,
-      run.captureConsole ? (level, message) => log.log(level, message) : undefined,
+      run.captureConsole ? (level, message) => log().log(level, message) : undefined,
       (error, leak) => {
         run.reportUncaught(error, leak);
         if (leak.attributed === "step") fail(error);
@@ -83,7 +89,9 @@ export function runStepAttempt<T>(
       idempotencyKey: `${run.runId}:${key}`,
       runId: run.runId,
       step: key,
-      log,
+      get log() {
+        return log();
+      },
     };
     const succeed = (value: T) => {
       if (end()) resolve(value);

@@ -33,6 +33,8 @@ export interface StepHost {
   /** The workflow's retry policy; a step's own options override it. */
   readonly retry: RetryPolicy | undefined;
   emit(event: EngineEvent): void;
+  /** Whether anyone hears `emit` (two events per step, built for nobody otherwise). */
+  listening(): boolean;
   /** Claims the next journal position (or throws if the run may not go on). */
   claim(kind: "step" | "transaction", name: string): Claim;
   /** Shutting down: start no new step. */
@@ -190,6 +192,7 @@ function emitStep(
   startedAt: number,
   error?: Error,
 ): void {
+  if (!host.listening()) return;
   const at = host.clock.now();
   host.emit({
     type: "step",
