@@ -7,12 +7,14 @@ import type { ExecutionEnv } from "./execution-env.ts";
 import type { StepLogger } from "./step-logger.ts";
 import { leakTrap, runInStepScope } from "./step-scope.ts";
 
-/** What one attempt of a step needs from its run; passed in so the attempt owns no run state. */
+/**
+ * What one attempt of a step needs from its run; passed in so the attempt owns no run state.
+ * The run's abort (`signal`, `onAbort`) ends the attempt and aborts the attempt's own signal.
+ */
 export interface StepAttemptRun extends RunAbort {
   runId: RunId;
   workflow: string;
   clock: Clock;
-  /** The run's abort (`signal`, `onAbort`) ends the attempt and aborts the attempt's own signal. */
   /** Whether the attempt's console output goes to its log. */
   captureConsole: boolean;
   /** Hears of an error the attempt leaked past its own promise. */
