@@ -55,12 +55,8 @@ export function claimRuns(
     const takeover = candidate.status === "running";
     // A takeover already holds its concurrency slot and has started.
     if (!takeover && !admit(sql, candidate, now)) continue;
-    const row = sql.claim.get({
-      owner,
-      now,
-      lease_until: now + leaseMs,
-      id: candidate.id,
-    }) as Record<string, unknown>;
+    sql.claim.run({ owner, now, lease_until: now + leaseMs, id: candidate.id });
+    const row = sql.getRun.get(candidate.id) as Record<string, unknown>;
     const run = toRun(row);
     // Sleeps and wait timeouts that are due resolve here, once, so that every later
     // replay sees the same outcome whatever its own clock says.
