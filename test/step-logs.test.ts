@@ -52,6 +52,21 @@ describe("step logs", () => {
     ]);
   });
 
+  it("records a transaction body's console output under the transaction's key", async () => {
+    const wf = defineWorkflow({ name: "logging-transaction" }, async (ctx) =>
+      ctx.transaction("record", () => {
+        console.log("inside the transaction");
+        return 1;
+      }),
+    );
+    t = await testCairn({ workflows: [wf] });
+    const run = await t.cairn.start(wf, undefined);
+    expect(await run.result()).toBe(1);
+    expect(await logsOf(t.cairn, run.id)).toEqual([
+      { step: "record", attempt: 1, level: "info", message: "inside the transaction" },
+    ]);
+  });
+
   it("does not log workflow lines again when the run replays after a wait", async () => {
     const wf = defineWorkflow({ name: "logging-wait" }, async (ctx) => {
       ctx.log.info("before the signal");
