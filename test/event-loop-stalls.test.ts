@@ -90,7 +90,9 @@ async function loopHeld(work: () => Promise<void>): Promise<LoopHeld> {
     loopMaxMs: delay.max / 1e6,
     loopP99Ms: delay.percentile(99) / 1e6,
     busyMaxMs: busy.at(-1) ?? 0,
-    busyP99Ms: percentile(busy, 0.99),
+    // Without the single worst tick (held to 200 ms on its own): a short duty has under 100
+    // ticks, and then its p99 was that one tick, a GC landing on it failed the 50 ms rule.
+    busyP99Ms: percentile(busy.length > 1 ? busy.slice(0, -1) : busy, 0.99),
     ...(held.length > 0 ? { heldMaxMs: held.at(-1), heldP99Ms: percentile(held, 0.99) } : {}),
   };
 }
@@ -99,8 +101,8 @@ async function loopHeld(work: () => Promise<void>): Promise<LoopHeld> {
  * The rule is that no engine duty holds the loop for more than 50 ms. What is held to 50 ms
  * is the 99th percentile of `busy`: a duty chunked as it should be stays far below it, while
  * one doing its whole job at once holds every tick of it. The single worst tick is held to
- * four times that (200 ms): a garbage collection or a JIT compile lands on some tick of a
- * long duty. The loop's own delay is held to 2 s, far below the seconds a duty doing its
+ * four times that (200 ms) and left out of the p99: a garbage collection or a JIT compile
+ * lands on some tick of a duty. The loop's own delay is held to 2 s, far below the seconds a duty doing its
  * whole job at once took; its p99 is printed, not asserted (other processes set it).
  */
 function expectNoStall(duty: string, held: LoopHeld): void {
