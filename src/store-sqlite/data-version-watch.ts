@@ -1,3 +1,5 @@
+import { type FSWatcher, watch } from "node:fs";
+import { basename, dirname } from "node:path";
 import Database from "better-sqlite3";
 import { installedNativeBinding } from "./open-database.ts";
 
@@ -12,6 +14,25 @@ export const dataVersionCheckMs = 10;
  */
 export const dataVersionIdleCheckMs = 200;
 
+/** How long after a write to the WAL the last probe for its commit runs (see `othersProbe`). */
+const probeForMsDefault = 64;
+/** For this long after a write to the WAL, probes are a millisecond apart (an fsync's time). */
+const steadyForMs = 8;
+
+export interface DataVersionWatchOptions {
+  everyMs?: number;
+  idleMs?: number;
+  /**
+   * `PRAGMA data_version` of the store's own connection: it changes only when another
+   * connection commits. With it, writes to the WAL that the file system reports wake the
+   * subscriber at once, but only for other connections' commits (this process's own commits
+   * happen many times a second under load, and each wake-up costs a claim pass).
+   */
+  othersVersion?: () => unknown;
+  /** How long probes look for a commit after a write to the WAL. */
+  probeForMs?: number;
+}
+
 /**
  * Calls `onChange` soon after any connection commits to the database file: SQLite has no
  * LISTEN/NOTIFY, and without this a worker learned of runs started by another process (a
@@ -22,15 +43,23 @@ export const dataVersionIdleCheckMs = 200;
  * checking it every few ms costs microseconds. Wake-ups are hints (the worker still polls),
  * so a failed check is skipped. Returns the function that stops watching; `isOpen` false
  * (the store closed) stops it too. An in-memory database has no other connection to watch.
+ *
+ * Timed checks alone made a run started by another process wait half a check interval on
+ * average (≈ 5 ms, most of a cross-process start's latency). Where the file system reports
+ * changes (inotify on Linux), a write to the WAL also starts probes of `othersVersion`, which
+ * wake the subscriber within a millisecond or two of another connection's commit. The timed
+ * checks stay, for file systems that report nothing (network mounts) and for a watcher that
+ * fails.
  */
 export function watchDataVersion(
   path: string,
   isOpen: () => boolean,
   onChange: () => void,
-  everyMs = dataVersionCheckMs,
-  idleMs = dataVersionIdleCheckMs,
+  options: DataVersionWatchOptions = {},
 ): () => void {
   if (path === ":memory:" || path === "") return () => {};
+  const everyMs = options.everyMs ?? dataVersionCheckMs;
+  const idleMs = options.idleMs ?? dataVersionIdleCheckMs;
   const binding = installedNativeBinding();
   const db = new Database(path, {
     readonly: true,
@@ -40,9 +69,20 @@ export function watchDataVersion(
   const version = db.prepare("PRAGMA data_version").pluck();
   let last = version.get();
   let pauseMs = everyMs;
-  let timer: NodeJS.Timeout;
+  let timer: NodeJS.Timeout | undefined;
+  const probes = options.othersVersion
+    ? othersProbe(options.othersVersion, options.probeForMs ?? probeForMsDefault, () => check())
+    : null;
+  const walName = `${basename(path)}-wal`;
+  const watcher = probes
+    ? watchDirectory(dirname(path), (file) => {
+        if (file === walName) probes.soon();
+      })
+    : undefined;
   const stop = () => {
     clearTimeout(timer);
+    probes?.stop();
+    watcher?.close();
     if (db.open) db.close();
   };
   const check = () => {
@@ -56,14 +96,88 @@ export function watchDataVersion(
       // busy or closing: the next check or the poll catches up
     }
     pauseMs = changed ? everyMs : Math.min(pauseMs * 2, idleMs);
-    schedule();
-    if (changed) onChange();
-  };
-  const schedule = () => {
+    clearTimeout(timer);
     timer = setTimeout(check, pauseMs);
     // A watch must never keep a process alive that has nothing else to do.
     timer.unref();
+    if (changed) onChange();
   };
-  schedule();
+  timer = setTimeout(check, pauseMs);
+  timer.unref();
   return stop;
+}
+
+/**
+ * Probes for other connections' commits after a write to the WAL. SQLite writes the WAL
+ * before it syncs the commit and publishes it in the shared-memory index, which the file
+ * system does not report, so one probe right after the write would miss it: probes follow
+ * every millisecond for `steadyForMs`, then at doubling gaps until one sees a change or
+ * `probeForMs` has passed. A busy WAL is written many times a second; writes while probes are
+ * pending add none, and start new ones only after a probe saw a commit.
+ */
+function othersProbe(othersVersion: () => unknown, probeForMs: number, onCommit: () => void) {
+  let seen = read();
+  let pending: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  let startedAt = 0;
+  let gapMs = 0;
+  let writtenSince = false;
+  function read(): unknown {
+    try {
+      return othersVersion();
+    } catch {
+      return undefined; // the store is closing or busy: the timed checks catch up
+    }
+  }
+  const probe = () => {
+    pending = undefined;
+    const now = read();
+    if (now !== undefined && now !== seen) {
+      seen = now;
+      onCommit();
+      // The WAL was written again while probing: that commit may not be published yet.
+      if (writtenSince) start();
+      return;
+    }
+    const elapsed = performance.now() - startedAt;
+    gapMs = elapsed < steadyForMs ? 1 : gapMs * 2;
+    if (elapsed + gapMs > probeForMs) return;
+    pending = setTimeout(probe, gapMs);
+    pending.unref();
+  };
+  const start = () => {
+    startedAt = performance.now();
+    gapMs = 0;
+    writtenSince = false;
+    // setTimeout waits at least a millisecond; the event loop's next turn is sooner.
+    pending = setImmediate(probe);
+    pending.unref();
+  };
+  return {
+    soon() {
+      if (pending) writtenSince = true;
+      else start();
+    },
+    stop() {
+      clearTimeout(pending as NodeJS.Timeout);
+      clearImmediate(pending as NodeJS.Immediate);
+      pending = undefined;
+    },
+  };
+}
+
+/** Reports the names of files in `directory` that change, or returns undefined where it cannot. */
+function watchDirectory(
+  directory: string,
+  onChange: (file: string) => void,
+): FSWatcher | undefined {
+  try {
+    const watcher = watch(directory, { persistent: false }, (_event, file) => {
+      if (file) onChange(file.toString());
+    });
+    // A watcher that fails (the directory removed, inotify limits) leaves the timed checks.
+    watcher.on("error", () => watcher.close());
+    return watcher;
+  } catch {
+    return undefined;
+  }
 }

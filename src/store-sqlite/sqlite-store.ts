@@ -435,7 +435,10 @@ export class SqliteStore implements Store {
 
   /** Other processes' commits wake the worker (data-version-watch.ts): no LISTEN in SQLite. */
   async subscribe(onWake: () => void): Promise<() => Promise<void>> {
-    const stop = watchDataVersion(this.path, () => this.#db.open, onWake);
+    const othersVersion = this.#db.prepare("PRAGMA data_version").pluck();
+    const stop = watchDataVersion(this.path, () => this.#db.open, onWake, {
+      othersVersion: () => othersVersion.get(),
+    });
     return async () => stop();
   }
 
