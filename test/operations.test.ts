@@ -206,4 +206,20 @@ describe("starting a workflow from a process without its code", () => {
     ).toBe("21");
     await server.close();
   });
+
+  it("starts a workflow a worker registered after an unknown-name start failed", async () => {
+    const { Cairn } = await import("../src/index.ts");
+    t = await testCairn({ workflows: [] });
+    const server = await Cairn.open({ db: t.db, clock: t.clock });
+    await expect(server.start("late", {})).rejects.toMatchObject({ code: "WORKFLOW_NOT_FOUND" });
+    // Names the server found unknown are not remembered as unknown.
+    const late = defineWorkflow({ name: "late" }, async (ctx) => ctx.step("one", () => 1));
+    const worker = await Cairn.open({ db: t.db, clock: t.clock, workflows: [late] });
+    await worker.worker();
+    const run = await server.start("late", {});
+    t.clock.advance("1s");
+    expect(await worker.handle(run.id).result()).toBe(1);
+    await worker.close();
+    await server.close();
+  });
 });

@@ -15,6 +15,7 @@ import type { FlowAction, FlowOptions } from "./flows/flow-services.ts";
 import type { LogOptions } from "./log-options.ts";
 import { defaultDatabaseUrl, openStore } from "./open-store.ts";
 import { registerTriggers } from "./register-triggers.ts";
+import { RemoteWorkflows } from "./remote-workflows.ts";
 import { type RetentionOptions, RetentionSweeper, resolveRetention } from "./retention.ts";
 import type { UncaughtErrorHook } from "./uncaught-error-policy.ts";
 import { WorkflowVersions } from "./workflow-versions.ts";
@@ -96,6 +97,8 @@ export class Engine {
   readonly bus: EventBus;
   /** Deployed flows: registered here as workflows, refreshed from the store. */
   readonly flows: FlowCatalog;
+  /** Workflows other processes' workers registered: what this process may start by name. */
+  readonly remoteWorkflows: RemoteWorkflows;
   /** Workflows known to be paused; runs of these are never handed to the local worker directly. */
   readonly paused = new Set<string>();
   worker: Worker | undefined;
@@ -107,6 +110,7 @@ export class Engine {
 
   constructor(store: Store, clock: Clock, options: EngineOptions, databaseClock?: DatabaseClock) {
     this.store = store;
+    this.remoteWorkflows = new RemoteWorkflows(store);
     this.clock = clock;
     this.options = options;
     this.writer = new JournalWriter(store);

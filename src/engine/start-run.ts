@@ -3,6 +3,7 @@ import { sameSerialized } from "../core/same-serialized.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import { versionOf } from "../core/workflow-version.ts";
+import type { RunRecord } from "../store/run-records.ts";
 import { userWorkflowNames } from "./built-in-workflows.ts";
 import type { Engine } from "./engine.ts";
 import { hasFlowControl } from "./flow-control.ts";
@@ -23,6 +24,8 @@ export interface StartedRun {
   created: boolean;
   /** False when an existing run was returned whose stored input differs from this start's. */
   inputMatches: boolean;
+  /** The new run's row as the insert wrote it; absent when an existing run was returned. */
+  record?: RunRecord;
 }
 
 /**
@@ -89,10 +92,12 @@ async function startWithoutCode(
   extras: StartExtras,
 ): Promise<StartedRun> {
   const { tags } = extras;
-  await engine.flows.refresh(); // a flow deployed by another process since the last look
+  // A flow deployed by another process since the last look: looked for at once when no
+  // worker registered the name, otherwise at most every second, as for any start of a flow.
+  const registered = await engine.remoteWorkflows.has(name);
+  await (registered ? engine.flows.refreshIfDue() : engine.flows.refresh());
   if (engine.registry.has(name)) return startRun(engine, name, input, id, extras);
-  const known = (await engine.store.listWorkflows()).some((w) => w.name === name);
-  if (!known) {
+  if (!registered) {
     const local = userWorkflowNames(engine.registry.keys());
     throw new CairnError(
       "WORKFLOW_NOT_FOUND",
@@ -122,10 +127,16 @@ async function startWithoutCode(
  * debounced start hands its input to the run it joins, so that one matches by construction.
  */
 function startedRun(
-  run: { id: RunId; workflow: string; input: string | null },
+  run: RunRecord,
   newRun: { input: string | null },
   created: boolean,
 ): StartedRun {
   const inputMatches = created || sameSerialized(run.input, newRun.input);
-  return { id: run.id, workflow: run.workflow, created, inputMatches };
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    created,
+    inputMatches,
+    ...(created ? { record: run } : {}),
+  };
 }

@@ -27,9 +27,9 @@ import { type ReplayAllOptions, type ReplayAllReport, replayAll } from "../engin
 import { type RerunOptions, rerunRun } from "../engine/rerun.ts";
 import { runResult } from "../engine/run-result.ts";
 import { Schedules } from "../engine/schedules-api.ts";
-import { startRun } from "../engine/start-run.ts";
+import { type StartedRun, startRun } from "../engine/start-run.ts";
 import { startWorker } from "../engine/start-worker.ts";
-import { readRunInfo } from "../engine/to-run-info.ts";
+import { readRunInfo, toRunInfo } from "../engine/to-run-info.ts";
 import { WorkflowVersions } from "../engine/workflow-versions.ts";
 import type { QueueStats, RunFilter, RunRecord, RunSearch, Store } from "../store/store.ts";
 import type { JournalWriter } from "../worker/journal-writer.ts";
@@ -156,22 +156,40 @@ export class Cairn {
     input: I,
     options: StartOptions<I> = {},
   ): Promise<RunHandle<O>> {
+    const run = await this.#start(workflow, input, options);
+    return this.#handle<O>(run.id, run.workflow, run.created, run.inputMatches);
+  }
+
+  /**
+   * @internal `start`, and the run as it stands: a new run as its insert wrote it (no
+   * steps yet), an existing one read from the store. Cairn's server answers a start with it
+   * without reading the new run back (two more queries per HTTP start).
+   */
+  async startAndDescribe<I, O>(
+    workflow: Workflow<I, O> | string,
+    input: I,
+    options: StartOptions<I> = {},
+  ): Promise<{ handle: RunHandle<O>; info: RunInfo<O> }> {
+    const run = await this.#start(workflow, input, options);
+    const handle = this.#handle<O>(run.id, run.workflow, run.created, run.inputMatches);
+    const info = run.record ? toRunInfo<O>(run.record, []) : await this.getRun<O>(run.id);
+    return { handle, info };
+  }
+
+  async #start<I, O>(
+    workflow: Workflow<I, O> | string,
+    input: I,
+    options: StartOptions<I>,
+  ): Promise<StartedRun> {
     this.#engine.assertOpen();
     checkKnownOptions(options, "start", "cairn.start");
     checkIdempotency(options.idempotency as never, "cairn.start");
     const id = checkName("run id", options.id ?? crypto.randomUUID()) as RunId;
     if (typeof workflow === "string") checkName("workflow name", workflow);
-    const run = await startRun(
-      this.#engine,
-      workflow as Workflow<unknown, unknown> | string,
-      input,
-      id,
-      {
-        ...(options.tags === undefined ? {} : { tags: checkTags(options.tags) }),
-        ...(options.idempotency ? { idempotency: options.idempotency as StartIdempotency } : {}),
-      },
-    );
-    return this.#handle<O>(run.id, run.workflow, run.created, run.inputMatches);
+    return startRun(this.#engine, workflow as Workflow<unknown, unknown> | string, input, id, {
+      ...(options.tags === undefined ? {} : { tags: checkTags(options.tags) }),
+      ...(options.idempotency ? { idempotency: options.idempotency as StartIdempotency } : {}),
+    });
   }
 
   /** Workflows this process runs, and those other processes registered (startable by name). */

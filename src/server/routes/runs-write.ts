@@ -34,7 +34,7 @@ export const startRun = apiRoute({
     async (c) => {
       const body = c.req.valid("json");
       const input = fromWire(body.input, body.inputMeta, "input");
-      const handle = await cairn.start(body.workflow, input, {
+      const { handle, info } = await cairn.startAndDescribe(body.workflow, input, {
         ...(body.id === undefined ? {} : { id: body.id }),
         ...(body.tags === undefined ? {} : { tags: body.tags }),
         ...(body.idempotency === undefined ? {} : { idempotency: body.idempotency as never }),
@@ -46,7 +46,7 @@ export const startRun = apiRoute({
         );
       }
       const run = {
-        ...toRunWire(await cairn.getRun(handle.id)),
+        ...toRunWire(info),
         created: handle.created,
         inputMatches: handle.inputMatches,
       };
