@@ -8,8 +8,9 @@ const jsonContentType = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]
 
 /**
  * Reads the raw body, failing with 413 as soon as it is known to be over `limit`: at once
- * from `Content-Length`, otherwise when the running byte count passes the limit. The rest of
- * the upload is never buffered, only read and dropped (see `discardRest`).
+ * from `Content-Length`, otherwise (a chunked upload) when the running byte count passes the
+ * limit. The rest of an oversized chunked upload is never buffered, only read and dropped
+ * (see `discardRest`).
  */
 export async function readBodyWithLimit(c: Context<AppEnv>, limit: number): Promise<Uint8Array> {
   const declared = c.req.header("content-length");
@@ -21,6 +22,14 @@ export async function readBodyWithLimit(c: Context<AppEnv>, limit: number): Prom
       );
     }
     if (Number(declared) > limit) throw tooLarge(Number(declared), limit);
+    // Node's parser delivers exactly the declared length, so the limit holds without
+    // counting; read in one piece, the Node adapter skips the web stream it would otherwise
+    // build around the request (a tenth of an HTTP start's CPU).
+    try {
+      return new Uint8Array(await c.req.raw.arrayBuffer());
+    } catch {
+      throw new HttpProblem("invalid_request", "The request body ended before it was complete.");
+    }
   }
   const body = c.req.raw.body;
   if (!body) return new Uint8Array(0);
