@@ -13,6 +13,8 @@ import { Cairn } from "../src/index.ts";
 import type { DatabaseTarget } from "./database.ts";
 import { describeMachine, describeSource, measureCpu } from "./machine.ts";
 import { writeReport } from "./print.ts";
+import { ownCpuMs, processCpuMs } from "./process-cpu.ts";
+import { StartClient } from "./start-client.ts";
 import { median, round, roundSummary, type Summary, summarize } from "./stats.ts";
 import { plan, startLatency, throughput } from "./workloads.ts";
 
@@ -25,10 +27,21 @@ const w3Steps = 10;
 /** W6 targets: the production topology against the same workloads in one process. */
 export const topologyTargets = { minThroughputRatio: 0.8, maxP50Ratio: 2 };
 
+/** Where a W3-like pass went: its HTTP starts' share of the time, and each process's CPU. */
+interface PassFigures {
+  stepsPerSecond: number;
+  /** From the first POST until the last one was answered. */
+  startsMs: number;
+  wallMs: number;
+  /** CPU ms of the pass (null without /proc): the server, each worker, the bench's client. */
+  cpuMs: { server: number | null; workers: (number | null)[]; client: number };
+}
+
 interface TopologyFigures {
   workers: number;
   stepsPerSecond: number;
   passes: number[];
+  passDetails: PassFigures[];
   latency: Summary;
   /** Against the in-process figures of the same run. */
   throughputRatio: number;
@@ -90,6 +103,12 @@ export async function topologyBench(
       `${String(t.workers).padEnd(7)}  ${`${int(t.stepsPerSecond)} (${t.throughputRatio.toFixed(2)}×; passes ${t.passes.map(int).join(", ")})`.padEnd(44)}  ${`${t.latency.median.toFixed(2)} / ${t.latency.p99.toFixed(2)} ms (${t.p50Ratio.toFixed(2)}×)`.padEnd(49)}  ${ok ? "PASS" : "MISS"}   load ${t.load1m}`,
     );
   }
+  lines.push(
+    "",
+    "W3-like pass, median: HTTP starts answered after / pass wall, CPU ms per process",
+  );
+  for (const t of topologies)
+    lines.push(`${String(t.workers).padEnd(7)}  ${describePasses(t.passDetails)}`);
   lines.push("", `${met}/${topologies.length} topologies met the W6 target.`);
   console.log(lines.join("\n"));
   const report = {
@@ -117,12 +136,26 @@ export async function topologyBench(
 
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
 
+function describePasses(passes: PassFigures[]): string {
+  const mid = (pick: (p: PassFigures) => number | null | undefined) => {
+    const values = passes.map(pick).filter((x): x is number => typeof x === "number");
+    return values.length === passes.length ? String(Math.round(median(values))) : "?";
+  };
+  const workers = passes[0]?.cpuMs.workers.map((_, i) => mid((p) => p.cpuMs.workers[i])) ?? [];
+  return `${mid((p) => p.startsMs)} / ${mid((p) => p.wallMs)} ms · server ${mid((p) => p.cpuMs.server)}, worker${workers.length > 1 ? "s" : ""} ${workers.join(" + ")}, bench client ${mid((p) => p.cpuMs.client)}`;
+}
+
 async function measureTopology(
   target: DatabaseTarget,
   workers: number,
   passes: number,
   latencyRuns: number,
-): Promise<{ stepsPerSecond: number; passes: number[]; latency: Summary }> {
+): Promise<{
+  stepsPerSecond: number;
+  passes: number[];
+  passDetails: PassFigures[];
+  latency: Summary;
+}> {
   const db = target.fresh(`w6-topology-${workers}`);
   // Creates the schema (or file) once, before several processes race to migrate it.
   const observer = await Cairn.open({ db, workflows: [], sqlite: { synchronous: "FULL" } });
@@ -149,17 +182,8 @@ async function measureTopology(
         children,
       );
     }
-    const start = async (steps: number): Promise<string> => {
-      const response = await fetch(`${base}/api/v1/runs`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ workflow: "bench-sequential", input: { steps } }),
-      });
-      if (!response.ok) {
-        throw new Error(`POST /api/v1/runs: ${response.status} ${await response.text()}`);
-      }
-      return ((await response.json()) as { id: string }).id;
-    };
+    const client = new StartClient(base);
+    const start = (steps: number) => client.start("bench-sequential", { steps });
     const waitCompleted = async (id: string): Promise<void> => {
       const until = performance.now() + 30_000;
       for (;;) {
@@ -173,19 +197,41 @@ async function measureTopology(
       }
     };
     // W3-like: 200 runs of 10 steps started at once over HTTP, until all have completed.
-    const rates: number[] = [];
+    const details: PassFigures[] = [];
+    const [serverProcess, ...workerProcesses] = children;
     for (let pass = 0; pass <= passes; pass++) {
+      const cpuBefore = children.map((c) => processCpuMs(c.pid));
+      const clientBefore = ownCpuMs();
       const t0 = performance.now();
       const ids = await Promise.all(Array.from({ length: w3Runs }, () => start(w3Steps)));
+      const startsMs = performance.now() - t0;
       for (;;) {
         const stats = await observer.queueStats();
         if (stats.due + stats.running === 0) break;
         await new Promise((r) => setTimeout(r, 5));
       }
-      const seconds = (performance.now() - t0) / 1000;
+      const wallMs = performance.now() - t0;
+      const cpuUsed = (child: ChildProcess | undefined) => {
+        const i = child ? children.indexOf(child) : -1;
+        const now = processCpuMs(child?.pid);
+        const before = cpuBefore[i];
+        return now === null || before === null || before === undefined ? null : now - before;
+      };
+      const cpuMs = {
+        server: cpuUsed(serverProcess),
+        workers: workerProcesses.map(cpuUsed),
+        client: round(ownCpuMs() - clientBefore, 0),
+      };
       for (const id of ids) await waitCompleted(id);
-      if (pass > 0) rates.push(round((w3Runs * w3Steps) / seconds, 0)); // pass 0 warms up
+      if (pass === 0) continue; // warms up
+      details.push({
+        stepsPerSecond: round((w3Runs * w3Steps * 1000) / wallMs, 0),
+        startsMs: round(startsMs, 0),
+        wallMs: round(wallMs, 0),
+        cpuMs,
+      });
     }
+    const rates = details.map((d) => d.stepsPerSecond);
     // W4-like: one-step runs one after another, HTTP start until seen completed.
     const samples: number[] = [];
     for (let i = 0; i < latencyRuns + 10; i++) {
@@ -193,9 +239,11 @@ async function measureTopology(
       await waitCompleted(await start(1));
       if (i >= 10) samples.push(performance.now() - t0);
     }
+    client.close();
     return {
       stepsPerSecond: median(rates),
       passes: rates,
+      passDetails: details,
       latency: roundSummary(summarize(samples)),
     };
   } finally {
