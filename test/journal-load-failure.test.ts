@@ -2,7 +2,8 @@
  * A claimed run whose journal fails to load (PostgreSQL "sorry, too many clients", say) is
  * handed back at once and runs, rather than sitting out its whole lease; so is every run of
  * a claimed batch whose one journal read (`getJournals`) fails. The failure is
- * injected by a wrapper around the real store that throws from one journal read.
+ * injected by a wrapper around the real store that throws from one journal read. And a run
+ * the claim found without a journal (never claimed, created without one) reads none.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore } from "../src/engine/open-store.ts";
@@ -56,7 +57,11 @@ async function failFirstJournalRead(runs: number) {
     get(target, prop) {
       if (prop === "claimRuns") {
         return async (...args: Parameters<Store["claimRuns"]>) => {
-          const claimed = await target.claimRuns(...args);
+          // As for runs with a journal to read: new ones (journalEmpty) read none.
+          const claimed = (await target.claimRuns(...args)).map((c) => ({
+            ...c,
+            journalEmpty: false,
+          }));
           if (claims.length === 0 && claimed.length > 0) armed = true;
           claims.push(...claimed.map((c) => !!c.takeover));
           return claimed;
@@ -110,4 +115,31 @@ describe(`a claimed run whose journal fails to load (${testStore})`, () => {
     );
     expect(claims).toEqual([false, false, false, false, false, false]);
   });
+});
+
+/** Runs `runs` new runs claimed from the store (started before the worker); the journal reads. */
+async function claimFreshRuns(runs: number): Promise<string[]> {
+  const inner = await openStore(await database());
+  const reads: string[] = [];
+  const store: Store = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === "getJournal" || prop === "getJournals") reads.push(prop);
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const cairn = await Cairn.open({ store, workflows: [double], pollMs: 50 });
+  cleanups.push(async () => {
+    await cairn.close();
+    await inner.close();
+  });
+  const handles = await Promise.all(Array.from({ length: runs }, (_, n) => cairn.start(double, n)));
+  await cairn.worker();
+  expect(await Promise.all(handles.map((h) => h.result()))).toEqual(handles.map((_, n) => n * 2));
+  return reads;
+}
+
+it(`claimed runs that never ran read no journal, alone or in a batch (${testStore})`, async () => {
+  expect(await claimFreshRuns(1)).toEqual([]);
+  expect(await claimFreshRuns(3)).toEqual([]);
 });

@@ -43,7 +43,7 @@ export async function claimRuns(
   // Suspects (see ClaimScope.suspects) are picked apart, within their own limit.
   const suspects = Math.min(limit, scope.suspects ?? limit);
   const pick = (suspect: boolean, max: number) => sql`
-      SELECT id, status, priority, available_at,
+      SELECT id, status, priority, available_at, started_at IS NULL AS fresh,
         status <> 'running' AND (concurrency_limit IS NOT NULL
           OR (rate_limit IS NOT NULL AND rate_period_ms IS NOT NULL AND started_at IS NULL))
           AS controlled
@@ -72,7 +72,9 @@ export async function claimRuns(
       DELETE FROM waits USING resolved
       WHERE waits.run_id = resolved.run_id AND waits.position = resolved.position
     )
-    SELECT c.id AS candidate, c.controlled, c.status = 'running' AS takeover, claimed.*
+    SELECT c.id AS candidate, c.controlled, c.status = 'running' AS takeover,
+      c.fresh AND claimed.claimed_journal_len = 0 AS journal_empty,
+      claimed.*
     FROM candidates c LEFT JOIN claimed ON claimed.id = c.id
     ORDER BY c.priority DESC, c.available_at, c.id`;
   const claimed: ClaimedRun[] = rows
@@ -82,6 +84,9 @@ export async function claimRuns(
       token: Number(row.fencing_token),
       takeover: row.takeover,
       crashes: Number(row.crash_count),
+      // Never claimed before and created without entries (the claim counted them): no
+      // worker can have been writing an entry the statement's snapshot would miss.
+      ...(row.journal_empty ? { journalEmpty: true } : {}),
     }));
   const controlled = rows.filter((row) => row.controlled).map((row) => row.candidate as string);
   if (controlled.length === 0) return claimed;

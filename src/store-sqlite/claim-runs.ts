@@ -68,7 +68,15 @@ export function claimRuns(
       sql.resolveDueWait.run(serializedNull, now, run.id, position);
     }
     if (due.length > 0) sql.deleteResolvedWaits.run(run.id, run.id);
-    claimed.push({ run, token: run.fencingToken, takeover, crashes: Number(row.crash_count) });
+    // Never claimed before, and created without entries (the claim counted them).
+    const journalEmpty = candidate.startedAt === null && Number(row.claimed_journal_len) === 0;
+    claimed.push({
+      run,
+      token: run.fencingToken,
+      takeover,
+      crashes: Number(row.crash_count),
+      ...(journalEmpty ? { journalEmpty } : {}),
+    });
   }
   return claimed;
 }

@@ -66,6 +66,18 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
       expect((await store().getRun(runId("c1")))?.depth).toBe(1);
     });
 
+    test("a claim says when the run has no journal to read: never claimed, none created", async () => {
+      await store().createRun(newRun("fresh", 1000));
+      const [first] = await store().claimRuns("w", { workflows: ["wf"] }, 2000, 1000, 1);
+      expect(first).toMatchObject({ run: { id: "fresh" }, journalEmpty: true });
+      // Its lease lapses without an entry: the takeover must still read (a store may not know
+      // what the first worker was writing as the claim ran).
+      const [again] = await store().claimRuns("w2", { workflows: ["wf"] }, 3500, 1000, 1);
+      expect(again?.run.id).toBe("fresh");
+      expect(again?.takeover).toBe(true);
+      expect(again?.journalEmpty).not.toBe(true);
+    });
+
     test("claims take the worker's queues only, higher priority first", async () => {
       await store().createRun(newRun("low", 1000));
       await store().createRun(newRun("high", 1001, { priority: 10 }));

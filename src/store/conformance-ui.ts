@@ -143,6 +143,7 @@ export function runUiStoreSuite(options: StoreSuiteOptions): void {
       });
       const [claimed] = await store().claimRuns("w", { workflows: ["wf"] }, 1000, 60_000, 1);
       expect(claimed?.run.id).toBe("copy");
+      expect(claimed?.journalEmpty).not.toBe(true); // its worker must read the copied journal
 
       await store().createRun(newRun("kid-2", 1002, { parentId: id("copy"), parentPosition: 1 }));
       await store().createRun(newRun("kid-1", 1001, { parentId: id("copy"), parentPosition: 0 }));

@@ -31,6 +31,12 @@ export interface ClaimedRun {
    * a worker that died (or lost the lease) running this run without progress.
    */
   crashes?: number;
+  /**
+   * The run has no journal entries, known from the claim itself: it was never claimed before
+   * and was not created with a journal. Its worker then skips reading one (a round trip on
+   * PostgreSQL for nearly every run another process started). Absent: read it.
+   */
+  journalEmpty?: boolean;
 }
 
 /** What a suspended run waits for; registered when the run lets go of its lease. */
