@@ -47,7 +47,8 @@ function wakeUps() {
 // Probes go on for a minute, as a busy machine may take long to sync a commit.
 const hourly = { everyMs: 3_600_000, idleMs: 3_600_000, probeForMs: 60_000 };
 
-it("wakes for another connection's commit as the WAL is written, not at the next timed check", async () => {
+/** A database under watch, with the wake-ups counted. */
+function watched() {
   const db = database();
   const wakes = wakeUps();
   const stop = watchDataVersion(db.path, () => db.mine.open, wakes.onChange, {
@@ -55,6 +56,11 @@ it("wakes for another connection's commit as the WAL is written, not at the next
     othersVersion: db.othersVersion,
   });
   cleanups.push(stop);
+  return { db, wakes };
+}
+
+it("wakes for another connection's commit as the WAL is written, not at the next timed check", async () => {
+  const { db, wakes } = watched();
   for (let i = 0; i < 3; i++) {
     const woken = wakes.next();
     db.theirs.prepare("INSERT INTO t VALUES (?)").run(i);
@@ -64,13 +70,7 @@ it("wakes for another connection's commit as the WAL is written, not at the next
 });
 
 it("does not wake for the store's own commits between timed checks", async () => {
-  const db = database();
-  const wakes = wakeUps();
-  const stop = watchDataVersion(db.path, () => db.mine.open, wakes.onChange, {
-    ...hourly,
-    othersVersion: db.othersVersion,
-  });
-  cleanups.push(stop);
+  const { db, wakes } = watched();
   const written = new Promise<void>((resolve) => {
     const watcher = watch(dirname(db.path), () => {
       watcher.close();
