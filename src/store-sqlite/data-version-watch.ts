@@ -70,8 +70,26 @@ export function watchDataVersion(
   let last = version.get();
   let pauseMs = everyMs;
   let timer: NodeJS.Timeout | undefined;
-  const probes = options.othersVersion
-    ? othersProbe(options.othersVersion, options.probeForMs ?? probeForMsDefault, () => check())
+  const { othersVersion } = options;
+  const readOthers = () => {
+    try {
+      return othersVersion?.();
+    } catch {
+      return undefined; // the store is closing or busy: the timed checks catch up
+    }
+  };
+  // Others' version at the last check: a probe that finds it moved calls the check, which
+  // takes it again, so a commit the timed checks saw first wakes nobody twice.
+  let othersAtCheck = readOthers();
+  const probes = othersVersion
+    ? othersProbe(
+        () => {
+          const now = readOthers();
+          return now !== undefined && now !== othersAtCheck;
+        },
+        options.probeForMs ?? probeForMsDefault,
+        () => check(),
+      )
     : null;
   const walName = `${basename(path)}-wal`;
   const watcher = probes
@@ -87,6 +105,7 @@ export function watchDataVersion(
   };
   const check = () => {
     if (!isOpen()) return stop();
+    othersAtCheck = readOthers();
     let changed = false;
     try {
       const now = version.get();
@@ -108,31 +127,21 @@ export function watchDataVersion(
 }
 
 /**
- * Probes for other connections' commits after a write to the WAL. SQLite writes the WAL
+ * Probes for other connections' commits (`committed`) after a write to the WAL. SQLite writes the WAL
  * before it syncs the commit and publishes it in the shared-memory index, which the file
  * system does not report, so one probe right after the write would miss it: probes follow
  * every millisecond for `steadyForMs`, then at doubling gaps until one sees a change or
  * `probeForMs` has passed. A busy WAL is written many times a second; writes while probes are
  * pending add none, and start new ones only after a probe saw a commit.
  */
-function othersProbe(othersVersion: () => unknown, probeForMs: number, onCommit: () => void) {
-  let seen = read();
+function othersProbe(committed: () => boolean, probeForMs: number, onCommit: () => void) {
   let pending: NodeJS.Timeout | NodeJS.Immediate | undefined;
   let startedAt = 0;
   let gapMs = 0;
   let writtenSince = false;
-  function read(): unknown {
-    try {
-      return othersVersion();
-    } catch {
-      return undefined; // the store is closing or busy: the timed checks catch up
-    }
-  }
   const probe = () => {
     pending = undefined;
-    const now = read();
-    if (now !== undefined && now !== seen) {
-      seen = now;
+    if (committed()) {
       onCommit();
       // The WAL was written again while probing: that commit may not be published yet.
       if (writtenSince) start();
