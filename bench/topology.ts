@@ -160,6 +160,7 @@ async function measureTopology(
   // Creates the schema (or file) once, before several processes race to migrate it.
   const observer = await Cairn.open({ db, workflows: [], sqlite: { synchronous: "FULL" } });
   const children: ChildProcess[] = [];
+  let client: StartClient | undefined;
   try {
     const port = await freePort();
     const server = await startProcess(
@@ -182,8 +183,9 @@ async function measureTopology(
         children,
       );
     }
-    const client = new StartClient(base);
-    const start = (steps: number) => client.start("bench-sequential", { steps });
+    const starter = new StartClient(base);
+    client = starter;
+    const start = (steps: number) => starter.start("bench-sequential", { steps });
     const waitCompleted = async (id: string): Promise<void> => {
       const until = performance.now() + 30_000;
       for (;;) {
@@ -198,7 +200,6 @@ async function measureTopology(
     };
     // W3-like: 200 runs of 10 steps started at once over HTTP, until all have completed.
     const details: PassFigures[] = [];
-    const [serverProcess, ...workerProcesses] = children;
     for (let pass = 0; pass <= passes; pass++) {
       const cpuBefore = children.map((c) => processCpuMs(c.pid));
       const clientBefore = ownCpuMs();
@@ -211,17 +212,13 @@ async function measureTopology(
         await new Promise((r) => setTimeout(r, 5));
       }
       const wallMs = performance.now() - t0;
-      const cpuUsed = (child: ChildProcess | undefined) => {
-        const i = child ? children.indexOf(child) : -1;
-        const now = processCpuMs(child?.pid);
-        const before = cpuBefore[i];
-        return now === null || before === null || before === undefined ? null : now - before;
-      };
-      const cpuMs = {
-        server: cpuUsed(serverProcess),
-        workers: workerProcesses.map(cpuUsed),
-        client: round(ownCpuMs() - clientBefore, 0),
-      };
+      // children: the server first, then the workers.
+      const [server = null, ...workerCpu] = children.map((c, i) => {
+        const now = processCpuMs(c.pid);
+        const before = cpuBefore[i] ?? null;
+        return now === null || before === null ? null : now - before;
+      });
+      const cpuMs = { server, workers: workerCpu, client: round(ownCpuMs() - clientBefore, 0) };
       for (const id of ids) await waitCompleted(id);
       if (pass === 0) continue; // warms up
       details.push({
@@ -239,7 +236,6 @@ async function measureTopology(
       await waitCompleted(await start(1));
       if (i >= 10) samples.push(performance.now() - t0);
     }
-    client.close();
     return {
       stepsPerSecond: median(rates),
       passes: rates,
@@ -247,6 +243,7 @@ async function measureTopology(
       latency: roundSummary(summarize(samples)),
     };
   } finally {
+    client?.close();
     for (const child of children) child.kill("SIGTERM");
     await Promise.all(
       children.map((c) =>
