@@ -207,6 +207,31 @@ describe("starting a workflow from a process without its code", () => {
     await server.close();
   });
 
+  it("reads the registered names once, and describes a new run without reading it back", async () => {
+    const { Cairn } = await import("../src/index.ts");
+    const { openStore } = await import("../src/engine/open-store.ts");
+    const named = defineWorkflow({ name: "named" }, async (ctx) => ctx.step("one", () => 1));
+    t = await testCairn({ workflows: [named] });
+    const reads: string[] = [];
+    const inner = await openStore(t.db);
+    const counted = ["listWorkflows", "getRun", "getJournal"];
+    const store = new Proxy(inner, {
+      get(target, prop) {
+        if (typeof prop === "string" && counted.includes(prop)) reads.push(prop);
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const server = await Cairn.open({ store, clock: t.clock });
+    reads.length = 0; // what opening read
+    for (const n of [1, 2]) {
+      const { handle, info } = await server.startAndDescribe("named", n);
+      expect(info).toMatchObject({ id: handle.id, workflow: "named", input: n, steps: [] });
+    }
+    expect(reads).toEqual(["listWorkflows"]);
+    await server.close();
+  });
+
   it("starts a workflow a worker registered after an unknown-name start failed", async () => {
     const { Cairn } = await import("../src/index.ts");
     t = await testCairn({ workflows: [] });
