@@ -552,17 +552,19 @@ describe("PostgreSQL store", () => {
 describe("PostgreSQL and SQLite apply the same journal batches the same way", () => {
   // A batch mixes ops of several runs, current and stale tokens, and every kind; SQLite
   // applies them one after another, PostgreSQL with one statement per kind. Results and
-  // end states must agree.
+  // end states must agree. Seed 5's 80th batch finishes a child, then its parent (which
+  // had not awaited it): SQLite leaves the parent's entry unnumbered, as its parent was
+  // running then; PostgreSQL once numbered it because the parent finished in the batch.
   it("for random batches", async () => {
     const { SqliteStore } = await import("../src/store-sqlite/sqlite-store.ts");
     const dir = mkdtempSync(join(tmpdir(), "cairn-diff-"));
     const sqlite = new SqliteStore(join(dir, "diff.db"), { synchronous: "NORMAL" });
     const pg = await openStore();
-    const seed = Number(process.env.SEED ?? 7);
+    const seed = Number(process.env.SEED ?? 5);
     const random = seeded(seed);
     const seen = new Set<string>();
     try {
-      for (let round = 0; round < Number(process.env.CAIRN_DIFF_ROUNDS ?? 40); round++) {
+      for (let round = 0; round < Number(process.env.CAIRN_DIFF_ROUNDS ?? 120); round++) {
         const scenario = makeScenario(round, random);
         const outcome = async (store: Store) => {
           await scenario.setup(store);

@@ -409,9 +409,10 @@ function finishRuns(tx: ReservedSql, ops: Op<"complete" | "fail">[]) {
     ), resolving AS (
       -- Each resolved entry takes its parent's next delivery number, in batch order.
       -- A running parent may hold numbers in memory: its entry is numbered at its next claim.
+      -- A parent that finishes earlier in the batch is no longer running by then.
       SELECT s.run_id, s.position, done.id AS child,
         CASE WHEN (SELECT status FROM runs p WHERE p.id = s.run_id) = 'running'
-          AND s.run_id NOT IN (SELECT id FROM done) THEN NULL
+          AND NOT EXISTS (SELECT 1 FROM done p WHERE p.id = s.run_id AND p.n < done.n) THEN NULL
         ELSE (SELECT coalesce(max(d.seq), 0) FROM steps d WHERE d.run_id = s.run_id)
           + row_number() OVER (PARTITION BY s.run_id ORDER BY done.n) END AS seq
       FROM done JOIN steps s ON s.run_id = done.parent_id AND s.position = done.parent_position
