@@ -143,7 +143,7 @@ interface RunState {
   createdAt: number;
 }
 
-function toStates(rows: readonly Row[]): Map<string, RunState> {
+export function toStates(rows: readonly Row[]): Map<string, RunState> {
   return new Map(
     rows.map((row) => [
       row.id as string,
@@ -184,7 +184,7 @@ interface EntryRow {
   entry: JournalEntry;
 }
 
-function planBatch(ops: readonly JournalOp[]): Plan {
+export function planBatch(ops: readonly JournalOp[]): Plan {
   const runIds = new Set<string>();
   const finishing = new Set<string>();
   const changing = new Set<string>();
@@ -273,7 +273,7 @@ function splitPhases(changes: Plan["changes"], parentOf: Map<string, string>): P
 }
 
 /** Replays the batch op by op against the locked rows, as SQLite's loop applies it. */
-function simulate(
+export function simulate(
   ops: readonly JournalOp[],
   states: Map<string, { status: RunStatus; token: number }>,
   wokeParent: Map<string, string>,
@@ -316,7 +316,7 @@ function simulate(
  * The set-based statements decide in SQL what the simulation decides in JavaScript; they
  * must agree, or the results would lie about what was written. Cheap to check, so checked.
  */
-function checkCounts(
+export function checkCounts(
   results: JournalOpResult[],
   ops: readonly JournalOp[],
   complexApplied: number,
@@ -361,9 +361,10 @@ function lockRuns(tx: ReservedSql, runIds: string[], finishingIds: string[]) {
 
 /**
  * Upserts entries, fenced against the run rows as `against` holds them: the table (rows
- * this transaction already locked) or the `locked` CTE of {@link commitEntries}.
+ * this transaction already locked) or the `locked` CTE of {@link commitEntries} (and of
+ * `commitFinishes`).
  */
-function upsertEntries(tx: Sql, rows: EntryRow[], against: "runs" | "locked" = "runs") {
+export function upsertEntries(tx: Sql, rows: EntryRow[], against: "runs" | "locked" = "runs") {
   const col = <T>(pick: (r: EntryRow) => T) => rows.map(pick);
   return tx`INSERT INTO steps (run_id, position, key, kind, status, output, error, attempt,
       started_at, finished_at, wake_at, detail, seq)

@@ -20,6 +20,7 @@ import { admitRuns } from "./admit-runs.ts";
 import { cancelRun } from "./cancel-run.ts";
 import { claimRuns, versionFilter } from "./claim-runs.ts";
 import { commitBatch, commitEntries } from "./commit-batch.ts";
+import { commitFinishes, UnlinkedRuns } from "./commit-finishes.ts";
 import { commitWithContinuations } from "./continue-run.ts";
 import { createOneRun } from "./create-run.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
@@ -129,6 +130,7 @@ export class PostgresStore implements Store {
   readonly createRunWithJournal: Store["createRunWithJournal"];
   readonly flows: Store["flows"];
   readonly #starts: StartBatcher;
+  readonly #unlinked = new UnlinkedRuns();
   readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
   readonly #listeners = new Set<WakeListener>();
 
@@ -210,8 +212,12 @@ export class PostgresStore implements Store {
     const { debounce } = run;
     const debounced = debounce && !claim;
     // A run created claimed goes straight to this process's worker; any other notifies.
-    if (!debounced && !run.idempotency) return this.#starts.start(run, claim);
-    return createOneRun(this.sql, run, claim);
+    const started =
+      !debounced && !run.idempotency
+        ? await this.#starts.start(run, claim)
+        : await createOneRun(this.sql, run, claim);
+    if (claim && started.created) this.#unlinked.note([started.run]);
+    return started;
   }
 
   async getRun(id: RunId): Promise<RunRecord | undefined> {
@@ -250,7 +256,9 @@ export class PostgresStore implements Store {
     leaseMs: number,
     limit: number,
   ): Promise<ClaimedRun[]> {
-    return claimRuns(this.sql, owner, scope, now, leaseMs, limit);
+    const claimed = await claimRuns(this.sql, owner, scope, now, leaseMs, limit);
+    this.#unlinked.note(claimed.map((c) => c.run));
+    return claimed;
   }
 
   async renewLeases(
@@ -282,6 +290,13 @@ export class PostgresStore implements Store {
     }
     if (ops.every((op) => op.type === "entry")) {
       const results = await retryingDeadlocks(() => commitEntries(this.sql, ops));
+      if (results) return results;
+    }
+    // Whatever path it takes, a run this batch stops is noted again at its next claim.
+    const unlinked = this.#unlinked.covers(ops);
+    this.#unlinked.forgetStopped(ops);
+    if (unlinked) {
+      const results = await retryingDeadlocks(() => commitFinishes(this.sql, ops));
       if (results) return results;
     }
     const set = ops as readonly SetOp[]; // no continuation left (see above)
