@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { runScript } from "../../src/worker/script/run-script.ts";
 
 let dir: string | undefined;
@@ -38,6 +38,10 @@ async function waitForFile(path: string, signal: AbortSignal): Promise<string> {
 describe("script runner", () => {
   it("runs each language with its convention and a clean environment", async () => {
     process.env.CAIRN_TEST_SECRET_LEAK = "leak";
+    // Test files share worker processes: the variable must not outlive this test.
+    onTestFinished(() => {
+      delete process.env.CAIRN_TEST_SECRET_LEAK;
+    });
     const py = await runScript({
       lang: "python",
       source:
