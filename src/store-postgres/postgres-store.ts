@@ -19,8 +19,8 @@ import type {
 import { admitRuns } from "./admit-runs.ts";
 import { cancelRun } from "./cancel-run.ts";
 import { claimRuns, versionFilter } from "./claim-runs.ts";
-import { commitBatch, commitEntries } from "./commit-batch.ts";
-import { commitFinishes, UnlinkedRuns } from "./commit-finishes.ts";
+import { commitBatch } from "./commit-batch.ts";
+import { commitEntries, commitFinishes, UnlinkedRuns } from "./commit-one-statement.ts";
 import { commitWithContinuations } from "./continue-run.ts";
 import { createOneRun } from "./create-run.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
@@ -288,18 +288,18 @@ export class PostgresStore implements Store {
     if (ops.some((op) => op.type === "continue")) {
       return commitWithContinuations(this.sql, ops, (set) => this.commit(set));
     }
-    if (ops.every((op) => op.type === "entry")) {
-      const results = await retryingDeadlocks(() => commitEntries(this.sql, ops));
+    const set = ops as readonly SetOp[]; // no continuation left (see above)
+    if (set.every((op) => op.type === "entry")) {
+      const results = await retryingDeadlocks(() => commitEntries(this.sql, set));
       if (results) return results;
     }
     // Whatever path it takes, a run this batch stops is noted again at its next claim.
-    const unlinked = this.#unlinked.covers(ops);
-    this.#unlinked.forgetStopped(ops);
+    const unlinked = this.#unlinked.covers(set);
+    this.#unlinked.forgetStopped(set);
     if (unlinked) {
-      const results = await retryingDeadlocks(() => commitFinishes(this.sql, ops));
+      const results = await retryingDeadlocks(() => commitFinishes(this.sql, set));
       if (results) return results;
     }
-    const set = ops as readonly SetOp[]; // no continuation left (see above)
     return pipelinedTransaction(this.sql, (tx, send, commit) => commitBatch(tx, send, commit, set));
   }
 

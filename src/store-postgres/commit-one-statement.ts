@@ -1,13 +1,36 @@
 import type { Sql } from "postgres";
 import type { RunRecord } from "../store/run-records.ts";
-import type { JournalOp, JournalOpResult } from "../store/store.ts";
-import { checkCounts, planBatch, simulate, toStates, upsertEntries } from "./commit-batch.ts";
+import type { SetOp as JournalOp, JournalOpResult } from "../store/store.ts";
+import { planBatch, statementResults, upsertEntries } from "./commit-batch.ts";
+
+/**
+ * The most common batch: journal entries only (steps that finished, no run stops). One
+ * statement, hence one implicit transaction, one round trip and no BEGIN/COMMIT: its CTE
+ * locks the runs in id order and the upsert is fenced against the locked rows, which the
+ * statement also returns for the results. Returns undefined for any other batch.
+ */
+export async function commitEntries(
+  sql: Sql,
+  ops: readonly JournalOp[],
+): Promise<JournalOpResult[] | undefined> {
+  const plan = planBatch(ops);
+  if (plan.changes.length > 0) return undefined;
+  const rows = await sql`WITH locked AS (
+      SELECT id, status, fencing_token, created_at FROM runs
+      WHERE id = ANY(${plan.runIds}::text[]) ORDER BY id FOR UPDATE
+    ), written AS (
+      ${upsertEntries(sql, plan.entries, "locked")}
+      RETURNING 1
+    )
+    SELECT locked.*, (SELECT count(*) FROM written) AS written, 0 AS finished FROM locked`;
+  return statementResults(ops, rows);
+}
 
 /**
  * A batch of journal entries and run completions or failures, as one statement (one
  * implicit transaction, one round trip, no BEGIN/COMMIT), when no run that finishes here
  * has a parent or a concurrency limit: then a finish touches no row but its own, and needs
- * neither the slot locks nor the parent's row lock of {@link commitBatch}. That is every
+ * neither the slot locks nor the parent's row lock of `commitBatch`. That is every
  * one-step run and the last commit of most runs: seven statements in a reserved
  * transaction become one.
  *
@@ -17,7 +40,7 @@ import { checkCounts, planBatch, simulate, toStates, upsertEntries } from "./com
  * for any batch with other ops.
  *
  * Why one statement is enough: its CTE locks the batch's runs in id order (`FOR UPDATE`),
- * the upsert is fenced against the locked rows as in `commitEntries`, and the finishing
+ * the upsert is fenced against the locked rows as in {@link commitEntries}, and the finishing
  * UPDATE repeats the fence on the row it updates, which the lock keeps as it was seen.
  * Within a batch an entry after its run's finish is fenced by `planBatch`, as in SQLite.
  */
@@ -66,14 +89,7 @@ export async function commitFinishes(
       (SELECT count(*) FROM done) AS finished
     FROM held`;
   if (rows.length > 0 && rows[0]?.unlinked !== true) return undefined;
-  const results = simulate(ops, toStates(rows), new Map(), () => undefined);
-  checkCounts(results, ops, 0, {
-    entries: rows.length > 0 ? Number(rows[0]?.written) : 0,
-    finishes: rows.length > 0 ? Number(rows[0]?.finished) : 0,
-    releases: 0,
-    sleeps: 0,
-  });
-  return results;
+  return statementResults(ops, rows);
 }
 
 /**

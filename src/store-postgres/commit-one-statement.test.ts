@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { freshSchema, testDatabaseUrl } from "../../test/support/postgres.ts";
 import { newRun, runId, stepEntry } from "../store/conformance-support.ts";
 import type { RunRecord } from "../store/run-records.ts";
-import type { JournalOp } from "../store/store.ts";
-import { commitFinishes, UnlinkedRuns } from "./commit-finishes.ts";
+import type { SetOp as JournalOp } from "../store/store.ts";
+import { commitFinishes, UnlinkedRuns } from "./commit-one-statement.ts";
 import { PostgresStore } from "./postgres-store.ts";
 
 const url = await testDatabaseUrl();
@@ -77,6 +77,33 @@ describe("a batch that finishes unlinked runs, in one statement", () => {
       ]);
     }
     expect(await store.getRun(runId("limited"))).toMatchObject({ status: "completed" });
+  });
+
+  it("is the store's path for the runs it claimed unlinked, and only for those", async () => {
+    const store = await openStore();
+    // The general path opens a transaction; one statement does not. postgres.js reports every
+    // statement it sends to `options.debug`.
+    const begun: string[] = [];
+    store.sql.options.debug = (_connection, query) => {
+      if (query.startsWith("BEGIN")) begun.push(query);
+    };
+    const { run } = await store.createRun(newRun("plain"), claim);
+    await store.createRun(newRun("queued"));
+    const [claimed] = await store.claimRuns("w1", { workflows: ["wf"] }, 2000, 60_000, 1);
+    for (const finished of [run, claimed?.run]) {
+      if (!finished) throw new Error("the queued run was not claimed");
+      expect(await store.commit(finish(finished, 0))).toEqual([
+        { ok: true },
+        { ok: true, status: "completed" },
+      ]);
+    }
+    expect(begun).toHaveLength(0);
+    const { run: child } = await store.createRun(
+      newRun("child", 1000, { parentId: run.id, parentPosition: 1, depth: 1 }),
+      claim,
+    );
+    await store.commit(finish(child, 0));
+    expect(begun).toHaveLength(1);
   });
 
   it("takes only batches of entries, completions and failures", async () => {
