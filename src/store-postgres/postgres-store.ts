@@ -19,8 +19,7 @@ import type {
 import { admitRuns } from "./admit-runs.ts";
 import { cancelRun } from "./cancel-run.ts";
 import { claimRuns, versionFilter } from "./claim-runs.ts";
-import { commitBatch } from "./commit-batch.ts";
-import { commitEntries, commitFinishes, UnlinkedRuns } from "./commit-one-statement.ts";
+import { commitBatch, commitEntries } from "./commit-batch.ts";
 import { commitWithContinuations } from "./continue-run.ts";
 import { createOneRun } from "./create-run.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
@@ -130,7 +129,6 @@ export class PostgresStore implements Store {
   readonly createRunWithJournal: Store["createRunWithJournal"];
   readonly flows: Store["flows"];
   readonly #starts: StartBatcher;
-  readonly #unlinked = new UnlinkedRuns();
   readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
   readonly #listeners = new Set<WakeListener>();
 
@@ -212,12 +210,8 @@ export class PostgresStore implements Store {
     const { debounce } = run;
     const debounced = debounce && !claim;
     // A run created claimed goes straight to this process's worker; any other notifies.
-    const started =
-      !debounced && !run.idempotency
-        ? await this.#starts.start(run, claim)
-        : await createOneRun(this.sql, run, claim);
-    if (claim && started.created) this.#unlinked.note([started.run]);
-    return started;
+    if (!debounced && !run.idempotency) return this.#starts.start(run, claim);
+    return createOneRun(this.sql, run, claim);
   }
 
   async getRun(id: RunId): Promise<RunRecord | undefined> {
@@ -256,9 +250,7 @@ export class PostgresStore implements Store {
     leaseMs: number,
     limit: number,
   ): Promise<ClaimedRun[]> {
-    const claimed = await claimRuns(this.sql, owner, scope, now, leaseMs, limit);
-    this.#unlinked.note(claimed.map((c) => c.run));
-    return claimed;
+    return claimRuns(this.sql, owner, scope, now, leaseMs, limit);
   }
 
   async renewLeases(
@@ -288,18 +280,11 @@ export class PostgresStore implements Store {
     if (ops.some((op) => op.type === "continue")) {
       return commitWithContinuations(this.sql, ops, (set) => this.commit(set));
     }
+    if (ops.every((op) => op.type === "entry")) {
+      const results = await retryingDeadlocks(() => commitEntries(this.sql, ops));
+      if (results) return results;
+    }
     const set = ops as readonly SetOp[]; // no continuation left (see above)
-    if (set.every((op) => op.type === "entry")) {
-      const results = await retryingDeadlocks(() => commitEntries(this.sql, set));
-      if (results) return results;
-    }
-    // Whatever path it takes, a run this batch stops is noted again at its next claim.
-    const unlinked = this.#unlinked.covers(set);
-    this.#unlinked.forgetStopped(set);
-    if (unlinked) {
-      const results = await retryingDeadlocks(() => commitFinishes(this.sql, set));
-      if (results) return results;
-    }
     return pipelinedTransaction(this.sql, (tx, send, commit) => commitBatch(tx, send, commit, set));
   }
 
