@@ -84,10 +84,9 @@ export default defineConfig({
         },
       },
       // PostgreSQL restarts, network cuts, freezes and zombie workers on a server of their own
-      // (`npm run test:faults`; the last part of `npm test`, side by side with the ui
-      // project: scripts/test-side-by-side.mjs). One file at a time: their gates time
-      // recoveries, which another fault file's restarts and freezes would distort. The
-      // browser tests beside them mostly wait, and the gates keep wide margins there.
+      // (`npm run test:faults`; the last part of `npm test`, alone). One file at a time:
+      // their gates time recoveries, which a neighbour's load would distort (beside the
+      // browser tests, Q-P1 and Q-L3 failed).
       {
         extends: true,
         test: { name: "faults", include: ["test/faults/**/*.test.ts"], fileParallelism: false },
