@@ -44,6 +44,7 @@ const engineTests = [
   "test/crash/poison.test.ts",
   "test/child-start-failure.test.ts",
   "test/journal-load-failure.test.ts",
+  "test/lease-fencing.test.ts",
 ];
 
 export default defineConfig({

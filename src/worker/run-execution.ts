@@ -83,6 +83,7 @@ export class RunExecution implements WorkflowContext {
     claimed: ClaimedRun,
     definition: Workflow<unknown, unknown>,
     journal: readonly JournalEntry[],
+    checkLease?: StepAttemptRun["checkLease"],
   ) {
     this.#env = env;
     this.#claimed = claimed;
@@ -144,6 +145,7 @@ export class RunExecution implements WorkflowContext {
       onAbort: abortListeners(this.#abort.signal),
       captureConsole: env.logs?.captureConsole ?? false,
       reportUncaught: (error, leak) => env.reportUncaught?.(error, leak),
+      checkLease,
     };
   }
 

@@ -19,6 +19,8 @@ export interface StepAttemptRun extends RunAbort {
   captureConsole: boolean;
   /** Hears of an error the attempt leaked past its own promise. */
   reportUncaught: NonNullable<ExecutionEnv["reportUncaught"]>;
+  /** Aborts the run if its lease may be another worker's by now: the attempt must not start. */
+  checkLease?: () => void;
 }
 
 /**
@@ -73,6 +75,7 @@ export function runStepAttempt<T>(
         if (leak.attributed === "step") fail(error);
       },
     );
+    run.checkLease?.();
     if (run.signal.aborted) {
       fail(run.signal.reason);
       return;

@@ -13,6 +13,7 @@ import type { UiStore } from "../store/ui-store.ts";
 import { claimedJournals } from "./claimed-journals.ts";
 import { CrashedRuns, releaseUnrun } from "./crashed-runs.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
+import { type LeaseMoment, LeaseWatch } from "./lease-watch.ts";
 import { poisonVerdict } from "./poison-run.ts";
 import { RunExecution } from "./run-execution.ts";
 import { trapUncaughtErrors, type UnattributedErrorHandler } from "./uncaught-error-trap.ts";
@@ -98,14 +99,8 @@ export class Worker {
   #lastRenewal = 0;
   /** The lease renewal in flight, if any. */
   #renewal: Promise<void> | undefined;
-  /**
-   * When (`performance.now()`) the last renewal the store confirmed was sent; past a lease
-   * without another, we self-fence. Elapsed real time, not the engine clock: a test clock
-   * jumps without any lease running out, a frozen process or database does not.
-   */
-  #lastConfirmed = 0;
-  /** When (`performance.now()`) each execution's claim began: its lease holds from then. */
-  readonly #claimedAt = new WeakMap<RunExecution, number>();
+  /** When each execution's lease was last confirmed: past a whole lease, we self-fence. */
+  readonly #leases: LeaseWatch<RunExecution>;
   #cancelHeartbeat: (() => void) | undefined;
   #startedAt = 0;
   #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
@@ -132,6 +127,7 @@ export class Worker {
     this.#config = config;
     this.#hooks = hooks;
     this.#crashed = new CrashedRuns({ store, owner: this.id, clock, hooks });
+    this.#leases = new LeaseWatch(clock, config.leaseMs);
   }
 
   get activeCount(): number {
@@ -160,7 +156,7 @@ export class Worker {
       this.#hooks.onUnattributedError?.(error, source);
     });
     this.#lastRenewal = this.#clock.now();
-    this.#lastConfirmed = performance.now();
+    this.#leases.confirm(this.#leases.now());
     this.#startedAt = this.#clock.now();
     this.#scheduleHeartbeat();
     this.#beat();
@@ -185,7 +181,7 @@ export class Worker {
 
   /** Executes a run this worker already holds (created claimed by `start`). */
   adopt(claimed: ClaimedRun, journal: readonly JournalEntry[] = []): void {
-    this.#execute(claimed, journal, performance.now());
+    this.#execute(claimed, journal, this.#leases.now());
   }
 
   /** Something may be claimable now: wake the loop. */
@@ -247,7 +243,7 @@ export class Worker {
           await this.#hooks.beforeClaim?.().catch((error) => {
             this.#hooks.onError(ensureError(error), "firing due schedules");
           });
-          const claimStarted = performance.now();
+          const claimStarted = this.#leases.now();
           const claimed = await this.#store.claimRuns(
             this.id,
             { ...this.#scope(), suspects: this.#takeovers.size > 0 ? 0 : 1 },
@@ -260,7 +256,7 @@ export class Worker {
               type: "claim",
               count: claimed.length,
               takeovers: claimed.filter((c) => c.takeover).length,
-              latencyMs: performance.now() - claimStarted,
+              latencyMs: performance.now() - claimStarted.real,
               at: this.#clock.now(),
             });
           }
@@ -323,7 +319,7 @@ export class Worker {
   #execute(
     claimed: ClaimedRun,
     journal: readonly JournalEntry[] | Promise<readonly JournalEntry[]> | undefined,
-    claimedAt: number,
+    claimedAt: LeaseMoment,
   ): void {
     const runId = claimed.run.id;
     const previous = this.#active.get(runId);
@@ -354,9 +350,11 @@ export class Worker {
           this.#loading--;
         }
       }
-      const execution = new RunExecution(this.#env, claimed, definition, entries);
+      const execution = new RunExecution(this.#env, claimed, definition, entries, () =>
+        this.#selfFenceIfExpired([execution]),
+      );
       this.#active.set(runId, execution);
-      this.#claimedAt.set(execution, claimedAt);
+      this.#leases.claimed(execution, claimedAt);
       if (!this.#running) this.#crashed.drain(execution); // its journal loaded after stop() began
       this.#hooks.onStarted(claimed.run);
       const outcome = await tracer.startActiveSpan(
@@ -425,15 +423,15 @@ export class Worker {
   }
 
   /**
-   * The store has not confirmed our leases for a whole lease: another worker may own these
+   * The store has not confirmed these leases for a whole lease: another worker may own the
    * runs by now. Stop their steps rather than race it (a zombie must not keep working).
+   * Judged by the heartbeat and, for one run, before each of its steps starts: a worker
+   * resuming from a stall (a SIGSTOP, a long pause) runs what fell due meanwhile (a claim
+   * answered just before it, a step whose turn came) before its heartbeat can judge.
    */
-  #selfFenceIfExpired(): void {
-    const now = performance.now();
-    const expired = [...this.#active.values()].filter((execution) => {
-      const confirmed = Math.max(this.#lastConfirmed, this.#claimedAt.get(execution) ?? 0);
-      return !execution.settled && now - confirmed >= this.#config.leaseMs;
-    });
+  #selfFenceIfExpired(executions: Iterable<RunExecution> = this.#active.values()): void {
+    const now = this.#leases.now();
+    const expired = [...executions].filter((e) => !e.settled && this.#leases.lapsed(e, now));
     if (expired.length === 0) return;
     for (const execution of expired) execution.abort(new LeaseLostError(execution.runId));
     this.#hooks.emit({
@@ -473,13 +471,13 @@ export class Worker {
 
   async #renewLeases(): Promise<void> {
     const now = this.#clock.now();
-    const sentAt = performance.now();
+    const sentAt = this.#leases.now();
     this.#lastRenewal = now;
     const leases = [...this.#active.values()]
       .filter((e) => !e.settled)
       .map((e) => ({ runId: e.runId, token: e.token }));
     const lost = await this.#store.renewLeases(this.id, leases, now + this.#config.leaseMs);
-    this.#lastConfirmed = sentAt;
+    this.#leases.confirm(sentAt);
     for (const runId of lost) {
       const token = leases.find((lease) => lease.runId === runId)?.token;
       const run = await this.#store.getRun(runId);
