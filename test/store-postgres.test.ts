@@ -451,6 +451,37 @@ describe("PostgreSQL store", () => {
     });
   });
 
+  it("a burst of transactions on a fresh store runs on all its connections, none left stranded", async () => {
+    // postgres.js 3.4.9 strands a connection it opens for a reservation (see RecyclingPool):
+    // a cold pool then ran every transaction on one connection, the others idle for good.
+    const applicationName = `cairn-strand-${randomBytes(4).toString("hex")}`;
+    const store = await openStore({ max: 6, applicationName });
+    await using([store], async () => {
+      const ids = Array.from({ length: 24 }, (_, i) => `burst-${i}`);
+      for (const r of ids) await store.createRun(newRun(r, { createdAt: 0 }));
+      const claimed = await store.claimRuns("w1", wf, 1000, 60_000, ids.length);
+      expect(claimed).toHaveLength(ids.length);
+      const results = await Promise.all(
+        claimed.map((c) =>
+          store.commit([
+            { type: "entry", runId: c.run.id, token: c.token, entry: stepEntry(0, "a") },
+            { type: "complete", runId: c.run.id, token: c.token, output: "1", at: 1001 },
+          ]),
+        ),
+      );
+      expect(results.flat().every((r) => r.ok)).toBe(true);
+      const connections = await withSql(
+        url,
+        (sql) => sql<{ state: string; used: boolean }[]>`
+          SELECT state, query <> '' AS used FROM pg_stat_activity
+          WHERE application_name = ${applicationName}`,
+      );
+      expect(connections.length).toBeGreaterThan(1);
+      // A connection that never ran a statement is a stranded one.
+      expect(connections.filter((c) => !c.used)).toEqual([]);
+    });
+  });
+
   it("transactionalStep commits the step's own writes with its entry, and nothing when fenced", async () => {
     const schema = await newSchema();
     const [a, b] = [await openStore({ schema }), await openStore({ schema })];

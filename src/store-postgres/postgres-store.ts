@@ -178,6 +178,10 @@ export class PostgresStore implements Store {
         fetch_types: fetchTypes,
         connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
         backoff: reconnectDelayS,
+        // No connection is closed for its age: one that closes while reservations wait can
+        // be stranded (see RecyclingPool's warming), and under load postgres.js's default
+        // 30-60 min lifetime would strand connections one by one.
+        max_lifetime: 0,
         connection: {
           application_name: options.applicationName ?? "cairn",
           statement_timeout: options.statementTimeoutMs ?? 30_000,

@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { ReservedSql, Sql } from "postgres";
 import { CairnError } from "../core/errors.ts";
-import { isConnectionError } from "./guarded-reservation.ts";
+import { isConnectionError, onConnectionLost } from "./guarded-reservation.ts";
 import { reserveConnection } from "./reserve-connection.ts";
 
 /** How long a retired pool's statements in flight may take before its connections close, in s. */
@@ -19,9 +19,12 @@ export function reconnectDelayS(failures: number): number {
   return Math.min(0.05 * 2 ** failures, 1) * (0.5 + Math.random() / 2);
 }
 
+/** Pools whose every connection has been opened (see `RecyclingPool`'s warming). */
+const warmPools = new WeakSet<Sql>();
+
 /**
  * The store's postgres.js pool, replaced by a fresh one after a reservation failed to
- * connect.
+ * connect or lost its connection.
  *
  * postgres.js 3.4 (`reserve()` in its index.js) queues a reservation request and, if no
  * connection is open, also hands it to a closed connection to connect; when that connect
@@ -47,6 +50,8 @@ export class RecyclingPool {
   #ended = false;
   #retry: NodeJS.Timeout | undefined;
   #replacing: Promise<void> | undefined;
+  /** Per pool: its warming in progress (see `#warm`). */
+  readonly #warmings = new WeakMap<Sql, Promise<void>>();
   readonly #retiring = new Set<Promise<void>>();
   /** Per pool: resolves when it is retired or ended, for the reservations waiting in it. */
   readonly #retirements = new Map<Sql, AbortController>();
@@ -93,8 +98,13 @@ export class RecyclingPool {
       }
       const pool = this.#current;
       try {
+        if (!warmPools.has(pool)) await this.#warm(pool);
         const reserved = await reserveConnection(pool, this.#retirement(pool));
-        if (reserved) return reserved;
+        if (reserved) {
+          // A connection that closes while reservations wait may be stranded (see `#warm`).
+          onConnectionLost(reserved, () => this.#markLeaky());
+          return reserved;
+        }
         // The pool was replaced while the reservation waited in it: ask the current one.
       } catch (error) {
         if (isConnectionError(error)) this.#markLeaky();
@@ -138,12 +148,41 @@ export class RecyclingPool {
     attempt();
   }
 
+  /**
+   * Opens every connection of `pool` before its first reservation.
+   *
+   * With `fetch_types: false` (see `typesKnown`), postgres.js 3.4.9 strands a connection it
+   * opens for a reservation: once started up, the connection is neither handed over nor put
+   * in the pool's open queue, and idles for good (porsager/postgres#1195, #1219). On a cold
+   * pool every reservation of a burst opens one that way: a fresh store, or a pool replaced
+   * after a restart, then ran every transaction on one connection (9 of 10 stranded, seen
+   * in `pg_stat_activity`), and a transaction waiting on a plain statement held the only
+   * one (Q-P1: a worker claimed nothing until the next restart closed the stranded
+   * connections). Plain statements open connections that join the pool; reservations then
+   * find them open. Throws if the database answered none of them.
+   */
+  #warm(pool: Sql): Promise<void> {
+    let warming = this.#warmings.get(pool);
+    if (!warming) {
+      warming = (async () => {
+        const opened = await Promise.allSettled(
+          Array.from({ length: pool.options.max }, () => pool`SELECT 1`),
+        );
+        const failure = opened.find((o) => o.status === "rejected");
+        if (failure && opened.every((o) => o.status === "rejected")) throw failure.reason;
+        warmPools.add(pool);
+      })().finally(() => this.#warmings.delete(pool));
+      this.#warmings.set(pool, warming);
+    }
+    return warming;
+  }
+
   #replace(): Promise<void> {
     this.#replacing ??= (async () => {
       const fresh = this.#open();
       reuseTypes(this.#current, fresh);
       try {
-        await fresh`SELECT 1`;
+        await this.#warm(fresh);
       } catch (error) {
         await fresh.end({ timeout: 0 }).catch(() => {});
         throw error;
