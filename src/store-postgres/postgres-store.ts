@@ -198,6 +198,7 @@ export class PostgresStore implements Store {
         await pool.sql`SELECT 1`;
       }
       pool.typesKnown();
+      await pool.warm(); // before any transaction: see RecyclingPool.warm
       return new PostgresStore(pool, connect);
     } catch (error) {
       await pool.end({ timeout: 1 }).catch(() => {});

@@ -19,9 +19,6 @@ export function reconnectDelayS(failures: number): number {
   return Math.min(0.05 * 2 ** failures, 1) * (0.5 + Math.random() / 2);
 }
 
-/** Pools whose every connection has been opened (see `RecyclingPool`'s warming). */
-const warmPools = new WeakSet<Sql>();
-
 /**
  * The store's postgres.js pool, replaced by a fresh one after a reservation failed to
  * connect or lost its connection.
@@ -50,8 +47,6 @@ export class RecyclingPool {
   #ended = false;
   #retry: NodeJS.Timeout | undefined;
   #replacing: Promise<void> | undefined;
-  /** Per pool: its warming in progress (see `#warm`). */
-  readonly #warmings = new WeakMap<Sql, Promise<void>>();
   readonly #retiring = new Set<Promise<void>>();
   /** Per pool: resolves when it is retired or ended, for the reservations waiting in it. */
   readonly #retirements = new Map<Sql, AbortController>();
@@ -98,7 +93,6 @@ export class RecyclingPool {
       }
       const pool = this.#current;
       try {
-        if (!warmPools.has(pool)) await this.#warm(pool);
         const reserved = await reserveConnection(pool, this.#retirement(pool));
         if (reserved) {
           // A connection that closes while reservations wait may be stranded (see `#warm`).
@@ -149,7 +143,9 @@ export class RecyclingPool {
   }
 
   /**
-   * Opens every connection of `pool` before its first reservation.
+   * Opens every connection of the pool, before its first reservation (the store calls this
+   * once it has opened; a replacement is warmed before it becomes current). Throws if the
+   * database answered none of them.
    *
    * With `fetch_types: false` (see `typesKnown`), postgres.js 3.4.9 strands a connection it
    * opens for a reservation: once started up, the connection is neither handed over nor put
@@ -159,22 +155,10 @@ export class RecyclingPool {
    * in `pg_stat_activity`), and a transaction waiting on a plain statement held the only
    * one (Q-P1: a worker claimed nothing until the next restart closed the stranded
    * connections). Plain statements open connections that join the pool; reservations then
-   * find them open. Throws if the database answered none of them.
+   * find them open.
    */
-  #warm(pool: Sql): Promise<void> {
-    let warming = this.#warmings.get(pool);
-    if (!warming) {
-      warming = (async () => {
-        const opened = await Promise.allSettled(
-          Array.from({ length: pool.options.max }, () => pool`SELECT 1`),
-        );
-        const failure = opened.find((o) => o.status === "rejected");
-        if (failure && opened.every((o) => o.status === "rejected")) throw failure.reason;
-        warmPools.add(pool);
-      })().finally(() => this.#warmings.delete(pool));
-      this.#warmings.set(pool, warming);
-    }
-    return warming;
+  warm(): Promise<void> {
+    return openEveryConnection(this.#current);
   }
 
   #replace(): Promise<void> {
@@ -182,7 +166,7 @@ export class RecyclingPool {
       const fresh = this.#open();
       reuseTypes(this.#current, fresh);
       try {
-        await this.#warm(fresh);
+        await openEveryConnection(fresh);
       } catch (error) {
         await fresh.end({ timeout: 0 }).catch(() => {});
         throw error;
@@ -205,6 +189,15 @@ export class RecyclingPool {
     });
     return this.#replacing;
   }
+}
+
+/** Runs `SELECT 1` on each of `pool`'s connections at once; throws if none answered. */
+async function openEveryConnection(pool: Sql): Promise<void> {
+  const opened = await Promise.allSettled(
+    Array.from({ length: pool.options.max }, () => pool`SELECT 1`),
+  );
+  const failure = opened.find((o) => o.status === "rejected");
+  if (failure && opened.every((o) => o.status === "rejected")) throw failure.reason;
 }
 
 /** Gives `to` the array types `from` fetched (see `typesKnown`), if it has them. */
