@@ -1,9 +1,19 @@
 import type { PendingQuery, ReservedSql, Row, RowList, Sql } from "postgres";
 import { CairnError } from "../core/errors.ts";
 
-/** The one method of postgres.js's internal connection object used here. */
-interface DriverConnection {
+/** What the store uses of postgres.js's internal connection object. */
+export interface DriverConnection {
   terminate(): void;
+  /** Called once by postgres.js when the connection's socket closes. */
+  onclose?: ((error: Error) => void) | null;
+}
+
+/** Per reservation: its connection, known once a transaction began on it. */
+const drivers = new WeakMap<ReservedSql, DriverConnection>();
+
+/** The connection `reserved` holds, once a {@link GuardedReservation} began on it. */
+export function driverOf(reserved: ReservedSql): DriverConnection | undefined {
+  return drivers.get(reserved);
 }
 
 const connectionErrors = new Set([
@@ -118,6 +128,7 @@ export class GuardedReservation {
     const begin = raw.unsafe("BEGIN", [], {
       onexecute: (connection: DriverConnection) => {
         reservation.#driver = connection;
+        drivers.set(raw, connection);
         return true;
       },
     } as never);

@@ -286,7 +286,9 @@ export class PostgresStore implements Store {
       return commitWithContinuations(this.sql, ops, (set) => this.commit(set));
     }
     if (ops.every((op) => op.type === "entry")) {
-      const results = await retryingDeadlocks(() => commitEntries(this.sql, ops));
+      const results = await retryingDeadlocks(() =>
+        this.#pool.hot((sql) => commitEntries(sql, ops)),
+      );
       if (results) return results;
     }
     const set = ops as readonly SetOp[]; // no continuation left (see above)

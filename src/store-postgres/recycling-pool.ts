@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import type { ReservedSql, Sql } from "postgres";
 import { CairnError } from "../core/errors.ts";
 import { isConnectionError, onConnectionLost } from "./guarded-reservation.ts";
+import { KeptConnections } from "./kept-connections.ts";
 import { reserveConnection } from "./reserve-connection.ts";
 
 /** How long a retired pool's statements in flight may take before its connections close, in s. */
@@ -43,6 +44,8 @@ export class RecyclingPool {
   readonly sql: Sql;
   readonly #open: () => Sql;
   #current: Sql;
+  /** The current pool's connections kept between transactions (see `KeptConnections`). */
+  #kept = new KeptConnections();
   #leaky = false;
   #ended = false;
   #retry: NodeJS.Timeout | undefined;
@@ -76,10 +79,30 @@ export class RecyclingPool {
     this.#current.options.fetch_types = false;
   }
 
+  /**
+   * Runs `statement` (autocommit) on the connection a transaction released last, if one is
+   * kept: a hot backend, where postgres.js would pick the one idle longest (see
+   * `KeptConnections`). Else on the pool. A statement that lost its connection leaves it.
+   */
+  async hot<T>(statement: (sql: Sql) => Promise<T>): Promise<T> {
+    const kept = this.#kept.take();
+    if (!kept) return statement(this.sql);
+    let release = true;
+    try {
+      return await statement(kept);
+    } catch (error) {
+      release = !isConnectionError(error);
+      throw error;
+    } finally {
+      if (release) kept.release();
+    }
+  }
+
   /** Ends the current pool and any being retired. */
   async end(options: { timeout?: number } = {}): Promise<void> {
     this.#ended = true;
     clearTimeout(this.#retry);
+    this.#kept.drain();
     this.#retire(this.#current);
     await this.#replacing?.catch(() => {}); // a fresh pool being probed becomes current or is ended
     await Promise.all([this.#current.end(options), ...this.#retiring]);
@@ -87,6 +110,8 @@ export class RecyclingPool {
 
   async #reserve(): Promise<ReservedSql> {
     if (this.#leaky) await this.#replace();
+    const kept = this.#kept.take();
+    if (kept) return kept;
     for (;;) {
       if (this.#ended) {
         throw new CairnError("STORE_UNAVAILABLE", "The PostgreSQL store is closed.");
@@ -95,8 +120,9 @@ export class RecyclingPool {
       try {
         const reserved = await reserveConnection(pool, this.#retirement(pool));
         if (reserved) {
-          // A connection that closes while reservations wait may be stranded (see `#warm`).
+          // A connection that closes while reservations wait may be stranded (see `warm`).
           onConnectionLost(reserved, () => this.#markLeaky());
+          this.#kept.adopt(reserved);
           return reserved;
         }
         // The pool was replaced while the reservation waited in it: ask the current one.
@@ -177,6 +203,8 @@ export class RecyclingPool {
       }
       const old = this.#current;
       this.#current = fresh;
+      this.#kept.drain();
+      this.#kept = new KeptConnections();
       this.#leaky = false;
       this.#retire(old);
       const retired = old

@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { afterEach, expect, it } from "vitest";
+import { pipelinedTransaction } from "../src/store-postgres/pipeline.ts";
+import { RecyclingPool } from "../src/store-postgres/recycling-pool.ts";
+import { testDatabaseUrl, withSql } from "./support/postgres.ts";
+
+const url = await testDatabaseUrl();
+let pool: RecyclingPool | undefined;
+afterEach(async () => {
+  await pool?.end({ timeout: 1 });
+  pool = undefined;
+});
+
+/** A store-like pool: array types fetched once, every connection opened. */
+async function openPool(applicationName: string): Promise<RecyclingPool> {
+  const opened = new RecyclingPool(() =>
+    postgres(url, {
+      max: 4,
+      onnotice: () => {},
+      connection: { application_name: applicationName },
+    }),
+  );
+  await opened.sql`SELECT 1`;
+  opened.typesKnown();
+  await opened.warm();
+  return opened;
+}
+
+/** The backend a transaction on `pool` ran on. */
+async function backendOfTransaction(on: RecyclingPool): Promise<number> {
+  return pipelinedTransaction(on.sql, async (tx, send, commit) => {
+    const rows = send(tx`SELECT pg_backend_pid() AS pid`);
+    await commit();
+    return (await rows)[0]?.pid as number;
+  });
+}
+
+it("transactions one after another reuse the connection released last", async () => {
+  pool = await openPool(`cairn-kept-${randomBytes(4).toString("hex")}`);
+  const pids: number[] = [];
+  for (let i = 0; i < 8; i++) pids.push(await backendOfTransaction(pool));
+  // postgres.js alone hands out the connection idle longest: four backends in turn.
+  expect(new Set(pids).size).toBe(1);
+  // So do autocommit statements sent through `hot`.
+  const hotPid = await pool.hot(async (sql) => (await sql`SELECT pg_backend_pid() AS pid`)[0]?.pid);
+  expect(hotPid).toBe(pids[0]);
+});
+
+it("a kept connection whose backend is gone is never handed out again", async () => {
+  const applicationName = `cairn-kept-${randomBytes(4).toString("hex")}`;
+  pool = await openPool(applicationName);
+  const first = await backendOfTransaction(pool);
+  // The connection waits in the pool's keep for the next transaction; end its backend.
+  await withSql(url, (sql) => sql`SELECT pg_terminate_backend(${first})`);
+  await expect
+    .poll(async () => {
+      const rows = await withSql(
+        url,
+        (sql) => sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${first}`,
+      );
+      return rows.length;
+    })
+    .toBe(0);
+  // Not the dead one: the transaction runs, on another backend, and the next ones too.
+  const next = await backendOfTransaction(pool);
+  expect(next).not.toBe(first);
+  expect(await backendOfTransaction(pool)).toBe(next);
+});
