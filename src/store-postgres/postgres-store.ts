@@ -169,9 +169,18 @@ export class PostgresStore implements Store {
       parsed.searchParams.delete("schema");
       url = parsed.toString();
     }
-    const connect = ({ max, fetchTypes = true }: { max: number; fetchTypes?: boolean }) =>
+    const connect = ({
+      max,
+      fetchTypes = true,
+      onclose,
+    }: {
+      max: number;
+      fetchTypes?: boolean;
+      onclose?: () => void;
+    }) =>
       postgres(url, {
         max,
+        ...(onclose ? { onclose } : {}),
         onnotice: () => {},
         // postgres.js needs the array types it fetches to send array parameters; the pool
         // fetches them once (RecyclingPool.typesKnown).
@@ -190,7 +199,7 @@ export class PostgresStore implements Store {
           ...(schema === undefined ? {} : { search_path: quoteIdentifier(schema) }),
         },
       });
-    const pool = new RecyclingPool(() => connect({ max: options.max ?? 10 }));
+    const pool = new RecyclingPool((onclose) => connect({ max: options.max ?? 10, onclose }));
     try {
       if (options.migrate !== false) {
         await migratePostgres(pool.sql, { schema, lockTimeoutMs: options.lockTimeoutMs });

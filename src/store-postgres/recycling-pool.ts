@@ -42,7 +42,7 @@ export function reconnectDelayS(failures: number): number {
  */
 export class RecyclingPool {
   readonly sql: Sql;
-  readonly #open: () => Sql;
+  readonly #open: (onclose: () => void) => Sql;
   #current: Sql;
   /** The current pool's connections kept between transactions (see `KeptConnections`). */
   #kept = new KeptConnections();
@@ -54,9 +54,10 @@ export class RecyclingPool {
   /** Per pool: resolves when it is retired or ended, for the reservations waiting in it. */
   readonly #retirements = new Map<Sql, AbortController>();
 
-  constructor(open: () => Sql) {
+  /** `open(onclose)` makes a postgres.js pool that calls `onclose` when a connection closes. */
+  constructor(open: (onclose: () => void) => Sql) {
     this.#open = open;
-    this.#current = open();
+    this.#current = this.#openWatched();
     const reserve = () => this.#reserve();
     this.sql = new Proxy((() => {}) as unknown as Sql, {
       apply: (_, thisArg, args) => Reflect.apply(this.#current, thisArg, args),
@@ -187,9 +188,21 @@ export class RecyclingPool {
     return openEveryConnection(this.#current);
   }
 
+  /**
+   * A pool whose connections, once one closes while it is current (a restart, a killed
+   * backend), have it replaced by a warm one: its closed connections would be opened again
+   * by the next reservations, and stranded (see `warm`).
+   */
+  #openWatched(): Sql {
+    const pool: Sql = this.#open(() => {
+      if (pool === this.#current && !this.#ended) this.#markLeaky();
+    });
+    return pool;
+  }
+
   #replace(): Promise<void> {
     this.#replacing ??= (async () => {
-      const fresh = this.#open();
+      const fresh = this.#openWatched();
       reuseTypes(this.#current, fresh);
       try {
         await openEveryConnection(fresh);

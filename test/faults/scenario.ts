@@ -200,12 +200,16 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     // ---- the load ----
     const plan = planLoad(o, t0);
     const feeder = new Feeder(plan);
-    // FAULTS_DEBUG=1 prints where the harness is every 5 s (for a scenario that hangs).
+    // FAULTS_DEBUG=1 prints where the harness is every 5 s (for a scenario that hangs);
+    // FAULTS_DEBUG=250, every 250 ms.
     let phase = "load";
     debug = process.env.FAULTS_DEBUG
-      ? setInterval(() => {
-          console.log(`[faults/${o.name}] +${Date.now() - t0} ms: ${phase} ${feeder.doing}`);
-        }, 5000)
+      ? setInterval(
+          () => {
+            console.log(`[faults/${o.name}] +${Date.now() - t0} ms: ${phase} ${feeder.doing}`);
+          },
+          Number(process.env.FAULTS_DEBUG) > 1 ? Number(process.env.FAULTS_DEBUG) : 5000,
+        )
       : undefined;
 
     // ---- the nemesis ----
