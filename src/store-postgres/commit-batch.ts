@@ -108,32 +108,14 @@ export async function commitBatch(
 }
 
 /**
- * The most common batch: journal entries only (steps that finished, no run stops). One
- * statement, hence one implicit transaction, one round trip and no BEGIN/COMMIT: its CTE
- * locks the runs in id order and the upsert is fenced against the locked rows, which the
- * statement also returns for the results. Returns undefined for any other batch.
+ * The results of a batch applied by one statement (`commitEntries`, `commitFinishes`) that
+ * returns the locked rows, each with the counts of entries `written` and runs `finished`.
  */
-export async function commitEntries(
-  sql: Sql,
-  ops: readonly JournalOp[],
-): Promise<JournalOpResult[] | undefined> {
-  const plan = planBatch(ops);
-  if (plan.changes.length > 0) return undefined;
-  const rows = await sql`WITH locked AS (
-      SELECT id, status, fencing_token, created_at FROM runs
-      WHERE id = ANY(${plan.runIds}::text[]) ORDER BY id FOR UPDATE
-    ), written AS (
-      ${upsertEntries(sql, plan.entries, "locked")}
-      RETURNING 1
-    )
-    SELECT locked.*, (SELECT count(*) FROM written) AS written FROM locked`;
+export function statementResults(ops: readonly JournalOp[], rows: readonly Row[]) {
+  const count = (column: string) => (rows.length > 0 ? Number(rows[0]?.[column]) : 0);
   const results = simulate(ops, toStates(rows), new Map(), () => undefined);
-  checkCounts(results, ops, 0, {
-    entries: rows.length > 0 ? Number(rows[0]?.written) : 0,
-    finishes: 0,
-    releases: 0,
-    sleeps: 0,
-  });
+  const counts = { entries: count("written"), finishes: count("finished") };
+  checkCounts(results, ops, 0, { ...counts, releases: 0, sleeps: 0 });
   return results;
 }
 
@@ -184,7 +166,7 @@ interface EntryRow {
   entry: JournalEntry;
 }
 
-function planBatch(ops: readonly JournalOp[]): Plan {
+export function planBatch(ops: readonly JournalOp[]): Plan {
   const runIds = new Set<string>();
   const finishing = new Set<string>();
   const changing = new Set<string>();
@@ -361,9 +343,10 @@ function lockRuns(tx: ReservedSql, runIds: string[], finishingIds: string[]) {
 
 /**
  * Upserts entries, fenced against the run rows as `against` holds them: the table (rows
- * this transaction already locked) or the `locked` CTE of {@link commitEntries}.
+ * this transaction already locked) or the `locked` CTE of the one-statement batches
+ * (`commit-one-statement.ts`).
  */
-function upsertEntries(tx: Sql, rows: EntryRow[], against: "runs" | "locked" = "runs") {
+export function upsertEntries(tx: Sql, rows: EntryRow[], against: "runs" | "locked" = "runs") {
   const col = <T>(pick: (r: EntryRow) => T) => rows.map(pick);
   return tx`INSERT INTO steps (run_id, position, key, kind, status, output, error, attempt,
       started_at, finished_at, wake_at, detail, seq)

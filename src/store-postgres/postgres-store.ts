@@ -19,7 +19,8 @@ import type {
 import { admitRuns } from "./admit-runs.ts";
 import { cancelRun } from "./cancel-run.ts";
 import { claimRuns, versionFilter } from "./claim-runs.ts";
-import { commitBatch, commitEntries } from "./commit-batch.ts";
+import { commitBatch } from "./commit-batch.ts";
+import { commitEntries, commitFinishes, UnlinkedRuns } from "./commit-one-statement.ts";
 import { commitWithContinuations } from "./continue-run.ts";
 import { createOneRun } from "./create-run.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
@@ -129,6 +130,7 @@ export class PostgresStore implements Store {
   readonly createRunWithJournal: Store["createRunWithJournal"];
   readonly flows: Store["flows"];
   readonly #starts: StartBatcher;
+  readonly #unlinked = new UnlinkedRuns();
   readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
   readonly #listeners = new Set<WakeListener>();
 
@@ -224,8 +226,12 @@ export class PostgresStore implements Store {
     const { debounce } = run;
     const debounced = debounce && !claim;
     // A run created claimed goes straight to this process's worker; any other notifies.
-    if (!debounced && !run.idempotency) return this.#starts.start(run, claim);
-    return createOneRun(this.sql, run, claim);
+    const started =
+      !debounced && !run.idempotency
+        ? await this.#starts.start(run, claim)
+        : await createOneRun(this.sql, run, claim);
+    if (claim && started.created) this.#unlinked.note([started.run]);
+    return started;
   }
 
   async getRun(id: RunId): Promise<RunRecord | undefined> {
@@ -264,7 +270,9 @@ export class PostgresStore implements Store {
     leaseMs: number,
     limit: number,
   ): Promise<ClaimedRun[]> {
-    return claimRuns(this.sql, owner, scope, now, leaseMs, limit);
+    const claimed = await claimRuns(this.sql, owner, scope, now, leaseMs, limit);
+    this.#unlinked.note(claimed.map((c) => c.run));
+    return claimed;
   }
 
   async renewLeases(
@@ -294,13 +302,22 @@ export class PostgresStore implements Store {
     if (ops.some((op) => op.type === "continue")) {
       return commitWithContinuations(this.sql, ops, (set) => this.commit(set));
     }
-    if (ops.every((op) => op.type === "entry")) {
+    const set = ops as readonly SetOp[]; // no continuation left (see above)
+    if (set.every((op) => op.type === "entry")) {
       const results = await retryingDeadlocks(() =>
-        this.#pool.hot((sql) => commitEntries(sql, ops)),
+        this.#pool.hot((sql) => commitEntries(sql, set)),
       );
       if (results) return results;
     }
-    const set = ops as readonly SetOp[]; // no continuation left (see above)
+    // Whatever path it takes, a run this batch stops is noted again at its next claim.
+    const unlinked = this.#unlinked.covers(set);
+    this.#unlinked.forgetStopped(set);
+    if (unlinked) {
+      const results = await retryingDeadlocks(() =>
+        this.#pool.hot((sql) => commitFinishes(sql, set)),
+      );
+      if (results) return results;
+    }
     return pipelinedTransaction(this.sql, (tx, send, commit) => commitBatch(tx, send, commit, set));
   }
 
