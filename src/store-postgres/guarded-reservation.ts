@@ -35,14 +35,6 @@ export function isConnectionError(error: unknown): boolean {
   return connectionErrors.has((error as { code?: string } | undefined)?.code ?? "");
 }
 
-/** Per reservation: what its pool does once a transaction on it finds its connection lost. */
-const lossHandlers = new WeakMap<ReservedSql, () => void>();
-
-/** Calls `handler` once a {@link GuardedReservation} on `reserved` finds its connection lost. */
-export function onConnectionLost(reserved: ReservedSql, handler: () => void): void {
-  lossHandlers.set(reserved, handler);
-}
-
 /** Slack over `statement_timeout` before a transaction that has not settled is given up. */
 const deadlineSlackMs = 2000;
 
@@ -172,6 +164,5 @@ export class GuardedReservation {
     if (this.#lost) return;
     this.#lost = error;
     this.#signalLost(error);
-    lossHandlers.get(this.#raw)?.();
   }
 }

@@ -1,4 +1,4 @@
-import postgres, { type Sql } from "postgres";
+import type { Sql } from "postgres";
 import type { RunId } from "../core/types.ts";
 import type {
   ClaimedRun,
@@ -21,19 +21,20 @@ import { cancelRun } from "./cancel-run.ts";
 import { claimRuns, versionFilter } from "./claim-runs.ts";
 import { commitBatch } from "./commit-batch.ts";
 import { commitEntries, commitFinishes, UnlinkedRuns } from "./commit-one-statement.ts";
+import { type Connect, storeConnector } from "./connect.ts";
 import { commitWithContinuations } from "./continue-run.ts";
 import { createOneRun } from "./create-run.ts";
 import { deleteFinishedRuns } from "./delete-finished-runs.ts";
 import { eventTriggers, setEventTriggers } from "./event-triggers.ts";
 import { listRuns, searchRuns } from "./list-runs.ts";
-import { appliedMigrations, migratePostgres, quoteIdentifier } from "./migrate.ts";
+import { appliedMigrations, migratePostgres } from "./migrate.ts";
 import { pipelinedTransaction, retryingDeadlocks } from "./pipeline.ts";
 import { postgresFlows } from "./postgres-flows.ts";
 import { postgresSchedules } from "./postgres-schedules.ts";
 import { postgresTokens } from "./postgres-tokens.ts";
 import { postgresUi } from "./postgres-ui.ts";
 import { queueStats } from "./queue-stats.ts";
-import { RecyclingPool, reconnectDelayS } from "./recycling-pool.ts";
+import { RecyclingPool } from "./recycling-pool.ts";
 import { postgresRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
@@ -131,17 +132,14 @@ export class PostgresStore implements Store {
   readonly flows: Store["flows"];
   readonly #starts: StartBatcher;
   readonly #unlinked = new UnlinkedRuns();
-  readonly #connect: (options: { max: number; fetchTypes?: boolean }) => Sql;
+  readonly #connect: Connect;
   readonly #listeners = new Set<WakeListener>();
 
   /**
    * Wraps an open pool; {@link PostgresStore.open} also creates and migrates the schema.
    * `connect` opens another client with the same settings (the `LISTEN` connection).
    */
-  constructor(
-    pool: RecyclingPool,
-    connect: (options: { max: number; fetchTypes?: boolean }) => Sql,
-  ) {
+  constructor(pool: RecyclingPool, connect: Connect) {
     this.#pool = pool;
     const sql = pool.sql;
     this.sql = sql;
@@ -171,36 +169,7 @@ export class PostgresStore implements Store {
       parsed.searchParams.delete("schema");
       url = parsed.toString();
     }
-    const connect = ({
-      max,
-      fetchTypes = true,
-      onclose,
-    }: {
-      max: number;
-      fetchTypes?: boolean;
-      onclose?: () => void;
-    }) =>
-      postgres(url, {
-        max,
-        ...(onclose ? { onclose } : {}),
-        onnotice: () => {},
-        // postgres.js needs the array types it fetches to send array parameters; the pool
-        // fetches them once (RecyclingPool.typesKnown).
-        fetch_types: fetchTypes,
-        connect_timeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
-        backoff: reconnectDelayS,
-        // No connection is closed for its age: one that closes while reservations wait can
-        // be stranded (see RecyclingPool's warming), and under load postgres.js's default
-        // 30-60 min lifetime would strand connections one by one.
-        max_lifetime: 0,
-        connection: {
-          application_name: options.applicationName ?? "cairn",
-          statement_timeout: options.statementTimeoutMs ?? 30_000,
-          lock_timeout: options.lockTimeoutMs ?? 5_000,
-          idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 60_000,
-          ...(schema === undefined ? {} : { search_path: quoteIdentifier(schema) }),
-        },
-      });
+    const connect = storeConnector(url, schema, options);
     const pool = new RecyclingPool((onclose) => connect({ max: options.max ?? 10, onclose }));
     try {
       if (options.migrate !== false) {

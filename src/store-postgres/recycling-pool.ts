@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { ReservedSql, Sql } from "postgres";
 import { CairnError } from "../core/errors.ts";
-import { isConnectionError, onConnectionLost } from "./guarded-reservation.ts";
+import { isConnectionError } from "./guarded-reservation.ts";
 import { KeptConnections } from "./kept-connections.ts";
 import { reserveConnection } from "./reserve-connection.ts";
 
@@ -21,8 +21,8 @@ export function reconnectDelayS(failures: number): number {
 }
 
 /**
- * The store's postgres.js pool, replaced by a fresh one after a reservation failed to
- * connect or lost its connection.
+ * The store's postgres.js pool, replaced by a fresh, warm one (see `warm`) after a
+ * reservation failed to connect or one of its connections closed.
  *
  * postgres.js 3.4 (`reserve()` in its index.js) queues a reservation request and, if no
  * connection is open, also hands it to a closed connection to connect; when that connect
@@ -121,8 +121,6 @@ export class RecyclingPool {
       try {
         const reserved = await reserveConnection(pool, this.#retirement(pool));
         if (reserved) {
-          // A connection that closes while reservations wait may be stranded (see `warm`).
-          onConnectionLost(reserved, () => this.#markLeaky());
           this.#kept.adopt(reserved);
           return reserved;
         }
