@@ -175,12 +175,12 @@ export class RecyclingPool {
    * With `fetch_types: false` (see `typesKnown`), postgres.js 3.4.9 strands a connection it
    * opens for a reservation: once started up, the connection is neither handed over nor put
    * in the pool's open queue, and idles for good (porsager/postgres#1195, #1219). On a cold
-   * pool every reservation of a burst opens one that way: a fresh store, or a pool replaced
-   * after a restart, then ran every transaction on one connection (9 of 10 stranded, seen
-   * in `pg_stat_activity`), and a transaction waiting on a plain statement held the only
-   * one (Q-P1: a worker claimed nothing until the next restart closed the stranded
-   * connections). Plain statements open connections that join the pool; reservations then
-   * find them open.
+   * pool every reservation of a burst opens one that way: a fresh store, or a pool after a
+   * restart, then ran every transaction on one connection (9 of 10 stranded, seen in
+   * `pg_stat_activity`), or stranded them all and a plain statement waited until the next
+   * restart closed them (Q-P1: the harness's start hung, and the workers had nothing to
+   * do). Plain statements open connections that join the pool; reservations then find them
+   * open.
    */
   warm(): Promise<void> {
     return openEveryConnection(this.#current);
