@@ -451,34 +451,61 @@ describe("PostgreSQL store", () => {
     });
   });
 
+  // postgres.js 3.4.9 strands a connection it opens for a reservation (see RecyclingPool.warm):
+  // a cold pool then ran every transaction on one connection, the others idle for good.
+
+  /** 24 transactions at once (lease renewals), all on `store`. */
+  async function burstOfTransactions(store: PostgresStore): Promise<void> {
+    const ids = Array.from({ length: 24 }, (_, i) => `burst-${i}`);
+    for (const r of ids) await store.createRun(newRun(r, { createdAt: 0 }));
+    const claimed = await store.claimRuns("w1", wf, 1000, 60_000, ids.length);
+    expect(claimed).toHaveLength(ids.length);
+    const lost = await Promise.all(
+      claimed.map((c) => store.renewLeases("w1", [{ runId: c.run.id, token: c.token }], 90_000)),
+    );
+    expect(lost.flat()).toEqual([]);
+  }
+
+  /** The store's connections, and those that never ran a statement: stranded ones. */
+  async function connectionsOf(applicationName: string) {
+    const rows = await withSql(
+      url,
+      (sql) => sql<{ pid: number; used: boolean }[]>`
+        SELECT pid, query <> '' AS used FROM pg_stat_activity
+        WHERE application_name = ${applicationName}`,
+    );
+    return { pids: rows.map((r) => r.pid), stranded: rows.filter((r) => !r.used) };
+  }
+
   it("a burst of transactions on a fresh store runs on all its connections, none left stranded", async () => {
-    // postgres.js 3.4.9 strands a connection it opens for a reservation (see RecyclingPool):
-    // a cold pool then ran every transaction on one connection, the others idle for good.
     const applicationName = `cairn-strand-${randomBytes(4).toString("hex")}`;
     const store = await openStore({ max: 6, applicationName });
     await using([store], async () => {
-      const ids = Array.from({ length: 24 }, (_, i) => `burst-${i}`);
-      for (const r of ids) await store.createRun(newRun(r, { createdAt: 0 }));
-      const claimed = await store.claimRuns("w1", wf, 1000, 60_000, ids.length);
-      expect(claimed).toHaveLength(ids.length);
-      const results = await Promise.all(
-        claimed.map((c) =>
-          store.commit([
-            { type: "entry", runId: c.run.id, token: c.token, entry: stepEntry(0, "a") },
-            { type: "complete", runId: c.run.id, token: c.token, output: "1", at: 1001 },
-          ]),
-        ),
-      );
-      expect(results.flat().every((r) => r.ok)).toBe(true);
-      const connections = await withSql(
+      await burstOfTransactions(store);
+      const { pids, stranded } = await connectionsOf(applicationName);
+      expect(pids.length).toBeGreaterThan(1);
+      expect(stranded).toEqual([]);
+    });
+  });
+
+  it("after its connections are closed under it, a store strands none in the next burst", async () => {
+    const applicationName = `cairn-strand-${randomBytes(4).toString("hex")}`;
+    const store = await openStore({ max: 6, applicationName });
+    await using([store], async () => {
+      const before = (await connectionsOf(applicationName)).pids;
+      // What a restart does to the store's connections, without the restart.
+      await withSql(
         url,
-        (sql) => sql<{ state: string; used: boolean }[]>`
-          SELECT state, query <> '' AS used FROM pg_stat_activity
-          WHERE application_name = ${applicationName}`,
+        (sql) =>
+          sql`SELECT pg_terminate_backend(pid) FROM unnest(${`{${before.join(",")}}`}::int[]) AS pid`,
       );
-      expect(connections.length).toBeGreaterThan(1);
-      // A connection that never ran a statement is a stranded one.
-      expect(connections.filter((c) => !c.used)).toEqual([]);
+      await expect
+        .poll(async () =>
+          (await connectionsOf(applicationName)).pids.filter((p) => before.includes(p)),
+        )
+        .toEqual([]);
+      await burstOfTransactions(store);
+      expect((await connectionsOf(applicationName)).stranded).toEqual([]);
     });
   });
 
