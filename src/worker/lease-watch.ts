@@ -45,10 +45,12 @@ export class LeaseWatch<K extends object> {
   }
 
   /** True once `holder`'s lease went unconfirmed for a whole lease: another worker may own it. */
-  lapsed(holder: K, now = this.now()): boolean {
+  lapsed(holder: K, now?: LeaseMoment): boolean {
+    // Checked before every step: no allocation, and the engine clock read only when needed.
     const claimed = this.#claimed.get(holder);
     const real = Math.max(this.#confirmed.real, claimed?.real ?? 0);
+    if ((now?.real ?? performance.now()) - real < this.#leaseMs) return false;
     const engine = Math.max(this.#confirmed.engine, claimed?.engine ?? 0);
-    return now.real - real >= this.#leaseMs && now.engine - engine >= this.#leaseMs;
+    return (now?.engine ?? this.#clock.now()) - engine >= this.#leaseMs;
   }
 }

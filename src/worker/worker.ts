@@ -350,9 +350,9 @@ export class Worker {
           this.#loading--;
         }
       }
-      const execution = new RunExecution(this.#env, claimed, definition, entries, () =>
-        this.#selfFenceIfExpired([execution]),
-      );
+      const execution = new RunExecution(this.#env, claimed, definition, entries, () => {
+        if (this.#leases.lapsed(execution)) this.#selfFenceIfExpired([execution]);
+      });
       this.#active.set(runId, execution);
       this.#leases.claimed(execution, claimedAt);
       if (!this.#running) this.#crashed.drain(execution); // its journal loaded after stop() began
