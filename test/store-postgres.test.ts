@@ -614,32 +614,7 @@ describe("PostgreSQL and SQLite apply the same journal batches the same way", ()
   // had not awaited it): SQLite leaves the parent's entry unnumbered, as its parent was
   // running then; PostgreSQL once numbered it because the parent finished in the batch.
   it("for random batches", async () => {
-    const { SqliteStore } = await import("../src/store-sqlite/sqlite-store.ts");
-    const dir = mkdtempSync(join(tmpdir(), "cairn-diff-"));
-    const sqlite = new SqliteStore(join(dir, "diff.db"), { synchronous: "NORMAL" });
-    const pg = await openStore();
-    const seed = Number(process.env.SEED ?? 5);
-    const random = seeded(seed);
-    const seen = new Set<string>();
-    try {
-      for (let round = 0; round < Number(process.env.CAIRN_DIFF_ROUNDS ?? 120); round++) {
-        const scenario = makeScenario(round, random);
-        const outcome = async (store: Store) => {
-          await scenario.setup(store);
-          const results = await store.commit(scenario.batch).catch(() => "error");
-          return { results, state: await snapshot(store, scenario.runIds) };
-        };
-        const expected = await outcome(sqlite);
-        const actual = await outcome(pg);
-        expect({ seed, round, ...actual }).toEqual({ seed, round, ...expected });
-        const { results } = expected;
-        if (typeof results === "string") seen.add(results);
-        else for (const r of results) seen.add(r.ok ? `ok:${r.status}` : "fenced");
-      }
-    } finally {
-      await Promise.all([sqlite.close(), pg.close()]);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const seen = await compareStores(Number(process.env.SEED ?? 5), 120);
     // The batches did exercise every outcome.
     expect([...seen].sort()).toEqual(
       expect.arrayContaining([
@@ -652,9 +627,65 @@ describe("PostgreSQL and SQLite apply the same journal batches the same way", ()
       ]),
     );
   });
+
+  // The PostgreSQL store writes these with statements of their own, a parameter per column.
+  it("for the batches of a sequential step: one entry, alone or with its run's finish", async () => {
+    const seen = await compareStores(7, 60, (scenario, random) => {
+      const runId = id(scenario.runIds[Math.floor(random() * 4)] as string);
+      const token = random() < 0.5 ? 1 : 2;
+      const entry = entryAt(Math.floor(random() * 3), "k", 1);
+      const batch: Scenario["batch"] = [{ type: "entry", runId, token, entry }];
+      const finish = random();
+      if (finish < 0.4)
+        batch.push({ type: "complete", runId, token, output: '{"json":1}', at: 3001 });
+      else if (finish < 0.6)
+        batch.push({ type: "fail", runId, token, error: '{"message":"x"}', at: 3001 });
+      return batch;
+    });
+    expect([...seen].sort()).toEqual(["fenced", "ok:completed", "ok:failed", "ok:undefined"]);
+  });
 });
 
 // ---- the differential scenario generator ----
+
+/**
+ * Applies each round's scenario to a fresh SQLite store and to PostgreSQL, and expects the
+ * same results and end states. `batchOf` replaces the scenario's random batch. Returns the
+ * outcomes seen, so that a test can check its batches exercised them.
+ */
+async function compareStores(
+  seed: number,
+  rounds: number,
+  batchOf?: (scenario: Scenario, random: () => number) => Scenario["batch"],
+): Promise<Set<string>> {
+  const { SqliteStore } = await import("../src/store-sqlite/sqlite-store.ts");
+  const dir = mkdtempSync(join(tmpdir(), "cairn-diff-"));
+  const sqlite = new SqliteStore(join(dir, "diff.db"), { synchronous: "NORMAL" });
+  const pg = await openStore();
+  const random = seeded(seed);
+  const seen = new Set<string>();
+  try {
+    for (let round = 0; round < Number(process.env.CAIRN_DIFF_ROUNDS ?? rounds); round++) {
+      const scenario = makeScenario(round, random);
+      if (batchOf) scenario.batch = batchOf(scenario, random);
+      const outcome = async (store: Store) => {
+        await scenario.setup(store);
+        const results = await store.commit(scenario.batch).catch(() => "error");
+        return { results, state: await snapshot(store, scenario.runIds) };
+      };
+      const expected = await outcome(sqlite);
+      const actual = await outcome(pg);
+      expect({ seed, round, ...actual }).toEqual({ seed, round, ...expected });
+      const { results } = expected;
+      if (typeof results === "string") seen.add(results);
+      else for (const r of results) seen.add(r.ok ? `ok:${r.status}` : "fenced");
+    }
+  } finally {
+    await Promise.all([sqlite.close(), pg.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return seen;
+}
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
