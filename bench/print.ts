@@ -29,6 +29,11 @@ export function formatReport(report: BenchReport): string {
       `  floor     ${f.probe}: ${f.commitMs.toFixed(3)} ms p50, ${f.commitP90Ms.toFixed(3)} ms p90 (n=${f.samples}); W1's floor is 40 of them, W4's 2, each re-measured before its workload`,
     );
   }
+  if (report.warmUp) {
+    lines.push(
+      `  warm-up   ${report.warmUp.rounds} rounds of W3's, W1's, W2's and W4's shapes on a throwaway database (${(report.warmUp.ms / 1000).toFixed(1)} s) before the first workload: the figures are of compiled code, as in a server that has run for a while`,
+    );
+  }
   if (Object.values(workloads).some((c) => c && isBusy(c, m.cores))) {
     lines.push(
       "  WARNING   other processes competed for the CPU; figures marked BUSY understate the engine",

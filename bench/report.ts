@@ -10,7 +10,7 @@ import {
   peers,
   type Targets,
 } from "./targets.ts";
-import type { LatencyResult, ThroughputResult, WriteFigures } from "./workloads.ts";
+import type { LatencyResult, ThroughputResult, WarmUp, WriteFigures } from "./workloads.ts";
 
 export type Verdict = "PASS" | "MISS" | "ERROR";
 
@@ -74,6 +74,8 @@ export interface BenchReport {
     workloads: Partial<Record<WorkloadId, Conditions>>;
     end: Conditions | undefined;
   };
+  /** Run before the first in-process workload (absent when none of W1–W4 ran). */
+  warmUp?: WarmUp;
   targets: Targets;
   verdicts: Partial<Record<WorkloadId, Verdict>>;
   results: Results;

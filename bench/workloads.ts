@@ -7,6 +7,8 @@ import { fanOut, sequential } from "./workflows.ts";
 
 /** How much of each workload to run; `--quick` shrinks it to a smoke test. */
 export interface Plan {
+  /** Rounds of every workload's shape on a throwaway engine before anything is measured. */
+  warmUp: { rounds: number };
   w1: { warmups: number; repeats: number };
   w2: { warmups: number; repeats: number };
   w3: { warmups: number; passes: number };
@@ -16,16 +18,21 @@ export interface Plan {
 export function plan(quick: boolean): Plan {
   return quick
     ? {
+        warmUp: { rounds: 1 },
         w1: { warmups: 1, repeats: 5 },
         w2: { warmups: 1, repeats: 5 },
         w3: { warmups: 1, passes: 2 },
         w4: { warmups: 3, runs: 30 },
       }
     : {
-        w1: { warmups: 3, repeats: 20 },
-        w2: { warmups: 3, repeats: 20 },
+        warmUp: { rounds: 4 },
+        // A fresh engine's first runs pay for new connections (their backends' caches, their
+        // prepared statements' first plans) whatever the warm-up before it: W1's runs kept
+        // getting faster for about 40 of them.
+        w1: { warmups: 40, repeats: 20 },
+        w2: { warmups: 40, repeats: 20 },
         w3: { warmups: 1, passes: 5 },
-        w4: { warmups: 10, runs: 100 },
+        w4: { warmups: 100, runs: 100 },
       };
 }
 
@@ -67,6 +74,33 @@ const w1Steps = 40;
 const w2Steps = 40;
 const w3Runs = 200;
 const w3Steps = 10;
+
+/** What the warm-up ran, for the report. */
+export interface WarmUp {
+  rounds: number;
+  ms: number;
+}
+
+/**
+ * Brings the engine's code to the state a server's is in after its first seconds, before
+ * anything is measured: a throwaway engine runs each round a throughput pass and the shapes
+ * of W1, W2 and W4. Without it the first workload measured V8 compiling the engine: W1's CPU
+ * per step fell by half over its first hundred runs (PostgreSQL, 0.5 → 0.2 ms), so its median
+ * of 20 said more about the JIT than about the engine.
+ */
+export function warmUp(target: DatabaseTarget, p: Plan["warmUp"]): Promise<WarmUp> {
+  return withEngine(target, "warm-up", w3Runs, async (cairn) => {
+    const t0 = performance.now();
+    for (let i = 0; i < p.rounds; i++) {
+      // W3's shape, then W1's, W2's and W4's.
+      await throughputPass(cairn);
+      for (let n = 0; n < 50; n++) await runOnce(cairn, sequential, { steps: w1Steps }, w1Steps);
+      for (let n = 0; n < 10; n++) await runOnce(cairn, fanOut, { steps: w2Steps }, w2Steps);
+      for (let n = 0; n < 100; n++) await runOnce(cairn, sequential, { steps: 1 }, 1);
+    }
+    return { rounds: p.rounds, ms: round(performance.now() - t0, 0) };
+  });
+}
 
 /** W1 seed-40: one run of 40 sequential steps, `cairn.start` to `run.result()`. */
 export function seed40(target: DatabaseTarget, p: Plan["w1"]): Promise<LatencyResult> {

@@ -41,7 +41,7 @@ export function options(argv: readonly string[] = process.argv.slice(2)): Option
   const passes = passesArg ? Number(passesArg.slice("--passes=".length)) : quick ? 1 : 4;
   return quick
     ? { passes, w1Repeats: 3, w2Repeats: 3, w4Runs: 10, warmups: 1 }
-    : { passes, w1Repeats: 20, w2Repeats: 20, w4Runs: 100, warmups: 3 };
+    : { passes, w1Repeats: 20, w2Repeats: 20, w4Runs: 100, warmups: 40 };
 }
 
 /**
