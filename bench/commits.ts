@@ -2,8 +2,13 @@ import type { Store } from "../src/index.ts";
 
 /** Write transactions the store ran, by kind. */
 export interface CommitCounts {
-  /** `createRun`: one per `cairn.start` (the run row, claimed by the local worker). */
+  /**
+   * Transactions of `createRun` (the run rows, claimed by the local worker): the store batches
+   * the starts of one event-loop turn. `startCalls` when the store does not count them.
+   */
   starts: number;
+  /** `createRun` calls: one per `cairn.start`. */
+  startCalls: number;
   /** `commit`: the journal writer's group-commit flushes. */
   journal: number;
   /** `claimRuns` that claimed at least one run (an empty claim writes nothing). */
@@ -24,13 +29,15 @@ export interface CommitCounter {
  * amplification they count just the same. The wrappers only add a counter increment.
  */
 export function countCommits(store: Store): CommitCounter {
-  const counts: CommitCounts = { starts: 0, journal: 0, claims: 0, renewals: 0 };
+  const counts: CommitCounts = { starts: 0, startCalls: 0, journal: 0, claims: 0, renewals: 0 };
+  const createCommits = () => store.createCommits ?? counts.startCalls;
+  const createCommitsBefore = createCommits();
   const createRun = store.createRun.bind(store);
   const commit = store.commit.bind(store);
   const claimRuns = store.claimRuns.bind(store);
   const renewLeases = store.renewLeases.bind(store);
   store.createRun = (...args) => {
-    counts.starts++;
+    counts.startCalls++;
     return createRun(...args);
   };
   store.commit = (...args) => {
@@ -46,7 +53,7 @@ export function countCommits(store: Store): CommitCounter {
     if (args[1].length > 0) counts.renewals++;
     return renewLeases(...args);
   };
-  return { read: () => ({ ...counts }) };
+  return { read: () => ({ ...counts, starts: createCommits() - createCommitsBefore }) };
 }
 
 export function totalCommits(c: CommitCounts): number {
@@ -57,6 +64,7 @@ export function diffCommits(after: CommitCounts, before: CommitCounts): CommitCo
   return {
     starts: after.starts - before.starts,
     journal: after.journal - before.journal,
+    startCalls: after.startCalls - before.startCalls,
     claims: after.claims - before.claims,
     renewals: after.renewals - before.renewals,
   };

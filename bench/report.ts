@@ -270,7 +270,7 @@ function writesLine(r: LatencyResult | ThroughputResult): string {
   const c = w.commits;
   return (
     `writer: ${w.opsPerStep} ops/step, ${w.stepsPerFlush} steps/flush; ` +
-    `all commits: ${w.stepsPerCommit} steps/commit (${c.starts} starts + ${c.journal} flushes + ${c.claims} claims + ${c.renewals} renewals)`
+    `all commits: ${w.stepsPerCommit} steps/commit (${c.starts} for ${c.startCalls} starts + ${c.journal} flushes + ${c.claims} claims + ${c.renewals} renewals)`
   );
 }
 
@@ -285,9 +285,10 @@ function batchingNotes(w: WriteFigures, together: { steps: number; starts: numbe
       `NOTE steps that finish together do not share a commit: ${w.stepsPerFlush} steps/flush, ${together.steps} possible`,
     );
   }
-  if (together.starts > 1 && w.commits.starts > w.commits.starts / together.starts) {
+  const { starts, startCalls } = w.commits;
+  if (together.starts > 1 && starts > startCalls / together.starts) {
     notes.push(
-      `NOTE runs started together do not share a commit: ${int(w.commits.starts)} starts took ${int(w.commits.starts)} commits, ${int(w.commits.starts / together.starts)} possible`,
+      `NOTE runs started together do not share a commit: ${int(startCalls)} starts took ${int(starts)} commits, ${int(startCalls / together.starts)} possible`,
     );
   }
   return notes;

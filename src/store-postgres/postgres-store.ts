@@ -131,6 +131,8 @@ export class PostgresStore implements Store {
   readonly createRunWithJournal: Store["createRunWithJournal"];
   readonly flows: Store["flows"];
   readonly #starts: StartBatcher;
+  /** Starts created by a transaction of their own (debounced, idempotent). */
+  #createdAlone = 0;
   readonly #unlinked = new UnlinkedRuns();
   readonly #connect: Connect;
   readonly #listeners = new Set<WakeListener>();
@@ -188,6 +190,10 @@ export class PostgresStore implements Store {
 
   // ---- runs ----
 
+  get createCommits(): number {
+    return this.#starts.commits + this.#createdAlone;
+  }
+
   async createRun(
     run: NewRun,
     claim?: { owner: string; leaseUntil: number },
@@ -195,10 +201,11 @@ export class PostgresStore implements Store {
     const { debounce } = run;
     const debounced = debounce && !claim;
     // A run created claimed goes straight to this process's worker; any other notifies.
-    const started =
-      !debounced && !run.idempotency
-        ? await this.#starts.start(run, claim)
-        : await createOneRun(this.sql, run, claim);
+    const batched = !debounced && !run.idempotency;
+    if (!batched) this.#createdAlone++;
+    const started = batched
+      ? await this.#starts.start(run, claim)
+      : await createOneRun(this.sql, run, claim);
     if (claim && started.created) this.#unlinked.note([started.run]);
     return started;
   }

@@ -26,6 +26,8 @@ export class StartBatcher {
   #queue: PendingStart[] = [];
   #scheduled = false;
   #flushing = false;
+  /** Inserts run so far (a batch that fails is retried one start at a time). */
+  commits = 0;
 
   constructor(sql: Sql) {
     this.#sql = sql;
@@ -56,6 +58,7 @@ export class StartBatcher {
 
   async #flush(batch: PendingStart[]): Promise<void> {
     let inserted: Row[];
+    this.commits++;
     try {
       inserted = await insertRuns(
         this.#sql,

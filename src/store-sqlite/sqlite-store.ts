@@ -59,6 +59,7 @@ export class SqliteStore implements Store {
   }[] = [];
   /** A batch of creates is committing: new ones wait for the next. */
   #creating = false;
+  #createCommits = 0;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -103,6 +104,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  get createCommits(): number {
+    return this.#createCommits;
+  }
+
   async #flushCreates(): Promise<void> {
     this.#creating = true;
     try {
@@ -118,6 +123,7 @@ export class SqliteStore implements Store {
     this.#pendingCreates = [];
     let outcomes: ({ ok: true; value: CreateResult } | { ok: false; error: unknown })[];
     try {
+      this.#createCommits++;
       outcomes = await this.#write(() =>
         batch.map(({ run, claim }) => {
           try {

@@ -67,6 +67,11 @@ export interface RunStore {
     run: NewRun,
     claim?: { owner: string; leaseUntil: number },
   ): Promise<{ run: RunRecord; created: boolean; debounced?: boolean }>;
+  /**
+   * Transactions `createRun` has run so far, for write-amplification figures: it batches
+   * the starts of one event-loop turn, so this counts fewer than its calls.
+   */
+  readonly createCommits?: number;
   getRun(id: RunId): Promise<RunRecord | undefined>;
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
   /** `listRuns` with `filter.where` conditions on input/output JSON, over a bounded scan. */
