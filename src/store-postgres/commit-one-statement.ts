@@ -2,6 +2,7 @@ import type { Sql } from "postgres";
 import type { RunRecord } from "../store/run-records.ts";
 import type { SetOp as JournalOp, JournalOpResult } from "../store/store.ts";
 import { planBatch, statementResults, upsertEntries } from "./commit-batch.ts";
+import { commitOneEntry, commitOneFinish, oneStep } from "./commit-one-step.ts";
 
 /**
  * The most common batch: journal entries only (steps that finished, no run stops). One
@@ -94,86 +95,6 @@ export async function commitFinishes(
     FROM held`;
   if (rows.length > 0 && rows[0]?.unlinked !== true) return undefined;
   return statementResults(ops, rows);
-}
-
-type EntryOp = Extract<JournalOp, { type: "entry" }>;
-type FinishOp = Extract<JournalOp, { type: "complete" | "fail" }>;
-
-/**
- * The batches of a sequential step: one entry of one run, alone or followed by the run's
- * finish with the same token. They take statements with a parameter per column where the
- * general ones pass an array per column: postgres.js serializing fifteen arrays and
- * PostgreSQL unnesting them cost about 0.1 ms per commit, a third of the commit itself.
- */
-function oneStep(ops: readonly JournalOp[]): { entry: EntryOp; finish?: FinishOp } | undefined {
-  const [entry, finish] = ops;
-  if (entry?.type !== "entry") return undefined;
-  if (ops.length === 1) return { entry };
-  if (ops.length > 2 || (finish?.type !== "complete" && finish?.type !== "fail")) return undefined;
-  return finish.runId === entry.runId && finish.token === entry.token
-    ? { entry, finish }
-    : undefined;
-}
-
-/** `commitEntries` of one entry. */
-async function commitOneEntry(sql: Sql, op: EntryOp): Promise<JournalOpResult[]> {
-  const rows = await sql`WITH locked AS (
-      SELECT id, status, fencing_token, created_at FROM runs WHERE id = ${op.runId} FOR UPDATE
-    ), written AS (
-      ${upsertEntry(sql, op)}
-      RETURNING 1
-    )
-    SELECT locked.*, (SELECT count(*) FROM written) AS written, 0 AS finished FROM locked`;
-  return statementResults([op], rows);
-}
-
-/** `commitFinishes` of one entry and its run's finish. */
-async function commitOneFinish(
-  sql: Sql,
-  entry: EntryOp,
-  finish: FinishOp,
-): Promise<JournalOpResult[] | undefined> {
-  const rows = await sql`WITH held AS (
-      SELECT id, status, fencing_token, created_at, parent_id, concurrency_limit FROM runs
-      WHERE id = ${finish.runId} FOR UPDATE
-    ), locked AS (
-      SELECT * FROM held WHERE parent_id IS NULL AND concurrency_limit IS NULL
-    ), written AS (
-      ${upsertEntry(sql, entry)}
-      RETURNING 1
-    ), done AS (
-      UPDATE runs r SET status = ${finish.type === "complete" ? "completed" : "failed"}::text,
-        output = ${finish.type === "complete" ? finish.output : null}::text,
-        error = ${finish.type === "fail" ? finish.error : null}::text,
-        finished_at = ${finish.at}::bigint, updated_at = ${finish.at}::bigint,
-        available_at = NULL, lease_owner = NULL
-      FROM locked l
-      WHERE r.id = l.id AND r.status = 'running' AND r.fencing_token = ${finish.token}::bigint
-      RETURNING r.id
-    ), cleared AS (
-      DELETE FROM waits w USING done WHERE w.run_id = done.id
-    )
-    SELECT id, status, fencing_token, created_at,
-      parent_id IS NULL AND concurrency_limit IS NULL AS unlinked,
-      (SELECT count(*) FROM written) AS written, (SELECT count(*) FROM done) AS finished
-    FROM held`;
-  if (rows.length > 0 && rows[0]?.unlinked !== true) return undefined;
-  return statementResults([entry, finish], rows);
-}
-
-/** The upsert of one entry, fenced against the run row in the statement's `locked` CTE. */
-function upsertEntry(sql: Sql, op: EntryOp) {
-  const e = op.entry;
-  return sql`INSERT INTO steps (run_id, position, key, kind, status, output, error, attempt,
-      started_at, finished_at, wake_at, detail, seq)
-    SELECT r.id, ${e.position}::int, ${e.key}::text, ${e.kind}::text, ${e.status}::text,
-      ${e.output}::text, ${e.error}::text, ${e.attempt}::int, ${e.startedAt}::bigint,
-      ${e.finishedAt}::bigint, ${e.wakeAt}::bigint, ${e.detail}::text, ${e.seq}::int
-    FROM locked r WHERE r.status = 'running' AND r.fencing_token = ${op.token}::bigint
-    ON CONFLICT (run_id, position) DO UPDATE SET status = excluded.status,
-      output = excluded.output, error = excluded.error, attempt = excluded.attempt,
-      started_at = excluded.started_at, finished_at = excluded.finished_at,
-      wake_at = excluded.wake_at, detail = excluded.detail, seq = excluded.seq`;
 }
 
 /**
