@@ -40,9 +40,27 @@ export function insertRuns(
   // too) as false: every run was stored unadmitted.
   const cell = (value: string | number | boolean | null | undefined) =>
     typeof value === "boolean" ? String(value) : (value ?? null);
+  const [only] = values;
+  if (only && values.length === 1) {
+    return sql.unsafe(insertRunText, only.map(cell) as never[], { prepare: true });
+  }
   const arrays = runColumns.map((_, i) => values.map((v) => cell(v[i])));
   return sql(insertRunsText, ...arrays) as PendingQuery<Row[]>;
 }
+
+const insertReturning = `ON CONFLICT DO NOTHING
+    RETURNING *, (SELECT pg_notify(${wakeChannel}, workflow) WHERE status = 'queued') AS notified`;
+
+/**
+ * `insertRuns` of one run (a start, most often), a parameter per column where the batch
+ * statement passes 27 one-element arrays: serializing and unnesting them cost as much as the
+ * insert's own commit.
+ */
+const insertRunText = `INSERT INTO runs (${runColumns.map(([name]) => `"${name}"`).join(", ")})
+    VALUES (${runColumns
+      .map(([, type], i) => `$${i + 1}::${type === "boolean" ? "text::boolean" : type}`)
+      .join(", ")})
+    ${insertReturning}`;
 
 /**
  * `insertRuns`'s statement, one parameter per column, as a template built once: composing
@@ -58,8 +76,7 @@ const insertRunsText: TemplateStringsArray = (() => {
     `INSERT INTO runs (${names})\n    SELECT * FROM unnest(`,
     ...casts.slice(0, -1).map((cast) => `${cast}, `),
     `${casts[casts.length - 1]})
-    ON CONFLICT DO NOTHING
-    RETURNING *, (SELECT pg_notify(${wakeChannel}, workflow) WHERE status = 'queued') AS notified`,
+    ${insertReturning}`,
   ];
   return Object.assign(strings, { raw: strings });
 })();
