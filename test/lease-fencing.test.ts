@@ -49,8 +49,14 @@ it("a worker held past its lease starts no new step of the run; the run resumes 
   await waitForStatus(cairn, run.id, "completed");
 
   expect(await run.result()).toBe("done");
-  // Each step ran once: "after" only once the lease had lapsed and the run was claimed again.
-  expect(seen.filter((s) => s !== "lease-expired")).toEqual(["before", "after"]);
+  // "after" ran once, only once the lease had lapsed and the run was claimed again. "before"
+  // may have run twice: its entry was still queued when the thread was held, and when the
+  // claim that took the run over commits before that entry, the entry is fenced and the step
+  // was never checkpointed (on a loaded machine it does, now and then).
+  const steps = seen.filter((s) => s !== "lease-expired");
+  expect(steps.filter((s) => s === "after")).toEqual(["after"]);
+  expect(steps.at(-1)).toBe("after");
+  expect(steps.filter((s) => s === "before").length).toBeLessThanOrEqual(2);
   expect(seen.indexOf("lease-expired")).toBeGreaterThan(-1);
   expect(seen.indexOf("lease-expired")).toBeLessThan(seen.indexOf("after"));
   const journal = await cairn.store.getJournal(run.id);
