@@ -54,7 +54,8 @@ const oneFinish = `WITH held AS (
     UPDATE runs r SET status = $15::text, output = $16::text, error = $17::text,
       finished_at = $18::bigint, updated_at = $18::bigint, available_at = NULL,
       lease_owner = NULL
-    FROM locked l WHERE r.id = l.id AND r.status = 'running' AND r.fencing_token = $14::bigint
+    WHERE r.id = $1::text AND EXISTS (SELECT 1 FROM locked)
+      AND r.status = 'running' AND r.fencing_token = $14::bigint
     RETURNING r.id
   ), cleared AS (
     DELETE FROM waits w USING done WHERE w.run_id = done.id
