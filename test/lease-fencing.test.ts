@@ -21,44 +21,69 @@ it("a worker held past its lease starts no new step of the run; the run resumes 
   const { url, remove } = await freshTestDatabase("lease-fencing");
   const seen: string[] = [];
   let held = false;
+  let stallRenewals: Promise<void> | undefined;
+  let releaseRenewals = () => {};
   const stalled = defineWorkflow({ name: "stalled" }, async (ctx) => {
     await ctx.step("before", () => {
       seen.push("before");
     });
     if (!held) {
       held = true;
+      // The heartbeat's renewal, due as soon as the thread is free, must not confirm the
+      // lease first: it would, legitimately (nobody took the run), and the step would run.
+      stallRenewals = new Promise((resolve) => {
+        releaseRenewals = resolve;
+      });
       // Between two steps, where the next one would start before the heartbeat could run.
       holdThread(LEASE_MS * 1.6);
     }
     await ctx.step("after", () => {
       seen.push("after");
+      releaseRenewals();
     });
     return "done";
   });
   // The real clock: the lease runs out in the store only as real time passes.
   const cairn = await Cairn.open({ db: url, workflows: [stalled], leaseMs: LEASE_MS, pollMs: 50 });
   cleanup = async () => {
+    releaseRenewals();
     await cairn.close();
     await remove();
   };
   cairn.subscribe((event) => {
-    if (event.type === "lease-expired") seen.push("lease-expired");
+    if (event.type !== "lease-expired") return;
+    seen.push("lease-expired");
+    releaseRenewals(); // the held execution is fenced: renewals may go on
   });
+  const renewLeases = cairn.store.renewLeases.bind(cairn.store);
+  cairn.store.renewLeases = async (...args) => {
+    await stallRenewals;
+    return renewLeases(...args);
+  };
   await cairn.worker();
   const run = await cairn.start(stalled, {});
+  // Claimed in its insert by this process's worker: the lease the thread will be held in.
+  const firstToken = (await cairn.store.getRun(run.id))?.fencingToken ?? 0;
+  expect(firstToken).toBeGreaterThan(0);
   await waitForStatus(cairn, run.id, "completed");
+  releaseRenewals();
 
   expect(await run.result()).toBe("done");
-  // "after" ran once, only once the lease had lapsed and the run was claimed again. "before"
-  // may have run twice: its entry was still queued when the thread was held, and when the
-  // claim that took the run over commits before that entry, the entry is fenced and the step
-  // was never checkpointed (on a loaded machine it does, now and then).
+  // "after" ran once, and under a later lease than the one the thread was held in: the run
+  // was claimed again first, after the worker fenced itself or by a claim that overtook the
+  // held execution. Without the lease check before each step it ran at once, under the
+  // lapsed lease, and the run finished under its first token. "before" may have run twice:
+  // its entry was still queued when the thread was held, and when the claim that took the
+  // run over committed first, that entry was fenced and the step never checkpointed.
   const steps = seen.filter((s) => s !== "lease-expired");
   expect(steps.filter((s) => s === "after")).toEqual(["after"]);
   expect(steps.at(-1)).toBe("after");
   expect(steps.filter((s) => s === "before").length).toBeLessThanOrEqual(2);
-  expect(seen.indexOf("lease-expired")).toBeGreaterThan(-1);
-  expect(seen.indexOf("lease-expired")).toBeLessThan(seen.indexOf("after"));
+  expect((await cairn.store.getRun(run.id))?.fencingToken).toBeGreaterThan(firstToken);
+  // When the worker fenced itself, it said so before the step ran.
+  if (seen.includes("lease-expired")) {
+    expect(seen.indexOf("lease-expired")).toBeLessThan(seen.indexOf("after"));
+  }
   const journal = await cairn.store.getJournal(run.id);
   expect(journal.map((e) => e.key)).toEqual(["before", "after"]);
 });
