@@ -67,3 +67,22 @@ it("a kept connection whose backend is gone is never handed out again", async ()
   expect(next).not.toBe(first);
   expect(await backendOfTransaction(pool)).toBe(next);
 });
+
+it("a kept connection goes back to the pool once unused, also after a long transaction on it", async () => {
+  pool = await openPool(`cairn-kept-${randomBytes(4).toString("hex")}`);
+  const on = pool;
+  await backendOfTransaction(on);
+  // Taken again and held past the keep's idle time: its timer fires while it is in use.
+  await pipelinedTransaction(on.sql, async (tx, send, commit) => {
+    void send(tx`SELECT pg_sleep(0.25)`);
+    await commit();
+  });
+  // Kept once more, then given back: plain statements get all four connections again.
+  const backendsOfPlainStatements = async () => {
+    const rows = await Promise.all(
+      Array.from({ length: 4 }, () => on.sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.02)`),
+    );
+    return new Set(rows.map((r) => r[0]?.pid)).size;
+  };
+  await expect.poll(backendsOfPlainStatements, { timeout: 5000 }).toBe(4);
+});

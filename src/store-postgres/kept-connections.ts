@@ -10,6 +10,7 @@ interface Kept {
   release: () => void;
   /** Its socket closed: postgres.js has taken it back (see `keep`). */
   closed: boolean;
+  /** Gives it back once it waited `keepIdleMs` unused; re-armed each time it is kept. */
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -30,10 +31,8 @@ export class KeptConnections {
 
   /** The connection kept last, or undefined. */
   take(): ReservedSql | undefined {
-    const kept = this.#stack.pop();
-    if (!kept) return undefined;
-    clearTimeout(kept.timer);
-    return kept.reserved;
+    // Its timer stays armed: when it fires, the connection is in use and stays out.
+    return this.#stack.pop()?.reserved;
   }
 
   /** Makes `reserved.release()` keep it here instead of giving it back to postgres.js. */
@@ -48,29 +47,39 @@ export class KeptConnections {
     for (const kept of this.#stack.splice(0)) this.#giveBack(kept);
   }
 
+  /** Once per step on the journal's path: no allocation after the first time. */
   #keep(kept: Kept): void {
     // Closed while in use: postgres.js moved it to its closed queue; releasing it now would
     // put a dead connection in its open queue.
     if (kept.closed) return;
     const driver = driverOf(kept.reserved);
     if (!driver || this.#draining) {
-      kept.release();
+      this.#giveBack(kept);
       return;
     }
-    // postgres.js calls a connection's `onclose` once when its socket closes: a kept
-    // connection closed by a restart must not be handed out.
-    driver.onclose = () => {
-      kept.closed = true;
-      clearTimeout(kept.timer);
-      const at = this.#stack.indexOf(kept);
-      if (at >= 0) this.#stack.splice(at, 1);
-    };
-    kept.timer = setTimeout(() => {
-      const at = this.#stack.indexOf(kept);
-      if (at >= 0) this.#giveBack(this.#stack.splice(at, 1)[0] as Kept);
-    }, keepIdleMs);
-    kept.timer.unref();
+    if (kept.timer) kept.timer.refresh();
+    else {
+      // postgres.js calls a connection's `onclose` once when its socket closes: a kept
+      // connection closed by a restart must not be handed out.
+      driver.onclose = () => {
+        kept.closed = true;
+        clearTimeout(kept.timer);
+        this.#remove(kept);
+      };
+      kept.timer = setTimeout(() => {
+        if (this.#remove(kept)) this.#giveBack(kept);
+      }, keepIdleMs);
+      kept.timer.unref();
+    }
     this.#stack.push(kept);
+  }
+
+  /** Takes `kept` off the stack; false when it was not there (in use, or given back). */
+  #remove(kept: Kept): boolean {
+    const at = this.#stack.indexOf(kept);
+    if (at < 0) return false;
+    this.#stack.splice(at, 1);
+    return true;
   }
 
   #giveBack(kept: Kept): void {
