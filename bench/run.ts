@@ -58,7 +58,7 @@ async function main(): Promise<number> {
 }
 
 /** The workloads whose figures depend on compiled engine code (W5 and W7 wait on timers). */
-const warmedUp = { W1: true, W2: true, W3: true, W4: true };
+const warmedUp = new Set<WorkloadId>(["W1", "W2", "W3", "W4"]);
 
 async function bench(
   target: DatabaseTarget,
@@ -116,7 +116,7 @@ async function bench(
     const commit = report.conditions.workloads[id]?.commitFloor;
     return commit ? floorRatio(value, floorCommits[id], commit.commitMs) : undefined;
   };
-  if (only.some((id) => id in warmedUp)) {
+  if (only.some((id) => warmedUp.has(id))) {
     process.stdout.write("warm-up … ");
     report.warmUp = await warmUp(target, p.warmUp);
     console.log(`done in ${(report.warmUp.ms / 1000).toFixed(1)} s`);

@@ -324,7 +324,7 @@ function checkCounts(
   }
 }
 
-function inconsistent(what: string): Error {
+export function inconsistent(what: string): Error {
   return new Error(`Cairn PostgreSQL store: a journal batch was applied inconsistently (${what}).`);
 }
 

@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import type { RunStatus } from "../core/types.ts";
 import type { SetOp as JournalOp, JournalOpResult } from "../store/store.ts";
+import { inconsistent } from "./commit-batch.ts";
 
 type EntryOp = Extract<JournalOp, { type: "entry" }>;
 type FinishOp = Extract<JournalOp, { type: "complete" | "fail" }>;
@@ -117,10 +118,6 @@ export async function commitOneFinish(
   const [row] = await sql.unsafe(oneFinish, parameters as never[], { prepare: true });
   if (row && row.unlinked !== true) return undefined;
   if (row?.written !== 1) return [fenced(row?.status), fenced(row?.status)];
-  if (row.finished !== 1) {
-    throw new Error(
-      "Cairn PostgreSQL store: a journal batch was applied inconsistently (an entry was written, its run's finish was not).",
-    );
-  }
+  if (row.finished !== 1) throw inconsistent("an entry was written, its run's finish was not");
   return [{ ok: true }, { ok: true, status }];
 }

@@ -26,11 +26,15 @@ export class StartBatcher {
   #queue: PendingStart[] = [];
   #scheduled = false;
   #flushing = false;
-  /** Inserts run so far (a batch that fails is retried one start at a time). */
-  commits = 0;
+  #commits = 0;
 
   constructor(sql: Sql) {
     this.#sql = sql;
+  }
+
+  /** Inserts run so far (a batch that fails is retried one start at a time). */
+  get commits(): number {
+    return this.#commits;
   }
 
   start(run: NewRun, claim: RunClaim | undefined): Promise<{ run: RunRecord; created: boolean }> {
@@ -58,7 +62,7 @@ export class StartBatcher {
 
   async #flush(batch: PendingStart[]): Promise<void> {
     let inserted: Row[];
-    this.commits++;
+    this.#commits++;
     try {
       inserted = await insertRuns(
         this.#sql,
