@@ -65,7 +65,14 @@ describe("a batch that finishes unlinked runs, in one statement", () => {
       await store.createRun(newRun("limited", 1000, { concurrency: { key: "k", limit: 1 } }), claim)
     ).run;
     for (const run of [child, limited]) {
-      expect(await commitFinishes(store.sql, finish(run, 0))).toBeUndefined();
+      // Both shapes: one step and its finish (commit-one-step.ts), and a longer batch.
+      const longer = [
+        { type: "entry", runId: run.id, token: run.fencingToken, entry: stepEntry(1, "s1") },
+        ...finish(run, 0),
+      ] as JournalOp[];
+      for (const batch of [finish(run, 0), longer]) {
+        expect(await commitFinishes(store.sql, batch)).toBeUndefined();
+      }
       expect(await store.getRun(run.id)).toMatchObject({ status: "running" });
       expect(await store.getJournal(run.id)).toEqual([]);
     }

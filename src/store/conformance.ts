@@ -25,6 +25,18 @@ export function runStoreSuite(options: StoreSuiteOptions): void {
       expect((await store().getRun(id("r1")))?.status).toBe("queued");
     });
 
+    test("starts made in one turn share a commit, as createCommits counts", async () => {
+      const s = store();
+      // Optional (for write figures): a store that does not count has nothing to hold here.
+      if (s.createCommits === undefined) return;
+      const before = s.createCommits;
+      const created = await Promise.all(["a", "b", "c", "d"].map((r) => s.createRun(newRun(r))));
+      expect(created.every((c) => c.created)).toBe(true);
+      expect(s.createCommits - before).toBe(1);
+      await s.createRun(newRun("e"));
+      expect(s.createCommits - before).toBe(2);
+    });
+
     test("a run created claimed is running with token 1", async () => {
       const { run } = await store().createRun(newRun("r1"), { owner: "w1", leaseUntil: 5000 });
       expect(run).toMatchObject({
