@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { afterEach, expect, it } from "vitest";
+import { learnDriver } from "../src/store-postgres/guarded-reservation.ts";
+import { KeptConnections } from "../src/store-postgres/kept-connections.ts";
 import { pipelinedTransaction } from "../src/store-postgres/pipeline.ts";
 import { RecyclingPool } from "../src/store-postgres/recycling-pool.ts";
 import { testDatabaseUrl, withSql } from "./support/postgres.ts";
@@ -85,4 +87,42 @@ it("a kept connection goes back to the pool once unused, also after a long trans
     return new Set(rows.map((r) => r[0]?.pid)).size;
   };
   await expect.poll(backendsOfPlainStatements, { timeout: 5000 }).toBe(4);
+});
+
+it("autocommit statements sent through `hot` one after another stay on one backend", async () => {
+  pool = await openPool(`cairn-kept-${randomBytes(4).toString("hex")}`);
+  const on = pool;
+  // No transaction ran, so nothing is kept yet: `hot` reserves a connection and keeps it.
+  const pids: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    pids.push(await on.hot(async (sql) => (await sql`SELECT pg_backend_pid() AS pid`)[0]?.pid));
+  }
+  // Through postgres.js alone they would go round the four connections.
+  expect(new Set(pids).size).toBe(1);
+});
+
+it("keeps at most two connections, the ones released last", async () => {
+  const sql = postgres(url, { max: 4, onnotice: () => {} });
+  try {
+    const kept = new KeptConnections();
+    const reserved = await Promise.all(Array.from({ length: 4 }, () => sql.reserve()));
+    const pids: number[] = [];
+    for (const connection of reserved) {
+      kept.adopt(connection);
+      learnDriver(connection);
+      pids.push((await connection`SELECT pg_backend_pid() AS pid`)[0]?.pid);
+    }
+    for (const connection of reserved) connection.release();
+    // The last two released are kept, the last first; the first two went back to postgres.js.
+    const [last, before, none] = [kept.take(), kept.take(), kept.take()];
+    expect(none).toBeUndefined();
+    if (!last || !before) throw new Error("two connections should have been kept");
+    const pidOf = async (c: typeof last) => (await c`SELECT pg_backend_pid() AS pid`)[0]?.pid;
+    expect([await pidOf(last), await pidOf(before)]).toEqual([pids[3], pids[2]]);
+    last.release();
+    before.release();
+    kept.drain();
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 });

@@ -30,6 +30,10 @@ export function versionFilter(sql: Sql, scope: ClaimScope) {
   return sql`(workflow || '@' || workflow_version) = ANY(${scope.versions as string[]}::text[])`;
 }
 
+/**
+ * Claims up to `limit` due runs: one statement, run through `hot` (see `RecyclingPool.hot`),
+ * then a transaction of `sql`'s for runs under flow control.
+ */
 export async function claimRuns(
   sql: Sql,
   owner: string,
@@ -37,8 +41,38 @@ export async function claimRuns(
   now: number,
   leaseMs: number,
   limit: number,
+  hot: <T>(statement: (sql: Sql) => Promise<T>) => Promise<T> = (statement) => statement(sql),
 ): Promise<ClaimedRun[]> {
   if (limit <= 0 || scope.workflows.length === 0) return [];
+  const rows = await hot((connection) =>
+    claimStatement(connection, { owner, scope, now, leaseMs, limit }),
+  );
+  const claimed: ClaimedRun[] = rows
+    .filter((row) => !row.controlled)
+    .map((row) => ({
+      run: toRun(row),
+      token: Number(row.fencing_token),
+      takeover: row.takeover,
+      crashes: Number(row.crash_count),
+      // Never claimed before and created without entries (the claim counted them): no
+      // worker can have been writing an entry the statement's snapshot would miss.
+      ...(row.journal_empty ? { journalEmpty: true } : {}),
+    }));
+  const controlled = rows.filter((row) => row.controlled).map((row) => row.candidate as string);
+  if (controlled.length === 0) return claimed;
+  const admitted = await admitAndClaim(sql, controlled, owner, scope, now, leaseMs);
+  return [...claimed, ...admitted];
+}
+
+interface Claim {
+  owner: string;
+  scope: ClaimScope;
+  now: number;
+  leaseMs: number;
+  limit: number;
+}
+
+function claimStatement(sql: Sql, { owner, scope, now, leaseMs, limit }: Claim) {
   const queues = [...(scope.queues ?? ["default"])];
   // Suspects (see ClaimScope.suspects) are picked apart, within their own limit.
   const suspects = Math.min(limit, scope.suspects ?? limit);
@@ -55,8 +89,7 @@ export async function claimRuns(
         AND (status = 'running' AND crash_count > 0) = ${suspect}
       ORDER BY priority DESC, available_at, id LIMIT ${max}
       FOR UPDATE SKIP LOCKED`;
-  const rows =
-    await sql`WITH plain AS (${pick(false, limit)}), suspects AS (${pick(true, suspects)}),
+  return sql`WITH plain AS (${pick(false, limit)}), suspects AS (${pick(true, suspects)}),
     candidates AS (
       SELECT * FROM suspects UNION ALL
       (SELECT * FROM plain ORDER BY priority DESC, available_at, id
@@ -77,21 +110,6 @@ export async function claimRuns(
       claimed.*
     FROM candidates c LEFT JOIN claimed ON claimed.id = c.id
     ORDER BY c.priority DESC, c.available_at, c.id`;
-  const claimed: ClaimedRun[] = rows
-    .filter((row) => !row.controlled)
-    .map((row) => ({
-      run: toRun(row),
-      token: Number(row.fencing_token),
-      takeover: row.takeover,
-      crashes: Number(row.crash_count),
-      // Never claimed before and created without entries (the claim counted them): no
-      // worker can have been writing an entry the statement's snapshot would miss.
-      ...(row.journal_empty ? { journalEmpty: true } : {}),
-    }));
-  const controlled = rows.filter((row) => row.controlled).map((row) => row.candidate as string);
-  if (controlled.length === 0) return claimed;
-  const admitted = await admitAndClaim(sql, controlled, owner, scope, now, leaseMs);
-  return [...claimed, ...admitted];
 }
 
 /**

@@ -16,6 +16,23 @@ export function driverOf(reserved: ReservedSql): DriverConnection | undefined {
   return drivers.get(reserved);
 }
 
+/**
+ * Makes {@link driverOf} know `reserved`'s connection without a transaction: a no-op sent on
+ * it, not awaited, ahead of whatever is sent next (one more message in the same round trip).
+ * `KeptConnections` keeps only reservations whose connection it knows.
+ */
+export function learnDriver(reserved: ReservedSql): void {
+  if (drivers.has(reserved)) return;
+  const probe = reserved.unsafe("SELECT 1", [], {
+    onexecute: (connection: DriverConnection) => {
+      drivers.set(reserved, connection);
+      return true;
+    },
+  } as never);
+  // A lost connection fails the statement sent after it too, which reports it.
+  probe.execute().catch(() => {});
+}
+
 const connectionErrors = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",

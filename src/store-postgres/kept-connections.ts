@@ -3,6 +3,12 @@ import { driverOf } from "./guarded-reservation.ts";
 
 /** How long a kept connection waits for the next transaction before it goes back, in ms. */
 const keepIdleMs = 100;
+/**
+ * How many are kept at most: enough for a worker's statements that overlap (a commit beside a
+ * claim pass), few enough that a burst of transactions does not hold the pool's connections
+ * idle, out of reach of plain statements, for `keepIdleMs`.
+ */
+const maxKept = 2;
 
 interface Kept {
   reserved: ReservedSql;
@@ -72,6 +78,11 @@ export class KeptConnections {
       kept.timer.unref();
     }
     this.#stack.push(kept);
+    // The least recently used goes back first: the hot ones stay.
+    if (this.#stack.length > maxKept) {
+      const oldest = this.#stack.shift();
+      if (oldest) this.#giveBack(oldest);
+    }
   }
 
   /** Takes `kept` off the stack; false when it was not there (in use, or given back). */

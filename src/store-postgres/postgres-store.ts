@@ -155,7 +155,7 @@ export class PostgresStore implements Store {
     this.childRunIds = ui.childRunIds;
     this.createRunWithJournal = ui.createRunWithJournal;
     this.flows = postgresFlows(sql);
-    this.#starts = new StartBatcher(sql);
+    this.#starts = new StartBatcher(sql, (statement) => pool.hot(statement));
   }
 
   /**
@@ -246,7 +246,9 @@ export class PostgresStore implements Store {
     leaseMs: number,
     limit: number,
   ): Promise<ClaimedRun[]> {
-    const claimed = await claimRuns(this.sql, owner, scope, now, leaseMs, limit);
+    const claimed = await claimRuns(this.sql, owner, scope, now, leaseMs, limit, (statement) =>
+      this.#pool.hot(statement),
+    );
     this.#unlinked.note(claimed.map((c) => c.run));
     return claimed;
   }
@@ -300,14 +302,16 @@ export class PostgresStore implements Store {
   async nextWakeAt(scope: ClaimScope): Promise<number | null> {
     const workflows = scope.workflows as string[];
     const queues = [...(scope.queues ?? ["default"])];
-    const [row] = await this.sql`SELECT min(at) AS at FROM (
+    const [row] = await this.#pool.hot(
+      (sql) => sql`SELECT min(at) AS at FROM (
         SELECT min(available_at) AS at FROM runs
         WHERE available_at IS NOT NULL AND workflow = ANY(${workflows}::text[])
           AND queue = ANY(${queues}::text[])
           AND workflow NOT IN (SELECT workflow FROM paused_workflows)
-          AND ${versionFilter(this.sql, scope)}
+          AND ${versionFilter(sql, scope)}
         UNION ALL SELECT min(next_at) FROM schedules
-        WHERE NOT paused AND workflow = ANY(${workflows}::text[])) AS due`;
+        WHERE NOT paused AND workflow = ANY(${workflows}::text[])) AS due`,
+    );
     return row?.at == null ? null : Number(row.at);
   }
 
@@ -378,14 +382,17 @@ export class PostgresStore implements Store {
 
   async pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]> {
     if (workflows.length === 0) return [];
-    const rows = await this.sql`SELECT * FROM runs
-      WHERE NOT admitted AND status = 'queued' AND workflow = ANY(${workflows as string[]}::text[])
-      ORDER BY created_at LIMIT ${limit}`;
+    const rows = await this.#pool.hot(
+      (sql) => sql`SELECT * FROM runs
+        WHERE NOT admitted AND status = 'queued'
+          AND workflow = ANY(${workflows as string[]}::text[])
+        ORDER BY created_at LIMIT ${limit}`,
+    );
     return rows.map(toRun);
   }
 
   admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void> {
-    return admitRuns(this.sql, admissions, at);
+    return this.#pool.hot((sql) => admitRuns(sql, admissions, at));
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {

@@ -12,6 +12,8 @@ interface PendingStart {
   reject: (error: unknown) => void;
 }
 
+type Hot = <T>(statement: (sql: Sql) => Promise<T>) => Promise<T>;
+
 /**
  * Group commit for starts: `createRun` calls made while an insert is in flight are
  * inserted together by the next one, as soon as it returns (no timer), so 200 runs started
@@ -23,13 +25,16 @@ interface PendingStart {
  */
 export class StartBatcher {
   readonly #sql: Sql;
+  readonly #hot: Hot;
   #queue: PendingStart[] = [];
   #scheduled = false;
   #flushing = false;
   #commits = 0;
 
-  constructor(sql: Sql) {
+  /** `hot` runs the insert (see `RecyclingPool.hot`); reads go to `sql`. */
+  constructor(sql: Sql, hot: Hot = (statement) => statement(sql)) {
     this.#sql = sql;
+    this.#hot = hot;
   }
 
   /** Inserts run so far (a batch that fails is retried one start at a time). */
@@ -64,10 +69,12 @@ export class StartBatcher {
     let inserted: Row[];
     this.#commits++;
     try {
-      inserted = await insertRuns(
-        this.#sql,
-        batch.map((s) => s.run),
-        batch.map((s) => s.claim),
+      inserted = await this.#hot((sql) =>
+        insertRuns(
+          sql,
+          batch.map((s) => s.run),
+          batch.map((s) => s.claim),
+        ),
       );
     } catch (error) {
       // Nothing was inserted (one statement): try the starts one by one.
