@@ -28,8 +28,8 @@ const w3Steps = 10;
 /**
  * The work each topology's processes do before they are measured. The in-process side runs
  * after the bench's warm-up (compiled code, as in a server that has run for a while); fresh
- * `cairn server` and `cairn worker` processes measured from their first requests were
- * measured compiling: a server's CPU per HTTP start fell from 0.55 to 0.17 ms over its first
+ * `cairn server` and `cairn worker` processes, measured from their first requests, were
+ * still compiling: a server's CPU per HTTP start fell from 0.55 to 0.17 ms over its first
  * 3,000 starts. A long-running server and workers are what production has.
  */
 const processWarmUp = { passes: 15, latencyRuns: 100 };
@@ -249,6 +249,8 @@ async function measureTopology(
           const runs = await Promise.all(
             unfinished.map((id) => observer.store.getRun(id as RunId)),
           );
+          const ended = runs.find((r) => r?.status === "failed" || r?.status === "cancelled");
+          if (ended) throw new Error(`run ${ended.id} ended ${ended.status}`);
           unfinished = unfinished.filter((_, i) => runs[i]?.status !== "completed");
           if (unfinished.length === 0) {
             wallMs = at - t0;
