@@ -1,6 +1,7 @@
 import type { Row, Sql } from "postgres";
 import type { ClaimedRun, ClaimScope, RunRecord } from "../store/store.ts";
 import { pipelinedTransaction } from "./pipeline.ts";
+import type { Hot } from "./recycling-pool.ts";
 import { toRun } from "./rows.ts";
 import {
   claimByIds,
@@ -41,7 +42,7 @@ export async function claimRuns(
   now: number,
   leaseMs: number,
   limit: number,
-  hot: <T>(statement: (sql: Sql) => Promise<T>) => Promise<T> = (statement) => statement(sql),
+  hot: Hot = (statement) => statement(sql),
 ): Promise<ClaimedRun[]> {
   if (limit <= 0 || scope.workflows.length === 0) return [];
   const rows = await hot((connection) =>

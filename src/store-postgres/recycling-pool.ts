@@ -5,6 +5,9 @@ import { isConnectionError, learnDriver } from "./guarded-reservation.ts";
 import { KeptConnections } from "./kept-connections.ts";
 import { reserveConnection } from "./reserve-connection.ts";
 
+/** Runs an autocommit statement on a hot connection: `RecyclingPool.hot`'s shape. */
+export type Hot = <T>(statement: (sql: Sql) => Promise<T>) => Promise<T>;
+
 /** How long a retired pool's statements in flight may take before its connections close, in s. */
 const retireTimeoutS = 1;
 /** How often a replacement is tried while the database is still away, in ms. */

@@ -1,6 +1,7 @@
 import type { Row, Sql } from "postgres";
 import { CairnError } from "../core/errors.ts";
 import type { NewRun, RunRecord } from "../store/store.ts";
+import type { Hot } from "./recycling-pool.ts";
 import { toRun } from "./rows.ts";
 import { insertRuns, type RunClaim } from "./run-statements.ts";
 import { postgresStorageError } from "./storage-error.ts";
@@ -11,8 +12,6 @@ interface PendingStart {
   resolve: (result: { run: RunRecord; created: boolean }) => void;
   reject: (error: unknown) => void;
 }
-
-type Hot = <T>(statement: (sql: Sql) => Promise<T>) => Promise<T>;
 
 /**
  * Group commit for starts: `createRun` calls made while an insert is in flight are
