@@ -42,7 +42,7 @@ export async function claimRuns(
   now: number,
   leaseMs: number,
   limit: number,
-  hot: Hot = (statement) => statement(sql),
+  hot: Hot,
 ): Promise<ClaimedRun[]> {
   if (limit <= 0 || scope.workflows.length === 0) return [];
   const rows = await hot((connection) =>

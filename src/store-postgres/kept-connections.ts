@@ -21,15 +21,15 @@ interface Kept {
 }
 
 /**
- * Reserved connections kept after their transaction for the next one, the most recently used
- * first.
+ * Reserved connections kept after their transaction, or their statement sent through
+ * `RecyclingPool.hot`, for the next one: the most recently used first, two at most.
  *
  * postgres.js hands out the connection idle longest (its open queue is first in, first out):
  * with all ten of a pool's connections open, one run's transactions went round ten backends,
  * each woken cold, and W1, W2 and W4 on PostgreSQL were 20-40 % slower than on one or two.
  * Reusing the last connection released (as PgBouncer does by default) keeps one or two
- * backends hot; one that waits `keepIdleMs` without a transaction goes back to postgres.js,
- * where plain statements use it.
+ * backends hot; one that waits `keepIdleMs` unused goes back to postgres.js, where plain
+ * statements use it.
  */
 export class KeptConnections {
   readonly #stack: Kept[] = [];

@@ -34,7 +34,7 @@ import { postgresSchedules } from "./postgres-schedules.ts";
 import { postgresTokens } from "./postgres-tokens.ts";
 import { postgresUi } from "./postgres-ui.ts";
 import { queueStats } from "./queue-stats.ts";
-import { RecyclingPool } from "./recycling-pool.ts";
+import { type Hot, RecyclingPool } from "./recycling-pool.ts";
 import { postgresRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
@@ -134,6 +134,11 @@ export class PostgresStore implements Store {
   /** Starts created by a transaction of their own (debounced, idempotent). */
   #createdAlone = 0;
   readonly #unlinked = new UnlinkedRuns();
+  /**
+   * Statements that follow one another on a run's path (a start's insert, a worker's claim
+   * pass, a step's commit) run on a kept connection: see `RecyclingPool.hot`.
+   */
+  readonly #hot: Hot = (statement) => this.#pool.hot(statement);
   readonly #connect: Connect;
   readonly #listeners = new Set<WakeListener>();
 
@@ -155,7 +160,7 @@ export class PostgresStore implements Store {
     this.childRunIds = ui.childRunIds;
     this.createRunWithJournal = ui.createRunWithJournal;
     this.flows = postgresFlows(sql);
-    this.#starts = new StartBatcher(sql, (statement) => pool.hot(statement));
+    this.#starts = new StartBatcher(sql, this.#hot);
   }
 
   /**
@@ -246,9 +251,7 @@ export class PostgresStore implements Store {
     leaseMs: number,
     limit: number,
   ): Promise<ClaimedRun[]> {
-    const claimed = await claimRuns(this.sql, owner, scope, now, leaseMs, limit, (statement) =>
-      this.#pool.hot(statement),
-    );
+    const claimed = await claimRuns(this.sql, owner, scope, now, leaseMs, limit, this.#hot);
     this.#unlinked.note(claimed.map((c) => c.run));
     return claimed;
   }
@@ -282,18 +285,14 @@ export class PostgresStore implements Store {
     }
     const set = ops as readonly SetOp[]; // no continuation left (see above)
     if (set.every((op) => op.type === "entry")) {
-      const results = await retryingDeadlocks(() =>
-        this.#pool.hot((sql) => commitEntries(sql, set)),
-      );
+      const results = await retryingDeadlocks(() => this.#hot((sql) => commitEntries(sql, set)));
       if (results) return results;
     }
     // Whatever path it takes, a run this batch stops is noted again at its next claim.
     const unlinked = this.#unlinked.covers(set);
     this.#unlinked.forgetStopped(set);
     if (unlinked) {
-      const results = await retryingDeadlocks(() =>
-        this.#pool.hot((sql) => commitFinishes(sql, set)),
-      );
+      const results = await retryingDeadlocks(() => this.#hot((sql) => commitFinishes(sql, set)));
       if (results) return results;
     }
     return pipelinedTransaction(this.sql, (tx, send, commit) => commitBatch(tx, send, commit, set));
@@ -302,7 +301,7 @@ export class PostgresStore implements Store {
   async nextWakeAt(scope: ClaimScope): Promise<number | null> {
     const workflows = scope.workflows as string[];
     const queues = [...(scope.queues ?? ["default"])];
-    const [row] = await this.#pool.hot(
+    const [row] = await this.#hot(
       (sql) => sql`SELECT min(at) AS at FROM (
         SELECT min(available_at) AS at FROM runs
         WHERE available_at IS NOT NULL AND workflow = ANY(${workflows}::text[])
@@ -382,7 +381,7 @@ export class PostgresStore implements Store {
 
   async pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]> {
     if (workflows.length === 0) return [];
-    const rows = await this.#pool.hot(
+    const rows = await this.#hot(
       (sql) => sql`SELECT * FROM runs
         WHERE NOT admitted AND status = 'queued'
           AND workflow = ANY(${workflows as string[]}::text[])
@@ -392,7 +391,7 @@ export class PostgresStore implements Store {
   }
 
   admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void> {
-    return this.#pool.hot((sql) => admitRuns(sql, admissions, at));
+    return this.#hot((sql) => admitRuns(sql, admissions, at));
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {

@@ -31,7 +31,7 @@ export class StartBatcher {
   #commits = 0;
 
   /** `hot` runs the insert (see `RecyclingPool.hot`); reads go to `sql`. */
-  constructor(sql: Sql, hot: Hot = (statement) => statement(sql)) {
+  constructor(sql: Sql, hot: Hot) {
     this.#sql = sql;
     this.#hot = hot;
   }
