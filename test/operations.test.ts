@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineEvent } from "../src/core/engine-event.ts";
+import type { RunId } from "../src/core/types.ts";
 import { defineWorkflow } from "../src/index.ts";
 import { nextEngineEvent, type TestCairn, waitForStatus } from "../src/testing/index.ts";
 import { testCairn } from "./support/engine.ts";
@@ -205,6 +206,46 @@ describe("starting a workflow from a process without its code", () => {
       (await t.cairn.listRuns({ workflow: "typed" })).find((r) => r.id === good.id)?.concurrencyKey,
     ).toBe("21");
     await server.close();
+  });
+
+  it("a worker takes the runs it admits in the admission's write, as many as it has slots", async () => {
+    const { Cairn } = await import("../src/index.ts");
+    let open!: () => void;
+    const gate = new Promise<number>((resolve) => (open = () => resolve(1)));
+    const held = defineWorkflow({ name: "held" }, async (ctx) => ctx.step("wait", () => gate));
+    t = await testCairn({ workflows: [held], concurrency: 2 });
+    const claimPasses: EngineEvent[] = [];
+    const stop = t.cairn.subscribe((e) => e.type === "claim" && claimPasses.push(e));
+    const server = await Cairn.open({ db: t.db, clock: t.clock });
+    const ids: RunId[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await server.start("held", i)).id);
+    t.clock.advance("1s"); // the poll, should a wake-up be missed
+    const statuses = async () =>
+      (await Promise.all(ids.map((id) => t?.cairn.getRun(id)))).map((r) => r?.status).sort();
+    await expect.poll(statuses).toEqual(["queued", "running", "running"]);
+    // Both slots were filled by admissions, not by a claim after them.
+    expect(claimPasses).toEqual([]);
+    open();
+    for (const id of ids) expect(await t.cairn.handle(id).result()).toBe(1);
+    stop();
+    await server.close();
+  });
+
+  it("admits a backlog larger than one admission batch without waiting for a poll", async () => {
+    const { Cairn } = await import("../src/index.ts");
+    const quick = defineWorkflow({ name: "quick" }, async (ctx, n: number) =>
+      ctx.step("a", () => n),
+    );
+    t = await testCairn({ workflows: [] });
+    // Registers the workflow; its worker starts once the backlog is there.
+    const worker = await Cairn.open({ db: t.db, clock: t.clock, workflows: [quick] });
+    const ids: RunId[] = [];
+    for (let i = 0; i < 150; i++) ids.push((await t.cairn.start("quick", i)).id);
+    // The test clock never moves: no poll, only wake-ups.
+    await worker.worker({ concurrency: 200 });
+    const results = await Promise.all(ids.map((id) => worker.handle(id).result()));
+    expect(results).toEqual(ids.map((_, i) => i));
+    await worker.close();
   });
 
   it("reads the registered names once, and describes a new run without reading it back", async () => {

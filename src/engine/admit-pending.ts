@@ -1,9 +1,13 @@
 import { ensureError } from "../core/errors.ts";
 import { deserialize, serializeError } from "../core/serializer.ts";
 import type { RegistryStore, RunAdmission } from "../store/registry-store.ts";
+import { directClaim } from "./direct-claim.ts";
 import type { Engine } from "./engine.ts";
 import { runOptionsFor } from "./new-run.ts";
 import { validateInput } from "./validate-input.ts";
+
+/** Runs admitted per transaction at most. */
+const batch = 100;
 
 /**
  * Admits runs that processes without the code started for this process's workflows: their
@@ -12,13 +16,20 @@ import { validateInput } from "./validate-input.ts";
  * server` started, where one each made a worker's claims wait behind a hundred fsyncs.
  */
 export async function admitPending(
-  engine: Pick<Engine, "clock" | "registry" | "bus" | "notify"> & {
+  engine: Pick<
+    Engine,
+    "clock" | "registry" | "bus" | "notify" | "worker" | "paused" | "versions" | "leaseMs"
+  > & {
     store: Pick<RegistryStore, "pendingAdmission" | "admitRuns">;
   },
 ): Promise<void> {
-  const pending = await engine.store.pendingAdmission([...engine.registry.keys()], 100);
+  const pending = await engine.store.pendingAdmission([...engine.registry.keys()], batch);
   if (pending.length === 0) return;
   const now = engine.clock.now();
+  // This worker's free slots take admitted runs in the admission's own write (see
+  // `RunAdmission.claim`): a run a `cairn server` started then costs the worker one commit
+  // before its first step, not two.
+  let free = engine.worker?.freeSlots() ?? 0;
   const admissions: RunAdmission[] = [];
   const rejected: RunAdmission["id"][] = [];
   for (const run of pending) {
@@ -27,13 +38,21 @@ export async function admitPending(
     try {
       const input = await validateInput(definition, deserialize(run.input));
       const { debounce, ...fields } = runOptionsFor(definition, input, now, "admission");
-      admissions.push({ id: run.id, admission: { fields, delayMs: debounce?.periodMs ?? 0 } });
+      const delayMs = debounce?.periodMs ?? 0;
+      const claim =
+        free > 0 && delayMs === 0 ? directClaim(engine, definition, fields.queue, now) : undefined;
+      if (claim) free--;
+      admissions.push({ id: run.id, admission: { fields, delayMs }, ...(claim ? { claim } : {}) });
     } catch (error) {
       admissions.push({ id: run.id, admission: { error: serializeError(ensureError(error)) } });
       rejected.push(run.id);
     }
   }
-  await engine.store.admitRuns(admissions, now);
+  const claimed = await engine.store.admitRuns(admissions, now);
   for (const id of rejected) engine.bus.finished(id);
-  engine.notify();
+  if (claimed.length > 0) engine.worker?.adopt(claimed);
+  // Admitted runs left for a claim (no slot here, flow control, a delay) wake the loop, and
+  // so does a full batch: more may wait, and their NOTIFY was heard already.
+  const unclaimed = admissions.length - rejected.length > claimed.length;
+  if (unclaimed || pending.length === batch) engine.notify();
 }

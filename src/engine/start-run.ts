@@ -2,11 +2,10 @@ import { CairnError } from "../core/errors.ts";
 import { sameSerialized } from "../core/same-serialized.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
-import { versionOf } from "../core/workflow-version.ts";
 import type { RunRecord } from "../store/run-records.ts";
 import { userWorkflowNames } from "./built-in-workflows.ts";
+import { directClaim } from "./direct-claim.ts";
 import type { Engine } from "./engine.ts";
-import { hasFlowControl } from "./flow-control.ts";
 import type { StartIdempotency } from "./idempotency.ts";
 import { buildNewRun } from "./new-run.ts";
 
@@ -61,20 +60,15 @@ export async function startRun(
     ...(extras.idempotency ? { idempotency: extras.idempotency } : {}),
   });
   // A local worker with a free slot takes the run in the same write: no claim round trip.
-  // Runs under flow control, on other queues or of paused workflows go through the store.
   const worker = engine.worker;
-  const direct =
-    worker?.hasCapacity() &&
-    worker.servesQueue(newRun.queue ?? "default") &&
-    !hasFlowControl(definition) &&
-    !engine.paused.has(definition.name) &&
-    engine.versions.get(definition.name, versionOf(definition)) !== undefined;
-  const claim =
-    direct && worker ? { owner: worker.id, leaseUntil: now + engine.leaseMs } : undefined;
+  const claim = worker?.freeSlots()
+    ? directClaim(engine, definition, newRun.queue, now)
+    : undefined;
   const { run, created } = await engine.store.createRun(newRun, claim);
   if (created && tags) await engine.store.tags.set(run.id, tags);
   if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
-  if (created && claim && worker) worker.adopt({ run, token: run.fencingToken }, []);
+  if (created && claim && worker)
+    worker.adopt([{ run, token: run.fencingToken, journalEmpty: true }]);
   else if (created) engine.notify();
   return startedRun(run, newRun, created);
 }

@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
-import type { RunAdmission } from "../store/store.ts";
+import type { ClaimedRun, RunAdmission } from "../store/store.ts";
 import { retryingDeadlocks } from "./pipeline.ts";
+import { toRun } from "./rows.ts";
 import { wakeChannel } from "./run-statements.ts";
 
 /**
@@ -10,22 +11,28 @@ import { wakeChannel } from "./run-statements.ts";
  * hundred. Conditional on each run still waiting for admission: when two workers admit the
  * same run at once, the second does nothing. Rows are locked in id order, so two workers
  * admitting overlapping batches wait for each other instead of deadlocking.
+ *
+ * A run with a `claim` and no journal is also taken in the same UPDATE, as the claim
+ * statement would take it (running, leased, the next fencing token; a fresh run has no
+ * crashes and no waits to resolve); one with a journal is only admitted, and the claim
+ * statement resolves its due waits. Only the runs left to claim wake the workers.
  */
 export async function admitRuns(
   sql: Sql,
   admissions: readonly RunAdmission[],
   at: number,
-): Promise<void> {
+): Promise<ClaimedRun[]> {
   const sorted = [...admissions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const admitted = sorted.flatMap(({ id, admission }) =>
-    "error" in admission ? [] : [{ id, ...admission }],
+  const admitted = sorted.flatMap(({ id, admission, claim }) =>
+    "error" in admission ? [] : [{ id, claim, ...admission }],
   );
   const rejected = sorted.flatMap(({ id, admission }) =>
     "error" in admission ? [{ id, error: admission.error }] : [],
   );
+  let claimed: ClaimedRun[] = [];
   if (admitted.length > 0) {
     const col = <T>(pick: (a: (typeof admitted)[number]) => T) => admitted.map(pick);
-    await retryingDeadlocks(
+    const rows = await retryingDeadlocks(
       () => sql`WITH a AS (
           SELECT * FROM unnest(${col((a) => a.id)}::text[],
             ${col((a) => a.fields.queue ?? "default")}::text[],
@@ -37,22 +44,42 @@ export async function admitRuns(
             ${col((a) => a.fields.rateLimit?.periodMs ?? null)}::bigint[],
             ${col((a) => a.fields.deadlineAt ?? null)}::bigint[],
             ${col((a) => at + a.delayMs)}::bigint[],
-            ${col((a) => a.fields.workflowVersion ?? 1)}::int[])
+            ${col((a) => a.fields.workflowVersion ?? 1)}::int[],
+            ${col((a) => (a.delayMs === 0 ? (a.claim?.owner ?? null) : null))}::text[],
+            ${col((a) => a.claim?.leaseUntil ?? null)}::bigint[])
             AS a(id, queue, priority, concurrency_key, concurrency_limit, rate_key, rate_limit,
-              rate_period_ms, deadline_at, available_at, workflow_version)
+              rate_period_ms, deadline_at, available_at, workflow_version, owner, lease_until)
         ), locked AS (
-          SELECT r.id FROM runs r JOIN a ON a.id = r.id
+          SELECT r.id, a.owner IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id) AS take
+          FROM runs r JOIN a ON a.id = r.id
           WHERE NOT r.admitted AND r.status = 'queued' ORDER BY r.id FOR UPDATE OF r
         )
         UPDATE runs r SET admitted = TRUE, queue = a.queue, priority = a.priority,
           concurrency_key = a.concurrency_key, concurrency_limit = a.concurrency_limit,
           rate_key = a.rate_key, rate_limit = a.rate_limit, rate_period_ms = a.rate_period_ms,
-          deadline_at = a.deadline_at, available_at = a.available_at, updated_at = ${at},
-          workflow_version = a.workflow_version
+          deadline_at = a.deadline_at, updated_at = ${at}, workflow_version = a.workflow_version,
+          available_at = CASE WHEN l.take THEN a.lease_until ELSE a.available_at END,
+          status = CASE WHEN l.take THEN 'running' ELSE r.status END,
+          lease_owner = CASE WHEN l.take THEN a.owner ELSE r.lease_owner END,
+          fencing_token = r.fencing_token + CASE WHEN l.take THEN 1 ELSE 0 END,
+          started_at = CASE WHEN l.take THEN coalesce(r.started_at, ${at}) ELSE r.started_at END,
+          crash_count = CASE WHEN l.take THEN 0 ELSE r.crash_count END,
+          claimed_journal_len = CASE WHEN l.take THEN 0 ELSE r.claimed_journal_len END
         FROM a JOIN locked l ON l.id = a.id
         WHERE r.id = a.id AND NOT r.admitted AND r.status = 'queued'
-        RETURNING pg_notify(${sql.unsafe(wakeChannel)}, r.workflow) AS notified`,
+        RETURNING r.*, l.take,
+          CASE WHEN NOT l.take THEN pg_notify(${sql.unsafe(wakeChannel)}, r.workflow) END AS notified`,
     );
+    claimed = rows
+      .filter((row) => row.take)
+      .map((row) => ({
+        run: toRun(row),
+        token: Number(row.fencing_token),
+        takeover: false,
+        crashes: 0,
+        journalEmpty: true,
+      }));
   }
   if (rejected.length > 0) {
     await retryingDeadlocks(
@@ -69,4 +96,5 @@ export async function admitRuns(
         WHERE r.id = f.id AND NOT r.admitted AND r.status = 'queued'`,
     );
   }
+  return claimed;
 }

@@ -390,7 +390,7 @@ export class PostgresStore implements Store {
     return rows.map(toRun);
   }
 
-  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void> {
+  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]> {
     return this.#hot((sql) => admitRuns(sql, admissions, at));
   }
 

@@ -19,7 +19,7 @@ import type {
   Store,
   WriteLockWait,
 } from "../store/store.ts";
-import { anyClaimable, claimRuns } from "./claim-runs.ts";
+import { anyClaimable, claimOne, claimRuns } from "./claim-runs.ts";
 import { applyOp, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
@@ -344,16 +344,17 @@ export class SqliteStore implements Store {
     return this.#sql.pendingAdmission.all(JSON.stringify(workflows), limit).map(toRun);
   }
 
-  async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void> {
-    if (admissions.length === 0) return;
-    await this.#write(() => {
-      for (const { id, admission } of admissions) {
+  async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]> {
+    if (admissions.length === 0) return [];
+    return this.#write(() => {
+      const claimed: ClaimedRun[] = [];
+      for (const { id, admission, claim } of admissions) {
         if ("error" in admission) {
           this.#sql.rejectAdmission.run(admission.error, at, at, id);
           continue;
         }
         const { fields, delayMs } = admission;
-        this.#sql.admit.run({
+        const { changes } = this.#sql.admit.run({
           id,
           at,
           queue: fields.queue ?? "default",
@@ -367,7 +368,14 @@ export class SqliteStore implements Store {
           available_at: at + delayMs,
           workflow_version: fields.workflowVersion ?? 1,
         });
+        // Admitted now (not by another worker before): never claimed, so not started. A run
+        // with a journal (a copy) is left to the claim, as on PostgreSQL.
+        if (changes === 1 && claim && delayMs === 0 && !this.#sql.hasJournal.get(id)) {
+          const before = { id, status: "queued" as const, startedAt: null };
+          claimed.push(claimOne(this.#sql, before, claim.owner, at, claim.leaseUntil));
+        }
       }
+      return claimed;
     });
   }
 

@@ -6,7 +6,7 @@ import {
   runId,
   type StoreSuiteOptions,
 } from "./conformance-support.ts";
-import type { WaitRegistration } from "./store.ts";
+import type { JournalEntry, WaitRegistration } from "./store.ts";
 
 /**
  * What comes from outside a run: events and the workflows they trigger, signals, the
@@ -274,6 +274,71 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
       expect(await store().pendingAdmission(["wf"], 10)).toEqual([]);
       const [c] = await store().claimRuns("w", { workflows: ["wf"], queues: ["q"] }, 2500, 1000, 5);
       expect(c?.run.id).toBe("ok");
+    });
+
+    test("admitRuns with a claim takes the run in the same write, once, only when admitted now", async () => {
+      for (const id of ["mine", "delayed", "plain", "taken"]) {
+        await store().createRun(newRun(id, 1000, { admitted: false }));
+      }
+      const entry: JournalEntry = {
+        ...{ position: 0, key: "a", kind: "step", status: "completed", output: "1" },
+        ...{ error: null, attempt: 1, startedAt: 900, finishedAt: 901, wakeAt: null },
+        ...{ detail: null, seq: 1 },
+      };
+      await store().createRunWithJournal(newRun("copy", 1000, { admitted: false }), [entry], {});
+      // "taken" is admitted (and claimed) by another worker first.
+      const other = { owner: "w2", leaseUntil: 31_500 };
+      const [first] = await store().admitRuns(
+        [{ id: runId("taken"), admission: { fields: {}, delayMs: 0 }, claim: other }],
+        1500,
+      );
+      expect(first).toMatchObject({ run: { id: "taken", leaseOwner: "w2" }, token: 1 });
+      const claim = { owner: "w1", leaseUntil: 32_000 };
+      const claimed = await store().admitRuns(
+        [
+          { id: runId("mine"), admission: { fields: { priority: 3 }, delayMs: 0 }, claim },
+          // A delay is not claimed now, whatever the caller asked.
+          { id: runId("delayed"), admission: { fields: {}, delayMs: 500 }, claim },
+          { id: runId("plain"), admission: { fields: {}, delayMs: 0 } },
+          { id: runId("taken"), admission: { fields: {}, delayMs: 0 }, claim },
+          // A run with a journal is only admitted: the claim resolves what it waits for.
+          { id: runId("copy"), admission: { fields: {}, delayMs: 0 }, claim },
+        ],
+        2000,
+      );
+      expect(claimed.map((c) => c.run.id)).toEqual(["mine"]);
+      expect(claimed[0]).toMatchObject({
+        token: 1,
+        takeover: false,
+        crashes: 0,
+        journalEmpty: true,
+        run: { status: "running", admitted: true, priority: 3, startedAt: 2000 },
+      });
+      expect(await store().getRun(runId("mine"))).toMatchObject({
+        status: "running",
+        leaseOwner: "w1",
+        availableAt: 32_000,
+        fencingToken: 1,
+      });
+      expect(await store().getRun(runId("taken"))).toMatchObject({
+        status: "running",
+        leaseOwner: "w2",
+        fencingToken: 1,
+      });
+      // Its lease fences writes like any claim's, and the others wait for a claim.
+      expect(
+        await store().commit([
+          {
+            type: "complete",
+            runId: runId("mine"),
+            token: 1,
+            output: "{}",
+            at: 2100,
+          },
+        ]),
+      ).toMatchObject([{ ok: true, status: "completed" }]);
+      const later = await store().claimRuns("w3", { workflows: ["wf"] }, 2600, 1000, 10);
+      expect(later.map((c) => c.run.id).sort()).toEqual(["copy", "delayed", "plain"]);
     });
 
     test("a paused workflow's runs are not claimed until it is resumed", async () => {

@@ -1,4 +1,5 @@
 import type { RunId } from "../core/types.ts";
+import type { ClaimedRun } from "./journal-store.ts";
 import type { NewRun, RunRecord } from "./run-records.ts";
 
 /** What a worker with the code decided for an unadmitted run. */
@@ -16,6 +17,13 @@ export type Admission =
 export interface RunAdmission {
   id: RunId;
   admission: Admission;
+  /**
+   * The admitting worker takes the run in the same write (status running, lease until
+   * `leaseUntil`, a new fencing token) when it has a free slot and the run needs no flow
+   * control: without it a run started elsewhere waited for a second commit, the claim.
+   * Taken only when admitted now and without a journal; otherwise it is only admitted.
+   */
+  claim?: { owner: string; leaseUntil: number };
 }
 
 /**
@@ -40,8 +48,9 @@ export interface RegistryStore {
    * Admits runs (flow-control columns set, claimable after `delayMs`) or fails them, in one
    * transaction: a worker admitting a hundred runs started elsewhere pays one commit, not a
    * hundred. A run no longer waiting for admission (another worker admitted it) is skipped.
+   * Returns the runs taken by their admission's `claim`, fresh (journal empty, no takeover).
    */
-  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<void>;
+  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]>;
   /** A paused workflow's runs are not claimed (they wait in the store) until it is resumed. */
   setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void>;
   pausedWorkflows(): Promise<string[]>;

@@ -174,14 +174,15 @@ export class Worker {
     this.#loop = this.#run();
   }
 
-  /** True when a run started in this process can be handed to this worker directly. */
-  hasCapacity(): boolean {
-    return this.#running && this.activeCount < this.#config.concurrency;
+  /** How many more runs this worker can take now (a start or an admission may hand it some). */
+  freeSlots(): number {
+    return this.#running ? Math.max(0, this.#config.concurrency - this.activeCount) : 0;
   }
 
-  /** Executes a run this worker already holds (created claimed by `start`). */
-  adopt(claimed: ClaimedRun, journal: readonly JournalEntry[] = []): void {
-    this.#execute(claimed, journal, this.#leases.now());
+  /** Executes runs this worker holds (claimed, created claimed by `start`, or admitted so). */
+  adopt(claimed: readonly ClaimedRun[], claimedAt = this.#leases.now()): void {
+    const journals = claimedJournals(this.#store, claimed);
+    for (const [i, run] of claimed.entries()) this.#execute(run, journals[i], claimedAt);
   }
 
   /** Something may be claimable now: wake the loop. */
@@ -234,7 +235,7 @@ export class Worker {
   async #run(): Promise<void> {
     while (this.#running) {
       this.#woken = false;
-      const free = this.#config.concurrency - this.activeCount;
+      let free = this.freeSlots();
       let claimedAll = false;
       let failed = false;
       if (free > 0) {
@@ -243,6 +244,8 @@ export class Worker {
           await this.#hooks.beforeClaim?.().catch((error) => {
             this.#hooks.onError(ensureError(error), "firing due schedules");
           });
+          // Admissions before the claim may have taken slots (see `adopt`).
+          free = this.freeSlots();
           const claimStarted = this.#leases.now();
           const claimed = await this.#store.claimRuns(
             this.id,
@@ -260,8 +263,7 @@ export class Worker {
               at: this.#clock.now(),
             });
           }
-          const journals = claimedJournals(this.#store, claimed);
-          for (const [i, run] of claimed.entries()) this.#execute(run, journals[i], claimStarted);
+          this.adopt(claimed, claimStarted);
           claimedAll = claimed.length === free && free > 0;
         } catch (error) {
           failed = true;
