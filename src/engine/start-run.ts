@@ -67,9 +67,9 @@ export async function startRun(
   const { run, created } = await engine.store.createRun(newRun, claim);
   if (created && tags) await engine.store.tags.set(run.id, tags);
   if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
-  if (created && claim && worker)
+  if (created && claim && worker) {
     worker.adopt([{ run, token: run.fencingToken, journalEmpty: true }]);
-  else if (created) engine.notify();
+  } else if (created) engine.notify();
   return startedRun(run, newRun, created);
 }
 
