@@ -95,6 +95,23 @@ describe("simulate", () => {
     Math.max(180_000, seeds * 1_000),
   );
 
+  it(
+    "holds every guarantee when a process without the code starts the runs and workers admit them",
+    async () => {
+      const report = await simulate([order, receiptFlow, retrying], {
+        // A quarter of the main test's seeds: `npm run soak` runs 25,000.
+        seeds: Math.ceil(seeds / 4),
+        runs: runs(4),
+        startsWithoutCode: true,
+      });
+      for (const e of report.engineErrors.slice(0, 5)) console.log(e);
+      expect(report.failures.map((f) => f.message)).toEqual([]);
+      expect(report.totals.crashes).toBeGreaterThan(0);
+      expect(report.totals.takeovers).toBeGreaterThan(0);
+    },
+    Math.max(180_000, seeds * 1_000),
+  );
+
   it("catches a database that loses writes it acknowledged: a recorded step runs again", async () => {
     const report = await simulate([order, receiptFlow, retrying], {
       seeds: 20,

@@ -23,6 +23,8 @@ export interface ClientOp {
   again?: boolean;
   /** The id of the event this request sends, if it sends one. */
   eventId?: string;
+  /** A start (the others are events and signals). */
+  start?: true;
   /** Resolves to "created-again" when a repeated start made a second run. */
   send(cairn: Cairn, again: boolean): Promise<"created-again" | undefined>;
 }
@@ -39,6 +41,7 @@ export function clientOpsFor(runs: readonly SimRun[], random: SimRandom): Client
     const workflow = typeof run.workflow === "string" ? run.workflow : run.workflow.name;
     starts.push({
       describe: `start of run "${id}"`,
+      start: true,
       repeat: true,
       async send(cairn, again) {
         const handle = await cairn.start(workflow, run.input, { id });

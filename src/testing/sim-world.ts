@@ -46,6 +46,8 @@ export interface WorldSettings {
   pollMs: number;
   /** Scheduler turns with faults before the world heals. */
   turns: number;
+  /** Starts go through a process without the code (see `SimulateOptions`). */
+  startsWithoutCode: boolean;
 }
 
 /** What one run ended as: what the checks compare with a run of the world without faults. */
@@ -98,6 +100,8 @@ export class SimWorld {
   readonly processes: SimProcess[] = [];
   #store: Store | undefined;
   #ops: ClientOp[] = [];
+  /** The engine without the code that sends the starts, when `startsWithoutCode`. */
+  #codeless: Cairn | undefined;
   #activity = 0;
   /** A running hash of every store call and the fault drawn for it: equal traces, equal worlds. */
   #trace = 0x811c9dc5;
@@ -122,10 +126,15 @@ export class SimWorld {
     this.#store = await openStore("sqlite::memory:");
     for (let i = 0; i < this.settings.processes; i++) await this.startProcess();
     this.#ops = clientOpsFor(this.settings.runs, this.random.fork(2));
+    // No faults of its own: what is under test is the workers' admission of its runs.
+    if (this.settings.startsWithoutCode) {
+      this.#codeless = await Cairn.open({ store: this.store, clock: this.clock, drainMs: 0 });
+    }
   }
 
   async close(): Promise<void> {
     for (const process of this.processes) if (!process.dead) await this.#stop(process);
+    await this.#codeless?.close();
     await this.#store?.close();
   }
 
@@ -286,7 +295,8 @@ export class SimWorld {
       const op = this.#ops[0];
       if (!sender?.cairn || !op) return;
       try {
-        const repeat = await op.send(sender.cairn, op.again === true);
+        const cairn = op.start && this.#codeless ? this.#codeless : sender.cairn;
+        const repeat = await op.send(cairn, op.again === true);
         this.#ops.shift();
         if (repeat === "created-again") this.duplicateStarts.push(op.describe);
         if (op.eventId !== undefined) this.acknowledgedEvents.add(op.eventId);

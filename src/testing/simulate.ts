@@ -26,6 +26,12 @@ export interface SimulateOptions {
   /** Scheduler turns with faults in each world, before the faults stop. (Default: 24) */
   turns?: number;
   /**
+   * Starts come from a process without the workflows' code, as from a `cairn server`: the
+   * workers admit the runs (and take them in the admission's write) under the faults.
+   * (Default: false, each start from a worker process)
+   */
+  startsWithoutCode?: boolean;
+  /**
    * Called before every world (the one without faults too): reset the fakes of outside
    * systems your steps call, so each world starts from the same state.
    */
@@ -125,6 +131,7 @@ export async function simulate(
     leaseMs: options.leaseMs ?? 15_000,
     pollMs: options.pollMs ?? 5_000,
     turns: options.turns ?? 24,
+    startsWithoutCode: options.startsWithoutCode ?? false,
   };
   const faults: Required<SimFaults> =
     options.faults === false ? noFaults : { ...defaultFaults, ...options.faults };
