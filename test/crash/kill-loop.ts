@@ -21,6 +21,8 @@ export interface KillLoopOptions {
   leaseMs: number;
   pollMs: number;
   maxTakeoverLagMs: number;
+  /** The orders are started by name from an engine without the code (admitted by the worker). */
+  startsWithoutCode?: boolean;
   /** Called right after each kill with the inspected file (fail fast on corruption). */
   onKill(snapshot: DbSnapshot, where: string): void;
 }
@@ -99,6 +101,7 @@ export async function runKillLoop(options: KillLoopOptions) {
     CRASH_WINDOW_MS: windowMs,
     CRASH_LEASE_MS: options.leaseMs,
     CRASH_POLL_MS: options.pollMs,
+    ...(options.startsWithoutCode ? { CRASH_STARTS_WITHOUT_CODE: "1" } : {}),
   };
 
   const lifetimes: Lifetime[] = [];

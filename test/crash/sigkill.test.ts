@@ -10,8 +10,9 @@
  * every lease change (claims, renewals, releases), and the database is inspected read-only
  * right after every kill (integrity, and what was durable at that moment).
  *
- * Tests: the order kill loop with one worker process (the README's processOrder) and with two
- * processes sharing the file; a durable sleep across a SIGKILL; a SIGKILL
+ * Tests: the order kill loop with one worker process (the README's processOrder), with two
+ * processes sharing the file, and with the orders started by name from an engine without the
+ * code (the worker admits them); a durable sleep across a SIGKILL; a SIGKILL
  * during a long step; a retry backoff across a SIGKILL; and parallel branches of sequential
  * steps resumed after a SIGKILL (a bug these tests exposed, now fixed).
  */
@@ -116,39 +117,42 @@ const upOf = (ledger: readonly LedgerRecord[], life: number) => {
 };
 
 describe("SIGKILL crash tests (real child processes, one SQLite file)", () => {
-  const killLoop = (workers: number, kills: number) => async () => {
-    const seed = seedFromEnv();
-    const name = `kill-loop-${workers}w`;
-    console.log(
-      `[crash/${name}] seed=${seed} workers=${workers} kills=${kills} (replay: SEED=${seed})`,
-    );
-    const files = workDir(name);
-    let passed = false;
-    try {
-      const { violations, figures, stderr } = await runKillLoop({
-        seed,
-        workers,
-        kills,
-        db: files.db,
-        ledger: files.ledger,
-        leaseMs: LEASE_MS,
-        pollMs: POLL_MS,
-        maxTakeoverLagMs: MAX_LOOP_TAKEOVER_LAG_MS,
-        onKill: assertIntact,
-      });
-      console.log(`[crash/${name}] ${JSON.stringify(figures)}`);
-      if (stderr.length > 0) console.log(`[crash/${name}] child stderr:\n${stderr.join("\n")}`);
-      expect(violations.count, `seed ${seed}: ${violations.report()}`).toBe(0);
-      expect(stderr, `seed ${seed}: the children reported errors`).toEqual([]);
-      expect(figures.killsInterruptingRuns, "no kill found a run in flight").toBeGreaterThan(0);
-      expect(figures.settledAfterLastKillMs, "all runs settled after the last kill").toBeLessThan(
-        MAX_SETTLE_AFTER_LAST_KILL_MS,
+  const killLoop =
+    (workers: number, kills: number, startsWithoutCode = false) =>
+    async () => {
+      const seed = seedFromEnv();
+      const name = `kill-loop-${workers}w${startsWithoutCode ? "-codeless" : ""}`;
+      console.log(
+        `[crash/${name}] seed=${seed} workers=${workers} kills=${kills} (replay: SEED=${seed})`,
       );
-      passed = true;
-    } finally {
-      files.cleanup(passed);
-    }
-  };
+      const files = workDir(name);
+      let passed = false;
+      try {
+        const { violations, figures, stderr } = await runKillLoop({
+          seed,
+          workers,
+          kills,
+          db: files.db,
+          ledger: files.ledger,
+          leaseMs: LEASE_MS,
+          pollMs: POLL_MS,
+          maxTakeoverLagMs: MAX_LOOP_TAKEOVER_LAG_MS,
+          onKill: assertIntact,
+          startsWithoutCode,
+        });
+        console.log(`[crash/${name}] ${JSON.stringify(figures)}`);
+        if (stderr.length > 0) console.log(`[crash/${name}] child stderr:\n${stderr.join("\n")}`);
+        expect(violations.count, `seed ${seed}: ${violations.report()}`).toBe(0);
+        expect(stderr, `seed ${seed}: the children reported errors`).toEqual([]);
+        expect(figures.killsInterruptingRuns, "no kill found a run in flight").toBeGreaterThan(0);
+        expect(figures.settledAfterLastKillMs, "all runs settled after the last kill").toBeLessThan(
+          MAX_SETTLE_AFTER_LAST_KILL_MS,
+        );
+        passed = true;
+      } finally {
+        files.cleanup(passed);
+      }
+    };
 
   it(
     `kill loop: processOrder survives ${KILLS} SIGKILLs of its one worker process`,
@@ -159,6 +163,12 @@ describe("SIGKILL crash tests (real child processes, one SQLite file)", () => {
   it(
     `kill loop: two worker processes on one file, ${KILLS_2W} SIGKILLs of either`,
     killLoop(2, KILLS_2W),
+    KILLS_2W * 5000 + 150_000,
+  );
+
+  it(
+    `kill loop: orders started by a process without the code, admitted by the one worker, ${KILLS_2W} SIGKILLs`,
+    killLoop(1, KILLS_2W, true),
     KILLS_2W * 5000 + 150_000,
   );
 
