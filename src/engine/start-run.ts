@@ -61,9 +61,8 @@ export async function startRun(
   });
   // A local worker with a free slot takes the run in the same write: no claim round trip.
   const worker = engine.worker;
-  const claim = worker?.freeSlots()
-    ? directClaim(engine, definition, newRun.queue, now)
-    : undefined;
+  const claim =
+    (worker?.freeSlots() ?? 0) > 0 ? directClaim(engine, definition, newRun.queue, now) : undefined;
   const { run, created } = await engine.store.createRun(newRun, claim);
   if (created && tags) await engine.store.tags.set(run.id, tags);
   if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");

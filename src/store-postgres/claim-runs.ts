@@ -12,17 +12,6 @@ import {
 } from "./run-statements.ts";
 
 /**
- * Claims up to `limit` due runs of `scope` for `owner`.
- *
- * One statement does the common case: pick due runs in order (priority, then when they
- * became available: new runs, due timers and expired leases share one queue), skipping rows
- * another transaction holds (`FOR UPDATE SKIP LOCKED`: concurrent claimers never wait for
- * each other and never take the same run), lease them with a new token and resolve their
- * due sleeps and timeouts. Runs under a concurrency or rate limit need an admission
- * decision that must not race other claimers; the statement leaves them to
- * {@link admitAndClaim}, which only runs when such runs were among the candidates.
- */
-/**
  * Only the workflow versions the worker has (`ClaimScope.versions`): a run of another
  * version waits for a worker that has it, instead of being claimed and handed back.
  */
@@ -32,8 +21,17 @@ export function versionFilter(sql: Sql, scope: ClaimScope) {
 }
 
 /**
- * Claims up to `limit` due runs: one statement, run through `hot` (see `RecyclingPool.hot`),
- * then a transaction of `sql`'s for runs under flow control.
+ * Claims up to `limit` due runs of `scope` for `owner`.
+ *
+ * One statement does the common case: pick due runs in order (priority, then when they
+ * became available: new runs, due timers and expired leases share one queue), skipping rows
+ * another transaction holds (`FOR UPDATE SKIP LOCKED`: concurrent claimers never wait for
+ * each other and never take the same run), lease them with a new token and resolve their
+ * due sleeps and timeouts. Runs under a concurrency or rate limit need an admission
+ * decision that must not race other claimers; the statement leaves them to
+ * {@link admitAndClaim}, which only runs when such runs were among the candidates. The
+ * statement runs through `hot` (see `RecyclingPool.hot`), the admission in a transaction of
+ * `sql`'s.
  */
 export async function claimRuns(
   sql: Sql,

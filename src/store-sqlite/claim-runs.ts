@@ -55,45 +55,30 @@ export function claimRuns(
     const takeover = candidate.status === "running";
     // A takeover already holds its concurrency slot and has started.
     if (!takeover && !admit(sql, candidate, now)) continue;
-    claimed.push(claimOne(sql, candidate, owner, now, now + leaseMs));
+    sql.claim.run({ owner, now, lease_until: now + leaseMs, id: candidate.id });
+    const row = sql.getRun.get(candidate.id) as Record<string, unknown>;
+    const run = toRun(row);
+    // Sleeps and wait timeouts that are due resolve here, once, so that every later
+    // replay sees the same outcome whatever its own clock says.
+    for (const { position } of sql.unnumbered.all(run.id) as { position: number }[]) {
+      sql.numberEntry.run(run.id, position);
+    }
+    const due = sql.dueWaits.all(run.id, now) as { position: number }[];
+    for (const { position } of due) {
+      sql.resolveDueWait.run(serializedNull, now, run.id, position);
+    }
+    if (due.length > 0) sql.deleteResolvedWaits.run(run.id, run.id);
+    // Never claimed before, and created without entries (the claim counted them).
+    const journalEmpty = candidate.startedAt === null && Number(row.claimed_journal_len) === 0;
+    claimed.push({
+      run,
+      token: run.fencingToken,
+      takeover,
+      crashes: Number(row.crash_count),
+      ...(journalEmpty ? { journalEmpty } : {}),
+    });
   }
   return claimed;
-}
-
-/**
- * Takes one run the caller chose (due, past flow control) for `owner`, inside the caller's
- * write transaction: its lease and fencing token, and its due sleeps and wait timeouts
- * resolved. `before` is the run as read before the claim.
- */
-export function claimOne(
-  sql: Statements,
-  before: Pick<RunRecord, "id" | "status" | "startedAt">,
-  owner: string,
-  now: number,
-  leaseUntil: number,
-): ClaimedRun {
-  sql.claim.run({ owner, now, lease_until: leaseUntil, id: before.id });
-  const row = sql.getRun.get(before.id) as Record<string, unknown>;
-  const run = toRun(row);
-  // Sleeps and wait timeouts that are due resolve here, once, so that every later
-  // replay sees the same outcome whatever its own clock says.
-  for (const { position } of sql.unnumbered.all(run.id) as { position: number }[]) {
-    sql.numberEntry.run(run.id, position);
-  }
-  const due = sql.dueWaits.all(run.id, now) as { position: number }[];
-  for (const { position } of due) {
-    sql.resolveDueWait.run(serializedNull, now, run.id, position);
-  }
-  if (due.length > 0) sql.deleteResolvedWaits.run(run.id, run.id);
-  // Never claimed before, and created without entries (the claim counted them).
-  const journalEmpty = before.startedAt === null && Number(row.claimed_journal_len) === 0;
-  return {
-    run,
-    token: run.fencingToken,
-    takeover: before.status === "running",
-    crashes: Number(row.crash_count),
-    ...(journalEmpty ? { journalEmpty } : {}),
-  };
 }
 
 /**

@@ -19,7 +19,7 @@ import type {
   Store,
   WriteLockWait,
 } from "../store/store.ts";
-import { anyClaimable, claimOne, claimRuns } from "./claim-runs.ts";
+import { anyClaimable, claimRuns } from "./claim-runs.ts";
 import { applyOp, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
@@ -368,11 +368,19 @@ export class SqliteStore implements Store {
           available_at: at + delayMs,
           workflow_version: fields.workflowVersion ?? 1,
         });
-        // Admitted now (not by another worker before): never claimed, so not started. A run
-        // with a journal (a copy) is left to the claim, as on PostgreSQL.
+        // Admitted now (not by another worker before), so never claimed: no crash to count and,
+        // without a journal, no wait to resolve. A run with a journal (a copy) is left to the
+        // claim, as on PostgreSQL.
         if (changes === 1 && claim && delayMs === 0 && !this.#sql.hasJournal.get(id)) {
-          const before = { id, status: "queued" as const, startedAt: null };
-          claimed.push(claimOne(this.#sql, before, claim.owner, at, claim.leaseUntil));
+          this.#sql.claim.run({ owner: claim.owner, now: at, lease_until: claim.leaseUntil, id });
+          const run = toRun(this.#sql.getRun.get(id));
+          claimed.push({
+            run,
+            token: run.fencingToken,
+            takeover: false,
+            crashes: 0,
+            journalEmpty: true,
+          });
         }
       }
       return claimed;
