@@ -180,6 +180,13 @@ describe("simulate", () => {
     await expect(
       simulate([retrying], { seeds: 1, runs: runs(2).slice(1), faults: { crashes: 2 } }),
     ).rejects.toThrow("`faults.crashes` must be a chance from 0 to 1, got 2");
+    await expect(
+      simulate([retrying], {
+        seeds: 1,
+        runs: runs(2).slice(1),
+        startsWithoutCode: "yes" as unknown as boolean,
+      }),
+    ).rejects.toThrow('`startsWithoutCode` must be true or false, got "yes"');
     await expect(simulate([retrying], { seeds: 0, runs: runs(2).slice(1) })).rejects.toThrow(
       "`seeds` must be a positive integer or a list, got 0",
     );

@@ -15,6 +15,7 @@ export function checkSimulateOptions(
     leaseMs?: number;
     pollMs?: number;
     turns?: number;
+    startsWithoutCode?: boolean;
   },
 ): void {
   if (!Array.isArray(workflows) || workflows.length === 0 || !workflows.every(isWorkflow)) {
@@ -27,6 +28,12 @@ export function checkSimulateOptions(
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
       throw new TypeError(`simulate: \`${key}\` must be a positive integer, got ${value}.`);
     }
+  }
+  const { startsWithoutCode } = options;
+  if (startsWithoutCode !== undefined && typeof startsWithoutCode !== "boolean") {
+    throw new TypeError(
+      `simulate: \`startsWithoutCode\` must be true or false, got ${JSON.stringify(startsWithoutCode)}.`,
+    );
   }
   if (options.faults) {
     for (const [name, rate] of Object.entries(options.faults)) {
