@@ -45,6 +45,43 @@ describe("steps", () => {
     expect(info.steps.every((s) => s.status === "completed" && s.durationMs !== null)).toBe(true);
   });
 
+  it("starts no parallel step before the previous step's entry is durable", async () => {
+    // Every branch of a Promise.all must wait for the entry queued before it, not only the
+    // first: a branch that ran ahead would act on a step its run may still lose (fenced).
+    const ran: string[] = [];
+    const wf = defineWorkflow({ name: "flush-all-branches" }, async (ctx) => {
+      await ctx.step("a", () => ran.push("a"));
+      await Promise.all(["b", "c", "d"].map((k) => ctx.step(k, () => ran.push(k))));
+    });
+    t = await testCairn({ workflows: [wf] });
+    const store = t.cairn.store;
+    const commit = store.commit.bind(store);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let heldEntry: () => void = () => {};
+    const entryHeld = new Promise<void>((resolve) => {
+      heldEntry = resolve;
+    });
+    store.commit = async (ops) => {
+      if (ops.some((op) => op.type === "entry" && op.entry.key === "a")) {
+        heldEntry();
+        await held;
+      }
+      return commit(ops);
+    };
+    const run = await t.cairn.start(wf, undefined);
+    await entryHeld;
+    // Give every branch its chance to run ahead while a's entry is held.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    const ranWhileHeld = [...ran];
+    release();
+    await run.result();
+    expect(ranWhileHeld).toEqual(["a"]);
+    expect(ran.slice(1).sort()).toEqual(["b", "c", "d"]);
+  });
+
   it("keys repeated step names with an occurrence counter, so loops work", async () => {
     const wf = defineWorkflow({ name: "loop" }, async (ctx) => {
       let total = 0;

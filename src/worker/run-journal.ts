@@ -28,7 +28,11 @@ export class RunJournal {
   readonly #keyCounts = new Map<string, number>();
   readonly #write: (entry: JournalEntry) => Promise<void>;
   #position = 0;
-  #pendingWrites: Promise<void>[] = [];
+  /**
+   * Settles once every entry queued so far is durable (rejects if one could not be made so);
+   * undefined when none is on its way.
+   */
+  #unflushed: Promise<void> | undefined;
   readonly #stepWaiting: (() => () => void) | undefined;
 
   /**
@@ -171,7 +175,14 @@ export class RunJournal {
   record(entry: JournalEntry): void {
     const write = this.#write(entry);
     write.catch(() => {});
-    this.#pendingWrites.push(write);
+    const before = this.#unflushed;
+    if (!before) {
+      this.#unflushed = write;
+      return;
+    }
+    const both = before.then(() => write);
+    both.catch(() => {});
+    this.#unflushed = both;
   }
 
   /** Writes an entry and waits for it to be durable. */
@@ -179,17 +190,21 @@ export class RunJournal {
     return this.#write(entry);
   }
 
-  /** Waits for every queued write: before the next side effect, or the run's end. */
+  /**
+   * Waits for every queued write: before the next side effect, or the run's end. The writes
+   * stay pending until they are durable, so that every caller waits for them: the branches of
+   * a `Promise.all` each call this, and none may start its step on an entry still on its way.
+   */
   async flushPending(): Promise<void> {
-    const writes = this.#pendingWrites;
-    if (writes.length === 0) return;
-    this.#pendingWrites = [];
+    const unflushed = this.#unflushed;
+    if (!unflushed) return;
     const stopWaiting = this.#stepWaiting?.();
     try {
-      // Usually one (the previous step's entry): awaiting it alone spares a Promise.all.
-      await (writes.length === 1 ? writes[0] : Promise.all(writes));
+      await unflushed;
     } finally {
       stopWaiting?.();
     }
+    // Entries queued meanwhile stay pending for the next caller.
+    if (this.#unflushed === unflushed) this.#unflushed = undefined;
   }
 }
