@@ -1,4 +1,5 @@
-import { afterEach, expect, it } from "vitest";
+import { setTimeout as delay } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
 import { Cairn, defineWorkflow } from "../src/index.ts";
 import { waitForStatus } from "../src/testing/index.ts";
 import { freshTestDatabase } from "./support/engine.ts";
@@ -86,4 +87,83 @@ it("a worker held past its lease starts no new step of the run; the run resumes 
   }
   const journal = await cairn.store.getJournal(run.id);
   expect(journal.map((e) => e.key)).toEqual(["before", "after"]);
+});
+
+/**
+ * A lease the store wrote at `sentAt` that reached the worker only after a whole lease (the
+ * database froze, the answer was slow): the worker must count it from when the write was
+ * sent, not from its answer, and no renewal that did not carry it may extend it. Else the
+ * run's first step runs under a lease another worker may already hold.
+ */
+describe("a lease whose write answered after a whole lease", () => {
+  const setup = async (name: string) => {
+    const { url, remove } = await freshTestDatabase(`lease-late-${name}`);
+    const steps: string[] = [];
+    const wf = defineWorkflow({ name }, async (ctx) => {
+      await ctx.step("first", () => {
+        steps.push("first");
+      });
+      return "done";
+    });
+    const cairn = await Cairn.open({ db: url, workflows: [wf], leaseMs: LEASE_MS, pollMs: 50 });
+    cleanup = async () => {
+      await cairn.close();
+      await remove();
+    };
+    const expired: string[] = [];
+    cairn.subscribe((event) => {
+      if (event.type === "lease-expired") expired.push(...event.runIds);
+    });
+    // Renewals go on while the answer is held: none of them carries the run.
+    let renewed = () => {};
+    const renewLeases = cairn.store.renewLeases.bind(cairn.store);
+    cairn.store.renewLeases = async (...args) => {
+      const lost = await renewLeases(...args);
+      renewed();
+      return lost;
+    };
+    /** Holds a store call's answer until a lease and a half passed, and a renewal answered. */
+    const late = async <T>(call: () => Promise<T>): Promise<T> => {
+      const sentAt = performance.now();
+      const result = await call();
+      await new Promise<void>((resolve) => {
+        renewed = resolve;
+      });
+      await delay(Math.max(0, sentAt + LEASE_MS * 1.5 - performance.now()));
+      await new Promise<void>((resolve) => {
+        renewed = resolve;
+      });
+      return result;
+    };
+    return { cairn, wf, steps, expired, late };
+  };
+
+  it("a claim: the run's first step waits for a new claim", async () => {
+    const { cairn, wf, steps, expired, late } = await setup("late-claim");
+    const run = await cairn.start(wf, {}); // no worker yet: the run waits for a claim
+    const claimRuns = cairn.store.claimRuns.bind(cairn.store);
+    let first = true;
+    cairn.store.claimRuns = async (...args) => {
+      if (!first) return claimRuns(...args);
+      first = false;
+      return late(() => claimRuns(...args));
+    };
+    await cairn.worker();
+    expect(await run.result()).toBe("done");
+    expect(expired).toContain(run.id);
+    expect(steps).toEqual(["first"]);
+    expect((await cairn.store.getRun(run.id))?.fencingToken).toBeGreaterThan(1);
+  });
+
+  it("a start that takes its run: the run's first step waits for a claim", async () => {
+    const { cairn, wf, steps, expired, late } = await setup("late-start");
+    await cairn.worker();
+    const createRun = cairn.store.createRun.bind(cairn.store);
+    cairn.store.createRun = (...args) => late(() => createRun(...args));
+    const run = await cairn.start(wf, {});
+    expect(await run.result()).toBe("done");
+    expect(expired).toContain(run.id);
+    expect(steps).toEqual(["first"]);
+    expect((await cairn.store.getRun(run.id))?.fencingToken).toBeGreaterThan(1);
+  });
 });

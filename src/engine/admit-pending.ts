@@ -1,6 +1,7 @@
 import { ensureError } from "../core/errors.ts";
 import { deserialize, serializeError } from "../core/serializer.ts";
 import type { RegistryStore, RunAdmission } from "../store/registry-store.ts";
+import { leaseMoment } from "../worker/lease-watch.ts";
 import { directClaim } from "./direct-claim.ts";
 import type { Engine } from "./engine.ts";
 import { runOptionsFor } from "./new-run.ts";
@@ -25,7 +26,9 @@ export async function admitPending(
 ): Promise<void> {
   const pending = await engine.store.pendingAdmission([...engine.registry.keys()], batch);
   if (pending.length === 0) return;
-  const now = engine.clock.now();
+  // Before the clock is read for the leases' end: the worker's view of them must not start later.
+  const claimedAt = leaseMoment(engine.clock);
+  const now = claimedAt.engine;
   // This worker's free slots take admitted runs in the admission's own write (see
   // `RunAdmission.claim`): a run a `cairn server` started then costs the worker one commit
   // before its first step, not two.
@@ -50,7 +53,7 @@ export async function admitPending(
   }
   const claimed = await engine.store.admitRuns(admissions, now);
   for (const id of rejected) engine.bus.finished(id);
-  if (claimed.length > 0) engine.worker?.adopt(claimed);
+  if (claimed.length > 0) engine.worker?.adopt(claimed, claimedAt);
   // Admitted runs left for a claim (no slot here, flow control, a delay) wake the loop, and
   // so does a full batch: more may wait, and their NOTIFY was heard already.
   const unclaimed = admissions.length - rejected.length > claimed.length;

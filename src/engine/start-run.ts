@@ -3,6 +3,7 @@ import { sameSerialized } from "../core/same-serialized.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { RunRecord } from "../store/run-records.ts";
+import { leaseMoment } from "../worker/lease-watch.ts";
 import { userWorkflowNames } from "./built-in-workflows.ts";
 import { directClaim } from "./direct-claim.ts";
 import type { Engine } from "./engine.ts";
@@ -47,7 +48,9 @@ export async function startRun(
   // A flow's input schema and options come from its latest version, maybe deployed elsewhere.
   if (typeof workflow === "string" && engine.flows.has(workflow)) await engine.flows.refreshIfDue();
   const definition = engine.resolve(workflow);
-  const now = engine.clock.now();
+  // Before the clock is read for a lease's end: the worker's view of it must not start later.
+  const claimedAt = leaseMoment(engine.clock);
+  const now = claimedAt.engine;
   const newRun = await buildNewRun({
     id,
     name: definition.name,
@@ -67,7 +70,7 @@ export async function startRun(
   if (created && tags) await engine.store.tags.set(run.id, tags);
   if (created) engine.bus.emitRun(run.id, run.workflow, "queued", undefined, "created");
   if (created && claim && worker) {
-    worker.adopt([{ run, token: run.fencingToken, journalEmpty: true }]);
+    worker.adopt([{ run, token: run.fencingToken, journalEmpty: true }], claimedAt);
   } else if (created) engine.notify();
   return startedRun(run, newRun, created);
 }

@@ -9,9 +9,19 @@ export interface LeaseMoment {
 }
 
 /**
+ * The moment now. A caller that writes a lease takes it before reading the clock for the
+ * lease's end, so the worker never counts the lease as starting later than the store does.
+ */
+export function leaseMoment(clock: Clock): LeaseMoment {
+  return { real: performance.now(), engine: clock.now() };
+}
+
+/**
  * Whether a worker may still hold a run's lease: the store confirmed it within the last
- * lease, counted from the later of the last confirmed renewal (from when it was sent) and
- * the run's claim (from when it began).
+ * lease, counted from the run's claim (from when it began) or from the last renewal that
+ * extended this very lease (from when it was sent). A renewal confirms only the leases it
+ * carried and the store extended: a run claimed while it was on its way, or lost to another
+ * worker meanwhile, is judged by its own last confirmation.
  *
  * A lease counts as lapsed only once a whole lease has passed on both clocks. Real time
  * alone would fence a test's runs whose clock stands still while the machine is slow (the
@@ -22,8 +32,8 @@ export interface LeaseMoment {
 export class LeaseWatch<K extends object> {
   readonly #clock: Clock;
   readonly #leaseMs: number;
-  #confirmed: LeaseMoment = { real: 0, engine: 0 };
-  readonly #claimed = new WeakMap<K, LeaseMoment>();
+  /** When each holder's lease was last confirmed: its claim, or a renewal that carried it. */
+  readonly #confirmed = new WeakMap<K, LeaseMoment>();
 
   constructor(clock: Clock, leaseMs: number) {
     this.#clock = clock;
@@ -31,26 +41,28 @@ export class LeaseWatch<K extends object> {
   }
 
   now(): LeaseMoment {
-    return { real: performance.now(), engine: this.#clock.now() };
-  }
-
-  /** The store confirmed the leases of a renewal sent at `sent` (or the worker started). */
-  confirm(sent: LeaseMoment): void {
-    this.#confirmed = sent;
+    return leaseMoment(this.#clock);
   }
 
   /** `holder`'s claim began at `at`. */
   claimed(holder: K, at: LeaseMoment): void {
-    this.#claimed.set(holder, at);
+    this.#confirmed.set(holder, at);
+  }
+
+  /** The store extended the leases of `holders` in a renewal sent at `sent`. */
+  confirm(sent: LeaseMoment, holders: Iterable<K>): void {
+    for (const holder of holders) {
+      const last = this.#confirmed.get(holder);
+      if (!last || sent.real > last.real) this.#confirmed.set(holder, sent);
+    }
   }
 
   /** True once `holder`'s lease went unconfirmed for a whole lease: another worker may own it. */
   lapsed(holder: K, now?: LeaseMoment): boolean {
     // Checked before every step: no allocation, and the engine clock read only when needed.
-    const claimed = this.#claimed.get(holder);
-    const real = Math.max(this.#confirmed.real, claimed?.real ?? 0);
-    if ((now?.real ?? performance.now()) - real < this.#leaseMs) return false;
-    const engine = Math.max(this.#confirmed.engine, claimed?.engine ?? 0);
-    return (now?.engine ?? this.#clock.now()) - engine >= this.#leaseMs;
+    const since = this.#confirmed.get(holder);
+    if (!since) return true; // never claimed here: nothing says it is ours
+    if ((now?.real ?? performance.now()) - since.real < this.#leaseMs) return false;
+    return (now?.engine ?? this.#clock.now()) - since.engine >= this.#leaseMs;
   }
 }

@@ -156,7 +156,6 @@ export class Worker {
       this.#hooks.onUnattributedError?.(error, source);
     });
     this.#lastRenewal = this.#clock.now();
-    this.#leases.confirm(this.#leases.now());
     this.#startedAt = this.#clock.now();
     this.#scheduleHeartbeat();
     this.#beat();
@@ -179,8 +178,8 @@ export class Worker {
     return this.#running ? Math.max(0, this.#config.concurrency - this.activeCount) : 0;
   }
 
-  /** Executes runs this worker holds (claimed, created claimed by `start`, or admitted so). */
-  adopt(claimed: readonly ClaimedRun[], claimedAt = this.#leases.now()): void {
+  /** Executes runs this worker holds (claimed, or taken by a start or an admission). */
+  adopt(claimed: readonly ClaimedRun[], claimedAt: LeaseMoment): void {
     const journals = claimedJournals(this.#store, claimed);
     for (const [i, run] of claimed.entries()) this.#execute(run, journals[i], claimedAt);
   }
@@ -472,14 +471,13 @@ export class Worker {
   }
 
   async #renewLeases(): Promise<void> {
-    const now = this.#clock.now();
     const sentAt = this.#leases.now();
+    const now = sentAt.engine;
     this.#lastRenewal = now;
-    const leases = [...this.#active.values()]
-      .filter((e) => !e.settled)
-      .map((e) => ({ runId: e.runId, token: e.token }));
+    const held = [...this.#active.values()].filter((e) => !e.settled);
+    const leases = held.map((e) => ({ runId: e.runId, token: e.token }));
     const lost = await this.#store.renewLeases(this.id, leases, now + this.#config.leaseMs);
-    this.#leases.confirm(sentAt);
+    this.#leases.confirm(sentAt, held.filter((e) => !lost.includes(e.runId)));
     for (const runId of lost) {
       const token = leases.find((lease) => lease.runId === runId)?.token;
       const run = await this.#store.getRun(runId);
