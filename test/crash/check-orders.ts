@@ -305,10 +305,18 @@ export function checkOrders(input: OrderCheckInput) {
 
     // Effects of a zombie: written after another process took the run over from it. They
     // are the tail of steps it had in flight when it stalled; it must start nothing new.
+    // The latest claim is the one with the highest token, not the last one in the ledger:
+    // two claims answered together (a database resuming from a pause) may append their
+    // records in either order, and the earlier claim's holder fences itself at once.
     const list: Indexed<EffectRecord>[] = [];
     const zombieRanks = new Map<number, Set<number>>();
     for (const e of all) {
-      const latest = (claimsByRun.get(id) ?? []).filter((c) => c.index < e.index).at(-1)?.record;
+      const latest = (claimsByRun.get(id) ?? [])
+        .filter((c) => c.index < e.index)
+        .reduce<ClaimRecord | undefined>(
+          (top, c) => (top && top.token > c.record.token ? top : c.record),
+          undefined,
+        );
       if (!latest || latest.life === e.record.life) {
         list.push(e);
         continue;
@@ -518,6 +526,14 @@ export function checkOrders(input: OrderCheckInput) {
     duplicates,
     takeovers,
     unverifiableClaims,
+    // Claims whose record came after a later claim's (a higher token) of the same run.
+    claimsRecordedOutOfOrder: [...claimsByRun.values()].reduce(
+      (n, claims) =>
+        n +
+        claims.filter((c, i) => claims.slice(0, i).some((b) => b.record.token > c.record.token))
+          .length,
+      0,
+    ),
     zombieDuplicates,
     zombieEffects,
     outageDuplicates,
