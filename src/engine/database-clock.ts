@@ -19,11 +19,21 @@ export async function createDatabaseClock(
   local: Clock,
   refreshMs = 30_000,
 ): Promise<DatabaseClock> {
-  let offsetMs = await measureOffset(store, local);
+  // The best of three at the start: a first round trip slowed by a cold connection would
+  // shift every lease and timer of this process until the next refresh.
+  const samples = [];
+  for (let i = 0; i < 3; i++) samples.push(await measureOffset(store, local));
+  let best = samples.reduce((a, b) => (b.roundTripMs < a.roundTripMs ? b : a));
+  let offsetMs = best.offsetMs;
   const refresh = setInterval(() => {
     measureOffset(store, local).then(
-      (offset) => {
-        offsetMs = offset;
+      (sample) => {
+        // The midpoint of a round trip is off by up to half of it: one that spanned a pause
+        // of the database (or of this process) would move the clock by seconds. Such a
+        // sample is dropped; the last good offset stays.
+        if (sample.roundTripMs > Math.max(maxRoundTripMs, 2 * best.roundTripMs)) return;
+        offsetMs = sample.offsetMs;
+        if (sample.roundTripMs < best.roundTripMs) best = sample;
       },
       () => {}, // keep the last offset while the database is unreachable
     );
@@ -39,12 +49,15 @@ export async function createDatabaseClock(
   };
 }
 
+/** Round trips longer than this (or than twice the best one seen) give no new offset. */
+const maxRoundTripMs = 250;
+
 async function measureOffset(
   store: { serverTime(): Promise<number> },
   local: Clock,
-): Promise<number> {
+): Promise<{ offsetMs: number; roundTripMs: number }> {
   const before = local.now();
   const server = await store.serverTime();
   const after = local.now();
-  return Math.round(server - (before + after) / 2);
+  return { offsetMs: Math.round(server - (before + after) / 2), roundTripMs: after - before };
 }
