@@ -105,7 +105,7 @@ export async function admitRuns(
 /**
  * The admission of one run (a `cairn server`'s start, most often), a parameter per column
  * where the batch statement passes thirteen one-element arrays: serializing and unnesting
- * them made the admission cost twice a commit. The same statement otherwise.
+ * them cost about 0.1 ms of a 0.7 ms admission. The same statement otherwise.
  */
 const admitOneText = `WITH locked AS (
     SELECT r.id, $12::text IS NOT NULL
