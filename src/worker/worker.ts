@@ -477,7 +477,8 @@ export class Worker {
     const held = [...this.#active.values()].filter((e) => !e.settled);
     const leases = held.map((e) => ({ runId: e.runId, token: e.token }));
     const lost = await this.#store.renewLeases(this.id, leases, now + this.#config.leaseMs);
-    this.#leases.confirm(sentAt, held.filter((e) => !lost.includes(e.runId)));
+    const extended = held.filter((e) => !lost.includes(e.runId));
+    this.#leases.confirm(sentAt, extended);
     for (const runId of lost) {
       const token = leases.find((lease) => lease.runId === runId)?.token;
       const run = await this.#store.getRun(runId);
