@@ -157,9 +157,21 @@ describe("a lease whose write answered after a whole lease", () => {
 
   it("a start that takes its run: the run's first step waits for a claim", async () => {
     const { cairn, wf, steps, expired, late } = await setup("late-start");
+    // While the start's answer is held, the worker's own claims find nothing: else it could
+    // take the run over (its lease lapsed in the store) and finish it first.
+    let holding = false;
+    const claimRuns = cairn.store.claimRuns.bind(cairn.store);
+    cairn.store.claimRuns = async (...args) => (holding ? [] : claimRuns(...args));
     await cairn.worker();
     const createRun = cairn.store.createRun.bind(cairn.store);
-    cairn.store.createRun = (...args) => late(() => createRun(...args));
+    cairn.store.createRun = async (...args) => {
+      holding = true;
+      try {
+        return await late(() => createRun(...args));
+      } finally {
+        holding = false;
+      }
+    };
     const run = await cairn.start(wf, {});
     expect(await run.result()).toBe("done");
     expect(expired).toContain(run.id);
