@@ -1,17 +1,22 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { TokenStore } from "../src/server/token-store.ts";
 import { newRun, type TokenStoreUnderTest } from "../src/store/conformance-support.ts";
 import { SqliteStore } from "../src/store-sqlite/sqlite-store.ts";
 import { runStoreConformance } from "../src/testing/conformance.ts";
 
+// Every store of this file is a file in one temporary folder, removed at the end: a folder
+// per store left about a hundred behind in the temporary directory per run.
+const dir = mkdtempSync(join(tmpdir(), "cairn-store-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let stores = 0;
+
 runStoreConformance({
   name: "sqlite",
-  newStore: async () =>
-    new SqliteStore(join(mkdtempSync(join(tmpdir(), "cairn-store-")), "store.db")),
+  newStore: async () => new SqliteStore(join(dir, `store-${++stores}.db`)),
   // Typed as the server's port: the store provides it by shape alone.
   tokens: (store): TokenStore => store.tokens,
 });
@@ -48,7 +53,7 @@ describe("in-memory SQLite stores", () => {
 
 describe("SQLite retention", () => {
   it("deletes the idempotency key a purged run held", async () => {
-    const path = join(mkdtempSync(join(tmpdir(), "cairn-store-")), "store.db");
+    const path = join(dir, `store-${++stores}.db`);
     const store = new SqliteStore(path);
     const keys = () => {
       const db = new Database(path, { readonly: true });

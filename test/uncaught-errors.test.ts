@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
@@ -31,7 +31,9 @@ afterEach(async () => {
 
 async function database(): Promise<string> {
   if (testStore === "sqlite") {
-    return `sqlite:${join(mkdtempSync(join(tmpdir(), "cairn-leaks-")), "cairn.db")}`;
+    const dir = mkdtempSync(join(tmpdir(), "cairn-leaks-"));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    return `sqlite:${join(dir, "cairn.db")}`;
   }
   const base = inject("cairnTestPgUrl");
   const { schema, drop } = await freshSchema(base);
