@@ -108,6 +108,8 @@ describe("simulate", () => {
       expect(report.failures.map((f) => f.message)).toEqual([]);
       expect(report.totals.crashes).toBeGreaterThan(0);
       expect(report.totals.takeovers).toBeGreaterThan(0);
+      // The faults met the runs the admissions took, not only runs left to a claim.
+      expect(report.totals.admissionClaims).toBeGreaterThan(0);
     },
     Math.max(180_000, seeds * 1_000),
   );

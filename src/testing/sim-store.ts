@@ -33,6 +33,8 @@ export interface StoreCallHooks {
   fenced(): void;
   /** The process read a run's journal. */
   journalRead(runId: string): void;
+  /** An admission leased `runs` runs to the process in its own write (see `RunAdmission.claim`). */
+  admissionClaims(runs: number): void;
 }
 
 /** Calls that reach the database; the rest of the store passes through untouched. */
@@ -113,7 +115,10 @@ export function faultyStoreView(inner: Store, process: SimProcess, hooks: StoreC
   });
 }
 
-/** Notes what reached the database: final journal outcomes, fenced writes, journal reads. */
+/**
+ * Notes what reached the database: final journal outcomes, fenced writes, journal reads, runs
+ * taken by admissions.
+ */
 function learn(method: string, args: unknown[], result: unknown, hooks: StoreCallHooks): void {
   if (method === "getJournal") hooks.journalRead(args[0] as string);
   else if (method === "getJournals") for (const id of args[0] as string[]) hooks.journalRead(id);
@@ -128,6 +133,8 @@ function learn(method: string, args: unknown[], result: unknown, hooks: StoreCal
       }
       if (op.type === "entry" && isFinal(op.entry.status)) hooks.recorded(op.runId, op.entry.key);
     });
+  } else if (method === "admitRuns") {
+    hooks.admissionClaims((result as unknown[]).length);
   } else if (method === "transactionalStep") {
     const op = args[0] as { runId: string; entry: { key: string } };
     if ((result as { ok: boolean }).ok) hooks.recorded(op.runId, op.entry.key);

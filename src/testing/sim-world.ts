@@ -65,6 +65,8 @@ export interface WorldStats {
   clockJumps: number;
   fencedWrites: number;
   takeovers: number;
+  /** Runs an admission leased to its worker in the same write (as the database applied it). */
+  admissionClaims: number;
   /** Errors the engine reported that the simulation did not inject. */
   engineErrors: string[];
 }
@@ -89,6 +91,7 @@ export class SimWorld {
     clockJumps: 0,
     fencedWrites: 0,
     takeovers: 0,
+    admissionClaims: 0,
     engineErrors: [],
   };
   /** Client requests the engine refused (not a fault the simulation injected). */
@@ -149,6 +152,9 @@ export class SimWorld {
       recorded: (runId, key) => this.ledger.recorded(runId, key),
       fenced: () => this.stats.fencedWrites++,
       journalRead: (runId) => this.ledger.journalRead(process.name, runId),
+      admissionClaims: (runs) => {
+        this.stats.admissionClaims += runs;
+      },
     });
     const cairn = await Cairn.open({
       store,

@@ -78,6 +78,8 @@ export interface SimulationReport {
     leaseJumps: number;
     takeovers: number;
     fencedWrites: number;
+    /** Runs a worker's admission took in its own write (starts from a process without the code). */
+    admissionClaims: number;
   };
   /** Errors the engines reported that the simulation did not inject (the first few). */
   engineErrors: string[];
@@ -150,6 +152,7 @@ export async function simulate(
       leaseJumps: 0,
       takeovers: 0,
       fencedWrites: 0,
+      admissionClaims: 0,
     },
     engineErrors: [],
   };
@@ -178,6 +181,7 @@ export async function simulate(
     t.leaseJumps += result.stats.leaseJumps;
     t.takeovers += result.stats.takeovers;
     t.fencedWrites += result.stats.fencedWrites;
+    t.admissionClaims += result.stats.admissionClaims;
     for (const error of result.stats.engineErrors) {
       if (report.engineErrors.length < 20) report.engineErrors.push(`seed ${seed}: ${error}`);
     }
