@@ -526,6 +526,8 @@ export function checkOrders(input: OrderCheckInput) {
     duplicates,
     takeovers,
     unverifiableClaims,
+    // Runs leased by the write that created or admitted them, not by a claim.
+    adoptions: ledger.filter((r) => r.type === "adopt").length,
     // Claims whose record came after a later claim's (a higher token) of the same run.
     claimsRecordedOutOfOrder: [...claimsByRun.values()].reduce(
       (n, claims) =>

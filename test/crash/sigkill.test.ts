@@ -145,6 +145,9 @@ describe("SIGKILL crash tests (real child processes, one SQLite file)", () => {
         expect(violations.count, `seed ${seed}: ${violations.report()}`).toBe(0);
         expect(stderr, `seed ${seed}: the children reported errors`).toEqual([]);
         expect(figures.killsInterruptingRuns, "no kill found a run in flight").toBeGreaterThan(0);
+        if (startsWithoutCode) {
+          expect(figures.adoptions, "no admission took its run").toBeGreaterThan(0);
+        }
         expect(figures.settledAfterLastKillMs, "all runs settled after the last kill").toBeLessThan(
           MAX_SETTLE_AFTER_LAST_KILL_MS,
         );
