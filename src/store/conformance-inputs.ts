@@ -276,6 +276,49 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
       expect(c?.run.id).toBe("ok");
     });
 
+    test("admitRuns writes the same columns for one run alone as for several at once", async () => {
+      // A store may take a statement of its own for a lone admission (PostgreSQL does).
+      for (const id of ["alone", "pair-1", "pair-2"]) {
+        await store().createRun(newRun(id, 1000, { admitted: false }));
+      }
+      const fields = {
+        queue: "q",
+        priority: 5,
+        concurrency: { key: "k", limit: 2 },
+        rateLimit: { key: "r", limit: 3, periodMs: 1000 },
+        deadlineAt: 9000,
+        workflowVersion: 2,
+      };
+      const admission = { fields, delayMs: 500 };
+      await store().admitRuns([{ id: runId("alone"), admission }], 2000);
+      await store().admitRuns(
+        [
+          { id: runId("pair-1"), admission },
+          { id: runId("pair-2"), admission },
+        ],
+        2000,
+      );
+      for (const id of ["alone", "pair-1", "pair-2"]) {
+        expect(await store().getRun(runId(id))).toMatchObject({
+          admitted: true,
+          status: "queued",
+          queue: "q",
+          priority: 5,
+          concurrencyKey: "k",
+          concurrencyLimit: 2,
+          rateKey: "r",
+          rateLimit: 3,
+          ratePeriodMs: 1000,
+          deadlineAt: 9000,
+          workflowVersion: 2,
+          availableAt: 2500,
+          updatedAt: 2000,
+          leaseOwner: null,
+          fencingToken: 0,
+        });
+      }
+    });
+
     test("admitRuns with a claim takes the run in the same write, once, only when admitted now", async () => {
       for (const id of ["mine", "delayed", "plain", "taken"]) {
         await store().createRun(newRun(id, 1000, { admitted: false }));
