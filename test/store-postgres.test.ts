@@ -13,6 +13,7 @@ import { stepEntry } from "../src/store/conformance-support.ts";
 import type { JournalEntry, NewRun, Store } from "../src/store/store.ts";
 import { loadPostgresMigrations, migratePostgres } from "../src/store-postgres/migrate.ts";
 import { PostgresStore } from "../src/store-postgres/postgres-store.ts";
+import { wakeChannel } from "../src/store-postgres/run-statements.ts";
 import { WakeListener } from "../src/store-postgres/wake-listener.ts";
 import { loadSqliteMigrations } from "../src/store-sqlite/migrate.ts";
 import { runStoreConformance } from "../src/testing/conformance.ts";
@@ -398,6 +399,7 @@ describe("PostgreSQL store", () => {
       });
     const listener = new WakeListener(
       {
+        channel: wakeChannel,
         pool: store.sql,
         // The store's schema: the wake channel is the schema's own.
         connect: () =>

@@ -38,7 +38,7 @@ import { type Hot, RecyclingPool } from "./recycling-pool.ts";
 import { postgresRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
-import { wakeChannel } from "./run-statements.ts";
+import { endedChannel, wakeChannel } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
 import { sendSignal } from "./send-signal.ts";
 import { StartBatcher } from "./start-batcher.ts";
@@ -60,8 +60,10 @@ export interface PostgresStoreOptions {
    */
   schema?: string;
   /**
-   * Pool size. A store uses at most `max + 1` connections: the pool, plus one dedicated to
-   * `LISTEN` once `subscribe` is called (a worker subscribes). Budget the server's
+   * Pool size. A store uses at most `max + 2` connections: the pool, plus one dedicated to
+   * `LISTEN` once `subscribe` is called (a worker subscribes), and one more once
+   * `watchEnds` is (a `result()` waits for a run executing in another process, or a server
+   * streams run updates). Budget the server's
    * `max_connections` as the sum over every process that opens a store. (Default: 10)
    */
   max?: number;
@@ -460,16 +462,44 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Listens on the schema's wake channel on a dedicated connection (the `+ 1` of the budget), checked
+   * Listens on the schema's wake channel on a dedicated connection (one of the `+ 2` of the budget), checked
    * every few seconds and replaced when it went deaf (see `WakeListener`); `onWake` is also
    * called whenever the listener (re)starts. Wake-ups are hints: correctness never depends
    * on them, and the worker still polls.
    */
-  async subscribe(onWake: () => void): Promise<() => Promise<void>> {
+  subscribe(onWake: () => void): Promise<() => Promise<void>> {
+    return this.#listen(wakeChannel, () => onWake());
+  }
+
+  /**
+   * Listens on the schema's channel of ended runs (a trigger announces each with its id:
+   * those created unclaimed, and those `announceEnd` names) on a dedicated connection, checked like the wake listener's; a
+   * restarted listener calls `onEnded` without ids (ends announced meanwhile were lost).
+   */
+  watchEnds(onEnded: (runIds?: readonly RunId[]) => void): Promise<() => Promise<void>> {
+    return this.#listen(endedChannel, (id) =>
+      onEnded(id === undefined ? undefined : [id as RunId]),
+    );
+  }
+
+  /** Runs created claimed are not announced unless asked (see migration 0012). */
+  async announceEnd(id: RunId): Promise<void> {
+    await this.sql`UPDATE runs SET announce_end = true WHERE id = ${id} AND NOT announce_end
+      AND status NOT IN ('completed', 'failed', 'cancelled')`;
+  }
+
+  async #listen(
+    channel: string,
+    onNotice: (payload?: string) => void,
+  ): Promise<() => Promise<void>> {
     const listener = new WakeListener(
-      // Sends no arrays: no type fetch on reconnects (see RecyclingPool.typesKnown).
-      { pool: this.sql, connect: () => this.#connect({ max: 1, fetchTypes: false }) },
-      onWake,
+      {
+        channel,
+        pool: this.sql,
+        // Sends no arrays: no type fetch on reconnects (see RecyclingPool.typesKnown).
+        connect: () => this.#connect({ max: 1, fetchTypes: false }),
+      },
+      onNotice,
     );
     await listener.start();
     this.#listeners.add(listener);

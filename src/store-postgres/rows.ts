@@ -47,6 +47,9 @@ export function newRunValues(
     run.schedule?.slotEndAt ?? null,
     run.admitted !== false,
     run.workflowVersion ?? 1,
+    // A run created claimed executes in the process that started it, where `result()`
+    // hears its end without the database; a waiter elsewhere asks (`announceEnd`).
+    claim === undefined,
   ];
 }
 
@@ -79,4 +82,5 @@ export const runColumns: readonly (readonly [name: string, type: string])[] = [
   ["slot_end_at", "bigint"],
   ["admitted", "boolean"],
   ["workflow_version", "int"],
+  ["announce_end", "boolean"],
 ];

@@ -19,6 +19,12 @@ export type RunClaim = { owner: string; leaseUntil: number };
  */
 export const wakeChannel = "'cairn_wake_' || md5(current_schema())";
 
+/**
+ * The channel on which the schema announces every run that ends, with the run's id as the
+ * payload (a trigger on `runs` sends it: see migration 0012).
+ */
+export const endedChannel = "'cairn_ended_' || md5(current_schema())";
+
 /** `superjson.stringify(null)`: what a wait that timed out resolves to. */
 export const serializedNull = '{"json":null}';
 

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { Sql } from "postgres";
-import { wakeChannel } from "./run-statements.ts";
 
 export interface WakeListenerOptions {
+  /** The SQL expression that names the channel (see `wakeChannel`, `endedChannel`). */
+  channel: string;
   /** Opens the dedicated one-connection client to listen on. */
   connect: () => Sql;
   /** The store's pool, used to send the health probe. */
@@ -14,17 +15,17 @@ export interface WakeListenerOptions {
 }
 
 /**
- * `LISTEN` on the schema's wake channel on a dedicated connection that is checked, not trusted. postgres.js
+ * `LISTEN` on one of the schema's channels on a dedicated connection that is checked, not trusted. postgres.js
  * listens again after its connection drops, but only once: if the server is still down at
  * that moment, the listener stays dead, silently (and a black-holed connection never even
  * drops). So every `probeMs` the store notifies a channel only this listener listens on,
  * through its pool; a probe that does not come back within `probeTimeoutMs` replaces the
- * connection. Whenever the listener (re)starts, `onWake` is called: notifications sent
- * while it was deaf are lost, and the worker should look for work itself.
+ * connection. Whenever the listener restarts, `onWake` is called without a payload:
+ * notifications sent while it was deaf are lost, and the subscriber should look for itself.
  */
 export class WakeListener {
   readonly #options: WakeListenerOptions;
-  readonly #onWake: () => void;
+  readonly #onWake: (payload?: string) => void;
   readonly #probeChannel = `cairn_probe_${randomBytes(6).toString("hex")}`;
   #sql: Sql | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -32,11 +33,11 @@ export class WakeListener {
   #stopped = false;
   #restarting = false;
 
-  constructor(options: WakeListenerOptions, onWake: () => void) {
+  constructor(options: WakeListenerOptions, onWake: (payload?: string) => void) {
     this.#options = options;
-    this.#onWake = () => {
+    this.#onWake = (payload) => {
       try {
-        onWake();
+        onWake(payload);
       } catch {
         // the subscriber's failure must not break the listener
       }
@@ -60,15 +61,19 @@ export class WakeListener {
     this.#sql = sql;
     let listening = false;
     try {
-      // The schema's own channel (see `wakeChannel`), as this connection's search_path names it.
-      const [named] = await sql.unsafe(`SELECT ${wakeChannel} AS channel`);
+      // The schema's own channel, as this connection's search_path names it.
+      const [named] = await sql.unsafe(`SELECT ${this.#options.channel} AS channel`);
       const channel = String(named?.channel);
       // The third argument runs after every LISTEN, including postgres.js's own re-listen
       // after a dropped connection: anything sent meanwhile was lost.
-      await sql.listen(channel, this.#onWake, () => {
-        if (listening) this.#onWake();
-        listening = true;
-      });
+      await sql.listen(
+        channel,
+        (payload) => this.#onWake(payload),
+        () => {
+          if (listening) this.#onWake();
+          listening = true;
+        },
+      );
       await sql.listen(this.#probeChannel, () => this.#probe?.());
     } catch (error) {
       await sql.end({ timeout: 0 }).catch(() => {});

@@ -457,8 +457,37 @@ export class SqliteStore implements Store {
 
   /** Other processes' commits wake the worker (data-version-watch.ts): no LISTEN in SQLite. */
   async subscribe(onWake: () => void): Promise<() => Promise<void>> {
+    return this.#watchOthers(onWake);
+  }
+
+  /**
+   * SQLite announces nothing: after each commit of another connection, one read finds which
+   * of the awaited runs have ended.
+   */
+  async watchEnds(
+    onEnded: (runIds?: readonly RunId[]) => void,
+    awaited: () => readonly RunId[],
+  ): Promise<() => Promise<void>> {
+    const ended = this.#db
+      .prepare(`SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))
+        AND status IN ('completed', 'failed', 'cancelled')`)
+      .pluck();
+    return this.#watchOthers(() => {
+      const ids = awaited();
+      if (ids.length === 0 || !this.#db.open) return;
+      let found: RunId[];
+      try {
+        found = ended.all(JSON.stringify(ids)) as RunId[];
+      } catch {
+        return; // busy or closing: the waiters' own polls catch up
+      }
+      if (found.length > 0) onEnded(found);
+    });
+  }
+
+  #watchOthers(onChange: () => void): () => Promise<void> {
     const othersVersion = this.#db.prepare("PRAGMA data_version").pluck();
-    const stop = watchDataVersion(this.path, () => this.#db.open, onWake, {
+    const stop = watchDataVersion(this.path, () => this.#db.open, onChange, {
       othersVersion: () => othersVersion.get(),
     });
     return async () => stop();

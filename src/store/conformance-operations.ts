@@ -398,5 +398,82 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
         await unsubscribe();
       }
     });
+
+    test("watchEnds, where offered, tells the watcher of runs that end, and not of others", async () => {
+      const watchEnds = store().watchEnds;
+      if (!watchEnds) return;
+      // Every notice: the ids of runs that ended, or none (the store may have missed ends).
+      const notices: (readonly string[] | undefined)[] = [];
+      let onNotice = () => {};
+      const awaited = ["done", "broken", "stopped", "claimed", "local"].map(runId);
+      const stop = await watchEnds.call(
+        store(),
+        (ids) => {
+          notices.push(ids);
+          onNotice();
+        },
+        () => awaited,
+      );
+      const toldOf = async (run: string) => {
+        const from = notices.length;
+        const told = () =>
+          notices.slice(from).some((ids) => ids === undefined || ids.includes(run));
+        if (told()) return;
+        await new Promise<void>((resolve) => {
+          onNotice = () => told() && resolve();
+        });
+      };
+      try {
+        for (const run of ["done", "broken", "stopped", "claimed"]) {
+          await store().createRun(newRun(run, 1000, { workflow: run }));
+        }
+        const tokens = new Map<string, number>();
+        for (const run of ["done", "broken", "claimed"]) {
+          tokens.set(run, await claimOne(store(), run, 1000, run));
+        }
+        let told = toldOf("done");
+        await store().commit([
+          {
+            type: "complete",
+            runId: runId("done"),
+            token: tokens.get("done") ?? 0,
+            output: "1",
+            at: 2000,
+          },
+        ]);
+        await told; // the test's own timeout is the guard
+        told = toldOf("broken");
+        await store().commit([
+          {
+            type: "fail",
+            runId: runId("broken"),
+            token: tokens.get("broken") ?? 0,
+            error: "{}",
+            at: 2000,
+          },
+        ]);
+        await told;
+        told = toldOf("stopped");
+        await store().cancelRun(runId("stopped"), "{}", 2000);
+        await told;
+        // A run created claimed ends where it started; a waiter elsewhere asks for its end.
+        const { run: local } = await store().createRun(newRun("local"), {
+          owner: "w1",
+          leaseUntil: 60_000,
+        });
+        await store().announceEnd?.(local.id);
+        told = toldOf("local");
+        await store().commit([
+          { type: "complete", runId: local.id, token: local.fencingToken, output: "1", at: 2000 },
+        ]);
+        await told;
+        // Ids, where the store gives them, name only runs that ended.
+        const named = notices.flatMap((ids) => ids ?? []);
+        const ended = ["done", "broken", "stopped", "local"];
+        expect(named.filter((run) => !ended.includes(run))).toEqual([]);
+      } finally {
+        await stop();
+      }
+    });
   });
 }

@@ -140,4 +140,23 @@ export interface JournalStore {
    * then relies on its poll.
    */
   subscribe?(onWake: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onEnded` soon after runs end in any process (completed, failed or cancelled),
+   * with their ids: where the store announces every end (PostgreSQL `NOTIFY`), any run's;
+   * where it only learns that another connection committed (SQLite), those of `awaited()`
+   * it then finds ended. Without ids when the store may have missed ends (a listener that
+   * reconnected). `result()` waiting for a run that executes elsewhere wakes on it instead
+   * of at its next poll. Hints only: the waiters still poll. Resolves to the function that
+   * stops watching.
+   */
+  watchEnds?(
+    onEnded: (runIds?: readonly RunId[]) => void,
+    awaited: () => readonly RunId[],
+  ): Promise<() => Promise<void>>;
+  /**
+   * Makes sure `watchEnds` will be told when run `id` ends, for a store that announces only
+   * some runs' ends (PostgreSQL: not those created claimed, which end where they started).
+   * Committed before it resolves: an end committed later is announced.
+   */
+  announceEnd?(id: RunId): Promise<void>;
 }
