@@ -1,4 +1,5 @@
 import { afterEach, expect, it } from "vitest";
+import { Engine } from "../src/engine/engine.ts";
 import { Cairn, defineWorkflow } from "../src/index.ts";
 import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
 import { testCairn } from "./support/engine.ts";
@@ -26,4 +27,39 @@ it("a worker wakes for a run another engine started, without waiting for its pol
   const run = await starter.start(greet, { to: "ada" });
   await waitForStatus(worker.cairn, run.id, "completed", 20_000);
   expect((await starter.getRun(run.id)).output).toBe("hello ada");
+});
+
+// `result()` of a run another engine executes: the store announces the end (a trigger's
+// NOTIFY on PostgreSQL; on SQLite, a read of the awaited runs after another connection's
+// commit), and the waiting engine's bus hears it. The wait below is ten minutes long, so it
+// ends only through that announcement, not through the waiter's poll.
+it("a result() waiting in another engine hears the run's end without polling", async () => {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const gated = defineWorkflow({ name: "gated" }, async (ctx, input: { to: string }) => {
+    await ctx.step("hold", () => held);
+    return ctx.step("say", () => `hello ${input.to}`);
+  });
+  worker = await testCairn({ workflows: [gated] });
+  const waiting = await Engine.open({ db: worker.db, workflows: [] });
+  try {
+    const run = await worker.cairn.start(gated, { to: "ada" });
+    // Created claimed, so PostgreSQL announces its end only once the waiter asks.
+    await waiting.ends.watch(run.id);
+    const finish = waiting.bus.nextFinish(run.id, 600_000);
+    release();
+    expect(await finish.notice).toBeUndefined(); // an announcement carries no outcome
+    expect((await waiting.store.getRun(run.id))?.status).toBe("completed");
+  } finally {
+    await waiting.close();
+  }
+});
+
+it("result() in an engine without workers returns a run another engine executed", async () => {
+  worker = await testCairn({ workflows: [greet] });
+  starter = await Cairn.open({ db: worker.db, workflows: [greet] });
+  const run = await starter.start(greet, { to: "grace" });
+  expect(await run.result()).toBe("hello grace");
 });

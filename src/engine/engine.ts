@@ -9,6 +9,7 @@ import { JournalWriter } from "../worker/journal-writer.ts";
 import { LogWriter } from "../worker/log-writer.ts";
 import type { Worker } from "../worker/worker.ts";
 import { createDatabaseClock, type DatabaseClock } from "./database-clock.ts";
+import { EndWatch } from "./end-watch.ts";
 import { EventBus } from "./event-bus.ts";
 import { FlowCatalog } from "./flows/flow-catalog.ts";
 import type { FlowAction, FlowOptions } from "./flows/flow-services.ts";
@@ -95,6 +96,8 @@ export class Engine {
   /** Every registered version of every workflow: what runs already started resume on. */
   readonly versions = new WorkflowVersions();
   readonly bus: EventBus;
+  /** Wakes `result()` waiters of runs that end in other processes. */
+  readonly ends: EndWatch;
   /** Deployed flows: registered here as workflows, refreshed from the store. */
   readonly flows: FlowCatalog;
   /** Workflows other processes' workers registered: what this process may start by name. */
@@ -117,6 +120,7 @@ export class Engine {
     this.payloadLimitBytes = options.payloadLimitBytes ?? defaultPayloadLimit;
     this.leaseMs = options.leaseMs ?? 15_000;
     this.bus = new EventBus(clock, (error, context) => this.reportError(error, context));
+    this.ends = new EndWatch(store, this.bus, (error, context) => this.reportError(error, context));
     this.logWriter = new LogWriter(
       store,
       ({ runId, ...entry }) => this.bus.emit({ type: "log", runId, entry }),
@@ -244,6 +248,7 @@ export class Engine {
     await this.worker?.stop(this.options.drainMs ?? 10_000);
     await this.writer.idle();
     await this.logWriter.idle();
+    await this.ends.close();
     this.#databaseClock?.stop();
     this.#stopLockWatch?.();
     await this.store.close();

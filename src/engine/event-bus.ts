@@ -77,19 +77,30 @@ export class EventBus {
     this.#finished.emit(runId, notice);
   }
 
+  /** The runs a `result()` in this process waits for. */
+  awaitedRuns(): RunId[] {
+    return this.#finished.eventNames() as RunId[];
+  }
+
   /**
-   * Resolves at the run's next finish notice (with how it ended, when the notice says) or
-   * after `ms` (runs ending elsewhere) with undefined.
+   * Listens for the run's next finish notice from now on: `notice` resolves with how the run
+   * ended (when the notice says) or, after `ms` (runs ending elsewhere), with undefined.
+   * `cancel` stops listening (the waiter found the run ended by reading it).
    */
-  nextFinish(runId: RunId, ms: number): Promise<FinishNotice | undefined> {
-    return new Promise((resolve) => {
-      const done = (notice?: FinishNotice) => {
+  nextFinish(
+    runId: RunId,
+    ms: number,
+  ): { notice: Promise<FinishNotice | undefined>; cancel: () => void } {
+    let done: (notice?: FinishNotice) => void = () => {};
+    const notice = new Promise<FinishNotice | undefined>((resolve) => {
+      done = (notice?: FinishNotice) => {
         clearTimeout(timer);
         this.#finished.off(runId, done);
         resolve(notice);
       };
-      const timer = setTimeout(done, ms);
-      this.#finished.on(runId, done);
     });
+    const timer = setTimeout(done, ms);
+    this.#finished.on(runId, done);
+    return { notice, cancel: () => done() };
   }
 }

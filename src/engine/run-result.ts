@@ -6,8 +6,9 @@ import type { Engine } from "./engine.ts";
 
 /**
  * Waits for a run to end and returns its output or throws its error (for a run that continued
- * as new, those of the last run of its chain): woken by this
- * process's finish notices, polling the store (backing off to 1 s) for runs that end elsewhere.
+ * as new, those of the last run of its chain): woken by this process's finish notices, which
+ * include the store's announcements of runs that ended in other processes (see `EndWatch`),
+ * and polling the store (backing off to 1 s) in case an announcement is lost.
  * A notice of a run this process finished carries its committed outcome: no read (a round
  * trip on PostgreSQL, in the latency of every run awaited where it ran).
  */
@@ -17,9 +18,21 @@ export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
   // spares a read. The check and the wait start in the same turn, so no notice slips between.
   let current = id;
   let read = !engine.worker?.isExecuting(current);
+  let watched: RunId | undefined;
   for (;;) {
+    if (read && watched !== current) {
+      await engine.ends.watch(current);
+      watched = current;
+    }
+    // Listening before the read: an end announced while the read is on its way wakes it.
+    const finish = engine.bus.nextFinish(current, pollMs);
     if (read) {
-      const run = await engine.store.getRun(current);
+      let run: RunRecord | undefined;
+      try {
+        run = await engine.store.getRun(current);
+      } finally {
+        if (!run || isTerminal(run.status)) finish.cancel();
+      }
       if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${current}".`);
       // A run that continued as new: its result is the last run's of the chain.
       if (run.status === "completed" && run.continuedTo) {
@@ -31,7 +44,7 @@ export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
       if (isTerminal(run.status)) return outcomeOf<O>(run);
     }
     read = true;
-    const notice = await engine.bus.nextFinish(current, pollMs);
+    const notice = await finish.notice;
     if (notice) return outcomeOf<O>({ id: current, output: null, error: null, ...notice });
     pollMs = Math.min(pollMs * 2, 1_000);
   }

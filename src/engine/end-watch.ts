@@ -1,0 +1,84 @@
+import { ensureError } from "../core/errors.ts";
+import type { RunId } from "../core/types.ts";
+import type { Store } from "../store/store.ts";
+import type { EventBus } from "./event-bus.ts";
+
+const retryMs = 5_000;
+
+/**
+ * Wakes `result()` waiters of runs that end in other processes. Without it such a waiter
+ * learned of the end at its next read of the store: 50 ms after it began waiting, backing off
+ * to once a second. The store's announcements of ended runs (`watchEnds`) become finish
+ * notices without an outcome on this process's bus, so the waiter reads the run at once.
+ * Started by the first wait for a run that does not execute here, kept until the engine
+ * closes (on PostgreSQL, one dedicated connection).
+ */
+export class EndWatch {
+  readonly #store: Store;
+  readonly #bus: EventBus;
+  readonly #onError: (error: Error, context: string) => void;
+  #started: Promise<(() => Promise<void>) | undefined> | undefined;
+  #closed = false;
+  /** After a failed start, when the next wait may try again (ms, `performance.now()`). */
+  #retryAt = 0;
+
+  constructor(store: Store, bus: EventBus, onError: (error: Error, context: string) => void) {
+    this.#store = store;
+    this.#bus = bus;
+    this.#onError = onError;
+  }
+
+  /** Starts watching, once; resolves when the watch listens (or could not start). */
+  async start(): Promise<void> {
+    if (this.#closed || !this.#store.watchEnds) return;
+    if (!this.#started && performance.now() < this.#retryAt) return;
+    this.#started ??= this.#watch();
+    await this.#started;
+  }
+
+  /**
+   * Makes sure this process hears the end of run `id`: the watch listens, and the store
+   * announces that run's end. A store that cannot leaves the waiter to its poll.
+   */
+  async watch(id: RunId): Promise<void> {
+    await this.start();
+    if (this.#closed || !this.#started) return;
+    try {
+      await this.#store.announceEnd?.(id);
+    } catch {
+      // The waiter's own read of the run reports a store that is down; its poll covers the rest.
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const stop = await this.#started;
+    await stop?.();
+  }
+
+  async #watch(): Promise<(() => Promise<void>) | undefined> {
+    try {
+      const stop = await this.#store.watchEnds?.(
+        (ids) => this.#ended(ids),
+        () => this.#bus.awaitedRuns(),
+      );
+      if (this.#closed) {
+        await stop?.();
+        return undefined;
+      }
+      // A run that ended while the watch was being set up was announced to nobody.
+      this.#ended();
+      return stop;
+    } catch (error) {
+      // The waiters poll meanwhile; a wait a few seconds later tries again.
+      this.#started = undefined;
+      this.#retryAt = performance.now() + retryMs;
+      this.#onError(ensureError(error), "watching for runs that end in other processes");
+      return undefined;
+    }
+  }
+
+  #ended(ids?: readonly RunId[]): void {
+    for (const id of ids ?? this.#bus.awaitedRuns()) this.#bus.finished(id);
+  }
+}
