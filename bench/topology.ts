@@ -4,7 +4,7 @@
  * processes claim them, on one database. Measured against the same workloads with the worker
  * in the starting process, in the same run: W3-like throughput (200 runs × 10 steps started
  * at once) and W4-like latency (one-step runs one after another, from the HTTP start until
- * the run is seen completed in the database).
+ * `result()` returns in the bench's own process, which has no worker).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -218,8 +218,7 @@ async function measureTopology(
     const waitCompleted = async (id: string): Promise<void> => {
       const until = performance.now() + 30_000;
       for (;;) {
-        // The row alone (one query; `getRun` also reads the journal): the observer polls
-        // every millisecond, on the cores it measures.
+        // The row alone (one query; `getRun` also reads the journal).
         const run = await observer.store.getRun(id as RunId);
         if (run?.status === "completed") return;
         if (run?.status === "failed" || run?.status === "cancelled") {
@@ -276,11 +275,12 @@ async function measureTopology(
       });
     }
     const rates = details.map((d) => d.stepsPerSecond);
-    // W4-like: one-step runs one after another, HTTP start until seen completed.
+    // W4-like: one-step runs one after another, from the HTTP start until `result()` in
+    // another process returns (woken by the store's announcement of the run's end).
     const samples: number[] = [];
     for (let i = 0; i < latencyWarmups + latencyRuns; i++) {
       const t0 = performance.now();
-      await waitCompleted(await start(1));
+      await observer.handle(await start(1)).result();
       if (i >= latencyWarmups) samples.push(performance.now() - t0);
     }
     return {
