@@ -43,7 +43,7 @@ import { sendEvent } from "./send-event.ts";
 import { sendSignal } from "./send-signal.ts";
 import { StartBatcher } from "./start-batcher.ts";
 import { transactionalStep } from "./transactional-step.ts";
-import { WakeListener } from "./wake-listener.ts";
+import { StoreListeners } from "./wake-listener.ts";
 
 export { wakeChannel };
 
@@ -141,8 +141,7 @@ export class PostgresStore implements Store {
    * pass, a step's commit) run on a kept connection: see `RecyclingPool.hot`.
    */
   readonly #hot: Hot = (statement) => this.#pool.hot(statement);
-  readonly #connect: Connect;
-  readonly #listeners = new Set<WakeListener>();
+  readonly #listening: StoreListeners;
 
   /**
    * Wraps an open pool; {@link PostgresStore.open} also creates and migrates the schema.
@@ -152,7 +151,8 @@ export class PostgresStore implements Store {
     this.#pool = pool;
     const sql = pool.sql;
     this.sql = sql;
-    this.#connect = connect;
+    // Sends no arrays: no type fetch on reconnects (see RecyclingPool.typesKnown).
+    this.#listening = new StoreListeners(sql, () => connect({ max: 1, fetchTypes: false }));
     this.schedules = postgresSchedules(sql);
     const ui = postgresUi(sql);
     this.logs = ui.logs;
@@ -462,22 +462,21 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Listens on the schema's wake channel on a dedicated connection (one of the `+ 2` of the budget), checked
-   * every few seconds and replaced when it went deaf (see `WakeListener`); `onWake` is also
-   * called whenever the listener (re)starts. Wake-ups are hints: correctness never depends
-   * on them, and the worker still polls.
+   * Listens on the schema's wake channel on a dedicated connection (one of the `+ 2`),
+   * checked every few seconds and replaced when it went deaf (see `WakeListener`); `onWake`
+   * is also called whenever it restarts. Hints only: the worker still polls.
    */
   subscribe(onWake: () => void): Promise<() => Promise<void>> {
-    return this.#listen(wakeChannel, () => onWake());
+    return this.#listening.listen(wakeChannel, () => onWake());
   }
 
   /**
    * Listens on the schema's channel of ended runs (a trigger announces each with its id:
-   * those created unclaimed, and those `announceEnd` names) on a dedicated connection, checked like the wake listener's; a
+   * those created unclaimed, and those `announceEnd` names) on a connection of its own; a
    * restarted listener calls `onEnded` without ids (ends announced meanwhile were lost).
    */
   watchEnds(onEnded: (runIds?: readonly RunId[]) => void): Promise<() => Promise<void>> {
-    return this.#listen(endedChannel, (id) =>
+    return this.#listening.listen(endedChannel, (id) =>
       onEnded(id === undefined ? undefined : [id as RunId]),
     );
   }
@@ -488,34 +487,12 @@ export class PostgresStore implements Store {
       AND status NOT IN ('completed', 'failed', 'cancelled')`;
   }
 
-  async #listen(
-    channel: string,
-    onNotice: (payload?: string) => void,
-  ): Promise<() => Promise<void>> {
-    const listener = new WakeListener(
-      {
-        channel,
-        pool: this.sql,
-        // Sends no arrays: no type fetch on reconnects (see RecyclingPool.typesKnown).
-        connect: () => this.#connect({ max: 1, fetchTypes: false }),
-      },
-      onNotice,
-    );
-    await listener.start();
-    this.#listeners.add(listener);
-    return async () => {
-      this.#listeners.delete(listener);
-      await listener.stop();
-    };
-  }
-
   migrations(): Promise<{ id: number; name: string; appliedAt: number }[]> {
     return appliedMigrations(this.sql);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#listeners].map((listener) => listener.stop()));
-    this.#listeners.clear();
+    await this.#listening.close();
     await this.#pool.end({ timeout: 5 });
   }
 }

@@ -132,3 +132,37 @@ export class WakeListener {
     }
   }
 }
+
+/** A store's `LISTEN` connections, one per subscription, stopped when the store closes. */
+export class StoreListeners {
+  readonly #pool: Sql;
+  readonly #connect: () => Sql;
+  readonly #listeners = new Set<WakeListener>();
+
+  constructor(pool: Sql, connect: () => Sql) {
+    this.#pool = pool;
+    this.#connect = connect;
+  }
+
+  /** Listens on `channel` (a SQL expression); resolves to the function that stops. */
+  async listen(
+    channel: string,
+    onNotice: (payload?: string) => void,
+  ): Promise<() => Promise<void>> {
+    const listener = new WakeListener(
+      { channel, pool: this.#pool, connect: this.#connect },
+      onNotice,
+    );
+    await listener.start();
+    this.#listeners.add(listener);
+    return async () => {
+      this.#listeners.delete(listener);
+      await listener.stop();
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((listener) => listener.stop()));
+    this.#listeners.clear();
+  }
+}
