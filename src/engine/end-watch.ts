@@ -5,6 +5,13 @@ import type { EventBus } from "./event-bus.ts";
 
 const retryMs = 5_000;
 
+/** Another consumer of the announcements (the server's event streams). */
+interface Follower {
+  /** Runs it waits for, besides the bus's `result()` waiters (SQLite reads only those). */
+  awaited: () => Iterable<RunId>;
+  onEnded: (ids?: readonly RunId[]) => void;
+}
+
 /**
  * Wakes `result()` waiters of runs that end in other processes. Without it such a waiter
  * learned of the end at its next read of the store: 50 ms after it began waiting, backing off
@@ -19,6 +26,7 @@ export class EndWatch {
   readonly #onError: (error: Error, context: string) => void;
   #started: Promise<(() => Promise<void>) | undefined> | undefined;
   #closed = false;
+  readonly #followers = new Set<Follower>();
   /** After a failed start, when the next wait may try again (ms, `performance.now()`). */
   #retryAt = 0;
 
@@ -50,6 +58,18 @@ export class EndWatch {
     }
   }
 
+  /**
+   * Calls `onEnded` with every announcement from now on (after `start`), and counts the
+   * runs of `awaited` as awaited. Returns the function that stops following.
+   */
+  follow(awaited: () => Iterable<RunId>, onEnded: (ids?: readonly RunId[]) => void): () => void {
+    const follower = { awaited, onEnded };
+    this.#followers.add(follower);
+    return () => {
+      this.#followers.delete(follower);
+    };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const stop = await this.#started;
@@ -60,7 +80,7 @@ export class EndWatch {
     try {
       const stop = await this.#store.watchEnds?.(
         (ids) => this.#ended(ids),
-        () => this.#bus.awaitedRuns(),
+        () => this.#awaited(),
       );
       if (this.#closed) {
         await stop?.();
@@ -78,7 +98,22 @@ export class EndWatch {
     }
   }
 
+  #awaited(): RunId[] {
+    const runs = this.#bus.awaitedRuns();
+    if (this.#followers.size === 0) return runs;
+    const all = new Set(runs);
+    for (const follower of this.#followers) for (const id of follower.awaited()) all.add(id);
+    return [...all];
+  }
+
   #ended(ids?: readonly RunId[]): void {
     for (const id of ids ?? this.#bus.awaitedRuns()) this.#bus.finished(id);
+    for (const follower of this.#followers) {
+      try {
+        follower.onEnded(ids);
+      } catch (error) {
+        this.#onError(ensureError(error), "handing on the end of runs");
+      }
+    }
   }
 }

@@ -14,6 +14,7 @@ import { type BulkRequest, type BulkResult, bulkRuns } from "../engine/bulk-runs
 import { checkKnownOptions } from "../engine/check-known-options.ts";
 import { checkRunFilter } from "../engine/check-run-filter.ts";
 import { checkTags } from "../engine/check-tags.ts";
+import type { EndWatch } from "../engine/end-watch.ts";
 import { Engine, type EngineOptions } from "../engine/engine.ts";
 import { runsForEvent } from "../engine/event-triggers.ts";
 import type { FlowCatalog } from "../engine/flows/flow-catalog.ts";
@@ -100,6 +101,11 @@ export class Cairn {
 
   get clock(): Clock {
     return this.#engine.clock;
+  }
+
+  /** @internal Announcements of runs that end in other processes, for Cairn's own server. */
+  get ends(): EndWatch {
+    return this.#engine.ends;
   }
 
   /** @internal The journal writer, shared with Cairn's own server; not for applications. */

@@ -31,7 +31,10 @@ export interface ServerOptions {
   tokens?: TokenStore;
   /** pino logger (or any with info/warn/error/child). (Default: logs nothing) */
   logger?: ServerLogger;
-  /** How often the event stream looks for changes made by other processes, in ms. (Default: 500) */
+  /**
+   * How often the event stream looks for changes made by other processes, in ms; the end of
+   * a run that the store announces is looked for at once. (Default: 500)
+   */
   streamPollMs?: number;
   /** Interval of the event stream's keep-alive comments, in ms. (Default: 15_000) */
   streamHeartbeatMs?: number;

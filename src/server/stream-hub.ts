@@ -1,5 +1,5 @@
 import type { EngineEvent } from "../core/engine-event.ts";
-import type { EntryKind, EntryStatus, RunStatus } from "../core/types.ts";
+import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
 import type { Cairn } from "../sdk/cairn.ts";
 import type { ServerLogger } from "./options.ts";
 import { type LogLine, toLogLine } from "./wire-logs.ts";
@@ -38,6 +38,9 @@ const pollBatch = 500;
 // Listener calls per turn of the event loop: each wakes a stream that then writes to its
 // socket, so 500 open streams handed an update at once held the loop for hundreds of ms.
 const listenersPerTurn = 100;
+// Polls that announcements of ended runs bring forward are at least this far apart: under
+// load runs end thousands of times a second, and one poll reads them all.
+const announcedPollGapMs = 20;
 
 interface Delivery {
   update: StreamUpdate;
@@ -50,8 +53,10 @@ interface Delivery {
 /**
  * Fans engine updates out to the open event streams. Local engine events arrive at once;
  * changes made by other processes (another worker on the same database) are found by
- * polling the runs' change feed (`listRuns({ updatedAfter })`), only while a stream is open.
- * Steps executed elsewhere are not seen (the feed has runs only).
+ * polling the runs' change feed (`listRuns({ updatedAfter })`), only while a stream is open:
+ * every `pollMs`, and soon after the store announces that a run ended elsewhere (a client
+ * waiting for a run's result through a stream hears of its end in milliseconds, not at
+ * the next poll). Steps executed elsewhere are not seen (the feed has runs only).
  */
 export class StreamHub {
   readonly #cairn: Cairn;
@@ -66,6 +71,13 @@ export class StreamHub {
   #nextTurn: NodeJS.Immediate | undefined;
   #cursor = 0;
   #polling = false;
+  /** The runs streams are opened for (`?run=`), with how many streams each. */
+  readonly #watchedRuns = new Map<string, number>();
+  #unfollow: (() => void) | undefined;
+  /** A poll brought forward by an announcement, and when the last poll began. */
+  #announcedPoll: NodeJS.Timeout | undefined;
+  #pollAgain = false;
+  #lastPollAt = 0;
 
   constructor(cairn: Cairn, pollMs: number, logger: ServerLogger) {
     this.#cairn = cairn;
@@ -73,14 +85,26 @@ export class StreamHub {
     this.#logger = logger;
   }
 
-  /** Adds a stream; `onClose` ends it on shutdown. Returns the function that removes it. */
-  subscribe(listener: StreamListener, onClose: () => void = () => {}): () => void {
+  /**
+   * Adds a stream; `onClose` ends it on shutdown; `run` names the one run it is for (where
+   * the store reads which awaited runs ended, as SQLite does, it reads that one too).
+   * Returns the function that removes it.
+   */
+  subscribe(listener: StreamListener, onClose: () => void = () => {}, run?: string): () => void {
     this.#listeners.set(listener, onClose);
+    if (run !== undefined) this.#watchRun(run, 1);
     if (this.#listeners.size === 1) this.#startPolling();
     return () => {
-      this.#listeners.delete(listener);
+      if (!this.#listeners.delete(listener)) return;
+      if (run !== undefined) this.#watchRun(run, -1);
       if (this.#listeners.size === 0) this.#stopPolling();
     };
+  }
+
+  #watchRun(run: string, change: 1 | -1): void {
+    const streams = (this.#watchedRuns.get(run) ?? 0) + change;
+    if (streams > 0) this.#watchedRuns.set(run, streams);
+    else this.#watchedRuns.delete(run);
   }
 
   get size(): number {
@@ -193,9 +217,35 @@ export class StreamHub {
     this.#cursor = this.#cairn.clock.now();
     this.#timer = setInterval(() => void this.#poll(), this.#pollMs);
     this.#timer.unref();
+    const ends = this.#cairn.ends;
+    this.#unfollow = ends.follow(
+      () => this.#watchedRuns.keys() as Iterable<RunId>,
+      () => this.#pollSoon(),
+    );
+    void ends.start();
+  }
+
+  /** A run ended elsewhere: poll now, or once the poll in flight and the gap are over. */
+  #pollSoon(): void {
+    if (this.#polling) {
+      this.#pollAgain = true;
+      return;
+    }
+    if (this.#announcedPoll !== undefined || this.#timer === undefined) return;
+    const wait = Math.max(0, this.#lastPollAt + announcedPollGapMs - performance.now());
+    this.#announcedPoll = setTimeout(() => {
+      this.#announcedPoll = undefined;
+      void this.#poll();
+    }, wait);
+    this.#announcedPoll.unref();
   }
 
   #stopPolling(): void {
+    this.#unfollow?.();
+    this.#unfollow = undefined;
+    clearTimeout(this.#announcedPoll);
+    this.#announcedPoll = undefined;
+    this.#pollAgain = false;
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -203,6 +253,8 @@ export class StreamHub {
   async #poll(): Promise<void> {
     if (this.#polling) return;
     this.#polling = true;
+    this.#pollAgain = false;
+    this.#lastPollAt = performance.now();
     try {
       // `updatedAfter` is exclusive and many changes can share a millisecond (a test clock
       // shares all of them), so ask from one ms before the cursor and skip what was sent.
@@ -228,6 +280,7 @@ export class StreamHub {
       this.#logger.warn({ err: error }, "event stream poll failed");
     } finally {
       this.#polling = false;
+      if (this.#pollAgain) this.#pollSoon();
     }
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readServerSentEvents } from "../../src/client/sse.ts";
-import { Cairn } from "../../src/index.ts";
+import { Cairn, defineWorkflow } from "../../src/index.ts";
 import { waitForStatus } from "../../src/testing/index.ts";
 import { type Harness, startHarness } from "./harness.ts";
 import { echo } from "./workflows.ts";
@@ -126,6 +126,58 @@ describe("GET /api/v1/stream", () => {
     for (;;) {
       const { done } = await reader.read().catch(() => ({ done: true }));
       if (done) break;
+    }
+  });
+});
+
+describe("a run's end in another process", () => {
+  // The server's own poll is ten minutes apart: only the store's announcement of the end
+  // (NOTIFY on PostgreSQL; a read of the streams' runs after another connection's commit
+  // on SQLite) can bring the update.
+  let slow: Harness;
+  beforeAll(async () => {
+    slow = await startHarness({ workflows: [], server: { streamPollMs: 600_000 } });
+  });
+  afterAll(async () => {
+    await slow.close();
+  });
+
+  it("reaches a stream for that run without waiting for the server's poll", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gated = defineWorkflow({ name: "gated" }, async (ctx, input: string) => {
+      await ctx.step("hold", () => held);
+      return ctx.step("echo", () => input);
+    });
+    // Another process with the code: it executes the run it starts (created claimed).
+    const other = await Cairn.open({ db: slow.db, clock: slow.clock, workflows: [gated] });
+    await other.worker();
+    try {
+      await other.start(gated, "hi", { id: "ends-elsewhere" });
+      const abort = new AbortController();
+      const res = await slow.fetch("/api/v1/stream?run=ends-elsewhere", { signal: abort.signal });
+      const statuses: string[] = [];
+      const completed = new Promise<void>((resolve) => {
+        void readServerSentEvents(
+          res.body as ReadableStream<Uint8Array>,
+          (event) => {
+            const update = JSON.parse(event.data) as Update;
+            if (update.type !== "run") return;
+            statuses.push(update.status);
+            if (update.status === "completed") resolve();
+          },
+          abort.signal,
+        );
+      });
+      release();
+      await completed; // the test's own timeout is the guard
+      abort.abort();
+      expect(statuses[0]).toBe("running");
+      expect(statuses.at(-1)).toBe("completed");
+    } finally {
+      await other.close();
     }
   });
 });

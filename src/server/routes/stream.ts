@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
+import type { RunId } from "../../core/types.ts";
 import { apiRoute } from "../api-route.ts";
 import { StreamQuery } from "../schemas.ts";
 import type { StreamUpdate } from "../stream-hub.ts";
@@ -23,7 +24,7 @@ export const streamUpdates = apiRoute({
     tags: ["stream"],
     summary: "Server-sent events of run and step updates",
     description:
-      "`event: run` and `event: step` messages with a JSON `data` line, and `: heartbeat` comments. Local engine events arrive at once; runs changed by other processes are found by a poll (about every 500 ms). With `?run=<id>`, only that run's updates, starting with its current status (404 if it does not exist).",
+      "`event: run` and `event: step` messages with a JSON `data` line, and `: heartbeat` comments. Local engine events arrive at once; runs changed by other processes are found by a poll (about every 500 ms, and within milliseconds of a run's end that the database announces). With `?run=<id>`, only that run's updates, starting with its current status (404 if it does not exist).",
     request: { query: StreamQuery },
     responses: {
       200: {
@@ -67,14 +68,20 @@ export const streamUpdates = apiRoute({
         } else wake?.();
       };
       // Subscribe before reading the run's state so no change falls between the two.
-      const unsubscribe = hub.subscribe((update, json) => {
-        if (run !== undefined && update.runId !== run) return;
-        enqueue({ event: update.type, json });
-      }, end);
+      const unsubscribe = hub.subscribe(
+        (update, json) => {
+          if (run !== undefined && update.runId !== run) return;
+          enqueue({ event: update.type, json });
+        },
+        end,
+        run,
+      );
       const principal = c.get("principal");
       const unwatch = principal.id === "local" ? () => {} : tokenWatch.watch(principal.id, end);
       try {
         if (run !== undefined) {
+          // Before the read: the run's end, if it comes after, is announced to this process.
+          await cairn.ends.watch(run as RunId);
           const info = await cairn.getRun(run);
           const current: StreamUpdate = {
             type: "run",
