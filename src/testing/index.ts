@@ -56,18 +56,34 @@ export async function createTestCairn(
   const path = dir ? join(dir, "cairn.db") : "";
   const db = options.db ?? `sqlite:${path}`;
   const clock = new TestClock(options.start);
-  const cairn = await Cairn.open({
-    // A test runner reports uncaught errors itself (and fails the test); exiting the
-    // process, the production default for an error outside any step, would hide which test.
-    onUncaughtError: (error, info) => {
-      if (info.attributed === "none")
-        console.error("cairn: uncaught error outside any step:", error);
-    },
-    ...options,
-    db,
-    clock,
-  });
-  await cairn.worker({ concurrency: options.concurrency ?? 100 });
+  const removeDir = () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  let cairn: Cairn;
+  try {
+    cairn = await Cairn.open({
+      // A test runner reports uncaught errors itself (and fails the test); exiting the
+      // process, the production default for an error outside any step, would hide which test.
+      onUncaughtError: (error, info) => {
+        if (info.attributed === "none")
+          console.error("cairn: uncaught error outside any step:", error);
+      },
+      ...options,
+      db,
+      clock,
+    });
+  } catch (error) {
+    // A test of bad options gets its error, and no temporary folder is left behind.
+    removeDir();
+    throw error;
+  }
+  try {
+    await cairn.worker({ concurrency: options.concurrency ?? 100 });
+  } catch (error) {
+    await cairn.close();
+    removeDir();
+    throw error;
+  }
   return {
     cairn,
     clock,
@@ -75,7 +91,7 @@ export async function createTestCairn(
     db,
     async close() {
       await cairn.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      removeDir();
     },
   };
 }
