@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, watch } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -67,6 +68,31 @@ it("wakes for another connection's commit as the WAL is written, not at the next
     await woken;
   }
   expect(wakes.count).toBe(3);
+});
+
+// The tests above run in vitest's busy process. A `cairn worker` or an app waiting for a
+// result may have nothing but a far timer, its event loop blocked in the poll for I/O: the
+// file's event alone must carry the wake-up through.
+it("wakes an otherwise idle process at the commit, not at its next timer", async () => {
+  const db = database();
+  const fixture = new URL("../../test/fixtures/idle-data-version-watch.ts", import.meta.url);
+  const child = spawn(process.execPath, ["--import", "tsx", fixture.pathname, db.path], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  cleanups.push(() => child.kill("SIGKILL"));
+  const lines: string[] = [];
+  const printed = (line: string) =>
+    new Promise<void>((resolve) => {
+      const look = () => lines.includes(line) && resolve();
+      child.stdout.on("data", (chunk: Buffer) => {
+        lines.push(...chunk.toString().split("\n"));
+        look();
+      });
+      look();
+    });
+  await printed("ready");
+  db.theirs.prepare("INSERT INTO t VALUES (1)").run();
+  await printed("changed"); // the test's own timeout is the guard: the child's timer is 10 min
 });
 
 it("does not wake for the store's own commits between timed checks", async () => {

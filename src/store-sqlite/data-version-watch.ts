@@ -132,7 +132,8 @@ export function watchDataVersion(
  * system does not report, so one probe right after the write would miss it: probes follow
  * every millisecond for `steadyForMs`, then at doubling gaps until one sees a change or
  * `probeForMs` has passed. A busy WAL is written many times a second; writes while probes are
- * pending add none, and start new ones only after a probe saw a commit.
+ * pending at a millisecond's pace add none, and start new ones only after a probe saw a
+ * commit.
  */
 function othersProbe(committed: () => boolean, probeForMs: number, onCommit: () => void) {
   let pending: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -158,13 +159,23 @@ function othersProbe(committed: () => boolean, probeForMs: number, onCommit: () 
     gapMs = 0;
     writtenSince = false;
     // setTimeout waits at least a millisecond; the event loop's next turn is sooner.
+    // Not unref'd: an unref'd immediate does not keep the event loop from blocking in its
+    // poll for I/O, so in an otherwise idle process it ran only at the next timer or socket
+    // event (up to the 10 ms timed check), not at the next turn. It holds the process one
+    // turn at most.
     pending = setImmediate(probe);
-    pending.unref();
   };
   return {
     soon() {
-      if (pending) writtenSince = true;
-      else start();
+      if (!pending) return start();
+      writtenSince = true;
+      // A chain past its steady phase probes at doubling gaps (its commit was taken by a
+      // timed check, say): a new write restarts it at a millisecond's pace, or this commit
+      // would wait for the chain's next probe, up to tens of milliseconds away.
+      if (gapMs > 1) {
+        clearTimeout(pending as NodeJS.Timeout);
+        start();
+      }
     },
     stop() {
       clearTimeout(pending as NodeJS.Timeout);
