@@ -33,6 +33,8 @@ const w3Steps = 10;
  * 3,000 starts. A long-running server and workers are what production has.
  */
 const processWarmUp = { passes: 15, latencyRuns: 100 };
+/** `connect()` runs before the client's W4-like figure (the client's own first requests). */
+const clientWarmups = 20;
 
 interface TopologyCounts {
   passes: number;
@@ -60,6 +62,8 @@ interface TopologyFigures {
   passes: number[];
   passDetails: PassFigures[];
   latency: Summary;
+  /** W4-like as an application sees it through the HTTP client: `connect()`'s start and `result()`. */
+  clientLatency: Summary;
   /** Against the in-process figures of the same run. */
   throughputRatio: number;
   p50Ratio: number;
@@ -131,6 +135,15 @@ export async function topologyBench(
   }
   lines.push(
     "",
+    "W4-like through the HTTP client (`connect()`: start, then `result()`), p50 / p99",
+  );
+  for (const t of topologies) {
+    lines.push(
+      `${String(t.workers).padEnd(7)}  ${t.clientLatency.median.toFixed(2)} / ${t.clientLatency.p99.toFixed(2)} ms`,
+    );
+  }
+  lines.push(
+    "",
     "W3-like pass, median: HTTP starts answered after / pass wall, CPU ms per process",
   );
   for (const t of topologies)
@@ -184,6 +197,7 @@ async function measureTopology(
   passes: number[];
   passDetails: PassFigures[];
   latency: Summary;
+  clientLatency: Summary;
 }> {
   const db = target.fresh(`w6-topology-${workers}`);
   // Creates the schema (or file) once, before several processes race to migrate it.
@@ -283,11 +297,21 @@ async function measureTopology(
       await observer.handle(await start(1)).result();
       if (i >= latencyWarmups) samples.push(performance.now() - t0);
     }
+    // The same runs through the HTTP client an application uses: `result()` follows the
+    // run on the server's event stream, which hears the end the database announces.
+    const remote = Cairn.connect(base);
+    const clientSamples: number[] = [];
+    for (let i = 0; i < clientWarmups + latencyRuns; i++) {
+      const t0 = performance.now();
+      await (await remote.start("bench-sequential", { steps: 1 })).result();
+      if (i >= clientWarmups) clientSamples.push(performance.now() - t0);
+    }
     return {
       stepsPerSecond: median(rates),
       passes: rates,
       passDetails: details,
       latency: roundSummary(summarize(samples)),
+      clientLatency: roundSummary(summarize(clientSamples)),
     };
   } finally {
     client?.close();
