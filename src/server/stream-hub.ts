@@ -1,6 +1,7 @@
 import type { EngineEvent } from "../core/engine-event.ts";
 import type { EntryKind, EntryStatus, RunId, RunStatus } from "../core/types.ts";
 import type { Cairn } from "../sdk/cairn.ts";
+import type { RunRecord } from "../store/store.ts";
 import type { ServerLogger } from "./options.ts";
 import { type LogLine, toLogLine } from "./wire-logs.ts";
 
@@ -220,9 +221,41 @@ export class StreamHub {
     const ends = this.#cairn.ends;
     this.#unfollow = ends.follow(
       () => this.#watchedRuns.keys() as Iterable<RunId>,
-      () => this.#pollSoon(),
+      (ids) => this.#announced(ids),
     );
     void ends.start();
+  }
+
+  /** Sends a run's status unless it was the last one sent for that run. */
+  #report(run: Pick<RunRecord, "id" | "workflow" | "status" | "updatedAt" | "error">): void {
+    if (this.#lastStatus.get(run.id) === run.status) return;
+    this.#remember(run.id, run.status);
+    const error = run.error ? errorSummary(run.error) : undefined;
+    this.#send({
+      type: "run",
+      runId: run.id,
+      workflow: run.workflow,
+      status: run.status,
+      at: new Date(run.updatedAt).toISOString(),
+      ...(error ? { error } : {}),
+    });
+  }
+
+  /**
+   * Runs ended elsewhere. A run a stream is open for is read at once: the change feed orders
+   * runs by the time their writer stamped, and a run whose end was stamped before a change
+   * the feed has already passed (another worker's, or a clock a millisecond behind) would be
+   * missed by it. The others come with the next poll, brought forward.
+   */
+  #announced(ids?: readonly RunId[]): void {
+    for (const id of ids ?? [...this.#watchedRuns.keys()]) {
+      if (!this.#watchedRuns.has(id)) continue;
+      this.#cairn.store.getRun(id as RunId).then(
+        (run) => run && this.#report(run),
+        (error) => this.#logger.warn({ err: error }, "event stream read of an ended run failed"),
+      );
+    }
+    this.#pollSoon();
   }
 
   /** A run ended elsewhere: poll now, or once the poll in flight and the gap are over. */
@@ -262,17 +295,7 @@ export class StreamHub {
       let newest = this.#cursor;
       for (const run of runs) {
         newest = Math.max(newest, run.updatedAt);
-        if (this.#lastStatus.get(run.id) === run.status) continue;
-        this.#remember(run.id, run.status);
-        const error = run.error ? errorSummary(run.error) : undefined;
-        this.#send({
-          type: "run",
-          runId: run.id,
-          workflow: run.workflow,
-          status: run.status,
-          at: new Date(run.updatedAt).toISOString(),
-          ...(error ? { error } : {}),
-        });
+        this.#report(run);
       }
       // A full batch all in one millisecond would be read again forever: step past it.
       this.#cursor = runs.length === pollBatch && newest === this.#cursor ? newest + 1 : newest;
