@@ -43,9 +43,11 @@ export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
       }
       if (isTerminal(run.status)) return outcomeOf<O>(run);
     }
-    read = true;
     const notice = await finish.notice;
     if (notice) return outcomeOf<O>({ id: current, output: null, error: null, ...notice });
+    // Still executing here: its end will send a notice, so neither a read nor the store's
+    // announcement is needed (asking for that cost every long local run a write).
+    read = !engine.worker?.isExecuting(current);
     pollMs = Math.min(pollMs * 2, 1_000);
   }
 }
