@@ -18,7 +18,13 @@ export async function testCairn(
 ): Promise<TestCairn> {
   if (testStore === "sqlite") return createTestCairn(options);
   const { url, drop } = await freshPostgresDatabase();
-  const t = await createTestCairn({ ...options, db: url });
+  let t: TestCairn;
+  try {
+    t = await createTestCairn({ ...options, db: url });
+  } catch (error) {
+    await drop(); // a test of bad options leaves no schema behind
+    throw error;
+  }
   return {
     ...t,
     async close() {
