@@ -23,6 +23,7 @@ import { anyClaimable, claimRuns } from "./claim-runs.ts";
 import { applyOp, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
+import { endedRunsReader } from "./ended-runs-reader.ts";
 import { listRuns, searchRuns } from "./list-runs.ts";
 import { defaultBusyTimeoutMs, openDatabase, type SqliteStoreOptions } from "./open-database.ts";
 import { sqliteRememberWebhookSignature } from "./remember-webhook-signature.ts";
@@ -460,29 +461,17 @@ export class SqliteStore implements Store {
     return this.#watchOthers(onWake);
   }
 
-  /**
-   * SQLite announces nothing: after each commit of another connection, one read finds which
-   * of the awaited runs have ended.
-   */
+  /** SQLite announces nothing: after another connection's commit, a read of the awaited runs. */
   async watchEnds(
     onEnded: (runIds?: readonly RunId[]) => void,
     awaited: () => readonly RunId[],
   ): Promise<() => Promise<void>> {
-    const ended = this.#db
-      .prepare(`SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))
-        AND status IN ('completed', 'failed', 'cancelled')`)
-      .pluck();
-    return this.#watchOthers(() => {
-      const ids = awaited();
-      if (ids.length === 0 || !this.#db.open) return;
-      let found: RunId[];
-      try {
-        found = ended.all(JSON.stringify(ids)) as RunId[];
-      } catch {
-        return; // busy or closing: the waiters' own polls catch up
-      }
-      if (found.length > 0) onEnded(found);
-    });
+    const reader = endedRunsReader(this.#db, onEnded, awaited);
+    const stop = this.#watchOthers(reader.onCommit);
+    return async () => {
+      reader.stop();
+      await stop();
+    };
   }
 
   #watchOthers(onChange: () => void): () => Promise<void> {

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, expect, it } from "vitest";
+import type { RunId } from "../core/types.ts";
+import { endedRunsReader } from "./ended-runs-reader.ts";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+/** The two columns the reader looks at, with a run per status. */
+function runs() {
+  const dir = mkdtempSync(join(tmpdir(), "cairn-ended-runs-"));
+  const db = new Database(join(dir, "cairn.db"));
+  cleanups.push(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  db.exec("CREATE TABLE runs (id TEXT PRIMARY KEY, status TEXT NOT NULL)");
+  const insert = db.prepare("INSERT INTO runs VALUES (?, ?)");
+  for (const status of ["running", "completed", "failed", "cancelled", "waiting"]) {
+    insert.run(status, status);
+  }
+  insert.run("done-not-awaited", "completed");
+  return db;
+}
+
+const ids = (...names: string[]) => names as RunId[];
+
+it("names the awaited runs that ended, and no others", () => {
+  const db = runs();
+  const told: (readonly RunId[])[] = [];
+  const reader = endedRunsReader(
+    db,
+    (found) => told.push(found),
+    () => ids("running", "completed", "failed", "cancelled", "waiting"),
+  );
+  reader.onCommit();
+  expect(told.map((found) => [...found].sort())).toEqual([["cancelled", "completed", "failed"]]);
+  reader.stop();
+});
+
+it("folds the commits after a slow read into one read, later", async () => {
+  const db = runs();
+  const told: (readonly RunId[])[] = [];
+  let onTold = () => {};
+  // Every read counts as slow here (over 0 ms): the next one waits ten times as long.
+  const reader = endedRunsReader(
+    db,
+    (found) => {
+      told.push(found);
+      onTold();
+    },
+    () => ids("completed"),
+    0,
+  );
+  cleanups.push(reader.stop);
+  reader.onCommit();
+  expect(told).toHaveLength(1);
+  reader.onCommit();
+  reader.onCommit();
+  expect(told).toHaveLength(1); // deferred, not dropped
+  await new Promise<void>((resolve) => {
+    onTold = resolve;
+  });
+  expect(told).toHaveLength(2);
+});
