@@ -24,7 +24,9 @@ export class EndWatch {
   readonly #store: Store;
   readonly #bus: EventBus;
   readonly #onError: (error: Error, context: string) => void;
-  #started: Promise<(() => Promise<void>) | undefined> | undefined;
+  /** Set once watching starts; unset again if it failed. */
+  #started: Promise<void> | undefined;
+  #stop: (() => Promise<void>) | undefined;
   #closed = false;
   readonly #followers = new Set<Follower>();
   /** After a failed start, when the next wait may try again (ms, `performance.now()`). */
@@ -70,13 +72,13 @@ export class EndWatch {
     };
   }
 
+  /** Stops watching; a watch still starting (a database that does not answer) stops itself. */
   async close(): Promise<void> {
     this.#closed = true;
-    const stop = await this.#started;
-    await stop?.();
+    await this.#stop?.();
   }
 
-  async #watch(): Promise<(() => Promise<void>) | undefined> {
+  async #watch(): Promise<void> {
     try {
       const stop = await this.#store.watchEnds?.(
         (ids) => this.#ended(ids),
@@ -84,17 +86,18 @@ export class EndWatch {
       );
       if (this.#closed) {
         await stop?.();
-        return undefined;
+        return;
       }
+      this.#stop = stop;
       // A run that ended while the watch was being set up was announced to nobody.
       this.#ended();
-      return stop;
     } catch (error) {
       // The waiters poll meanwhile; a wait a few seconds later tries again.
       this.#started = undefined;
       this.#retryAt = performance.now() + retryMs;
-      this.#onError(ensureError(error), "watching for runs that end in other processes");
-      return undefined;
+      if (!this.#closed) {
+        this.#onError(ensureError(error), "watching for runs that end in other processes");
+      }
     }
   }
 
