@@ -431,42 +431,27 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
         for (const run of ["done", "broken", "claimed"]) {
           tokens.set(run, await claimOne(store(), run, 1000, run));
         }
-        let told = toldOf("done");
-        await store().commit([
-          {
-            type: "complete",
-            runId: runId("done"),
-            token: tokens.get("done") ?? 0,
-            output: "1",
-            at: 2000,
-          },
-        ]);
-        await told; // the test's own timeout is the guard
-        told = toldOf("broken");
-        await store().commit([
-          {
-            type: "fail",
-            runId: runId("broken"),
-            token: tokens.get("broken") ?? 0,
-            error: "{}",
-            at: 2000,
-          },
-        ]);
-        await told;
-        told = toldOf("stopped");
-        await store().cancelRun(runId("stopped"), "{}", 2000);
-        await told;
+        const endAndHear = async (run: string, end: () => Promise<unknown>) => {
+          const told = toldOf(run);
+          await end();
+          await told; // the test's own timeout is the guard
+        };
+        const finish = (run: string, token: number, how: "complete" | "fail") =>
+          store().commit([
+            how === "complete"
+              ? { type: how, runId: runId(run), token, output: "1", at: 2000 }
+              : { type: how, runId: runId(run), token, error: "{}", at: 2000 },
+          ]);
+        await endAndHear("done", () => finish("done", tokens.get("done") ?? 0, "complete"));
+        await endAndHear("broken", () => finish("broken", tokens.get("broken") ?? 0, "fail"));
+        await endAndHear("stopped", () => store().cancelRun(runId("stopped"), "{}", 2000));
         // A run created claimed ends where it started; a waiter elsewhere asks for its end.
         const { run: local } = await store().createRun(newRun("local"), {
           owner: "w1",
           leaseUntil: 60_000,
         });
         await store().announceEnd?.(local.id);
-        told = toldOf("local");
-        await store().commit([
-          { type: "complete", runId: local.id, token: local.fencingToken, output: "1", at: 2000 },
-        ]);
-        await told;
+        await endAndHear("local", () => finish("local", local.fencingToken, "complete"));
         // Ids, where the store gives them, name only runs that ended.
         const named = notices.flatMap((ids) => ids ?? []);
         const ended = ["done", "broken", "stopped", "local"];
