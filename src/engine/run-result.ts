@@ -20,7 +20,9 @@ export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
   let read = !engine.worker?.isExecuting(current);
   let watched: RunId | undefined;
   for (;;) {
-    if (read && watched !== current) {
+    // Only a run executing elsewhere needs its end announced (asking is a write for a run
+    // created claimed: it cost every long local run one).
+    if (read && watched !== current && !engine.worker?.isExecuting(current)) {
       await engine.ends.watch(current);
       watched = current;
     }
@@ -45,9 +47,9 @@ export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
     }
     const notice = await finish.notice;
     if (notice) return outcomeOf<O>({ id: current, output: null, error: null, ...notice });
-    // Still executing here: its end will send a notice, so neither a read nor the store's
-    // announcement is needed (asking for that cost every long local run a write).
-    read = !engine.worker?.isExecuting(current);
+    // Still executing here: its end will send a notice, so the read waits for the third
+    // wake-up (350 ms), a safety net for a notice that never comes, not a cost of every run.
+    read = !engine.worker?.isExecuting(current) || pollMs >= 200;
     pollMs = Math.min(pollMs * 2, 1_000);
   }
 }
