@@ -12,6 +12,31 @@ import type { JournalEntry, WaitRegistration } from "./store.ts";
  * What comes from outside a run: events and the workflows they trigger, signals, the
  * workflow registry, admission of runs started without the code, paused workflows.
  */
+/** Every flow-control field an admission sets… */
+const flowFields = {
+  queue: "q",
+  priority: 5,
+  concurrency: { key: "k", limit: 2 },
+  rateLimit: { key: "r", limit: 3, periodMs: 1000 },
+  deadlineAt: 9000,
+};
+
+/** …and the row it makes, admitted at 2000 with a 500 ms delay. */
+const admittedRow = {
+  admitted: true,
+  status: "queued",
+  queue: "q",
+  priority: 5,
+  concurrencyKey: "k",
+  concurrencyLimit: 2,
+  rateKey: "r",
+  rateLimit: 3,
+  ratePeriodMs: 1000,
+  deadlineAt: 9000,
+  availableAt: 2500,
+  updatedAt: 2000,
+};
+
 export function runInputStoreSuite(options: StoreSuiteOptions): void {
   describeStoreGroup("events, signals, registry", options, ({ store, test }) => {
     const suspend = async (id: string, waits: WaitRegistration[], at = 1000) => {
@@ -227,34 +252,14 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
     test("admitRuns sets each run's flow control and delay, or fails it, once", async () => {
       await store().createRun(newRun("ok", 1000, { admitted: false }));
       await store().createRun(newRun("bad", 1000, { admitted: false }));
-      const fields = {
-        queue: "q",
-        priority: 5,
-        concurrency: { key: "k", limit: 2 },
-        rateLimit: { key: "r", limit: 3, periodMs: 1000 },
-        deadlineAt: 9000,
-      };
       await store().admitRuns(
         [
-          { id: runId("ok"), admission: { fields, delayMs: 500 } },
+          { id: runId("ok"), admission: { fields: flowFields, delayMs: 500 } },
           { id: runId("bad"), admission: { error: '{"message":"bad input"}' } },
         ],
         2000,
       );
-      expect(await store().getRun(runId("ok"))).toMatchObject({
-        admitted: true,
-        status: "queued",
-        queue: "q",
-        priority: 5,
-        concurrencyKey: "k",
-        concurrencyLimit: 2,
-        rateKey: "r",
-        rateLimit: 3,
-        ratePeriodMs: 1000,
-        deadlineAt: 9000,
-        availableAt: 2500,
-        updatedAt: 2000,
-      });
+      expect(await store().getRun(runId("ok"))).toMatchObject(admittedRow);
       expect(await store().getRun(runId("bad"))).toMatchObject({
         admitted: true,
         status: "failed",
@@ -281,15 +286,7 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
       for (const id of ["alone", "pair-1", "pair-2"]) {
         await store().createRun(newRun(id, 1000, { admitted: false }));
       }
-      const fields = {
-        queue: "q",
-        priority: 5,
-        concurrency: { key: "k", limit: 2 },
-        rateLimit: { key: "r", limit: 3, periodMs: 1000 },
-        deadlineAt: 9000,
-        workflowVersion: 2,
-      };
-      const admission = { fields, delayMs: 500 };
+      const admission = { fields: { ...flowFields, workflowVersion: 2 }, delayMs: 500 };
       await store().admitRuns([{ id: runId("alone"), admission }], 2000);
       await store().admitRuns(
         [
@@ -300,19 +297,8 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
       );
       for (const id of ["alone", "pair-1", "pair-2"]) {
         expect(await store().getRun(runId(id))).toMatchObject({
-          admitted: true,
-          status: "queued",
-          queue: "q",
-          priority: 5,
-          concurrencyKey: "k",
-          concurrencyLimit: 2,
-          rateKey: "r",
-          rateLimit: 3,
-          ratePeriodMs: 1000,
-          deadlineAt: 9000,
+          ...admittedRow,
           workflowVersion: 2,
-          availableAt: 2500,
-          updatedAt: 2000,
           leaseOwner: null,
           fencingToken: 0,
         });
