@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import type { ClaimedRun, RunAdmission } from "../store/store.ts";
 import { retryingDeadlocks } from "./pipeline.ts";
-import { toRun } from "./rows.ts";
+import { flowControlValues, toRun } from "./rows.ts";
 import { wakeChannel } from "./run-statements.ts";
 
 /**
@@ -137,13 +137,7 @@ function admitOneParameters(a: Admitted, at: number) {
   const owner = a.delayMs === 0 ? (a.claim?.owner ?? null) : null;
   return [
     a.id,
-    f.queue ?? "default",
-    f.priority ?? 0,
-    f.concurrency?.key ?? null,
-    f.concurrency?.limit ?? null,
-    f.rateLimit?.key ?? null,
-    f.rateLimit?.limit ?? null,
-    f.rateLimit?.periodMs ?? null,
+    ...flowControlValues(f),
     f.deadlineAt ?? null,
     at + a.delayMs,
     f.workflowVersion ?? 1,

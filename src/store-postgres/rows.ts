@@ -13,6 +13,24 @@ export function toRun(row: Row): RunRecord {
     : { ...run, blockedOn: run.blockedOn.replace("\u001f", "\u0000") };
 }
 
+/**
+ * A run's flow control as `runs` holds it: queue, priority, concurrency_key,
+ * concurrency_limit, rate_key, rate_limit, rate_period_ms (a start's and an admission's).
+ */
+export function flowControlValues(
+  run: Pick<NewRun, "queue" | "priority" | "concurrency" | "rateLimit">,
+): (string | number | null)[] {
+  return [
+    run.queue ?? "default",
+    run.priority ?? 0,
+    run.concurrency?.key ?? null,
+    run.concurrency?.limit ?? null,
+    run.rateLimit?.key ?? null,
+    run.rateLimit?.limit ?? null,
+    run.rateLimit?.periodMs ?? null,
+  ];
+}
+
 /** The columns of a new run, in the order of {@link runColumns}. */
 export function newRunValues(
   run: NewRun,
@@ -34,13 +52,7 @@ export function newRunValues(
     run.deadlineAt ?? null,
     claim?.owner ?? null,
     claim ? 1 : 0,
-    run.queue ?? "default",
-    run.priority ?? 0,
-    run.concurrency?.key ?? null,
-    run.concurrency?.limit ?? null,
-    run.rateLimit?.key ?? null,
-    run.rateLimit?.limit ?? null,
-    run.rateLimit?.periodMs ?? null,
+    ...flowControlValues(run),
     run.debounce?.key ?? null,
     run.schedule?.id ?? null,
     run.schedule?.slotAt ?? null,
