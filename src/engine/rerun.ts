@@ -1,6 +1,7 @@
 import { CairnError } from "../core/errors.ts";
 import { checkName } from "../core/names.ts";
 import { deserialize } from "../core/serializer.ts";
+import { timeOrderedId } from "../core/time-ordered-id.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
 import type { JournalEntry, NewRun } from "../store/run-records.ts";
@@ -58,7 +59,7 @@ export async function planRerun(
       `Run "${runId}" has no step "${options.fromStep}" (its steps: ${keys.slice(0, 20).join(", ") || "none"}${keys.length > 20 ? ", …" : ""}).`,
     );
   }
-  const id = checkName("run id", options.id ?? crypto.randomUUID()) as RunId;
+  const id = checkName("run id", options.id ?? timeOrderedId()) as RunId;
   const copied = journal.filter(
     (e) => e.position < from.position && (e.status === "completed" || e.status === "failed"),
   );

@@ -7,6 +7,7 @@ import { checkLookupId, checkName } from "../core/names.ts";
 import { observed } from "../core/observed.ts";
 import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserialize, serialize, serializeError } from "../core/serializer.ts";
+import { timeOrderedId } from "../core/time-ordered-id.ts";
 import type { RunId } from "../core/types.ts";
 import type { AnyWorkflow, Workflow } from "../core/workflow.ts";
 import { userWorkflowNames } from "../engine/built-in-workflows.ts";
@@ -190,7 +191,7 @@ export class Cairn {
     this.#engine.assertOpen();
     checkKnownOptions(options, "start", "cairn.start");
     checkIdempotency(options.idempotency as never, "cairn.start");
-    const id = checkName("run id", options.id ?? crypto.randomUUID()) as RunId;
+    const id = checkName("run id", options.id ?? timeOrderedId()) as RunId;
     if (typeof workflow === "string") checkName("workflow name", workflow);
     return startRun(this.#engine, workflow as Workflow<unknown, unknown> | string, input, id, {
       ...(options.tags === undefined ? {} : { tags: checkTags(options.tags) }),
@@ -256,7 +257,7 @@ export class Cairn {
     const engine = this.#engine;
     engine.assertOpen();
     checkName("event name", name);
-    const id = checkName("event id", options.id ?? crypto.randomUUID());
+    const id = checkName("event id", options.id ?? timeOrderedId());
     const event = {
       id,
       name,
