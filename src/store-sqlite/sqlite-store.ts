@@ -355,7 +355,7 @@ export class SqliteStore implements Store {
           continue;
         }
         const { fields, delayMs } = admission;
-        const { changes } = this.#sql.admit.run({
+        const admit = {
           id,
           at,
           queue: fields.queue ?? "default",
@@ -368,21 +368,29 @@ export class SqliteStore implements Store {
           deadline_at: fields.deadlineAt ?? null,
           available_at: at + delayMs,
           workflow_version: fields.workflowVersion ?? 1,
-        });
+        };
         // Admitted now (not by another worker before), so never claimed: no crash to count and,
-        // without a journal, no wait to resolve. A run with a journal (a copy) is left to the
-        // claim, as on PostgreSQL.
-        if (changes === 1 && claim && delayMs === 0 && !this.#sql.hasJournal.get(id)) {
-          this.#sql.claim.run({ owner: claim.owner, now: at, lease_until: claim.leaseUntil, id });
-          const run = toRun(this.#sql.getRun.get(id));
-          claimed.push({
-            run,
-            token: run.fencingToken,
-            takeover: false,
-            crashes: 0,
-            journalEmpty: true,
+        // without a journal, no wait to resolve. A run with a journal (a copy), or not taken
+        // for another reason, is only admitted and left to the claim, as on PostgreSQL.
+        if (claim && delayMs === 0) {
+          const row = this.#sql.admitAndTake.get({
+            ...admit,
+            owner: claim.owner,
+            lease_until: claim.leaseUntil,
           });
+          if (row) {
+            const run = toRun(row);
+            claimed.push({
+              run,
+              token: run.fencingToken,
+              takeover: false,
+              crashes: 0,
+              journalEmpty: true,
+            });
+            continue;
+          }
         }
+        this.#sql.admit.run(admit);
       }
       return claimed;
     });

@@ -163,6 +163,20 @@ const statementSql = {
         deadline_at = @deadline_at, available_at = @available_at, updated_at = @at,
         workflow_version = @workflow_version
       WHERE id = @id AND admitted = 0 AND status = 'queued'`,
+  // The admission of a run no worker claimed yet, taken by the admitting worker in the same
+  // write, as the claim statement would take it (a fresh run: no crashes, no journal). One
+  // UPDATE where an admission, a journal check, a claim and a read were four: each UPDATE
+  // rewrote the run's entries in the status and updated_at indexes.
+  admitAndTake: `UPDATE runs SET admitted = 1, queue = @queue, priority = @priority,
+        concurrency_key = @concurrency_key, concurrency_limit = @concurrency_limit,
+        rate_key = @rate_key, rate_limit = @rate_limit, rate_period_ms = @rate_period_ms,
+        deadline_at = @deadline_at, updated_at = @at, workflow_version = @workflow_version,
+        status = 'running', lease_owner = @owner, available_at = @lease_until,
+        fencing_token = fencing_token + 1, started_at = coalesce(started_at, @at),
+        crash_count = 0, claimed_journal_len = 0
+      WHERE id = @id AND admitted = 0 AND status = 'queued'
+        AND NOT EXISTS (SELECT 1 FROM steps WHERE run_id = @id)
+      RETURNING *`,
   rejectAdmission: `UPDATE runs SET admitted = 1, status = 'failed', error = ?, finished_at = ?,
         updated_at = ? WHERE id = ? AND admitted = 0 AND status = 'queued'`,
   pauseWorkflow: "INSERT OR IGNORE INTO paused_workflows (workflow, paused_at) VALUES (?, ?)",
