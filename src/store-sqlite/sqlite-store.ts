@@ -19,6 +19,7 @@ import type {
   Store,
   WriteLockWait,
 } from "../store/store.ts";
+import { admitRuns } from "./admit-runs.ts";
 import { anyClaimable, claimRuns } from "./claim-runs.ts";
 import { applyOp, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
@@ -347,53 +348,7 @@ export class SqliteStore implements Store {
 
   async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]> {
     if (admissions.length === 0) return [];
-    return this.#write(() => {
-      const claimed: ClaimedRun[] = [];
-      for (const { id, admission, claim } of admissions) {
-        if ("error" in admission) {
-          this.#sql.rejectAdmission.run(admission.error, at, at, id);
-          continue;
-        }
-        const { fields, delayMs } = admission;
-        const admit = {
-          id,
-          at,
-          queue: fields.queue ?? "default",
-          priority: fields.priority ?? 0,
-          concurrency_key: fields.concurrency?.key ?? null,
-          concurrency_limit: fields.concurrency?.limit ?? null,
-          rate_key: fields.rateLimit?.key ?? null,
-          rate_limit: fields.rateLimit?.limit ?? null,
-          rate_period_ms: fields.rateLimit?.periodMs ?? null,
-          deadline_at: fields.deadlineAt ?? null,
-          available_at: at + delayMs,
-          workflow_version: fields.workflowVersion ?? 1,
-        };
-        // Admitted now (not by another worker before), so never claimed: no crash to count and,
-        // without a journal, no wait to resolve. A run with a journal (a copy), or not taken
-        // for another reason, is only admitted and left to the claim, as on PostgreSQL.
-        if (claim && delayMs === 0) {
-          const row = this.#sql.admitAndTake.get({
-            ...admit,
-            owner: claim.owner,
-            lease_until: claim.leaseUntil,
-          });
-          if (row) {
-            const run = toRun(row);
-            claimed.push({
-              run,
-              token: run.fencingToken,
-              takeover: false,
-              crashes: 0,
-              journalEmpty: true,
-            });
-            continue;
-          }
-        }
-        this.#sql.admit.run(admit);
-      }
-      return claimed;
-    });
+    return this.#write(() => admitRuns(this.#sql, admissions, at));
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {
