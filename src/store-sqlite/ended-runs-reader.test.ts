@@ -47,7 +47,9 @@ it("folds the commits after a slow read into one read, later", async () => {
   const db = runs();
   const told: (readonly RunId[])[] = [];
   let onTold = () => {};
-  // Every read counts as slow here (over 0 ms): the next one waits ten times as long.
+  // A clock that moves a millisecond each time it is read: every read takes a millisecond,
+  // over the 0 ms limit, so the next waits ten (whatever the machine's load).
+  let clock = 0;
   const reader = endedRunsReader(
     db,
     (found) => {
@@ -55,7 +57,7 @@ it("folds the commits after a slow read into one read, later", async () => {
       onTold();
     },
     () => ids("completed"),
-    0,
+    { slowReadMs: 0, now: () => ++clock },
   );
   cleanups.push(reader.stop);
   reader.onCommit();

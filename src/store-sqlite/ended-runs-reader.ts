@@ -15,7 +15,7 @@ export function endedRunsReader(
   db: Database.Database,
   onEnded: (runIds: readonly RunId[]) => void,
   awaited: () => readonly RunId[],
-  slowReadMs = defaultSlowReadMs,
+  { slowReadMs = defaultSlowReadMs, now = () => performance.now() } = {},
 ): { onCommit: () => void; stop: () => void } {
   const ended = db
     .prepare(`SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))
@@ -27,21 +27,21 @@ export function endedRunsReader(
     deferred = undefined;
     const ids = awaited();
     if (ids.length === 0 || !db.open) return;
-    const startedAt = performance.now();
+    const startedAt = now();
     let found: RunId[];
     try {
       found = ended.all(JSON.stringify(ids)) as RunId[];
     } catch {
       return; // busy or closing: the waiters' own polls catch up
     }
-    const tookMs = performance.now() - startedAt;
+    const tookMs = now() - startedAt;
     nextAt = tookMs > slowReadMs ? startedAt + tookMs * 10 : 0;
     if (found.length > 0) onEnded(found);
   };
   return {
     onCommit() {
       if (deferred) return;
-      const waitMs = nextAt - performance.now();
+      const waitMs = nextAt - now();
       if (waitMs <= 0) return read();
       deferred = setTimeout(read, waitMs);
     },
