@@ -57,7 +57,6 @@ const statementSql = {
   getJournal: `SELECT position, key, kind, status, output, error, attempt, started_at,
     finished_at, wake_at, detail, seq FROM steps WHERE run_id = ? ORDER BY position`,
   getEntryStatus: "SELECT status FROM steps WHERE run_id = ? AND position = ?",
-  hasJournal: "SELECT 1 FROM steps WHERE run_id = ? LIMIT 1",
   // Runs are claimed in order of when they became available: due timers, new runs and
   // expired leases share one queue.
   // Over-fetches: some candidates may be held back by a concurrency or rate limit.
