@@ -28,6 +28,29 @@ export function freeSlot(sql: Statements, runId: RunId, at: number): void {
 }
 
 export function applyOp(sql: Statements, op: JournalOp): JournalOpResult {
+  // A step's entry, most of a commit's ops, is fenced inside its own statement: one
+  // statement per step, not a read of the run and then the write. Only a fenced one reads.
+  if (op.type === "entry") {
+    const e = op.entry;
+    const { changes } = sql.upsertFencedEntry.run(
+      op.runId,
+      e.position,
+      e.key,
+      e.kind,
+      e.status,
+      e.output,
+      e.error,
+      e.attempt,
+      e.startedAt,
+      e.finishedAt,
+      e.wakeAt,
+      e.detail,
+      e.seq,
+      op.runId,
+      op.token,
+    );
+    return changes > 0 ? { ok: true } : fenced(sql, op.runId);
+  }
   const current = sql.getOwnership.get(op.runId) as
     | { status: RunStatus; fencing_token: number }
     | undefined;
@@ -35,9 +58,6 @@ export function applyOp(sql: Statements, op: JournalOp): JournalOpResult {
     return { ok: false, reason: "fenced", status: current?.status ?? null };
   }
   switch (op.type) {
-    case "entry":
-      sql.upsertEntry.run(entryParams(op.runId, op.entry));
-      return { ok: true };
     case "complete":
       sql.finishRun.run("completed", op.output, null, op.at, op.at, op.runId);
       sql.deleteWaits.run(op.runId);
@@ -69,6 +89,12 @@ export function applyOp(sql: Statements, op: JournalOp): JournalOpResult {
       return { ok: true, status };
     }
   }
+}
+
+/** The answer to a write its run's lease no longer covers. */
+function fenced(sql: Statements, runId: RunId): JournalOpResult {
+  const current = sql.getOwnership.get(runId) as { status: RunStatus } | undefined;
+  return { ok: false, reason: "fenced", status: current?.status ?? null };
 }
 
 /** Records a wait; returns true when it is already resolved (buffered input, finished child). */

@@ -105,6 +105,16 @@ const statementSql = {
         error = excluded.error, attempt = excluded.attempt, started_at = excluded.started_at,
         finished_at = excluded.finished_at, wake_at = excluded.wake_at, detail = excluded.detail,
         seq = excluded.seq`,
+  // The entry of a run still running under the writer's token (the last two parameters);
+  // no row is written otherwise. Positional: 15 named parameters cost a property lookup each.
+  upsertFencedEntry: `INSERT INTO steps (run_id, position, key, kind, status, output, error, attempt,
+        started_at, finished_at, wake_at, detail, seq)
+      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+      WHERE EXISTS (SELECT 1 FROM runs WHERE id = ? AND status = 'running' AND fencing_token = ?)
+      ON CONFLICT (run_id, position) DO UPDATE SET status = excluded.status, output = excluded.output,
+        error = excluded.error, attempt = excluded.attempt, started_at = excluded.started_at,
+        finished_at = excluded.finished_at, wake_at = excluded.wake_at, detail = excluded.detail,
+        seq = excluded.seq`,
   insertWaitingEntry: `INSERT INTO steps (run_id, position, key, kind, status, started_at, wake_at, detail)
       VALUES (?, ?, ?, ?, 'waiting', ?, ?, ?) ON CONFLICT (run_id, position) DO NOTHING`,
   resolveEntry: `UPDATE steps SET status = ?, output = ?, error = ?, finished_at = ?, ${nextSeq}
