@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { RunStatus } from "../core/types.ts";
+import { entryValues } from "../store/rows.ts";
 import type { SetOp as JournalOp, JournalOpResult } from "../store/store.ts";
 import { inconsistent } from "./commit-batch.ts";
 
@@ -66,23 +67,7 @@ const oneFinish = `WITH held AS (
   FROM held`;
 
 function entryParameters(op: EntryOp) {
-  const e = op.entry;
-  return [
-    op.runId,
-    e.position,
-    e.key,
-    e.kind,
-    e.status,
-    e.output,
-    e.error,
-    e.attempt,
-    e.startedAt,
-    e.finishedAt,
-    e.wakeAt,
-    e.detail,
-    e.seq,
-    op.token,
-  ];
+  return [op.runId, ...entryValues(op.entry), op.token];
 }
 
 const fenced = (status: unknown): JournalOpResult => ({

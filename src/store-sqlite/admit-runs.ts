@@ -1,5 +1,5 @@
 import type { ClaimedRun, RunAdmission } from "../store/store.ts";
-import { toRun } from "./rows.ts";
+import { flowControlParams, toRun } from "./rows.ts";
 import type { Statements } from "./statements.ts";
 
 /**
@@ -22,13 +22,7 @@ export function admitRuns(
     const admit = {
       id,
       at,
-      queue: fields.queue ?? "default",
-      priority: fields.priority ?? 0,
-      concurrency_key: fields.concurrency?.key ?? null,
-      concurrency_limit: fields.concurrency?.limit ?? null,
-      rate_key: fields.rateLimit?.key ?? null,
-      rate_limit: fields.rateLimit?.limit ?? null,
-      rate_period_ms: fields.rateLimit?.periodMs ?? null,
+      ...flowControlParams(fields),
       deadline_at: fields.deadlineAt ?? null,
       available_at: at + delayMs,
       workflow_version: fields.workflowVersion ?? 1,

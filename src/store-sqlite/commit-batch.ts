@@ -1,6 +1,7 @@
 import { matchesEvent, serializeReceivedEvent } from "../core/events.ts";
 import { deserialize } from "../core/serializer.ts";
 import { isTerminal, type RunId, type RunStatus } from "../core/types.ts";
+import { entryValues } from "../store/rows.ts";
 import type {
   EventRecord,
   JournalEntry,
@@ -31,21 +32,9 @@ export function applyOp(sql: Statements, op: JournalOp): JournalOpResult {
   // A step's entry, most of a commit's ops, is fenced inside its own statement: one
   // statement per step, not a read of the run and then the write. Only a fenced one reads.
   if (op.type === "entry") {
-    const e = op.entry;
     const { changes } = sql.upsertFencedEntry.run(
       op.runId,
-      e.position,
-      e.key,
-      e.kind,
-      e.status,
-      e.output,
-      e.error,
-      e.attempt,
-      e.startedAt,
-      e.finishedAt,
-      e.wakeAt,
-      e.detail,
-      e.seq,
+      ...entryValues(op.entry),
       op.runId,
       op.token,
     );

@@ -3,6 +3,24 @@ import * as rows from "../store/rows.ts";
 import type { JournalEntry, NewRun, RunRecord, ScheduleRecord } from "../store/store.ts";
 import type { TokenRecord } from "../store/token-records.ts";
 
+/**
+ * A run's flow control as `runs` holds it, as named parameters (a start's and an
+ * admission's).
+ */
+export function flowControlParams(
+  run: Pick<NewRun, "queue" | "priority" | "concurrency" | "rateLimit">,
+): Record<string, string | number | null> {
+  return {
+    queue: run.queue ?? "default",
+    priority: run.priority ?? 0,
+    concurrency_key: run.concurrency?.key ?? null,
+    concurrency_limit: run.concurrency?.limit ?? null,
+    rate_key: run.rateLimit?.key ?? null,
+    rate_limit: run.rateLimit?.limit ?? null,
+    rate_period_ms: run.rateLimit?.periodMs ?? null,
+  };
+}
+
 /** The row of a new run: every column `insertRun` takes. */
 export function newRunParams(
   run: NewRun,
@@ -24,13 +42,7 @@ export function newRunParams(
     deadline_at: run.deadlineAt ?? null,
     lease_owner: claim?.owner ?? null,
     fencing_token: claim ? 1 : 0,
-    queue: run.queue ?? "default",
-    priority: run.priority ?? 0,
-    concurrency_key: run.concurrency?.key ?? null,
-    concurrency_limit: run.concurrency?.limit ?? null,
-    rate_key: run.rateLimit?.key ?? null,
-    rate_limit: run.rateLimit?.limit ?? null,
-    rate_period_ms: run.rateLimit?.periodMs ?? null,
+    ...flowControlParams(run),
     debounce_key: run.debounce?.key ?? null,
     schedule_id: run.schedule?.id ?? null,
     slot_at: run.schedule?.slotAt ?? null,

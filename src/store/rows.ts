@@ -71,6 +71,27 @@ export function toEntry(row: Row): JournalEntry {
   };
 }
 
+/**
+ * A journal entry's columns of `steps` after `run_id`, in the table's order (the reverse of
+ * {@link toEntry}): the positional parameters of both stores' entry statements.
+ */
+export function entryValues(e: JournalEntry): (string | number | null)[] {
+  return [
+    e.position,
+    e.key,
+    e.kind,
+    e.status,
+    e.output,
+    e.error,
+    e.attempt,
+    e.startedAt,
+    e.finishedAt,
+    e.wakeAt,
+    e.detail,
+    e.seq,
+  ];
+}
+
 export function toEvent(row: Row): EventRecord {
   return {
     id: row.id as string,
