@@ -106,7 +106,7 @@ const statementSql = {
         finished_at = excluded.finished_at, wake_at = excluded.wake_at, detail = excluded.detail,
         seq = excluded.seq`,
   // The entry of a run still running under the writer's token (the last two parameters);
-  // no row is written otherwise. Positional: 15 named parameters cost a property lookup each.
+  // no row is written otherwise. Positional: each named parameter costs a property lookup.
   upsertFencedEntry: `INSERT INTO steps (run_id, position, key, kind, status, output, error, attempt,
         started_at, finished_at, wake_at, detail, seq)
       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
