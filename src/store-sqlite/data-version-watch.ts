@@ -31,6 +31,11 @@ export interface DataVersionWatchOptions {
   othersVersion?: () => unknown;
   /** How long probes look for a commit after a write to the WAL. */
   probeForMs?: number;
+  /**
+   * Subscribes to other processes' rings after their commits (commit-doorbell.ts); returns
+   * the function that unsubscribes. A ring checks at once, ahead of the probes.
+   */
+  rings?: (onRing: () => void) => () => void;
 }
 
 /**
@@ -97,8 +102,10 @@ export function watchDataVersion(
         if (file === walName) probes.soon();
       })
     : undefined;
+  const stopRings = options.rings?.(() => check());
   const stop = () => {
     clearTimeout(timer);
+    stopRings?.();
     probes?.stop();
     watcher?.close();
     if (db.open) db.close();

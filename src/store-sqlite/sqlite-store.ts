@@ -22,6 +22,7 @@ import type {
 import { admitRuns } from "./admit-runs.ts";
 import { anyClaimable, claimRuns } from "./claim-runs.ts";
 import { applyOp, freeSlot, resolveParent, toEvent } from "./commit-batch.ts";
+import { CommitDoorbell } from "./commit-doorbell.ts";
 import { type CreateResult, createOneRun } from "./create-one-run.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
 import { endedRunsReader } from "./ended-runs-reader.ts";
@@ -53,6 +54,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #sql: ReturnType<typeof prepareStatements>;
   readonly #lock: WriteLock;
+  readonly #doorbell: CommitDoorbell;
   #pendingCreates: {
     run: NewRun;
     claim: { owner: string; leaseUntil: number } | undefined;
@@ -67,6 +69,10 @@ export class SqliteStore implements Store {
     this.path = path;
     this.#db = openDatabase(path, options);
     this.#sql = prepareStatements(this.#db);
+    this.#doorbell = new CommitDoorbell(this.#db, {
+      queued: (fn) => this.#write(fn),
+      tryNow: (fn) => this.#lock.tryNow(fn),
+    });
     this.#lock = new WriteLock(this.#db, path, {
       timeoutMs: options.busyTimeoutMs ?? defaultBusyTimeoutMs,
       warnAfterMs: options.lockWarnMs ?? 5_000,
@@ -79,6 +85,17 @@ export class SqliteStore implements Store {
    */
   #write<T>(fn: () => T): Promise<T> {
     return this.#lock.run(fn);
+  }
+
+  /**
+   * A write other processes act on (a run created, ended, cancelled or queued again, an
+   * event): rings them after its commit (commit-doorbell.ts). Steps' entries do not ring:
+   * a busy worker commits them hundreds of times a second, and nobody elsewhere waits on them.
+   */
+  async #writeAndRing<T>(fn: () => T): Promise<T> {
+    const value = await this.#write(fn);
+    this.#doorbell.ring();
+    return value;
   }
 
   /** Hears waits for another process's write lock past `lockWarnMs`; returns the function that stops it. */
@@ -126,7 +143,7 @@ export class SqliteStore implements Store {
     let outcomes: ({ ok: true; value: CreateResult } | { ok: false; error: unknown })[];
     try {
       this.#createCommits++;
-      outcomes = await this.#write(() =>
+      outcomes = await this.#writeAndRing(() =>
         batch.map(({ run, claim }) => {
           try {
             return { ok: true as const, value: createOneRun(this.#sql, run, claim) };
@@ -199,7 +216,10 @@ export class SqliteStore implements Store {
   }
 
   async commit(ops: readonly JournalOp[]): Promise<JournalOpResult[]> {
-    return this.#write(() => ops.map((op) => applyOp(this.#sql, op)));
+    const apply = () => ops.map((op) => applyOp(this.#sql, op));
+    return ops.some((op) => op.type !== "entry" && op.type !== "suspend")
+      ? this.#writeAndRing(apply)
+      : this.#write(apply);
   }
 
   async nextWakeAt(scope: ClaimScope): Promise<number | null> {
@@ -212,7 +232,7 @@ export class SqliteStore implements Store {
   }
 
   async sendEvent(event: EventRecord, starts: readonly NewRun[] = []) {
-    return this.#write(() => sendEvent(this.#sql, event, starts));
+    return this.#writeAndRing(() => sendEvent(this.#sql, event, starts));
   }
 
   async sendSignal(runId: RunId, name: string, payload: string | null, at: number) {
@@ -241,7 +261,7 @@ export class SqliteStore implements Store {
   }
 
   async cancelRun(id: RunId, error: string, at: number): Promise<RunId[]> {
-    return this.#write(() => {
+    return this.#writeAndRing(() => {
       const root = this.#sql.getRun.get(id);
       if (!root) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
       const cancelled = this.#sql.cancelTree
@@ -430,23 +450,27 @@ export class SqliteStore implements Store {
     awaited: () => readonly RunId[],
   ): Promise<() => Promise<void>> {
     const reader = endedRunsReader(this.#db, onEnded, awaited);
-    const stop = this.#watchOthers(reader.onCommit);
+    const stop = await this.#watchOthers(reader.onCommit);
     return async () => {
       reader.stop();
       await stop();
     };
   }
 
-  #watchOthers(onChange: () => void): () => Promise<void> {
+  /** Resolves once other processes' commits ring this one (or it is known they cannot). */
+  async #watchOthers(onChange: () => void): Promise<() => Promise<void>> {
     const othersVersion = this.#db.prepare("PRAGMA data_version").pluck();
     const stop = watchDataVersion(this.path, () => this.#db.open, onChange, {
       othersVersion: () => othersVersion.get(),
+      rings: (onRing) => this.#doorbell.listen(onRing),
     });
+    await this.#doorbell.registered();
     return async () => stop();
   }
 
   async close(): Promise<void> {
     this.#probe?.close();
+    await this.#doorbell.close();
     if (this.#db.open) this.#db.close();
   }
 }

@@ -94,6 +94,17 @@ export class WriteLock {
     });
   }
 
+  /**
+   * Runs `fn` in an immediate transaction if the lock can be had now (waiting at most one
+   * short attempt, behind no queued write); returns whether it committed. For writes that
+   * may be skipped, such as a closing process's tidying up.
+   */
+  tryNow(fn: () => unknown): boolean {
+    if (this.#queue.length > 0) return false;
+    const attempt = this.#attempt(fn);
+    return attempt.done && attempt.ok;
+  }
+
   /** Hears long waits; returns the function that stops it. */
   onWait(listener: (wait: WriteLockWait) => void): () => void {
     this.#listeners.add(listener);

@@ -1,0 +1,164 @@
+import { createSocket } from "node:dgram";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, expect, it } from "vitest";
+import { newRun } from "../store/conformance-support.ts";
+import { CommitDoorbell } from "./commit-doorbell.ts";
+import { watchDataVersion } from "./data-version-watch.ts";
+import { SqliteStore } from "./sqlite-store.ts";
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A migrated database file; `connection()` opens a connection with a doorbell of its own. */
+async function database() {
+  const dir = mkdtempSync(join(tmpdir(), "cairn-doorbell-"));
+  const path = join(dir, "cairn.db");
+  await new SqliteStore(path).close(); // the migrations
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const rows = () => connection().db.prepare("SELECT port, pid FROM commit_doorbells").all();
+  const connection = () => {
+    const db = new Database(path);
+    const write = <T>(fn: () => T): T => db.transaction(fn).immediate();
+    const doorbell = new CommitDoorbell(db, {
+      queued: async (fn) => write(fn),
+      tryNow: (fn) => {
+        write(fn);
+        return true;
+      },
+    });
+    cleanups.push(() => db.close());
+    cleanups.push(() => doorbell.close());
+    const commit = () => {
+      write(() =>
+        db.prepare("INSERT OR REPLACE INTO write_probes (id, probed_at) VALUES (1, 0)").run(),
+      );
+      doorbell.ring();
+    };
+    return { db, doorbell, commit };
+  };
+  return { path, connection, rows };
+}
+
+/** Counts the rings a doorbell hears; `next()` resolves at the next one. */
+function rings() {
+  let count = 0;
+  let waiting: (() => void) | undefined;
+  return {
+    onRing: () => {
+      count++;
+      waiting?.();
+    },
+    next: () => new Promise<void>((resolve) => (waiting = resolve)),
+    get count() {
+      return count;
+    },
+  };
+}
+
+it("rings every other listening process after a commit, and not itself", async () => {
+  const file = await database();
+  const [a, b, c] = [file.connection(), file.connection(), file.connection()];
+  const [heardA, heardB] = [rings(), rings()];
+  a.doorbell.listen(heardA.onRing);
+  b.doorbell.listen(heardB.onRing);
+  expect(await a.doorbell.registered()).toBe(true);
+  expect(await b.doorbell.registered()).toBe(true);
+  // c only commits: a process that rings need not listen.
+  const both = Promise.all([heardA.next(), heardB.next()]);
+  c.commit();
+  await both;
+  const toA = heardA.next();
+  b.commit();
+  await toA;
+  expect([heardA.count, heardB.count]).toEqual([2, 1]);
+});
+
+it("wakes nobody for a datagram other than the listener's token", async () => {
+  const file = await database();
+  const a = file.connection();
+  const heard = rings();
+  a.doorbell.listen(heard.onRing);
+  await a.doorbell.registered();
+  const { port, token } = a.db.prepare("SELECT port, token FROM commit_doorbells").get() as {
+    port: number;
+    token: string;
+  };
+  const stranger = createSocket("udp4");
+  cleanups.push(() => stranger.close());
+  const send = (message: Buffer) =>
+    new Promise<void>((resolve, reject) =>
+      stranger.send(message, port, "127.0.0.1", (error) => (error ? reject(error) : resolve())),
+    );
+  const woken = heard.next();
+  // In order from one socket on loopback: the stray datagram arrives before the ring.
+  await send(Buffer.from("not the token"));
+  await send(Buffer.from(token, "hex"));
+  await woken;
+  expect(heard.count).toBe(1);
+});
+
+it("removes its row at close, and the rows of processes that died at a registration", async () => {
+  const file = await database();
+  const a = file.connection();
+  a.db
+    .prepare("INSERT INTO commit_doorbells (port, token, pid, since) VALUES (1, 'ab', ?, 0)")
+    .run(2_147_483_646); // no such process
+  a.doorbell.listen(() => {});
+  await a.doorbell.registered();
+  expect(file.rows()).toEqual([{ port: expect.any(Number), pid: process.pid }]);
+  await a.doorbell.close();
+  expect(file.rows()).toEqual([]);
+});
+
+it("wakes a data-version watch at another process's ring, with no file events and no timed check", async () => {
+  const file = await database();
+  const [a, b] = [file.connection(), file.connection()];
+  // Registered before the watch begins: its own row is not a change the watch could see.
+  a.doorbell.listen(() => {});
+  await a.doorbell.registered();
+  let woken = () => {};
+  const changed = new Promise<void>((resolve) => (woken = resolve));
+  // No `othersVersion`: no probes of the WAL. The timed checks are an hour apart.
+  const stop = watchDataVersion(file.path, () => a.db.open, woken, {
+    everyMs: 3_600_000,
+    idleMs: 3_600_000,
+    rings: (onRing) => a.doorbell.listen(onRing),
+  });
+  cleanups.push(stop);
+  b.commit();
+  await changed; // the test's own timeout is the guard
+});
+
+it("a store rings the listening processes when it creates a run and when a run ends", async () => {
+  const file = await database();
+  const store = new SqliteStore(file.path);
+  cleanups.push(() => store.close());
+  // A listener of our own, registered as another process's would be.
+  const listener = createSocket("udp4");
+  cleanups.push(() => listener.close());
+  await new Promise<void>((resolve) => listener.bind(0, "127.0.0.1", resolve));
+  const token = "0123456789abcdef";
+  const { db } = file.connection();
+  db.prepare("INSERT INTO commit_doorbells (port, token, pid, since) VALUES (?, ?, ?, 0)").run(
+    listener.address().port,
+    token,
+    process.pid,
+  );
+  const rung = () =>
+    new Promise<string>((resolve) => listener.once("message", (m) => resolve(m.toString("hex"))));
+  let ring = rung();
+  const claim = { owner: "w1", leaseUntil: 60_000 };
+  const { run } = await store.createRun(newRun("r1"), claim);
+  expect(await ring).toBe(token);
+  ring = rung();
+  const [ended] = await store.commit([
+    { type: "complete", runId: run.id, token: run.fencingToken, output: "{}", at: 2000 },
+  ]);
+  expect(ended).toMatchObject({ ok: true, status: "completed" });
+  expect(await ring).toBe(token);
+});

@@ -1,0 +1,158 @@
+import { randomBytes } from "node:crypto";
+import { createSocket, type Socket } from "node:dgram";
+import type Database from "better-sqlite3";
+
+/** The store's writes: queued for the lock, or made now if the lock is free. */
+export interface Writes {
+  queued<T>(fn: () => T): Promise<T>;
+  tryNow(fn: () => unknown): boolean;
+}
+
+interface Doorbell {
+  port: number;
+  token: string;
+  pid: number;
+}
+
+/**
+ * Tells the other processes on a database file that this one committed, at once: SQLite has
+ * no LISTEN/NOTIFY, and a process learned of another's commit only at its next probe of the
+ * WAL (data-version-watch.ts), a millisecond or more after the commit; a run started by a
+ * `cairn server` waited for that twice (the worker's wake-up, then the waiter's).
+ *
+ * A process that listens binds a UDP socket on the loopback address and records its port in
+ * `commit_doorbells`; a process that commits reads the table (a few microseconds) and sends
+ * each port but its own a datagram, after the commit. Processes sharing a WAL file share a
+ * host, so loopback reaches them all. Rings are hints, like the probes they overtake: a lost
+ * datagram or a failed socket leaves the probes and timed checks to find the commit. A
+ * listener's token is the datagram it expects, so a stray datagram on its port (or a ring
+ * meant for the port's earlier owner) wakes nobody.
+ */
+export class CommitDoorbell {
+  readonly #write: Writes;
+  readonly #doorbells: Database.Statement;
+  readonly #insert: Database.Statement;
+  readonly #remove: Database.Statement;
+  readonly #onRing = new Set<() => void>();
+  /** The process's one socket, bound to the loopback address: it sends rings and hears them. */
+  #socket: Socket | undefined;
+  /** Settles when the socket is bound (or failed to bind). */
+  #bound: Promise<void> | undefined;
+  /** This process's own doorbell, once registered (undefined where registering failed). */
+  #own: Promise<Doorbell | undefined> | undefined;
+  #ownPort: number | undefined;
+  #closed = false;
+
+  constructor(db: Database.Database, write: Writes) {
+    this.#write = write;
+    this.#doorbells = db.prepare("SELECT port, token, pid FROM commit_doorbells");
+    this.#insert = db.prepare(
+      "INSERT OR REPLACE INTO commit_doorbells (port, token, pid, since) VALUES (?, ?, ?, ?)",
+    );
+    this.#remove = db.prepare("DELETE FROM commit_doorbells WHERE port = ? AND token = ?");
+  }
+
+  /** Rings every other listening process; call it after a commit. Never throws. */
+  ring(): void {
+    if (this.#closed) return;
+    let doorbells: Doorbell[];
+    try {
+      doorbells = this.#doorbells.all() as Doorbell[];
+    } catch {
+      return; // busy or closing: the probes find the commit
+    }
+    if (doorbells.length === 0 || (doorbells.length === 1 && doorbells[0]?.port === this.#ownPort))
+      return;
+    const socket = this.#openSocket();
+    for (const { port, token } of doorbells) {
+      // A failed send is a lost hint; the callback keeps it from closing the socket.
+      if (port !== this.#ownPort) socket?.send(Buffer.from(token, "hex"), port, "127.0.0.1", noop);
+    }
+  }
+
+  /**
+   * Calls `onRing` when another process rings after its commit; the first listener registers
+   * this process (`registered` says when it has). Returns the function that stops listening.
+   */
+  listen(onRing: () => void): () => void {
+    this.#onRing.add(onRing);
+    this.#own ??= this.#register();
+    return () => this.#onRing.delete(onRing);
+  }
+
+  /** Whether this process's doorbell is registered: false where it could not be. */
+  async registered(): Promise<boolean> {
+    return (await this.#own) !== undefined;
+  }
+
+  /** Removes this process's doorbell and closes its socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const own = await this.#own;
+    // Not waited for: a file another process keeps locked must not hold up a shutdown. A row
+    // left behind is removed by the next process to register once this one has exited.
+    if (own) this.#write.tryNow(() => this.#remove.run(own.port, own.token));
+    this.#socket?.close();
+    this.#socket = undefined;
+  }
+
+  async #register(): Promise<Doorbell | undefined> {
+    const socket = this.#openSocket();
+    if (!socket) return undefined;
+    const token = randomBytes(8);
+    socket.on("message", (message) => {
+      if (message.equals(token)) for (const onRing of this.#onRing) onRing();
+    });
+    try {
+      await this.#bound;
+      const own = { port: socket.address().port, token: token.toString("hex"), pid: process.pid };
+      this.#ownPort = own.port;
+      await this.#write.queued(() => {
+        for (const row of this.#doorbells.all() as Doorbell[]) {
+          if (!isAlive(row.pid)) this.#remove.run(row.port, row.token);
+        }
+        this.#insert.run(own.port, own.token, own.pid, Date.now());
+      });
+      return own;
+    } catch {
+      return undefined; // no socket or no row: this process keeps to its probes
+    }
+  }
+
+  #openSocket(): Socket | undefined {
+    if (this.#socket) return this.#socket;
+    try {
+      const socket = createSocket("udp4");
+      this.#bound = new Promise<void>((resolve, reject) => {
+        socket.once("listening", resolve);
+        socket.once("error", reject);
+      });
+      this.#bound.catch(noop);
+      socket.on("error", () => {
+        socket.close();
+        if (this.#socket === socket) this.#socket = undefined;
+      });
+      // Sends made while it binds are queued by Node, not lost.
+      socket.bind(0, "127.0.0.1");
+      // A doorbell must never keep a process alive that has nothing else to do.
+      socket.unref();
+      this.#socket = socket;
+      return socket;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function noop(): void {}
+
+/** Whether a process with this id runs on this host (one we may not signal still does). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
