@@ -21,8 +21,9 @@ interface Doorbell {
  * `cairn server` waited for that twice (the worker's wake-up, then the waiter's).
  *
  * A process that listens binds a UDP socket on the loopback address and records its port in
- * `commit_doorbells`; a process that commits reads the table (a few microseconds) and sends
- * each port but its own a datagram, after the commit. Processes sharing a WAL file share a
+ * `commit_doorbells`; after a commit other processes act on (runs created, ended, cancelled:
+ * the store decides), the committer reads the table (a few microseconds) and sends each
+ * port but its own a datagram. Processes sharing a WAL file share a
  * host, so loopback reaches them all. Rings are hints, like the probes they overtake: a lost
  * datagram or a failed socket leaves the probes and timed checks to find the commit. A
  * listener's token is the datagram it expects, so a stray datagram on its port (or a ring
