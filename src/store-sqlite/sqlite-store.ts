@@ -277,7 +277,7 @@ export class SqliteStore implements Store {
   }
 
   async retryRun(id: RunId, at: number, deadlineAt: number | null): Promise<RunRecord> {
-    return this.#write(() => {
+    return this.#writeAndRing(() => {
       const row = this.#sql.getRun.get(id);
       if (!row) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
       const { status } = toRun(row);
