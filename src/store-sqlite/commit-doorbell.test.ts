@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
+import { callCounter } from "../../test/support/call-counter.ts";
 import { newRun } from "../store/conformance-support.ts";
 import { CommitDoorbell } from "./commit-doorbell.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
@@ -44,28 +45,12 @@ async function database() {
   return { path, connection, rows };
 }
 
-/** Counts the rings a doorbell hears; `next()` resolves at the next one. */
-function rings() {
-  let count = 0;
-  let waiting: (() => void) | undefined;
-  return {
-    onRing: () => {
-      count++;
-      waiting?.();
-    },
-    next: () => new Promise<void>((resolve) => (waiting = resolve)),
-    get count() {
-      return count;
-    },
-  };
-}
-
 it("rings every other listening process after a commit, and not itself", async () => {
   const file = await database();
   const [a, b, c] = [file.connection(), file.connection(), file.connection()];
-  const [heardA, heardB] = [rings(), rings()];
-  a.doorbell.listen(heardA.onRing);
-  b.doorbell.listen(heardB.onRing);
+  const [heardA, heardB] = [callCounter(), callCounter()];
+  a.doorbell.listen(heardA.call);
+  b.doorbell.listen(heardB.call);
   expect(await a.doorbell.registered()).toBe(true);
   expect(await b.doorbell.registered()).toBe(true);
   // c only commits: a process that rings need not listen.
@@ -81,8 +66,8 @@ it("rings every other listening process after a commit, and not itself", async (
 it("wakes nobody for a datagram other than the listener's token", async () => {
   const file = await database();
   const a = file.connection();
-  const heard = rings();
-  a.doorbell.listen(heard.onRing);
+  const heard = callCounter();
+  a.doorbell.listen(heard.call);
   await a.doorbell.registered();
   const { port, token } = a.db.prepare("SELECT port, token FROM commit_doorbells").get() as {
     port: number;

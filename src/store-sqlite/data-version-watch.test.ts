@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
+import { callCounter } from "../../test/support/call-counter.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
 
 const cleanups: (() => void)[] = [];
@@ -28,22 +29,6 @@ function database() {
   return { path, mine, theirs, othersVersion: () => version.get() };
 }
 
-/** Counts the watch's wake-ups; `next()` resolves at the next one. */
-function wakeUps() {
-  let count = 0;
-  let waiting: (() => void) | undefined;
-  return {
-    onChange: () => {
-      count++;
-      waiting?.();
-    },
-    next: () => new Promise<void>((resolve) => (waiting = resolve)),
-    get count() {
-      return count;
-    },
-  };
-}
-
 // The timed checks are an hour apart here: a wake-up can only come from the file's events.
 // Probes go on for a minute, as a busy machine may take long to sync a commit.
 const hourly = { everyMs: 3_600_000, idleMs: 3_600_000, probeForMs: 60_000 };
@@ -51,8 +36,8 @@ const hourly = { everyMs: 3_600_000, idleMs: 3_600_000, probeForMs: 60_000 };
 /** A database under watch, with the wake-ups counted. */
 function watched() {
   const db = database();
-  const wakes = wakeUps();
-  const stop = watchDataVersion(db.path, () => db.mine.open, wakes.onChange, {
+  const wakes = callCounter();
+  const stop = watchDataVersion(db.path, () => db.mine.open, wakes.call, {
     ...hourly,
     othersVersion: db.othersVersion,
   });
