@@ -209,3 +209,28 @@ describe("a start with a run id that exists", () => {
     );
   });
 });
+
+describe("ids Cairn makes", () => {
+  /** A UUID version 7: the creation millisecond in its first 48 bits. */
+  const version7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const millisecondOf = (id: string) => Number.parseInt(id.replaceAll("-", "").slice(0, 12), 16);
+
+  it("are time-ordered for starts, events and reruns, so runs started together share pages", async () => {
+    const oneStep = defineWorkflow({ name: "one-step" }, (ctx, n: number) =>
+      ctx.step("double", async () => n * 2),
+    );
+    t = await testCairn({ workflows: [gpuJob, oneStep] });
+    const before = Date.now();
+    const started = await t.cairn.start(gpuJob, { model: "big" });
+    const event = await t.cairn.sendEvent("gpu.requested", { model: "small" });
+    const done = await t.cairn.start(oneStep, 2);
+    expect(await done.result()).toBe(4);
+    const rerun = await t.cairn.rerun(done.id, { fromStep: "double" });
+    expect(event.started).toEqual([`gpu-job:${event.id}`]);
+    for (const id of [started.id, event.id, done.id, rerun.id]) {
+      expect(id).toMatch(version7);
+      expect(millisecondOf(id)).toBeGreaterThanOrEqual(before);
+      expect(millisecondOf(id)).toBeLessThanOrEqual(Date.now());
+    }
+  });
+});
