@@ -15,18 +15,24 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A migrated database file; `connection()` opens a connection with a doorbell of its own. */
+/**
+ * A migrated database file; `connection()` opens a connection with a doorbell of its own,
+ * whose queued writes first await `beforeWrite` (another process holding the write lock).
+ */
 async function database() {
   const dir = mkdtempSync(join(tmpdir(), "cairn-doorbell-"));
   const path = join(dir, "cairn.db");
   await new SqliteStore(path).close(); // the migrations
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const rows = () => connection().db.prepare("SELECT port, pid FROM commit_doorbells").all();
-  const connection = () => {
+  const connection = (beforeWrite = async () => {}) => {
     const db = new Database(path);
     const write = <T>(fn: () => T): T => db.transaction(fn).immediate();
     const doorbell = new CommitDoorbell(db, {
-      queued: async (fn) => write(fn),
+      queued: async (fn) => {
+        await beforeWrite();
+        return write(fn);
+      },
       tryNow: (fn) => {
         write(fn);
         return true;
@@ -96,7 +102,33 @@ it("removes its row at close, and the rows of processes that died at a registrat
   a.doorbell.listen(() => {});
   await a.doorbell.registered();
   expect(file.rows()).toEqual([{ port: expect.any(Number), pid: process.pid }]);
-  await a.doorbell.close();
+  a.doorbell.close();
+  expect(file.rows()).toEqual([]);
+});
+
+it("a doorbell closed while its registration waits for the lock removes its row once written", async () => {
+  const file = await database();
+  let freeTheLock = () => {};
+  let waiting = () => {};
+  const registrationWaits = new Promise<void>((resolve) => (waiting = resolve));
+  const a = file.connection(() => {
+    waiting();
+    return new Promise<void>((resolve) => (freeTheLock = resolve));
+  });
+  a.doorbell.listen(() => {});
+  await registrationWaits; // bound, its row queued behind the lock
+  a.doorbell.close(); // returns at once
+  freeTheLock();
+  expect(await a.doorbell.registered()).toBe(true);
+  expect(file.rows()).toEqual([]);
+});
+
+it("a doorbell closed before its socket is bound registers nothing", async () => {
+  const file = await database();
+  const a = file.connection();
+  a.doorbell.listen(() => {});
+  a.doorbell.close();
+  expect(await a.doorbell.registered()).toBe(false);
   expect(file.rows()).toEqual([]);
 });
 
@@ -119,7 +151,7 @@ it("wakes a data-version watch at another process's ring, with no file events an
   await changed; // the test's own timeout is the guard
 });
 
-it("a store rings the listening processes when it creates a run and when a run ends", async () => {
+it("a store rings the listening processes when it creates a run unclaimed and when a run ends", async () => {
   const file = await database();
   const store = new SqliteStore(file.path);
   cleanups.push(() => store.close());
@@ -136,10 +168,12 @@ it("a store rings the listening processes when it creates a run and when a run e
   );
   const rung = () =>
     new Promise<string>((resolve) => listener.once("message", (m) => resolve(m.toString("hex"))));
+  // A run created unclaimed is news to other processes' workers (a `cairn server`'s start).
   let ring = rung();
-  const claim = { owner: "w1", leaseUntil: 60_000 };
-  const { run } = await store.createRun(newRun("r1"), claim);
+  await store.createRun(newRun("r0"));
   expect(await ring).toBe(token);
+  // A run created claimed runs here; its end is news to whoever waits for it elsewhere.
+  const { run } = await store.createRun(newRun("r1"), { owner: "w1", leaseUntil: 60_000 });
   ring = rung();
   const [ended] = await store.commit([
     { type: "complete", runId: run.id, token: run.fencingToken, output: "{}", at: 2000 },

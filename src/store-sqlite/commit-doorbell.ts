@@ -42,6 +42,8 @@ export class CommitDoorbell {
   /** This process's own doorbell, once registered (undefined where registering failed). */
   #own: Promise<Doorbell | undefined> | undefined;
   #ownPort: number | undefined;
+  /** This process's row, once written. */
+  #registered: Doorbell | undefined;
   #closed = false;
 
   constructor(db: Database.Database, write: Writes) {
@@ -86,16 +88,24 @@ export class CommitDoorbell {
     return (await this.#own) !== undefined;
   }
 
-  /** Removes this process's doorbell and closes its socket. */
-  async close(): Promise<void> {
+  /**
+   * Removes this process's doorbell and closes its socket, without waiting for the write
+   * lock: a file another process keeps locked must not hold up a shutdown. A registration
+   * still waiting for the lock removes its row itself; a row left behind is removed by the
+   * next process to register once this one has exited.
+   */
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const own = await this.#own;
-    // Not waited for: a file another process keeps locked must not hold up a shutdown. A row
-    // left behind is removed by the next process to register once this one has exited.
-    if (own) this.#write.tryNow(() => this.#remove.run(own.port, own.token));
+    this.#unregister();
     this.#socket?.close();
     this.#socket = undefined;
+  }
+
+  #unregister(): void {
+    const own = this.#registered;
+    this.#registered = undefined;
+    if (own) this.#write.tryNow(() => this.#remove.run(own.port, own.token));
   }
 
   async #register(): Promise<Doorbell | undefined> {
@@ -107,6 +117,7 @@ export class CommitDoorbell {
     });
     try {
       await this.#bound;
+      if (this.#closed) return undefined;
       const own = { port: socket.address().port, token: token.toString("hex"), pid: process.pid };
       this.#ownPort = own.port;
       await this.#write.queued(() => {
@@ -115,6 +126,8 @@ export class CommitDoorbell {
         }
         this.#insert.run(own.port, own.token, own.pid, Date.now());
       });
+      this.#registered = own;
+      if (this.#closed) this.#unregister(); // closed while the row waited for the lock
       return own;
     } catch {
       return undefined; // no socket or no row: this process keeps to its probes
@@ -128,6 +141,7 @@ export class CommitDoorbell {
       this.#bound = new Promise<void>((resolve, reject) => {
         socket.once("listening", resolve);
         socket.once("error", reject);
+        socket.once("close", () => reject(new Error("closed before it was bound")));
       });
       this.#bound.catch(noop);
       socket.on("error", () => {

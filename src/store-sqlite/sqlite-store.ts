@@ -88,13 +88,14 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * A write other processes act on (a run created, ended, cancelled or queued again, an
-   * event): rings them after its commit (commit-doorbell.ts). Steps' entries do not ring:
-   * a busy worker commits them hundreds of times a second, and nobody elsewhere waits on them.
+   * A write, and when `ring`, one other processes act on (a run created unclaimed, ended,
+   * cancelled or queued again, an event): rings them after its commit (commit-doorbell.ts).
+   * Steps' entries do not ring: a busy worker commits them hundreds of times a second, and
+   * nobody elsewhere waits on them.
    */
-  async #writeAndRing<T>(fn: () => T): Promise<T> {
+  async #writeAndRing<T>(fn: () => T, ring = true): Promise<T> {
     const value = await this.#write(fn);
-    this.#doorbell.ring();
+    if (ring) this.#doorbell.ring();
     return value;
   }
 
@@ -143,17 +144,21 @@ export class SqliteStore implements Store {
     let outcomes: ({ ok: true; value: CreateResult } | { ok: false; error: unknown })[];
     try {
       this.#createCommits++;
-      outcomes = await this.#writeAndRing(() =>
-        batch.map(({ run, claim }) => {
-          try {
-            return { ok: true as const, value: createOneRun(this.#sql, run, claim) };
-          } catch (error) {
-            // After a full disk or an I/O error SQLite may have rolled the whole transaction
-            // back: the next inserts would commit one by one. The batch fails as a whole.
-            if (isStorageFault(error) || !this.#db.inTransaction) throw error;
-            return { ok: false as const, error };
-          }
-        }),
+      // Runs created claimed run here: only unclaimed ones are news to other processes.
+      const unclaimed = batch.some((create) => !create.claim);
+      outcomes = await this.#writeAndRing(
+        () =>
+          batch.map(({ run, claim }) => {
+            try {
+              return { ok: true as const, value: createOneRun(this.#sql, run, claim) };
+            } catch (error) {
+              // After a full disk or an I/O error SQLite may have rolled the whole transaction
+              // back: the next inserts would commit one by one. The batch fails as a whole.
+              if (isStorageFault(error) || !this.#db.inTransaction) throw error;
+              return { ok: false as const, error };
+            }
+          }),
+        unclaimed,
       );
     } catch (error) {
       for (const pending of batch) pending.reject(error);
@@ -216,10 +221,9 @@ export class SqliteStore implements Store {
   }
 
   async commit(ops: readonly JournalOp[]): Promise<JournalOpResult[]> {
-    const apply = () => ops.map((op) => applyOp(this.#sql, op));
-    return ops.some((op) => op.type !== "entry" && op.type !== "suspend")
-      ? this.#writeAndRing(apply)
-      : this.#write(apply);
+    // Ends and requeues are news to other processes; step entries and suspensions are not.
+    const news = ops.some((op) => op.type !== "entry" && op.type !== "suspend");
+    return this.#writeAndRing(() => ops.map((op) => applyOp(this.#sql, op)), news);
   }
 
   async nextWakeAt(scope: ClaimScope): Promise<number | null> {
@@ -470,7 +474,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#probe?.close();
-    await this.#doorbell.close();
+    this.#doorbell.close();
     if (this.#db.open) this.#db.close();
   }
 }
