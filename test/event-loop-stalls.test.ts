@@ -25,7 +25,10 @@ interface LoopHeld {
   /** The event loop's longest and 99th-percentile delay (`monitorEventLoopDelay`). */
   loopMaxMs: number;
   loopP99Ms: number;
-  /** The longest and 99th-percentile CPU time this process spent in one 5 ms tick's delay. */
+  /**
+   * The longest and 99th-percentile CPU time the event loop's thread spent in one 5 ms tick's
+   * delay (the whole process's where Linux schedstat is missing).
+   */
   busyMaxMs: number;
   busyP99Ms: number;
   /**
@@ -38,10 +41,14 @@ interface LoopHeld {
   heldP99Ms?: number;
 }
 
-/** Nanoseconds the calling thread has waited on a run queue, or undefined off Linux. */
-function runQueueWaitNs(): number | undefined {
+/**
+ * Nanoseconds the calling thread has run on a CPU and waited on a run queue (Linux
+ * schedstat), or undefined off Linux.
+ */
+function threadSchedstat(): { onCpuNs: number; waitNs: number } | undefined {
   try {
-    return Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[1]);
+    const [onCpu, wait] = readFileSync("/proc/thread-self/schedstat", "utf8").split(" ");
+    return { onCpuNs: Number(onCpu), waitNs: Number(wait) };
   } catch {
     return undefined;
   }
@@ -55,7 +62,7 @@ const percentile = (sorted: number[], p: number) =>
  * test. The loop's delay (`monitorEventLoopDelay`) also counts time the OS gave the CPU to
  * other processes, which on a busy shared 2-core machine is tens of ms at a time whatever
  * this process does; so the bounds are put on `busy`: over each 5 ms tick's delay, the CPU
- * time this process spent in it (a duty that holds the loop spends it; a process made to
+ * time the loop's thread spent in it (a duty that holds the loop spends it; a thread made to
  * wait does not).
  */
 async function loopHeld(work: () => Promise<void>): Promise<LoopHeld> {
@@ -64,18 +71,22 @@ async function loopHeld(work: () => Promise<void>): Promise<LoopHeld> {
   const held: number[] = [];
   let last = performance.now();
   let lastCpu = process.cpuUsage();
-  let lastWait = runQueueWaitNs();
+  let lastStat = threadSchedstat();
   const tick = setInterval(() => {
     const now = performance.now();
+    const stat = threadSchedstat();
+    // The loop's thread alone where Linux says: the process's CPU also counts the collector's
+    // and libuv's helper threads, which run beside the loop without holding it.
     const cpu = process.cpuUsage(lastCpu);
-    busy.push(Math.min(now - last, (cpu.user + cpu.system) / 1000));
-    const wait = runQueueWaitNs();
-    if (wait !== undefined && lastWait !== undefined) {
-      held.push(Math.max(0, now - last - 5 - (wait - lastWait) / 1e6));
+    const cpuMs =
+      stat && lastStat ? (stat.onCpuNs - lastStat.onCpuNs) / 1e6 : (cpu.user + cpu.system) / 1000;
+    busy.push(Math.min(now - last, cpuMs));
+    if (stat && lastStat) {
+      held.push(Math.max(0, now - last - 5 - (stat.waitNs - lastStat.waitNs) / 1e6));
     }
     last = now;
     lastCpu = process.cpuUsage();
-    lastWait = wait;
+    lastStat = stat;
   }, 5);
   delay.enable();
   try {

@@ -174,6 +174,8 @@ export class Schedules {
     const created: RunId[] = [];
     // Sized to take about `chunkMs` each, whatever the machine and store: on SQLite a
     // chunk is one synchronous transaction, and 500 runs took 100 ms on a busy machine.
+    // A chunk grows at most twofold: one that happened to be fast (no WAL checkpoint, no
+    // collection) must not make the next ten times larger.
     let size = 100;
     for (let start = 0, end = size; start < slots.length; start = end, end = start + size) {
       const t0 = performance.now();
@@ -191,7 +193,7 @@ export class Schedules {
       created.push(...(await this.#engine.store.schedules.createRuns(runs)));
       this.#engine.notify();
       const took = Math.max(1, performance.now() - t0);
-      size = Math.max(10, Math.min(1_000, Math.round((size * chunkMs) / took)));
+      size = Math.max(10, Math.min(1_000, 2 * size, Math.round((size * chunkMs) / took)));
       await yieldToEventLoop();
     }
     return { slots: slots.length, created };
