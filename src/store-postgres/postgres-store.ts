@@ -304,12 +304,13 @@ export class PostgresStore implements Store {
     const workflows = scope.workflows as string[];
     const queues = [...(scope.queues ?? ["default"])];
     const [row] = await this.#hot(
+      // The earliest due run of each queue and workflow served: one index lookup each.
       (sql) => sql`SELECT min(at) AS at FROM (
-        SELECT min(available_at) AS at FROM runs
-        WHERE available_at IS NOT NULL AND workflow = ANY(${workflows}::text[])
-          AND queue = ANY(${queues}::text[])
-          AND workflow NOT IN (SELECT workflow FROM paused_workflows)
-          AND ${versionFilter(sql, scope)}
+        SELECT first.available_at AS at FROM unnest(${queues}::text[]) AS q(name),
+          unnest(${workflows}::text[]) AS w(name), LATERAL (SELECT available_at FROM runs
+            WHERE queue = q.name AND workflow = w.name AND available_at IS NOT NULL
+              AND ${versionFilter(sql, scope)} ORDER BY available_at LIMIT 1) AS first
+        WHERE w.name NOT IN (SELECT workflow FROM paused_workflows)
         UNION ALL SELECT min(next_at) FROM schedules
         WHERE NOT paused AND workflow = ANY(${workflows}::text[])) AS due`,
     );

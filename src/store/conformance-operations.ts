@@ -97,6 +97,24 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
       expect(mail.map((c) => c.run.id)).toEqual(["mail"]);
     });
 
+    test("claims and wake-ups of several queues and workflows skip the runs of others", async () => {
+      // Earlier runs of a queue and a workflow this worker does not serve, and of a paused one.
+      await store().createRun(newRun("other-queue", 100, { queue: "gpu" }));
+      await store().createRun(newRun("other-workflow", 200, { workflow: "other" }));
+      await store().createRun(newRun("paused", 300, { workflow: "held" }));
+      await store().setWorkflowPaused("held", true, 0);
+      await store().createRun(newRun("mail", 1002, { queue: "mail", workflow: "b" }));
+      await store().createRun(newRun("plain", 1001));
+      await store().createRun(newRun("later", 9000, { queue: "mail" }));
+      const scope = { workflows: ["wf", "b", "held"], queues: ["default", "mail"] };
+      expect(await store().nextWakeAt(scope)).toBe(1001);
+      const claimed = await store().claimRuns("w", scope, 2000, 1000, 5);
+      expect(claimed.map((c) => c.run.id)).toEqual(["plain", "mail"]);
+      expect(await store().nextWakeAt(scope)).toBe(3000); // the two leases' end
+      expect(await store().nextWakeAt({ workflows: ["wf"], queues: ["mail"] })).toBe(9000);
+      expect(await store().nextWakeAt({ workflows: ["b"], queues: ["default"] })).toBeNull();
+    });
+
     test("claims and wake-ups take only the workflow versions the worker has", async () => {
       await store().createRun(newRun("v1", 1000));
       await store().createRun(newRun("v2", 1001, { workflowVersion: 2 }));
