@@ -171,7 +171,8 @@ const statementSql = {
   listWorkflows: "SELECT name, seen_at FROM workflows ORDER BY name",
   // INDEXED BY: SQLite would rather walk every queued run in order of creation, admitted ones
   // too (50,000 runs waiting on another queue made each read 9 ms).
-  pendingAdmission: `SELECT * FROM runs INDEXED BY runs_unadmitted WHERE admitted = 0 AND status = 'queued'
+  pendingAdmission: `SELECT * FROM runs INDEXED BY runs_unadmitted
+      WHERE admitted = 0 AND status = 'queued'
         AND workflow IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT (SELECT ?)`,
   admit: `UPDATE runs SET admitted = 1, queue = @queue, priority = @priority,
         concurrency_key = @concurrency_key, concurrency_limit = @concurrency_limit,
