@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import { callCounter } from "../../test/support/call-counter.ts";
-import { newRun } from "../store/conformance-support.ts";
+import { newRun, stepEntry } from "../store/conformance-support.ts";
 import { CommitDoorbell } from "./commit-doorbell.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
 import { SqliteStore } from "./sqlite-store.ts";
@@ -151,7 +151,7 @@ it("wakes a data-version watch at another process's ring, with no file events an
   await changed; // the test's own timeout is the guard
 });
 
-it("a store rings the listening processes when it creates a run unclaimed and when a run ends", async () => {
+it("a store rings when it creates a run unclaimed and when a run ends, not for claimed starts and steps", async () => {
   const file = await database();
   const store = new SqliteStore(file.path);
   cleanups.push(() => store.close());
@@ -166,18 +166,33 @@ it("a store rings the listening processes when it creates a run unclaimed and wh
     token,
     process.pid,
   );
-  const rung = () =>
-    new Promise<string>((resolve) => listener.once("message", (m) => resolve(m.toString("hex"))));
+  const heard: string[] = [];
+  let onHeard = (_: string) => {};
+  listener.on("message", (m) => {
+    heard.push(m.toString("hex"));
+    onHeard(m.toString("hex"));
+  });
+  const hears = (expected: string) =>
+    new Promise<void>((resolve) => {
+      onHeard = (m) => m === expected && resolve();
+    });
   // A run created unclaimed is news to other processes' workers (a `cairn server`'s start).
-  let ring = rung();
+  let heardNow = hears(token);
   await store.createRun(newRun("r0"));
-  expect(await ring).toBe(token);
-  // A run created claimed runs here; its end is news to whoever waits for it elsewhere.
+  await heardNow;
+  // A run created claimed runs here, and its steps concern nobody else: no ring for either.
   const { run } = await store.createRun(newRun("r1"), { owner: "w1", leaseUntil: 60_000 });
-  ring = rung();
+  const step = { type: "entry" as const, runId: run.id, token: run.fencingToken };
+  expect(await store.commit([{ ...step, entry: stepEntry(0, "a") }])).toEqual([{ ok: true }]);
+  // Its end is news to whoever waits for it elsewhere: rung with a new token, which comes
+  // after any datagram the claimed start or the step sent (one socket sends them in order).
+  const marker = "fedcba9876543210";
+  db.prepare("UPDATE commit_doorbells SET token = ? WHERE token = ?").run(marker, token);
+  heardNow = hears(marker);
   const [ended] = await store.commit([
     { type: "complete", runId: run.id, token: run.fencingToken, output: "{}", at: 2000 },
   ]);
   expect(ended).toMatchObject({ ok: true, status: "completed" });
-  expect(await ring).toBe(token);
+  await heardNow;
+  expect(heard).toEqual([token, marker]);
 });
