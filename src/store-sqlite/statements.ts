@@ -36,8 +36,11 @@ const statementSql = {
   idempotencyHolder: `SELECT r.* FROM run_idempotency k JOIN runs r ON r.id = k.run_id
       WHERE k.workflow = ? AND k.key = ?`,
   // The last start of a burst wins: its input, and the quiet period starts again.
+  // INDEXED BY: SQLite would rather walk every queued run in order of creation (to skip a
+  // sort of the one or two a key has), every run waiting on any queue included.
   debounceRun: `UPDATE runs SET input = ?, available_at = ?, updated_at = ?
-      WHERE id = (SELECT id FROM runs WHERE workflow = ? AND debounce_key = ? AND status = 'queued'
+      WHERE id = (SELECT id FROM runs INDEXED BY runs_debounce
+        WHERE workflow = ? AND debounce_key = ? AND status = 'queued'
         AND started_at IS NULL ORDER BY created_at LIMIT 1) RETURNING *`,
   runningWithKey: `SELECT count(*) AS n FROM runs WHERE workflow = ? AND concurrency_key IS ?
       AND status = 'running' AND concurrency_limit IS NOT NULL`,
