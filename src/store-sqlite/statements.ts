@@ -240,9 +240,11 @@ const statementSql = {
       FROM runs WHERE available_at IS NOT NULL OR status = 'waiting'`,
   // Oldest first, at most ? runs: one bounded transaction (the single writer is held for
   // it alone); the journal, waits, signals, tags and log lines go with it (ON DELETE CASCADE),
-  // the idempotency keys the runs held by deleteKeysOf.
+  // the idempotency keys the runs held by deleteKeysOf. INDEXED BY: SQLite would rather read
+  // every finished run by status and sort them, inside the write lock (54 ms a chunk among
+  // 200,000 finished runs, against 0.6 ms in order of finishing).
   deleteFinished: `DELETE FROM runs WHERE id IN (
-      SELECT id FROM runs WHERE finished_at < ?
+      SELECT id FROM runs INDEXED BY runs_finished_at WHERE finished_at < ?
         AND status IN ('completed', 'failed', 'cancelled')
       ORDER BY finished_at LIMIT (SELECT ?)) RETURNING id`,
   deleteKeysOf: "DELETE FROM run_idempotency WHERE run_id IN (SELECT value FROM json_each(?))",
