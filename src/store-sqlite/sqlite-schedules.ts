@@ -10,9 +10,9 @@ export function sqliteSchedules(
   write: <T>(fn: () => T) => Promise<T>,
   insertRun: (run: NewRun) => boolean,
 ): Store["schedules"] {
-  let statements: ReturnType<typeof prepare> | undefined;
+  let statements: ReturnType<typeof prepareScheduleStatements> | undefined;
   const sql = () => {
-    statements ??= prepare(db());
+    statements ??= prepareScheduleStatements(db());
     return statements;
   };
   const get = (id: string) => {
@@ -91,7 +91,8 @@ export function sqliteSchedules(
   };
 }
 
-function prepare(db: Database.Database) {
+/** The schedules' statements, prepared on `db` (exported for the query-plan test). */
+export function prepareScheduleStatements(db: Database.Database) {
   const p = (text: string) => db.prepare(text);
   return {
     get: p("SELECT * FROM schedules WHERE id = ?"),
