@@ -92,7 +92,12 @@ export function sqliteSchedules(
 }
 
 /** The schedules' statements, prepared on `db` (exported for the query-plan test). */
-export function prepareScheduleStatements(db: Database.Database) {
+export function prepareScheduleStatements(
+  db: Database.Database,
+): Record<
+  "get" | "list" | "upsert" | "setPaused" | "delete" | "due" | "anyDue" | "advance",
+  Database.Statement
+> {
   const p = (text: string) => db.prepare(text);
   return {
     get: p("SELECT * FROM schedules WHERE id = ?"),
