@@ -195,4 +195,9 @@ it("a store rings when it creates a run unclaimed and when a run ends, not for c
   expect(ended).toMatchObject({ ok: true, status: "completed" });
   await heardNow;
   expect(heard).toEqual([token, marker]);
+  // A resumed workflow's runs are claimable again, by any process's worker: that rings too.
+  heardNow = hears(marker);
+  await store.setWorkflowPaused("wf", false, 3000);
+  await heardNow;
+  expect(heard).toEqual([token, marker, marker]);
 });

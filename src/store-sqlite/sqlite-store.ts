@@ -240,7 +240,8 @@ export class SqliteStore implements Store {
   }
 
   async sendSignal(runId: RunId, name: string, payload: string | null, at: number) {
-    return this.#write(() => {
+    // A signal may wake a run another process's worker is to claim.
+    return this.#writeAndRing(() => {
       const row = this.#sql.getRun.get(runId);
       if (!row) throw new CairnError("RUN_NOT_FOUND", `No run with id "${runId}".`);
       const run = toRun(row);
@@ -376,7 +377,7 @@ export class SqliteStore implements Store {
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {
-    await this.#write(() => {
+    await this.#writeAndRing(() => {
       if (paused) this.#sql.pauseWorkflow.run(workflow, at);
       else this.#sql.resumeWorkflow.run(workflow);
     });
@@ -391,9 +392,10 @@ export class SqliteStore implements Store {
     (fn) => this.#write(fn),
   );
 
+  // Fired and backfilled slots are runs for any process's worker: schedule writes ring.
   readonly schedules: Store["schedules"] = sqliteSchedules(
     () => this.#db,
-    (fn) => this.#write(fn),
+    (fn) => this.#writeAndRing(fn),
     (run) => this.#sql.insertRun.get(newRunParams(run, undefined)) !== undefined,
   );
 
