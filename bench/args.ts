@@ -91,3 +91,9 @@ function parseOnly(list: string): WorkloadId[] {
   // Keep the canonical order whatever order the user typed.
   return workloadIds.filter((id) => wanted.includes(id));
 }
+
+/** The value after `name` on the command line (`--name value`), or `fallback` without it. */
+export function flag(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? (process.argv[at + 1] ?? fallback) : fallback;
+}

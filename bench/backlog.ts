@@ -10,16 +10,22 @@
  * (default 0,50000; at most 100,000, the backfill's cap).
  */
 import { Cairn, defineWorkflow } from "../src/index.ts";
+import { flag } from "./args.ts";
 import { databaseTarget } from "./database.ts";
 import { cpuMsSince, percentile } from "./stats.ts";
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? (process.argv[at + 1] ?? fallback) : fallback;
-}
-
 const runs = 200;
-const backlogs = flag("--backlog", "0,50000").split(",").map(Number);
+const backlogs = flag("--backlog", "0,50000")
+  .split(",")
+  .map((text) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0 || n > 100_000) {
+      throw new Error(
+        `--backlog "${text}": give whole numbers from 0 to 100,000 (the backfill's cap).`,
+      );
+    }
+    return n;
+  });
 const target = databaseTarget(process.argv.includes("--db") ? flag("--db", "") : undefined);
 
 const echo = defineWorkflow({ name: "bench-echo" }, async (ctx, n: number) =>

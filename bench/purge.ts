@@ -15,17 +15,13 @@
 import { loadavg } from "node:os";
 import postgres from "postgres";
 import type { Cairn } from "../src/sdk/cairn.ts";
+import { flag } from "./args.ts";
 import { databaseTarget, openEngine } from "./database.ts";
 import { median } from "./stats.ts";
 import { sequential } from "./workflows.ts";
 
 const w3Runs = 200;
 const w3Steps = 10;
-
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? (process.argv[at + 1] ?? fallback) : fallback;
-}
 
 const db = flag("--db", process.env.CAIRN_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test");
 const totalSteps = Number(flag("--steps", "1000000"));
