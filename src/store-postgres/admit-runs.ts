@@ -1,8 +1,20 @@
 import type { Sql } from "postgres";
-import type { ClaimedRun, RunAdmission } from "../store/store.ts";
+import type { ClaimedRun, RunAdmission, RunRecord } from "../store/store.ts";
 import { retryingDeadlocks } from "./pipeline.ts";
 import { flowControlValues, toRun } from "./rows.ts";
 import { wakeChannel } from "./run-statements.ts";
+
+/** The oldest runs of `workflows` waiting for admission, `limit` at most. */
+export async function pendingAdmission(
+  sql: Sql,
+  workflows: readonly string[],
+  limit: number,
+): Promise<RunRecord[]> {
+  const rows = await sql`SELECT * FROM runs
+    WHERE NOT admitted AND status = 'queued' AND workflow = ANY(${workflows as string[]}::text[])
+    ORDER BY created_at LIMIT ${limit}`;
+  return rows.map(toRun);
+}
 
 /**
  * Admits runs started without their workflow's code, or fails them: one statement each for

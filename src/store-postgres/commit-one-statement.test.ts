@@ -97,7 +97,14 @@ describe("a batch that finishes unlinked runs, in one statement", () => {
     const { run } = await store.createRun(newRun("plain"), claim);
     await store.createRun(newRun("queued"));
     const [claimed] = await store.claimRuns("w1", { workflows: ["wf"] }, 2000, 60_000, 1);
-    for (const finished of [run, claimed?.run]) {
+    // A run a `cairn server` started, taken by the admission that admits it.
+    await store.createRun(newRun("started-elsewhere", 1000, { admitted: false }));
+    const admission = { fields: {}, delayMs: 0 };
+    const [admitted] = await store.admitRuns(
+      [{ id: runId("started-elsewhere"), admission, claim }],
+      2000,
+    );
+    for (const finished of [run, claimed?.run, admitted?.run]) {
       if (!finished) throw new Error("the queued run was not claimed");
       expect(await store.commit(finish(finished, 0))).toEqual([
         { ok: true },

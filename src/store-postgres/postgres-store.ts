@@ -16,7 +16,7 @@ import type {
   SetOp,
   Store,
 } from "../store/store.ts";
-import { admitRuns } from "./admit-runs.ts";
+import { admitRuns, pendingAdmission } from "./admit-runs.ts";
 import { cancelRun } from "./cancel-run.ts";
 import { claimRuns, versionFilter } from "./claim-runs.ts";
 import { commitBatch } from "./commit-batch.ts";
@@ -383,18 +383,16 @@ export class PostgresStore implements Store {
   }
 
   async pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]> {
-    if (workflows.length === 0) return [];
-    const rows = await this.#hot(
-      (sql) => sql`SELECT * FROM runs
-        WHERE NOT admitted AND status = 'queued'
-          AND workflow = ANY(${workflows as string[]}::text[])
-        ORDER BY created_at LIMIT ${limit}`,
-    );
-    return rows.map(toRun);
+    return workflows.length === 0
+      ? []
+      : this.#hot((sql) => pendingAdmission(sql, workflows, limit));
   }
 
-  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]> {
-    return this.#hot((sql) => admitRuns(sql, admissions, at));
+  async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]> {
+    const claimed = await this.#hot((sql) => admitRuns(sql, admissions, at));
+    // Runs an admission takes finish as a claim's do: in one statement when unlinked.
+    this.#unlinked.note(claimed.map((c) => c.run));
+    return claimed;
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {
