@@ -50,7 +50,8 @@ it("a result() waiting in another engine hears the run's end without polling", a
     await waiting.ends.watch(run.id);
     const finish = waiting.bus.nextFinish(run.id, 600_000);
     release();
-    expect(await finish.notice).toBeUndefined(); // an announcement carries no outcome
+    // The announcement carries the outcome: the waiter returns without a read.
+    expect(await finish.notice).toEqual({ status: "completed", output: '{"json":"hello ada"}' });
     expect((await waiting.store.getRun(run.id))?.status).toBe("completed");
   } finally {
     await waiting.close();

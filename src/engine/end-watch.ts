@@ -1,6 +1,6 @@
 import { ensureError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
-import type { Store } from "../store/store.ts";
+import type { RunOutcome, Store } from "../store/store.ts";
 import type { EventBus } from "./event-bus.ts";
 
 const retryMs = 5_000;
@@ -16,7 +16,8 @@ interface Follower {
  * Wakes `result()` waiters of runs that end in other processes. Without it such a waiter
  * learned of the end at its next read of the store: 50 ms after it began waiting, backing off
  * to once a second. The store's announcements of ended runs (`watchEnds`) become finish
- * notices without an outcome on this process's bus, so the waiter reads the run at once.
+ * notices on this process's bus: with the outcome where the announcement carries it (the
+ * waiter returns at once), else without (the waiter reads the run at once).
  * Started by the first wait for a run that does not execute here, kept until the engine
  * closes (on PostgreSQL, one dedicated connection).
  */
@@ -81,7 +82,7 @@ export class EndWatch {
   async #watch(): Promise<void> {
     try {
       const stop = await this.#store.watchEnds?.(
-        (ids) => this.#ended(ids),
+        (ids, outcomes) => this.#ended(ids, outcomes),
         () => this.#awaited(),
       );
       if (this.#closed) {
@@ -109,8 +110,8 @@ export class EndWatch {
     return [...all];
   }
 
-  #ended(ids?: readonly RunId[]): void {
-    for (const id of ids ?? this.#bus.awaitedRuns()) this.#bus.finished(id);
+  #ended(ids?: readonly RunId[], outcomes?: ReadonlyMap<RunId, RunOutcome>): void {
+    for (const id of ids ?? this.#bus.awaitedRuns()) this.#bus.finished(id, outcomes?.get(id));
     for (const follower of this.#followers) {
       try {
         follower.onEnded(ids);

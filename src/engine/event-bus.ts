@@ -3,14 +3,13 @@ import type { Clock } from "../core/clock.ts";
 import type { EngineEvent, EngineEventListener } from "../core/engine-event.ts";
 import { ensureError } from "../core/errors.ts";
 import type { RunId, RunStatus } from "../core/types.ts";
+import type { RunOutcome } from "../store/store.ts";
 
 /**
- * How a run ended, as this process committed it (serialized, as the store holds it): a
- * `result()` waiting here needs no read of the store to return it.
+ * How a run ended, as this process committed it or the store announced it (serialized, as
+ * the store holds it): a `result()` waiting here needs no read of the store to return it.
  */
-export type FinishNotice =
-  | { status: "completed"; output: string }
-  | { status: "failed"; error: string };
+export type FinishNotice = RunOutcome;
 
 /**
  * What the engine reports in this process: engine events for listeners (logs, metrics,

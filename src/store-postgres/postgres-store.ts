@@ -11,6 +11,7 @@ import type {
   QueueStats,
   RunAdmission,
   RunFilter,
+  RunOutcome,
   RunRecord,
   RunSearch,
   SetOp,
@@ -38,6 +39,7 @@ import { type Hot, RecyclingPool } from "./recycling-pool.ts";
 import { postgresRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
+import { onEndNotice } from "./run-end-notice.ts";
 import { endedChannel, wakeChannel } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
 import { sendSignal } from "./send-signal.ts";
@@ -470,14 +472,14 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Listens on the schema's channel of ended runs (a trigger announces each with its id:
-   * those created unclaimed, and those `announceEnd` names) on a connection of its own; a
-   * restarted listener calls `onEnded` without ids (ends announced meanwhile were lost).
+   * Listens on the schema's channel of ended runs (a trigger announces each, see migrations
+   * 0012 and 0015) on a connection of its own; a restarted listener calls `onEnded` without
+   * ids (ends announced meanwhile were lost).
    */
-  watchEnds(onEnded: (runIds?: readonly RunId[]) => void): Promise<() => Promise<void>> {
-    return this.#listening.listen(endedChannel, (id) =>
-      onEnded(id === undefined ? undefined : [id as RunId]),
-    );
+  watchEnds(
+    onEnded: (runIds?: readonly RunId[], outcomes?: ReadonlyMap<RunId, RunOutcome>) => void,
+  ): Promise<() => Promise<void>> {
+    return this.#listening.listen(endedChannel, onEndNotice(onEnded));
   }
 
   /** Runs created claimed are not announced unless asked (see migration 0012). */

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import type { RunId } from "../core/types.ts";
+import type { RunOutcome } from "../store/store.ts";
 import { endedRunsReader } from "./ended-runs-reader.ts";
 
 const cleanups: (() => void)[] = [];
@@ -11,7 +12,7 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-/** The two columns the reader looks at, with a run per status. */
+/** The columns the reader looks at, with a run per status. */
 function runs() {
   const dir = mkdtempSync(join(tmpdir(), "cairn-ended-runs-"));
   const db = new Database(join(dir, "cairn.db"));
@@ -19,12 +20,16 @@ function runs() {
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  db.exec("CREATE TABLE runs (id TEXT PRIMARY KEY, status TEXT NOT NULL)");
-  const insert = db.prepare("INSERT INTO runs VALUES (?, ?)");
-  for (const status of ["running", "completed", "failed", "cancelled", "waiting"]) {
-    insert.run(status, status);
+  db.exec(`CREATE TABLE runs (id TEXT PRIMARY KEY, status TEXT NOT NULL, output TEXT,
+    error TEXT, continued_to TEXT)`);
+  const insert = db.prepare("INSERT INTO runs VALUES (?, ?, ?, ?, ?)");
+  for (const status of ["running", "cancelled", "waiting"]) {
+    insert.run(status, status, null, null, null);
   }
-  insert.run("done-not-awaited", "completed");
+  insert.run("completed", "completed", '{"json":1}', null, null);
+  insert.run("failed", "failed", null, '{"name":"Error","message":"no"}', null);
+  insert.run("continued", "completed", '{"json":2}', null, "successor");
+  insert.run("done-not-awaited", "completed", '{"json":3}', null, null);
   return db;
 }
 
@@ -40,6 +45,24 @@ it("names the awaited runs that ended, and no others", () => {
   );
   reader.onCommit();
   expect(told.map((found) => [...found].sort())).toEqual([["cancelled", "completed", "failed"]]);
+  reader.stop();
+});
+
+it("says how the awaited runs completed or failed, not how a cancelled or continued one ended", () => {
+  const db = runs();
+  const told: ReadonlyMap<RunId, RunOutcome>[] = [];
+  const reader = endedRunsReader(
+    db,
+    (_found, outcomes) => told.push(outcomes),
+    () => ids("completed", "failed", "cancelled", "continued", "running"),
+  );
+  reader.onCommit();
+  expect(told.map((outcomes) => Object.fromEntries(outcomes))).toEqual([
+    {
+      completed: { status: "completed", output: '{"json":1}' },
+      failed: { status: "failed", error: '{"name":"Error","message":"no"}' },
+    },
+  ]);
   reader.stop();
 });
 

@@ -1,26 +1,49 @@
 import type Database from "better-sqlite3";
 import type { RunId } from "../core/types.ts";
+import type { RunOutcome } from "../store/store.ts";
+
+interface EndedRow {
+  id: RunId;
+  status: "completed" | "failed" | "cancelled";
+  output: string | null;
+  error: string | null;
+  continued_to: string | null;
+}
+
+/**
+ * What a waiter returns without a read: a completion's output, a failure's error. Not a
+ * cancel, nor a run that continued as new (its result is its successor's).
+ */
+function outcomesOf(rows: readonly EndedRow[]): Map<RunId, RunOutcome> {
+  const outcomes = new Map<RunId, RunOutcome>();
+  for (const { id, status, output, error, continued_to } of rows) {
+    if (status === "completed" && output !== null && continued_to === null) {
+      outcomes.set(id, { status, output });
+    } else if (status === "failed" && error !== null) {
+      outcomes.set(id, { status, error });
+    }
+  }
+  return outcomes;
+}
 
 /** A read of the awaited runs slower than this spaces the next ones out (see below). */
 const defaultSlowReadMs = 1;
 
 /**
- * Finds which awaited runs have ended, for `watchEnds`: SQLite announces nothing, so after
- * each commit of another connection one read looks at the awaited runs. For a few waiters
+ * Finds which awaited runs have ended, and how, for `watchEnds`: SQLite announces nothing,
+ * so after each commit of another connection one read looks at the awaited runs. For a few waiters
  * the read takes microseconds; for thousands it scans them all on every commit, so once a
  * read takes over a millisecond the next waits ten times as long, the commits in between
  * folded into that one read. Returns what to call at each commit, and how to stop.
  */
 export function endedRunsReader(
   db: Database.Database,
-  onEnded: (runIds: readonly RunId[]) => void,
+  onEnded: (runIds: readonly RunId[], outcomes: ReadonlyMap<RunId, RunOutcome>) => void,
   awaited: () => readonly RunId[],
   { slowReadMs = defaultSlowReadMs, now = () => performance.now() } = {},
 ): { onCommit: () => void; stop: () => void } {
-  const ended = db
-    .prepare(`SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))
-      AND status IN ('completed', 'failed', 'cancelled')`)
-    .pluck();
+  const ended = db.prepare(`SELECT id, status, output, error, continued_to FROM runs
+    WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('completed', 'failed', 'cancelled')`);
   let nextAt = 0;
   let deferred: NodeJS.Timeout | undefined;
   const read = () => {
@@ -28,15 +51,19 @@ export function endedRunsReader(
     const ids = awaited();
     if (ids.length === 0 || !db.open) return;
     const startedAt = now();
-    let found: RunId[];
+    let found: EndedRow[];
     try {
-      found = ended.all(JSON.stringify(ids)) as RunId[];
+      found = ended.all(JSON.stringify(ids)) as EndedRow[];
     } catch {
       return; // busy or closing: the waiters' own polls catch up
     }
     const tookMs = now() - startedAt;
     nextAt = tookMs > slowReadMs ? startedAt + tookMs * 10 : 0;
-    if (found.length > 0) onEnded(found);
+    if (found.length > 0)
+      onEnded(
+        found.map((row) => row.id),
+        outcomesOf(found),
+      );
   };
   return {
     onCommit() {

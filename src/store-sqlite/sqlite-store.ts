@@ -14,6 +14,7 @@ import type {
   QueueStats,
   RunAdmission,
   RunFilter,
+  RunOutcome,
   RunRecord,
   RunSearch,
   Store,
@@ -452,7 +453,7 @@ export class SqliteStore implements Store {
 
   /** SQLite announces nothing: after another connection's commit, a read of the awaited runs. */
   async watchEnds(
-    onEnded: (runIds?: readonly RunId[]) => void,
+    onEnded: (runIds?: readonly RunId[], outcomes?: ReadonlyMap<RunId, RunOutcome>) => void,
     awaited: () => readonly RunId[],
   ): Promise<() => Promise<void>> {
     const reader = endedRunsReader(this.#db, onEnded, awaited);

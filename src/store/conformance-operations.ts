@@ -7,7 +7,7 @@ import {
   type StoreSuiteOptions,
   stepEntry,
 } from "./conformance-support.ts";
-import type { RunFilter } from "./store.ts";
+import type { RunFilter, RunOutcome } from "./store.ts";
 
 /**
  * The rest of the port: flow control at the claim, debounced starts, the run list's other
@@ -422,11 +422,13 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
       if (!watchEnds) return;
       // Every notice: the ids of runs that ended, or none (the store may have missed ends).
       const notices: (readonly string[] | undefined)[] = [];
+      const outcomes = new Map<string, RunOutcome>();
       let onNotice = () => {};
       const awaited = ["done", "broken", "stopped", "claimed", "local"].map(runId);
       const stop = await watchEnds.call(
         store(),
-        (ids) => {
+        (ids, told) => {
+          for (const [id, outcome] of told ?? []) outcomes.set(id, outcome);
           notices.push(ids);
           onNotice();
         },
@@ -474,6 +476,13 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
         const named = notices.flatMap((ids) => ids ?? []);
         const ended = ["done", "broken", "stopped", "local"];
         expect(named.filter((run) => !ended.includes(run))).toEqual([]);
+        // How a run completed or failed comes with its end: its waiter needs no read. A
+        // cancel says nothing (the waiter reads the run).
+        expect(Object.fromEntries(outcomes)).toEqual({
+          done: { status: "completed", output: "1" },
+          broken: { status: "failed", error: "{}" },
+          local: { status: "completed", output: "1" },
+        });
       } finally {
         await stop();
       }

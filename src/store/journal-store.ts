@@ -40,6 +40,11 @@ export interface ClaimedRun {
 }
 
 /** What a suspended run waits for; registered when the run lets go of its lease. */
+/** How a run ended, serialized as the store holds it: what its `result()` returns or throws. */
+export type RunOutcome =
+  | { status: "completed"; output: string }
+  | { status: "failed"; error: string };
+
 export type WaitRegistration =
   | { kind: "sleep"; position: number; key: string; wakeAt: number }
   | {
@@ -147,10 +152,12 @@ export interface JournalStore {
    * it then finds ended. Without ids when the store may have missed ends (a listener that
    * reconnected). `result()` waiting for a run that executes elsewhere wakes on it instead
    * of at its next poll. Hints only: the waiters still poll. Resolves to the function that
-   * stops watching.
+   * stops watching. `outcomes` holds how some of them ended, where the store knows it
+   * without a read: a completion's output or a failure's error (not a cancel, nor a run
+   * that continued as new, whose result is its successor's).
    */
   watchEnds?(
-    onEnded: (runIds?: readonly RunId[]) => void,
+    onEnded: (runIds?: readonly RunId[], outcomes?: ReadonlyMap<RunId, RunOutcome>) => void,
     awaited: () => readonly RunId[],
   ): Promise<() => Promise<void>>;
   /**

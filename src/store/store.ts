@@ -15,6 +15,7 @@ export type {
   JournalOp,
   JournalOpResult,
   JournalStore,
+  RunOutcome,
   SetOp,
   WaitRegistration,
 } from "./journal-store.ts";
