@@ -5,9 +5,18 @@ import type { RunHandle, RunInfo, StartOptions } from "../core/run-info.ts";
 import { deserializeError } from "../core/serializer.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
+import { RemoteCairnError } from "./remote-error.ts";
 import { RemoteFlows } from "./remote-flows.ts";
 import { type ConnectOptions, Transport } from "./transport.ts";
-import { type RunPage, toPayload, toRunInfo, type WireRun, type WireStartedRun } from "./wire.ts";
+import {
+  fromPayload,
+  type RunPage,
+  toPayload,
+  toRunInfo,
+  type WireRun,
+  type WireRunResult,
+  type WireStartedRun,
+} from "./wire.ts";
 import type {
   BulkResult,
   LogPage,
@@ -249,9 +258,40 @@ export class RemoteCairn {
       created,
       inputMatches,
       // The outcome goes to whoever awaits it, even if it settles before they do.
-      result: () => observed(this.#result<O>(id)),
+      result: () => observed(this.#awaitResult<O>(id)),
       info: () => this.getRun<O>(id),
     };
+  }
+
+  /**
+   * Waits for the run's result with the server's long poll (`GET /runs/{id}/result`), asking
+   * again when a wait ends first: one request, answered at the run's end. A server without
+   * that route (from before it) is followed on its event stream instead.
+   */
+  async #awaitResult<O>(id: RunId): Promise<O> {
+    // Within a request timeout the caller set, so that a wait is not taken for a dead server.
+    const timeoutMs = this.#transport.timeoutMs;
+    const waitMs = timeoutMs === undefined ? 30_000 : Math.floor(timeoutMs / 2);
+    for (;;) {
+      let result: WireRunResult;
+      try {
+        ({ body: result } = await this.#transport.request<WireRunResult>(
+          "GET",
+          `${runPath(id)}/result?waitMs=${waitMs}`,
+        ));
+      } catch (error) {
+        const noRoute =
+          error instanceof RemoteCairnError &&
+          error.status === 404 &&
+          error.code !== "RUN_NOT_FOUND";
+        if (noRoute) return this.#result<O>(id);
+        throw error;
+      }
+      if (isTerminal(result.status)) {
+        const output = fromPayload(result.output, result.outputMeta) as O | undefined;
+        return outcomeOf<O>({ ...result, id: result.runId as RunId, output });
+      }
+    }
   }
 
   /**
@@ -303,7 +343,7 @@ export class RemoteCairn {
 
 const runPath = (id: string) => `/api/v1/runs/${encodeURIComponent(id)}`;
 
-function outcomeOf<O>(info: RunInfo<O>): O {
+function outcomeOf<O>(info: Pick<RunInfo<O>, "id" | "status" | "output" | "error">): O {
   if (info.status === "completed") return info.output as O;
   if (info.status === "cancelled") throw new RunCancelledError(info.id);
   // The run's own error class, name and message, as the embedded `result()` throws it.

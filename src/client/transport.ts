@@ -32,6 +32,11 @@ export class Transport {
     this.#timeoutMs = options.timeoutMs;
   }
 
+  /** The limit on a request's answer, in ms, if the caller set one. */
+  get timeoutMs(): number | undefined {
+    return this.#timeoutMs;
+  }
+
   /** Sends a JSON request; resolves to the status and the parsed answer. */
   async request<T = unknown>(
     method: string,

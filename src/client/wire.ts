@@ -46,6 +46,15 @@ export interface WireRun {
   steps: WireStep[];
 }
 
+/** `GET /api/v1/runs/{id}/result`: the run's result, or its status when the wait ended first. */
+export interface WireRunResult {
+  runId: string;
+  status: RunStatus;
+  output?: unknown;
+  outputMeta?: Meta;
+  error: SerializedError | null;
+}
+
 /** The answer to `POST /api/v1/runs`: the run, and what the start did. */
 export interface WireStartedRun extends WireRun {
   created: boolean;

@@ -13,6 +13,25 @@ import type { Engine } from "./engine.ts";
  * trip on PostgreSQL, in the latency of every run awaited where it ran).
  */
 export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
+  return outcomeOf<O>(await runOutcome(engine, id));
+}
+
+/** How a run ended (the last run of its chain), serialized as the store holds it. */
+export type RunEnd = Pick<RunRecord, "id" | "status" | "output" | "error">;
+
+/**
+ * `runResult`'s wait, without deserializing: the end of the run's chain, or, once `until`
+ * (a `performance.now()` time) has passed or `signal` aborted, the status it was last seen in
+ * (an HTTP request waiting for a result cannot wait forever).
+ */
+export async function runOutcome(
+  engine: Engine,
+  id: RunId,
+  {
+    until = Number.POSITIVE_INFINITY,
+    signal,
+  }: { until?: number; signal?: AbortSignal | undefined } = {},
+): Promise<RunEnd> {
   let pollMs = 50;
   // A run executing here is not over, and its end here sends a notice: waiting for it first
   // spares a read. The check and the wait start in the same turn, so no notice slips between.
@@ -27,31 +46,48 @@ export async function runResult<O>(engine: Engine, id: RunId): Promise<O> {
       watched = current;
     }
     // Listening before the read: an end announced while the read is on its way wakes it.
-    const finish = engine.bus.nextFinish(current, pollMs);
-    if (read) {
-      let run: RunRecord | undefined;
-      try {
-        run = await engine.store.getRun(current);
-      } finally {
-        if (!run || isTerminal(run.status)) finish.cancel();
+    const finish = engine.bus.nextFinish(current, Math.min(pollMs, until - performance.now()));
+    const stop = () => finish.cancel();
+    signal?.addEventListener("abort", stop);
+    try {
+      if (read) {
+        let run: RunRecord | undefined;
+        try {
+          run = await engine.store.getRun(current);
+        } finally {
+          if (!run || isTerminal(run.status)) finish.cancel();
+        }
+        if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${current}".`);
+        // A run that continued as new: its result is the last run's of the chain.
+        if (run.status === "completed" && run.continuedTo) {
+          current = run.continuedTo;
+          pollMs = 50;
+          read = !engine.worker?.isExecuting(current);
+          continue;
+        }
+        if (isTerminal(run.status)) return run;
       }
-      if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${current}".`);
-      // A run that continued as new: its result is the last run's of the chain.
-      if (run.status === "completed" && run.continuedTo) {
-        current = run.continuedTo;
-        pollMs = 50;
-        read = !engine.worker?.isExecuting(current);
-        continue;
-      }
-      if (isTerminal(run.status)) return outcomeOf<O>(run);
+      const notice = await finish.notice;
+      if (notice) return { id: current, output: null, error: null, ...notice };
+    } finally {
+      signal?.removeEventListener("abort", stop);
     }
-    const notice = await finish.notice;
-    if (notice) return outcomeOf<O>({ id: current, output: null, error: null, ...notice });
+    if (signal?.aborted || performance.now() >= until) return lastSeen(engine, current);
     // Still executing here: its end will send a notice, so the read waits for the third
     // wake-up (350 ms), a safety net for a notice that never comes, not a cost of every run.
     read = !engine.worker?.isExecuting(current) || pollMs >= 200;
     pollMs = Math.min(pollMs * 2, 1_000);
   }
+}
+
+/** Where a run's chain stands when a wait gives up: a successor just started is not over. */
+async function lastSeen(engine: Engine, id: RunId): Promise<RunEnd> {
+  const run = await engine.store.getRun(id);
+  if (!run) throw new CairnError("RUN_NOT_FOUND", `No run with id "${id}".`);
+  if (run.status === "completed" && run.continuedTo) {
+    return { id: run.continuedTo, status: "queued", output: null, error: null };
+  }
+  return run;
 }
 
 function outcomeOf<O>(run: Pick<RunRecord, "id" | "status" | "output" | "error">): O {

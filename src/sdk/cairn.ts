@@ -27,7 +27,7 @@ import { registerTriggers } from "../engine/register-triggers.ts";
 import { type ReplayReport, replayRun } from "../engine/replay.ts";
 import { type ReplayAllOptions, type ReplayAllReport, replayAll } from "../engine/replay-all.ts";
 import { type RerunOptions, rerunRun } from "../engine/rerun.ts";
-import { runResult } from "../engine/run-result.ts";
+import { type RunEnd, runOutcome, runResult } from "../engine/run-result.ts";
 import { Schedules } from "../engine/schedules-api.ts";
 import { type StartedRun, startRun } from "../engine/start-run.ts";
 import { startWorker } from "../engine/start-worker.ts";
@@ -39,7 +39,6 @@ import type { LogWriter } from "../worker/log-writer.ts";
 import type { Worker, WorkerOptions } from "../worker/worker.ts";
 
 export type { RunHandle, StartOptions } from "../core/run-info.ts";
-
 export type CairnOptions = EngineOptions;
 
 /**
@@ -107,6 +106,11 @@ export class Cairn {
   /** @internal Announcements of runs that end in other processes, for Cairn's own server. */
   get ends(): EndWatch {
     return this.#engine.ends;
+  }
+
+  /** @internal The end of run `id`'s chain (serialized), or where it stands at `until`. */
+  runEnd(id: RunId, until: number, signal?: AbortSignal): Promise<RunEnd> {
+    return runOutcome(this.#engine, id, { until, signal });
   }
 
   /** @internal The journal writer, shared with Cairn's own server; not for applications. */

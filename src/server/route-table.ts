@@ -15,7 +15,7 @@ import { receiveWebhook } from "./routes/hooks.ts";
 import { sendEvent, sendSignal } from "./routes/messages.ts";
 import { healthz, metrics, readyz } from "./routes/operations.ts";
 import { purgeRuns } from "./routes/runs-purge.ts";
-import { getRun, getRunSteps, listRuns, replayRun } from "./routes/runs-read.ts";
+import { getRun, getRunResult, getRunSteps, listRuns, replayRun } from "./routes/runs-read.ts";
 import { bulkRuns, getRunLogs, rerunRun } from "./routes/runs-ui.ts";
 import { cancelRun, retryRun, startRun } from "./routes/runs-write.ts";
 import {
@@ -40,7 +40,7 @@ import { listWorkflows } from "./routes/workflows.ts";
  * | GET  /api/openapi.json, /api/docs      | public   |
  * | POST /api/v1/hooks/{name}              | webhook (HMAC signature instead of a token) |
  * | GET  /metrics                          | viewer   |
- * | GET  /api/v1/runs, /runs/{id}, /runs/{id}/steps, /runs/{id}/logs, /workflows, /stream | viewer |
+ * | GET  /api/v1/runs, /runs/{id}, /runs/{id}/steps, /runs/{id}/result, /runs/{id}/logs, /workflows, /stream | viewer |
  * | GET  /api/v1/events, /workers          | viewer   |
  * | POST /api/v1/runs/{id}/replay          | viewer (no side effects) |
  * | POST /api/v1/runs, /runs/{id}/cancel, /runs/{id}/retry, /runs/{id}/signals/{name}, /events | operator |
@@ -66,6 +66,7 @@ export const routeTable: readonly ApiRoute[] = [
   purgeRuns,
   listRuns,
   getRun,
+  getRunResult,
   getRunSteps,
   cancelRun,
   retryRun,

@@ -249,6 +249,28 @@ export const ListRunsQuery = z.object({
     .openapi({ type: "integer", example: 50 }),
 });
 
+export const RunResultQuery = z.object({
+  waitMs: z.coerce.number().int().min(0).max(60_000).optional().openapi({
+    type: "integer",
+    example: 30_000,
+    description: "How long to wait for the end, in ms (default 30,000, at most 60,000)",
+  }),
+});
+
+/** A run's result, or where it stands when the wait ended first. */
+export const RunResult = z
+  .object({
+    runId: z.string().openapi({
+      description:
+        "The run the result is of: the last of the chain for a run that continued as new",
+    }),
+    status: RunStatus,
+    output: z.unknown().optional(),
+    outputMeta: Meta.optional(),
+    error: RunError.nullable(),
+  })
+  .openapi("RunResult");
+
 export const RunIdParam = z.object({
   id: lookupIdentifier("run id").openapi({
     param: { name: "id", in: "path" },

@@ -113,6 +113,32 @@ describe("runs", () => {
     });
   });
 
+  it("answers a run's result at its end, or its status when the wait ends first", async () => {
+    type Result = { runId: string; status: string; output?: unknown; error: Run["error"] };
+    await h.post("/api/v1/runs", { workflow: "gated", id: "result-held" });
+    await waitForStatus(h.cairn, "result-held", "waiting");
+    const held = await json<Result>(await h.fetch("/api/v1/runs/result-held/result?waitMs=0"));
+    expect(held).toEqual({ runId: "result-held", status: "waiting", error: null });
+    // Asked before the end, answered at it.
+    const waiting = h.fetch("/api/v1/runs/result-held/result?waitMs=60000");
+    expect((await h.post("/api/v1/runs/result-held/signals/go", { payload: 1 })).status).toBe(202);
+    expect(await json<Result>(await waiting)).toEqual({
+      runId: "result-held",
+      status: "completed",
+      output: { got: 1 },
+      error: null,
+    });
+    await h.post("/api/v1/runs", { workflow: "greet", input: { name: "Di" }, id: "result-done" });
+    await finished("result-done");
+    const done = await json<Result>(await h.fetch("/api/v1/runs/result-done/result"));
+    expect(done).toMatchObject({ runId: "result-done", status: "completed", error: null });
+    expect(done.output).toMatchObject({ greeting: "hello Di" });
+    expect((await h.fetch("/api/v1/runs/nobody/result?waitMs=0")).status).toBe(404);
+    const tooLong = await h.fetch("/api/v1/runs/result-done/result?waitMs=60001");
+    expect(tooLong.status).toBe(400);
+    expect((await json<Problem>(tooLong)).detail).toContain("waitMs");
+  });
+
   it("lists runs with filters and keyset pagination", async () => {
     for (let i = 0; i < 5; i++)
       await h.post("/api/v1/runs", { workflow: "echo", input: i, id: `page-${i}` });

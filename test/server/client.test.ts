@@ -1,10 +1,15 @@
 import type { z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { connect, RemoteCairnError, type RunSummary } from "../../src/client/index.ts";
-import type { WireRun, WireStartedRun } from "../../src/client/wire.ts";
+import type { WireRun, WireRunResult, WireStartedRun } from "../../src/client/wire.ts";
 import { CairnError, NonRetryableError, RunCancelledError } from "../../src/index.ts";
 import { createToken } from "../../src/server/index.ts";
-import type { Run, RunSummary as RunSummarySchema, StartedRun } from "../../src/server/schemas.ts";
+import type {
+  Run,
+  RunResult,
+  RunSummary as RunSummarySchema,
+  StartedRun,
+} from "../../src/server/schemas.ts";
 import { waitForStatus } from "../../src/testing/index.ts";
 import { type Harness, startHarness } from "./harness.ts";
 import { declined, echo, gated, greet } from "./workflows.ts";
@@ -22,6 +27,7 @@ describe("connect(url)", () => {
     expectTypeOf<z.infer<typeof Run>>().toExtend<WireRun>();
     expectTypeOf<z.infer<typeof StartedRun>>().toExtend<WireStartedRun>();
     expectTypeOf<z.infer<typeof RunSummarySchema>>().toExtend<RunSummary>();
+    expectTypeOf<z.infer<typeof RunResult>>().toExtend<WireRunResult>();
   });
 
   it("starts a run by definition and waits for its result, Dates intact", async () => {
@@ -153,6 +159,50 @@ describe("connect(url)", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("waits for a result with one request answered at the run's end, asking again after a wait", async () => {
+    const requests: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      requests.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
+      return fetch(input, init);
+    };
+    // Waits of 100 ms (half the request timeout): the held run outlasts a few of them.
+    const cairn = connect(h.url, { fetch: counting, timeoutMs: 200 });
+    const run = await cairn.start(gated, undefined);
+    await waitForStatus(h.cairn, run.id, "waiting");
+    const pending = run.result();
+    while (requests.filter((r) => r.endsWith("/result")).length < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await cairn.signal(run.id, "go", { at: new Date(7) });
+    expect(await pending).toEqual({ got: { at: new Date(7) } });
+    // Only the long poll: no event stream, no read of the whole run.
+    expect(new Set(requests)).toEqual(
+      new Set([
+        `POST /api/v1/runs`,
+        `GET /api/v1/runs/${run.id}/result`,
+        `POST /api/v1/runs/${run.id}/signals/go`,
+      ]),
+    );
+  });
+
+  it("follows a run on the event stream where the server has no result route", async () => {
+    const withoutResults: typeof fetch = (input, init) =>
+      new URL(String(input)).pathname.endsWith("/result")
+        ? Promise.resolve(
+            new Response(JSON.stringify({ code: "not_found", title: "Not found", status: 404 }), {
+              status: 404,
+              headers: { "Content-Type": "application/problem+json" },
+            }),
+          )
+        : fetch(input, init);
+    const cairn = connect(h.url, { fetch: withoutResults });
+    const run = await cairn.start(greet, { name: "Older" });
+    expect((await run.result()).greeting).toBe("hello Older");
+    await expect(cairn.handle("no-such-run").result()).rejects.toMatchObject({
+      code: "RUN_NOT_FOUND",
+    });
   });
 
   it("a handle from a bare id waits like one from start", async () => {

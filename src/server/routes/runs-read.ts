@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { RunId } from "../../core/types.ts";
 import type { RunFilter } from "../../store/store.ts";
 import { apiRoute } from "../api-route.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
@@ -11,10 +12,12 @@ import {
   Run,
   RunIdParam,
   RunPage,
+  RunResult,
+  RunResultQuery,
   StepList,
 } from "../schemas.ts";
 import { stepsJson, withRawMember } from "../step-json.ts";
-import { toRunSummary } from "../wire.ts";
+import { toRunResultWire, toRunSummary } from "../wire.ts";
 import { loadRunDetail, loadRunJournal } from "../wire-ui.ts";
 
 /**
@@ -85,6 +88,33 @@ export const getRun = apiRoute({
       const { id } = c.req.valid("param");
       const { head, journal, status } = await loadRunDetail(cairn, id);
       return jsonText(c, withRawMember(head, "steps", stepsJson(journal, status)));
+    },
+});
+
+export const getRunResult = apiRoute({
+  policy: "viewer",
+  route: createRoute({
+    method: "get",
+    path: "/api/v1/runs/{id}/result",
+    tags: ["runs"],
+    summary: "Wait for a run's result",
+    description:
+      "Waits up to `waitMs` for the run to end (for a run that continued as new, the last run of its chain) and answers with its output or error as soon as it does, or with the status it is in when the wait ends first: ask again. The server hears ends from any process at their commit, so the answer follows the end by a few milliseconds.",
+    request: { params: RunIdParam, query: RunResultQuery },
+    responses: {
+      200: {
+        description: "The run's result, or its status",
+        content: { "application/json": { schema: RunResult } },
+      },
+    },
+  }),
+  handler:
+    ({ cairn }) =>
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const waitMs = c.req.valid("query").waitMs ?? 30_000;
+      const end = await cairn.runEnd(id as RunId, performance.now() + waitMs, c.req.raw.signal);
+      return c.json(toRunResultWire(end), 200);
     },
 });
 
