@@ -45,6 +45,11 @@ export interface RemoteRunFilter {
   cursor?: string;
 }
 
+// One wait of `result()` on the server's result route, and the least time between asks.
+const maxResultWaitMs = 30_000;
+const minResultWaitMs = 100;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 // `result()` re-reads the run at least this often, so it finishes even if the stream is
 // cut or a proxy buffers it.
 const maxPollMs = 2_000;
@@ -271,7 +276,7 @@ export class RemoteCairn {
   async #awaitResult<O>(id: RunId): Promise<O> {
     // Within a request timeout the caller set, so that a wait is not taken for a dead server.
     const timeoutMs = this.#transport.timeoutMs;
-    const waitMs = timeoutMs === undefined ? 30_000 : Math.floor(timeoutMs / 2);
+    const waitMs = Math.min(maxResultWaitMs, Math.floor((timeoutMs ?? Infinity) / 2));
     for (;;) {
       let result: WireRunResult;
       try {
@@ -291,6 +296,8 @@ export class RemoteCairn {
         const output = fromPayload(result.output, result.outputMeta) as O | undefined;
         return outcomeOf<O>({ ...result, id: result.runId as RunId, output });
       }
+      // Short waits (a short request timeout) must not become a busy loop of requests.
+      if (waitMs < minResultWaitMs) await sleep(minResultWaitMs - waitMs);
     }
   }
 
