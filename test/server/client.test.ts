@@ -187,6 +187,13 @@ describe("connect(url)", () => {
     );
   });
 
+  it("keeps each wait within the route's limit under a long request timeout", async () => {
+    // Half of this timeout is past the route's 60 s limit: the client asks for 30 s.
+    const cairn = connect(h.url, { timeoutMs: 600_000 });
+    const run = await cairn.start(echo, "patient");
+    expect(await run.result()).toBe("patient");
+  });
+
   it("follows a run on the event stream where the server has no result route", async () => {
     const withoutResults: typeof fetch = (input, init) =>
       new URL(String(input)).pathname.endsWith("/result")
