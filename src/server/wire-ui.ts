@@ -5,7 +5,7 @@ import type { RunId, RunStatus } from "../core/types.ts";
 import { toRunInfo } from "../engine/to-run-info.ts";
 import type { Cairn } from "../sdk/cairn.ts";
 import type { JournalEntry } from "../store/store.ts";
-import type { Run, Step } from "./schemas.ts";
+import type { Run, RunResult, Step } from "./schemas.ts";
 import { toRunWire } from "./wire.ts";
 
 /** `superjson.stringify(null)`: what a wait that timed out resolves to. */
@@ -102,6 +102,21 @@ export function storedPayload(text: string | null, field: string): Record<string
   const values = meta.values;
   if (Array.isArray(values) && values.length === 1 && values[0] === "undefined") return {};
   return { [field]: json, [`${field}Meta`]: meta };
+}
+
+/** A run's end as the store holds it (`runOutcome`), in the result route's form. */
+export function toRunResultWire(end: {
+  id: string;
+  status: RunStatus;
+  output: string | null;
+  error: string | null;
+}): z.infer<typeof RunResult> {
+  return {
+    runId: end.id,
+    status: end.status,
+    ...(end.status === "completed" ? storedPayload(end.output, "output") : {}),
+    error: errorOf(end.error),
+  };
 }
 
 function errorOf(text: string | null) {

@@ -2,10 +2,9 @@ import type { z } from "@hono/zod-openapi";
 import superjson from "superjson";
 import type { RunInfo, StepInfo } from "../core/run-info.ts";
 import type { SerializedError } from "../core/serializer.ts";
-import type { RunStatus } from "../core/types.ts";
 import type { RunRecord } from "../store/store.ts";
 import { HttpProblem } from "./problems.ts";
-import type { Run, RunError, RunResult, RunSummary, Step } from "./schemas.ts";
+import type { Run, RunError, RunSummary, Step } from "./schemas.ts";
 
 /** Conversions between engine values and the API's JSON (see `schemas.ts`). */
 
@@ -62,26 +61,6 @@ function parseErrorText(text: string | null): SerializedError | null {
   } catch {
     return { name: "Error", message: text.slice(0, 1000) };
   }
-}
-
-/** A run's end as the store holds it (output serialized by superjson), for the API. */
-export function toRunResultWire(end: {
-  id: string;
-  status: RunStatus;
-  output: string | null;
-  error: string | null;
-}): z.infer<typeof RunResult> {
-  const output =
-    end.status === "completed" && end.output !== null
-      ? (JSON.parse(end.output) as { json?: unknown; meta?: Record<string, unknown> })
-      : undefined;
-  return {
-    runId: end.id,
-    status: end.status,
-    ...(output && output.json !== undefined ? { output: output.json } : {}),
-    ...(output?.meta ? { outputMeta: output.meta } : {}),
-    error: errorWire(parseErrorText(end.error)),
-  };
 }
 
 export function toStepWire(step: StepInfo): z.infer<typeof Step> {

@@ -17,8 +17,8 @@ import {
   StepList,
 } from "../schemas.ts";
 import { stepsJson, withRawMember } from "../step-json.ts";
-import { toRunResultWire, toRunSummary } from "../wire.ts";
-import { loadRunDetail, loadRunJournal } from "../wire-ui.ts";
+import { toRunSummary } from "../wire.ts";
+import { loadRunDetail, loadRunJournal, toRunResultWire } from "../wire-ui.ts";
 
 /**
  * A 200 whose body is JSON text built by step-json.ts: the same document `c.json` would send
