@@ -194,6 +194,33 @@ describe("connect(url)", () => {
     expect(await run.result()).toBe("patient");
   });
 
+  it("asks at most every 100 ms when a short request timeout makes short waits", async () => {
+    // A server that keeps answering "still running" three times, then the result.
+    const asked: { at: number; waitMs: string | null }[] = [];
+    const stalling: typeof fetch = async (input, init) => {
+      const url = new URL(String(input));
+      if (!url.pathname.endsWith("/result")) return fetch(input, init);
+      asked.push({ at: performance.now(), waitMs: url.searchParams.get("waitMs") });
+      const status = asked.length > 3 ? "completed" : "running";
+      const body = {
+        runId: "r",
+        status,
+        ...(status === "completed" ? { output: 1 } : {}),
+        error: null,
+      };
+      return new Response(JSON.stringify(body), {
+        headers: { "Content-Type": "application/json" },
+      });
+    };
+    const cairn = connect(h.url, { fetch: stalling, timeoutMs: 20 });
+    expect(await cairn.handle("r").result()).toBe(1);
+    expect(asked.map((a) => a.waitMs)).toEqual(["10", "10", "10", "10"]);
+    // Lower bounds only: a busy machine makes the gaps longer, never shorter.
+    for (let i = 1; i < asked.length; i++) {
+      expect((asked[i]?.at ?? 0) - (asked[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(85);
+    }
+  });
+
   it("follows a run on the event stream where the server has no result route", async () => {
     const withoutResults: typeof fetch = (input, init) =>
       new URL(String(input)).pathname.endsWith("/result")
