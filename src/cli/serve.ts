@@ -8,7 +8,6 @@ import { startServer } from "../server/index.ts";
 import type { CairnConfig } from "./config-keys.ts";
 import { checkDatabasePath } from "./database-path.ts";
 import { deployFlowFiles } from "./deploy-flow-files.ts";
-import { scopeWorkflows } from "./dev-log/console-labels.ts";
 import { createProcessLogger, type LogFormat, logProcess } from "./dev-log/process-logging.ts";
 import { CommandFailedError } from "./errors.ts";
 import { queuesOf } from "./queues-of.ts";
@@ -59,8 +58,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const store = await openStore(config.db);
   const opening = Cairn.open({
     store,
-    // Scoped so that console output of workflow code can name its run and step.
-    workflows: scopeWorkflows(options.workflows),
+    workflows: options.workflows,
     drainMs: config.drainTimeout,
     ...(config.retention ? { retention: config.retention } : {}),
     ...(options.flows ? { flows: options.flows } : {}),

@@ -1,6 +1,6 @@
 import { ContextInStepError, UnawaitedCallError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
-import { currentStepScope } from "./step-scope.ts";
+import { currentStepScope, runInRunScope } from "./step-scope.ts";
 
 /** One `ctx` call that returned a promise, until the workflow observes (awaits) it. */
 interface PendingCall {
@@ -74,13 +74,19 @@ export class CallGuard {
     this.#fail = fail;
   }
 
-  /** Runs the workflow function with a guarded `ctx`; checks its calls when it returns. */
+  /**
+   * Runs the workflow function, in its run's scope, with a guarded `ctx`; checks its calls
+   * when it returns.
+   */
   async run<C extends object, I, O>(
-    fn: (ctx: C, input: I) => O | Promise<O>,
+    workflow: { name: string; fn: (ctx: C, input: I) => O | Promise<O> },
     ctx: C,
     input: I,
   ): Promise<O> {
-    const value = await fn(this.context(ctx), input);
+    const guarded = this.context(ctx);
+    const value = await runInRunScope(this.#runId, workflow.name, () =>
+      workflow.fn(guarded, input),
+    );
     const unawaited = this.#pending.find((p) => !p.observed);
     if (unawaited) {
       const call = describeCall(unawaited.method, unawaited.args);

@@ -179,7 +179,7 @@ export class RunExecution implements WorkflowContext {
     // Fails the run on a ctx call left un-awaited or made inside a step body.
     const guard = new CallGuard(this.runId, (error) => void this.#stopAndFail(error));
     Promise.resolve()
-      .then(() => guard.run(this.#definition.fn, this, input))
+      .then(() => guard.run(this.#definition, this, input))
       .then(
         (value) => this.#onReturn(value),
         (error) => this.#onThrow(error),

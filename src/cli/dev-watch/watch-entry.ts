@@ -3,7 +3,6 @@ import { dirname, extname, resolve } from "node:path";
 import type pino from "pino";
 import type { Cairn } from "../../sdk/cairn.ts";
 import type { AnyWorkflow } from "../../sdk/define-workflow.ts";
-import { scopeWorkflows } from "../dev-log/console-labels.ts";
 import { loadWorkflows } from "../load-workflows.ts";
 import { hasChanges, workflowChanges } from "./workflow-changes.ts";
 
@@ -53,7 +52,7 @@ export function watchEntry(
       logger.info({ files: changedFiles }, "files changed; no workflow changed");
       return;
     }
-    await cairn.reload(scopeWorkflows(next));
+    await cairn.reload(next);
     current = next;
     logger.info({ files: changedFiles, ...changes }, "workflows reloaded");
     if (changes.removed.length > 0) {
