@@ -84,8 +84,8 @@ export class SqliteStore implements Store {
    * Runs `fn` in an immediate (write-locking) transaction, waiting for another process's
    * lock without blocking the event loop (`WriteLock`).
    */
-  #write<T>(fn: () => T): Promise<T> {
-    return this.#lock.run(fn);
+  #write<T>(fn: () => T, synced = true): Promise<T> {
+    return this.#lock.run(fn, synced);
   }
 
   /**
@@ -203,7 +203,10 @@ export class SqliteStore implements Store {
   ): Promise<ClaimedRun[]> {
     if (limit <= 0 || scope.workflows.length === 0) return [];
     if (!anyClaimable(this.#sql, scope, now)) return [];
-    return this.#write(() => claimRuns(this.#sql, owner, scope, now, leaseMs, limit));
+    // Unsynced: a claim guards against the other processes on this file, and a power loss,
+    // the one thing it may not survive, ends them all. A later synced commit (the run's
+    // first step) takes it to the disk first: the WAL is one log, written in order.
+    return this.#write(() => claimRuns(this.#sql, owner, scope, now, leaseMs, limit), false);
   }
 
   async renewLeases(
@@ -374,7 +377,9 @@ export class SqliteStore implements Store {
 
   async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]> {
     if (admissions.length === 0) return [];
-    return this.#write(() => admitRuns(this.#sql, admissions, at));
+    // Unsynced as claims are, unless it fails runs: an outcome someone may read and act on.
+    const synced = admissions.some(({ admission }) => "error" in admission);
+    return this.#write(() => admitRuns(this.#sql, admissions, at), synced);
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {

@@ -41,6 +41,8 @@ export class WriteLock {
   /** `busy_timeout` for one attempt at the lock, and back to the store's for everything else. */
   readonly #shortWait: Database.Statement;
   readonly #longWait: Database.Statement;
+  /** The store's `synchronous` level where it fsyncs at commits (FULL, EXTRA), else null. */
+  readonly #syncedLevel: number | null;
   /** Built once: better-sqlite3 compiles a new wrapper on every `transaction()` call. */
   readonly #transaction: Database.Transaction<
     (fn: () => unknown, ran: { ran: boolean }) => unknown
@@ -64,6 +66,14 @@ export class WriteLock {
       `PRAGMA busy_timeout = ${Math.min(lockAttemptMs, options.timeoutMs)}`,
     );
     this.#longWait = db.prepare(`PRAGMA busy_timeout = ${options.timeoutMs}`);
+    // SQLite applies a pragma when it compiles it: at `prepare`, then at every run but the
+    // first (a run recompiles the statement the one before expired). Unspent, that first
+    // run left a process's first write waiting the whole busy timeout with the loop blocked.
+    this.#shortWait.get();
+    this.#longWait.get();
+    // 2 is FULL, 3 EXTRA: the levels that fsync the WAL at every commit.
+    const level = db.pragma("synchronous", { simple: true }) as number;
+    this.#syncedLevel = level >= 2 ? level : null;
     this.#transaction = db.transaction((fn: () => unknown, ran: { ran: boolean }) => {
       ran.ran = true;
       this.#longWait.get();
@@ -71,9 +81,14 @@ export class WriteLock {
     });
   }
 
-  /** Runs `fn` in an immediate transaction once this process holds the write lock. */
-  run<T>(fn: () => T): Promise<T> {
-    const run = () => this.#attempt(fn);
+  /**
+   * Runs `fn` in an immediate transaction once this process holds the write lock. With
+   * `synced: false` the commit does not wait for the WAL's fsync (SQLite's `synchronous =
+   * NORMAL`, for this transaction only): for writes that every process on the file may
+   * lose together, see `SqliteStore.claimRuns`.
+   */
+  run<T>(fn: () => T, synced = true): Promise<T> {
+    const run = () => this.#attempt(fn, synced);
     if (this.#queue.length === 0) {
       const attempt = run();
       if (attempt.done) {
@@ -116,10 +131,15 @@ export class WriteLock {
     return this.#queue.length > 0 ? this.#episodeSince : null;
   }
 
-  #attempt(fn: () => unknown): Attempt {
+  #attempt(fn: () => unknown, synced = true): Attempt {
     const state = { ran: false };
+    // SQLite refuses to change the level inside a transaction: around it, then. A statement
+    // compiled each time, unlike the busy timeouts': a first run that did nothing here would
+    // leave the store unsynced.
+    const restore = synced ? null : this.#syncedLevel;
     try {
       this.#shortWait.get();
+      if (restore !== null) this.#db.pragma("synchronous = NORMAL");
       const value = this.#transaction.immediate(fn, state);
       return { done: true, ok: true, value };
     } catch (error) {
@@ -132,6 +152,8 @@ export class WriteLock {
         ok: false,
         error: isStorageFault(error) ? storageError(this.#path, error) : error,
       };
+    } finally {
+      if (restore !== null && this.#db.open) this.#db.pragma(`synchronous = ${restore}`);
     }
   }
 
