@@ -26,6 +26,15 @@ function outcomesOf(rows: readonly EndedRow[]): Map<RunId, RunOutcome> {
   return outcomes;
 }
 
+/**
+ * The awaited runs that have ended, found by id. The `+` keeps SQLite off the index of
+ * `status`: it walked every ended run to find the awaited ones, 1.1 ms of CPU for one id
+ * beside 4,400 runs, and a read over a millisecond spaces the next ones out (below), so a
+ * waiter in another process heard of its run's end ten milliseconds late.
+ */
+export const endedRunsText = `SELECT id, status, output, error, continued_to FROM runs
+    WHERE id IN (SELECT value FROM json_each(?)) AND +status IN ('completed', 'failed', 'cancelled')`;
+
 /** A read of the awaited runs slower than this spaces the next ones out (see below). */
 const defaultSlowReadMs = 1;
 
@@ -42,8 +51,7 @@ export function endedRunsReader(
   awaited: () => readonly RunId[],
   { slowReadMs = defaultSlowReadMs, now = () => performance.now() } = {},
 ): { onCommit: () => void; stop: () => void } {
-  const ended = db.prepare(`SELECT id, status, output, error, continued_to FROM runs
-    WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('completed', 'failed', 'cancelled')`);
+  const ended = db.prepare(endedRunsText);
   let nextAt = 0;
   let deferred: NodeJS.Timeout | undefined;
   const read = () => {

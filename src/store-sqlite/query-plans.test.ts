@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
+import { endedRunsText } from "./ended-runs-reader.ts";
 import { migrate } from "./migrate.ts";
 import { prepareScheduleStatements } from "./sqlite-schedules.ts";
 import { prepareStatements } from "./statements.ts";
@@ -52,6 +53,11 @@ it.each([
     "a purge chunk",
     () => runsPlan(sql.deleteFinished, 1, 100),
     "SEARCH runs USING INDEX runs_finished_at (finished_at<?)",
+  ],
+  [
+    "a waiter's read of the awaited runs that ended",
+    () => runsPlan(db.prepare(endedRunsText), '["r1"]'),
+    "SEARCH runs USING INDEX sqlite_autoindex_runs_1 (id=?)",
   ],
   [
     "a due schedule's overlap check",
