@@ -69,6 +69,21 @@ it("rings every other listening process after a commit, and not itself", async (
   expect([heardA.count, heardB.count]).toEqual([2, 1]);
 });
 
+it("sends a ring at once: it leaves even when the socket closes in the same turn", async () => {
+  const file = await database();
+  const [a, b] = [file.connection(), file.connection()];
+  const heard = callCounter();
+  a.doorbell.listen(heard.call);
+  expect(await a.doorbell.registered()).toBe(true);
+  const rung = heard.next();
+  b.commit();
+  // A datagram still waiting for its address lookup (Node's answers on the next tick) would
+  // be dropped here, and the ring would never arrive.
+  b.doorbell.close();
+  await rung;
+  expect(heard.count).toBe(1);
+});
+
 it("wakes nobody for a datagram other than the listener's token", async () => {
   const file = await database();
   const a = file.connection();
