@@ -23,13 +23,19 @@ export interface Inspector {
 
 const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
-export function inspector(url: string, schema: string): Inspector {
+export async function inspector(url: string, schema: string): Promise<Inspector> {
   const sql = postgres(url, {
     max: 2,
     onnotice: () => {},
     connect_timeout: 10,
     connection: { search_path: `"${schema}"`, application_name: "cairn-fault-harness" },
   });
+  // postgres.js fetches the array types on every new connection and leaves that fetch's
+  // promise unhandled: a restart that resets a reconnected connection during it ended the
+  // test run with an unhandled rejection (Q-P1). Fetch them once, before any fault, and
+  // keep them (the store does the same, see RecyclingPool.typesKnown).
+  await sql`SELECT 1`;
+  (sql.options as unknown as { fetch_types: boolean }).fetch_types = false;
   return {
     sql,
     async snapshot() {

@@ -119,7 +119,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   // The harness's own engine instance (no worker): it migrates the schema, starts the runs
   // and sends the events.
   const harness = await Cairn.open({ db, leaseMs: o.leaseMs, pollMs: o.pollMs });
-  const inspect = inspector(o.pg.url, schema);
+  const inspect = await inspector(o.pg.url, schema);
 
   const lifetimes: Lifetime[] = [];
   const children: CrashChild[] = [];
