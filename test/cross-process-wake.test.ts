@@ -2,7 +2,7 @@ import { afterEach, expect, it } from "vitest";
 import { Engine } from "../src/engine/engine.ts";
 import { Cairn, defineWorkflow } from "../src/index.ts";
 import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
-import { testCairn } from "./support/engine.ts";
+import { testCairn, testStore } from "./support/engine.ts";
 
 const greet = defineWorkflow({ name: "greet" }, async (ctx, input: { to: string }) =>
   ctx.step("say", () => `hello ${input.to}`),
@@ -63,4 +63,28 @@ it("result() in an engine without workers returns a run another engine executed"
   starter = await Cairn.open({ db: worker.db, workflows: [greet] });
   const run = await starter.start(greet, { to: "grace" });
   expect(await run.result()).toBe("hello grace");
+});
+
+// A run started by a process without the code (a `cairn server`) is claimable by nobody
+// until a worker admits it, and the admission claims it. So on PostgreSQL, whose wake-up
+// says so, the worker's pass is the admission alone: no claim and no read of the next due
+// moment, two round trips that found nothing on the path of every such run. (On SQLite a
+// wake-up says nothing and the pass is a full one.)
+it("a worker woken for a run started without its code admits it, and only admits", async () => {
+  worker = await testCairn({ workflows: [greet] });
+  starter = await Cairn.open({ db: worker.db, workflows: [], clock: worker.clock });
+  const first = await starter.start("greet", { to: "ada" });
+  expect(await worker.cairn.handle(first.id).result()).toBe("hello ada");
+  const store = worker.cairn.store;
+  const calls = { claimRuns: 0, nextWakeAt: 0 };
+  for (const name of ["claimRuns", "nextWakeAt"] as const) {
+    const original = store[name].bind(store) as (...args: unknown[]) => Promise<never>;
+    store[name] = ((...args: unknown[]) => {
+      calls[name]++;
+      return original(...args);
+    }) as never;
+  }
+  const second = await starter.start("greet", { to: "grace" });
+  expect(await worker.cairn.handle(second.id).result()).toBe("hello grace");
+  if (testStore === "postgres") expect(calls).toEqual({ claimRuns: 0, nextWakeAt: 0 });
 });

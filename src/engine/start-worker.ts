@@ -72,8 +72,9 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
       onError: (error, context) => engine.reportError(error, context),
       emit: (event) => bus.emit(event),
       onUnattributedError: (error, source) => onUncaught(error, { source, attributed: "none" }),
-      beforeClaim: async () => {
+      beforeClaim: async (pass) => {
         await engine.flows.refreshIfDue();
+        if (pass === "admissions") return admitPending(engine);
         // Independent duties, run side by side: on PostgreSQL each is a round trip, and
         // a claim waited for both in turn before it could take the runs just admitted.
         const duties = await Promise.allSettled([admitPending(engine), fireSchedules(engine)]);

@@ -16,6 +16,7 @@ import type {
   RunSearch,
   SetOp,
   Store,
+  WakeReason,
 } from "../store/store.ts";
 import { admitRuns, pendingAdmission } from "./admit-runs.ts";
 import { cancelRun } from "./cancel-run.ts";
@@ -40,7 +41,7 @@ import { postgresRememberWebhookSignature } from "./remember-webhook-signature.t
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
 import { onEndNotice } from "./run-end-notice.ts";
-import { endedChannel, wakeChannel } from "./run-statements.ts";
+import { endedChannel, wakeChannel, wakeReason } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
 import { sendSignal } from "./send-signal.ts";
 import { StartBatcher } from "./start-batcher.ts";
@@ -465,10 +466,10 @@ export class PostgresStore implements Store {
   /**
    * Listens on the schema's wake channel on a dedicated connection (one of the `+ 2`),
    * checked every few seconds and replaced when it went deaf (see `WakeListener`); `onWake`
-   * is also called whenever it restarts. Hints only: the worker still polls.
+   * is also called, without a reason, whenever it restarts. Hints only: the worker polls.
    */
-  subscribe(onWake: () => void): Promise<() => Promise<void>> {
-    return this.#listening.listen(wakeChannel, () => onWake());
+  subscribe(onWake: (reason?: WakeReason) => void): Promise<() => Promise<void>> {
+    return this.#listening.listen(wakeChannel, (payload) => onWake(wakeReason(payload)));
   }
 
   /**

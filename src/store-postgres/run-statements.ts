@@ -1,5 +1,5 @@
 import type { PendingQuery, Row, Sql } from "postgres";
-import type { NewRun, RunRecord } from "../store/store.ts";
+import type { NewRun, RunRecord, WakeReason } from "../store/store.ts";
 import { newRunValues, runColumns } from "./rows.ts";
 
 /**
@@ -18,6 +18,18 @@ export type RunClaim = { owner: string; leaseUntil: number };
  * name must stay under 64 bytes). The payload is the workflow that has work.
  */
 export const wakeChannel = "'cairn_wake_' || md5(current_schema())";
+
+/**
+ * Starts the payload of a wake-up for runs inserted unadmitted (a `cairn server` started
+ * them): a worker then only admits, with no claim pass, schedule read or next-due read, as
+ * such runs are claimable by nobody until admitted. U+0001 cannot begin a workflow name
+ * (names hold no control characters).
+ */
+const admissionNoticePrefix = "chr(1)";
+
+/** What a wake-up's payload says (see `admissionNoticePrefix`). */
+export const wakeReason = (payload = ""): WakeReason | undefined =>
+  payload.startsWith("\u0001") ? "admission" : undefined;
 
 /**
  * The channel on which the schema announces every run that ends, with the run's id as the
@@ -55,7 +67,9 @@ export function insertRuns(
 }
 
 const insertReturning = `ON CONFLICT DO NOTHING
-    RETURNING *, (SELECT pg_notify(${wakeChannel}, workflow) WHERE status = 'queued') AS notified`;
+    RETURNING *, (SELECT pg_notify(${wakeChannel},
+      CASE WHEN admitted THEN workflow ELSE ${admissionNoticePrefix} || workflow END)
+      WHERE status = 'queued') AS notified`;
 
 /**
  * `insertRuns` of one run (a start, most often), a parameter per column where the batch

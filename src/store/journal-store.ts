@@ -2,6 +2,13 @@ import type { RunId, RunStatus } from "../core/types.ts";
 import type { JournalEntry, NewRun, RunRecord } from "./run-records.ts";
 
 /** Which runs a worker takes. */
+/**
+ * Why a store woke its subscriber, where it knows: `"admission"` when the only news is runs
+ * started by a process without their code (a `cairn server`), which a worker must admit
+ * before anyone can claim them.
+ */
+export type WakeReason = "admission";
+
 export interface ClaimScope {
   workflows: readonly string[];
   /** (Default: ["default"]) */
@@ -140,11 +147,12 @@ export interface JournalStore {
     serializeOutput: (value: T) => string,
   ): Promise<{ ok: true; value: T; output: string } | { ok: false; reason: "fenced" }>;
   /**
-   * Calls `onWake` whenever another process makes work due (PostgreSQL `LISTEN/NOTIFY`).
-   * Resolves to an unsubscribe function. Absent where there is no such channel; the worker
-   * then relies on its poll.
+   * Calls `onWake` whenever another process makes work due (PostgreSQL `LISTEN/NOTIFY`),
+   * with `"admission"` where the store can tell that only runs awaiting a worker's
+   * admission arrived (nothing became claimable). Resolves to an unsubscribe function.
+   * Absent where there is no such channel; the worker then relies on its poll.
    */
-  subscribe?(onWake: () => void): Promise<() => Promise<void>>;
+  subscribe?(onWake: (reason?: WakeReason) => void): Promise<() => Promise<void>>;
   /**
    * Calls `onEnded` soon after runs end in any process (completed, failed or cancelled),
    * with their ids: where the store announces every end (PostgreSQL `NOTIFY`), any run's;

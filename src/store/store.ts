@@ -18,6 +18,7 @@ export type {
   RunOutcome,
   SetOp,
   WaitRegistration,
+  WakeReason,
 } from "./journal-store.ts";
 export type { EventRecord, MessageStore } from "./message-store.ts";
 export type { Admission, RegistryStore, RunAdmission } from "./registry-store.ts";

@@ -6,7 +6,7 @@ import type { EngineEvent } from "../core/engine-event.ts";
 import { ensureError, LeaseLostError, RunCancelledError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
-import type { ClaimedRun, JournalStore } from "../store/journal-store.ts";
+import type { ClaimedRun, JournalStore, WakeReason } from "../store/journal-store.ts";
 import type { JournalEntry, RunRecord } from "../store/run-records.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { UiStore } from "../store/ui-store.ts";
@@ -14,6 +14,7 @@ import { claimedJournals } from "./claimed-journals.ts";
 import { CrashedRuns, releaseUnrun } from "./crashed-runs.ts";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.ts";
 import { type LeaseMoment, LeaseWatch } from "./lease-watch.ts";
+import { type ClaimPass, LoopWake } from "./loop-wake.ts";
 import { poisonVerdict } from "./poison-run.ts";
 import { RunExecution } from "./run-execution.ts";
 import { trapUncaughtErrors, type UnattributedErrorHandler } from "./uncaught-error-trap.ts";
@@ -53,8 +54,8 @@ export interface WorkerHooks {
   emit(event: EngineEvent): void;
   /** An uncaught error no step's async context claims, while this worker runs. */
   onUnattributedError?: UnattributedErrorHandler;
-  /** Periodic duties before each claim (firing due schedules). */
-  beforeClaim?(): Promise<void>;
+  /** Duties before a claim (admissions; on a full pass, due schedules too). */
+  beforeClaim?(pass: ClaimPass): Promise<void>;
 }
 
 /**
@@ -93,8 +94,7 @@ export class Worker {
   /** Runs claimed whose journal is still loading: they hold a slot too. */
   #loading = 0;
   #running = false;
-  #wake: (() => void) | undefined;
-  #woken = false;
+  readonly #wakes = new LoopWake();
   #loop: Promise<void> | undefined;
   #lastRenewal = 0;
   /** The lease renewal in flight, if any. */
@@ -161,7 +161,7 @@ export class Worker {
     this.#beat();
     // Other processes' new work wakes us at once where the store can tell (LISTEN/NOTIFY).
     this.#unsubscribe = this.#store
-      .subscribe?.(() => this.notify())
+      .subscribe?.((reason) => this.notify(reason))
       .then((unsubscribe) => {
         this.#hearsWakeUps = true;
         return unsubscribe;
@@ -185,9 +185,8 @@ export class Worker {
   }
 
   /** Something may be claimable now: wake the loop. */
-  notify(): void {
-    this.#woken = true;
-    this.#wake?.();
+  notify(reason?: WakeReason): void {
+    this.#wakes.notify(reason);
   }
 
   /**
@@ -233,55 +232,61 @@ export class Worker {
 
   async #run(): Promise<void> {
     while (this.#running) {
-      this.#woken = false;
+      const pass = this.#wakes.begin();
       let free = this.freeSlots();
       let claimedAll = false;
       let failed = false;
       if (free > 0) {
         try {
           await this.#renewIfDue();
-          await this.#hooks.beforeClaim?.().catch((error) => {
+          await this.#hooks.beforeClaim?.(pass).catch((error) => {
             this.#hooks.onError(ensureError(error), "firing due schedules");
           });
           // Admissions before the claim may have taken slots (see `adopt`).
           free = this.freeSlots();
-          const claimStarted = this.#leases.now();
-          const claimed = await this.#store.claimRuns(
-            this.id,
-            { ...this.#scope(), suspects: this.#takeovers.size > 0 ? 0 : 1 },
-            this.#clock.now(),
-            this.#config.leaseMs,
-            free,
-          );
-          if (claimed.length > 0) {
-            this.#hooks.emit({
-              type: "claim",
-              count: claimed.length,
-              takeovers: claimed.filter((c) => c.takeover).length,
-              latencyMs: performance.now() - claimStarted.real,
-              at: this.#clock.now(),
-            });
-          }
-          this.adopt(claimed, claimStarted);
-          claimedAll = claimed.length === free && free > 0;
+          if (pass === "full") claimedAll = await this.#claim(free);
         } catch (error) {
           failed = true;
           this.#hooks.onError(ensureError(error), "claiming runs");
         }
       }
       if (!this.#running) break;
-      if (claimedAll || this.#woken) {
+      if (claimedAll || this.#wakes.woken) {
         // More may be waiting; let the runs just claimed make progress first.
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
       // After a failed claim, wait a poll interval rather than retry due work at once.
-      await this.#idle(free > 0 && !failed);
+      await this.#idle(free > 0 && !failed, pass === "full");
     }
   }
 
-  /** Waits for a notify, the poll interval, or the store's next due run. */
-  async #idle(hasFreeSlots: boolean): Promise<void> {
+  /** Claims up to `free` due runs and executes them; true when it took all `free`. */
+  async #claim(free: number): Promise<boolean> {
+    const claimStarted = this.#leases.now();
+    const claimed = await this.#store.claimRuns(
+      this.id,
+      { ...this.#scope(), suspects: this.#takeovers.size > 0 ? 0 : 1 },
+      this.#clock.now(),
+      this.#config.leaseMs,
+      free,
+    );
+    if (claimed.length > 0) {
+      this.#hooks.emit({
+        type: "claim",
+        count: claimed.length,
+        takeovers: claimed.filter((c) => c.takeover).length,
+        latencyMs: performance.now() - claimStarted.real,
+        at: this.#clock.now(),
+      });
+    }
+    this.adopt(claimed, claimStarted);
+    return claimed.length === free && free > 0;
+  }
+
+  /** Waits for a notify, the poll interval, or the next due run (as of the last full pass). */
+  async #idle(hasFreeSlots: boolean, afterFullPass: boolean): Promise<void> {
+    if (!afterFullPass) return this.#wakes.idle(this.#clock);
     let nextDue: number | null = null;
     if (hasFreeSlots) {
       try {
@@ -290,17 +295,12 @@ export class Worker {
         this.#hooks.onError(ensureError(error), "reading the next wake-up time");
       }
     }
-    if (this.#woken || !this.#running) return;
-    const now = this.#clock.now();
-    const at = Math.min(now + this.#config.pollMs, nextDue ?? Number.POSITIVE_INFINITY);
-    await new Promise<void>((resolve) => {
-      const cancel = this.#clock.setTimer(Math.max(at, now), () => this.#wake?.());
-      this.#wake = () => {
-        this.#wake = undefined;
-        cancel();
-        resolve();
-      };
-    });
+    if (!this.#running) return;
+    const at = Math.min(
+      this.#clock.now() + this.#config.pollMs,
+      nextDue ?? Number.POSITIVE_INFINITY,
+    );
+    await this.#wakes.idle(this.#clock, at);
   }
 
   #scope() {

@@ -1,0 +1,65 @@
+import type { Clock } from "../core/clock.ts";
+import type { WakeReason } from "../store/store.ts";
+
+/**
+ * What a pass of the claim loop does. `full`: the worker's duties (admissions, due
+ * schedules), a claim, then a read of the next due moment. `admissions`: the admissions
+ * alone, when the only news since the last pass was runs a `cairn server` started: they
+ * are claimable by nobody until admitted (the admission claims them for the free slots),
+ * so on PostgreSQL the other three statements were round trips that found nothing, on the
+ * path of every such run.
+ */
+export type ClaimPass = "full" | "admissions";
+
+/**
+ * The claim loop's wake-ups: whether one came, which pass it asks for, and the idle wait
+ * until the next one. An admissions-only pass keeps the deadline of the last full one, so a
+ * stream of admission wake-ups cannot put off the timers, polls and schedules it serves.
+ */
+export class LoopWake {
+  #woken = false;
+  #full = true; // the first pass is full
+  #wake: (() => void) | undefined;
+  #deadline = Number.NEGATIVE_INFINITY;
+
+  /** Something may be claimable now (or, for `"admission"`, may only need admitting). */
+  notify(reason?: WakeReason): void {
+    this.#woken = true;
+    if (reason !== "admission") this.#full = true;
+    this.#wake?.();
+  }
+
+  /** True when a wake-up came since the current pass began. */
+  get woken(): boolean {
+    return this.#woken;
+  }
+
+  /** Begins a pass: the wake-ups so far are served by it. */
+  begin(): ClaimPass {
+    const pass = this.#full ? "full" : "admissions";
+    this.#woken = false;
+    this.#full = false;
+    return pass;
+  }
+
+  /**
+   * Waits for a wake-up, or until `deadline` (when given; else the last one set), then asks
+   * for a full pass: timers, polls and schedules are served by full passes only.
+   */
+  async idle(clock: Clock, deadline?: number): Promise<void> {
+    if (deadline !== undefined) this.#deadline = deadline;
+    if (this.#woken) return;
+    const at = Math.max(this.#deadline, clock.now());
+    await new Promise<void>((resolve) => {
+      const cancel = clock.setTimer(at, () => {
+        this.#full = true;
+        this.#wake?.();
+      });
+      this.#wake = () => {
+        this.#wake = undefined;
+        cancel();
+        resolve();
+      };
+    });
+  }
+}
