@@ -1,4 +1,5 @@
 import { afterEach, expect, it } from "vitest";
+import { serialize } from "../src/core/serializer.ts";
 import { Engine } from "../src/engine/engine.ts";
 import { Cairn, defineWorkflow } from "../src/index.ts";
 import { type TestCairn, waitForStatus } from "../src/testing/index.ts";
@@ -67,24 +68,57 @@ it("result() in an engine without workers returns a run another engine executed"
 
 // A run started by a process without the code (a `cairn server`) is claimable by nobody
 // until a worker admits it, and the admission claims it. So on PostgreSQL, whose wake-up
-// says so, the worker's pass is the admission alone: no claim and no read of the next due
-// moment, two round trips that found nothing on the path of every such run. (On SQLite a
-// wake-up says nothing and the pass is a full one.)
-it("a worker woken for a run started without its code admits it, and only admits", async () => {
-  worker = await testCairn({ workflows: [greet] });
-  starter = await Cairn.open({ db: worker.db, workflows: [], clock: worker.clock });
-  const first = await starter.start("greet", { to: "ada" });
-  expect(await worker.cairn.handle(first.id).result()).toBe("hello ada");
-  const store = worker.cairn.store;
-  const calls = { claimRuns: 0, nextWakeAt: 0 };
-  for (const name of ["claimRuns", "nextWakeAt"] as const) {
+// says so and carries a lone start's id and input, the worker's pass is the admission
+// alone: no read of the pending runs, no claim and no read of the next due moment, three
+// round trips that found nothing new on the path of every such run. (On SQLite a wake-up
+// says nothing and the pass is a full one.)
+const counted = ["pendingAdmission", "claimRuns", "nextWakeAt"] as const;
+
+/** Counts the calls the worker's engine makes to some of its store's methods (the real store's). */
+function countCalls(cairn: Cairn): Record<(typeof counted)[number], number> {
+  const store = cairn.store;
+  const calls = { pendingAdmission: 0, claimRuns: 0, nextWakeAt: 0 };
+  for (const name of counted) {
     const original = store[name].bind(store) as (...args: unknown[]) => Promise<never>;
     store[name] = ((...args: unknown[]) => {
       calls[name]++;
       return original(...args);
     }) as never;
   }
+  return calls;
+}
+
+it("a worker woken for a run started without its code admits it, and only admits", async () => {
+  worker = await testCairn({ workflows: [greet] });
+  starter = await Cairn.open({ db: worker.db, workflows: [], clock: worker.clock });
+  const first = await starter.start("greet", { to: "ada" });
+  expect(await worker.cairn.handle(first.id).result()).toBe("hello ada");
+  const calls = countCalls(worker.cairn);
   const second = await starter.start("greet", { to: "grace" });
   expect(await worker.cairn.handle(second.id).result()).toBe("hello grace");
-  if (testStore === "postgres") expect(calls).toEqual({ claimRuns: 0, nextWakeAt: 0 });
+  if (testStore === "postgres") {
+    expect(calls).toEqual({ pendingAdmission: 0, claimRuns: 0, nextWakeAt: 0 });
+  }
+});
+
+// PostgreSQL refuses a notice of 8,000 bytes or more: the insert would fail. The run's id
+// and input ride along up to 7,999 bytes of payload (U+0001, workflow, U+0002, id, U+0002,
+// input); one byte more and the worker reads the run instead.
+it("a run whose id and input fill a wake-up to its limit, or pass it, is admitted either way", async () => {
+  worker = await testCairn({ workflows: [greet] });
+  starter = await Cairn.open({ db: worker.db, workflows: [], clock: worker.clock });
+  const warm = await starter.start("greet", { to: "ada" });
+  await worker.cairn.handle(warm.id).result();
+  const overhead =
+    3 + "greet".length + "edge-run-1".length + serialize({ to: "" }, "input", 1_000_000).length;
+  for (const [id, extra, reads] of [
+    ["edge-run-1", 0, 0],
+    ["edge-run-2", 1, 1],
+  ] as const) {
+    const to = "x".repeat(7_999 - overhead + extra);
+    const calls = countCalls(worker.cairn);
+    const run = await starter.start("greet", { to }, { id });
+    expect(await worker.cairn.handle(run.id).result()).toBe(`hello ${to}`);
+    if (testStore === "postgres") expect(calls.pendingAdmission).toBe(reads);
+  }
 });

@@ -1,6 +1,7 @@
 import { ensureError } from "../core/errors.ts";
 import { deserialize, serializeError } from "../core/serializer.ts";
 import type { RegistryStore, RunAdmission } from "../store/registry-store.ts";
+import type { NoticedRun } from "../store/store.ts";
 import { leaseMoment } from "../worker/lease-watch.ts";
 import { directClaim } from "./direct-claim.ts";
 import type { Engine } from "./engine.ts";
@@ -23,8 +24,13 @@ export async function admitPending(
   > & {
     store: Pick<RegistryStore, "pendingAdmission" | "admitRuns">;
   },
+  noticed?: readonly NoticedRun[],
 ): Promise<void> {
-  const pending = await engine.store.pendingAdmission([...engine.registry.keys()], batch);
+  // Runs the wake-ups carried need no read (the admission's write skips any admitted since).
+  const pending =
+    noticed && noticed.length <= batch
+      ? noticed
+      : await engine.store.pendingAdmission([...engine.registry.keys()], batch);
   if (pending.length === 0) return;
   // Before the clock is read for the leases' end: the worker's view of them must not start later.
   const claimedAt = leaseMoment(engine.clock);

@@ -74,7 +74,7 @@ export function startWorker(engine: Engine, options: WorkerOptions = {}): Worker
       onUnattributedError: (error, source) => onUncaught(error, { source, attributed: "none" }),
       beforeClaim: async (pass) => {
         await engine.flows.refreshIfDue();
-        if (pass === "admissions") return admitPending(engine);
+        if (!pass.full) return admitPending(engine, pass.noticed);
         // Independent duties, run side by side: on PostgreSQL each is a round trip, and
         // a claim waited for both in turn before it could take the runs just admitted.
         const duties = await Promise.allSettled([admitPending(engine), fireSchedules(engine)]);

@@ -16,7 +16,6 @@ import type {
   RunSearch,
   SetOp,
   Store,
-  WakeReason,
 } from "../store/store.ts";
 import { admitRuns, pendingAdmission } from "./admit-runs.ts";
 import { cancelRun } from "./cancel-run.ts";
@@ -41,12 +40,13 @@ import { postgresRememberWebhookSignature } from "./remember-webhook-signature.t
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
 import { onEndNotice } from "./run-end-notice.ts";
-import { endedChannel, wakeChannel, wakeReason } from "./run-statements.ts";
+import { endedChannel, wakeChannel } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
 import { sendSignal } from "./send-signal.ts";
 import { StartBatcher } from "./start-batcher.ts";
 import { transactionalStep } from "./transactional-step.ts";
 import { StoreListeners } from "./wake-listener.ts";
+import { type OnWake, onWakeNotice } from "./wake-notice.ts";
 
 export { wakeChannel };
 
@@ -468,8 +468,8 @@ export class PostgresStore implements Store {
    * checked every few seconds and replaced when it went deaf (see `WakeListener`); `onWake`
    * is also called, without a reason, whenever it restarts. Hints only: the worker polls.
    */
-  subscribe(onWake: (reason?: WakeReason) => void): Promise<() => Promise<void>> {
-    return this.#listening.listen(wakeChannel, (payload) => onWake(wakeReason(payload)));
+  subscribe(onWake: OnWake): Promise<() => Promise<void>> {
+    return this.#listening.listen(wakeChannel, onWakeNotice(onWake));
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { PendingQuery, Row, Sql } from "postgres";
-import type { NewRun, RunRecord, WakeReason } from "../store/store.ts";
+import type { NewRun, RunRecord } from "../store/store.ts";
 import { newRunValues, runColumns } from "./rows.ts";
+import { insertedRunNotice, insertedRunNoticeWithInput } from "./wake-notice.ts";
 
 /**
  * The run's next delivery sequence number, for an outcome the store resolves (a due sleep,
@@ -15,21 +16,10 @@ export type RunClaim = { owner: string; leaseUntil: number };
 /**
  * The channel every wake-up is sent on, one per schema so that the Cairns sharing a
  * database do not wake each other: `cairn_wake_` and the md5 of the schema's name (a channel
- * name must stay under 64 bytes). The payload is the workflow that has work.
+ * name must stay under 64 bytes). The payload is the workflow that has work (for runs that
+ * await admission, see `wake-notice.ts`).
  */
 export const wakeChannel = "'cairn_wake_' || md5(current_schema())";
-
-/**
- * Starts the payload of a wake-up for runs inserted unadmitted (a `cairn server` started
- * them): a worker then only admits, with no claim pass, schedule read or next-due read, as
- * such runs are claimable by nobody until admitted. U+0001 cannot begin a workflow name
- * (names hold no control characters).
- */
-const admissionNoticePrefix = "chr(1)";
-
-/** What a wake-up's payload says (see `admissionNoticePrefix`). */
-export const wakeReason = (payload = ""): WakeReason | undefined =>
-  payload.startsWith("\u0001") ? "admission" : undefined;
 
 /**
  * The channel on which the schema announces every run that ends, with the run's id as the
@@ -66,10 +56,8 @@ export function insertRuns(
   return sql(insertRunsText, ...arrays) as PendingQuery<Row[]>;
 }
 
-const insertReturning = `ON CONFLICT DO NOTHING
-    RETURNING *, (SELECT pg_notify(${wakeChannel},
-      CASE WHEN admitted THEN workflow ELSE ${admissionNoticePrefix} || workflow END)
-      WHERE status = 'queued') AS notified`;
+const insertReturning = (notice: string) => `ON CONFLICT DO NOTHING
+    RETURNING *, (SELECT pg_notify(${wakeChannel}, ${notice}) WHERE status = 'queued') AS notified`;
 
 /**
  * `insertRuns` of one run (a start, most often), a parameter per column where the batch
@@ -80,7 +68,7 @@ const insertRunText = `INSERT INTO runs (${runColumns.map(([name]) => `"${name}"
     VALUES (${runColumns
       .map(([, type], i) => `$${i + 1}::${type === "boolean" ? "text::boolean" : type}`)
       .join(", ")})
-    ${insertReturning}`;
+    ${insertReturning(insertedRunNoticeWithInput)}`;
 
 /**
  * `insertRuns`'s statement, one parameter per column, as a template built once: composing
@@ -96,7 +84,7 @@ const insertRunsText: TemplateStringsArray = (() => {
     `INSERT INTO runs (${names})\n    SELECT * FROM unnest(`,
     ...casts.slice(0, -1).map((cast) => `${cast}, `),
     `${casts[casts.length - 1]})
-    ${insertReturning}`,
+    ${insertReturning(insertedRunNotice)}`,
   ];
   return Object.assign(strings, { raw: strings });
 })();

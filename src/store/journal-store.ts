@@ -9,6 +9,9 @@ import type { JournalEntry, NewRun, RunRecord } from "./run-records.ts";
  */
 export type WakeReason = "admission";
 
+/** A run awaiting admission, as a wake-up may carry it: what an admission needs of it. */
+export type NoticedRun = Pick<RunRecord, "id" | "workflow" | "input">;
+
 export interface ClaimScope {
   workflows: readonly string[];
   /** (Default: ["default"]) */
@@ -149,10 +152,11 @@ export interface JournalStore {
   /**
    * Calls `onWake` whenever another process makes work due (PostgreSQL `LISTEN/NOTIFY`),
    * with `"admission"` where the store can tell that only runs awaiting a worker's
-   * admission arrived (nothing became claimable). Resolves to an unsubscribe function.
-   * Absent where there is no such channel; the worker then relies on its poll.
+   * admission arrived (nothing became claimable), and the run where the wake-up carries it.
+   * Resolves to an unsubscribe function. Absent where there is no such channel; the worker
+   * then relies on its poll.
    */
-  subscribe?(onWake: (reason?: WakeReason) => void): Promise<() => Promise<void>>;
+  subscribe?(onWake: (reason?: WakeReason, run?: NoticedRun) => void): Promise<() => Promise<void>>;
   /**
    * Calls `onEnded` soon after runs end in any process (completed, failed or cancelled),
    * with their ids: where the store announces every end (PostgreSQL `NOTIFY`), any run's;

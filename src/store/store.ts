@@ -15,6 +15,7 @@ export type {
   JournalOp,
   JournalOpResult,
   JournalStore,
+  NoticedRun,
   RunOutcome,
   SetOp,
   WaitRegistration,

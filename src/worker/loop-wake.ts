@@ -1,15 +1,19 @@
 import type { Clock } from "../core/clock.ts";
-import type { WakeReason } from "../store/store.ts";
+import type { NoticedRun, WakeReason } from "../store/store.ts";
 
 /**
- * What a pass of the claim loop does. `full`: the worker's duties (admissions, due
- * schedules), a claim, then a read of the next due moment. `admissions`: the admissions
- * alone, when the only news since the last pass was runs a `cairn server` started: they
- * are claimable by nobody until admitted (the admission claims them for the free slots),
- * so on PostgreSQL the other three statements were round trips that found nothing, on the
- * path of every such run.
+ * What a pass of the claim loop does. A full one: the worker's duties (admissions, due
+ * schedules), a claim, then a read of the next due moment. Otherwise the admissions alone,
+ * when the only news since the last pass was runs a `cairn server` started: they are
+ * claimable by nobody until admitted (the admission claims them for the free slots), so on
+ * PostgreSQL the other three statements were round trips that found nothing, on the path
+ * of every such run.
  */
-export type ClaimPass = "full" | "admissions";
+export interface ClaimPass {
+  full: boolean;
+  /** An admissions pass's runs, where the wake-ups carried every one: no read of them. */
+  noticed?: readonly NoticedRun[];
+}
 
 /**
  * The claim loop's wake-ups: whether one came, which pass it asks for, and the idle wait
@@ -21,11 +25,16 @@ export class LoopWake {
   #full = true; // the first pass is full
   #wake: (() => void) | undefined;
   #deadline = Number.NEGATIVE_INFINITY;
+  #noticed: NoticedRun[] = [];
+  /** An admission wake-up came without its run since the pass began: the pass reads them. */
+  #unnoticed = false;
 
-  /** Something may be claimable now (or, for `"admission"`, may only need admitting). */
-  notify(reason?: WakeReason): void {
+  /** Something may be claimable now (or, for `"admission"`, `run` or others need admitting). */
+  notify(reason?: WakeReason, run?: NoticedRun): void {
     this.#woken = true;
     if (reason !== "admission") this.#full = true;
+    else if (run) this.#noticed.push(run);
+    else this.#unnoticed = true;
     this.#wake?.();
   }
 
@@ -34,11 +43,18 @@ export class LoopWake {
     return this.#woken;
   }
 
-  /** Begins a pass: the wake-ups so far are served by it. */
+  /** Begins a pass, which serves the wake-ups so far. */
   begin(): ClaimPass {
-    const pass = this.#full ? "full" : "admissions";
+    // No wake-up since the last pass: the loop goes on of its own accord (its claim took
+    // every free slot, and more may be due), which takes a full pass.
+    const pass: ClaimPass =
+      this.#full || !this.#woken
+        ? { full: true }
+        : { full: false, ...(this.#unnoticed ? {} : { noticed: this.#noticed }) };
     this.#woken = false;
     this.#full = false;
+    this.#noticed = [];
+    this.#unnoticed = false;
     return pass;
   }
 

@@ -6,7 +6,7 @@ import type { EngineEvent } from "../core/engine-event.ts";
 import { ensureError, LeaseLostError, RunCancelledError } from "../core/errors.ts";
 import type { RunId } from "../core/types.ts";
 import type { Workflow } from "../core/workflow.ts";
-import type { ClaimedRun, JournalStore, WakeReason } from "../store/journal-store.ts";
+import type { ClaimedRun, JournalStore, NoticedRun, WakeReason } from "../store/journal-store.ts";
 import type { JournalEntry, RunRecord } from "../store/run-records.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { UiStore } from "../store/ui-store.ts";
@@ -161,7 +161,7 @@ export class Worker {
     this.#beat();
     // Other processes' new work wakes us at once where the store can tell (LISTEN/NOTIFY).
     this.#unsubscribe = this.#store
-      .subscribe?.((reason) => this.notify(reason))
+      .subscribe?.((reason, run) => this.notify(reason, run))
       .then((unsubscribe) => {
         this.#hearsWakeUps = true;
         return unsubscribe;
@@ -185,8 +185,8 @@ export class Worker {
   }
 
   /** Something may be claimable now: wake the loop. */
-  notify(reason?: WakeReason): void {
-    this.#wakes.notify(reason);
+  notify(reason?: WakeReason, run?: NoticedRun): void {
+    this.#wakes.notify(reason, run);
   }
 
   /**
@@ -244,7 +244,7 @@ export class Worker {
           });
           // Admissions before the claim may have taken slots (see `adopt`).
           free = this.freeSlots();
-          if (pass === "full") claimedAll = await this.#claim(free);
+          if (pass.full) claimedAll = await this.#claim(free);
         } catch (error) {
           failed = true;
           this.#hooks.onError(ensureError(error), "claiming runs");
@@ -257,7 +257,7 @@ export class Worker {
         continue;
       }
       // After a failed claim, wait a poll interval rather than retry due work at once.
-      await this.#idle(free > 0 && !failed, pass === "full");
+      await this.#idle(free > 0 && !failed, pass.full);
     }
   }
 
