@@ -1,7 +1,6 @@
 import type { RunId, RunStatus } from "../core/types.ts";
 import type { JournalEntry, NewRun, RunRecord } from "./run-records.ts";
 
-/** Which runs a worker takes. */
 /**
  * Why a store woke its subscriber, where it knows: `"admission"` when the only news is runs
  * started by a process without their code (a `cairn server`), which a worker must admit
@@ -12,6 +11,7 @@ export type WakeReason = "admission";
 /** A run awaiting admission, as a wake-up may carry it: what an admission needs of it. */
 export type NoticedRun = Pick<RunRecord, "id" | "workflow" | "input">;
 
+/** Which runs a worker takes. */
 export interface ClaimScope {
   workflows: readonly string[];
   /** (Default: ["default"]) */
