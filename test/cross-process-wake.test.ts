@@ -122,3 +122,21 @@ it("a run whose id and input fill a wake-up to its limit, or pass it, is admitte
     if (testStore === "postgres") expect(calls.pendingAdmission).toBe(reads);
   }
 });
+
+// Starts made in one turn share one insert, whose notice names only the workflow (200 runs'
+// inputs would be 200 notices to every worker): the admissions pass then reads the runs.
+it("a worker woken for a batch of runs started without its code reads them and admits them", async () => {
+  worker = await testCairn({ workflows: [greet] });
+  starter = await Cairn.open({ db: worker.db, workflows: [], clock: worker.clock });
+  const warm = await starter.start("greet", { to: "ada" });
+  await worker.cairn.handle(warm.id).result();
+  const calls = countCalls(worker.cairn);
+  const names = Array.from({ length: 20 }, (_, i) => `n${i}`);
+  // The test clock never moves: no poll, only the wake-up brings the worker.
+  const runs = await Promise.all(names.map((to) => starter?.start("greet", { to })));
+  const results = await Promise.all(
+    runs.map((run) => run && worker?.cairn.handle(run.id).result()),
+  );
+  expect(results).toEqual(names.map((to) => `hello ${to}`));
+  if (testStore === "postgres") expect(calls.pendingAdmission).toBeGreaterThan(0);
+});

@@ -3,13 +3,11 @@ import { deserialize, serializeError } from "../core/serializer.ts";
 import type { RegistryStore, RunAdmission } from "../store/registry-store.ts";
 import type { NoticedRun } from "../store/store.ts";
 import { leaseMoment } from "../worker/lease-watch.ts";
+import { admissionBatch } from "../worker/loop-wake.ts";
 import { directClaim } from "./direct-claim.ts";
 import type { Engine } from "./engine.ts";
 import { runOptionsFor } from "./new-run.ts";
 import { validateInput } from "./validate-input.ts";
-
-/** Runs admitted per transaction at most. */
-const batch = 100;
 
 /**
  * Admits runs that processes without the code started for this process's workflows: their
@@ -28,9 +26,7 @@ export async function admitPending(
 ): Promise<void> {
   // Runs the wake-ups carried need no read (the admission's write skips any admitted since).
   const pending =
-    noticed && noticed.length <= batch
-      ? noticed
-      : await engine.store.pendingAdmission([...engine.registry.keys()], batch);
+    noticed ?? (await engine.store.pendingAdmission([...engine.registry.keys()], admissionBatch));
   if (pending.length === 0) return;
   // Before the clock is read for the leases' end: the worker's view of them must not start later.
   const claimedAt = leaseMoment(engine.clock);
@@ -63,5 +59,5 @@ export async function admitPending(
   // Admitted runs left for a claim (no slot here, flow control, a delay) wake the loop, and
   // so does a full batch: more may wait, and their NOTIFY was heard already.
   const unclaimed = admissions.length - rejected.length > claimed.length;
-  if (unclaimed || pending.length === batch) engine.notify();
+  if (unclaimed || pending.length === admissionBatch) engine.notify();
 }

@@ -80,7 +80,7 @@ export class RecyclingPool {
    * ends a Node process (it hit the fault tests' harness in Q-P1).
    */
   typesKnown(): void {
-    this.#current.options.fetch_types = false;
+    keepFetchedTypes(this.#current);
   }
 
   /**
@@ -246,10 +246,17 @@ async function openEveryConnection(pool: Sql): Promise<void> {
   if (failure && opened.every((o) => o.status === "rejected")) throw failure.reason;
 }
 
+/**
+ * Makes `sql`'s new connections reuse the array types it has fetched instead of fetching
+ * them again: postgres.js leaves that fetch's promise unhandled (see `typesKnown`).
+ */
+export function keepFetchedTypes(sql: Sql): void {
+  (sql.options as unknown as { fetch_types: boolean }).fetch_types = false;
+}
+
 /** Gives `to` the array types `from` fetched (see `typesKnown`), if it has them. */
 function reuseTypes(from: Sql, to: Sql): void {
   type TypeOptions = {
-    fetch_types: boolean;
     parsers: Record<number, unknown>;
     serializers: Record<number, unknown>;
     shared: { typeArrayMap: Record<number, number> };
@@ -260,5 +267,5 @@ function reuseTypes(from: Sql, to: Sql): void {
   Object.assign(target.parsers, source.parsers);
   Object.assign(target.serializers, source.serializers);
   Object.assign(target.shared.typeArrayMap, source.shared.typeArrayMap);
-  target.fetch_types = false;
+  keepFetchedTypes(to);
 }

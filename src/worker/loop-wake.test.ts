@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunId } from "../core/types.ts";
 import { TestClock } from "../testing/test-clock.ts";
-import { LoopWake } from "./loop-wake.ts";
+import { admissionBatch, LoopWake } from "./loop-wake.ts";
 
 const run = (id: string) => ({ id: id as RunId, workflow: "w", input: "{}" });
 
@@ -26,6 +26,15 @@ describe("the claim loop's wake-ups", () => {
     expect(wakes.begin()).toEqual({ full: false, noticed: [run("e")] });
     // A pass with no wake-up before it (the last claim filled every slot, more may be due).
     expect(wakes.begin()).toEqual({ full: true });
+  });
+
+  it("holds at most a batch of noticed runs: past it, the admissions pass reads them", () => {
+    const wakes = new LoopWake();
+    wakes.begin();
+    for (let i = 0; i < admissionBatch; i++) wakes.notify("admission", run(`r${i}`));
+    expect(wakes.begin().noticed).toHaveLength(admissionBatch);
+    for (let i = 0; i <= admissionBatch; i++) wakes.notify("admission", run(`r${i}`));
+    expect(wakes.begin()).toEqual({ full: false });
   });
 
   it("waits after an admissions-only pass until the deadline of the last full one, then asks for a full pass", async () => {

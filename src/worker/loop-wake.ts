@@ -11,9 +11,15 @@ import type { NoticedRun, WakeReason } from "../store/store.ts";
  */
 export interface ClaimPass {
   full: boolean;
-  /** An admissions pass's runs, where the wake-ups carried every one: no read of them. */
+  /** An admissions pass's runs, where the wake-ups carried every one (at most a batch): no read. */
   noticed?: readonly NoticedRun[];
 }
+
+/**
+ * Runs admitted per transaction at most. More runs than this noticed before a pass: the pass
+ * reads a batch of them instead of holding every one's input (a burst of starts).
+ */
+export const admissionBatch = 100;
 
 /**
  * The claim loop's wake-ups: whether one came, which pass it asks for, and the idle wait
@@ -33,8 +39,12 @@ export class LoopWake {
   notify(reason?: WakeReason, run?: NoticedRun): void {
     this.#woken = true;
     if (reason !== "admission") this.#full = true;
-    else if (run) this.#noticed.push(run);
-    else this.#unnoticed = true;
+    else if (run && !this.#unnoticed && this.#noticed.length < admissionBatch) {
+      this.#noticed.push(run);
+    } else {
+      this.#unnoticed = true;
+      this.#noticed = [];
+    }
     this.#wake?.();
   }
 

@@ -240,7 +240,7 @@ export class Worker {
         try {
           await this.#renewIfDue();
           await this.#hooks.beforeClaim?.(pass).catch((error) => {
-            this.#hooks.onError(ensureError(error), "firing due schedules");
+            this.#hooks.onError(ensureError(error), "admitting runs and firing due schedules");
           });
           // Admissions before the claim may have taken slots (see `adopt`).
           free = this.freeSlots();

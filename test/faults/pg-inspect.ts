@@ -4,6 +4,7 @@
  * are), and the journal's uniqueness, both as a constraint and as data.
  */
 import postgres from "postgres";
+import { keepFetchedTypes } from "../../src/store-postgres/recycling-pool.ts";
 import { type DbSnapshot, type RunRow, type StepRow, stepId } from "../crash/db.ts";
 
 export interface Inspector {
@@ -30,12 +31,10 @@ export async function inspector(url: string, schema: string): Promise<Inspector>
     connect_timeout: 10,
     connection: { search_path: `"${schema}"`, application_name: "cairn-fault-harness" },
   });
-  // postgres.js fetches the array types on every new connection and leaves that fetch's
-  // promise unhandled: a restart that resets a reconnected connection during it ended the
-  // test run with an unhandled rejection (Q-P1). Fetch them once, before any fault, and
-  // keep them (the store does the same, see RecyclingPool.typesKnown).
+  // A restart that reset a reconnected connection while it fetched the array types ended
+  // the test run with an unhandled rejection (Q-P1): fetch them once, before any fault.
   await sql`SELECT 1`;
-  (sql.options as unknown as { fetch_types: boolean }).fetch_types = false;
+  keepFetchedTypes(sql);
   return {
     sql,
     async snapshot() {
