@@ -137,6 +137,12 @@ export async function runKillLoop(options: KillLoopOptions) {
     }
     const phase = victim.messages.at(-1)?.type ?? "spawned";
     const exit = await victim.kill();
+    if (exit.code === 0 && victim.messages.some((m) => m.type === "done")) {
+      // It finished every order and exited while the kill was on its way (the race above
+      // saw the kill due first): nothing was interrupted, as when it exits before.
+      finishedEarly = true;
+      break;
+    }
     if (exit.signal !== "SIGKILL") {
       throw new Error(
         `lifetime ${victim.life} exited by itself (code ${exit.code}); stderr:\n${victim.stderr()}`,
