@@ -17,6 +17,7 @@ import { writeReport } from "./print.ts";
 import { ownCpuMs, processCpuMs } from "./process-cpu.ts";
 import { StartClient } from "./start-client.ts";
 import { median, round, roundSummary, type Summary, summarize } from "./stats.ts";
+import { measureWakeFloor } from "./wake-floor.ts";
 import { plan, startLatency, throughput, warmUp } from "./workloads.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -67,8 +68,13 @@ interface TopologyFigures {
   /** Against the in-process figures of the same run. */
   throughputRatio: number;
   p50Ratio: number;
+  /** W4-like p50 less the in-process p50: what the topology adds, cross-process wake-ups included. */
+  overInProcessMs: number;
   load1m: number;
 }
+
+/** Processes a W4-like run wakes one after another: the server, a worker, the waiting bench. */
+const wakeUpsPerRun = 3;
 
 export async function topologyBench(
   target: DatabaseTarget,
@@ -97,6 +103,9 @@ export async function topologyBench(
   console.log(
     `${Math.round(inProcess.w3.stepsPerSecond)} steps/s, p50 ${inProcess.w4.summary.median.toFixed(2)} ms`,
   );
+  process.stdout.write("cross-process wake-up … ");
+  const wake = await measureWakeFloor(quick ? 50 : 200);
+  console.log(`${wake.roundTripMs.toFixed(2)} ms there and back`);
   const topologies: TopologyFigures[] = [];
   for (const workers of [1, 2]) {
     process.stdout.write(`cairn server + ${workers} cairn worker process(es) … `);
@@ -107,6 +116,7 @@ export async function topologyBench(
       ...figures,
       throughputRatio: round(figures.stepsPerSecond / inProcess.w3.stepsPerSecond, 2),
       p50Ratio: round(figures.latency.median / inProcess.w4.summary.median, 2),
+      overInProcessMs: round(figures.latency.median - inProcess.w4.summary.median, 2),
       load1m,
     };
     topologies.push(entry);
@@ -120,6 +130,7 @@ export async function topologyBench(
     `  machine ${machine.cpuModel} · ${machine.cores} cores · Node ${machine.node} · ${machine.date}`,
     `  warm-up: in-process, ${warmedUp.rounds} rounds of every workload's shape; each topology's processes, ${counts.warmupPasses} W3-like passes and ${counts.latencyWarmups} W4-like runs before anything is measured`,
     `  in-process: W3 ${int(inProcess.w3.stepsPerSecond)} steps/s (passes ${inProcess.w3.passes.map((x) => int(x.stepsPerSecond)).join(", ")}), W4 p50 ${inProcess.w4.summary.median.toFixed(2)} ms p99 ${inProcess.w4.summary.p99.toFixed(2)} ms (load ${inProcess.load1m})`,
+    `  wake-up floor: a datagram to an idle process and back, ${wake.gapMs} ms after the last, ${wake.roundTripMs.toFixed(2)} ms p50 (p90 ${wake.roundTripP90Ms.toFixed(2)}): one process waking another ≈ ${wake.oneWayMs.toFixed(2)} ms; a W4-like run wakes ${wakeUpsPerRun} in turn (server, worker, waiter), ≈ ${(wakeUpsPerRun * wake.oneWayMs).toFixed(2)} ms over in-process that no code of ours can save`,
     "",
     "workers  W3-like steps/s (× in-process, target ≥ 0.8)  W4-like p50 / p99 (× in-process p50, target ≤ 2)  verdict",
   ];
@@ -131,6 +142,13 @@ export async function topologyBench(
     if (ok) met++;
     lines.push(
       `${String(t.workers).padEnd(7)}  ${`${int(t.stepsPerSecond)} (${t.throughputRatio.toFixed(2)}×; passes ${t.passes.map(int).join(", ")})`.padEnd(44)}  ${`${t.latency.median.toFixed(2)} / ${t.latency.p99.toFixed(2)} ms (${t.p50Ratio.toFixed(2)}×)`.padEnd(49)}  ${ok ? "PASS" : "MISS"}   load ${t.load1m}`,
+    );
+  }
+  lines.push("", "W4-like p50 over in-process (the wake-up floor's share)");
+  for (const t of topologies) {
+    const floorMs = wakeUpsPerRun * wake.oneWayMs;
+    lines.push(
+      `${String(t.workers).padEnd(7)}  +${t.overInProcessMs.toFixed(2)} ms (${floorMs.toFixed(2)} ms, ${Math.round((100 * floorMs) / Math.max(t.overInProcessMs, 0.01))} %)`,
     );
   }
   lines.push(
@@ -170,6 +188,7 @@ export async function topologyBench(
       latency: inProcess.w4.summary,
       load1m: inProcess.load1m,
     },
+    wakeFloor: { ...wake, wakeUpsPerRun },
     topologies,
   };
   const paths = writeReport({ ...report, dialect: `${target.dialect}-topology` }, resultsDir);
