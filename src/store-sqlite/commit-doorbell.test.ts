@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import { callCounter } from "../../test/support/call-counter.ts";
-import { newRun, stepEntry } from "../store/conformance-support.ts";
+import { newRun, runId, stepEntry } from "../store/conformance-support.ts";
 import { CommitDoorbell } from "./commit-doorbell.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
 import { SqliteStore } from "./sqlite-store.ts";
@@ -40,11 +40,11 @@ async function database() {
     });
     cleanups.push(() => db.close());
     cleanups.push(() => doorbell.close());
-    const commit = () => {
+    const commit = (reason?: "admission") => {
       write(() =>
         db.prepare("INSERT OR REPLACE INTO write_probes (id, probed_at) VALUES (1, 0)").run(),
       );
-      doorbell.ring();
+      doorbell.ring(reason);
     };
     return { db, doorbell, commit };
   };
@@ -108,6 +108,44 @@ it("wakes nobody for a datagram other than the listener's token", async () => {
   expect(heard.count).toBe(1);
 });
 
+it("says when a ring is for runs awaiting admission; a longer stray datagram wakes nobody", async () => {
+  const file = await database();
+  const [a, b] = [file.connection(), file.connection()];
+  const reasons: (string | undefined)[] = [];
+  let heard = () => {};
+  a.doorbell.listen((reason) => {
+    reasons.push(reason);
+    heard();
+  });
+  await a.doorbell.registered();
+  const { port, token } = a.db.prepare("SELECT port, token FROM commit_doorbells").get() as {
+    port: number;
+    token: string;
+  };
+  const stranger = createSocket("udp4");
+  cleanups.push(() => stranger.close());
+  const hears = (count: number) =>
+    new Promise<void>((resolve) => {
+      heard = () => reasons.length === count && resolve();
+    });
+  const send = (hex: string) =>
+    new Promise<void>((resolve, reject) =>
+      stranger.send(Buffer.from(hex, "hex"), port, "127.0.0.1", (e) => (e ? reject(e) : resolve())),
+    );
+  let next = hears(1);
+  b.commit("admission");
+  await next;
+  // In order from one socket: the token with a byte that means nothing yet, then a ring.
+  next = hears(2);
+  await send(`${token}02`);
+  await send(`${token}01`);
+  await next;
+  next = hears(3);
+  b.commit();
+  await next;
+  expect(reasons).toEqual(["admission", "admission", undefined]);
+});
+
 it("removes its row at close, and the rows of processes that died at a registration", async () => {
   const file = await database();
   const a = file.connection();
@@ -166,6 +204,41 @@ it("wakes a data-version watch at another process's ring, with no file events an
   await changed; // the test's own timeout is the guard
 });
 
+// A ring for runs awaiting admission wakes a worker for admissions alone. The change its
+// check finds may hold other commits too: those that ring wake the watch all the same.
+it("wakes a data-version watch for admissions at such a ring, and for everything at a plain one", async () => {
+  const file = await database();
+  const [a, b] = [file.connection(), file.connection()];
+  a.doorbell.listen(() => {});
+  await a.doorbell.registered();
+  const reasons: (string | undefined)[] = [];
+  let heard = () => {};
+  const hears = (count: number) =>
+    new Promise<void>((resolve) => {
+      heard = () => reasons.length === count && resolve();
+    });
+  const stop = watchDataVersion(
+    file.path,
+    () => a.db.open,
+    (reason) => {
+      reasons.push(reason);
+      heard();
+    },
+    { everyMs: 3_600_000, idleMs: 3_600_000, rings: (onRing) => a.doorbell.listen(onRing) },
+  );
+  cleanups.push(stop);
+  let next = hears(1);
+  b.commit("admission");
+  await next;
+  // Two commits before the watch checks: the admission ring's check takes both changes, and
+  // the plain ring that follows still wakes it, for everything.
+  next = hears(3);
+  b.commit("admission");
+  b.commit();
+  await next;
+  expect(reasons).toEqual(["admission", "admission", undefined]);
+});
+
 it("a store rings when it creates a run unclaimed and when a run ends, not for claimed starts and steps", async () => {
   const file = await database();
   const store = new SqliteStore(file.path);
@@ -191,10 +264,20 @@ it("a store rings when it creates a run unclaimed and when a run ends, not for c
     new Promise<void>((resolve) => {
       onHeard = (m) => m === expected && resolve();
     });
-  // A run created unclaimed is news to other processes' workers (a `cairn server`'s start).
+  // A run created unclaimed is news to other processes' workers (a `cairn server`'s start);
+  // created unadmitted (started without the code), it only needs admitting, and says so.
   let heardNow = hears(token);
   await store.createRun(newRun("r0"));
   await heardNow;
+  heardNow = hears(`${token}01`);
+  await store.createRun(newRun("p0", 1000, { admitted: false }));
+  await heardNow;
+  // Admitted and not taken here, it is claimable by other workers: a plain ring.
+  heardNow = hears(token);
+  const admission = { fields: { queue: "default" }, delayMs: 0 };
+  expect(await store.admitRuns([{ id: runId("p0"), admission }], 1000)).toEqual([]);
+  await heardNow;
+  const before = [token, `${token}01`, token];
   // A run created claimed runs here, and its steps concern nobody else: no ring for either.
   const { run } = await store.createRun(newRun("r1"), { owner: "w1", leaseUntil: 60_000 });
   const step = { type: "entry" as const, runId: run.id, token: run.fencingToken };
@@ -209,10 +292,10 @@ it("a store rings when it creates a run unclaimed and when a run ends, not for c
   ]);
   expect(ended).toMatchObject({ ok: true, status: "completed" });
   await heardNow;
-  expect(heard).toEqual([token, marker]);
+  expect(heard).toEqual([...before, marker]);
   // A resumed workflow's runs are claimable again, by any process's worker: that rings too.
   heardNow = hears(marker);
   await store.setWorkflowPaused("wf", false, 3000);
   await heardNow;
-  expect(heard).toEqual([token, marker, marker]);
+  expect(heard).toEqual([...before, marker, marker]);
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import type Database from "better-sqlite3";
+import type { WakeReason } from "../store/journal-store.ts";
 
 /** The store's writes: queued for the lock, or made now if the lock is free. */
 export interface Writes {
@@ -28,13 +29,18 @@ interface Doorbell {
  * datagram or a failed socket leaves the probes and timed checks to find the commit. A
  * listener's token is the datagram it expects, so a stray datagram on its port (or a ring
  * meant for the port's earlier owner) wakes nobody.
+ *
+ * A ring for a commit that only inserted runs awaiting admission (a `cairn server` started
+ * them) carries one byte more, 1, after the token: a worker woken by it admits them and does
+ * not claim (see `worker/loop-wake.ts`). A process from before the byte ignores such a ring,
+ * as any datagram that is not its token, and its probes find the commit.
  */
 export class CommitDoorbell {
   readonly #write: Writes;
   readonly #doorbells: Database.Statement;
   readonly #insert: Database.Statement;
   readonly #remove: Database.Statement;
-  readonly #onRing = new Set<() => void>();
+  readonly #onRing = new Set<(reason?: WakeReason) => void>();
   /** The process's one socket, bound to the loopback address: it sends rings and hears them. */
   #socket: Socket | undefined;
   /** Settles when the socket is bound (or failed to bind). */
@@ -55,8 +61,11 @@ export class CommitDoorbell {
     this.#remove = db.prepare("DELETE FROM commit_doorbells WHERE port = ? AND token = ?");
   }
 
-  /** Rings every other listening process; call it after a commit. Never throws. */
-  ring(): void {
+  /**
+   * Rings every other listening process; call it after a commit, with `"admission"` when the
+   * commit's only news is runs awaiting admission. Never throws.
+   */
+  ring(reason?: WakeReason): void {
     if (this.#closed) return;
     let doorbells: Doorbell[];
     try {
@@ -69,7 +78,12 @@ export class CommitDoorbell {
     const socket = this.#openSocket();
     for (const { port, token } of doorbells) {
       // A failed send is a lost hint; the callback keeps it from closing the socket.
-      if (port !== this.#ownPort) socket?.send(Buffer.from(token, "hex"), port, "127.0.0.1", noop);
+      if (port === this.#ownPort) continue;
+      const datagram = Buffer.from(
+        reason === "admission" ? `${token}${admissionByte}` : token,
+        "hex",
+      );
+      socket?.send(datagram, port, "127.0.0.1", noop);
     }
   }
 
@@ -77,7 +91,7 @@ export class CommitDoorbell {
    * Calls `onRing` when another process rings after its commit; the first listener registers
    * this process (`registered` says when it has). Returns the function that stops listening.
    */
-  listen(onRing: () => void): () => void {
+  listen(onRing: (reason?: WakeReason) => void): () => void {
     this.#onRing.add(onRing);
     this.#own ??= this.#register();
     return () => this.#onRing.delete(onRing);
@@ -113,7 +127,9 @@ export class CommitDoorbell {
     if (!socket) return undefined;
     const token = randomBytes(8);
     socket.on("message", (message) => {
-      if (message.equals(token)) for (const onRing of this.#onRing) onRing();
+      const reason = ringReason(message, token);
+      if (reason === null) return;
+      for (const onRing of this.#onRing) onRing(reason);
     });
     try {
       await this.#bound;
@@ -164,6 +180,19 @@ export class CommitDoorbell {
 }
 
 function noop(): void {}
+
+/** The byte, in hex, after the token of a ring for runs awaiting admission. */
+const admissionByte = "01";
+
+/** What a datagram rings for: null when it is not this listener's token (with a known reason). */
+function ringReason(message: Buffer, token: Buffer): WakeReason | undefined | null {
+  if (message.equals(token)) return undefined;
+  const admission =
+    message.length === token.length + 1 &&
+    message[token.length] === 1 &&
+    message.subarray(0, token.length).equals(token);
+  return admission ? "admission" : null;
+}
 
 /** dgram's `lookup`, for an IP address: answers at once, where `dns.lookup` waits a tick. */
 function loopbackLookup(

@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
 import Database from "better-sqlite3";
+import type { WakeReason } from "../store/journal-store.ts";
 import { installedNativeBinding } from "./open-database.ts";
 
 /** How often a subscriber looks whether the file changed (a read of shared memory) while it does. */
@@ -14,6 +15,14 @@ export const dataVersionCheckMs = 10;
  */
 export const dataVersionIdleCheckMs = 200;
 
+/**
+ * How long a change found by a probe or a timed check in another connection's commit waits
+ * for a ring to say what it was, once rings have been heard: a worker woken for everything
+ * by the probe that found a server's start made a full pass, though the ring on its way said
+ * the run only needed admitting. A change no ring explains wakes the subscriber this much
+ * later.
+ */
+const ringGraceMs = 2;
 /** How long after a write to the WAL the last probe for its commit runs (see `othersProbe`). */
 const probeForMsDefault = 64;
 /** For this long after a write to the WAL, probes are a millisecond apart (an fsync's time). */
@@ -35,7 +44,7 @@ export interface DataVersionWatchOptions {
    * Subscribes to other processes' rings after their commits (commit-doorbell.ts); returns
    * the function that unsubscribes. A ring checks at once, ahead of the probes.
    */
-  rings?: (onRing: () => void) => () => void;
+  rings?: (onRing: (reason?: WakeReason) => void) => () => void;
 }
 
 /**
@@ -59,7 +68,7 @@ export interface DataVersionWatchOptions {
 export function watchDataVersion(
   path: string,
   isOpen: () => boolean,
-  onChange: () => void,
+  onChange: (reason?: WakeReason) => void,
   options: DataVersionWatchOptions = {},
 ): () => void {
   if (path === ":memory:" || path === "") return () => {};
@@ -102,16 +111,35 @@ export function watchDataVersion(
         if (file === walName) probes.soon();
       })
     : undefined;
-  const stopRings = options.rings?.(() => check());
+  /** Rings have come: a change found otherwise waits `ringGraceMs` for one (see `check`). */
+  let ringsHeard = false;
+  let unexplained: NodeJS.Timeout | undefined;
+  const stopRings = options.rings?.((reason) => {
+    ringsHeard = true;
+    check(reason ?? "ring");
+  });
   const stop = () => {
     clearTimeout(timer);
+    clearTimeout(unexplained);
     stopRings?.();
     probes?.stop();
     watcher?.close();
     if (db.open) db.close();
   };
-  const check = () => {
+  /**
+   * `source`: a ring, which says what its commit was. A change found by a ring for runs
+   * awaiting admission wakes the subscriber for admissions only. A change found by a probe
+   * or a timed check wakes it for everything: at once when only this process committed
+   * (what its commits made claimable, a parent its run's end woke, say, is found so), else
+   * after a short wait for the ring that may be on its way and say more (the change is then
+   * the ring's). The other rings wake it even when the change was already found: an
+   * admission ring's check may have taken, as its own, a change that held their commit too.
+   * (A commit of this process's own found in the same wait as an admission ring is left to
+   * the next full pass: a timer, a poll, or any other wake-up.)
+   */
+  const check = (source?: WakeReason | "ring") => {
     if (!isOpen()) return stop();
+    const othersBefore = othersAtCheck;
     othersAtCheck = readOthers();
     let changed = false;
     try {
@@ -126,7 +154,21 @@ export function watchDataVersion(
     timer = setTimeout(check, pauseMs);
     // A watch must never keep a process alive that has nothing else to do.
     timer.unref();
-    if (changed) onChange();
+    if (source === undefined) {
+      if (!changed) return;
+      if (!ringsHeard || othersAtCheck === othersBefore) return onChange();
+      unexplained ??= setTimeout(() => {
+        unexplained = undefined;
+        onChange();
+      }, ringGraceMs);
+      return;
+    }
+    const waiting = unexplained !== undefined;
+    clearTimeout(unexplained);
+    unexplained = undefined;
+    if (source === "admission") {
+      if (changed || waiting) onChange("admission");
+    } else onChange();
   };
   timer = setTimeout(check, pauseMs);
   timer.unref();

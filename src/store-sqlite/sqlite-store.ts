@@ -18,6 +18,7 @@ import type {
   RunRecord,
   RunSearch,
   Store,
+  WakeReason,
   WriteLockWait,
 } from "../store/store.ts";
 import { admitRuns } from "./admit-runs.ts";
@@ -90,13 +91,14 @@ export class SqliteStore implements Store {
 
   /**
    * A write, and when `ring`, one other processes act on (a run created unclaimed, ended,
-   * cancelled or queued again, an event): rings them after its commit (commit-doorbell.ts).
-   * Steps' entries do not ring: a busy worker commits them hundreds of times a second, and
-   * nobody elsewhere waits on them.
+   * cancelled or queued again, an event): rings them after its commit (commit-doorbell.ts),
+   * saying `"admission"` when its only news is runs awaiting admission. Steps' entries do not
+   * ring: a busy worker commits them hundreds of times a second, and nobody elsewhere waits
+   * on them.
    */
-  async #writeAndRing<T>(fn: () => T, ring = true): Promise<T> {
+  async #writeAndRing<T>(fn: () => T, ring: boolean | WakeReason = true): Promise<T> {
     const value = await this.#write(fn);
-    if (ring) this.#doorbell.ring();
+    if (ring) this.#doorbell.ring(ring === true ? undefined : ring);
     return value;
   }
 
@@ -145,8 +147,12 @@ export class SqliteStore implements Store {
     let outcomes: ({ ok: true; value: CreateResult } | { ok: false; error: unknown })[];
     try {
       this.#createCommits++;
-      // Runs created claimed run here: only unclaimed ones are news to other processes.
-      const unclaimed = batch.some((create) => !create.claim);
+      // Runs created claimed run here: only unclaimed ones are news to other processes, and
+      // those a `cairn server` started only need admitting.
+      const unclaimed = batch.filter((create) => !create.claim);
+      const ring =
+        unclaimed.length > 0 &&
+        (unclaimed.every(({ run }) => run.admitted === false) ? "admission" : true);
       outcomes = await this.#writeAndRing(
         () =>
           batch.map(({ run, claim }) => {
@@ -159,7 +165,7 @@ export class SqliteStore implements Store {
               return { ok: false as const, error };
             }
           }),
-        unclaimed,
+        ring,
       );
     } catch (error) {
       for (const pending of batch) pending.reject(error);
@@ -379,7 +385,11 @@ export class SqliteStore implements Store {
     if (admissions.length === 0) return [];
     // Unsynced as claims are, unless it fails runs: an outcome someone may read and act on.
     const synced = admissions.some(({ admission }) => "error" in admission);
-    return this.#write(() => admitRuns(this.#sql, admissions, at), synced);
+    const claimed = await this.#write(() => admitRuns(this.#sql, admissions, at), synced);
+    // Runs admitted and not taken here are claimable by other workers, and failed ones have
+    // ended: news that no ring of an admission pass may hide (see data-version-watch.ts).
+    if (claimed.length < admissions.length) this.#doorbell.ring();
+    return claimed;
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {
@@ -451,8 +461,8 @@ export class SqliteStore implements Store {
     return this.#probe.probe(at);
   }
 
-  /** Other processes' commits wake the worker (data-version-watch.ts): no LISTEN in SQLite. */
-  async subscribe(onWake: () => void): Promise<() => Promise<void>> {
+  /** Other processes' commits wake the worker (data-version-watch.ts), for admissions alone where rung so. */
+  async subscribe(onWake: (reason?: WakeReason) => void): Promise<() => Promise<void>> {
     return this.#watchOthers(onWake);
   }
 
@@ -470,7 +480,7 @@ export class SqliteStore implements Store {
   }
 
   /** Resolves once other processes' commits ring this one (or it is known they cannot). */
-  async #watchOthers(onChange: () => void): Promise<() => Promise<void>> {
+  async #watchOthers(onChange: (reason?: WakeReason) => void): Promise<() => Promise<void>> {
     const othersVersion = this.#db.prepare("PRAGMA data_version").pluck();
     const stop = watchDataVersion(this.path, () => this.#db.open, onChange, {
       othersVersion: () => othersVersion.get(),
