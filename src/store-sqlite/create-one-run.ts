@@ -22,6 +22,7 @@ export function createOneRun(
     const row = sql.debounceRun.get(run.input, at, run.createdAt, run.workflow, run.debounce.key);
     if (row) return { run: toRun(row), created: false, debounced: true };
   }
-  const created = sql.insertRun.get(newRunParams(run, claim)) !== undefined;
-  return { run: toRun(sql.getRun.get(run.id)), created };
+  const inserted = sql.insertRun.get(newRunParams(run, claim));
+  if (inserted) return { run: toRun(inserted), created: true };
+  return { run: toRun(sql.getRun.get(run.id)), created: false };
 }

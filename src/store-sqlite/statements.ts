@@ -26,7 +26,7 @@ const statementSql = {
         @created_at, @started_at, @created_at, @available_at, @deadline_at, @lease_owner, @fencing_token,
         @queue, @priority, @concurrency_key, @concurrency_limit, @rate_key, @rate_limit, @rate_period_ms,
         @debounce_key, @schedule_id, @slot_at, @slot_end_at, @admitted, @workflow_version)
-      ON CONFLICT DO NOTHING RETURNING id`,
+      ON CONFLICT DO NOTHING RETURNING *`,
   // Takes the key unless a run that still exists took it after the cutoff (see 0009).
   claimIdempotency: `INSERT INTO run_idempotency (workflow, key, run_id, created_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (workflow, key) DO UPDATE SET run_id = excluded.run_id, created_at = excluded.created_at
