@@ -51,6 +51,21 @@ async function database() {
   return { path, connection, rows };
 }
 
+/** A socket of no process on the file, sending datagrams of its own choosing to `a`'s doorbell. */
+function stranger(a: { db: Database.Database }) {
+  const { port, token } = a.db.prepare("SELECT port, token FROM commit_doorbells").get() as {
+    port: number;
+    token: string;
+  };
+  const socket = createSocket("udp4");
+  cleanups.push(() => socket.close());
+  const send = (message: Buffer) =>
+    new Promise<void>((resolve, reject) =>
+      socket.send(message, port, "127.0.0.1", (error) => (error ? reject(error) : resolve())),
+    );
+  return { token, send };
+}
+
 it("rings every other listening process after a commit, and not itself", async () => {
   const file = await database();
   const [a, b, c] = [file.connection(), file.connection(), file.connection()];
@@ -90,16 +105,7 @@ it("wakes nobody for a datagram other than the listener's token", async () => {
   const heard = callCounter();
   a.doorbell.listen(heard.call);
   await a.doorbell.registered();
-  const { port, token } = a.db.prepare("SELECT port, token FROM commit_doorbells").get() as {
-    port: number;
-    token: string;
-  };
-  const stranger = createSocket("udp4");
-  cleanups.push(() => stranger.close());
-  const send = (message: Buffer) =>
-    new Promise<void>((resolve, reject) =>
-      stranger.send(message, port, "127.0.0.1", (error) => (error ? reject(error) : resolve())),
-    );
+  const { token, send } = stranger(a);
   const woken = heard.next();
   // In order from one socket on loopback: the stray datagram arrives before the ring.
   await send(Buffer.from("not the token"));
@@ -118,27 +124,18 @@ it("says when a ring is for runs awaiting admission; a longer stray datagram wak
     heard();
   });
   await a.doorbell.registered();
-  const { port, token } = a.db.prepare("SELECT port, token FROM commit_doorbells").get() as {
-    port: number;
-    token: string;
-  };
-  const stranger = createSocket("udp4");
-  cleanups.push(() => stranger.close());
+  const { token, send } = stranger(a);
   const hears = (count: number) =>
     new Promise<void>((resolve) => {
       heard = () => reasons.length === count && resolve();
     });
-  const send = (hex: string) =>
-    new Promise<void>((resolve, reject) =>
-      stranger.send(Buffer.from(hex, "hex"), port, "127.0.0.1", (e) => (e ? reject(e) : resolve())),
-    );
   let next = hears(1);
   b.commit("admission");
   await next;
   // In order from one socket: the token with a byte that means nothing yet, then a ring.
   next = hears(2);
-  await send(`${token}02`);
-  await send(`${token}01`);
+  await send(Buffer.from(`${token}02`, "hex"));
+  await send(Buffer.from(`${token}01`, "hex"));
   await next;
   next = hears(3);
   b.commit();
