@@ -90,13 +90,16 @@ export async function createToken(
     );
   }
   const secret = `cairn_${randomBytes(32).toString("base64url")}`;
+  // One reading of the clock: two could straddle a millisecond, and a "30d" token would
+  // live 30 days and 1 ms.
+  const now = clock.now();
   const record = {
     id: `tok_${randomBytes(8).toString("hex")}`,
     name,
     role,
     secretHash: hashSecret(secret),
-    createdAt: clock.now(),
-    expiresAt: lifetimeMs === undefined ? null : clock.now() + lifetimeMs,
+    createdAt: now,
+    expiresAt: lifetimeMs === undefined ? null : now + lifetimeMs,
   };
   await tokens.create(record);
   return { ...toInfo({ ...record, revokedAt: null, lastUsedAt: null }), secret };
