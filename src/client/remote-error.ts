@@ -28,7 +28,11 @@ export class RemoteCairnError extends CairnError {
 
 /** Turns a non-2xx response into a {@link RemoteCairnError}, problem+json or not. */
 export async function errorFromResponse(response: Response): Promise<RemoteCairnError> {
-  const text = await response.text().catch(() => "");
+  return errorFromAnswer(response.status, await response.text().catch(() => ""));
+}
+
+/** Turns a non-2xx status and its body into a {@link RemoteCairnError}, problem+json or not. */
+export function errorFromAnswer(status: number, text: string): RemoteCairnError {
   let problem: {
     code?: unknown;
     detail?: unknown;
@@ -41,15 +45,15 @@ export async function errorFromResponse(response: Response): Promise<RemoteCairn
   } catch {
     // Not JSON (a proxy's error page): keep the status and the start of the text.
   }
-  const code = typeof problem.code === "string" ? problem.code : `http_${response.status}`;
+  const code = typeof problem.code === "string" ? problem.code : `http_${status}`;
   const message =
     typeof problem.detail === "string"
       ? problem.detail
       : typeof problem.title === "string"
         ? problem.title
-        : `HTTP ${response.status}: ${text.slice(0, 200)}`;
+        : `HTTP ${status}: ${text.slice(0, 200)}`;
   return new RemoteCairnError(code, message, {
-    status: response.status,
+    status,
     ...(typeof problem.type === "string" ? { type: problem.type } : {}),
     ...(typeof problem.requestId === "string" ? { requestId: problem.requestId } : {}),
   });
@@ -91,8 +95,9 @@ const notConnected = new Set([
 ]);
 
 /**
- * The error `fetch` threw for a request to `url`, as a {@link RemoteUnavailableError}; the
- * caller's own abort is returned as it is.
+ * The error `fetch` threw for a request to `url` (or one shaped like it: the network error
+ * as its `cause`), as a {@link RemoteUnavailableError}; the caller's own abort is returned
+ * as it is.
  */
 export function unavailableError(
   url: string,

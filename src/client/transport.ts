@@ -1,10 +1,19 @@
-import { errorFromResponse, RemoteCairnError, unavailableError } from "./remote-error.ts";
+import { HttpRequester } from "./http-request.ts";
+import {
+  errorFromAnswer,
+  errorFromResponse,
+  RemoteCairnError,
+  unavailableError,
+} from "./remote-error.ts";
 import { readServerSentEvents, type ServerSentEvent } from "./sse.ts";
 
 export interface ConnectOptions {
   /** API token (`cairn tokens create`), sent as `Authorization: Bearer …`. */
   token?: string;
-  /** The fetch to use. (Default: the global `fetch`) */
+  /**
+   * The fetch to use. (Default: `node:http` on kept-alive connections for requests, which
+   * costs less CPU than Node's `fetch`, and the global `fetch` for event streams)
+   */
   fetch?: typeof fetch;
   /**
    * Gives up on a request that gets no answer in this many ms, with a
@@ -23,12 +32,15 @@ export class Transport {
   readonly url: string;
   readonly #token: string | undefined;
   readonly #fetch: typeof fetch;
+  /** Sends the JSON requests where the caller brought no `fetch`. */
+  readonly #http: HttpRequester | undefined;
   readonly #timeoutMs: number | undefined;
 
   constructor(url: string, options: ConnectOptions = {}) {
     this.url = url.replace(/\/+$/, "");
     this.#token = options.token;
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#http = options.fetch ? undefined : new HttpRequester();
     this.#timeoutMs = options.timeoutMs;
   }
 
@@ -43,22 +55,29 @@ export class Transport {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }> {
-    let response: Response;
+    const init = {
+      method,
+      headers: this.#headers(body === undefined ? {} : { "Content-Type": "application/json" }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(this.#timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(this.#timeoutMs) }),
+    };
+    let status: number;
     let text: string;
     try {
-      response = await this.#fetch(`${this.url}${path}`, {
-        method,
-        headers: this.#headers(body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...(this.#timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(this.#timeoutMs) }),
-      });
-      if (!response.ok) throw await errorFromResponse(response);
-      text = await response.text();
+      if (this.#http) {
+        ({ status, text } = await this.#http.send(`${this.url}${path}`, init));
+        if (status < 200 || status > 299) throw errorFromAnswer(status, text);
+      } else {
+        const response = await this.#fetch(`${this.url}${path}`, init);
+        if (!response.ok) throw await errorFromResponse(response);
+        status = response.status;
+        text = await response.text();
+      }
     } catch (error) {
       if (error instanceof RemoteCairnError) throw error;
       throw unavailableError(this.url, error, this.#timeoutMs);
     }
-    return { status: response.status, body: (text === "" ? undefined : JSON.parse(text)) as T };
+    return { status, body: (text === "" ? undefined : JSON.parse(text)) as T };
   }
 
   /**

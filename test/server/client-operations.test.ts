@@ -193,6 +193,25 @@ describe("a server that does not answer", () => {
       await new Promise((r) => silent.close(r));
     }
   });
+
+  it("is broken when the connection closes halfway through the answer", async () => {
+    // Promises 100 bytes, sends 2, hangs up: the client must not take "{}" for an answer.
+    const halting: Server = createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "100" });
+      res.write("{}", () => res.socket?.destroy());
+    });
+    await new Promise<void>((r) => halting.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(halting.address() as { port: number }).port}`;
+    try {
+      const error = await connect(url)
+        .getRun("x")
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RemoteUnavailableError);
+      expect(error).toMatchObject({ reason: "broken", url });
+    } finally {
+      await new Promise((r) => halting.close(r));
+    }
+  });
 });
 
 /** A port nothing listens on (it was free a moment ago). */
