@@ -15,7 +15,7 @@ export interface HttpAnswer {
  *
  * Fails as `fetch` does, so one mapping to `RemoteUnavailableError` serves both: a network
  * error comes as the `cause` of a `TypeError`, and a `signal` that timed out as its reason
- * (a `TimeoutError`).
+ * (a `TimeoutError`). Idle kept-alive connections do not keep the process alive.
  */
 export class HttpRequester {
   readonly #agents = {
@@ -63,11 +63,5 @@ export class HttpRequester {
       req.on("error", fail);
       req.end(init.body);
     });
-  }
-
-  /** Closes the kept-alive connections. */
-  close(): void {
-    this.#agents["http:"].destroy();
-    this.#agents["https:"].destroy();
   }
 }
