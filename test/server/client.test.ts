@@ -167,8 +167,10 @@ describe("connect(url)", () => {
       requests.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
       return fetch(input, init);
     };
-    // Waits of 100 ms (half the request timeout): the held run outlasts a few of them.
-    const cairn = connect(h.url, { fetch: counting, timeoutMs: 200 });
+    // Waits of 500 ms (half the request timeout): the held run outlasts a few of them. Each
+    // answer has the other 500 ms to arrive: with 100 ms, a loaded machine's PostgreSQL run
+    // once missed it (the request timed out).
+    const cairn = connect(h.url, { fetch: counting, timeoutMs: 1_000 });
     const run = await cairn.start(gated, undefined);
     await waitForStatus(h.cairn, run.id, "waiting");
     const pending = run.result();
