@@ -46,6 +46,20 @@ describe("token lifecycle", () => {
     expect(problem.detail).toContain("cairn tokens create");
   });
 
+  it("expires a token its lifetime after its creation, to the millisecond", async () => {
+    // A clock that moves on at every reading: two readings would make it 1 ms longer.
+    let at = h.clock.now();
+    const ticking = { now: () => at++, setTimer: () => () => {} };
+    const token = await createToken(h.tokens, ticking, {
+      name: "exact",
+      role: "viewer",
+      expiresIn: "30d",
+    });
+    expect(token.expiresAt && token.expiresAt.getTime() - token.createdAt.getTime()).toBe(
+      30 * 24 * 3_600_000,
+    );
+  });
+
   it("rejects a lifetime that is not a positive duration", async () => {
     await expect(
       createToken(h.tokens, h.clock, { name: "x", role: "viewer", expiresIn: "soon" as never }),
