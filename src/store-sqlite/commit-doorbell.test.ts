@@ -40,11 +40,12 @@ async function database() {
     });
     cleanups.push(() => db.close());
     cleanups.push(() => doorbell.close());
-    const commit = (reason?: "admission") => {
+    /** A commit, then a ring (saying `"admission"`), or none. */
+    const commit = (ring: "ring" | "admission" | "none" = "ring") => {
       write(() =>
         db.prepare("INSERT OR REPLACE INTO write_probes (id, probed_at) VALUES (1, 0)").run(),
       );
-      doorbell.ring(reason);
+      if (ring !== "none") doorbell.ring(ring === "admission" ? "admission" : undefined);
     };
     return { db, doorbell, commit };
   };
@@ -234,6 +235,94 @@ it("wakes a data-version watch for admissions at such a ring, and for everything
   b.commit();
   await next;
   expect(reasons).toEqual(["admission", "admission", undefined]);
+});
+
+/**
+ * A watch of `a`'s file with `a`'s connection as the store's (its own commits), timed checks
+ * 5 ms apart and `ringGraceMs`, once another connection's ring has reached it (`b` rings,
+ * saying "admission"). `wakesAfter()` then resolves with the reasons of its next `count`
+ * wake-ups; `othersMoved()` once a check has read another connection's commit in `a`'s
+ * version.
+ */
+async function reasonWatch(file: Awaited<ReturnType<typeof database>>, ringGraceMs: number) {
+  const [a, b] = [file.connection(), file.connection()];
+  a.doorbell.listen(() => {});
+  await a.doorbell.registered();
+  const reasons: (string | undefined)[] = [];
+  let heard = () => {};
+  const version = a.db.prepare("PRAGMA data_version").pluck();
+  let othersRead = () => {};
+  const stop = watchDataVersion(
+    file.path,
+    () => a.db.open,
+    (reason) => {
+      reasons.push(reason);
+      heard();
+    },
+    {
+      everyMs: 5,
+      idleMs: 5,
+      ringGraceMs,
+      othersVersion: () => {
+        othersRead();
+        return version.get();
+      },
+      rings: (onRing) => a.doorbell.listen(onRing),
+    },
+  );
+  cleanups.push(stop);
+  // Rings have come: a listener registered after the watch's hears this one after it.
+  await new Promise<void>((resolve) => {
+    const unlisten = a.doorbell.listen(() => {
+      unlisten();
+      resolve();
+    });
+    b.commit("admission");
+  });
+  return {
+    a,
+    b,
+    wakesAfter(count: number) {
+      const from = reasons.length;
+      return new Promise<(string | undefined)[]>((resolve) => {
+        heard = () => reasons.length >= from + count && resolve(reasons.slice(from));
+      });
+    },
+    othersMoved() {
+      const before = version.get();
+      return new Promise<void>((resolve) => {
+        othersRead = () => version.get() !== before && resolve();
+      });
+    },
+  };
+}
+
+// Once rings come, a change a check finds in another process's commit before its ring waits
+// for the ring: the worker is woken for admissions alone if that is what it says. (An hour's
+// grace here: the ring, sent at once, must be what wakes the watch.)
+it("lets a ring say what a change found before it was", async () => {
+  const { b, wakesAfter, othersMoved } = await reasonWatch(await database(), 3_600_000);
+  const found = othersMoved();
+  const wakes = wakesAfter(1);
+  b.commit("none");
+  await found; // a check has taken the change: it waits
+  b.doorbell.ring("admission");
+  expect(await wakes).toEqual(["admission"]);
+});
+
+// Its own commits have no ring on the way to say more (and may have made runs claimable).
+it("wakes at once for the store's own commits, rings or not", async () => {
+  const { a, wakesAfter } = await reasonWatch(await database(), 3_600_000);
+  const wakes = wakesAfter(1);
+  a.commit("none");
+  expect(await wakes).toEqual([undefined]);
+});
+
+it("wakes for another's commit that no ring explains, after the grace", async () => {
+  const { b, wakesAfter } = await reasonWatch(await database(), 1);
+  const wakes = wakesAfter(1);
+  b.commit("none");
+  expect(await wakes).toEqual([undefined]);
 });
 
 it("a store rings when it creates a run unclaimed and when a run ends, not for claimed starts and steps", async () => {

@@ -22,7 +22,7 @@ export const dataVersionIdleCheckMs = 200;
  * the run only needed admitting. A change no ring explains wakes the subscriber this much
  * later.
  */
-const ringGraceMs = 2;
+const ringGraceMsDefault = 2;
 /** How long after a write to the WAL the last probe for its commit runs (see `othersProbe`). */
 const probeForMsDefault = 64;
 /** For this long after a write to the WAL, probes are a millisecond apart (an fsync's time). */
@@ -45,6 +45,8 @@ export interface DataVersionWatchOptions {
    * the function that unsubscribes. A ring checks at once, ahead of the probes.
    */
   rings?: (onRing: (reason?: WakeReason) => void) => () => void;
+  /** How long a change found otherwise waits for a ring, once rings have come (see `check`). */
+  ringGraceMs?: number;
 }
 
 /**
@@ -111,6 +113,7 @@ export function watchDataVersion(
         if (file === walName) probes.soon();
       })
     : undefined;
+  const ringGraceMs = options.ringGraceMs ?? ringGraceMsDefault;
   /** Rings have come: a change found otherwise waits `ringGraceMs` for one (see `check`). */
   let ringsHeard = false;
   let unexplained: NodeJS.Timeout | undefined;
