@@ -55,7 +55,8 @@ describe("size limit → 413 before the body is buffered", () => {
   // allocator's arenas by a few MB each, once, which is not the server keeping bodies.
   // The bound is one body: a server that kept any refused body, or read one whole before
   // refusing it, grows by at least that much. Noise stays under it: growth was 0.1-1.6 MB on
-  // a quiet machine, and once 5.7 MB on a loaded one (the bound was 5 MB then).
+  // a quiet machine, and once 5.7 MB on a loaded one (the bound was 5 MB then), and once
+  // 11.4 MB: so the smaller of two rounds' growth is held to it.
   it("a 10 MB body, declared or chunked, is refused with RSS growth under one body (10 MB)", async () => {
     const server = startRssServer();
     const { child, rss } = server;
@@ -72,13 +73,19 @@ describe("size limit → 413 before the body is buffered", () => {
           body: lazyBody(bodySize),
         });
       for (let i = 0; i < 8; i++) await send(i % 2 === 0);
-      const before = await rss();
-      for (let i = 0; i < 8; i++) {
-        const res = await send(i % 2 === 0);
-        expect(res.status).toBe(413);
-        expect(problem(res).code).toBe("body_too_large");
+      // Two measured rounds of 8 bodies: a server that kept them grows by 80 MB in each,
+      // where the allocator's noise came once (11.4 MB in one round under CI's load).
+      const growth: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        const before = await rss();
+        for (let i = 0; i < 8; i++) {
+          const res = await send(i % 2 === 0);
+          expect(res.status).toBe(413);
+          expect(problem(res).code).toBe("body_too_large");
+        }
+        growth.push((await rss()) - before);
       }
-      expect((await rss()) - before).toBeLessThan(bodySize);
+      expect(Math.min(...growth)).toBeLessThan(bodySize);
     } finally {
       child.kill("SIGTERM");
     }
