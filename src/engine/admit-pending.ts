@@ -36,7 +36,6 @@ export async function admitPending(
   // before its first step, not two.
   let free = engine.worker?.freeSlots() ?? 0;
   const admissions: RunAdmission[] = [];
-  const rejected: RunAdmission["id"][] = [];
   for (const run of pending) {
     const definition = engine.registry.get(run.workflow);
     if (!definition) continue;
@@ -50,14 +49,14 @@ export async function admitPending(
       admissions.push({ id: run.id, admission: { fields, delayMs }, ...(claim ? { claim } : {}) });
     } catch (error) {
       admissions.push({ id: run.id, admission: { error: serializeError(ensureError(error)) } });
-      rejected.push(run.id);
     }
   }
-  const claimed = await engine.store.admitRuns(admissions, now);
-  for (const id of rejected) engine.bus.finished(id);
+  const { claimed, unclaimed, failed } = await engine.store.admitRuns(admissions, now);
+  for (const id of failed) engine.bus.finished(id);
   if (claimed.length > 0) engine.worker?.adopt(claimed, claimedAt);
-  // Admitted runs left for a claim (no slot here, flow control, a delay) wake the loop, and
-  // so does a full batch: more may wait, and their NOTIFY was heard already.
-  const unclaimed = admissions.length - rejected.length > claimed.length;
-  if (unclaimed || pending.length === admissionBatch) engine.notify();
+  // Runs admitted here and left for a claim (no slot here, flow control, a delay) wake the
+  // loop, and so does a full batch: more may wait, and their NOTIFY was heard already. Runs
+  // another worker admitted first do not: with two workers, the one that lost the race took
+  // a claim pass that found nothing, beside the winner's run on the same cores.
+  if (unclaimed > 0 || pending.length === admissionBatch) engine.notify();
 }

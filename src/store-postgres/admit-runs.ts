@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
-import type { ClaimedRun, RunAdmission, RunRecord } from "../store/store.ts";
+import type { RunId } from "../core/types.ts";
+import type { AdmissionOutcome, RunAdmission, RunRecord } from "../store/store.ts";
 import { retryingDeadlocks } from "./pipeline.ts";
 import { flowControlValues, toRun } from "./rows.ts";
 import { wakeChannel } from "./run-statements.ts";
@@ -33,7 +34,7 @@ export async function admitRuns(
   sql: Sql,
   admissions: readonly RunAdmission[],
   at: number,
-): Promise<ClaimedRun[]> {
+): Promise<AdmissionOutcome> {
   const sorted = [...admissions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const admitted = sorted.flatMap(({ id, admission, claim }): Admitted[] =>
     "error" in admission ? [] : [{ id, ...(claim ? { claim } : {}), ...admission }],
@@ -41,7 +42,7 @@ export async function admitRuns(
   const rejected = sorted.flatMap(({ id, admission }) =>
     "error" in admission ? [{ id, error: admission.error }] : [],
   );
-  let claimed: ClaimedRun[] = [];
+  const outcome: AdmissionOutcome = { claimed: [], unclaimed: 0, failed: [] };
   if (admitted.length > 0) {
     const col = <T>(pick: (a: (typeof admitted)[number]) => T) => admitted.map(pick);
     const [only] = admitted;
@@ -86,7 +87,8 @@ export async function admitRuns(
         RETURNING r.*, l.take,
           CASE WHEN NOT l.take THEN pg_notify(${sql.unsafe(wakeChannel)}, r.workflow) END AS notified`,
     );
-    claimed = rows
+    outcome.unclaimed = rows.filter((row) => !row.take).length;
+    outcome.claimed = rows
       .filter((row) => row.take)
       .map((row) => ({
         run: toRun(row),
@@ -97,7 +99,7 @@ export async function admitRuns(
       }));
   }
   if (rejected.length > 0) {
-    await retryingDeadlocks(
+    const failed = await retryingDeadlocks(
       () => sql`WITH f AS (
           SELECT * FROM unnest(${rejected.map((r) => r.id)}::text[],
             ${rejected.map((r) => r.error)}::text[]) AS f(id, error)
@@ -108,10 +110,12 @@ export async function admitRuns(
         UPDATE runs r SET admitted = TRUE, status = 'failed', error = f.error,
           finished_at = ${at}, updated_at = ${at}
         FROM f JOIN locked l ON l.id = f.id
-        WHERE r.id = f.id AND NOT r.admitted AND r.status = 'queued'`,
+        WHERE r.id = f.id AND NOT r.admitted AND r.status = 'queued'
+        RETURNING r.id`,
     );
+    outcome.failed = failed.map((row) => row.id as RunId);
   }
-  return claimed;
+  return outcome;
 }
 
 /**

@@ -100,10 +100,9 @@ describe("a batch that finishes unlinked runs, in one statement", () => {
     // A run a `cairn server` started, taken by the admission that admits it.
     await store.createRun(newRun("started-elsewhere", 1000, { admitted: false }));
     const admission = { fields: {}, delayMs: 0 };
-    const [admitted] = await store.admitRuns(
-      [{ id: runId("started-elsewhere"), admission, claim }],
-      2000,
-    );
+    const {
+      claimed: [admitted],
+    } = await store.admitRuns([{ id: runId("started-elsewhere"), admission, claim }], 2000);
     for (const finished of [run, claimed?.run, admitted?.run]) {
       if (!finished) throw new Error("the queued run was not claimed");
       expect(await store.commit(finish(finished, 0))).toEqual([

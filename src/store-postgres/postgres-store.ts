@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import type { RunId } from "../core/types.ts";
 import type {
+  AdmissionOutcome,
   ClaimedRun,
   ClaimScope,
   EventRecord,
@@ -386,16 +387,15 @@ export class PostgresStore implements Store {
   }
 
   async pendingAdmission(workflows: readonly string[], limit: number): Promise<RunRecord[]> {
-    return workflows.length === 0
-      ? []
-      : this.#hot((sql) => pendingAdmission(sql, workflows, limit));
+    if (workflows.length === 0) return [];
+    return this.#hot((sql) => pendingAdmission(sql, workflows, limit));
   }
 
-  async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]> {
-    const claimed = await this.#hot((sql) => admitRuns(sql, admissions, at));
+  async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<AdmissionOutcome> {
+    const outcome = await this.#hot((sql) => admitRuns(sql, admissions, at));
     // Runs an admission takes finish as a claim's do: in one statement when unlinked.
-    this.#unlinked.note(claimed.map((c) => c.run));
-    return claimed;
+    this.#unlinked.note(outcome.claimed.map((c) => c.run));
+    return outcome;
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ClaimedRun, RunAdmission } from "../store/store.ts";
+import type { AdmissionOutcome, RunAdmission } from "../store/store.ts";
 import { flowControlParams, toRun } from "./rows.ts";
 import type { Statements } from "./statements.ts";
 
@@ -11,11 +11,11 @@ export function admitRuns(
   sql: Statements,
   admissions: readonly RunAdmission[],
   at: number,
-): ClaimedRun[] {
-  const claimed: ClaimedRun[] = [];
+): AdmissionOutcome {
+  const outcome: AdmissionOutcome = { claimed: [], unclaimed: 0, failed: [] };
   for (const { id, admission, claim } of admissions) {
     if ("error" in admission) {
-      sql.rejectAdmission.run(admission.error, at, at, id);
+      if (sql.rejectAdmission.run(admission.error, at, at, id).changes > 0) outcome.failed.push(id);
       continue;
     }
     const { fields, delayMs } = admission;
@@ -38,7 +38,7 @@ export function admitRuns(
       });
       if (row) {
         const run = toRun(row);
-        claimed.push({
+        outcome.claimed.push({
           run,
           token: run.fencingToken,
           takeover: false,
@@ -48,7 +48,7 @@ export function admitRuns(
         continue;
       }
     }
-    sql.admit.run(admit);
+    outcome.unclaimed += sql.admit.run(admit).changes;
   }
-  return claimed;
+  return outcome;
 }

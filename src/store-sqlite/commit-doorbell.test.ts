@@ -344,8 +344,18 @@ it("a store rings when it creates a run unclaimed and when a run ends, not for c
   // Admitted and not taken here, it is claimable by other workers: a plain ring.
   heardNow = hears(token);
   const admission = { fields: { queue: "default" }, delayMs: 0 };
-  expect(await store.admitRuns([{ id: runId("p0"), admission }], 1000)).toEqual([]);
+  expect(await store.admitRuns([{ id: runId("p0"), admission }], 1000)).toMatchObject({
+    claimed: [],
+    unclaimed: 1,
+  });
   await heardNow;
+  // Admitted again by a worker that lost the race, it is no news: no ring (the marker's
+  // ring below would come after one).
+  expect(await store.admitRuns([{ id: runId("p0"), admission }], 1000)).toEqual({
+    claimed: [],
+    unclaimed: 0,
+    failed: [],
+  });
   const before = [token, `${token}01`, token];
   // A run created claimed runs here, and its steps concern nobody else: no ring for either.
   const { run } = await store.createRun(newRun("r1"), { owner: "w1", leaseUntil: 60_000 });

@@ -4,6 +4,7 @@ import { CairnError } from "../core/errors.ts";
 import { isTerminal, type RunId } from "../core/types.ts";
 import { yieldToEventLoop } from "../core/yield-to-event-loop.ts";
 import type {
+  AdmissionOutcome,
   ClaimedRun,
   ClaimScope,
   EventRecord,
@@ -381,15 +382,16 @@ export class SqliteStore implements Store {
     return this.#sql.pendingAdmission.all(JSON.stringify(workflows), limit).map(toRun);
   }
 
-  async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]> {
-    if (admissions.length === 0) return [];
+  async admitRuns(admissions: readonly RunAdmission[], at: number): Promise<AdmissionOutcome> {
+    if (admissions.length === 0) return { claimed: [], unclaimed: 0, failed: [] };
     // Unsynced as claims are, unless it fails runs: an outcome someone may read and act on.
     const synced = admissions.some(({ admission }) => "error" in admission);
-    const claimed = await this.#write(() => admitRuns(this.#sql, admissions, at), synced);
+    const outcome = await this.#write(() => admitRuns(this.#sql, admissions, at), synced);
     // Runs admitted and not taken here are claimable by other workers, and failed ones have
     // ended: news that no ring of an admission pass may hide (see data-version-watch.ts).
-    if (claimed.length < admissions.length) this.#doorbell.ring();
-    return claimed;
+    // Runs another worker admitted first are no news: that worker rang for them if need be.
+    if (outcome.unclaimed > 0 || outcome.failed.length > 0) this.#doorbell.ring();
+    return outcome;
   }
 
   async setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void> {

@@ -252,13 +252,15 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
     test("admitRuns sets each run's flow control and delay, or fails it, once", async () => {
       await store().createRun(newRun("ok", 1000, { admitted: false }));
       await store().createRun(newRun("bad", 1000, { admitted: false }));
-      await store().admitRuns(
-        [
-          { id: runId("ok"), admission: { fields: flowFields, delayMs: 500 } },
-          { id: runId("bad"), admission: { error: '{"message":"bad input"}' } },
-        ],
-        2000,
-      );
+      expect(
+        await store().admitRuns(
+          [
+            { id: runId("ok"), admission: { fields: flowFields, delayMs: 500 } },
+            { id: runId("bad"), admission: { error: '{"message":"bad input"}' } },
+          ],
+          2000,
+        ),
+      ).toEqual({ claimed: [], unclaimed: 1, failed: ["bad"] });
       expect(await store().getRun(runId("ok"))).toMatchObject(admittedRow);
       expect(await store().getRun(runId("bad"))).toMatchObject({
         admitted: true,
@@ -266,14 +268,16 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
         error: '{"message":"bad input"}',
         finishedAt: 2000,
       });
-      // A second worker admitting the same run does nothing.
-      await store().admitRuns(
-        [
-          { id: runId("ok"), admission: { error: "late" } },
-          { id: runId("bad"), admission: { fields: {}, delayMs: 0 } },
-        ],
-        3000,
-      );
+      // A second worker admitting the same run does nothing, and is told so.
+      expect(
+        await store().admitRuns(
+          [
+            { id: runId("ok"), admission: { error: "late" } },
+            { id: runId("bad"), admission: { fields: {}, delayMs: 0 } },
+          ],
+          3000,
+        ),
+      ).toEqual({ claimed: [], unclaimed: 0, failed: [] });
       expect(await store().getRun(runId("ok"))).toMatchObject({ status: "queued", priority: 5 });
       expect((await store().getRun(runId("bad")))?.status).toBe("failed");
       expect(await store().pendingAdmission(["wf"], 10)).toEqual([]);
@@ -317,13 +321,15 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
       await store().createRunWithJournal(newRun("copy", 1000, { admitted: false }), [entry], {});
       // "taken" is admitted (and claimed) by another worker first.
       const other = { owner: "w2", leaseUntil: 31_500 };
-      const [first] = await store().admitRuns(
+      const {
+        claimed: [first],
+      } = await store().admitRuns(
         [{ id: runId("taken"), admission: { fields: {}, delayMs: 0 }, claim: other }],
         1500,
       );
       expect(first).toMatchObject({ run: { id: "taken", leaseOwner: "w2" }, token: 1 });
       const claim = { owner: "w1", leaseUntil: 32_000 };
-      const claimed = await store().admitRuns(
+      const { claimed, unclaimed, failed } = await store().admitRuns(
         [
           { id: runId("mine"), admission: { fields: { priority: 3 }, delayMs: 0 }, claim },
           // A delay is not claimed now, whatever the caller asked.
@@ -336,6 +342,8 @@ export function runInputStoreSuite(options: StoreSuiteOptions): void {
         2000,
       );
       expect(claimed.map((c) => c.run.id)).toEqual(["mine"]);
+      // "taken" was another worker's: admitted now and left for a claim are the other three.
+      expect({ unclaimed, failed }).toEqual({ unclaimed: 3, failed: [] });
       expect(claimed[0]).toMatchObject({
         token: 1,
         takeover: false,

@@ -27,6 +27,20 @@ export interface RunAdmission {
 }
 
 /**
+ * What one `admitRuns` did. Only runs still awaiting admission count: one another worker
+ * admitted first is in none of these, so a worker that lost the race neither rings nor looks
+ * for a claim that is not there.
+ */
+export interface AdmissionOutcome {
+  /** Runs taken by their admission's `claim`, fresh (journal empty, no takeover). */
+  claimed: ClaimedRun[];
+  /** How many runs it admitted and left for a claim (no claim asked, a delay, a journal). */
+  unclaimed: number;
+  /** The runs it failed. */
+  failed: RunId[];
+}
+
+/**
  * The workflows every process on the database knows of, including processes without their
  * code: which are registered, their event triggers, which are paused, and the runs started
  * without the code that wait for a worker to admit them. Part of {@link Store}.
@@ -48,9 +62,8 @@ export interface RegistryStore {
    * Admits runs (flow-control columns set, claimable after `delayMs`) or fails them, in one
    * transaction: a worker admitting a hundred runs started elsewhere pays one commit, not a
    * hundred. A run no longer waiting for admission (another worker admitted it) is skipped.
-   * Returns the runs taken by their admission's `claim`, fresh (journal empty, no takeover).
    */
-  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<ClaimedRun[]>;
+  admitRuns(admissions: readonly RunAdmission[], at: number): Promise<AdmissionOutcome>;
   /** A paused workflow's runs are not claimed (they wait in the store) until it is resumed. */
   setWorkflowPaused(workflow: string, paused: boolean, at: number): Promise<void>;
   pausedWorkflows(): Promise<string[]>;

@@ -22,7 +22,12 @@ export type {
   WakeReason,
 } from "./journal-store.ts";
 export type { EventRecord, MessageStore } from "./message-store.ts";
-export type { Admission, RegistryStore, RunAdmission } from "./registry-store.ts";
+export type {
+  Admission,
+  AdmissionOutcome,
+  RegistryStore,
+  RunAdmission,
+} from "./registry-store.ts";
 export type { JournalEntry, NewRun, RunRecord } from "./run-records.ts";
 export type { QueueStats, RunFilter, RunSearch, RunStore, RunWhere } from "./run-store.ts";
 export type {

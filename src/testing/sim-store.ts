@@ -134,7 +134,7 @@ function learn(method: string, args: unknown[], result: unknown, hooks: StoreCal
       if (op.type === "entry" && isFinal(op.entry.status)) hooks.recorded(op.runId, op.entry.key);
     });
   } else if (method === "admitRuns") {
-    hooks.admissionClaims((result as unknown[]).length);
+    hooks.admissionClaims((result as { claimed: unknown[] }).claimed.length);
   } else if (method === "transactionalStep") {
     const op = args[0] as { runId: string; entry: { key: string } };
     if ((result as { ok: boolean }).ok) hooks.recorded(op.runId, op.entry.key);
