@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, expect, it } from "vitest";
+import { afterEach, expect, it, vi } from "vitest";
 import { callCounter } from "../../test/support/call-counter.ts";
 import { newRun, runId, stepEntry } from "../store/conformance-support.ts";
+import type { WakeReason } from "../store/store.ts";
 import { CommitDoorbell } from "./commit-doorbell.ts";
 import { watchDataVersion } from "./data-version-watch.ts";
 import { SqliteStore } from "./sqlite-store.ts";
@@ -120,10 +121,13 @@ it("says when a ring is for runs awaiting admission; a longer stray datagram wak
   const [a, b] = [file.connection(), file.connection()];
   const reasons: (string | undefined)[] = [];
   let heard = () => {};
-  a.doorbell.listen((reason) => {
-    reasons.push(reason);
-    heard();
-  });
+  a.doorbell.listen(
+    (reason) => {
+      reasons.push(reason);
+      heard();
+    },
+    { admits: true },
+  );
   await a.doorbell.registered();
   const { token, send } = stranger(a);
   const hears = (count: number) =>
@@ -183,6 +187,42 @@ it("a doorbell closed before its socket is bound registers nothing", async () =>
   expect(file.rows()).toEqual([]);
 });
 
+// Only a worker has anything to do with runs awaiting admission: a server or a process
+// waiting for a result is not woken for them, and the ringing process sends one datagram less.
+it("rings for runs awaiting admission only the listeners that admit runs, marked as they come", async () => {
+  const file = await database();
+  const [a, b, c] = [file.connection(), file.connection(), file.connection()];
+  const reasons = { a: [] as (string | undefined)[], b: [] as (string | undefined)[] };
+  let heard = () => {};
+  const heardBy = (who: "a" | "b") => (reason?: WakeReason) => {
+    reasons[who].push(reason);
+    heard();
+  };
+  const hears = (a: number, b: number) =>
+    new Promise<void>((resolve) => {
+      heard = () => reasons.a.length === a && reasons.b.length === b && resolve();
+    });
+  const admitting = c.db.prepare("SELECT admits FROM commit_doorbells ORDER BY admits").pluck();
+  const admits = () => admitting.all();
+  a.doorbell.listen(heardBy("a"));
+  b.doorbell.listen(heardBy("b"), { admits: true });
+  await Promise.all([a.doorbell.registered(), b.doorbell.registered()]);
+  expect(admits()).toEqual([0, 1]);
+  // In order from one socket: an admission ring `a` would hear before the plain one.
+  let next = hears(1, 2);
+  c.commit("admission");
+  c.commit();
+  await next;
+  expect(reasons).toEqual({ a: [undefined], b: ["admission", undefined] });
+  // A listener that admits, in a process registered without one, marks its row.
+  a.doorbell.listen(() => {}, { admits: true });
+  await vi.waitFor(() => expect(admits()).toEqual([1, 1]));
+  next = hears(2, 3);
+  c.commit("admission");
+  await next;
+  expect(reasons.a).toEqual([undefined, "admission"]);
+});
+
 it("wakes a data-version watch at another process's ring, with no file events and no timed check", async () => {
   const file = await database();
   const [a, b] = [file.connection(), file.connection()];
@@ -214,7 +254,7 @@ async function reasonWatch(
   { ringGraceMs = 3_600_000, checkEveryMs = 5, probes = true } = {},
 ) {
   const [a, b] = [file.connection(), file.connection()];
-  a.doorbell.listen(() => {});
+  a.doorbell.listen(() => {}, { admits: true });
   await a.doorbell.registered();
   const reasons: (string | undefined)[] = [];
   let heard = () => {};
@@ -239,7 +279,7 @@ async function reasonWatch(
             },
           }
         : {}),
-      rings: (onRing) => a.doorbell.listen(onRing),
+      rings: (onRing) => a.doorbell.listen(onRing, { admits: true }),
     },
   );
   cleanups.push(stop);
@@ -254,6 +294,8 @@ async function reasonWatch(
   return {
     a,
     b,
+    /** The reasons of every wake-up so far, the priming ring's included. */
+    reasons,
     wakesAfter(count: number) {
       const from = reasons.length;
       return new Promise<(string | undefined)[]>((resolve) => {
@@ -301,6 +343,26 @@ it("wakes at once for the store's own commits, rings or not", async () => {
   expect(await wakes).toEqual([undefined]);
 });
 
+// Once rings come, every commit that is news rings: the probes after each write to the WAL
+// stop, where on a busy file they woke every process each millisecond and, after the grace,
+// woke the subscriber for a run's steps in another worker. (A wait of fixed time, to see
+// that nothing happens: probes began a millisecond after the write and woke the watch 1 ms
+// after that. It cannot fail a watch that works.)
+it("stops probing the WAL once rings have come, and leaves a commit no ring explains to the checks", async () => {
+  const { b, reasons, wakesAfter } = await reasonWatch(await database(), {
+    ringGraceMs: 1,
+    checkEveryMs: 3_600_000,
+  });
+  const primed = reasons.length;
+  b.commit("none");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(reasons).toHaveLength(primed);
+  // The watch itself still wakes at the next ring, for the change it has not taken yet.
+  const wakes = wakesAfter(1);
+  b.doorbell.ring();
+  expect(await wakes).toEqual([undefined]);
+});
+
 it("wakes for another's commit that no ring explains, after the grace", async () => {
   const { b, wakesAfter } = await reasonWatch(await database(), { ringGraceMs: 1 });
   const wakes = wakesAfter(1);
@@ -318,11 +380,9 @@ it("a store rings when it creates a run unclaimed and when a run ends, not for c
   await new Promise<void>((resolve) => listener.bind(0, "127.0.0.1", resolve));
   const token = "0123456789abcdef";
   const { db } = file.connection();
-  db.prepare("INSERT INTO commit_doorbells (port, token, pid, since) VALUES (?, ?, ?, 0)").run(
-    listener.address().port,
-    token,
-    process.pid,
-  );
+  db.prepare(
+    "INSERT INTO commit_doorbells (port, token, pid, since, admits) VALUES (?, ?, ?, 0, 1)",
+  ).run(listener.address().port, token, process.pid);
   const heard: string[] = [];
   let onHeard = (_: string) => {};
   listener.on("message", (m) => {

@@ -13,7 +13,12 @@ interface Doorbell {
   port: number;
   token: string;
   pid: number;
+  /** 1 where the listener admits runs: admission rings go to these alone. */
+  admits: number;
 }
+
+/** This process's own row, as it registers it. */
+type OwnDoorbell = Omit<Doorbell, "admits">;
 
 /**
  * Tells the other processes on a database file that this one committed, at once: SQLite has
@@ -32,31 +37,38 @@ interface Doorbell {
  *
  * A ring for a commit that only inserted runs awaiting admission (a `cairn server` started
  * them) carries one byte more, 1, after the token: a worker woken by it admits them and does
- * not claim (see `worker/loop-wake.ts`). A process from before the byte ignores such a ring,
- * as any datagram that is not its token, and its probes find the commit.
+ * not claim (see `worker/loop-wake.ts`). It goes only to processes that admit runs (their
+ * row says so): the others have nothing to do with it. A process from before the byte
+ * ignores such a ring, as any datagram that is not its token, and its probes find the commit.
  */
 export class CommitDoorbell {
   readonly #write: Writes;
   readonly #doorbells: Database.Statement;
   readonly #insert: Database.Statement;
   readonly #remove: Database.Statement;
+  readonly #setAdmits: Database.Statement;
   readonly #onRing = new Set<(reason?: WakeReason) => void>();
   /** The process's one socket, bound to the loopback address: it sends rings and hears them. */
   #socket: Socket | undefined;
   /** Settles when the socket is bound (or failed to bind). */
   #bound: Promise<void> | undefined;
   /** This process's own doorbell, once registered (undefined where registering failed). */
-  #own: Promise<Doorbell | undefined> | undefined;
+  #own: Promise<OwnDoorbell | undefined> | undefined;
   #ownPort: number | undefined;
   /** This process's row, once written. */
-  #registered: Doorbell | undefined;
+  #registered: OwnDoorbell | undefined;
+  /** Whether a listener of this process admits runs (see `listen`). */
+  #admits = false;
   #closed = false;
 
   constructor(db: Database.Database, write: Writes) {
     this.#write = write;
-    this.#doorbells = db.prepare("SELECT port, token, pid FROM commit_doorbells");
+    this.#doorbells = db.prepare("SELECT port, token, pid, admits FROM commit_doorbells");
     this.#insert = db.prepare(
-      "INSERT OR REPLACE INTO commit_doorbells (port, token, pid, since) VALUES (?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO commit_doorbells (port, token, pid, since, admits) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#setAdmits = db.prepare(
+      "UPDATE commit_doorbells SET admits = 1 WHERE port = ? AND token = ?",
     );
     this.#remove = db.prepare("DELETE FROM commit_doorbells WHERE port = ? AND token = ?");
   }
@@ -76,9 +88,9 @@ export class CommitDoorbell {
     if (doorbells.length === 0 || (doorbells.length === 1 && doorbells[0]?.port === this.#ownPort))
       return;
     const socket = this.#openSocket();
-    for (const { port, token } of doorbells) {
+    for (const { port, token, admits } of doorbells) {
       // A failed send is a lost hint; the callback keeps it from closing the socket.
-      if (port === this.#ownPort) continue;
+      if (port === this.#ownPort || (reason === "admission" && !admits)) continue;
       const datagram = Buffer.from(
         reason === "admission" ? `${token}${admissionByte}` : token,
         "hex",
@@ -89,10 +101,17 @@ export class CommitDoorbell {
 
   /**
    * Calls `onRing` when another process rings after its commit; the first listener registers
-   * this process (`registered` says when it has). Returns the function that stops listening.
+   * this process (`registered` says when it has). `admits`: the listener admits runs (a
+   * worker's), and this process is rung for runs awaiting admission from then on. Returns
+   * the function that stops listening.
    */
-  listen(onRing: (reason?: WakeReason) => void): () => void {
+  listen(onRing: (reason?: WakeReason) => void, { admits = false } = {}): () => void {
     this.#onRing.add(onRing);
+    if (admits && !this.#admits) {
+      this.#admits = true;
+      // A row written before (for a listener that does not admit) says so now.
+      if (this.#registered) this.#markAdmits(this.#registered);
+    }
     this.#own ??= this.#register();
     return () => this.#onRing.delete(onRing);
   }
@@ -122,7 +141,7 @@ export class CommitDoorbell {
     if (own) this.#write.tryNow(() => this.#remove.run(own.port, own.token));
   }
 
-  async #register(): Promise<Doorbell | undefined> {
+  async #register(): Promise<OwnDoorbell | undefined> {
     const socket = this.#openSocket();
     if (!socket) return undefined;
     const token = randomBytes(8);
@@ -136,18 +155,28 @@ export class CommitDoorbell {
       if (this.#closed) return undefined;
       const own = { port: socket.address().port, token: token.toString("hex"), pid: process.pid };
       this.#ownPort = own.port;
+      let admits = false;
       await this.#write.queued(() => {
         for (const row of this.#doorbells.all() as Doorbell[]) {
           if (!isAlive(row.pid)) this.#remove.run(row.port, row.token);
         }
-        this.#insert.run(own.port, own.token, own.pid, Date.now());
+        // Read in the write: a listener that admits may have come while it waited.
+        admits = this.#admits;
+        this.#insert.run(own.port, own.token, own.pid, Date.now(), admits ? 1 : 0);
       });
       this.#registered = own;
+      if (this.#admits && !admits) this.#markAdmits(own); // came after the write
       if (this.#closed) this.#unregister(); // closed while the row waited for the lock
       return own;
     } catch {
       return undefined; // no socket or no row: this process keeps to its probes
     }
+  }
+
+  #markAdmits(own: OwnDoorbell): void {
+    // A failed write leaves the process rung for ends and starts, not for admissions: its
+    // probes and timed checks find those.
+    this.#write.queued(() => this.#setAdmits.run(own.port, own.token)).catch(noop);
   }
 
   #openSocket(): Socket | undefined {

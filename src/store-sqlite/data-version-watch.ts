@@ -118,7 +118,17 @@ export function watchDataVersion(
   let ringsHeard = false;
   let unexplained: NodeJS.Timeout | undefined;
   const stopRings = options.rings?.((reason) => {
-    ringsHeard = true;
+    if (!ringsHeard) {
+      ringsHeard = true;
+      // Other processes ring after every commit that is news to this one, so the probes
+      // after each write to the WAL now find only commits that are news to nobody (a run's
+      // steps in another worker, say). On a busy file they kept every process waking every
+      // millisecond, at the file system's notice of each write, and woke the subscriber
+      // for nothing once the grace had passed. The timed checks stay, for a commit whose
+      // ring is lost or a process that does not ring.
+      probes?.stop();
+      watcher?.close();
+    }
     check(reason ?? "ring");
   });
   const stop = () => {

@@ -465,7 +465,7 @@ export class SqliteStore implements Store {
 
   /** Other processes' commits wake the worker (data-version-watch.ts), for admissions alone where rung so. */
   async subscribe(onWake: (reason?: WakeReason) => void): Promise<() => Promise<void>> {
-    return this.#watchOthers(onWake);
+    return this.#watchOthers(onWake, true);
   }
 
   /** SQLite announces nothing: after another connection's commit, a read of the awaited runs. */
@@ -481,12 +481,12 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Resolves once other processes' commits ring this one (or it is known they cannot). */
-  async #watchOthers(onChange: (reason?: WakeReason) => void): Promise<() => Promise<void>> {
+  /** Resolves once others' commits ring this one (or cannot); `admits`: for admissions too. */
+  async #watchOthers(onChange: (reason?: WakeReason) => void, admits = false) {
     const othersVersion = this.#db.prepare("PRAGMA data_version").pluck();
     const stop = watchDataVersion(this.path, () => this.#db.open, onChange, {
       othersVersion: () => othersVersion.get(),
-      rings: (onRing) => this.#doorbell.listen(onRing),
+      rings: (onRing) => this.#doorbell.listen(onRing, { admits }),
     });
     await this.#doorbell.registered();
     return async () => stop();
