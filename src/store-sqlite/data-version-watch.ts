@@ -63,9 +63,9 @@ export interface DataVersionWatchOptions {
  * Timed checks alone made a run started by another process wait half a check interval on
  * average (≈ 5 ms, most of a cross-process start's latency). Where the file system reports
  * changes (inotify on Linux), a write to the WAL also starts probes of `othersVersion`, which
- * wake the subscriber within a millisecond or two of another connection's commit. The timed
- * checks stay, for file systems that report nothing (network mounts) and for a watcher that
- * fails.
+ * wake the subscriber within a millisecond or two of another connection's commit, until the
+ * first ring (`rings`) says the other processes ring for what is news. The timed checks stay,
+ * for file systems that report nothing (network mounts), a watcher that fails, a lost ring.
  */
 export function watchDataVersion(
   path: string,
