@@ -97,6 +97,8 @@ export async function serve(options: ServeOptions): Promise<number> {
         ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
         ...(config.webhooks ? { webhooks: config.webhooks } : {}),
         ...(options.flowFiles ? { flowFiles: options.flowFiles } : {}),
+        // `cairn server`: no worker, no workflow code, nothing of the user's beside the API.
+        dedicatedProcess: !options.worker && options.workflows.length === 0,
       });
     }
   } catch (error) {

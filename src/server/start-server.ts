@@ -40,8 +40,8 @@ export async function startServer(
   if (!lifecycle) throw new Error("createApp returned an app without a lifecycle.");
   const listener = getRequestListener(app.fetch, {
     hostname: resolved.host,
-    // Keep Node's global Request/Response as they are: the server may share its process.
-    overrideGlobalObjects: false,
+    // Node's own Request/Response stay unless nothing else runs here (see `dedicatedProcess`).
+    overrideGlobalObjects: options.dedicatedProcess === true,
     // Requests Node parsed but the adapter cannot turn into a URL (bad Host, bad target).
     errorHandler: () =>
       new Response(

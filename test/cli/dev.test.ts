@@ -188,4 +188,43 @@ describe("cairn server", () => {
     expect((await fetch(`${summary.url}/healthz`)).status).toBe(200);
     expect(await server.stop("SIGTERM")).toBe(0);
   }, 30_000);
+
+  // `cairn server` has its process to itself, so it answers with @hono/node-server's own
+  // Response class (`dedicatedProcess`): every kind of answer must still come out whole.
+  it("starts runs a separate worker executes, and answers JSON, problems, streams and the UI", async () => {
+    const db = `sqlite:${join(dir.path, "split.db")}`;
+    const worker = start(["worker", join(fixtures, "workflows"), "--db", db, "--json"]);
+    await worker.ready;
+    const server = start(["server", "--port", "0", "--json", "--db", db]);
+    const url = (await server.ready).url as string;
+
+    const ok = await cli(["run", "greet", "--url", url, "--wait", "--input", '{"name":"Ada"}']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ message: "Hello, Ada!", attempts: 2 });
+
+    const started = await fetch(`${url}/api/v1/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ workflow: "greet", id: "split-1", input: { name: "Bo" } }),
+    });
+    expect(started.status).toBe(201);
+    expect(started.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(started.headers.get("location")).toBe("/api/v1/runs/split-1");
+    expect(started.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await started.json()).toMatchObject({ id: "split-1", workflow: "greet", created: true });
+    const result = await fetch(`${url}/api/v1/runs/split-1/result?waitMs=30000`);
+    expect(await result.json()).toMatchObject({ output: { message: "Hello, Bo!", attempts: 2 } });
+
+    const missing = await fetch(`${url}/api/v1/runs/no-such-run`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(await missing.json()).toMatchObject({ code: "RUN_NOT_FOUND" });
+
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<html");
+
+    expect(await server.stop("SIGTERM")).toBe(0);
+    expect(await worker.stop("SIGTERM")).toBe(0);
+  }, 60_000);
 });
