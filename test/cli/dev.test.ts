@@ -215,6 +215,21 @@ describe("cairn server", () => {
     const result = await fetch(`${url}/api/v1/runs/split-1/result?waitMs=30000`);
     expect(await result.json()).toMatchObject({ output: { message: "Hello, Bo!", attempts: 2 } });
 
+    // An event stream (a body the adapter writes as it comes): the run's status comes first.
+    const aborter = new AbortController();
+    const stream = await fetch(`${url}/api/v1/stream?run=split-1`, { signal: aborter.signal });
+    expect(stream.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    while (!text.includes("\n\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    aborter.abort();
+    expect(text).toContain("event: run");
+    expect(text).toContain('"status":"completed"');
+
     const missing = await fetch(`${url}/api/v1/runs/no-such-run`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get("content-type")).toMatch(/^application\/problem\+json/);
