@@ -1,6 +1,6 @@
 import { ensureError } from "../core/errors.ts";
-import type { RunId } from "../core/types.ts";
-import type { RunOutcome, Store } from "../store/store.ts";
+import { isTerminal, type RunId } from "../core/types.ts";
+import type { RunOutcome, RunRecord, Store } from "../store/store.ts";
 import type { EventBus } from "./event-bus.ts";
 
 const retryMs = 5_000;
@@ -48,17 +48,33 @@ export class EndWatch {
   }
 
   /**
-   * Makes sure this process hears the end of run `id`: the watch listens, and the store
-   * announces that run's end. A store that cannot leaves the waiter to its poll.
+   * Makes sure this process hears the end of run `id`, for a caller that reads the run its own
+   * way afterwards: the watch listens, and the store announces that run's end. A store that
+   * cannot leaves the caller to its poll.
    */
   async watch(id: RunId): Promise<void> {
     await this.start();
-    if (this.#closed || !this.#started) return;
+    if (!this.#store.getRunAnnouncingEnd || this.#closed || !this.#started) return;
     try {
-      await this.#store.announceEnd?.(id);
+      await this.#store.getRunAnnouncingEnd(id);
     } catch {
-      // The waiter's own read of the run reports a store that is down; its poll covers the rest.
+      // The caller's own read of the run reports a store that is down; its poll covers the rest.
     }
+  }
+
+  /**
+   * Reads run `id` for a waiter that will hear its end from this watch, once listening: where
+   * the store announces only some runs' ends, the read asks for this one's (see
+   * `getRunAnnouncingEnd`). A store that cannot announce, or a watch that could not start,
+   * leaves the waiter to its poll.
+   */
+  async readWatched(id: RunId): Promise<RunRecord | undefined> {
+    const announcing = this.#store.getRunAnnouncingEnd;
+    if (!announcing || this.#closed || !this.#started) return this.#store.getRun(id);
+    const { run, announced } = await announcing.call(this.#store, id);
+    // Ended while the read waited for the run's row: announced to nobody, so read it again.
+    if (run && !announced && !isTerminal(run.status)) return this.#store.getRun(id);
+    return run;
   }
 
   /**

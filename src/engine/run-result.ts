@@ -40,9 +40,10 @@ export async function runOutcome(
   let watched: RunId | undefined;
   for (;;) {
     // Only a run executing elsewhere needs its end announced (asking is a write for a run
-    // created claimed: it cost every long local run one).
-    if (read && watched !== current && !engine.worker?.isExecuting(current)) {
-      await engine.ends.watch(current);
+    // created claimed: it cost every long local run one): its first read asks for it.
+    const announce = read && watched !== current && !engine.worker?.isExecuting(current);
+    if (announce) {
+      await engine.ends.start();
       watched = current;
     }
     // Listening before the read: an end announced while the read is on its way wakes it.
@@ -53,7 +54,7 @@ export async function runOutcome(
       if (read) {
         let run: RunRecord | undefined;
         try {
-          run = await engine.store.getRun(current);
+          run = await (announce ? engine.ends.readWatched(current) : engine.store.getRun(current));
         } finally {
           if (!run || isTerminal(run.status)) finish.cancel();
         }

@@ -40,7 +40,7 @@ import { type Hot, RecyclingPool } from "./recycling-pool.ts";
 import { postgresRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
-import { onEndNotice } from "./run-end-notice.ts";
+import { getRunAnnouncingEnd, onEndNotice } from "./run-end-notice.ts";
 import { endedChannel, wakeChannel } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
 import { sendSignal } from "./send-signal.ts";
@@ -484,9 +484,8 @@ export class PostgresStore implements Store {
   }
 
   /** Runs created claimed are not announced unless asked (see migration 0012). */
-  async announceEnd(id: RunId): Promise<void> {
-    await this.sql`UPDATE runs SET announce_end = true WHERE id = ${id} AND NOT announce_end
-      AND status NOT IN ('completed', 'failed', 'cancelled')`;
+  getRunAnnouncingEnd(id: RunId): Promise<{ run: RunRecord | undefined; announced: boolean }> {
+    return getRunAnnouncingEnd(this.sql, id);
   }
 
   migrations(): Promise<{ id: number; name: string; appliedAt: number }[]> {

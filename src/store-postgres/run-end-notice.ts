@@ -1,5 +1,7 @@
+import type { Sql } from "postgres";
 import type { RunId } from "../core/types.ts";
-import type { RunOutcome } from "../store/store.ts";
+import type { RunOutcome, RunRecord } from "../store/store.ts";
+import { toRun } from "./rows.ts";
 
 /**
  * Turns the payloads of the schema's ended-runs channel into `watchEnds` calls. A payload is
@@ -27,4 +29,28 @@ export function parseEndNotice(payload: string): { id: RunId; outcome?: RunOutco
   if (status === "completed") return { id, outcome: { status, output: body } };
   if (status === "failed") return { id, outcome: { status, error: body } };
   return { id };
+}
+
+/**
+ * Reads a run and asks for its end to be announced, in one statement (a waiter's read and its
+ * request were two round trips before every wait). The read is the statement's snapshot;
+ * `announced` says whether the run's end will be announced: it already was to be (a run
+ * created unclaimed), or the update asked for it. An update that waited for the row's lock
+ * and found the run ended since asks nothing, and the snapshot still shows it running: then
+ * `announced` is false and the caller reads again.
+ */
+export async function getRunAnnouncingEnd(
+  sql: Sql,
+  id: RunId,
+): Promise<{ run: RunRecord | undefined; announced: boolean }> {
+  const [row] = await sql`WITH asked AS (
+      UPDATE runs SET announce_end = true WHERE id = ${id} AND NOT announce_end
+        AND status NOT IN ('completed', 'failed', 'cancelled')
+      RETURNING id
+    )
+    SELECT r.*, r.announce_end OR EXISTS (SELECT 1 FROM asked) AS announced
+    FROM runs r WHERE r.id = ${id}`;
+  if (!row) return { run: undefined, announced: false };
+  const { announced, ...run } = row;
+  return { run: toRun(run), announced: announced === true };
 }

@@ -417,6 +417,25 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
       }
     });
 
+    test("getRunAnnouncingEnd, where offered, reads the run and has its end announced", async () => {
+      const store_ = store();
+      if (!store_.getRunAnnouncingEnd) return;
+      const read = (id: string) => store_.getRunAnnouncingEnd?.(runId(id));
+      expect(await read("nobody")).toEqual({ run: undefined, announced: false });
+      // Created unclaimed: announced anyway. Created claimed: announced once asked.
+      await store_.createRun(newRun("queued"));
+      expect(await read("queued")).toMatchObject({ run: { status: "queued" }, announced: true });
+      const { run: claimed } = await store_.createRun(newRun("claimed"), {
+        owner: "w1",
+        leaseUntil: 60_000,
+      });
+      expect(await read("claimed")).toMatchObject({ run: { status: "running" }, announced: true });
+      await store_.commit([
+        { type: "complete", runId: claimed.id, token: claimed.fencingToken, output: "1", at: 2000 },
+      ]);
+      expect(await read("claimed")).toMatchObject({ run: { status: "completed", output: "1" } });
+    });
+
     test("watchEnds, where offered, tells the watcher of runs that end, and not of others", async () => {
       const watchEnds = store().watchEnds;
       if (!watchEnds) return;
@@ -470,7 +489,8 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
           owner: "w1",
           leaseUntil: 60_000,
         });
-        await store().announceEnd?.(local.id);
+        const asked = await store().getRunAnnouncingEnd?.(local.id);
+        if (asked) expect(asked).toMatchObject({ run: { status: "running" }, announced: true });
         await endAndHear("local", () => finish("local", local.fencingToken, "complete"));
         // Ids, where the store gives them, name only runs that ended.
         const named = notices.flatMap((ids) => ids ?? []);

@@ -173,9 +173,11 @@ export interface JournalStore {
     awaited: () => readonly RunId[],
   ): Promise<() => Promise<void>>;
   /**
-   * Makes sure `watchEnds` will be told when run `id` ends, for a store that announces only
-   * some runs' ends (PostgreSQL: not those created claimed, which end where they started).
-   * Committed before it resolves: an end committed later is announced.
+   * Reads run `id` and makes sure `watchEnds` will be told when it ends, in one statement, for
+   * a store that announces only some runs' ends (PostgreSQL: not those created claimed, which
+   * end where they started). Committed before it resolves: an end committed later is
+   * announced. `announced` false for a run not ended as read: its end was not announced,
+   * because it ended while the statement waited (read it again).
    */
-  announceEnd?(id: RunId): Promise<void>;
+  getRunAnnouncingEnd?(id: RunId): Promise<{ run: RunRecord | undefined; announced: boolean }>;
 }
