@@ -485,7 +485,7 @@ export class PostgresStore implements Store {
 
   /** Runs created claimed are not announced unless asked (see migration 0012). */
   getRunAnnouncingEnd(id: RunId): Promise<{ run: RunRecord | undefined; announced: boolean }> {
-    return getRunAnnouncingEnd(this.sql, id);
+    return this.#hot((sql) => getRunAnnouncingEnd(sql, id));
   }
 
   migrations(): Promise<{ id: number; name: string; appliedAt: number }[]> {

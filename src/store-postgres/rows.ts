@@ -60,7 +60,7 @@ export function newRunValues(
     run.admitted !== false,
     run.workflowVersion ?? 1,
     // A run created claimed executes in the process that started it, where `result()`
-    // hears its end without the database; a waiter elsewhere asks (`announceEnd`).
+    // hears its end without the database; a waiter elsewhere asks (`getRunAnnouncingEnd`).
     claim === undefined,
   ];
 }
