@@ -54,9 +54,10 @@ export class EndWatch {
    */
   async watch(id: RunId): Promise<void> {
     await this.start();
-    if (!this.#store.getRunAnnouncingEnd || this.#closed || !this.#started) return;
+    if (this.#closed || !this.#started) return;
     try {
-      await this.#store.getRunAnnouncingEnd(id);
+      if (this.#store.getRunAnnouncingEnd) await this.#store.getRunAnnouncingEnd(id);
+      else await this.#store.announceEnd?.(id);
     } catch {
       // The caller's own read of the run reports a store that is down; its poll covers the rest.
     }
@@ -70,7 +71,10 @@ export class EndWatch {
    */
   async readWatched(id: RunId): Promise<RunRecord | undefined> {
     const announcing = this.#store.getRunAnnouncingEnd;
-    if (!announcing || this.#closed || !this.#started) return this.#store.getRun(id);
+    if (!announcing || this.#closed || !this.#started) {
+      await this.watch(id); // a store that asks with a statement of its own, if any
+      return this.#store.getRun(id);
+    }
     const { run, announced } = await announcing.call(this.#store, id);
     // Ended while the read waited for the run's row: announced to nobody, so read it again.
     if (run && !announced && !isTerminal(run.status)) return this.#store.getRun(id);

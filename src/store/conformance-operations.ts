@@ -491,6 +491,7 @@ export function runOperationsStoreSuite(options: StoreSuiteOptions): void {
         });
         const asked = await store().getRunAnnouncingEnd?.(local.id);
         if (asked) expect(asked).toMatchObject({ run: { status: "running" }, announced: true });
+        else await store().announceEnd?.(local.id);
         await endAndHear("local", () => finish("local", local.fencingToken, "complete"));
         // Ids, where the store gives them, name only runs that ended.
         const named = notices.flatMap((ids) => ids ?? []);

@@ -180,4 +180,9 @@ export interface JournalStore {
    * because it ended while the statement waited (read it again).
    */
   getRunAnnouncingEnd?(id: RunId): Promise<{ run: RunRecord | undefined; announced: boolean }>;
+  /**
+   * The request of `getRunAnnouncingEnd` alone, without the read, for a store that offers only
+   * it (the bundled stores had it before `getRunAnnouncingEnd`): the waiter reads afterwards.
+   */
+  announceEnd?(id: RunId): Promise<void>;
 }
