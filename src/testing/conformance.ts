@@ -1,6 +1,7 @@
 import { runStoreSuite } from "../store/conformance.ts";
 import { runContinueStoreSuite } from "../store/conformance-continue.ts";
 import { runCrashCountStoreSuite } from "../store/conformance-crashes.ts";
+import { runEndsStoreSuite } from "../store/conformance-ends.ts";
 import { runFlowStoreSuite } from "../store/conformance-flows.ts";
 import { runInputStoreSuite } from "../store/conformance-inputs.ts";
 import { runOperationsStoreSuite } from "../store/conformance-operations.ts";
@@ -30,6 +31,7 @@ export function runStoreConformance<S extends Store>(options: StoreSuiteOptions<
   runInputStoreSuite(options);
   runOperationsStoreSuite(options);
   runCrashCountStoreSuite(options);
+  runEndsStoreSuite(options);
   runWaitAnyStoreSuite(options);
   runContinueStoreSuite(options);
   runTokenStoreSuite(options);
