@@ -32,9 +32,11 @@ const localAdmin: Principal = { id: "local", name: "local (auth off)", role: "ad
 
 /**
  * Route middleware enforcing `policy`. Auth is required when the server listens beyond
- * loopback or any active token exists (checked per request, so the first token created by
- * `cairn tokens create` takes effect at once). A presented token is always verified, even
- * when auth is off, so a stale or mistyped token never passes silently.
+ * loopback or any active token exists (asked of the token store per request, so the first
+ * token created by `cairn tokens create` takes effect at once: on SQLite at the next request,
+ * on PostgreSQL within the quarter of a second its store may reuse an answer). A presented
+ * token is always verified, even when auth is off, so a stale or mistyped token never passes
+ * silently.
  */
 export function authorize(policy: Policy, auth: AuthContext): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
