@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { freshSchema, testDatabaseUrl } from "../../test/support/postgres.ts";
+import { systemClock } from "../core/clock.ts";
 import type { RunId } from "../core/types.ts";
+import { EndWatch } from "../engine/end-watch.ts";
+import { EventBus } from "../engine/event-bus.ts";
 import { claimOne, newRun, runId } from "../store/conformance-support.ts";
 import type { RunOutcome } from "../store/store.ts";
 import { PostgresStore } from "./postgres-store.ts";
@@ -57,5 +60,53 @@ describe("an ended run's notification", () => {
     expect(heard.get(runId("small"))).toEqual({ status: "completed", output: small });
     expect(heard.has(runId("large"))).toBe(true);
     expect(heard.get(runId("large"))).toBeUndefined();
+  });
+});
+
+describe("a waiter's read that asks for the run's end announcement", () => {
+  // The race `getRunAnnouncingEnd` names: its update waits for the run's row while another
+  // transaction ends the run; the update then asks nothing (the run has ended), and the read,
+  // from the statement's snapshot, still shows it running: the end reaches nobody.
+  it("says it asked nothing when the run ended while it waited, and the watch reads again", async () => {
+    const schema = await freshSchema(url);
+    const store = await PostgresStore.open({ url, schema: schema.schema, max: 4 });
+    const ends = new EndWatch(store, new EventBus(systemClock(), () => {}), () => {});
+    cleanups.push(
+      schema.drop,
+      () => store.close(),
+      () => ends.close(),
+    );
+    await ends.start();
+    /** Runs `read` while another transaction ends run `id` under it, once the read waits. */
+    const endedUnder = async <T>(id: string, read: () => Promise<T>): Promise<T> => {
+      // Created claimed: its end is announced only once a waiter asks.
+      const { run } = await store.createRun(newRun(id), { owner: "w1", leaseUntil: 60_000 });
+      const ending = await store.sql.reserve();
+      try {
+        const [backend] = await ending`SELECT pg_backend_pid() AS pid`;
+        const pid = backend?.pid as number;
+        await ending`BEGIN`;
+        await ending`UPDATE runs SET status = 'completed', output = '{"json":2}',
+          finished_at = 2000 WHERE id = ${run.id}`;
+        const result = read();
+        // Until the read's update waits for the row this transaction holds.
+        for (;;) {
+          const [waiting] = await store.sql`SELECT 1 FROM pg_stat_activity
+            WHERE ${pid} = ANY(pg_blocking_pids(pid)) AND query LIKE 'WITH asked AS%'`;
+          if (waiting) break;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        await ending`COMMIT`;
+        return await result;
+      } finally {
+        ending.release();
+      }
+    };
+    expect(
+      await endedUnder("raced", () => store.getRunAnnouncingEnd(runId("raced"))),
+    ).toMatchObject({ run: { status: "running" }, announced: false });
+    // The engine's watch reads such a run again, and finds its end.
+    const read = await endedUnder("watched", () => ends.readWatched(runId("watched")));
+    expect(read).toMatchObject({ status: "completed", output: '{"json":2}' });
   });
 });
