@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { freshSchema, testDatabaseUrl } from "../../test/support/postgres.ts";
 import { PostgresStore } from "./postgres-store.ts";
 
@@ -8,14 +8,9 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** Reads `probe` until it returns `expected`; the cache's age bound is far below the deadline. */
-async function eventually<T>(probe: () => Promise<T>, expected: T): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  while ((await probe()) !== expected) {
-    if (performance.now() > deadline) throw new Error(`still not ${String(expected)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Polls `probe` until it returns `expected`: the answers' 250 ms age bound is far below the timeout. */
+const eventually = <T>(probe: () => Promise<T>, expected: T) =>
+  vi.waitFor(async () => expect(await probe()).toBe(expected), { timeout: 10_000, interval: 20 });
 
 const token = (id: string) => ({
   id,

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { freshSchema, testDatabaseUrl } from "../../test/support/postgres.ts";
 import { systemClock } from "../core/clock.ts";
 import type { RunId } from "../core/types.ts";
@@ -90,12 +90,14 @@ describe("a waiter's read that asks for the run's end announcement", () => {
           finished_at = 2000 WHERE id = ${run.id}`;
         const result = read();
         // Until the read's update waits for the row this transaction holds.
-        for (;;) {
-          const [waiting] = await store.sql`SELECT 1 FROM pg_stat_activity
-            WHERE ${pid} = ANY(pg_blocking_pids(pid)) AND query LIKE 'WITH asked AS%'`;
-          if (waiting) break;
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
+        await vi.waitFor(
+          async () => {
+            const blocked = await store.sql`SELECT 1 FROM pg_stat_activity
+              WHERE ${pid} = ANY(pg_blocking_pids(pid)) AND query LIKE 'WITH asked AS%'`;
+            expect(blocked).toHaveLength(1);
+          },
+          { timeout: 10_000, interval: 5 },
+        );
         await ending`COMMIT`;
         return await result;
       } finally {
