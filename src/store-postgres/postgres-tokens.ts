@@ -11,46 +11,45 @@ import { TokenReadCache } from "./token-read-cache.ts";
  */
 export function postgresTokens(sql: () => Sql) {
   const cache = new TokenReadCache();
+  /** A write to the tokens: remembered answers are forgotten once it has committed (or failed). */
+  const writing = async <T>(write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } finally {
+      cache.invalidate();
+    }
+  };
   return {
-    create: async (token: NewTokenRecord): Promise<void> => {
-      try {
+    create: (token: NewTokenRecord): Promise<void> =>
+      writing(async () => {
         await sql()`INSERT INTO api_tokens (id, name, role, secret_hash, created_at, expires_at)
         VALUES (${token.id}, ${token.name}, ${token.role}, ${token.secretHash}, ${token.createdAt},
           ${token.expiresAt ?? null})`;
-      } finally {
-        cache.invalidate();
-      }
-    },
+      }),
     touch: async (id: string, at: number): Promise<void> => {
       await sql()`UPDATE api_tokens SET last_used_at = ${at}
       WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at < ${at})`;
     },
     list: async (): Promise<TokenRecord[]> =>
       (await sql()`SELECT * FROM api_tokens ORDER BY created_at, id`).map(toToken),
-    revoke: async (id: string, at: number): Promise<boolean> => {
-      try {
-        return (
+    revoke: (id: string, at: number): Promise<boolean> =>
+      writing(
+        async () =>
           (
             await sql()`UPDATE api_tokens SET revoked_at = ${at}
             WHERE id = ${id} AND revoked_at IS NULL`
-          ).count > 0
-        );
-      } finally {
-        cache.invalidate();
-      }
-    },
-    findActiveByHash: (secretHash: string): Promise<TokenRecord | undefined> => {
-      return cache.byHash(secretHash, async () => {
+          ).count > 0,
+      ),
+    findActiveByHash: (secretHash: string): Promise<TokenRecord | undefined> =>
+      cache.byHash(secretHash, async () => {
         const [row] = await sql()`SELECT * FROM api_tokens
         WHERE secret_hash = ${secretHash} AND revoked_at IS NULL`;
         return row ? toToken(row) : undefined;
-      });
-    },
-    anyActive: (): Promise<boolean> => {
-      return cache.anyActive(
+      }),
+    anyActive: (): Promise<boolean> =>
+      cache.anyActive(
         async () =>
           (await sql()`SELECT 1 FROM api_tokens WHERE revoked_at IS NULL LIMIT 1`).length > 0,
-      );
-    },
+      ),
   };
 }
