@@ -11,14 +11,14 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { RunId } from "../src/core/types.ts";
 import { Cairn } from "../src/index.ts";
-import type { DatabaseTarget } from "./database.ts";
+import { type DatabaseTarget, openEngine } from "./database.ts";
 import { describeMachine, describeSource, measureCpu } from "./machine.ts";
 import { writeReport } from "./print.ts";
 import { ownCpuMs, processCpuMs } from "./process-cpu.ts";
 import { StartClient } from "./start-client.ts";
 import { median, round, roundSummary, type Summary, summarize } from "./stats.ts";
 import { measureWakeFloor } from "./wake-floor.ts";
-import { plan, startLatency, throughput, warmUp } from "./workloads.ts";
+import { plan, startLatencyRun, throughputPass, warmUp } from "./workloads.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
@@ -36,12 +36,22 @@ const w3Steps = 10;
 const processWarmUp = { passes: 15, latencyRuns: 100 };
 /** `connect()` runs before the client's W4-like figure (the client's own first requests). */
 const clientWarmups = 20;
+/**
+ * The in-process side is measured alternately with each topology, pass for pass and in
+ * blocks of W4-like runs, so that both sides see the same minutes of a shared host: measured
+ * a minute apart, in-process W3 alone moved between 9,400 and 15,400 steps/s on one host.
+ */
+const latencyBlock = 20;
+/** Runs at the head of each block left out: the first after the other side ran is colder. */
+const latencyBlockWarmups = 2;
 
 interface TopologyCounts {
   passes: number;
   warmupPasses: number;
   latencyRuns: number;
   latencyWarmups: number;
+  /** In-process W4 runs before the measured ones (the topology's own come first). */
+  inProcessLatencyWarmups: number;
 }
 
 /** W6 targets: the production topology against the same workloads in one process. */
@@ -57,15 +67,24 @@ interface PassFigures {
   cpuMs: { server: number | null; workers: (number | null)[]; client: number };
 }
 
+/** The in-process side, measured in turns with one topology. */
+interface InProcessFigures {
+  stepsPerSecond: number;
+  passes: number[];
+  latency: Summary;
+}
+
 interface TopologyFigures {
   workers: number;
+  /** The same workloads in one process, measured alternately with this topology. */
+  inProcess: InProcessFigures;
   stepsPerSecond: number;
   passes: number[];
   passDetails: PassFigures[];
   latency: Summary;
   /** W4-like as an application sees it through the HTTP client: `connect()`'s start and `result()`. */
   clientLatency: Summary;
-  /** Against the in-process figures of the same run. */
+  /** Against the in-process figures measured in turns with it. */
   throughputRatio: number;
   p50Ratio: number;
   /** W4-like p50 less the in-process p50: what the topology adds, cross-process wake-ups included. */
@@ -84,44 +103,38 @@ export async function topologyBench(
   const machine = describeMachine();
   const p = plan(quick);
   const counts: TopologyCounts = {
-    passes: quick ? 2 : 3,
+    passes: quick ? 2 : 7,
     warmupPasses: quick ? 1 : processWarmUp.passes,
-    latencyRuns: quick ? 30 : 100,
+    latencyRuns: quick ? 2 * latencyBlock : 5 * latencyBlock,
     latencyWarmups: quick ? 10 : processWarmUp.latencyRuns,
+    inProcessLatencyWarmups: p.w4.warmups,
   };
-  const { passes, latencyRuns } = counts;
   console.log(`W6 production topology · ${target.dialect} · ${machine.date}`);
   process.stdout.write("in-process warm-up … ");
   const warmedUp = await warmUp(target, p.warmUp);
   console.log(`done in ${(warmedUp.ms / 1000).toFixed(1)} s`);
-  process.stdout.write("in-process W3 and W4 … ");
-  const inProcess = {
-    w3: await throughput(target, { warmups: 1, passes }),
-    w4: await startLatency(target, { warmups: p.w4.warmups, runs: latencyRuns }),
-    load1m: measureCpu().loadAverage1m,
-  };
-  console.log(
-    `${Math.round(inProcess.w3.stepsPerSecond)} steps/s, p50 ${inProcess.w4.summary.median.toFixed(2)} ms`,
-  );
   process.stdout.write("cross-process wake-up … ");
   const wake = await measureWakeFloor(quick ? 50 : 200);
   console.log(`${wake.roundTripMs.toFixed(2)} ms there and back`);
   const topologies: TopologyFigures[] = [];
   for (const workers of [1, 2]) {
-    process.stdout.write(`cairn server + ${workers} cairn worker process(es) … `);
+    process.stdout.write(
+      `cairn server + ${workers} cairn worker process(es), in turns with in-process … `,
+    );
     const figures = await measureTopology(target, workers, counts);
     const load1m = measureCpu().loadAverage1m;
+    const { inProcess } = figures;
     const entry: TopologyFigures = {
       workers,
       ...figures,
-      throughputRatio: round(figures.stepsPerSecond / inProcess.w3.stepsPerSecond, 2),
-      p50Ratio: round(figures.latency.median / inProcess.w4.summary.median, 2),
-      overInProcessMs: round(figures.latency.median - inProcess.w4.summary.median, 2),
+      throughputRatio: round(figures.stepsPerSecond / inProcess.stepsPerSecond, 2),
+      p50Ratio: round(figures.latency.median / inProcess.latency.median, 2),
+      overInProcessMs: round(figures.latency.median - inProcess.latency.median, 2),
       load1m,
     };
     topologies.push(entry);
     console.log(
-      `${Math.round(entry.stepsPerSecond)} steps/s, p50 ${entry.latency.median.toFixed(2)} ms`,
+      `${Math.round(entry.stepsPerSecond)} against ${Math.round(inProcess.stepsPerSecond)} steps/s, p50 ${entry.latency.median.toFixed(2)} against ${inProcess.latency.median.toFixed(2)} ms`,
     );
   }
   const lines = [
@@ -129,7 +142,7 @@ export async function topologyBench(
     `W6 production topology · ${target.dialect} · ${target.description}`,
     `  machine ${machine.cpuModel} · ${machine.cores} cores · Node ${machine.node} · ${machine.date}`,
     `  warm-up: in-process, ${warmedUp.rounds} rounds of every workload's shape; each topology's processes, ${counts.warmupPasses} W3-like passes and ${counts.latencyWarmups} W4-like runs before anything is measured`,
-    `  in-process: W3 ${int(inProcess.w3.stepsPerSecond)} steps/s (passes ${inProcess.w3.passes.map((x) => int(x.stepsPerSecond)).join(", ")}), W4 p50 ${inProcess.w4.summary.median.toFixed(2)} ms p99 ${inProcess.w4.summary.p99.toFixed(2)} ms (load ${inProcess.load1m})`,
+    `  measured in turns: each topology's W3-like passes with as many in-process W3 passes, its W4-like runs with in-process W4 runs in blocks of ${latencyBlock}; the ratios compare the medians of each side's turns`,
     `  wake-up floor: a datagram to an idle process and back, ${wake.gapMs} ms after the last, ${wake.roundTripMs.toFixed(2)} ms p50 (p90 ${wake.roundTripP90Ms.toFixed(2)}): one process waking another ≈ ${wake.oneWayMs.toFixed(2)} ms; a W4-like run wakes ${wakeUpsPerRun} in turn (server, worker, waiter), ≈ ${(wakeUpsPerRun * wake.oneWayMs).toFixed(2)} ms over in-process that no code of ours can save`,
     "",
     "workers  W3-like steps/s (× in-process, target ≥ 0.8)  W4-like p50 / p99 (× in-process p50, target ≤ 2)  verdict",
@@ -142,6 +155,12 @@ export async function topologyBench(
     if (ok) met++;
     lines.push(
       `${String(t.workers).padEnd(7)}  ${`${int(t.stepsPerSecond)} (${t.throughputRatio.toFixed(2)}×; passes ${t.passes.map(int).join(", ")})`.padEnd(44)}  ${`${t.latency.median.toFixed(2)} / ${t.latency.p99.toFixed(2)} ms (${t.p50Ratio.toFixed(2)}×)`.padEnd(49)}  ${ok ? "PASS" : "MISS"}   load ${t.load1m}`,
+    );
+  }
+  lines.push("", "in-process, in turns with each topology: W3 steps/s (passes), W4 p50 / p99");
+  for (const { workers, inProcess } of topologies) {
+    lines.push(
+      `${String(workers).padEnd(7)}  ${`${int(inProcess.stepsPerSecond)} (passes ${inProcess.passes.map(int).join(", ")})`.padEnd(44)}  ${inProcess.latency.median.toFixed(2)} / ${inProcess.latency.p99.toFixed(2)} ms`,
     );
   }
   lines.push("", "W4-like p50 over in-process (the wake-up floor's share)");
@@ -169,7 +188,8 @@ export async function topologyBench(
   lines.push("", `${met}/${topologies.length} topologies met the W6 target.`);
   console.log(lines.join("\n"));
   const report = {
-    version: 1,
+    // 2: the in-process figures moved into each topology, measured in turns with it.
+    version: 2,
     kind: "topology",
     date: machine.date,
     dialect: target.dialect,
@@ -181,12 +201,6 @@ export async function topologyBench(
     warmUp: {
       inProcess: warmedUp,
       processes: { w3LikePasses: counts.warmupPasses, w4LikeRuns: counts.latencyWarmups },
-    },
-    inProcess: {
-      stepsPerSecond: inProcess.w3.stepsPerSecond,
-      passes: inProcess.w3.passes.map((x) => x.stepsPerSecond),
-      latency: inProcess.w4.summary,
-      load1m: inProcess.load1m,
     },
     wakeFloor: { ...wake, wakeUpsPerRun },
     topologies,
@@ -210,20 +224,25 @@ function describePasses(passes: PassFigures[]): string {
 async function measureTopology(
   target: DatabaseTarget,
   workers: number,
-  { passes, warmupPasses, latencyRuns, latencyWarmups }: TopologyCounts,
+  counts: TopologyCounts,
 ): Promise<{
+  inProcess: InProcessFigures;
   stepsPerSecond: number;
   passes: number[];
   passDetails: PassFigures[];
   latency: Summary;
   clientLatency: Summary;
 }> {
+  const { passes, warmupPasses, latencyRuns, latencyWarmups, inProcessLatencyWarmups } = counts;
   const db = target.fresh(`w6-topology-${workers}`);
   // Creates the schema (or file) once, before several processes race to migrate it.
   const observer = await Cairn.open({ db, workflows: [], sqlite: { synchronous: "FULL" } });
   const children: ChildProcess[] = [];
   let client: StartClient | undefined;
+  let inProcess: Cairn | undefined;
   try {
+    inProcess = await openEngine(target.fresh(`w6-in-process-${workers}`), w3Runs);
+    const local = inProcess;
     const port = await freePort();
     const server = await startProcess(
       ["server", "--db", db, "--port", String(port), "--json"],
@@ -262,8 +281,7 @@ async function measureTopology(
       }
     };
     // W3-like: 200 runs of 10 steps started at once over HTTP, until all have completed.
-    const details: PassFigures[] = [];
-    for (let pass = 0; pass < warmupPasses + passes; pass++) {
+    const topologyPass = async (): Promise<PassFigures> => {
       const cpuBefore = children.map((c) => processCpuMs(c.pid));
       const clientBefore = ownCpuMs();
       const t0 = performance.now();
@@ -299,23 +317,48 @@ async function measureTopology(
       });
       const cpuMs = { server, workers: workerCpu, client: round(ownCpuMs() - clientBefore, 0) };
       for (const id of ids) await waitCompleted(id);
-      if (pass < warmupPasses) continue;
-      details.push({
+      return {
         stepsPerSecond: round((w3Runs * w3Steps * 1000) / wallMs, 0),
         startsMs: round(startsMs, 0),
         wallMs: round(wallMs, 0),
         cpuMs,
-      });
-    }
-    const rates = details.map((d) => d.stepsPerSecond);
-    // W4-like: one-step runs one after another, from the HTTP start until `result()` in
-    // another process returns (woken by the store's announcement of the run's end).
-    const samples: number[] = [];
-    for (let i = 0; i < latencyWarmups + latencyRuns; i++) {
-      const t0 = performance.now();
+      };
+    };
+    // W4-like: a one-step run from the HTTP start until `result()` in another process returns
+    // (woken by the store's announcement of the run's end).
+    const topologyRun = async () => {
       await observer.handle(await start(1)).result();
-      if (i >= latencyWarmups) samples.push(performance.now() - t0);
+    };
+
+    for (let i = 0; i < warmupPasses; i++) await topologyPass();
+    for (let i = 0; i < latencyWarmups; i++) await topologyRun();
+    // The bench's warm-up compiled the in-process code; this engine's database is fresh.
+    await throughputPass(local);
+    for (let i = 0; i < inProcessLatencyWarmups; i++) await startLatencyRun(local);
+
+    // Pass for pass, each side first every other time.
+    const details: PassFigures[] = [];
+    const localRates: number[] = [];
+    for (let pass = 0; pass < passes; pass++) {
+      if (pass % 2 === 0) localRates.push((await throughputPass(local)).stepsPerSecond);
+      details.push(await topologyPass());
+      if (pass % 2 === 1) localRates.push((await throughputPass(local)).stepsPerSecond);
     }
+    const samples: number[] = [];
+    const localSamples: number[] = [];
+    const block = async (run: () => Promise<void>, into: number[]) => {
+      for (let i = 0; i < latencyBlockWarmups + latencyBlock; i++) {
+        const t0 = performance.now();
+        await run();
+        if (i >= latencyBlockWarmups) into.push(performance.now() - t0);
+      }
+    };
+    for (let b = 0; b < latencyRuns / latencyBlock; b++) {
+      if (b % 2 === 0) await block(() => startLatencyRun(local), localSamples);
+      await block(topologyRun, samples);
+      if (b % 2 === 1) await block(() => startLatencyRun(local), localSamples);
+    }
+
     // The same runs through the HTTP client an application uses: `result()` follows the
     // run on the server's event stream, which hears the end the database announces.
     const remote = Cairn.connect(base);
@@ -325,7 +368,13 @@ async function measureTopology(
       await (await remote.start("bench-sequential", { steps: 1 })).result();
       if (i >= clientWarmups) clientSamples.push(performance.now() - t0);
     }
+    const rates = details.map((d) => d.stepsPerSecond);
     return {
+      inProcess: {
+        stepsPerSecond: median(localRates),
+        passes: localRates,
+        latency: roundSummary(summarize(localSamples)),
+      },
       stepsPerSecond: median(rates),
       passes: rates,
       passDetails: details,
@@ -340,6 +389,7 @@ async function measureTopology(
         c.exitCode === null ? new Promise((r) => c.once("exit", r)) : Promise.resolve(),
       ),
     );
+    await inProcess?.close();
     await observer.close();
   }
 }

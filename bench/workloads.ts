@@ -123,7 +123,7 @@ export function fanOut40(target: DatabaseTarget, p: Plan["w2"]): Promise<Latency
 /** W4 start latency: one-step runs one after another, start to result. */
 export function startLatency(target: DatabaseTarget, p: Plan["w4"]): Promise<LatencyResult> {
   return withEngine(target, "w4-start-latency", 10, (cairn) =>
-    latencyLoop(cairn, p.warmups, p.runs, 1, () => runOnce(cairn, sequential, { steps: 1 }, 1)),
+    latencyLoop(cairn, p.warmups, p.runs, 1, () => startLatencyRun(cairn)),
   );
 }
 
@@ -148,7 +148,8 @@ export function throughput(target: DatabaseTarget, p: Plan["w3"]): Promise<Throu
   });
 }
 
-async function throughputPass(cairn: Cairn): Promise<ThroughputResult["passes"][number]> {
+/** One W3 pass on an open engine: 200 runs of 10 steps started at once, until all have ended. */
+export async function throughputPass(cairn: Cairn): Promise<ThroughputResult["passes"][number]> {
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   let startsMs = 0;
@@ -197,6 +198,11 @@ async function latencyLoop(
     cpuPerStepMs: round(cpuMsSince(cpu) / steps, 4),
     writes: writeFigures(cairn, before, commits.read(), steps),
   };
+}
+
+/** One W4 run on an open engine: a one-step run, from its start until `result()` returns. */
+export function startLatencyRun(cairn: Cairn): Promise<void> {
+  return runOnce(cairn, sequential, { steps: 1 }, 1);
 }
 
 async function runOnce(
