@@ -42,9 +42,16 @@ function sqliteTarget(db: string | undefined): DatabaseTarget {
   process.once("exit", remove);
   return {
     dialect: "sqlite",
-    description: `SQLite, fresh file per workload in ${directory} (WAL, synchronous=FULL)`,
+    description: `SQLite, fresh file (and directory) per workload in ${directory} (WAL, synchronous=FULL)`,
     directory,
-    fresh: (label) => `sqlite:${join(directory, `${label}.db`)}`,
+    fresh(label) {
+      // A directory per database: a SQLite store watches its file's directory for writes to
+      // the WAL, and W6 runs two databases side by side, whose engines must not wake each
+      // other at every write.
+      const own = join(directory, label);
+      mkdirSync(own, { recursive: true });
+      return `sqlite:${join(own, `${label}.db`)}`;
+    },
     async dispose() {
       process.off("exit", remove);
       remove();

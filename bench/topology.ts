@@ -14,7 +14,7 @@ import { Cairn } from "../src/index.ts";
 import { type DatabaseTarget, openEngine } from "./database.ts";
 import { describeMachine, describeSource, measureCpu } from "./machine.ts";
 import { writeReport } from "./print.ts";
-import { ownCpuMs, processCpuMs } from "./process-cpu.ts";
+import { machineBusyMs, ownCpuMs, processCpuMs } from "./process-cpu.ts";
 import { StartClient } from "./start-client.ts";
 import { median, round, roundSummary, type Summary, summarize } from "./stats.ts";
 import { measureWakeFloor } from "./wake-floor.ts";
@@ -65,6 +65,8 @@ interface PassFigures {
   wallMs: number;
   /** CPU ms of the pass (null without /proc): the server, each worker, the bench's client. */
   cpuMs: { server: number | null; workers: (number | null)[]; client: number };
+  /** The whole machine's busy CPU ms during the pass (null without /proc). */
+  machineMs: number | null;
 }
 
 /** The in-process side, measured in turns with one topology. */
@@ -74,10 +76,21 @@ interface InProcessFigures {
   latency: Summary;
 }
 
+/**
+ * The whole machine's busy CPU (every process, the database server's included), per W3-like
+ * pass (median) and per W4-like run (mean), on each side; null without /proc. Where the two
+ * cores are saturated, in-process ÷ topology per pass bounds the W3-like ratio.
+ */
+interface MachineCpu {
+  w3PassMs: { topology: number | null; inProcess: number | null };
+  w4RunMs: { topology: number | null; inProcess: number | null };
+}
+
 interface TopologyFigures {
   workers: number;
   /** The same workloads in one process, measured alternately with this topology. */
   inProcess: InProcessFigures;
+  machineCpu: MachineCpu;
   stepsPerSecond: number;
   passes: number[];
   passDetails: PassFigures[];
@@ -185,6 +198,18 @@ export async function topologyBench(
   );
   for (const t of topologies)
     lines.push(`${String(t.workers).padEnd(7)}  ${describePasses(t.passDetails)}`);
+  lines.push(
+    "",
+    "the whole machine's busy CPU (database included), topology against in-process: per W3-like pass (median; where the in-process side keeps every core busy, in-process ÷ topology bounds the W3-like ratio) and per W4-like run",
+  );
+  for (const { workers, machineCpu: m } of topologies) {
+    const { topology: pass, inProcess: localPass } = m.w3PassMs;
+    const bound =
+      pass !== null && localPass !== null ? ` (bound ${(localPass / pass).toFixed(2)}×)` : "";
+    lines.push(
+      `${String(workers).padEnd(7)}  ${pass ?? "?"} against ${localPass ?? "?"} ms${bound} · ${m.w4RunMs.topology ?? "?"} against ${m.w4RunMs.inProcess ?? "?"} ms`,
+    );
+  }
   lines.push("", `${met}/${topologies.length} topologies met the W6 target.`);
   console.log(lines.join("\n"));
   const report = {
@@ -212,6 +237,17 @@ export async function topologyBench(
 
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
 
+function busySince(before: number | null): number | null {
+  const now = machineBusyMs();
+  return now === null || before === null ? null : now - before;
+}
+
+/** The median, or null where any value is missing (no /proc). */
+function medianOrNull(values: readonly (number | null)[]): number | null {
+  const known = values.filter((x): x is number => x !== null);
+  return known.length === values.length && known.length > 0 ? Math.round(median(known)) : null;
+}
+
 function describePasses(passes: PassFigures[]): string {
   const mid = (pick: (p: PassFigures) => number | null | undefined) => {
     const values = passes.map(pick).filter((x): x is number => typeof x === "number");
@@ -227,6 +263,7 @@ async function measureTopology(
   counts: TopologyCounts,
 ): Promise<{
   inProcess: InProcessFigures;
+  machineCpu: MachineCpu;
   stepsPerSecond: number;
   passes: number[];
   passDetails: PassFigures[];
@@ -284,6 +321,7 @@ async function measureTopology(
     const topologyPass = async (): Promise<PassFigures> => {
       const cpuBefore = children.map((c) => processCpuMs(c.pid));
       const clientBefore = ownCpuMs();
+      const machineBefore = machineBusyMs();
       const t0 = performance.now();
       const ids = await Promise.all(Array.from({ length: w3Runs }, () => start(w3Steps)));
       const startsMs = performance.now() - t0;
@@ -316,12 +354,14 @@ async function measureTopology(
         return now === null || before === null ? null : now - before;
       });
       const cpuMs = { server, workers: workerCpu, client: round(ownCpuMs() - clientBefore, 0) };
+      const machineMs = busySince(machineBefore);
       for (const id of ids) await waitCompleted(id);
       return {
         stepsPerSecond: round((w3Runs * w3Steps * 1000) / wallMs, 0),
         startsMs: round(startsMs, 0),
         wallMs: round(wallMs, 0),
         cpuMs,
+        machineMs,
       };
     };
     // W4-like: a one-step run from the HTTP start until `result()` in another process returns
@@ -339,25 +379,46 @@ async function measureTopology(
     // Pass for pass, each side first every other time.
     const details: PassFigures[] = [];
     const localRates: number[] = [];
+    const localMachineMs: (number | null)[] = [];
+    const localPass = async () => {
+      const machineBefore = machineBusyMs();
+      localRates.push((await throughputPass(local)).stepsPerSecond);
+      localMachineMs.push(busySince(machineBefore));
+    };
     for (let pass = 0; pass < passes; pass++) {
-      if (pass % 2 === 0) localRates.push((await throughputPass(local)).stepsPerSecond);
+      if (pass % 2 === 0) await localPass();
       details.push(await topologyPass());
-      if (pass % 2 === 1) localRates.push((await throughputPass(local)).stepsPerSecond);
+      if (pass % 2 === 1) await localPass();
     }
     const samples: number[] = [];
     const localSamples: number[] = [];
-    const block = async (run: () => Promise<void>, into: number[]) => {
-      for (let i = 0; i < latencyBlockWarmups + latencyBlock; i++) {
+    // The machine's busy CPU over each side's measured runs (a block's first ones excluded).
+    const busy = { topology: 0 as number | null, local: 0 as number | null };
+    const block = async (run: () => Promise<void>, into: number[], side: keyof typeof busy) => {
+      for (let i = 0; i < latencyBlockWarmups; i++) await run();
+      const machineBefore = machineBusyMs();
+      for (let i = 0; i < latencyBlock; i++) {
         const t0 = performance.now();
         await run();
-        if (i >= latencyBlockWarmups) into.push(performance.now() - t0);
+        into.push(performance.now() - t0);
       }
+      const used = busySince(machineBefore);
+      const sum = busy[side];
+      busy[side] = sum === null || used === null ? null : sum + used;
     };
     for (let b = 0; b < latencyRuns / latencyBlock; b++) {
-      if (b % 2 === 0) await block(() => startLatencyRun(local), localSamples);
-      await block(topologyRun, samples);
-      if (b % 2 === 1) await block(() => startLatencyRun(local), localSamples);
+      if (b % 2 === 0) await block(() => startLatencyRun(local), localSamples, "local");
+      await block(topologyRun, samples, "topology");
+      if (b % 2 === 1) await block(() => startLatencyRun(local), localSamples, "local");
     }
+    const perRun = (ms: number | null) => (ms === null ? null : round(ms / latencyRuns, 2));
+    const machineCpu: MachineCpu = {
+      w3PassMs: {
+        topology: medianOrNull(details.map((d) => d.machineMs)),
+        inProcess: medianOrNull(localMachineMs),
+      },
+      w4RunMs: { topology: perRun(busy.topology), inProcess: perRun(busy.local) },
+    };
 
     // The same runs through the HTTP client an application uses: `result()` follows the
     // run on the server's event stream, which hears the end the database announces.
@@ -375,6 +436,7 @@ async function measureTopology(
         passes: localRates,
         latency: roundSummary(summarize(localSamples)),
       },
+      machineCpu,
       stepsPerSecond: median(rates),
       passes: rates,
       passDetails: details,
