@@ -56,8 +56,9 @@ export class EndWatch {
     await this.start();
     if (this.#closed || !this.#started) return;
     try {
-      if (this.#store.getRunAnnouncingEnd) await this.#store.getRunAnnouncingEnd(id);
-      else await this.#store.announceEnd?.(id);
+      // The request alone where the store has it: the caller's own read follows.
+      if (this.#store.announceEnd) await this.#store.announceEnd(id);
+      else await this.#store.getRunAnnouncingEnd?.(id);
     } catch {
       // The caller's own read of the run reports a store that is down; its poll covers the rest.
     }
@@ -72,7 +73,7 @@ export class EndWatch {
   async readWatched(id: RunId): Promise<RunRecord | undefined> {
     const announcing = this.#store.getRunAnnouncingEnd;
     if (!announcing || this.#closed || !this.#started) {
-      await this.watch(id); // a store that asks with a statement of its own, if any
+      await this.watch(id); // a store that asks with a request of its own, if any
       return this.#store.getRun(id);
     }
     const { run, announced } = await announcing.call(this.#store, id);

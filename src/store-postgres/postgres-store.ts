@@ -40,7 +40,7 @@ import { type Hot, RecyclingPool } from "./recycling-pool.ts";
 import { postgresRememberWebhookSignature } from "./remember-webhook-signature.ts";
 import { retryRun } from "./retry-run.ts";
 import { toEntry, toEvent, toRun } from "./rows.ts";
-import { getRunAnnouncingEnd, onEndNotice } from "./run-end-notice.ts";
+import { announceEnd, getRunAnnouncingEnd, onEndNotice } from "./run-end-notice.ts";
 import { endedChannel, wakeChannel } from "./run-statements.ts";
 import { sendEvent } from "./send-event.ts";
 import { sendSignal } from "./send-signal.ts";
@@ -483,10 +483,10 @@ export class PostgresStore implements Store {
     return this.#listening.listen(endedChannel, onEndNotice(onEnded));
   }
 
-  /** Runs created claimed are not announced unless asked (see migration 0012). */
-  getRunAnnouncingEnd(id: RunId): Promise<{ run: RunRecord | undefined; announced: boolean }> {
-    return this.#hot((sql) => getRunAnnouncingEnd(sql, id));
-  }
+  // Runs created claimed are not announced unless asked (see migration 0012).
+  announceEnd = (id: RunId): Promise<void> => this.#hot((sql) => announceEnd(sql, id));
+  getRunAnnouncingEnd = (id: RunId): Promise<{ run: RunRecord | undefined; announced: boolean }> =>
+    this.#hot((sql) => getRunAnnouncingEnd(sql, id));
 
   migrations(): Promise<{ id: number; name: string; appliedAt: number }[]> {
     return appliedMigrations(this.sql);

@@ -104,6 +104,16 @@ describe("a waiter's read that asks for the run's end announcement", () => {
         ending.release();
       }
     };
+    // The event stream's watch only asks: the stream reads the run its own way.
+    await store.createRun(newRun("streamed"), { owner: "w1", leaseUntil: 60_000 });
+    const sent: string[] = [];
+    store.sql.options.debug = (_connection, query) => {
+      sent.push(query);
+    };
+    await ends.watch(runId("streamed"));
+    store.sql.options.debug = false;
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.trimStart()).toMatch(/^UPDATE runs SET announce_end = true/);
     expect(
       await endedUnder("raced", () => store.getRunAnnouncingEnd(runId("raced"))),
     ).toMatchObject({ run: { status: "running" }, announced: false });

@@ -32,6 +32,15 @@ export function parseEndNotice(payload: string): { id: RunId; outcome?: RunOutco
 }
 
 /**
+ * Asks for run `id`'s end to be announced, without a read: for a caller that reads the run
+ * its own way (the event stream). A run that has ended already needs nothing.
+ */
+export async function announceEnd(sql: Sql, id: RunId): Promise<void> {
+  await sql`UPDATE runs SET announce_end = true WHERE id = ${id} AND NOT announce_end
+    AND status NOT IN ('completed', 'failed', 'cancelled')`;
+}
+
+/**
  * Reads a run and asks for its end to be announced, in one statement (a waiter's read and its
  * request were two round trips before every wait). The read is the statement's snapshot;
  * `announced` says whether the run's end will be announced: it already was to be (a run

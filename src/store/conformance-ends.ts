@@ -40,7 +40,7 @@ export function runEndsStoreSuite(options: StoreSuiteOptions): void {
       const notices: (readonly string[] | undefined)[] = [];
       const outcomes = new Map<string, RunOutcome>();
       let onNotice = () => {};
-      const awaited = ["done", "broken", "stopped", "claimed", "local"].map(runId);
+      const awaited = ["done", "broken", "stopped", "claimed", "local", "requested"].map(runId);
       const stop = await watchEnds.call(
         store(),
         (ids, told) => {
@@ -90,17 +90,31 @@ export function runEndsStoreSuite(options: StoreSuiteOptions): void {
         if (asked) expect(asked).toMatchObject({ run: { status: "running" }, announced: true });
         else await store().announceEnd?.(local.id);
         await endAndHear("local", () => finish("local", local.fencingToken, "complete"));
-        // Ids, where the store gives them, name only runs that ended.
-        const named = notices.flatMap((ids) => ids ?? []);
+        // The request alone, for a caller that reads the run its own way.
         const ended = ["done", "broken", "stopped", "local"];
-        expect(named.filter((run) => !ended.includes(run))).toEqual([]);
-        // How a run completed or failed comes with its end: its waiter needs no read. A
-        // cancel says nothing (the waiter reads the run).
-        expect(Object.fromEntries(outcomes)).toEqual({
+        const expected: Record<string, RunOutcome> = {
           done: { status: "completed", output: "1" },
           broken: { status: "failed", error: "{}" },
           local: { status: "completed", output: "1" },
-        });
+        };
+        if (store().announceEnd && store().getRunAnnouncingEnd) {
+          const { run: requested } = await store().createRun(newRun("requested"), {
+            owner: "w1",
+            leaseUntil: 60_000,
+          });
+          await store().announceEnd?.(requested.id);
+          await endAndHear("requested", () =>
+            finish("requested", requested.fencingToken, "complete"),
+          );
+          ended.push("requested");
+          expected.requested = { status: "completed", output: "1" };
+        }
+        // Ids, where the store gives them, name only runs that ended.
+        const named = notices.flatMap((ids) => ids ?? []);
+        expect(named.filter((run) => !ended.includes(run))).toEqual([]);
+        // How a run completed or failed comes with its end: its waiter needs no read. A
+        // cancel says nothing (the waiter reads the run).
+        expect(Object.fromEntries(outcomes)).toEqual(expected);
       } finally {
         await stop();
       }

@@ -181,8 +181,8 @@ export interface JournalStore {
    */
   getRunAnnouncingEnd?(id: RunId): Promise<{ run: RunRecord | undefined; announced: boolean }>;
   /**
-   * The request of `getRunAnnouncingEnd` alone, without the read, for a store that offers only
-   * it (the bundled stores had it before `getRunAnnouncingEnd`): the waiter reads afterwards.
+   * The request of `getRunAnnouncingEnd` alone, without the read: for a caller that reads the
+   * run its own way afterwards (the event stream), or a store that offers only the request.
    */
   announceEnd?(id: RunId): Promise<void>;
 }
