@@ -1,10 +1,10 @@
 /**
  * W6, the production topology (`npm run bench -- --topology`): a `cairn server` process with
  * no worker starts the runs it is asked for over HTTP, and 1, then 2, separate `cairn worker`
- * processes claim them, on one database. Measured against the same workloads with the worker
- * in the starting process, in the same run: W3-like throughput (200 runs × 10 steps started
- * at once) and W4-like latency (one-step runs one after another, from the HTTP start until
- * `result()` returns in the bench's own process, which has no worker).
+ * processes claim them, on one database. Measured in turns with the same workloads with the
+ * worker in the starting process: W3-like throughput (200 runs × 10 steps started at once)
+ * and W4-like latency (one-step runs one after another, from the HTTP start until `result()`
+ * returns in the bench's own process, which has no worker).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -80,8 +80,9 @@ interface InProcessFigures {
 
 /**
  * The whole machine's busy CPU (every process, the database server's included), per W3-like
- * pass (median) and per W4-like run (mean), on each side; null without /proc. Where the two
- * cores are saturated, in-process ÷ topology per pass bounds the W3-like ratio.
+ * pass (median) and per W4-like run (mean), on each side; null without /proc. Where the
+ * in-process side keeps every core busy, in-process ÷ topology per pass bounds the W3-like
+ * ratio.
  */
 interface MachineCpu {
   w3PassMs: { topology: number | null; inProcess: number | null };
